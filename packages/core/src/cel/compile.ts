@@ -1,0 +1,533 @@
+import type { ASTNode, Environment } from '@marcbachmann/cel-js';
+
+/**
+ * Compiles a type-checked CEL expression into a JavaScript closure, once per policy version.
+ *
+ * cel-js parses and type-checks; walking its AST on every call costs ~300 ns per condition, so the
+ * hot path instead runs closures built here. Values follow JSON: every CEL number is a JS number
+ * (ints are integral numbers), lists are arrays, maps are plain objects. Only own properties are
+ * ever read, so `args.constructor` or `__proto__` can never reach the prototype chain.
+ *
+ * Anything outside the supported subset is a load-time `cel_unsupported` error, never a surprise
+ * at decision time.
+ */
+
+/** The variables of one evaluation: any object whose properties (own or inherited getters) are the names. */
+export type Activation = object;
+export type CompiledExpression = (activation: Activation) => unknown;
+
+/** Raised while evaluating a compiled expression (missing key, bad index, division by zero...). */
+export class CelRuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CelRuntimeError';
+  }
+}
+
+/** Raised at compile time for constructs the closure compiler does not support. */
+export class CelUnsupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CelUnsupportedError';
+  }
+}
+
+type Node = ASTNode;
+
+interface CompileContext {
+  env: Environment;
+  source: string;
+}
+
+export function compileCel(ast: Node, env: Environment, source: string): CompiledExpression {
+  return compileNode(ast, { env, source });
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function fail(message: string): never {
+  throw new CelRuntimeError(message);
+}
+
+function readField(target: unknown, field: string): unknown {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) {
+    fail(`cannot select field '${field}' from a non-map value`);
+  }
+  if (!hasOwn.call(target, field)) fail(`no such key: ${field}`);
+  return (target as Record<string, unknown>)[field];
+}
+
+function literal(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return value;
+  }
+  throw new CelUnsupportedError(`literal of type ${typeof value} is not supported`);
+}
+
+export function celEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!celEquals(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  for (const key of aKeys) {
+    if (!hasOwn.call(b, key)) return false;
+    if (!celEquals((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function compare(op: string, a: unknown, b: unknown): boolean {
+  const ta = typeof a;
+  if ((ta === 'number' || ta === 'string') && typeof b === ta) {
+    switch (op) {
+      case '<':
+        return (a as number) < (b as number);
+      case '<=':
+        return (a as number) <= (b as number);
+      case '>':
+        return (a as number) > (b as number);
+      default:
+        return (a as number) >= (b as number);
+    }
+  }
+  if (ta === 'boolean' && typeof b === 'boolean') {
+    const x = Number(a);
+    const y = Number(b);
+    return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y;
+  }
+  return fail(`no such overload: ${describe(a)} ${op} ${describe(b)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  return typeof value === 'object' ? 'map' : typeof value;
+}
+
+function size(value: unknown): number {
+  if (typeof value === 'string') return [...value].length;
+  if (Array.isArray(value)) return value.length;
+  if (value !== null && typeof value === 'object') return Object.keys(value).length;
+  return fail(`size() of ${describe(value)}`);
+}
+
+function asString(value: unknown, fn: string): string {
+  if (typeof value !== 'string') fail(`${fn}() expects a string, got ${describe(value)}`);
+  return value;
+}
+
+function expectBool(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') fail(`${what} must be a bool, got ${describe(value)}`);
+  return value;
+}
+
+function staticType(node: Node, ctx: CompileContext): string | undefined {
+  const text = ctx.source.slice(node.start, node.end);
+  const result = ctx.env.check(text);
+  return result.valid ? result.type : undefined;
+}
+
+function compileNode(node: Node, ctx: CompileContext): CompiledExpression {
+  switch (node.op) {
+    case 'value': {
+      const value = literal(node.args);
+      return () => value;
+    }
+    case 'id': {
+      // The type checker has already rejected undeclared names; macro scopes chain to the root
+      // activation through their prototype, so a plain read finds both kinds.
+      const name = node.args;
+      return (a) => (a as Record<string, unknown>)[name];
+    }
+    case '.': {
+      const [target, field] = node.args;
+      const inner = compileNode(target, ctx);
+      return (a) => readField(inner(a), field);
+    }
+    case '[]': {
+      const [target, index] = node.args;
+      const t = compileNode(target, ctx);
+      const i = compileNode(index, ctx);
+      return (a) => {
+        const container = t(a);
+        const key = i(a);
+        if (Array.isArray(container)) {
+          if (typeof key !== 'number' || !Number.isInteger(key)) fail('list index must be an int');
+          if (key < 0 || key >= container.length) fail(`index out of range: ${key}`);
+          return container[key];
+        }
+        if (typeof key !== 'string') fail('map key must be a string');
+        return readField(container, key);
+      };
+    }
+    case 'list': {
+      const items = node.args.map((item) => compileNode(item, ctx));
+      return (a) => items.map((item) => item(a));
+    }
+    case 'map': {
+      const entries = node.args.map(([k, v]) => [compileNode(k, ctx), compileNode(v, ctx)] as const);
+      return (a) => {
+        const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+        for (const [k, v] of entries) {
+          const key = k(a);
+          if (typeof key !== 'string') fail('map keys must be strings');
+          out[key] = v(a);
+        }
+        return out;
+      };
+    }
+    case '&&': {
+      const [l, r] = node.args.map((n) => compileNode(n, ctx)) as [CompiledExpression, CompiledExpression];
+      // CEL's commutative error semantics: false on either side wins over an error on the other.
+      return (a) => {
+        let left: unknown;
+        try {
+          left = l(a);
+        } catch (error) {
+          if (r(a) === false) return false;
+          throw error;
+        }
+        if (left === false) return false;
+        const right = expectBool(r(a), 'operand of &&');
+        expectBool(left, 'operand of &&');
+        return right;
+      };
+    }
+    case '||': {
+      const [l, r] = node.args.map((n) => compileNode(n, ctx)) as [CompiledExpression, CompiledExpression];
+      return (a) => {
+        let left: unknown;
+        try {
+          left = l(a);
+        } catch (error) {
+          if (r(a) === true) return true;
+          throw error;
+        }
+        if (left === true) return true;
+        const right = expectBool(r(a), 'operand of ||');
+        expectBool(left, 'operand of ||');
+        return right;
+      };
+    }
+    case '!_': {
+      const operand = compileNode(node.args, ctx);
+      return (a) => !expectBool(operand(a), 'operand of !');
+    }
+    case '-_': {
+      const operand = compileNode(node.args, ctx);
+      return (a) => {
+        const v = operand(a);
+        if (typeof v !== 'number') fail(`no such overload: -${describe(v)}`);
+        return -v;
+      };
+    }
+    case '?:': {
+      const [c, t, f] = node.args.map((n) => compileNode(n, ctx)) as [
+        CompiledExpression,
+        CompiledExpression,
+        CompiledExpression,
+      ];
+      return (a) => (expectBool(c(a), 'condition of ?:') ? t(a) : f(a));
+    }
+    case '==':
+    case '!=': {
+      const [l, r] = node.args.map((n) => compileNode(n, ctx)) as [CompiledExpression, CompiledExpression];
+      return node.op === '==' ? (a) => celEquals(l(a), r(a)) : (a) => !celEquals(l(a), r(a));
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return compileComparison(node.op, node.args, ctx);
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+      return compileArithmetic(node.op, node.args, ctx);
+    case 'in':
+      return compileIn(node.args, ctx);
+    case 'call':
+      return compileCall(node.args[0], node.args[1], ctx);
+    case 'rcall':
+      return compileReceiverCall(node.args[0], node.args[1], node.args[2], ctx);
+    default:
+      throw new CelUnsupportedError(`operator '${node.op}' is not supported`);
+  }
+}
+
+function compileComparison(op: '<' | '<=' | '>' | '>=', args: [Node, Node], ctx: CompileContext): CompiledExpression {
+  const [ln, rn] = args;
+  const l = compileNode(ln, ctx);
+  // The overwhelmingly common shape is `path <op> literal`; specialise it so a threshold check is
+  // one type test and one comparison.
+  if (rn.op === 'value' && (typeof rn.args === 'bigint' || typeof rn.args === 'number')) {
+    const bound = Number(rn.args);
+    switch (op) {
+      case '<':
+        return (a) => {
+          const v = l(a);
+          return typeof v === 'number' ? v < bound : compare(op, v, bound);
+        };
+      case '<=':
+        return (a) => {
+          const v = l(a);
+          return typeof v === 'number' ? v <= bound : compare(op, v, bound);
+        };
+      case '>':
+        return (a) => {
+          const v = l(a);
+          return typeof v === 'number' ? v > bound : compare(op, v, bound);
+        };
+      default:
+        return (a) => {
+          const v = l(a);
+          return typeof v === 'number' ? v >= bound : compare(op, v, bound);
+        };
+    }
+  }
+  const r = compileNode(rn, ctx);
+  return (a) => compare(op, l(a), r(a));
+}
+
+function compileArithmetic(op: '+' | '-' | '*' | '/' | '%', args: [Node, Node], ctx: CompileContext): CompiledExpression {
+  const [ln, rn] = args;
+  const l = compileNode(ln, ctx);
+  const r = compileNode(rn, ctx);
+  if (op === '+') {
+    return (a) => {
+      const x = l(a);
+      const y = r(a);
+      if (typeof x === 'number' && typeof y === 'number') return x + y;
+      if (typeof x === 'string' && typeof y === 'string') return x + y;
+      if (Array.isArray(x) && Array.isArray(y)) return [...x, ...y];
+      return fail(`no such overload: ${describe(x)} + ${describe(y)}`);
+    };
+  }
+  const numbers = (a: Activation): [number, number] => {
+    const x = l(a);
+    const y = r(a);
+    if (typeof x !== 'number' || typeof y !== 'number') fail(`no such overload: ${describe(x)} ${op} ${describe(y)}`);
+    return [x, y];
+  };
+  if (op === '-') return (a) => numbers(a).reduce((x, y) => x - y);
+  if (op === '*') return (a) => numbers(a).reduce((x, y) => x * y);
+  // Integer division truncates in CEL, double division does not: JS numbers can't tell 4 from 4.0,
+  // so ask the type checker which one this is.
+  const type = staticType(ln, ctx);
+  if (type !== 'int' && type !== 'double' && type !== 'uint') {
+    throw new CelUnsupportedError(`cannot determine the numeric type of the operands of '${op}'`);
+  }
+  const integral = type !== 'double';
+  return (a) => {
+    const [x, y] = numbers(a);
+    if (integral && y === 0) fail(op === '/' ? 'division by zero' : 'modulus by zero');
+    if (op === '/') return integral ? Math.trunc(x / y) : x / y;
+    return x % y;
+  };
+}
+
+function compileIn(args: [Node, Node], ctx: CompileContext): CompiledExpression {
+  const [needleNode, haystackNode] = args;
+  const needle = compileNode(needleNode, ctx);
+  // `x in ['a', 'b']` with primitive literals: a Set lookup.
+  if (haystackNode.op === 'list' && haystackNode.args.every((item) => item.op === 'value')) {
+    const values = new Set(haystackNode.args.map((item) => literal(item.args)));
+    return (a) => {
+      const v = needle(a);
+      return values.has(v);
+    };
+  }
+  const haystack = compileNode(haystackNode, ctx);
+  return (a) => {
+    const v = needle(a);
+    const container = haystack(a);
+    if (Array.isArray(container)) return container.some((item) => celEquals(item, v));
+    if (container !== null && typeof container === 'object') {
+      return typeof v === 'string' && hasOwn.call(container, v);
+    }
+    return fail(`'in' needs a list or map, got ${describe(container)}`);
+  };
+}
+
+function compileCall(name: string, argNodes: Node[], ctx: CompileContext): CompiledExpression {
+  if (name === 'has') {
+    const [selection] = argNodes;
+    if (argNodes.length !== 1 || !selection || selection.op !== '.') {
+      throw new CelUnsupportedError('has() needs a field selection, e.g. has(args.note)');
+    }
+    const [target, field] = selection.args;
+    const t = compileNode(target, ctx);
+    return (a) => {
+      const container = t(a);
+      return container !== null && typeof container === 'object' && hasOwn.call(container, field);
+    };
+  }
+  const fns = argNodes.map((n) => compileNode(n, ctx));
+  const [first, second] = fns;
+  if (fns.length === 1 && first) {
+    switch (name) {
+      case 'size':
+        return (a) => size(first(a));
+      case 'dyn':
+        return first;
+      case 'int':
+        return (a) => toInt(first(a));
+      case 'double':
+        return (a) => toDouble(first(a));
+      case 'string':
+        return (a) => toCelString(first(a));
+      default:
+        break;
+    }
+  }
+  if (fns.length === 2 && first && second && ['startsWith', 'endsWith', 'contains', 'matches'].includes(name)) {
+    return compileStringFunction(name, first, argNodes[1] as Node, second);
+  }
+  throw new CelUnsupportedError(`function '${name}' with ${fns.length} argument(s) is not supported`);
+}
+
+function toInt(v: unknown): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) fail('int() of a non-finite number');
+    return Math.trunc(v);
+  }
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+  return fail(`int() of ${describe(v)}`);
+}
+
+function toDouble(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return fail(`double() of ${describe(v)}`);
+}
+
+function toCelString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return fail(`string() of ${describe(v)}`);
+}
+
+function compileStringFunction(
+  name: string,
+  receiver: CompiledExpression,
+  argNode: Node,
+  arg: CompiledExpression,
+): CompiledExpression {
+  switch (name) {
+    case 'startsWith':
+      return (a) => asString(receiver(a), name).startsWith(asString(arg(a), name));
+    case 'endsWith':
+      return (a) => asString(receiver(a), name).endsWith(asString(arg(a), name));
+    case 'contains':
+      return (a) => asString(receiver(a), name).includes(asString(arg(a), name));
+    default: {
+      // matches(): a literal pattern is compiled once; an invalid one is a load error.
+      if (argNode.op === 'value' && typeof argNode.args === 'string') {
+        let pattern: RegExp;
+        try {
+          pattern = new RegExp(argNode.args, 'u');
+        } catch (error) {
+          throw new CelUnsupportedError(`invalid regular expression: ${(error as Error).message}`);
+        }
+        return (a) => pattern.test(asString(receiver(a), name));
+      }
+      return (a) => {
+        const source = asString(arg(a), name);
+        let pattern: RegExp;
+        try {
+          pattern = new RegExp(source, 'u');
+        } catch {
+          return fail(`invalid regular expression: ${source}`);
+        }
+        return pattern.test(asString(receiver(a), name));
+      };
+    }
+  }
+}
+
+const MACROS = new Set(['all', 'exists', 'exists_one', 'filter', 'map']);
+
+function compileReceiverCall(name: string, receiverNode: Node, argNodes: Node[], ctx: CompileContext): CompiledExpression {
+  if (MACROS.has(name)) return compileMacro(name, receiverNode, argNodes, ctx);
+  const receiver = compileNode(receiverNode, ctx);
+  if (argNodes.length === 0) {
+    switch (name) {
+      case 'size':
+        return (a) => size(receiver(a));
+      case 'lowerAscii':
+        return (a) => asString(receiver(a), name).replace(/[A-Z]/g, (c) => c.toLowerCase());
+      case 'upperAscii':
+        return (a) => asString(receiver(a), name).replace(/[a-z]/g, (c) => c.toUpperCase());
+      case 'trim':
+        return (a) => asString(receiver(a), name).trim();
+      default:
+        break;
+    }
+  }
+  const [argNode] = argNodes;
+  if (argNodes.length === 1 && argNode && ['startsWith', 'endsWith', 'contains', 'matches'].includes(name)) {
+    return compileStringFunction(name, receiver, argNode, compileNode(argNode, ctx));
+  }
+  throw new CelUnsupportedError(`method '${name}' with ${argNodes.length} argument(s) is not supported`);
+}
+
+function compileMacro(name: string, receiverNode: Node, argNodes: Node[], ctx: CompileContext): CompiledExpression {
+  const [variable, body] = argNodes;
+  if (argNodes.length !== 2 || !variable || variable.op !== 'id' || !body) {
+    throw new CelUnsupportedError(`${name}() takes a variable and an expression, e.g. ids.all(id, id != "")`);
+  }
+  const receiver = compileNode(receiverNode, ctx);
+  const local = variable.args;
+  const inner = compileNode(body, ctx);
+  const each = (a: Activation): { items: unknown[]; run: (item: unknown) => unknown } => {
+    const container = receiver(a);
+    const items = Array.isArray(container)
+      ? container
+      : container !== null && typeof container === 'object'
+        ? Object.keys(container)
+        : fail(`${name}() needs a list or map`);
+    const scope = Object.create(a) as Record<string, unknown>;
+    return {
+      items,
+      run: (item) => {
+        scope[local] = item;
+        return inner(scope);
+      },
+    };
+  };
+  switch (name) {
+    case 'all':
+      return (a) => {
+        const { items, run } = each(a);
+        return items.every((item) => expectBool(run(item), 'all() predicate'));
+      };
+    case 'exists':
+      return (a) => {
+        const { items, run } = each(a);
+        return items.some((item) => expectBool(run(item), 'exists() predicate'));
+      };
+    case 'exists_one':
+      return (a) => {
+        const { items, run } = each(a);
+        return items.filter((item) => expectBool(run(item), 'exists_one() predicate')).length === 1;
+      };
+    case 'filter':
+      return (a) => {
+        const { items, run } = each(a);
+        return items.filter((item) => expectBool(run(item), 'filter() predicate'));
+      };
+    default:
+      return (a) => {
+        const { items, run } = each(a);
+        return items.map(run);
+      };
+  }
+}

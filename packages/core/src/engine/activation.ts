@@ -1,0 +1,46 @@
+import type { DecisionRequest } from './types.js';
+
+/**
+ * The variables a condition sees. `session` and `time` are built only if a condition reads them:
+ * most calls never pay for date arithmetic.
+ */
+export class RequestActivation {
+  readonly args: Record<string, unknown>;
+  readonly agent: string;
+  readonly role: string;
+  readonly environment: string;
+  readonly tool: string;
+  private readonly sessionId: string | undefined;
+  private readonly atMs: number;
+  private timeValue: Record<string, unknown> | undefined;
+  private sessionValue: Record<string, unknown> | undefined;
+
+  constructor(request: DecisionRequest, args: Record<string, unknown>, environment: string, atMs: number) {
+    this.args = args;
+    this.agent = request.agent;
+    this.role = request.role;
+    this.environment = environment;
+    this.tool = request.tool;
+    this.sessionId = request.session;
+    this.atMs = atMs;
+  }
+
+  get session(): Record<string, unknown> {
+    return (this.sessionValue ??= this.sessionId === undefined ? {} : { id: this.sessionId });
+  }
+
+  /** UTC clock fields of the request time. */
+  get time(): Record<string, unknown> {
+    if (!this.timeValue) {
+      const date = new Date(this.atMs);
+      this.timeValue = {
+        hour: date.getUTCHours(),
+        minute: date.getUTCMinutes(),
+        weekday: date.getUTCDay(),
+        date: date.toISOString().slice(0, 10),
+        unix: Math.floor(this.atMs / 1000),
+      };
+    }
+    return this.timeValue;
+  }
+}

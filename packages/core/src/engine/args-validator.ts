@@ -1,0 +1,77 @@
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { DecisionError } from '../errors.js';
+import type { JsonSchema, ToolDefinition } from '../policy/document.js';
+
+// ajv and ajv-formats are CommonJS; under NodeNext their default import is the module object.
+const Ajv = AjvModule as unknown as typeof AjvModule.default;
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+export type ArgsValidator = (args: Record<string, unknown>) => DecisionError | undefined;
+
+/** One ajv instance per bundle: schemas compile once, when the bundle loads. */
+export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator {
+  const ajv = new Ajv({
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictNumbers: true,
+    allErrors: false,
+    coerceTypes: false,
+    useDefaults: false,
+  });
+  addFormats(ajv);
+  return (tool) => {
+    const validate = ajv.compile(toolArgsSchema(tool));
+    return (args) => (validate(args) ? undefined : describeFailure(validate));
+  };
+}
+
+/**
+ * The argument object's schema: declared arguments, all required unless listed otherwise, closed
+ * unless `additionalArgs: true`. Nested objects that list `properties` are closed and fully
+ * required by default too; an object schema without `properties` is an open map on purpose.
+ */
+export function toolArgsSchema(tool: ToolDefinition): JsonSchema {
+  return closeObject({
+    type: 'object',
+    properties: tool.args,
+    required: tool.required ?? Object.keys(tool.args),
+    additionalProperties: tool.additionalArgs,
+  });
+}
+
+function closeObject(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = { ...schema };
+  const properties = schema.properties;
+  if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
+    out.properties = Object.fromEntries(
+      Object.entries(properties as Record<string, JsonSchema>).map(([name, sub]) => [name, closeObject(sub)]),
+    );
+    if (out.additionalProperties === undefined) out.additionalProperties = false;
+    if (out.required === undefined) out.required = Object.keys(properties);
+  }
+  const items = schema.items;
+  if (items && typeof items === 'object' && !Array.isArray(items)) out.items = closeObject(items as JsonSchema);
+  return out;
+}
+
+function describeFailure(validate: ValidateFunction): DecisionError {
+  const error = validate.errors?.[0];
+  if (!error) return { code: 'invalid_arguments', message: 'arguments do not match the tool schema', path: 'args' };
+  const path = argumentPath(error);
+  return { code: 'invalid_arguments', message: `${path} ${error.message ?? 'is invalid'}`, path };
+}
+
+function argumentPath(error: ErrorObject): string {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required' && typeof params.missingProperty === 'string') segments.push(params.missingProperty);
+  if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    segments.push(params.additionalProperty);
+  }
+  return ['args', ...segments].map((s, i) => (i > 0 && /^\d+$/.test(s) ? `[${s}]` : i > 0 ? `.${s}` : s)).join('');
+}

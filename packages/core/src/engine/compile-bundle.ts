@@ -1,0 +1,301 @@
+import type { Environment } from '@marcbachmann/cel-js';
+import picomatch from 'picomatch';
+import { compileCel, CelUnsupportedError, type CompiledExpression } from '../cel/compile.js';
+import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js';
+import { parseDuration } from '../duration.js';
+import type { LoadError } from '../errors.js';
+import { PolicyLoadError } from '../errors.js';
+import type { Effect, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import { formatPath, type LoadedPolicy, type PolicyBundle } from '../policy/load.js';
+import { createSchemaCompiler, type ArgsValidator } from './args-validator.js';
+
+/**
+ * Turns a validated bundle into the engine's lookup structure: for every role, environment and
+ * tool, the list of policy plans to run, each with its argument validator, its rules and limits
+ * for that tool, conditions already compiled to closures. Nothing here runs per decision.
+ */
+
+export interface CompiledRule {
+  id: string;
+  policy: string;
+  effect: Effect | undefined;
+  risk: number;
+  reason: string | undefined;
+  approvers: string[] | undefined;
+  when: CompiledExpression | undefined;
+}
+
+export type LimitKind = 'rate' | 'budget' | 'blast_radius';
+
+export interface CompiledLimit {
+  id: string;
+  policy: string;
+  kind: LimitKind;
+  when: CompiledExpression | undefined;
+  key: CompiledExpression[];
+  /** Budget: the amount; blast radius: the list. Rate: undefined (each call counts 1). */
+  measure: CompiledExpression | undefined;
+  max: number;
+  window: string;
+  windowMs: number;
+  effect: 'require_approval' | 'block';
+  reason: string | undefined;
+  approvers: string[] | undefined;
+}
+
+/** One policy's view of one tool in one environment. */
+export interface ToolPlan {
+  policy: string;
+  tool: string;
+  validate: ArgsValidator;
+  rules: CompiledRule[];
+  limits: CompiledLimit[];
+  defaultEffect: Effect;
+  riskTiers: RiskTiers;
+}
+
+/** role → environment (or BASE) → tool → plans */
+export type PlanIndex = Map<string, Map<string, Map<string, ToolPlan[]>>>;
+export const BASE_ENVIRONMENT = '*';
+
+export interface CompiledBundle {
+  index: PlanIndex;
+  policies: string[];
+}
+
+interface PolicyContext {
+  loaded: LoadedPolicy;
+  errors: LoadError[];
+  declared: string[];
+  validators: Map<string, ArgsValidator>;
+  environments: Map<string, Environment>;
+}
+
+export function compileBundle(bundle: PolicyBundle): CompiledBundle {
+  const errors: LoadError[] = [];
+  const compileSchema = createSchemaCompiler();
+  const base = createBaseEnvironment();
+  const index: PlanIndex = new Map();
+  const ids = new Map<string, string>();
+
+  for (const loaded of bundle.policies) {
+    const doc = loaded.document;
+    const ctx: PolicyContext = {
+      loaded,
+      errors,
+      declared: Object.keys(doc.tools),
+      validators: new Map(),
+      environments: new Map(),
+    };
+    for (const [tool, definition] of Object.entries(doc.tools)) {
+      try {
+        ctx.validators.set(tool, compileSchema(definition));
+        ctx.environments.set(tool, environmentForArgs(base, definition.args));
+      } catch (error) {
+        report(ctx, 'invalid_args_schema', ['tools', tool, 'args'], (error as Error).message);
+      }
+    }
+
+    const claimId = (id: string, path: (string | number)[]): void => {
+      const previous = ids.get(id);
+      if (previous) report(ctx, 'duplicate_id', path, `id '${id}' is already used in ${previous}`);
+      else ids.set(id, `${loaded.file} (policy ${doc.policy})`);
+    };
+    const baseRules = doc.rules.map((rule, i) => {
+      claimId(rule.id, ['rules', i, 'id']);
+      return compileRule(ctx, rule, ['rules', i]);
+    });
+    const baseLimits = doc.limits.map((limit, i) => {
+      claimId(limit.id, ['limits', i, 'id']);
+      return compileLimit(ctx, limit, ['limits', i]);
+    });
+
+    const views = new Map<string, { rules: typeof baseRules; limits: typeof baseLimits; defaultEffect: Effect; riskTiers: RiskTiers }>();
+    views.set(BASE_ENVIRONMENT, { rules: baseRules, limits: baseLimits, defaultEffect: doc.default, riskTiers: doc.riskTiers });
+    for (const [environment, override] of Object.entries(doc.environments)) {
+      const known = new Set([...doc.rules.map((r) => r.id), ...doc.limits.map((l) => l.id)]);
+      override.disable.forEach((id, i) => {
+        if (!known.has(id)) {
+          report(ctx, 'invalid_policy', ['environments', environment, 'disable', i], `no rule or limit '${id}' in this policy`);
+        }
+      });
+      const disabled = new Set(override.disable);
+      const extraRules = override.rules.map((rule, i) => {
+        claimId(rule.id, ['environments', environment, 'rules', i, 'id']);
+        return compileRule(ctx, rule, ['environments', environment, 'rules', i]);
+      });
+      const extraLimits = override.limits.map((limit, i) => {
+        claimId(limit.id, ['environments', environment, 'limits', i, 'id']);
+        return compileLimit(ctx, limit, ['environments', environment, 'limits', i]);
+      });
+      views.set(environment, {
+        rules: [...baseRules.filter((r) => !disabled.has(r.id)), ...extraRules],
+        limits: [...baseLimits.filter((l) => !disabled.has(l.id)), ...extraLimits],
+        defaultEffect: override.default ?? doc.default,
+        riskTiers: override.riskTiers ?? doc.riskTiers,
+      });
+    }
+
+    for (const role of doc.appliesTo.roles) {
+      let byEnvironment = index.get(role);
+      if (!byEnvironment) index.set(role, (byEnvironment = new Map()));
+      for (const [environment, view] of views) {
+        let byTool = byEnvironment.get(environment);
+        if (!byTool) byEnvironment.set(environment, (byTool = new Map()));
+        for (const tool of ctx.declared) {
+          const validate = ctx.validators.get(tool);
+          if (!validate) continue;
+          const plan: ToolPlan = {
+            policy: doc.policy,
+            tool,
+            validate,
+            rules: view.rules.flatMap((rule) => rule.forTool.get(tool) ?? []),
+            limits: view.limits.flatMap((limit) => limit.forTool.get(tool) ?? []),
+            defaultEffect: view.defaultEffect,
+            riskTiers: view.riskTiers,
+          };
+          byTool.set(tool, [...(byTool.get(tool) ?? []), plan]);
+        }
+      }
+    }
+  }
+
+  // An environment named by one policy's overrides must still see the other policies' base view.
+  for (const byEnvironment of index.values()) {
+    const baseTools = byEnvironment.get(BASE_ENVIRONMENT);
+    for (const [environment, byTool] of byEnvironment) {
+      if (environment === BASE_ENVIRONMENT || !baseTools) continue;
+      for (const [tool, basePlans] of baseTools) {
+        const plans = byTool.get(tool) ?? [];
+        const covered = new Set(plans.map((p) => p.policy));
+        byTool.set(tool, [...plans, ...basePlans.filter((p) => !covered.has(p.policy))]);
+      }
+    }
+  }
+
+  if (errors.length > 0) throw new PolicyLoadError(errors);
+  return { index, policies: bundle.policies.map((p) => p.document.policy) };
+}
+
+function report(ctx: PolicyContext, code: LoadError['code'], path: (string | number)[], message: string): void {
+  ctx.errors.push({ code, file: ctx.loaded.file, line: ctx.loaded.locate(path), path: formatPath(path), message });
+}
+
+/** Exact names must be declared; globs must match at least one declared tool. */
+function resolveTools(ctx: PolicyContext, patterns: string[], path: (string | number)[]): string[] {
+  const tools = new Set<string>();
+  patterns.forEach((pattern, i) => {
+    const where = patterns.length === 1 ? path : [...path, i];
+    if (!picomatch.scan(pattern).isGlob) {
+      if (ctx.declared.includes(pattern)) tools.add(pattern);
+      else report(ctx, 'unknown_tool_reference', where, `tool '${pattern}' is not declared under tools:`);
+      return;
+    }
+    const isMatch = picomatch(pattern);
+    const matches = ctx.declared.filter((tool) => isMatch(tool));
+    if (matches.length === 0) report(ctx, 'unknown_tool_reference', where, `glob '${pattern}' matches no declared tool`);
+    for (const tool of matches) tools.add(tool);
+  });
+  return [...tools];
+}
+
+type Expected = 'bool' | 'number' | 'list' | 'scalar';
+
+function compileExpression(
+  ctx: PolicyContext,
+  tool: string,
+  source: string,
+  expected: Expected,
+  path: (string | number)[],
+): CompiledExpression | undefined {
+  const env = ctx.environments.get(tool);
+  if (!env) return undefined;
+  let parsed;
+  try {
+    parsed = env.parse(source);
+  } catch (error) {
+    report(ctx, 'cel_syntax', path, firstLine(error));
+    return undefined;
+  }
+  const checked = parsed.check();
+  if (!checked.valid) {
+    report(ctx, 'cel_type', path, `${firstLine(checked.error)} (checked against tool '${tool}')`);
+    return undefined;
+  }
+  const type = checked.type ?? 'dyn';
+  const fits =
+    type === 'dyn' ||
+    (expected === 'bool' && type === 'bool') ||
+    (expected === 'number' && (type === 'int' || type === 'double' || type === 'uint')) ||
+    (expected === 'list' && type.startsWith('list')) ||
+    (expected === 'scalar' && ['string', 'int', 'double', 'uint', 'bool'].includes(type));
+  if (!fits) {
+    report(ctx, 'cel_type', path, `expected ${expected}, but '${source}' is ${type} (tool '${tool}')`);
+    return undefined;
+  }
+  try {
+    return compileCel(parsed.ast, env, source);
+  } catch (error) {
+    report(ctx, error instanceof CelUnsupportedError ? 'cel_unsupported' : 'cel_syntax', path, firstLine(error));
+    return undefined;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | number)[]): { id: string; forTool: Map<string, CompiledRule> } {
+  const forTool = new Map<string, CompiledRule>();
+  const tools = resolveTools(ctx, Array.isArray(rule.tool) ? rule.tool : [rule.tool], [...path, 'tool']);
+  for (const tool of tools) {
+    const when = rule.when === undefined ? undefined : compileExpression(ctx, tool, rule.when, 'bool', [...path, 'when']);
+    if (rule.when !== undefined && !when) continue;
+    forTool.set(tool, {
+      id: rule.id,
+      policy: ctx.loaded.document.policy,
+      effect: rule.effect,
+      risk: rule.risk ?? 0,
+      reason: rule.reason,
+      approvers: rule.approvers,
+      when,
+    });
+  }
+  return { id: rule.id, forTool };
+}
+
+function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | number)[]): { id: string; forTool: Map<string, CompiledLimit> } {
+  const forTool = new Map<string, CompiledLimit>();
+  const windowMs = parseDuration(limit.window);
+  if (windowMs === undefined) {
+    report(ctx, 'invalid_duration', [...path, 'window'], `'${limit.window}' is not a duration like 60s, 15m, 24h or 7d`);
+  }
+  const kind: LimitKind = limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
+  for (const tool of resolveTools(ctx, limit.tools, [...path, 'tools'])) {
+    const when = limit.when === undefined ? undefined : compileExpression(ctx, tool, limit.when, 'bool', [...path, 'when']);
+    const key = limit.key.map((k, i) => compileExpression(ctx, tool, k, 'scalar', [...path, 'key', i]));
+    const measure = limit.sum
+      ? compileExpression(ctx, tool, limit.sum, 'number', [...path, 'sum'])
+      : limit.items
+        ? compileExpression(ctx, tool, limit.items, 'list', [...path, 'items'])
+        : undefined;
+    const failed = (limit.when !== undefined && !when) || key.some((k) => !k) || ((limit.sum ?? limit.items) !== undefined && !measure);
+    if (failed || windowMs === undefined) continue;
+    forTool.set(tool, {
+      id: limit.id,
+      policy: ctx.loaded.document.policy,
+      kind,
+      when,
+      key: key as CompiledExpression[],
+      measure,
+      max: limit.max,
+      window: limit.window,
+      windowMs,
+      effect: limit.effect,
+      reason: limit.reason,
+      approvers: limit.approvers,
+    });
+  }
+  return { id: limit.id, forTool };
+}

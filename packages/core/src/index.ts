@@ -1,0 +1,40 @@
+export { compile, Engine } from './engine/engine.js';
+export type { EngineOptions } from './engine/engine.js';
+export type {
+  DecidedBy,
+  Decision,
+  DecisionRequest,
+  Effect,
+  LimitOutcome,
+  MatchedRule,
+  PolicyRef,
+  RiskLevel,
+} from './engine/types.js';
+export {
+  checkArgsSize,
+  decisionRequestSchema,
+  DEFAULT_ENVIRONMENT,
+  MAX_ARGS_BYTES,
+  MAX_ARGS_DEPTH,
+  parseDecisionRequest,
+} from './engine/request.js';
+export { toolArgsSchema } from './engine/args-validator.js';
+export { riskEffect, riskLevel } from './engine/risk.js';
+export { loadBundle, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
+export type { LoadedPolicy, Locator, PolicyBundle, PolicySource } from './policy/load.js';
+export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema } from './policy/document.js';
+export type {
+  EnvironmentOverride,
+  JsonSchema,
+  LimitDocument,
+  PolicyDocument,
+  RiskTiers,
+  RuleDocument,
+  ToolDefinition,
+} from './policy/document.js';
+export { formatLoadError, PolicyLoadError } from './errors.js';
+export type { DecisionError, DecisionErrorCode, LoadError, LoadErrorCode } from './errors.js';
+export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
+export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCounterStore } from './limits/counter-store.js';
+export { MemoryCounterStore } from './limits/memory-counter-store.js';
+export { parseDuration } from './duration.js';

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * The shape of one policy document, as written in YAML (docs/policy-format.md).
+ * Every object is strict: a misspelt key is a load error, not a silently ignored rule.
+ */
+
+export const EFFECTS = ['allow', 'require_approval', 'block'] as const;
+export const effectSchema = z.enum(EFFECTS);
+export type Effect = z.infer<typeof effectSchema>;
+
+/** A JSON Schema object; validated by ajv when the tool's validator is compiled. */
+export type JsonSchema = Record<string, unknown>;
+const jsonSchema = z.record(z.string(), z.unknown()) as z.ZodType<JsonSchema>;
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, and _ . : - (no spaces)');
+/** A tool name as declared; names are matched exactly. */
+const toolName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$/, 'tool names use letters, digits, and _ . : / -');
+/** A tool reference in a rule or limit: an exact name or a glob such as `get_*`. */
+const toolPattern = z.string().min(1).regex(/^[A-Za-z0-9_.:/*?{},[\]!-]+$/, 'not a tool name or glob');
+const celExpression = z.string().min(1);
+
+export const toolDefinitionSchema = z.strictObject({
+  description: z.string().optional(),
+  /** Argument name → JSON Schema. The argument object is closed unless `additionalArgs: true`. */
+  args: z.record(z.string(), jsonSchema).default({}),
+  /** Which arguments must be present; default: all of them. */
+  required: z.array(z.string()).optional(),
+  additionalArgs: z.boolean().default(false),
+});
+
+export const ruleSchema = z
+  .strictObject({
+    id: identifier,
+    description: z.string().optional(),
+    tool: z.union([toolPattern, z.array(toolPattern).min(1)]),
+    when: celExpression.optional(),
+    effect: effectSchema.optional(),
+    reason: z.string().optional(),
+    risk: z.number().int().min(0).max(1000).optional(),
+    approvers: z.array(z.string().min(1)).optional(),
+  })
+  .refine((rule) => rule.effect !== undefined || rule.risk !== undefined, {
+    message: 'a rule needs an effect, a risk score, or both',
+  });
+
+export const limitSchema = z
+  .strictObject({
+    id: identifier,
+    description: z.string().optional(),
+    tools: z.array(toolPattern).min(1),
+    when: celExpression.optional(),
+    /** CEL expressions whose values form the counter key, e.g. `[agent, args.account_id]`. */
+    key: z.array(celExpression).min(1),
+    /** Budget: sum this numeric expression. */
+    sum: celExpression.optional(),
+    /** Blast radius: sum the size of this list expression. */
+    items: celExpression.optional(),
+    max: z.number().finite().min(0),
+    window: z.string(),
+    effect: z.enum(['require_approval', 'block']),
+    reason: z.string().optional(),
+    approvers: z.array(z.string().min(1)).optional(),
+  })
+  .refine((limit) => !(limit.sum && limit.items), { message: 'a limit sums either `sum` or `items`, not both' });
+
+export const riskTiersSchema = z
+  .strictObject({
+    medium: z.number().min(0),
+    high: z.number().min(0),
+    critical: z.number().min(0),
+  })
+  .refine((t) => t.medium <= t.high && t.high <= t.critical, {
+    message: 'risk tiers must be ordered: medium <= high <= critical',
+  });
+
+export const environmentOverrideSchema = z.strictObject({
+  default: effectSchema.optional(),
+  /** Ids of rules or limits switched off in this environment. */
+  disable: z.array(identifier).default([]),
+  /** Extra rules and limits for this environment, evaluated with the policy's own. */
+  rules: z.array(ruleSchema).default([]),
+  limits: z.array(limitSchema).default([]),
+  riskTiers: riskTiersSchema.optional(),
+});
+
+export const DEFAULT_RISK_TIERS = { medium: 25, high: 40, critical: 80 } as const;
+
+export const policyDocumentSchema = z.strictObject({
+  policy: identifier,
+  description: z.string().optional(),
+  appliesTo: z.strictObject({
+    roles: z.array(z.string().min(1)).min(1),
+  }),
+  default: effectSchema.default('block'),
+  riskTiers: riskTiersSchema.default(DEFAULT_RISK_TIERS),
+  tools: z.record(toolName, toolDefinitionSchema),
+  rules: z.array(ruleSchema).default([]),
+  limits: z.array(limitSchema).default([]),
+  environments: z.record(identifier, environmentOverrideSchema).default({}),
+});
+
+export type PolicyDocument = z.infer<typeof policyDocumentSchema>;
+export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
+export type RuleDocument = z.infer<typeof ruleSchema>;
+export type LimitDocument = z.infer<typeof limitSchema>;
+export type RiskTiers = z.infer<typeof riskTiersSchema>;
+export type EnvironmentOverride = z.infer<typeof environmentOverrideSchema>;

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { LoadError } from '../errors.js';
+import { PolicyLoadError } from '../errors.js';
+import { policyDocumentSchema, type PolicyDocument } from './document.js';
+
+/** One YAML file of a bundle. `file` is bundle-relative and appears in every error about it. */
+export interface PolicySource {
+  file: string;
+  text: string;
+}
+
+/** Finds the 1-based line of a path inside the document it was parsed from. */
+export type Locator = (path: readonly (string | number)[]) => number | undefined;
+
+export interface LoadedPolicy {
+  document: PolicyDocument;
+  file: string;
+  locate: Locator;
+}
+
+/** A validated, not yet compiled, set of policies. */
+export interface PolicyBundle {
+  name: string;
+  /** Content digest: the same sources always give the same version string. */
+  digest: string;
+  policies: LoadedPolicy[];
+  sources: PolicySource[];
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Reads a policy file, or every `*.yaml` / `*.yml` directly inside a directory (not recursive). */
+export function readPolicySources(path: string): PolicySource[] {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    throw new PolicyLoadError([{ code: 'io_error', file: path, message: (error as Error).message }]);
+  }
+  if (!stat.isDirectory()) return [{ file: basename(path), text: readFileSync(path, 'utf8') }];
+  return readdirSync(path)
+    .filter((name) => YAML_FILE.test(name) && statSync(join(path, name)).isFile())
+    .sort()
+    .map((name) => ({ file: name, text: readFileSync(join(path, name), 'utf8') }));
+}
+
+/** Loads and validates a bundle from a file or directory. Throws `PolicyLoadError` with every problem found. */
+export function loadBundle(path: string): PolicyBundle {
+  return parseBundle(readPolicySources(path), basename(path).replace(YAML_FILE, ''));
+}
+
+export function digestSources(sources: readonly PolicySource[]): string {
+  const hash = createHash('sha256');
+  for (const source of [...sources].sort((a, b) => a.file.localeCompare(b.file))) {
+    hash.update(source.file).update('\0').update(source.text).update('\0');
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): PolicyBundle {
+  const errors: LoadError[] = [];
+  const policies: LoadedPolicy[] = [];
+  for (const source of sources) {
+    const lineCounter = new LineCounter();
+    const documents = parseAllDocuments(source.text, { lineCounter, prettyErrors: false });
+    const list = Array.isArray(documents) ? documents : [];
+    for (const doc of list) {
+      if (doc.errors.length > 0) {
+        for (const error of doc.errors) {
+          errors.push({
+            code: 'yaml_syntax',
+            file: source.file,
+            line: error.linePos?.[0]?.line,
+            message: error.message.split('\n')[0] ?? error.message,
+          });
+        }
+        continue;
+      }
+      const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+      if (raw === null || raw === undefined) continue; // an empty document, e.g. a trailing `---`
+      const locate = locator(doc, lineCounter);
+      const parsed = policyDocumentSchema.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+          errors.push({
+            code: 'invalid_policy',
+            file: source.file,
+            line: locate(path),
+            path: formatPath(path),
+            message: issue.message,
+          });
+        }
+        continue;
+      }
+      policies.push({ document: parsed.data, file: source.file, locate });
+    }
+  }
+  const seen = new Map<string, LoadedPolicy>();
+  for (const policy of policies) {
+    const previous = seen.get(policy.document.policy);
+    if (previous) {
+      errors.push({
+        code: 'duplicate_policy',
+        file: policy.file,
+        line: policy.locate(['policy']),
+        path: 'policy',
+        message: `policy '${policy.document.policy}' is already defined in ${previous.file}`,
+      });
+    }
+    seen.set(policy.document.policy, policy);
+  }
+  if (errors.length === 0 && policies.length === 0) {
+    errors.push({ code: 'empty_bundle', file: name, message: 'no policy documents found' });
+  }
+  if (errors.length > 0) throw new PolicyLoadError(errors);
+  return { name, digest: digestSources(sources), policies, sources: [...sources] };
+}
+
+function locator(doc: Document, lineCounter: LineCounter): Locator {
+  return (path) => {
+    // Walk up to the nearest existing node: a missing key is reported where its parent starts.
+    for (let length = path.length; length >= 0; length--) {
+      const node = length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+}
+
+/** `['rules', 2, 'when']` → `rules[2].when` */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
+  }
+  return out;
+}
