@@ -38,3 +38,6 @@ export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
 export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCounterStore } from './limits/counter-store.js';
 export { MemoryCounterStore } from './limits/memory-counter-store.js';
 export { parseDuration } from './duration.js';
+export { BUDGET_SCALE } from './limits/counter-store.js';
+export { restoreConsumption } from './limits/restore.js';
+export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';

@@ -20,8 +20,7 @@ export interface EngineOptions {
 }
 
 const RANK: Record<Effect, number> = { allow: 0, require_approval: 1, block: 2 };
-/** Budgets are summed in micro-units so that $33.33 + $33.33 + $33.34 is exactly $100. */
-const BUDGET_SCALE = 1_000_000;
+import { BUDGET_SCALE } from '../limits/counter-store.js';
 
 /** Everything decided before the limits are consulted. */
 interface Evaluation {
@@ -214,7 +213,19 @@ export class Engine {
         approvers = limit.approvers;
         reason = limit.reason ?? describeLimit(limit, used, adding);
       }
-      return { limit: limit.id, policy: limit.policy, used, adding, max: limit.max, window: limit.window, exceeded, effect: limit.effect };
+      return {
+        limit: limit.id,
+        policy: limit.policy,
+        kind: limit.kind,
+        key: evaluation.checks[i]?.key ?? '',
+        used,
+        adding,
+        max: limit.max,
+        window: limit.window,
+        exceeded,
+        consumed: outcome?.consumed ?? false,
+        effect: limit.effect,
+      };
     });
     const decision: Decision = {
       effect,

@@ -32,6 +32,9 @@ export interface MatchedRule {
 export interface LimitOutcome {
   limit: string;
   policy: string;
+  kind: 'rate' | 'budget' | 'blast_radius';
+  /** The counter this call was checked against (limit id and key values). */
+  key: string;
   /** Total in the window before this call, in the limit's unit (calls, amount, items). */
   used: number;
   /** What this call adds. */
@@ -39,6 +42,8 @@ export interface LimitOutcome {
   max: number;
   window: string;
   exceeded: boolean;
+  /** Whether this call was added to the counter (false when the call ended blocked). */
+  consumed: boolean;
   effect: Exclude<Effect, 'allow'>;
 }
 

@@ -6,6 +6,9 @@
  * exceeded (a call that ends blocked consumes nothing). Amounts are integers (the engine scales
  * money to micro-units) so sums are exact in every implementation.
  */
+/** Budgets are summed in micro-units so that $33.33 + $33.33 + $33.34 is exactly $100. */
+export const BUDGET_SCALE = 1_000_000;
+
 export interface LimitCheck {
   /** Fully qualified counter key (limit id and key values). */
   key: string;

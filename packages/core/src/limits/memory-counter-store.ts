@@ -79,17 +79,21 @@ export class MemoryCounterStore implements SyncCounterStore {
       if (exceeded && check.blocking) blocked = true;
       results.push({ used, exceeded });
     }
-    if (!blocked) {
-      for (const check of checks) {
-        let log = this.logs.get(check.key);
-        if (!log) {
-          log = new SlidingLog();
-          this.logs.set(check.key, log);
-        }
-        log.add(atMs, check.amount, check.windowMs);
-      }
-    }
+    if (!blocked) for (const check of checks) this.restore(check.key, atMs, check.amount, check.windowMs);
     return { results, consumed: !blocked };
+  }
+
+  /**
+   * Re-adds consumption recorded earlier (e.g. from the audit trail after a restart), so a restart
+   * never hands an agent a fresh budget.
+   */
+  restore(key: string, atMs: number, amount: number, windowMs: number): void {
+    let log = this.logs.get(key);
+    if (!log) {
+      log = new SlidingLog();
+      this.logs.set(key, log);
+    }
+    log.add(atMs, amount, windowMs);
   }
 
   checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome> {

@@ -1,0 +1,4 @@
+export { buildProgram, runCli } from './program.js';
+export type { CliIo } from './program.js';
+export { evalCommand, evaluateLine } from './commands/eval.js';
+export type { EvalOptions } from './commands/eval.js';

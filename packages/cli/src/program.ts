@@ -1,0 +1,55 @@
+import { Command, CommanderError } from 'commander';
+import { formatLoadError, PolicyLoadError } from '@airlock/core';
+import { evalCommand } from './commands/eval.js';
+
+/**
+ * The `airlock` command line. Each command lives in `commands/<name>.ts` and returns an exit code;
+ * this file only wires arguments to them.
+ */
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & import('node:stream').Readable;
+  stdout: NodeJS.WritableStream & import('node:stream').Writable;
+  stderr: NodeJS.WritableStream & import('node:stream').Writable;
+}
+
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('airlock')
+    .description('Runtime governance for AI agents')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  program
+    .command('eval')
+    .description('Decide JSONL requests (one per line) against a policy file or directory; writes one decision per line')
+    .requiredOption('--policy <path>', 'policy file or bundle directory')
+    .option('--input <file>', 'JSONL input (default: stdin)')
+    .action(async (options: { policy: string; input?: string }) => {
+      setExitCode(await evalCommand(options, io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (PolicyLoadError.isInstance(error)) {
+      io.stderr.write(`airlock: invalid policy\n${error.errors.map((e) => `  ${formatLoadError(e)}`).join('\n')}\n`);
+      return 2;
+    }
+    io.stderr.write(`airlock: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,16 @@
+import { parseDuration } from '../duration.js';
+import type { Decision } from '../engine/types.js';
+import { BUDGET_SCALE } from './counter-store.js';
+import type { MemoryCounterStore } from './memory-counter-store.js';
+
+/** Replays what a recorded decision consumed into a memory store (counter state after a restart). */
+export function restoreConsumption(store: MemoryCounterStore, decision: Pick<Decision, 'limits' | 'at'>): void {
+  const atMs = Date.parse(decision.at);
+  for (const outcome of decision.limits) {
+    if (!outcome.consumed) continue;
+    const windowMs = parseDuration(outcome.window);
+    if (windowMs === undefined || !Number.isFinite(atMs)) continue;
+    const scale = outcome.kind === 'budget' ? BUDGET_SCALE : 1;
+    store.restore(outcome.key, atMs, Math.round(outcome.adding * scale), windowMs);
+  }
+}
