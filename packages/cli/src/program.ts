@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { evalCommand } from './commands/eval.js';
@@ -8,9 +9,9 @@ import { evalCommand } from './commands/eval.js';
  */
 
 export interface CliIo {
-  stdin: NodeJS.ReadableStream & import('node:stream').Readable;
-  stdout: NodeJS.WritableStream & import('node:stream').Writable;
-  stderr: NodeJS.WritableStream & import('node:stream').Writable;
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
 }
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
