@@ -144,7 +144,7 @@ rules:
   });
 
   it('falls back to the policy default when no rule matches, block unless written otherwise', () => {
-    const blocking = engineFor(policy.replace('default: allow\n', '').replace(/  - id: allow-all\n    tool: act\n    effect: allow\n/, ''));
+    const blocking = engineFor(policy.replace('default: allow\n', '').replace('  - id: allow-all\n    tool: act\n    effect: allow\n', ''));
     expect(blocking.decideSync({ agent: 'a', role: 'r', tool: 'act', args: { n: 1 } })).toMatchObject({
       effect: 'block',
       rule: null,
