@@ -152,11 +152,20 @@ rules:
     });
   });
 
-  it('uses the request time, not the wall clock, and reports it', () => {
-    const decision = engine.decideSync({ agent: 'a', role: 'r', tool: 'get_one', args: {}, at: '2026-01-02T03:04:05Z' });
-    expect(decision.at).toBe('2026-01-02T03:04:05.000Z');
-    const clocked = engineFor(policy, { clock: () => Date.parse('2030-01-01T00:00:00Z') });
-    expect(clocked.decideSync({ agent: 'a', role: 'r', tool: 'get_one', args: {} }).at).toBe('2030-01-01T00:00:00.000Z');
+  it('reads the clock only when a limit or a time condition needs it, and prefers the request time', () => {
+    let reads = 0;
+    const clock = (): number => {
+      reads++;
+      return Date.parse('2030-01-01T00:00:00Z');
+    };
+    const stateless = engineFor(policy, { clock });
+    expect(stateless.decideSync({ agent: 'a', role: 'r', tool: 'get_one', args: {} }).effect).toBe('allow');
+    expect(reads).toBe(0);
+    const budgeted = compile(seeds, { clock });
+    budgeted.decideSync({ ...refund(10), at: '2026-01-02T03:04:05Z' });
+    expect(reads).toBe(0);
+    budgeted.decideSync(refund(10));
+    expect(reads).toBe(1);
   });
 });
 

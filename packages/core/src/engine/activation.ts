@@ -1,8 +1,8 @@
 import type { DecisionRequest } from './types.js';
 
 /**
- * The variables a condition sees. `session` and `time` are built only if a condition reads them:
- * most calls never pay for date arithmetic.
+ * The variables a condition sees. `session` and `time` are built only if a condition reads them,
+ * and the clock is read only if a condition or a limit needs it: most calls never pay for it.
  */
 export class RequestActivation {
   readonly args: Record<string, unknown>;
@@ -11,11 +11,18 @@ export class RequestActivation {
   readonly environment: string;
   readonly tool: string;
   private readonly sessionId: string | undefined;
-  private readonly atMs: number;
+  private readonly clock: () => number;
+  private atMs: number | undefined;
   private timeValue: Record<string, unknown> | undefined;
   private sessionValue: Record<string, unknown> | undefined;
 
-  constructor(request: DecisionRequest, args: Record<string, unknown>, environment: string, atMs: number) {
+  constructor(
+    request: DecisionRequest,
+    args: Record<string, unknown>,
+    environment: string,
+    atMs: number | undefined,
+    clock: () => number,
+  ) {
     this.args = args;
     this.agent = request.agent;
     this.role = request.role;
@@ -23,6 +30,12 @@ export class RequestActivation {
     this.tool = request.tool;
     this.sessionId = request.session;
     this.atMs = atMs;
+    this.clock = clock;
+  }
+
+  /** The request's time: its `at`, or the clock read once. */
+  now(): number {
+    return (this.atMs ??= this.clock());
   }
 
   get session(): Record<string, unknown> {
@@ -32,13 +45,14 @@ export class RequestActivation {
   /** UTC clock fields of the request time. */
   get time(): Record<string, unknown> {
     if (!this.timeValue) {
-      const date = new Date(this.atMs);
+      const atMs = this.now();
+      const date = new Date(atMs);
       this.timeValue = {
         hour: date.getUTCHours(),
         minute: date.getUTCMinutes(),
         weekday: date.getUTCDay(),
         date: date.toISOString().slice(0, 10),
-        unix: Math.floor(this.atMs / 1000),
+        unix: Math.floor(atMs / 1000),
       };
     }
     return this.timeValue;

@@ -2,11 +2,17 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { DecisionError } from '../errors.js';
 import type { JsonSchema, ToolDefinition } from '../policy/document.js';
+import { checkArgsSize } from './request.js';
+import { schemaIsBounded } from './schema-bounds.js';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default import is the module object.
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
+/**
+ * Validates a call's arguments, including the request size and depth bounds: `request_too_large`
+ * for arguments over 1 MiB or deeper than 32 levels, `invalid_arguments` for a schema violation.
+ */
 export type ArgsValidator = (args: Record<string, unknown>) => DecisionError | undefined;
 
 /** One ajv instance per bundle: schemas compile once, when the bundle loads. */
@@ -22,8 +28,13 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
   });
   addFormats(ajv);
   return (tool) => {
-    const validate = ajv.compile(toolArgsSchema(tool));
-    return (args) => (validate(args) ? undefined : describeFailure(validate));
+    const schema = toolArgsSchema(tool);
+    const validate = ajv.compile(schema);
+    // A schema that bounds every accepted value needs the size walk only to explain a failure.
+    if (schemaIsBounded(schema)) {
+      return (args) => (validate(args) ? undefined : (checkArgsSize(args) ?? describeFailure(validate)));
+    }
+    return (args) => checkArgsSize(args) ?? (validate(args) ? undefined : describeFailure(validate));
   };
 }
 

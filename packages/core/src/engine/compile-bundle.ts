@@ -6,6 +6,7 @@ import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
 import type { Effect, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import type { MatchedRule } from './types.js';
 import { formatPath, type LoadedPolicy, type PolicyBundle } from '../policy/load.js';
 import { createSchemaCompiler, type ArgsValidator } from './args-validator.js';
 
@@ -19,10 +20,15 @@ export interface CompiledRule {
   id: string;
   policy: string;
   effect: Effect | undefined;
+  /** EFFECT_RANK of the effect, -1 for a risk-only rule: compared per call, so computed once. */
+  rank: number;
   risk: number;
-  reason: string | undefined;
+  /** The reason a decision by this rule gives: the author's, or a generated one. */
+  reason: string;
   approvers: string[] | undefined;
   when: CompiledExpression | undefined;
+  /** The entry this rule adds to `decision.matched`; shared and read-only. */
+  matchedEntry: Readonly<MatchedRule>;
 }
 
 export type LimitKind = 'rate' | 'budget' | 'blast_radius';
@@ -51,12 +57,17 @@ export interface ToolPlan {
   rules: CompiledRule[];
   limits: CompiledLimit[];
   defaultEffect: Effect;
+  /** The reason a decision by the policy default gives. */
+  defaultReason: string;
   riskTiers: RiskTiers;
 }
 
 /** role → environment (or BASE) → tool → plans */
 export type PlanIndex = Map<string, Map<string, Map<string, ToolPlan[]>>>;
 export const BASE_ENVIRONMENT = '*';
+/** Strictness order: block > require_approval > allow. */
+export const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, require_approval: 1, block: 2 };
+const USUAL_ENVIRONMENTS = ['production', 'staging', 'dev'];
 
 export interface CompiledBundle {
   index: PlanIndex;
@@ -152,6 +163,7 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
             rules: view.rules.flatMap((rule) => rule.forTool.get(tool) ?? []),
             limits: view.limits.flatMap((limit) => limit.forTool.get(tool) ?? []),
             defaultEffect: view.defaultEffect,
+            defaultReason: `No rule of policy ${doc.policy} matched ${tool}: default ${view.defaultEffect}`,
             riskTiers: view.riskTiers,
           };
           byTool.set(tool, [...(byTool.get(tool) ?? []), plan]);
@@ -160,8 +172,10 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
     }
   }
 
-  // An environment named by one policy's overrides must still see the other policies' base view.
+  // An environment named by one policy's overrides must still see the other policies' base view;
+  // the usual environments get their own entry so a lookup hits on the first try.
   for (const byEnvironment of index.values()) {
+    for (const usual of USUAL_ENVIRONMENTS) if (!byEnvironment.has(usual)) byEnvironment.set(usual, new Map());
     const baseTools = byEnvironment.get(BASE_ENVIRONMENT);
     for (const [environment, byTool] of byEnvironment) {
       if (environment === BASE_ENVIRONMENT || !baseTools) continue;
@@ -252,14 +266,20 @@ function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | num
   for (const tool of tools) {
     const when = rule.when === undefined ? undefined : compileExpression(ctx, tool, rule.when, 'bool', [...path, 'when']);
     if (rule.when !== undefined && !when) continue;
+    const policy = ctx.loaded.document.policy;
+    const matchedEntry: MatchedRule = { rule: rule.id, policy };
+    if (rule.effect) matchedEntry.effect = rule.effect;
+    if (rule.risk) matchedEntry.risk = rule.risk;
     forTool.set(tool, {
       id: rule.id,
-      policy: ctx.loaded.document.policy,
+      policy,
       effect: rule.effect,
+      rank: rule.effect ? EFFECT_RANK[rule.effect] : -1,
       risk: rule.risk ?? 0,
-      reason: rule.reason,
+      reason: rule.reason ?? `Rule ${rule.id} (policy ${policy}): ${rule.effect ?? 'risk signal'}`,
       approvers: rule.approvers,
       when,
+      matchedEntry: Object.freeze(matchedEntry),
     });
   }
   return { id: rule.id, forTool };

@@ -4,11 +4,11 @@ import type { PolicyBundle } from '../policy/load.js';
 import type { CounterStore, ConsumeOutcome, LimitCheck } from '../limits/counter-store.js';
 import { isSyncCounterStore } from '../limits/counter-store.js';
 import { MemoryCounterStore } from '../limits/memory-counter-store.js';
-import { BASE_ENVIRONMENT, compileBundle, type CompiledLimit, type CompiledRule, type PlanIndex, type ToolPlan } from './compile-bundle.js';
-import { checkArgsSize, checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type CompiledRule, type ToolPlan } from './compile-bundle.js';
+import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
 import { RequestActivation } from './activation.js';
 import { riskLevel, riskEffect } from './risk.js';
-import type { Decision, DecisionRequest, Effect, LimitOutcome, MatchedRule, PolicyRef, RiskLevel } from './types.js';
+import type { Decision, DecisionRequest, Effect, MatchedRule, PolicyRef, RiskLevel } from './types.js';
 
 export interface EngineOptions {
   /** Limit state. Default: a fresh in-memory store. */
@@ -19,23 +19,21 @@ export interface EngineOptions {
   version?: string | number;
 }
 
-const RANK: Record<Effect, number> = { allow: 0, require_approval: 1, block: 2 };
+const RANK = EFFECT_RANK;
 import { BUDGET_SCALE } from '../limits/counter-store.js';
 
-/** Everything decided before the limits are consulted. */
-interface Evaluation {
-  request: DecisionRequest;
+/** A call whose rules allowed it (or asked for approval) and whose limits are still to be consulted. */
+interface PendingLimits {
+  decision: Decision;
   atMs: number;
-  matched: MatchedRule[];
-  effect: Effect;
-  rule: string | null;
-  reason: string;
-  decidedBy: Decision['decidedBy'];
-  approvers: string[] | undefined;
-  risk: { score: number; level: RiskLevel };
-  policies: string[];
   checks: LimitCheck[];
-  checkedLimits: { limit: CompiledLimit; adding: number; scale: number }[];
+  checked: { limit: CompiledLimit; adding: number; scale: number }[];
+}
+
+/** The plans for one role, environment and tool, with the policy reference decisions carry. */
+interface PlanSet {
+  plans: ToolPlan[];
+  ref: PolicyRef;
 }
 
 /**
@@ -47,43 +45,59 @@ export class Engine {
   readonly bundle: string;
   readonly version: string | number;
   readonly policies: readonly string[];
-  private readonly index: PlanIndex;
+  private readonly index: Map<string, Map<string, Map<string, PlanSet>>>;
   private readonly counters: CounterStore;
   private readonly clock: () => number;
+  private readonly noPolicies: PolicyRef;
 
   constructor(bundle: PolicyBundle, options: EngineOptions = {}) {
     const compiled = compileBundle(bundle);
-    this.index = compiled.index;
     this.policies = compiled.policies;
     this.bundle = bundle.name;
     this.version = options.version ?? bundle.digest;
     this.counters = options.counters ?? new MemoryCounterStore();
     this.clock = options.clock ?? Date.now;
+    this.noPolicies = Object.freeze({ bundle: this.bundle, version: this.version, policies: [] });
+    // Decisions share these read-only references: built once here, not per call.
+    this.index = new Map(
+      [...compiled.index].map(([role, byEnvironment]) => [
+        role,
+        new Map(
+          [...byEnvironment].map(([environment, byTool]) => [
+            environment,
+            new Map(
+              [...byTool].map(([tool, plans]) => [
+                tool,
+                { plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies: Object.freeze(plans.map((p) => p.policy)) as string[] }) },
+              ]),
+            ),
+          ]),
+        ),
+      ]),
+    );
   }
 
   /** Decides synchronously; requires a synchronous counter store (the in-memory one is). */
   decideSync(request: DecisionRequest): Decision {
     try {
-      const pending = this.evaluate(request);
-      if (!('checks' in pending)) return pending;
-      if (pending.checks.length === 0) return this.finish(pending, undefined);
+      const result = this.evaluate(request);
+      if (!('checks' in result)) return result;
       const counters = this.counters;
       if (!isSyncCounterStore(counters)) {
         return this.failure({ code: 'engine_error', message: 'the counter store is asynchronous: use decide()' });
       }
-      return this.finish(pending, counters.checkAndConsumeSync(pending.checks, pending.atMs));
+      return applyLimits(result, counters.checkAndConsumeSync(result.checks, result.atMs));
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
     }
   }
 
   async decide(request: DecisionRequest): Promise<Decision> {
-    let pending: Evaluation;
+    let pending: PendingLimits;
     try {
-      const evaluation = this.evaluate(request);
-      if (!('checks' in evaluation)) return evaluation;
-      pending = evaluation;
-      if (pending.checks.length === 0) return this.finish(pending, undefined);
+      const result = this.evaluate(request);
+      if (!('checks' in result)) return result;
+      pending = result;
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
     }
@@ -94,7 +108,7 @@ export class Engine {
       return this.failure({ code: 'store_unavailable', message: `limit state unavailable: ${messageOf(error)}` });
     }
     try {
-      return this.finish(pending, outcome);
+      return applyLimits(pending, outcome);
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
     }
@@ -107,12 +121,7 @@ export class Engine {
     return byTool ? [...byTool.keys()] : [];
   }
 
-  private ref(policies: string[]): PolicyRef {
-    return { bundle: this.bundle, version: this.version, policies };
-  }
-
-  private failure(error: DecisionError, atMs?: number): Decision {
-    const at = atMs ?? safeNow(this.clock);
+  private failure(error: DecisionError): Decision {
     return {
       effect: 'block',
       rule: null,
@@ -122,126 +131,111 @@ export class Engine {
       limits: [],
       risk: { score: 0, level: 'low' },
       flagged: false,
-      policy: this.ref([]),
-      at: new Date(Number.isFinite(at) ? at : 0).toISOString(),
+      policy: this.noPolicies,
       error,
     };
   }
 
-  /** Rules, risk and the limit checks still to run; or a final decision when nothing else can change it. */
-  private evaluate(request: DecisionRequest): Evaluation | Decision {
+  /** The decision, or the limit checks that still have to run before it is final. */
+  private evaluate(request: DecisionRequest): Decision | PendingLimits {
     const shapeError = checkRequestShape(request);
     if (shapeError) return this.failure(shapeError);
-    const atMs = requestTime(request.at, this.clock);
-    if (!Number.isFinite(atMs)) {
+    const atMs = requestTime(request.at);
+    if (atMs !== undefined && !Number.isFinite(atMs)) {
       return this.failure({ code: 'invalid_request', message: 'at must be an ISO 8601 time or epoch milliseconds', path: 'at' });
     }
 
+    // Maps, not objects: a role or tool named `constructor` or `__proto__` is simply unknown.
     const byEnvironment = this.index.get(request.role);
     if (!byEnvironment) {
-      return this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' }, atMs);
+      return this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' });
     }
     const environment = request.environment ?? DEFAULT_ENVIRONMENT;
     const byTool = byEnvironment.get(environment) ?? byEnvironment.get(BASE_ENVIRONMENT);
-    const plans = byTool?.get(request.tool);
-    if (!plans) {
-      return this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' },
-        atMs,
-      );
+    const planSet = byTool?.get(request.tool);
+    if (!planSet) {
+      return this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' });
     }
+    const plans = planSet.plans;
 
     const args = request.args ?? {};
-    const sizeError = checkArgsSize(args);
-    if (sizeError) return this.failure(sizeError, atMs);
     for (const plan of plans) {
       const argsError = plan.validate(args);
-      if (argsError) return this.failure(argsError, atMs);
+      if (argsError) return this.failure(argsError);
     }
 
-    const activation = new RequestActivation(request, args, environment, atMs);
-    const matched: MatchedRule[] = [];
+    const activation = new RequestActivation(request, args, environment, atMs, this.clock);
+    const matched: Readonly<MatchedRule>[] = [];
     let best: PlanResult | undefined;
     for (const plan of plans) {
       const result = evaluatePlan(plan, activation, matched);
-      if (typeof result === 'string') {
-        return this.failure({ code: 'condition_error', message: result }, atMs);
-      }
+      if (typeof result === 'string') return this.failure({ code: 'condition_error', message: result });
       if (!best || RANK[result.effect] > RANK[best.effect] || (result.effect === best.effect && result.risk.score > best.risk.score)) {
         best = result;
       }
     }
     const decided = best as PlanResult;
-    const evaluation: Evaluation = {
-      request,
-      atMs,
-      matched,
+    const decision: Decision = {
       effect: decided.effect,
       rule: decided.rule,
       reason: decided.reason,
       decidedBy: decided.decidedBy,
-      approvers: decided.approvers,
+      matched,
+      limits: [],
       risk: decided.risk,
-      policies: plans.map((p) => p.policy),
-      checks: [],
-      checkedLimits: [],
+      flagged: decided.risk.level === 'medium' && decided.effect === 'allow',
+      policy: planSet.ref,
+      // Always present (undefined unless approval is required) so every decision has one shape.
+      approvers: decided.effect === 'require_approval' ? decided.approvers : undefined,
     };
     // A call that is blocked already consumes nothing, so its limits are not even consulted.
-    if (decided.effect === 'block') return evaluation;
+    if (decided.effect === 'block') return decision;
 
+    let pending: PendingLimits | undefined;
     for (const plan of plans) {
       for (const limit of plan.limits) {
         const check = limitCheck(limit, activation);
-        if (typeof check === 'string') return this.failure({ code: 'condition_error', message: check }, atMs);
+        if (typeof check === 'string') return this.failure({ code: 'condition_error', message: check });
         if (!check) continue;
-        evaluation.checks.push(check.check);
-        evaluation.checkedLimits.push({ limit, adding: check.adding, scale: check.scale });
+        pending ??= { decision, atMs: activation.now(), checks: [], checked: [] };
+        pending.checks.push(check.check);
+        pending.checked.push({ limit, adding: check.adding, scale: check.scale });
       }
     }
-    return evaluation;
+    return pending ?? decision;
   }
+}
 
-  private finish(evaluation: Evaluation, outcome: ConsumeOutcome | undefined): Decision {
-    let { effect, rule, reason, decidedBy, approvers } = evaluation;
-    const limits: LimitOutcome[] = evaluation.checkedLimits.map(({ limit, adding, scale }, i) => {
-      const result = outcome?.results[i];
-      const used = (result?.used ?? 0) / scale;
-      const exceeded = result?.exceeded ?? false;
-      if (exceeded && RANK[limit.effect] > RANK[effect]) {
-        effect = limit.effect;
-        rule = limit.id;
-        decidedBy = 'limit';
-        approvers = limit.approvers;
-        reason = limit.reason ?? describeLimit(limit, used, adding);
-      }
-      return {
-        limit: limit.id,
-        policy: limit.policy,
-        kind: limit.kind,
-        key: evaluation.checks[i]?.key ?? '',
-        used,
-        adding,
-        max: limit.max,
-        window: limit.window,
-        exceeded,
-        consumed: outcome?.consumed ?? false,
-        effect: limit.effect,
-      };
-    });
-    const decision: Decision = {
-      effect,
-      rule,
-      reason,
-      decidedBy,
-      matched: evaluation.matched,
-      limits,
-      risk: evaluation.risk,
-      flagged: evaluation.risk.level === 'medium' && effect === 'allow',
-      policy: this.ref(evaluation.policies),
-      at: new Date(evaluation.atMs).toISOString(),
+/** Completes a decision with the counter store's answer: a limit can only make it stricter. */
+function applyLimits(pending: PendingLimits, outcome: ConsumeOutcome): Decision {
+  const decision = pending.decision;
+  decision.limits = pending.checked.map(({ limit, adding, scale }, i) => {
+    const result = outcome.results[i];
+    const used = (result?.used ?? 0) / scale;
+    const exceeded = result?.exceeded ?? false;
+    if (exceeded && RANK[limit.effect] > RANK[decision.effect]) {
+      decision.effect = limit.effect;
+      decision.rule = limit.id;
+      decision.decidedBy = 'limit';
+      decision.reason = limit.reason ?? describeLimit(limit, used, adding);
+      decision.flagged = false;
+      decision.approvers = limit.effect === 'require_approval' ? limit.approvers : undefined;
+    }
+    return {
+      limit: limit.id,
+      policy: limit.policy,
+      kind: limit.kind,
+      key: pending.checks[i]?.key ?? '',
+      used,
+      adding,
+      max: limit.max,
+      window: limit.window,
+      exceeded,
+      consumed: outcome.consumed,
+      effect: limit.effect,
     };
-    if (effect === 'require_approval' && approvers) decision.approvers = approvers;
-    return decision;
-  }
+  });
+  return decision;
 }
 
 interface PlanResult {
@@ -254,8 +248,9 @@ interface PlanResult {
 }
 
 /** Runs one policy's rules for the call; a string is a condition error. */
-function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: MatchedRule[]): PlanResult | string {
+function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Readonly<MatchedRule>[]): PlanResult | string {
   let deciding: CompiledRule | undefined;
+  let decidingRank = -1;
   let score = 0;
   for (const rule of plan.rules) {
     if (rule.when) {
@@ -270,45 +265,24 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Ma
         continue;
       }
     }
-    const entry: MatchedRule = { rule: rule.id, policy: rule.policy };
-    if (rule.effect) entry.effect = rule.effect;
-    if (rule.risk) entry.risk = rule.risk;
-    matched.push(entry);
+    matched.push(rule.matchedEntry);
     score += rule.risk;
-    if (rule.effect && (!deciding || RANK[rule.effect] > RANK[deciding.effect as Effect])) deciding = rule;
+    if (rule.rank > decidingRank) {
+      deciding = rule;
+      decidingRank = rule.rank;
+    }
   }
   const level = riskLevel(score, plan.riskTiers);
   const risk = { score, level };
   const byRisk = riskEffect(level);
   const ruleEffect = deciding?.effect ?? plan.defaultEffect;
   if (RANK[byRisk] > RANK[ruleEffect]) {
-    return {
-      effect: byRisk,
-      rule: null,
-      reason: `Risk score ${score} is ${level} (policy ${plan.policy})`,
-      decidedBy: 'risk',
-      approvers: undefined,
-      risk,
-    };
+    return { effect: byRisk, rule: null, reason: `Risk score ${score} is ${level} (policy ${plan.policy})`, decidedBy: 'risk', approvers: undefined, risk };
   }
   if (deciding) {
-    return {
-      effect: ruleEffect,
-      rule: deciding.id,
-      reason: deciding.reason ?? `Rule ${deciding.id} (policy ${plan.policy}): ${ruleEffect}`,
-      decidedBy: 'rule',
-      approvers: deciding.approvers,
-      risk,
-    };
+    return { effect: ruleEffect, rule: deciding.id, reason: deciding.reason, decidedBy: 'rule', approvers: deciding.approvers, risk };
   }
-  return {
-    effect: ruleEffect,
-    rule: null,
-    reason: `No rule of policy ${plan.policy} matched ${plan.tool}: default ${ruleEffect}`,
-    decidedBy: 'default',
-    approvers: undefined,
-    risk,
-  };
+  return { effect: ruleEffect, rule: null, reason: plan.defaultReason, decidedBy: 'default', approvers: undefined, risk };
 }
 
 function limitCheck(
@@ -360,14 +334,6 @@ function round(value: number): number {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function safeNow(clock: () => number): number {
-  try {
-    return clock();
-  } catch {
-    return Date.now();
-  }
 }
 
 /** Loads nothing: compiles an already-validated bundle. Throws `PolicyLoadError` for compile errors. */

@@ -41,11 +41,9 @@ export function parseDecisionRequest(value: unknown): { request: DecisionRequest
 /** Cheap structural check of a request on the hot path (typed callers can still pass anything at run time). */
 export function checkRequestShape(request: DecisionRequest): DecisionError | undefined {
   if (request === null || typeof request !== 'object') return { code: 'invalid_request', message: 'request must be an object' };
-  for (const field of ['agent', 'role', 'tool'] as const) {
-    if (typeof request[field] !== 'string') {
-      return { code: 'invalid_request', message: `${field} must be a string`, path: field };
-    }
-  }
+  if (typeof request.agent !== 'string') return { code: 'invalid_request', message: 'agent must be a string', path: 'agent' };
+  if (typeof request.role !== 'string') return { code: 'invalid_request', message: 'role must be a string', path: 'role' };
+  if (typeof request.tool !== 'string') return { code: 'invalid_request', message: 'tool must be a string', path: 'tool' };
   if (request.environment !== undefined && typeof request.environment !== 'string') {
     return { code: 'invalid_request', message: 'environment must be a string', path: 'environment' };
   }
@@ -57,32 +55,29 @@ export function checkRequestShape(request: DecisionRequest): DecisionError | und
 }
 
 /**
- * Walks the arguments once, bounding depth and approximate encoded size, stopping early.
- * Returns the error for arguments over 1 MiB or nested deeper than 32 levels.
+ * Spends an approximate encoded-size budget on a value; returns what is left, or -1 as soon as
+ * the budget is exhausted or the value nests deeper than allowed. Allocates nothing.
  */
+function remainingBudget(value: unknown, depth: number, budget: number): number {
+  if (depth > MAX_ARGS_DEPTH) return -1;
+  if (typeof value === 'string') return budget - value.length - 2;
+  if (value === null || typeof value !== 'object') return budget - 8;
+  let left = budget - 2;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && left >= 0; i++) left = remainingBudget(value[i], depth + 1, left);
+    return left;
+  }
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    left = remainingBudget((value as Record<string, unknown>)[key], depth + 1, left - key.length - 3);
+    if (left < 0) return -1;
+  }
+  return left;
+}
+
+/** The error for arguments over 1 MiB or nested deeper than 32 levels; undefined when within bounds. */
 export function checkArgsSize(args: unknown): DecisionError | undefined {
-  let budget = MAX_ARGS_BYTES;
-  const walk = (value: unknown, depth: number): boolean => {
-    if (depth > MAX_ARGS_DEPTH) return false;
-    if (typeof value === 'string') {
-      budget -= value.length + 2;
-    } else if (value !== null && typeof value === 'object') {
-      budget -= 2;
-      if (Array.isArray(value)) {
-        for (const item of value) if (!walk(item, depth + 1) || budget < 0) return false;
-      } else {
-        for (const key in value) {
-          if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-          budget -= key.length + 3;
-          if (!walk((value as Record<string, unknown>)[key], depth + 1) || budget < 0) return false;
-        }
-      }
-    } else {
-      budget -= 8;
-    }
-    return budget >= 0;
-  };
-  if (walk(args, 1)) return undefined;
+  if (remainingBudget(args, 1, MAX_ARGS_BYTES) >= 0) return undefined;
   return {
     code: 'request_too_large',
     message: `arguments exceed ${MAX_ARGS_BYTES} bytes or ${MAX_ARGS_DEPTH} levels of nesting`,
@@ -90,9 +85,9 @@ export function checkArgsSize(args: unknown): DecisionError | undefined {
   };
 }
 
-/** Resolves the request clock to epoch milliseconds; NaN when `at` is unusable. */
-export function requestTime(at: DecisionRequest['at'], now: () => number): number {
-  if (at === undefined) return now();
+/** The request's own time in epoch milliseconds: undefined when it has none, NaN when `at` is unusable. */
+export function requestTime(at: DecisionRequest['at']): number | undefined {
+  if (at === undefined) return undefined;
   if (typeof at === 'number') return Number.isFinite(at) ? at : Number.NaN;
-  return Date.parse(at);
+  return typeof at === 'string' ? Date.parse(at) : Number.NaN;
 }

@@ -61,8 +61,8 @@ export interface Decision {
   rule: string | null;
   reason: string;
   decidedBy: DecidedBy;
-  /** Every rule whose tool and condition matched, in policy order. */
-  matched: MatchedRule[];
+  /** Every rule whose tool and condition matched, in policy order (entries are shared: read-only). */
+  matched: Readonly<MatchedRule>[];
   /** Every limit that applied to the call, exceeded or not. */
   limits: LimitOutcome[];
   risk: { score: number; level: RiskLevel };
@@ -71,8 +71,6 @@ export interface Decision {
   /** Approver groups, for `require_approval`. */
   approvers?: string[];
   policy: PolicyRef;
-  /** ISO time the decision was evaluated at (the request's `at`, or the clock). */
-  at: string;
   /** Present when the call was blocked because it could not be evaluated (bad input, engine error). */
   error?: DecisionError;
 }

@@ -3,9 +3,11 @@ import type { Decision } from '../engine/types.js';
 import { BUDGET_SCALE } from './counter-store.js';
 import type { MemoryCounterStore } from './memory-counter-store.js';
 
-/** Replays what a recorded decision consumed into a memory store (counter state after a restart). */
-export function restoreConsumption(store: MemoryCounterStore, decision: Pick<Decision, 'limits' | 'at'>): void {
-  const atMs = Date.parse(decision.at);
+/**
+ * Replays what a recorded decision consumed into a memory store (counter state after a restart).
+ * `atMs` is the time the decision was made (the audit record's time).
+ */
+export function restoreConsumption(store: MemoryCounterStore, decision: Pick<Decision, 'limits'>, atMs: number): void {
   for (const outcome of decision.limits) {
     if (!outcome.consumed) continue;
     const windowMs = parseDuration(outcome.window);
