@@ -39,6 +39,7 @@ describe('bad input fails closed with a stable code', () => {
     ['extra field', refund(10, { note: 'hi' }), 'invalid_arguments', 'args.note'],
     ['prototype key', refund(10, JSON.parse('{"__proto__": {"amount": 1}}') as Record<string, unknown>), 'invalid_arguments', 'args.__proto__'],
     ['wrong enum', refund(10, { currency: 'usd' }), 'invalid_arguments', 'args.currency'],
+    ['args with a custom prototype', { ...refund(10), args: Object.assign(Object.create({ amount: 1 }) as object, { account_id: 'A', currency: 'USD' }) as Record<string, unknown> }, 'invalid_arguments', 'args'],
     ['args is an array', { ...refund(10), args: [] as unknown as Record<string, unknown> }, 'invalid_arguments', 'args'],
     ['unknown tool', { ...refund(10), tool: 'issue_refunds' }, 'unknown_tool', 'tool'],
     ['case-changed tool', { ...refund(10), tool: 'Issue_refund' }, 'unknown_tool', 'tool'],

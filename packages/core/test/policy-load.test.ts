@@ -46,6 +46,7 @@ describe('policy loading errors name file, line, path and a stable code', () => 
     ['undeclared tool', valid.replace('tool: issue_refund', 'tool: issue_refunds'), { code: 'unknown_tool_reference', line: 9, path: 'rules[0].tool' }],
     ['glob that matches nothing', valid.replace('tool: issue_refund', 'tool: get_*'), { code: 'unknown_tool_reference', line: 9 }],
     ['invalid JSON Schema', valid.replace('{ type: number, minimum: 0 }', '{ type: numeric }'), { code: 'invalid_args_schema', line: 6 }],
+    ['reserved argument name', valid.replace('      amount: { type: number, minimum: 0 }', '      amount: { type: number, minimum: 0 }\n      constructor: { type: string }'), { code: 'invalid_args_schema', line: 7, path: 'tools.issue_refund.args.constructor' }],
     ['unknown JSON Schema keyword', valid.replace('minimum: 0', 'minimal: 0'), { code: 'invalid_args_schema' }],
     [
       'bad limit window',

@@ -5,7 +5,7 @@ import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
-import type { Effect, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import type { Effect, JsonSchema, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
 import type { MatchedRule } from './types.js';
 import { formatPath, type LoadedPolicy, type PolicyBundle } from '../policy/load.js';
 import { createSchemaCompiler, type ArgsValidator } from './args-validator.js';
@@ -99,6 +99,11 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
       environments: new Map(),
     };
     for (const [tool, definition] of Object.entries(doc.tools)) {
+      const reserved = reservedNames(definition.args);
+      if (reserved.length > 0) {
+        report(ctx, 'invalid_args_schema', ['tools', tool, 'args', reserved[0] as string], `argument name '${reserved[0]}' is reserved (it names a built-in object property)`);
+        continue;
+      }
       try {
         ctx.validators.set(tool, compileSchema(definition));
         ctx.environments.set(tool, environmentForArgs(base, definition.args));
@@ -189,6 +194,25 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
 
   if (errors.length > 0) throw new PolicyLoadError(errors);
   return { index, policies: bundle.policies.map((p) => p.document.policy) };
+}
+
+/**
+ * Argument names that are also Object.prototype members (`constructor`, `toString`, `__proto__`,
+ * …), at any depth. The validator tests presence with `value.name === undefined`, which such a
+ * name would pass through the prototype; forbidding them keeps validation fast and exact.
+ */
+function reservedNames(properties: Record<string, JsonSchema>): string[] {
+  const found: string[] = [];
+  for (const [name, schema] of Object.entries(properties)) {
+    if (name in Object.prototype) found.push(name);
+    const nested = schema.properties;
+    if (nested && typeof nested === 'object' && !Array.isArray(nested)) found.push(...reservedNames(nested as Record<string, JsonSchema>));
+    const items = schema.items as JsonSchema | undefined;
+    if (items && typeof items === 'object' && items.properties && typeof items.properties === 'object') {
+      found.push(...reservedNames(items.properties as Record<string, JsonSchema>));
+    }
+  }
+  return found;
 }
 
 function report(ctx: PolicyContext, code: LoadError['code'], path: (string | number)[], message: string): void {
