@@ -1,6 +1,7 @@
 import type { Environment } from '@marcbachmann/cel-js';
 import picomatch from 'picomatch';
-import { compileCel, CelUnsupportedError, type CompiledExpression } from '../cel/compile.js';
+import { CelUnsupportedError, type CompiledExpression } from '../cel/compile.js';
+import { generateCondition } from '../cel/codegen.js';
 import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js';
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
@@ -272,7 +273,10 @@ function compileExpression(
     return undefined;
   }
   try {
-    return compileCel(parsed.ast, env, source);
+    const definition = ctx.loaded.document.tools[tool];
+    const declared = Object.keys(definition?.args ?? {});
+    const required = new Set((definition?.required ?? declared).filter((name) => declared.includes(name)));
+    return generateCondition(parsed.ast, env, source, { requiredArgs: required });
   } catch (error) {
     report(ctx, error instanceof CelUnsupportedError ? 'cel_unsupported' : 'cel_syntax', path, firstLine(error));
     return undefined;
