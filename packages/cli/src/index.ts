@@ -2,3 +2,5 @@ export { buildProgram, runCli } from './program.js';
 export type { CliIo } from './program.js';
 export { evalCommand, evaluateLine } from './commands/eval.js';
 export type { EvalOptions } from './commands/eval.js';
+export { policyTestCommand } from './commands/policy-test.js';
+export type { PolicyTestOptions } from './commands/policy-test.js';

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { evalCommand } from './commands/eval.js';
+import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 
 /**
  * The `airlock` command line. Each command lives in `commands/<name>.ts` and returns an exit code;
@@ -30,6 +31,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--input <file>', 'JSONL input (default: stdin)')
     .action(async (options: { policy: string; input?: string }) => {
       setExitCode(await evalCommand(options, io));
+    });
+
+  const policy = program.command('policy').description('Work with policy bundles');
+  policy
+    .command('test')
+    .description('Run the YAML policy test suites in a directory (or one suite file); exit 1 when a case fails, 2 when a suite or bundle does not load')
+    .argument('<dir>', 'test suite directory or file')
+    .option('--verbose', 'list passing cases too')
+    .action(async (dir: string, options: PolicyTestOptions) => {
+      setExitCode(await policyTestCommand(dir, options, io));
     });
 
   return program;

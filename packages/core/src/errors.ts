@@ -19,15 +19,17 @@ export type LoadErrorCode =
   | 'empty_bundle';
 
 /** Codes a decision can carry when the call is blocked for a reason other than a rule. */
-export type DecisionErrorCode =
-  | 'invalid_request'
-  | 'unknown_tool'
-  | 'no_policy'
-  | 'invalid_arguments'
-  | 'request_too_large'
-  | 'condition_error'
-  | 'engine_error'
-  | 'store_unavailable';
+export const DECISION_ERROR_CODES = [
+  'invalid_request',
+  'unknown_tool',
+  'no_policy',
+  'invalid_arguments',
+  'request_too_large',
+  'condition_error',
+  'engine_error',
+  'store_unavailable',
+] as const;
+export type DecisionErrorCode = (typeof DECISION_ERROR_CODES)[number];
 
 export interface LoadError {
   code: LoadErrorCode;

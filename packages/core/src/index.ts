@@ -20,7 +20,7 @@ export {
 } from './engine/request.js';
 export { toolArgsSchema } from './engine/args-validator.js';
 export { riskEffect, riskLevel } from './engine/risk.js';
-export { loadBundle, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
+export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
 export type { LoadedPolicy, Locator, PolicyBundle, PolicySource } from './policy/load.js';
 export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema } from './policy/document.js';
 export type {
@@ -32,7 +32,7 @@ export type {
   RuleDocument,
   ToolDefinition,
 } from './policy/document.js';
-export { formatLoadError, PolicyLoadError } from './errors.js';
+export { DECISION_ERROR_CODES, formatLoadError, PolicyLoadError } from './errors.js';
 export type { DecisionError, DecisionErrorCode, LoadError, LoadErrorCode } from './errors.js';
 export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
 export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCounterStore } from './limits/counter-store.js';
@@ -41,3 +41,9 @@ export { parseDuration } from './duration.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
+export { policySuiteSchema } from './testing/suite-schema.js';
+export type { Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
+export { formatSuiteError, loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';
+export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';
+export { runSuites } from './testing/run-suite.js';
+export type { ActualOutcome, CallResult, CaseResult, CheckedField, SuiteResult } from './testing/run-suite.js';

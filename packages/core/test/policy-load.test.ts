@@ -31,7 +31,7 @@ describe('policy loading errors name file, line, path and a stable code', () => 
   });
 
   it.each<[string, string, Partial<LoadError>]>([
-    ['YAML syntax', valid.replace('rules:', 'rules: [\n'), { code: 'yaml_syntax' }],
+    ['YAML syntax', valid.replace('    effect: allow', '    effect: [allow'), { code: 'yaml_syntax', line: 12 }],
     [
       'misspelt key',
       valid.replace('    effect: allow', '    efect: allow'),

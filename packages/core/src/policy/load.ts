@@ -73,7 +73,7 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
           errors.push({
             code: 'yaml_syntax',
             file: source.file,
-            line: error.linePos?.[0]?.line,
+            line: lineCounter.linePos(error.pos[0]).line,
             message: error.message.split('\n')[0] ?? error.message,
           });
         }
@@ -120,7 +120,8 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
   return { name, digest: digestSources(sources), policies, sources: [...sources] };
 }
 
-function locator(doc: Document, lineCounter: LineCounter): Locator {
+/** A locator over a parsed YAML document: the line where a path's node starts. */
+export function locator(doc: Document, lineCounter: LineCounter): Locator {
   return (path) => {
     // Walk up to the nearest existing node: a missing key is reported where its parent starts.
     for (let length = path.length; length >= 0; length--) {
