@@ -2,6 +2,7 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { DecisionError } from '../errors.js';
 import type { JsonSchema, ToolDefinition } from '../policy/document.js';
+import { compileFastAccept } from './fast-accept.js';
 import { checkArgsSize } from './request.js';
 import { schemaIsBounded } from './schema-bounds.js';
 
@@ -30,11 +31,14 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
   return (tool) => {
     const schema = toolArgsSchema(tool);
     const validate = ajv.compile(schema);
+    // ajv is the authority; the fast predicate may only short-cut an acceptance.
+    const fast = compileFastAccept(schema);
+    const valid = fast ? (args: Record<string, unknown>) => fast(args) || validate(args) : validate;
     // A schema that bounds every accepted value needs the size walk only to explain a failure.
     if (schemaIsBounded(schema)) {
-      return (args) => (validate(args) ? undefined : (checkArgsSize(args) ?? describeFailure(validate)));
+      return (args) => (valid(args) ? undefined : (checkArgsSize(args) ?? describeFailure(validate)));
     }
-    return (args) => checkArgsSize(args) ?? (validate(args) ? undefined : describeFailure(validate));
+    return (args) => checkArgsSize(args) ?? (valid(args) ? undefined : describeFailure(validate));
   };
 }
 
