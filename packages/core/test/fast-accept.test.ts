@@ -85,7 +85,7 @@ describe('the fast acceptance predicate agrees with ajv', () => {
       const validate = ajv.compile(schema);
       fc.assert(
         fc.property(argsFor(name, schema), (value) => {
-          expect(fast?.(value)).toBe(validate(value));
+          expect(fast?.accepts(value)).toBe(validate(value));
         }),
         { numRuns: 3000 },
       );
@@ -96,7 +96,14 @@ describe('the fast acceptance predicate agrees with ajv', () => {
     const fast = compileFastAccept(schemas.records as JsonSchema);
     const value = { ids: ['a', '🙂'], replicas: 4, fields: { any: 1 }, flag: false, nothing: null, kind: 'x', code: 'AB', nested: { n: 10 } };
     expect(ajv.validate(schemas.records as JsonSchema, value)).toBe(true);
-    expect(fast?.(value)).toBe(true);
+    expect(fast?.accepts(value)).toBe(true);
+  });
+
+  it('never accepts a required value that is inherited rather than own', () => {
+    const fast = compileFastAccept(schemas.refund as JsonSchema);
+    const inherited = Object.assign(Object.create({ amount: 5 }) as object, { account_id: 'A', currency: 'USD' });
+    expect(fast?.accepts(inherited)).toBe(false);
+    expect(fast?.ownRequired).toBe(true);
   });
 
   it('declines schemas outside the subset, leaving them to ajv', () => {

@@ -34,21 +34,48 @@ interface Context {
   env: Environment;
   source: string;
   options: CodegenOptions;
-  /** Values the generated code refers to as k[i]: fallback closures, sets, regular expressions. */
+  /** Values the generated code refers to as `<name>[i]`: fallback closures, sets, regular expressions. */
   constants: unknown[];
+  constantsName: string;
+}
+
+/** A condition as JavaScript source over the activation `a`, for embedding in a larger function. */
+export interface ConditionSource {
+  code: string;
+  /** True when evaluating `code` cannot throw and always yields a bool. */
+  safe: boolean;
+  /** The array the code refers to by `constantsName`. */
+  constants: unknown[];
+  constantsName: string;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const NUMERIC = new Set(['int', 'uint', 'double']);
 const PRIMITIVE = new Set(['int', 'uint', 'double', 'string', 'bool']);
 
-export function generateCondition(ast: Node, env: Environment, source: string, options: CodegenOptions): CompiledExpression {
-  const ctx: Context = { env, source, options, constants: [] };
+export function generateConditionSource(
+  ast: Node,
+  env: Environment,
+  source: string,
+  options: CodegenOptions,
+  constantsName = 'k',
+): ConditionSource {
+  const ctx: Context = { env, source, options, constants: [], constantsName };
   const generated = generate(ast, ctx);
-  const factory = new Function('k', `'use strict'; return function condition(a) { return ${generated.code}; };`) as (
+  return { code: generated.code, safe: generated.safe && generated.type === 'bool', constants: ctx.constants, constantsName };
+}
+
+export function generateCondition(ast: Node, env: Environment, source: string, options: CodegenOptions): CompiledExpression {
+  const condition = generateConditionSource(ast, env, source, options);
+  return compileConditionSource(condition);
+}
+
+/** One condition as a function of the activation. */
+export function compileConditionSource(condition: ConditionSource): CompiledExpression {
+  const factory = new Function(condition.constantsName, `'use strict'; return function condition(a) { return ${condition.code}; };`) as (
     k: unknown[],
   ) => CompiledExpression;
-  return factory(ctx.constants);
+  return factory(condition.constants);
 }
 
 function staticType(node: Node, ctx: Context): string | undefined {
@@ -58,7 +85,7 @@ function staticType(node: Node, ctx: Context): string | undefined {
 
 function constant(ctx: Context, value: unknown): string {
   ctx.constants.push(value);
-  return `k[${ctx.constants.length - 1}]`;
+  return `${ctx.constantsName}[${ctx.constants.length - 1}]`;
 }
 
 /** The closure compiler's version of a subtree, called from generated code. */

@@ -33,12 +33,22 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
     const validate = ajv.compile(schema);
     // ajv is the authority; the fast predicate may only short-cut an acceptance.
     const fast = compileFastAccept(schema);
-    const valid = fast ? (args: Record<string, unknown>) => fast(args) || validate(args) : validate;
-    // A schema that bounds every accepted value needs the size walk only to explain a failure.
-    if (schemaIsBounded(schema)) {
-      return (args) => (valid(args) ? undefined : (checkArgsSize(args) ?? describeFailure(validate)));
-    }
-    return (args) => checkArgsSize(args) ?? (valid(args) ? undefined : describeFailure(validate));
+    const accepts = fast?.accepts;
+    const bounded = schemaIsBounded(schema);
+    // Plain objects only: a custom prototype could present inherited values to the validator that
+    // the tool would see but the audit would not. A closed schema's fast path proves its required
+    // values own; every other path checks the prototype.
+    const earlyAccept = fast?.ownRequired ? accepts : undefined;
+    const lateAccept = fast?.ownRequired ? undefined : accepts;
+    return (args) => {
+      if (earlyAccept?.(args)) return undefined;
+      if (!isPlainObject(args)) return { code: 'invalid_arguments', message: 'args must be a plain JSON object', path: 'args' };
+      // A schema that bounds every accepted value needs the size walk only to explain a failure.
+      const sizeError = bounded ? undefined : checkArgsSize(args);
+      if (sizeError) return sizeError;
+      if (lateAccept?.(args) || validate(args)) return undefined;
+      return (bounded ? checkArgsSize(args) : undefined) ?? describeFailure(validate);
+    };
   };
 }
 
@@ -69,6 +79,12 @@ function closeObject(schema: JsonSchema): JsonSchema {
   const items = schema.items;
   if (items && typeof items === 'object' && !Array.isArray(items)) out.items = closeObject(items as JsonSchema);
   return out;
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function describeFailure(validate: ValidateFunction): DecisionError {

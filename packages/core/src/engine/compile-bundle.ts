@@ -1,13 +1,15 @@
 import type { Environment } from '@marcbachmann/cel-js';
 import picomatch from 'picomatch';
 import { CelUnsupportedError, type CompiledExpression } from '../cel/compile.js';
-import { generateCondition } from '../cel/codegen.js';
+import { compileConditionSource, generateConditionSource, type ConditionSource } from '../cel/codegen.js';
+import { generateMatcher, type Matcher } from './plan-matcher.js';
 import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js';
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
 import type { Effect, JsonSchema, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
-import type { MatchedRule } from './types.js';
+import { riskLevel } from './risk.js';
+import type { MatchedRule, RiskLevel } from './types.js';
 import { formatPath, type LoadedPolicy, type PolicyBundle } from '../policy/load.js';
 import { createSchemaCompiler, type ArgsValidator } from './args-validator.js';
 
@@ -27,7 +29,7 @@ export interface CompiledRule {
   /** The reason a decision by this rule gives: the author's, or a generated one. */
   reason: string;
   approvers: string[] | undefined;
-  when: CompiledExpression | undefined;
+  when: ConditionSource | undefined;
   /** The entry this rule adds to `decision.matched`; shared and read-only. */
   matchedEntry: Readonly<MatchedRule>;
 }
@@ -40,6 +42,8 @@ export interface CompiledLimit {
   kind: LimitKind;
   when: CompiledExpression | undefined;
   key: CompiledExpression[];
+  /** Start of every counter key of this limit: keys are the JSON array [policy, id, ...key values]. */
+  keyPrefix: string;
   /** Budget: the amount; blast radius: the list. Rate: undefined (each call counts 1). */
   measure: CompiledExpression | undefined;
   max: number;
@@ -56,11 +60,15 @@ export interface ToolPlan {
   tool: string;
   validate: ArgsValidator;
   rules: CompiledRule[];
+  /** The rules as one generated function. */
+  match: Matcher;
   limits: CompiledLimit[];
   defaultEffect: Effect;
   /** The reason a decision by the policy default gives. */
   defaultReason: string;
   riskTiers: RiskTiers;
+  /** The risk of a call no risk rule matched; shared by those decisions. */
+  zeroRisk: Readonly<{ score: number; level: RiskLevel }>;
 }
 
 /** role → environment (or BASE) → tool → plans */
@@ -76,6 +84,8 @@ export interface CompiledBundle {
 }
 
 interface PolicyContext {
+  /** Names each generated condition's constants uniquely, so many can share one function. */
+  nextConstantsName: () => string;
   loaded: LoadedPolicy;
   errors: LoadError[];
   declared: string[];
@@ -89,10 +99,13 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
   const base = createBaseEnvironment();
   const index: PlanIndex = new Map();
   const ids = new Map<string, string>();
+  let constantsCounter = 0;
+  const nextConstantsName = (): string => `k${constantsCounter++}`;
 
   for (const loaded of bundle.policies) {
     const doc = loaded.document;
     const ctx: PolicyContext = {
+      nextConstantsName,
       loaded,
       errors,
       declared: Object.keys(doc.tools),
@@ -162,15 +175,18 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
         for (const tool of ctx.declared) {
           const validate = ctx.validators.get(tool);
           if (!validate) continue;
+          const rules = view.rules.flatMap((rule) => rule.forTool.get(tool) ?? []);
           const plan: ToolPlan = {
             policy: doc.policy,
             tool,
             validate,
-            rules: view.rules.flatMap((rule) => rule.forTool.get(tool) ?? []),
+            rules,
+            match: generateMatcher(rules),
             limits: view.limits.flatMap((limit) => limit.forTool.get(tool) ?? []),
             defaultEffect: view.defaultEffect,
             defaultReason: `No rule of policy ${doc.policy} matched ${tool}: default ${view.defaultEffect}`,
             riskTiers: view.riskTiers,
+            zeroRisk: Object.freeze({ score: 0, level: riskLevel(0, view.riskTiers) }),
           };
           byTool.set(tool, [...(byTool.get(tool) ?? []), plan]);
         }
@@ -240,13 +256,14 @@ function resolveTools(ctx: PolicyContext, patterns: string[], path: (string | nu
 
 type Expected = 'bool' | 'number' | 'list' | 'scalar';
 
+/** Type-checks an expression against the tool and generates its code; reports and returns undefined on error. */
 function compileExpression(
   ctx: PolicyContext,
   tool: string,
   source: string,
   expected: Expected,
   path: (string | number)[],
-): CompiledExpression | undefined {
+): ConditionSource | undefined {
   const env = ctx.environments.get(tool);
   if (!env) return undefined;
   let parsed;
@@ -276,7 +293,7 @@ function compileExpression(
     const definition = ctx.loaded.document.tools[tool];
     const declared = Object.keys(definition?.args ?? {});
     const required = new Set((definition?.required ?? declared).filter((name) => declared.includes(name)));
-    return generateCondition(parsed.ast, env, source, { requiredArgs: required });
+    return generateConditionSource(parsed.ast, env, source, { requiredArgs: required }, ctx.nextConstantsName());
   } catch (error) {
     report(ctx, error instanceof CelUnsupportedError ? 'cel_unsupported' : 'cel_syntax', path, firstLine(error));
     return undefined;
@@ -330,13 +347,15 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
         : undefined;
     const failed = (limit.when !== undefined && !when) || key.some((k) => !k) || ((limit.sum ?? limit.items) !== undefined && !measure);
     if (failed || windowMs === undefined) continue;
+    const policy = ctx.loaded.document.policy;
     forTool.set(tool, {
       id: limit.id,
-      policy: ctx.loaded.document.policy,
+      policy,
       kind,
-      when,
-      key: key as CompiledExpression[],
-      measure,
+      when: when && compileConditionSource(when),
+      key: (key as ConditionSource[]).map(compileConditionSource),
+      keyPrefix: `[${JSON.stringify(policy)},${JSON.stringify(limit.id)}`,
+      measure: measure && compileConditionSource(measure),
       max: limit.max,
       window: limit.window,
       windowMs,

@@ -1,14 +1,15 @@
 import { CelRuntimeError } from '../cel/compile.js';
 import type { DecisionError } from '../errors.js';
-import type { PolicyBundle } from '../policy/load.js';
 import type { CounterStore, ConsumeOutcome, LimitCheck } from '../limits/counter-store.js';
-import { isSyncCounterStore } from '../limits/counter-store.js';
+import { BUDGET_SCALE, isSyncCounterStore } from '../limits/counter-store.js';
 import { MemoryCounterStore } from '../limits/memory-counter-store.js';
-import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type CompiledRule, type ToolPlan } from './compile-bundle.js';
-import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import type { PolicyBundle } from '../policy/load.js';
 import { RequestActivation } from './activation.js';
-import { riskLevel, riskEffect } from './risk.js';
-import type { Decision, DecisionRequest, Effect, MatchedRule, PolicyRef, RiskLevel } from './types.js';
+import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type ToolPlan } from './compile-bundle.js';
+import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
+import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import { riskEffect, riskLevel } from './risk.js';
+import type { Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
 
 export interface EngineOptions {
   /** Limit state. Default: a fresh in-memory store. */
@@ -20,7 +21,6 @@ export interface EngineOptions {
 }
 
 const RANK = EFFECT_RANK;
-import { BUDGET_SCALE } from '../limits/counter-store.js';
 
 /** A call whose rules allowed it (or asked for approval) and whose limits are still to be consulted. */
 interface PendingLimits {
@@ -30,11 +30,16 @@ interface PendingLimits {
   checked: { limit: CompiledLimit; adding: number; scale: number }[];
 }
 
-/** The plans for one role, environment and tool, with the policy reference decisions carry. */
+/** The plans for one role and environment of a tool, with the policy reference decisions carry. */
 interface PlanSet {
+  role: string;
+  environment: string;
   plans: ToolPlan[];
   ref: PolicyRef;
 }
+
+/** Matchers run synchronously and never re-enter the engine, so one scratch object serves all. */
+const scratch: MatchScratch = { score: 0, errorRule: -1, error: undefined };
 
 /**
  * The decision engine for one compiled policy version. `decide` is a pure function of the request,
@@ -45,7 +50,9 @@ export class Engine {
   readonly bundle: string;
   readonly version: string | number;
   readonly policies: readonly string[];
-  private readonly index: Map<string, Map<string, Map<string, PlanSet>>>;
+  /** tool → its plan sets, one per role and environment: a call needs one Map lookup and a short scan. */
+  private readonly byTool = new Map<string, PlanSet[]>();
+  private readonly roles = new Set<string>();
   private readonly counters: CounterStore;
   private readonly clock: () => number;
   private readonly noPolicies: PolicyRef;
@@ -57,24 +64,19 @@ export class Engine {
     this.version = options.version ?? bundle.digest;
     this.counters = options.counters ?? new MemoryCounterStore();
     this.clock = options.clock ?? Date.now;
-    this.noPolicies = Object.freeze({ bundle: this.bundle, version: this.version, policies: [] });
-    // Decisions share these read-only references: built once here, not per call.
-    this.index = new Map(
-      [...compiled.index].map(([role, byEnvironment]) => [
-        role,
-        new Map(
-          [...byEnvironment].map(([environment, byTool]) => [
-            environment,
-            new Map(
-              [...byTool].map(([tool, plans]) => [
-                tool,
-                { plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies: Object.freeze(plans.map((p) => p.policy)) as string[] }) },
-              ]),
-            ),
-          ]),
-        ),
-      ]),
-    );
+    this.noPolicies = Object.freeze({ bundle: this.bundle, version: this.version, policies: [] as string[] });
+    for (const [role, byEnvironment] of compiled.index) {
+      this.roles.add(role);
+      for (const [environment, tools] of byEnvironment) {
+        for (const [tool, plans] of tools) {
+          const policies = Object.freeze(plans.map((p) => p.policy)) as string[];
+          const set: PlanSet = { role, environment, plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies }) };
+          const sets = this.byTool.get(tool);
+          if (sets) sets.push(set);
+          else this.byTool.set(tool, [set]);
+        }
+      }
+    }
   }
 
   /** Decides synchronously; requires a synchronous counter store (the in-memory one is). */
@@ -116,9 +118,19 @@ export class Engine {
 
   /** Tools declared for a role in an environment, for adapters that list or filter tools. */
   toolsFor(role: string, environment = DEFAULT_ENVIRONMENT): string[] {
-    const byEnvironment = this.index.get(role);
-    const byTool = byEnvironment?.get(environment) ?? byEnvironment?.get(BASE_ENVIRONMENT);
-    return byTool ? [...byTool.keys()] : [];
+    return [...this.byTool.keys()].filter((tool) => this.planSet(tool, role, environment) !== undefined);
+  }
+
+  private planSet(tool: string, role: string, environment: string): PlanSet | undefined {
+    const sets = this.byTool.get(tool);
+    if (!sets) return undefined;
+    let base: PlanSet | undefined;
+    for (const set of sets) {
+      if (set.role !== role) continue;
+      if (set.environment === environment) return set;
+      if (set.environment === BASE_ENVIRONMENT) base = set;
+    }
+    return base;
   }
 
   private failure(error: DecisionError): Decision {
@@ -132,6 +144,7 @@ export class Engine {
       risk: { score: 0, level: 'low' },
       flagged: false,
       policy: this.noPolicies,
+      approvers: undefined,
       error,
     };
   }
@@ -145,18 +158,15 @@ export class Engine {
       return this.failure({ code: 'invalid_request', message: 'at must be an ISO 8601 time or epoch milliseconds', path: 'at' });
     }
 
-    // Maps, not objects: a role or tool named `constructor` or `__proto__` is simply unknown.
-    const byEnvironment = this.index.get(request.role);
-    if (!byEnvironment) {
-      return this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' });
-    }
+    // Maps and string comparison, not objects: a role or tool named `constructor` is simply unknown.
     const environment = request.environment ?? DEFAULT_ENVIRONMENT;
-    const byTool = byEnvironment.get(environment) ?? byEnvironment.get(BASE_ENVIRONMENT);
-    const planSet = byTool?.get(request.tool);
-    if (!planSet) {
-      return this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' });
+    const set = this.planSet(request.tool, request.role, environment);
+    if (!set) {
+      return this.roles.has(request.role)
+        ? this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' })
+        : this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' });
     }
-    const plans = planSet.plans;
+    const plans = set.plans;
 
     const args = request.args ?? {};
     for (const plan of plans) {
@@ -166,30 +176,17 @@ export class Engine {
 
     const activation = new RequestActivation(request, args, environment, atMs, this.clock);
     const matched: Readonly<MatchedRule>[] = [];
-    let best: PlanResult | undefined;
-    for (const plan of plans) {
-      const result = evaluatePlan(plan, activation, matched);
-      if (typeof result === 'string') return this.failure({ code: 'condition_error', message: result });
-      if (!best || RANK[result.effect] > RANK[best.effect] || (result.effect === best.effect && result.risk.score > best.risk.score)) {
-        best = result;
+    let decision = evaluatePlan(plans[0] as ToolPlan, activation, matched, set.ref);
+    for (let i = 1; i < plans.length && typeof decision !== 'string'; i++) {
+      const other = evaluatePlan(plans[i] as ToolPlan, activation, matched, set.ref);
+      // The strictest policy decides; among equals, the higher risk score explains best.
+      if (typeof other === 'string' || RANK[other.effect] > RANK[decision.effect] || (other.effect === decision.effect && other.risk.score > decision.risk.score)) {
+        decision = other;
       }
     }
-    const decided = best as PlanResult;
-    const decision: Decision = {
-      effect: decided.effect,
-      rule: decided.rule,
-      reason: decided.reason,
-      decidedBy: decided.decidedBy,
-      matched,
-      limits: [],
-      risk: decided.risk,
-      flagged: decided.risk.level === 'medium' && decided.effect === 'allow',
-      policy: planSet.ref,
-      // Always present (undefined unless approval is required) so every decision has one shape.
-      approvers: decided.effect === 'require_approval' ? decided.approvers : undefined,
-    };
+    if (typeof decision === 'string') return this.failure({ code: 'condition_error', message: decision });
     // A call that is blocked already consumes nothing, so its limits are not even consulted.
-    if (decided.effect === 'block') return decision;
+    if (decision.effect === 'block') return decision;
 
     let pending: PendingLimits | undefined;
     for (const plan of plans) {
@@ -204,6 +201,46 @@ export class Engine {
     }
     return pending ?? decision;
   }
+}
+
+/**
+ * One policy's answer for the call: the strictest matching rule (or the default), made stricter by
+ * the risk tier when it calls for it. A string is a condition error. Matching rules are appended
+ * to `matched`, shared by every policy evaluated for the call.
+ */
+function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Readonly<MatchedRule>[], ref: PolicyRef): Decision | string {
+  const index = plan.match(activation, matched, scratch);
+  if (index === MATCH_ERROR) {
+    const rule = plan.rules[scratch.errorRule];
+    return `rule '${rule?.id}': ${scratch.error === undefined ? 'condition is not a bool' : messageOf(scratch.error)}`;
+  }
+  const score = scratch.score;
+  const level = score === 0 ? plan.zeroRisk.level : riskLevel(score, plan.riskTiers);
+  const risk = score === 0 ? plan.zeroRisk : { score, level };
+  const deciding = index >= 0 ? plan.rules[index] : undefined;
+  const ruleEffect = deciding?.effect ?? plan.defaultEffect;
+  const byRisk = riskEffect(level);
+  const decision: Decision = {
+    effect: ruleEffect,
+    rule: deciding ? deciding.id : null,
+    reason: deciding ? deciding.reason : plan.defaultReason,
+    decidedBy: deciding ? 'rule' : 'default',
+    matched,
+    limits: [],
+    risk,
+    flagged: level === 'medium' && ruleEffect === 'allow' && byRisk === 'allow',
+    policy: ref,
+    // Always present (undefined unless approval is required) so every decision has one shape.
+    approvers: ruleEffect === 'require_approval' ? deciding?.approvers : undefined,
+  };
+  if (RANK[byRisk] > RANK[ruleEffect]) {
+    decision.effect = byRisk;
+    decision.rule = null;
+    decision.reason = `Risk score ${score} is ${level} (policy ${plan.policy})`;
+    decision.decidedBy = 'risk';
+    decision.approvers = undefined;
+  }
+  return decision;
 }
 
 /** Completes a decision with the counter store's answer: a limit can only make it stricter. */
@@ -238,60 +275,19 @@ function applyLimits(pending: PendingLimits, outcome: ConsumeOutcome): Decision 
   return decision;
 }
 
-interface PlanResult {
-  effect: Effect;
-  rule: string | null;
-  reason: string;
-  decidedBy: Decision['decidedBy'];
-  approvers: string[] | undefined;
-  risk: { score: number; level: RiskLevel };
-}
-
-/** Runs one policy's rules for the call; a string is a condition error. */
-function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Readonly<MatchedRule>[]): PlanResult | string {
-  let deciding: CompiledRule | undefined;
-  let decidingRank = -1;
-  let score = 0;
-  for (const rule of plan.rules) {
-    if (rule.when) {
-      let result: unknown;
-      try {
-        result = rule.when(activation);
-      } catch (error) {
-        return `rule '${rule.id}': ${messageOf(error)}`;
-      }
-      if (result !== true) {
-        if (result !== false) return `rule '${rule.id}': condition is not a bool`;
-        continue;
-      }
-    }
-    matched.push(rule.matchedEntry);
-    score += rule.risk;
-    if (rule.rank > decidingRank) {
-      deciding = rule;
-      decidingRank = rule.rank;
-    }
-  }
-  const level = riskLevel(score, plan.riskTiers);
-  const risk = { score, level };
-  const byRisk = riskEffect(level);
-  const ruleEffect = deciding?.effect ?? plan.defaultEffect;
-  if (RANK[byRisk] > RANK[ruleEffect]) {
-    return { effect: byRisk, rule: null, reason: `Risk score ${score} is ${level} (policy ${plan.policy})`, decidedBy: 'risk', approvers: undefined, risk };
-  }
-  if (deciding) {
-    return { effect: ruleEffect, rule: deciding.id, reason: deciding.reason, decidedBy: 'rule', approvers: deciding.approvers, risk };
-  }
-  return { effect: ruleEffect, rule: null, reason: plan.defaultReason, decidedBy: 'default', approvers: undefined, risk };
-}
-
 function limitCheck(
   limit: CompiledLimit,
   activation: RequestActivation,
 ): { check: LimitCheck; adding: number; scale: number } | undefined | string {
   try {
     if (limit.when && limit.when(activation) !== true) return undefined;
-    const keyValues = limit.key.map((k) => k(activation));
+    // The key is the JSON array [policy, id, ...values]; values are scalars (checked at load).
+    let key = limit.keyPrefix;
+    for (const part of limit.key) {
+      const value = part(activation);
+      key += typeof value === 'string' ? `,${JSON.stringify(value)}` : `,${String(value)}`;
+    }
+    key += ']';
     let adding = 1;
     let scale = 1;
     if (limit.kind === 'budget') {
@@ -308,7 +304,7 @@ function limitCheck(
     }
     return {
       check: {
-        key: JSON.stringify([limit.policy, limit.id, ...keyValues]),
+        key,
         windowMs: limit.windowMs,
         max: Math.round(limit.max * scale),
         amount: Math.round(adding * scale),
@@ -336,7 +332,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Loads nothing: compiles an already-validated bundle. Throws `PolicyLoadError` for compile errors. */
+/** Compiles an already-validated bundle. Throws `PolicyLoadError` for compile errors. */
 export function compile(bundle: PolicyBundle, options?: EngineOptions): Engine {
   return new Engine(bundle, options);
 }

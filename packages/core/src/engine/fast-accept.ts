@@ -42,7 +42,16 @@ interface Emitter {
   counter: number;
 }
 
-export function compileFastAccept(schema: JsonSchema): ((value: unknown) => boolean) | undefined {
+/**
+ * `accepts` says true only for values ajv accepts. `ownRequired` is true when the schema is a
+ * closed object: then an accepted value's required properties are proven own, not inherited.
+ */
+export interface FastAccept {
+  accepts: (value: unknown) => boolean;
+  ownRequired: boolean;
+}
+
+export function compileFastAccept(schema: JsonSchema): FastAccept | undefined {
   const emitter: Emitter = { constants: [], counter: 0 };
   let body: string;
   try {
@@ -52,7 +61,7 @@ export function compileFastAccept(schema: JsonSchema): ((value: unknown) => bool
     throw error;
   }
   const factory = new Function('k', `'use strict'; return function accepts(v) { ${body} return true; };`) as (k: unknown[]) => (value: unknown) => boolean;
-  return factory(emitter.constants);
+  return { accepts: factory(emitter.constants), ownRequired: schema.type === 'object' && schema.additionalProperties === false };
 }
 
 function isPrimitive(value: unknown): boolean {
@@ -170,13 +179,19 @@ function emit(schema: JsonSchema, ref: string, emitter: Emitter): string {
     if (!Array.isArray(required) || !required.every((name) => typeof name === 'string')) throw new Unsupported();
     const additional = schema.additionalProperties;
     if (additional !== undefined && additional !== false && additional !== true) throw new Unsupported();
-    // Presence as ajv tests it: `value.name !== undefined` (names shadowing Object.prototype members
-    // are rejected when the policy loads, and arguments must be plain objects).
+    // Presence as ajv tests it: `value.name !== undefined`.
     for (const name of required) out.push(`if (${ref}[${literal(name)}] === undefined) return false;`);
     if (additional === false) {
+      // Closed object: every own key must be declared, and counting the required names among the
+      // own keys proves each required value is the object's own, never inherited.
       const key = local(emitter);
-      const allowed = Object.keys(properties).map((name) => `${key} === ${literal(name)}`).join(' || ') || 'false';
-      out.push(`for (const ${key} of Object.keys(${ref})) if (!(${allowed})) return false;`);
+      const count = local(emitter);
+      const isRequired = required.map((name) => `${key} === ${literal(name)}`).join(' || ') || 'false';
+      const optional = Object.keys(properties).filter((name) => !required.includes(name));
+      const isOptional = optional.map((name) => `${key} === ${literal(name)}`).join(' || ') || 'false';
+      out.push(
+        `let ${count} = 0; for (const ${key} of Object.keys(${ref})) { if (${isRequired}) ${count}++; else if (!(${isOptional})) return false; } if (${count} !== ${new Set(required).size}) return false;`,
+      );
     }
     for (const [name, sub] of Object.entries(properties)) {
       const value = local(emitter);

@@ -48,13 +48,9 @@ export function checkRequestShape(request: DecisionRequest): DecisionError | und
     return { code: 'invalid_request', message: 'environment must be a string', path: 'environment' };
   }
   const args = request.args;
-  if (args !== undefined) {
-    // JSON objects only: a class instance or an object with a custom prototype could present
-    // inherited values to the validator that the tool would see but the audit would not.
-    const prototype = args === null || typeof args !== 'object' ? undefined : Object.getPrototypeOf(args);
-    if (prototype !== Object.prototype && prototype !== null) {
-      return { code: 'invalid_arguments', message: 'args must be a plain JSON object', path: 'args' };
-    }
+  // Whether it is a plain object (no custom prototype) is the argument validator's to check.
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+    return { code: 'invalid_arguments', message: 'args must be a plain JSON object', path: 'args' };
   }
   return undefined;
 }

@@ -65,7 +65,8 @@ export interface Decision {
   matched: Readonly<MatchedRule>[];
   /** Every limit that applied to the call, exceeded or not. */
   limits: LimitOutcome[];
-  risk: { score: number; level: RiskLevel };
+  /** Read-only: decisions may share it. */
+  risk: Readonly<{ score: number; level: RiskLevel }>;
   /** True for a medium-risk call that is allowed but should be looked at. */
   flagged: boolean;
   /** Approver groups, for `require_approval`. */
