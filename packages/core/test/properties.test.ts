@@ -93,3 +93,14 @@ describe('fuzzed refund arguments', () => {
     );
   });
 });
+
+describe('MemoryCounterStore memory', () => {
+  it('forgets keys once all their entries have aged out', () => {
+    const store = new MemoryCounterStore();
+    const windowMs = 1000;
+    for (let i = 0; i < 5000; i++) store.checkAndConsumeSync([{ key: `k${i}`, windowMs, max: 10, amount: 1, blocking: true }], i);
+    // Every key is touched once; by the sweep after 4,096 consumptions all but the last two windows' keys are idle.
+    expect(store.keyCount).toBeLessThan(5000);
+    expect(store.keyCount).toBeGreaterThanOrEqual(2 * windowMs);
+  });
+});

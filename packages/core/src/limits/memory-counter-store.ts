@@ -16,9 +16,13 @@ import {
 class SlidingLog {
   private times: number[] = [];
   private amounts: number[] = [];
-  /** prefix[i] = sum of amounts[0..i). */
+  /** prefix[i] = sum of amounts[head..i), relative to the head. */
   private prefix: number[] = [0];
-  private newest = -Infinity;
+  /** Entries before `head` have been dropped; arrays are compacted lazily. */
+  private head = 0;
+  newest = -Infinity;
+
+  constructor(readonly windowMs: number) {}
 
   /** Sum of the entries with time > since. */
   total(since: number): number {
@@ -26,9 +30,9 @@ class SlidingLog {
     return (this.prefix[this.times.length] as number) - (this.prefix[from] as number);
   }
 
-  add(time: number, amount: number, windowMs: number): void {
+  add(time: number, amount: number): void {
     const n = this.times.length;
-    if (n === 0 || time >= (this.times[n - 1] as number)) {
+    if (n === this.head || time >= (this.times[n - 1] as number)) {
       this.times.push(time);
       this.amounts.push(amount);
       this.prefix.push((this.prefix[n] as number) + amount);
@@ -40,13 +44,20 @@ class SlidingLog {
       this.prefix.length = at + 1;
       for (let i = at; i < this.times.length; i++) this.prefix.push((this.prefix[i] as number) + (this.amounts[i] as number));
     }
-    this.newest = Math.max(this.newest, time);
-    this.compact(this.newest - 2 * windowMs);
+    if (time > this.newest) {
+      this.newest = time;
+      this.dropBefore(time - 2 * this.windowMs);
+    }
   }
 
-  /** Index of the first entry with time > t. */
+  /** True when every entry is two windows behind `now`: the log can be forgotten. */
+  idle(now: number): boolean {
+    return this.newest <= now - 2 * this.windowMs;
+  }
+
+  /** Index of the first live entry with time > t. */
   private firstAfter(t: number): number {
-    let lo = 0;
+    let lo = this.head;
     let hi = this.times.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -56,31 +67,49 @@ class SlidingLog {
     return lo;
   }
 
-  /** Drops entries at or before `before`, in bulk once they are at least half the log. */
-  private compact(before: number): void {
-    const drop = this.firstAfter(before);
-    if (drop === 0 || drop < this.times.length / 2) return;
-    const base = this.prefix[drop] as number;
-    this.times = this.times.slice(drop);
-    this.amounts = this.amounts.slice(drop);
-    this.prefix = this.prefix.slice(drop).map((sum) => sum - base);
+  private dropBefore(before: number): void {
+    const times = this.times;
+    if (this.head === times.length || (times[this.head] as number) > before) return;
+    this.head = this.firstAfter(before);
+    // Copy only once the dead prefix is at least half of the arrays: amortised O(1) per entry.
+    if (this.head >= 32 && this.head * 2 >= times.length) {
+      const base = this.prefix[this.head] as number;
+      this.times = times.slice(this.head);
+      this.amounts = this.amounts.slice(this.head);
+      this.prefix = this.prefix.slice(this.head).map((sum) => sum - base);
+      this.head = 0;
+    }
   }
 }
 
+/** How many consumptions pass between sweeps for idle keys. */
+const SWEEP_EVERY = 4096;
+
 export class MemoryCounterStore implements SyncCounterStore {
   private readonly logs = new Map<string, SlidingLog>();
+  private newest = -Infinity;
+  private untilSweep = SWEEP_EVERY;
 
   checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number): ConsumeOutcome {
     const results: LimitCheckResult[] = [];
+    const logs: (SlidingLog | undefined)[] = [];
     let blocked = false;
     for (const check of checks) {
-      const used = this.logs.get(check.key)?.total(atMs - check.windowMs) ?? 0;
+      const log = this.logs.get(check.key);
+      logs.push(log);
+      const used = log ? log.total(atMs - check.windowMs) : 0;
       const exceeded = isExceeded(used, check.amount, check.max);
       if (exceeded && check.blocking) blocked = true;
       results.push({ used, exceeded });
     }
-    if (!blocked) for (const check of checks) this.restore(check.key, atMs, check.amount, check.windowMs);
+    if (!blocked) {
+      checks.forEach((check, i) => this.record(logs[i] ?? this.create(check.key, check.windowMs), atMs, check.amount));
+    }
     return { results, consumed: !blocked };
+  }
+
+  checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome> {
+    return Promise.resolve(this.checkAndConsumeSync(checks, atMs));
   }
 
   /**
@@ -88,20 +117,29 @@ export class MemoryCounterStore implements SyncCounterStore {
    * never hands an agent a fresh budget.
    */
   restore(key: string, atMs: number, amount: number, windowMs: number): void {
-    let log = this.logs.get(key);
-    if (!log) {
-      log = new SlidingLog();
-      this.logs.set(key, log);
-    }
-    log.add(atMs, amount, windowMs);
-  }
-
-  checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome> {
-    return Promise.resolve(this.checkAndConsumeSync(checks, atMs));
+    this.record(this.logs.get(key) ?? this.create(key, windowMs), atMs, amount);
   }
 
   /** Number of counter keys held; for tests and metrics. */
   get keyCount(): number {
     return this.logs.size;
+  }
+
+  private create(key: string, windowMs: number): SlidingLog {
+    const log = new SlidingLog(windowMs);
+    this.logs.set(key, log);
+    return log;
+  }
+
+  private record(log: SlidingLog, atMs: number, amount: number): void {
+    log.add(atMs, amount);
+    if (atMs > this.newest) this.newest = atMs;
+    if (--this.untilSweep <= 0) this.sweep();
+  }
+
+  /** Forgets keys whose every entry has aged out, so distinct keys do not accumulate forever. */
+  private sweep(): void {
+    this.untilSweep = SWEEP_EVERY;
+    for (const [key, log] of this.logs) if (log.idle(this.newest)) this.logs.delete(key);
   }
 }
