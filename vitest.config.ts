@@ -8,6 +8,8 @@ export default defineConfig({
     // Tests exercise the TypeScript sources; the CLI tests spawn the built binary.
     alias: {
       '@airlock/core': src('core'),
+      '@airlock/server': src('server'),
+      '@airlock/sdk': src('sdk'),
     },
   },
   test: {

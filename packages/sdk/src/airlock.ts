@@ -1,0 +1,152 @@
+import { LocalTransport, type LocalOptions } from './local-transport.js';
+import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
+import type { Transport } from './transport.js';
+import {
+  AirlockRefusalError,
+  AirlockUnavailableError,
+  type AirlockDecision,
+  type EditedResult,
+  type GuardOptions,
+  type PendingApproval,
+  type Refusal,
+  type ToolCall,
+  type Verdict,
+} from './types.js';
+
+export type AirlockOptions = (RemoteOptions | LocalOptions) & {
+  /** Defaults for every guarded tool; each guard may override them. */
+  defaults?: GuardOptions;
+  /** Called when a fail-open tool ran without a decision. */
+  onFailOpen?: (call: ToolCall, error: Error) => void;
+};
+
+/** What a guarded function resolves to: its own result, or what Airlock says instead. */
+export type Guarded<T> = T | EditedResult<T> | Refusal | PendingApproval;
+
+const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The client an agent's tools go through. `check` asks for a verdict; `guard` wraps a function so
+ * it runs only when allowed or approved, and only with the approved arguments.
+ */
+export class Airlock {
+  readonly transport: Transport;
+  private readonly defaults: GuardOptions;
+  private readonly onFailOpen: AirlockOptions['onFailOpen'];
+
+  constructor(options: AirlockOptions, transport?: Transport) {
+    this.transport = transport ?? ('policy' in options ? new LocalTransport(options) : new RemoteTransport(options));
+    this.defaults = options.defaults ?? {};
+    this.onFailOpen = options.onFailOpen;
+  }
+
+  /** Decides a call and, per the approval mode, waits for a person; nothing runs here. */
+  async check(call: ToolCall, options: GuardOptions = {}): Promise<Verdict> {
+    const settings = { ...this.defaults, ...options };
+    let decision: AirlockDecision;
+    try {
+      decision = await this.transport.decide(call);
+    } catch (error) {
+      return this.unavailable(call, error, settings);
+    }
+    if (decision.effect === 'allow') return { outcome: 'run', args: call.args, edited: false, decision };
+    if (decision.effect === 'block') return refused(call, decision.error?.code ?? 'policy', decision.reason, decision.rule, decision.id);
+    const approval = decision.approval;
+    if (!approval) return refused(call, 'airlock_unavailable', 'approval required but none was opened', decision.rule, decision.id);
+    if ((settings.approval ?? 'wait') === 'return') {
+      return {
+        outcome: 'pending',
+        pending: {
+          airlock: 'approval_pending',
+          tool: call.tool,
+          approvalId: approval.id,
+          reason: decision.reason,
+          approvers: approval.approvers,
+          expiresAt: approval.expiresAt,
+          message: `This action needs approval from ${approval.approvers.join(', ') || 'a person'}: ${decision.reason}. Do not retry it; tell the user it is waiting for approval.`,
+        },
+      };
+    }
+    return this.awaitApproval(call, approval.id, decision, settings);
+  }
+
+  /** Completes a call whose approval was requested earlier (approval mode `return`, or a resumed run). */
+  async resume(call: ToolCall, approvalId: string, options: GuardOptions = {}): Promise<Verdict> {
+    const settings = { ...this.defaults, ...options };
+    return this.awaitApproval(call, approvalId, undefined, settings);
+  }
+
+  /**
+   * Wraps a tool function: it runs only when Airlock allows the call, or after approval with the
+   * approved arguments. Otherwise it resolves to the refusal or pending approval (or throws
+   * AirlockRefusalError with `onBlock: 'throw'`).
+   */
+  guard<A extends Record<string, unknown>, T>(
+    tool: string,
+    fn: (args: A) => T | Promise<T>,
+    options: GuardOptions & { session?: () => string | undefined } = {},
+  ): (args: A) => Promise<Guarded<T>> {
+    return async (args: A) => {
+      const call: ToolCall = { tool, args, session: options.session?.() };
+      return this.execute(await this.check(call, options), fn, options);
+    };
+  }
+
+  /** Runs `fn` according to a verdict: the shared last step of `guard` and the framework adapters. */
+  async execute<A extends Record<string, unknown>, T>(verdict: Verdict, fn: (args: A) => T | Promise<T>, options: GuardOptions = {}): Promise<Guarded<T>> {
+    if (verdict.outcome === 'pending') return verdict.pending;
+    if (verdict.outcome === 'refused') {
+      if ((options.onBlock ?? this.defaults.onBlock) === 'throw') throw new AirlockRefusalError(verdict.refusal);
+      return verdict.refusal;
+    }
+    const result = await fn(verdict.args as A);
+    if (!verdict.edited) return result;
+    return { airlock: 'approved_with_changes', args: verdict.args, result };
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  private async awaitApproval(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined, settings: GuardOptions): Promise<Verdict> {
+    try {
+      const state = await this.transport.waitForApproval(approvalId, settings.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS);
+      if (state.status === 'pending' || state.status === 'expired') {
+        return refused(call, 'approval_timeout', `no one approved ${call.tool} in time`, decision?.rule ?? null, decision?.id, approvalId);
+      }
+      if (state.status !== 'approved') {
+        const why = state.reason ? `: ${state.reason}` : '';
+        return refused(call, 'approval_denied', `${state.resolvedBy ?? 'an approver'} denied ${call.tool}${why}`, decision?.rule ?? null, decision?.id, approvalId);
+      }
+      // Spend the approval on exactly this call; the server answers the arguments to run.
+      const redeemed = await this.transport.redeem(approvalId, call);
+      const edited = JSON.stringify(redeemed.args) !== JSON.stringify(call.args);
+      return { outcome: 'run', args: redeemed.args, edited, decision };
+    } catch (error) {
+      return this.unavailable(call, error, settings);
+    }
+  }
+
+  private unavailable(call: ToolCall, error: unknown, settings: GuardOptions): Verdict {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    if (settings.failOpen) {
+      this.transport.recordFailOpen(call, cause);
+      this.onFailOpen?.(call, cause);
+      return { outcome: 'run', args: call.args, edited: false, decision: undefined };
+    }
+    const reason = error instanceof AirlockUnavailableError ? error.message : `Airlock failed: ${cause.message}`;
+    return refused(call, 'airlock_unavailable', reason, null);
+  }
+}
+
+function refused(call: ToolCall, code: string, reason: string, rule: string | null, decisionId?: string, approvalId?: string): Verdict {
+  const refusal: Refusal = { airlock: 'blocked', tool: call.tool, code, reason, rule };
+  if (decisionId) refusal.decisionId = decisionId;
+  if (approvalId) refusal.approvalId = approvalId;
+  return { outcome: 'refused', refusal };
+}
+
+/** `createAirlock({ url, apiKey })` for a server, `createAirlock({ policy, agent, role })` for local mode. */
+export function createAirlock(options: AirlockOptions): Airlock {
+  return new Airlock(options);
+}

@@ -1,0 +1,19 @@
+export { Airlock, createAirlock } from './airlock.js';
+export type { AirlockOptions, Guarded } from './airlock.js';
+export { LocalTransport } from './local-transport.js';
+export type { ApprovalRequest, ApprovalResolution, LocalOptions } from './local-transport.js';
+export { RemoteTransport } from './remote-transport.js';
+export type { RemoteOptions } from './remote-transport.js';
+export type { Transport } from './transport.js';
+export { AirlockRefusalError, AirlockUnavailableError } from './types.js';
+export type {
+  AirlockDecision,
+  ApprovalState,
+  ApprovalStatus,
+  EditedResult,
+  GuardOptions,
+  PendingApproval,
+  Refusal,
+  ToolCall,
+  Verdict,
+} from './types.js';

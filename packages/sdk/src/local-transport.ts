@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { callHash, compile, loadBundle, MemoryCounterStore, PolicyLoadError, type Engine } from '@airlock/core';
+import type { Transport } from './transport.js';
+import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
+
+/** A request for a person's decision, handed to the local approver. */
+export interface ApprovalRequest {
+  id: string;
+  call: ToolCall;
+  agent: string;
+  reason: string;
+  approvers: string[];
+  rule: string | null;
+}
+
+/** A person's answer; `args` replaces the call's arguments (edit and approve). */
+export interface ApprovalResolution {
+  approved: boolean;
+  by: string;
+  reason?: string;
+  args?: Record<string, unknown>;
+}
+
+export interface LocalOptions {
+  /** Policy file or bundle directory; watched, and reloaded when it changes. */
+  policy: string;
+  agent: string;
+  role: string;
+  environment?: string;
+  /** JSONL audit file, or false for none. Default `.airlock/audit.jsonl`. */
+  audit?: string | false;
+  /** Decides approvals in-process (a CLI prompt, a chat message…). Without it they stay pending. */
+  approver?: (request: ApprovalRequest) => Promise<ApprovalResolution>;
+  /** How long an approval stays valid. Default 15 minutes. */
+  approvalTtlMs?: number;
+  /** Reports a policy change that failed to load; the previous policy stays in force. */
+  onPolicyError?: (error: Error) => void;
+  /** Watch the policy for changes. Default true. */
+  watch?: boolean;
+}
+
+interface LocalApproval {
+  state: ApprovalState;
+  hash: string;
+  expiresAt: number;
+  waiters: (() => void)[];
+}
+
+/**
+ * Local mode: the engine runs in the agent's process. Decisions are audited to a JSONL file with
+ * a synchronous write before they are returned (durable against a crash of the process, not of
+ * the machine); approvals live in memory and are decided by the `approver` callback or
+ * `resolveApproval`. The policy is reloaded on change; a broken edit keeps the last good policy.
+ */
+export class LocalTransport implements Transport {
+  private engine: Engine;
+  private readonly counters = new MemoryCounterStore();
+  private readonly approvals = new Map<string, LocalApproval>();
+  private readonly auditFd: number | undefined;
+  private readonly watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private version = 1;
+
+  constructor(private readonly options: LocalOptions) {
+    this.engine = this.load();
+    const audit = options.audit === undefined ? '.airlock/audit.jsonl' : options.audit;
+    if (audit) {
+      mkdirSync(dirname(audit), { recursive: true });
+      this.auditFd = openSync(audit, 'a');
+    }
+    if (options.watch !== false) {
+      this.watcher = watch(options.policy, () => this.scheduleReload());
+      this.watcher.unref();
+    }
+  }
+
+  /** The policy version decisions currently use (1, then +1 per successful reload). */
+  get policyVersion(): number {
+    return this.version;
+  }
+
+  async decide(call: ToolCall): Promise<AirlockDecision> {
+    const { agent, role } = this.options;
+    const environment = this.options.environment ?? 'production';
+    const decision = await this.engine.decide({ agent, role, environment, tool: call.tool, args: call.args, session: call.session });
+    const id = `dec_${randomUUID()}`;
+    const result: AirlockDecision = { ...decision, id };
+    if (decision.effect === 'require_approval') {
+      const approval = this.openApproval(call, decision.reason, decision.approvers ?? [], decision.rule);
+      result.approval = { id: approval.state.id, status: 'pending', approvers: decision.approvers ?? [], expiresAt: new Date(approval.expiresAt).toISOString() };
+    }
+    this.audit({ event: 'decision', id, agent, role, environment, call, decision: result });
+    return result;
+  }
+
+  async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
+    const approval = this.approval(approvalId);
+    if (approval.state.status !== 'pending') return { ...approval.state };
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      approval.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.expire(approval);
+    return { ...approval.state };
+  }
+
+  async redeem(approvalId: string, call: ToolCall): Promise<ApprovalState> {
+    const approval = this.approval(approvalId);
+    this.expire(approval);
+    if (approval.state.status !== 'approved') throw new AirlockUnavailableError(`approval ${approvalId} is ${approval.state.status}, not approved`);
+    if (callHash({ agent: this.options.agent, tool: call.tool, args: call.args }) !== approval.hash) {
+      throw new AirlockUnavailableError(`approval ${approvalId} was granted for a different call`);
+    }
+    approval.state.status = 'redeemed';
+    this.audit({ event: 'approval.redeemed', approvalId });
+    return { ...approval.state, status: 'approved' };
+  }
+
+  /** Decides a pending approval from the application's own UI. */
+  resolveApproval(approvalId: string, resolution: ApprovalResolution): void {
+    const approval = this.approval(approvalId);
+    this.expire(approval);
+    if (approval.state.status !== 'pending') throw new Error(`approval ${approvalId} is ${approval.state.status}`);
+    approval.state.status = resolution.approved ? 'approved' : 'denied';
+    approval.state.resolvedBy = resolution.by;
+    approval.state.reason = resolution.reason ?? null;
+    if (resolution.approved && resolution.args) approval.state.args = resolution.args;
+    this.audit({ event: resolution.approved ? 'approval.approved' : 'approval.denied', approvalId, by: resolution.by, reason: resolution.reason, args: approval.state.args });
+    for (const wake of approval.waiters.splice(0)) wake();
+  }
+
+  recordFailOpen(): void {
+    // Local mode always has its engine: it never fails open.
+  }
+
+  async close(): Promise<void> {
+    this.watcher?.close();
+    clearTimeout(this.reloadTimer);
+    if (this.auditFd !== undefined) closeSync(this.auditFd);
+  }
+
+  private load(): Engine {
+    // One counter store across reloads: a new policy version does not hand out fresh budgets.
+    return compile(loadBundle(this.options.policy), { counters: this.counters, version: this.version });
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      try {
+        this.version++;
+        this.engine = this.load();
+        this.audit({ event: 'policy.reloaded', version: this.version, digest: this.engine.version });
+      } catch (error) {
+        this.version--;
+        const reported = PolicyLoadError.isInstance(error) ? error : new Error(String(error));
+        this.audit({ event: 'policy.reload_failed', error: reported.message });
+        this.options.onPolicyError?.(reported);
+      }
+    }, 50);
+    this.reloadTimer.unref();
+  }
+
+  private openApproval(call: ToolCall, reason: string, approvers: string[], rule: string | null): LocalApproval {
+    const id = `apr_${randomUUID()}`;
+    const approval: LocalApproval = {
+      state: { id, status: 'pending', args: call.args, reason: null, resolvedBy: null },
+      hash: callHash({ agent: this.options.agent, tool: call.tool, args: call.args }),
+      expiresAt: Date.now() + (this.options.approvalTtlMs ?? 15 * 60_000),
+      waiters: [],
+    };
+    this.approvals.set(id, approval);
+    const approver = this.options.approver;
+    if (approver) {
+      approver({ id, call, agent: this.options.agent, reason, approvers, rule }).then(
+        (resolution) => this.resolveApproval(id, resolution),
+        (error: unknown) => this.resolveApproval(id, { approved: false, by: 'airlock', reason: `approver failed: ${String(error)}` }),
+      );
+    }
+    return approval;
+  }
+
+  private approval(id: string): LocalApproval {
+    const approval = this.approvals.get(id);
+    if (!approval) throw new AirlockUnavailableError(`no approval ${id}`);
+    return approval;
+  }
+
+  private expire(approval: LocalApproval): void {
+    if (approval.state.status === 'pending' && Date.now() >= approval.expiresAt) approval.state.status = 'expired';
+  }
+
+  private audit(record: Record<string, unknown>): void {
+    if (this.auditFd === undefined) return;
+    writeSync(this.auditFd, `${JSON.stringify({ at: Date.now(), ...record })}\n`);
+  }
+}

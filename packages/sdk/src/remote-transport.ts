@@ -1,0 +1,98 @@
+import { appendFileSync } from 'node:fs';
+import type { Transport } from './transport.js';
+import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
+
+export interface RemoteOptions {
+  /** Server base URL, e.g. http://127.0.0.1:7300 */
+  url: string;
+  /** The agent's API key: it fixes the agent id, role and environment. */
+  apiKey: string;
+  /** Per-request timeout for decisions and redemptions. Default 5 s. */
+  timeoutMs?: number;
+  /** JSONL file where calls that ran while the server was unreachable are recorded (fail-open tools). */
+  failOpenJournal?: string;
+  fetch?: typeof fetch;
+}
+
+/** Decisions from an Airlock server over HTTP. Any failure to get a valid answer is AirlockUnavailableError. */
+export class RemoteTransport implements Transport {
+  private readonly base: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: RemoteOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async decide(call: ToolCall): Promise<AirlockDecision> {
+    const body = await this.request('POST', '/v1/decide', { tool: call.tool, args: call.args, session: call.session }, this.timeoutMs, [200, 503]);
+    if (!isDecision(body)) throw new AirlockUnavailableError('the server answered something that is not a decision');
+    return body;
+  }
+
+  async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      const seconds = Math.max(0, Math.min(60, Math.floor(remaining / 1000)));
+      const body = await this.request('GET', `/v1/approvals/${encodeURIComponent(approvalId)}/wait?timeout=${seconds}`, undefined, seconds * 1000 + this.timeoutMs);
+      const state = approvalState(body);
+      if (state.status !== 'pending' || Date.now() >= deadline - 1000) return state;
+    }
+  }
+
+  async redeem(approvalId: string, call: ToolCall): Promise<ApprovalState> {
+    const body = await this.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/redeem`, { tool: call.tool, args: call.args }, this.timeoutMs);
+    return approvalState(body);
+  }
+
+  recordFailOpen(call: ToolCall, error: Error): void {
+    if (!this.options.failOpenJournal) return;
+    const record = { at: new Date().toISOString(), event: 'fail_open', tool: call.tool, args: call.args, session: call.session, error: error.message };
+    appendFileSync(this.options.failOpenJournal, `${JSON.stringify(record)}\n`);
+  }
+
+  async close(): Promise<void> {}
+
+  private async request(method: string, path: string, body: unknown, timeoutMs: number, accept: number[] = [200]): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new AirlockUnavailableError(`cannot reach Airlock at ${this.base}: ${(error as Error).message}`, { cause: error });
+    }
+    let payload: unknown;
+    try {
+      payload = await response.json();
+    } catch (error) {
+      throw new AirlockUnavailableError(`Airlock answered ${response.status} without JSON`, { cause: error });
+    }
+    if (!accept.includes(response.status)) {
+      const message = (payload as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
+      throw new AirlockUnavailableError(`Airlock refused the request: ${message}`);
+    }
+    return payload;
+  }
+}
+
+function isDecision(value: unknown): value is AirlockDecision {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return ['allow', 'require_approval', 'block'].includes(v.effect as string) && typeof v.reason === 'string' && typeof v.id === 'string';
+}
+
+/** The server's approval view: `args` are the approved arguments, `resolutionReason` the approver's words. */
+function approvalState(value: unknown): ApprovalState {
+  const v = value as (Partial<ApprovalState> & { resolutionReason?: string | null }) | null;
+  if (!v || typeof v.id !== 'string' || typeof v.status !== 'string' || !v.args || typeof v.args !== 'object') {
+    throw new AirlockUnavailableError('the server answered something that is not an approval');
+  }
+  return { id: v.id, status: v.status, args: v.args, reason: v.resolutionReason ?? null, resolvedBy: v.resolvedBy ?? null };
+}

@@ -1,0 +1,100 @@
+import type { Decision } from '@airlock/core';
+
+/** One tool call as the agent attempts it. Identity comes from the Airlock client, never the call. */
+export interface ToolCall {
+  tool: string;
+  args: Record<string, unknown>;
+  /** Conversation or run id, for limits and audit. */
+  session?: string;
+}
+
+/** A decision as the SDK receives it: the engine's, with the ids the server (or local mode) adds. */
+export interface AirlockDecision extends Decision {
+  id: string;
+  approval?: { id: string; status: ApprovalStatus; approvers: string[]; expiresAt: string };
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
+
+export interface ApprovalState {
+  id: string;
+  status: ApprovalStatus;
+  /** The approved arguments: the approver may have edited them. */
+  args: Record<string, unknown>;
+  reason?: string | null;
+  resolvedBy?: string | null;
+}
+
+/**
+ * What the model sees when a call does not run: a structured refusal it can read and explain.
+ * `code`: `policy` (a rule, limit or risk tier blocked it), `approval_denied`, `approval_timeout`,
+ * `airlock_unavailable`, or an engine error code such as `invalid_arguments`.
+ */
+export interface Refusal {
+  airlock: 'blocked';
+  tool: string;
+  code: string;
+  reason: string;
+  rule: string | null;
+  decisionId?: string;
+  approvalId?: string;
+}
+
+/** What the model sees when a call waits for a person (approval mode `return`). */
+export interface PendingApproval {
+  airlock: 'approval_pending';
+  tool: string;
+  approvalId: string;
+  reason: string;
+  approvers: string[];
+  expiresAt: string;
+  message: string;
+}
+
+/** What a tool returns when an approver changed its arguments: the model is told what ran. */
+export interface EditedResult<T> {
+  airlock: 'approved_with_changes';
+  args: Record<string, unknown>;
+  result: T;
+}
+
+/** The SDK's verdict on one call, before anything runs. */
+export type Verdict =
+  | { outcome: 'run'; args: Record<string, unknown>; edited: boolean; decision: AirlockDecision | undefined }
+  | { outcome: 'refused'; refusal: Refusal }
+  | { outcome: 'pending'; pending: PendingApproval };
+
+export interface GuardOptions {
+  /**
+   * `wait`: block the call until a person decides (long-poll), then run the approved call;
+   * `return`: answer at once with a PendingApproval the model can read. Default `wait`.
+   */
+  approval?: 'wait' | 'return';
+  /** How long `wait` waits before the call is refused with `approval_timeout`. Default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** `return` (default): a refusal is the tool's result, for the model to read; `throw`: throw AirlockRefusalError. */
+  onBlock?: 'return' | 'throw';
+  /**
+   * Run the tool anyway when Airlock cannot be reached. Only for read-only tools: every such call
+   * is recorded in the fail-open journal and reported through `onFailOpen`. Default false.
+   */
+  failOpen?: boolean;
+}
+
+/** Thrown instead of returning a refusal when `onBlock: 'throw'`. */
+export class AirlockRefusalError extends Error {
+  readonly refusal: Refusal;
+  constructor(refusal: Refusal) {
+    super(`Airlock blocked ${refusal.tool}: ${refusal.reason}`);
+    this.name = 'AirlockRefusalError';
+    this.refusal = refusal;
+  }
+}
+
+/** Raised by a transport that cannot get an answer; the guard turns it into `airlock_unavailable`. */
+export class AirlockUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AirlockUnavailableError';
+  }
+}
