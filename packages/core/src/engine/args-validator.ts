@@ -30,9 +30,13 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
   addFormats(ajv);
   return (tool) => {
     const schema = toolArgsSchema(tool);
-    const validate = ajv.compile(schema);
-    // ajv is the authority; the fast predicate may only short-cut an acceptance.
+    // ajv is the authority; the fast predicate may only short-cut an acceptance. A schema the
+    // predicate covers uses only keywords it has checked, so ajv's compile (a quarter of load
+    // time) can wait for the first call it has to judge or explain.
     const fast = compileFastAccept(schema);
+    let compiled = fast ? undefined : ajv.compile(schema);
+    const validate = (args: unknown): boolean => (compiled ??= ajv.compile(schema))(args);
+    const explain = (): DecisionError => describeFailure((compiled ??= ajv.compile(schema)));
     const accepts = fast?.accepts;
     const bounded = schemaIsBounded(schema);
     // Plain objects only: a custom prototype could present inherited values to the validator that
@@ -47,7 +51,7 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
       const sizeError = bounded ? undefined : checkArgsSize(args);
       if (sizeError) return sizeError;
       if (lateAccept?.(args) || validate(args)) return undefined;
-      return (bounded ? checkArgsSize(args) : undefined) ?? describeFailure(validate);
+      return (bounded ? checkArgsSize(args) : undefined) ?? explain();
     };
   };
 }
