@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string): string => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, file = 'index.ts'): string => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
 export default defineConfig({
   resolve: {
@@ -9,6 +9,10 @@ export default defineConfig({
     alias: {
       '@airlock/core': src('core'),
       '@airlock/server': src('server'),
+      // SDK subpaths come before '@airlock/sdk', which would otherwise match them as a prefix.
+      '@airlock/sdk/ai': src('sdk', 'adapters/ai-sdk.ts'),
+      '@airlock/sdk/openai-agents': src('sdk', 'adapters/openai-agents.ts'),
+      '@airlock/sdk/langchain': src('sdk', 'adapters/langchain.ts'),
       '@airlock/sdk': src('sdk'),
     },
   },

@@ -1,5 +1,6 @@
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
+import { approvalRefusal, refusal } from './refusal.js';
 import type { Transport } from './transport.js';
 import {
   AirlockRefusalError,
@@ -19,6 +20,11 @@ export type AirlockOptions = (RemoteOptions | LocalOptions) & {
   /** Called when a fail-open tool ran without a decision. */
   onFailOpen?: (call: ToolCall, error: Error) => void;
 };
+
+export interface CheckOptions extends GuardOptions {
+  /** Decide this call once; see DecideOptions.idempotencyKey. */
+  idempotencyKey?: string;
+}
 
 /** What a guarded function resolves to: its own result, or what Airlock says instead. */
 export type Guarded<T> = T | EditedResult<T> | Refusal | PendingApproval;
@@ -40,12 +46,16 @@ export class Airlock {
     this.onFailOpen = options.onFailOpen;
   }
 
-  /** Decides a call and, per the approval mode, waits for a person; nothing runs here. */
-  async check(call: ToolCall, options: GuardOptions = {}): Promise<Verdict> {
+  /**
+   * Decides a call and, per the approval mode, waits for a person; nothing runs here. With an
+   * `idempotencyKey` (the adapters derive one from the framework's tool call id) the call is
+   * decided once: checking it again answers the same decision and finds the same approval.
+   */
+  async check(call: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
     const settings = { ...this.defaults, ...options };
     let decision: AirlockDecision;
     try {
-      decision = await this.transport.decide(call);
+      decision = await this.transport.decide(call, { idempotencyKey: options.idempotencyKey });
     } catch (error) {
       return this.unavailable(call, error, settings);
     }
@@ -111,13 +121,8 @@ export class Airlock {
   private async awaitApproval(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined, settings: GuardOptions): Promise<Verdict> {
     try {
       const state = await this.transport.waitForApproval(approvalId, settings.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS);
-      if (state.status === 'pending' || state.status === 'expired') {
-        return refused(call, 'approval_timeout', `no one approved ${call.tool} in time`, decision?.rule ?? null, decision?.id, approvalId);
-      }
-      if (state.status !== 'approved') {
-        const why = state.reason ? `: ${state.reason}` : '';
-        return refused(call, 'approval_denied', `${state.resolvedBy ?? 'an approver'} denied ${call.tool}${why}`, decision?.rule ?? null, decision?.id, approvalId);
-      }
+      const notApproved = approvalRefusal(call.tool, state, decision);
+      if (notApproved) return { outcome: 'refused', refusal: notApproved };
       // Spend the approval on exactly this call; the server answers the arguments to run.
       const redeemed = await this.transport.redeem(approvalId, call);
       const edited = JSON.stringify(redeemed.args) !== JSON.stringify(call.args);
@@ -129,7 +134,7 @@ export class Airlock {
 
   private unavailable(call: ToolCall, error: unknown, settings: GuardOptions): Verdict {
     const cause = error instanceof Error ? error : new Error(String(error));
-    if (settings.failOpen) {
+    if (settings.failOpen && !(error instanceof AirlockUnavailableError && error.refused)) {
       this.transport.recordFailOpen(call, cause);
       this.onFailOpen?.(call, cause);
       return { outcome: 'run', args: call.args, edited: false, decision: undefined };
@@ -139,11 +144,8 @@ export class Airlock {
   }
 }
 
-function refused(call: ToolCall, code: string, reason: string, rule: string | null, decisionId?: string, approvalId?: string): Verdict {
-  const refusal: Refusal = { airlock: 'blocked', tool: call.tool, code, reason, rule };
-  if (decisionId) refusal.decisionId = decisionId;
-  if (approvalId) refusal.approvalId = approvalId;
-  return { outcome: 'refused', refusal };
+function refused(call: ToolCall, code: string, reason: string, rule: string | null, decisionId?: string): Verdict {
+  return { outcome: 'refused', refusal: refusal(call.tool, code, reason, rule, decisionId) };
 }
 
 /** `createAirlock({ url, apiKey })` for a server, `createAirlock({ policy, agent, role })` for local mode. */

@@ -1,10 +1,10 @@
 export { Airlock, createAirlock } from './airlock.js';
-export type { AirlockOptions, Guarded } from './airlock.js';
+export type { AirlockOptions, CheckOptions, Guarded } from './airlock.js';
 export { LocalTransport } from './local-transport.js';
 export type { ApprovalRequest, ApprovalResolution, LocalOptions } from './local-transport.js';
 export { RemoteTransport } from './remote-transport.js';
 export type { RemoteOptions } from './remote-transport.js';
-export type { Transport } from './transport.js';
+export type { DecideOptions, Transport } from './transport.js';
 export { AirlockRefusalError, AirlockUnavailableError } from './types.js';
 export type {
   AirlockDecision,

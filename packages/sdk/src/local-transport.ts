@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { callHash, compile, loadBundle, MemoryCounterStore, PolicyLoadError, type Engine } from '@airlock/core';
-import type { Transport } from './transport.js';
+import { callHash, canonicalJson, compile, loadBundle, MemoryCounterStore, PolicyLoadError, type Engine } from '@airlock/core';
+import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
 /** A request for a person's decision, handed to the local approver. */
@@ -41,6 +41,21 @@ export interface LocalOptions {
   watch?: boolean;
 }
 
+/** How long a decision stays replayable by its idempotency key, as on the server. */
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+/**
+ * How many keyed decisions local mode keeps, newest first: memory stays bounded for a busy agent.
+ * A call asked about again after the window is decided anew (and a new approval opened).
+ */
+const IDEMPOTENCY_MAX_KEYS = 10_000;
+
+interface KeyedDecision {
+  /** The call the key was first used for, as canonical JSON (compared in memory: no need to hash). */
+  request: string;
+  decision: Promise<AirlockDecision>;
+  at: number;
+}
+
 interface LocalApproval {
   state: ApprovalState;
   hash: string;
@@ -58,6 +73,8 @@ export class LocalTransport implements Transport {
   private engine: Engine;
   private readonly counters = new MemoryCounterStore();
   private readonly approvals = new Map<string, LocalApproval>();
+  /** Decisions by idempotency key, oldest first (insertion order), so trimming starts at the front. */
+  private readonly keyed = new Map<string, KeyedDecision>();
   private readonly auditFd: number | undefined;
   private readonly watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -81,7 +98,34 @@ export class LocalTransport implements Transport {
     return this.version;
   }
 
-  async decide(call: ToolCall): Promise<AirlockDecision> {
+  async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.decideNow(call);
+    const now = Date.now();
+    let request: string;
+    try {
+      request = canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null });
+    } catch {
+      // Arguments JSON cannot carry (NaN, Infinity): the engine blocks them as invalid_arguments,
+      // and a block opens no approval and counts toward no limit, so there is nothing to replay.
+      return this.decideNow(call);
+    }
+    const known = this.keyed.get(key);
+    if (known && known.at > now - IDEMPOTENCY_TTL_MS) {
+      if (known.request !== request) throw new AirlockUnavailableError(`idempotency key ${key} was already used for a different call`, { refused: true });
+      return this.replay(await known.decision);
+    }
+    // The promise is stored before it settles, so a concurrent repeat waits for this decision.
+    const decision = this.decideNow(call, key);
+    // Deleted first so that a key past its time is re-inserted at the young end of the map.
+    this.keyed.delete(key);
+    this.keyed.set(key, { request, decision, at: now });
+    decision.catch(() => this.keyed.delete(key));
+    if (this.keyed.size > IDEMPOTENCY_MAX_KEYS) this.trimKeys(now);
+    return decision;
+  }
+
+  private async decideNow(call: ToolCall, idempotencyKey?: string): Promise<AirlockDecision> {
     const { agent, role } = this.options;
     const environment = this.options.environment ?? 'production';
     const decision = await this.engine.decide({ agent, role, environment, tool: call.tool, args: call.args, session: call.session });
@@ -91,7 +135,7 @@ export class LocalTransport implements Transport {
       const approval = this.openApproval(call, decision.reason, decision.approvers ?? [], decision.rule);
       result.approval = { id: approval.state.id, status: 'pending', approvers: decision.approvers ?? [], expiresAt: new Date(approval.expiresAt).toISOString() };
     }
-    this.audit({ event: 'decision', id, agent, role, environment, call, decision: result });
+    this.audit({ event: 'decision', id, agent, role, environment, call, decision: result, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
     return result;
   }
 
@@ -112,9 +156,9 @@ export class LocalTransport implements Transport {
   async redeem(approvalId: string, call: ToolCall): Promise<ApprovalState> {
     const approval = this.approval(approvalId);
     this.expire(approval);
-    if (approval.state.status !== 'approved') throw new AirlockUnavailableError(`approval ${approvalId} is ${approval.state.status}, not approved`);
+    if (approval.state.status !== 'approved') throw new AirlockUnavailableError(`approval ${approvalId} is ${approval.state.status}, not approved`, { refused: true });
     if (callHash({ agent: this.options.agent, tool: call.tool, args: call.args }) !== approval.hash) {
-      throw new AirlockUnavailableError(`approval ${approvalId} was granted for a different call`);
+      throw new AirlockUnavailableError(`approval ${approvalId} was granted for a different call`, { refused: true });
     }
     approval.state.status = 'redeemed';
     this.audit({ event: 'approval.redeemed', approvalId });
@@ -185,9 +229,31 @@ export class LocalTransport implements Transport {
     return approval;
   }
 
+  /** A stored decision as it stands now: the same decision, its approval's current status. */
+  private replay(decision: AirlockDecision): AirlockDecision {
+    if (!decision.approval) return decision;
+    const approval = this.approvals.get(decision.approval.id);
+    if (approval) this.expire(approval);
+    return { ...decision, approval: { ...decision.approval, status: approval?.state.status ?? 'expired' } };
+  }
+
+  /**
+   * Drops expired keys and the oldest tenth of the rest. A Map iterated from its oldest end walks
+   * over the slots of entries deleted before, so trimming in one pass per thousand new keys keeps
+   * the cost per decision flat (trimming one key per insert cost ~20 µs a decision at 10,000 keys).
+   */
+  private trimKeys(now: number): void {
+    let excess = this.keyed.size - IDEMPOTENCY_MAX_KEYS * 0.9;
+    for (const [key, entry] of this.keyed) {
+      if (excess <= 0 && entry.at > now - IDEMPOTENCY_TTL_MS) break;
+      this.keyed.delete(key);
+      excess--;
+    }
+  }
+
   private approval(id: string): LocalApproval {
     const approval = this.approvals.get(id);
-    if (!approval) throw new AirlockUnavailableError(`no approval ${id}`);
+    if (!approval) throw new AirlockUnavailableError(`no approval ${id}`, { refused: true });
     return approval;
   }
 

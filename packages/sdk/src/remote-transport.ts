@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { Transport } from './transport.js';
+import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
 export interface RemoteOptions {
@@ -26,8 +26,9 @@ export class RemoteTransport implements Transport {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async decide(call: ToolCall): Promise<AirlockDecision> {
-    const body = await this.request('POST', '/v1/decide', { tool: call.tool, args: call.args, session: call.session }, this.timeoutMs, [200, 503]);
+  async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
+    const headers: Record<string, string> = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
+    const body = await this.request('POST', '/v1/decide', { tool: call.tool, args: call.args, session: call.session }, this.timeoutMs, [200, 503], headers);
     if (!isDecision(body)) throw new AirlockUnavailableError('the server answered something that is not a decision');
     return body;
   }
@@ -56,12 +57,19 @@ export class RemoteTransport implements Transport {
 
   async close(): Promise<void> {}
 
-  private async request(method: string, path: string, body: unknown, timeoutMs: number, accept: number[] = [200]): Promise<unknown> {
+  private async request(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    accept: number[] = [200],
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -76,7 +84,8 @@ export class RemoteTransport implements Transport {
     }
     if (!accept.includes(response.status)) {
       const message = (payload as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
-      throw new AirlockUnavailableError(`Airlock refused the request: ${message}`);
+      // A 4xx is the server's considered answer; a 5xx means it could not give one.
+      throw new AirlockUnavailableError(`Airlock refused the request: ${message}`, { refused: response.status >= 400 && response.status < 500 });
     }
     return payload;
   }

@@ -1,11 +1,22 @@
 import type { AirlockDecision, ApprovalState, ToolCall } from './types.js';
 
+export interface DecideOptions {
+  /**
+   * Decides a call once. Asked again with the same key, Airlock answers the first decision (its
+   * approval's status brought up to date) without evaluating, auditing or counting the call again:
+   * a framework that asks before and after an interruption, or a process restored from saved run
+   * state, finds the approval it opened. Keys are per agent and kept 24 hours (local mode: at most
+   * the latest 10,000); reusing one for a different call (tool, arguments, session) is refused.
+   */
+  idempotencyKey?: string;
+}
+
 /**
  * Where decisions come from: the embedded engine (local mode) or an Airlock server (remote mode).
  * Every method either answers or throws AirlockUnavailableError; the guard fails closed on it.
  */
 export interface Transport {
-  decide(call: ToolCall): Promise<AirlockDecision>;
+  decide(call: ToolCall, options?: DecideOptions): Promise<AirlockDecision>;
   /** Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed. */
   waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState>;
   /** Spends an approved approval on exactly this call; answers the arguments to run. */

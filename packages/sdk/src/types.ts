@@ -28,7 +28,8 @@ export interface ApprovalState {
 /**
  * What the model sees when a call does not run: a structured refusal it can read and explain.
  * `code`: `policy` (a rule, limit or risk tier blocked it), `approval_denied`, `approval_timeout`,
- * `airlock_unavailable`, or an engine error code such as `invalid_arguments`.
+ * `approval_used` (the approved call already ran once), `airlock_unavailable`, or an engine error
+ * code such as `invalid_arguments`.
  */
 export interface Refusal {
   airlock: 'blocked';
@@ -91,10 +92,17 @@ export class AirlockRefusalError extends Error {
   }
 }
 
-/** Raised by a transport that cannot get an answer; the guard turns it into `airlock_unavailable`. */
+/**
+ * Raised by a transport that cannot get an answer; the guard turns it into `airlock_unavailable`.
+ * `refused`: Airlock was reached and turned the request down (an unknown or spent approval, an
+ * idempotency key reused for another call, a rejected API key). Fail-open tools run only when
+ * Airlock could not be reached, never when it refused.
+ */
 export class AirlockUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly refused: boolean;
+  constructor(message: string, options?: { cause?: unknown; refused?: boolean }) {
     super(message, options);
     this.name = 'AirlockUnavailableError';
+    this.refused = options?.refused ?? false;
   }
 }

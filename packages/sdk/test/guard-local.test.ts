@@ -135,6 +135,19 @@ describe('guard against an unreachable server', () => {
     expect(tool).not.toHaveBeenCalled();
   });
 
+  it('fails open (for a fail-open tool) when the server cannot answer, never when it refuses', async () => {
+    let status = 500;
+    const fetchStub: typeof fetch = async () => new Response(JSON.stringify({ error: { code: 'x', message: 'nope' } }), { status, headers: { 'content-type': 'application/json' } });
+    const airlock = new Airlock({ url: 'http://airlock.test', apiKey: 'ak_1', fetch: fetchStub });
+    const tool = vi.fn(async () => 'ran');
+    const call = { tool: 'get_account', args: { account_id: 'A-1' } };
+    expect(await airlock.execute(await airlock.check(call, { failOpen: true }), tool)).toBe('ran');
+    status = 422;
+    expect(await airlock.execute(await airlock.check(call, { failOpen: true }), tool)).toMatchObject({ airlock: 'blocked', code: 'airlock_unavailable' });
+    expect(tool).toHaveBeenCalledTimes(1);
+  });
+
+
   it('a fail-open read-only tool runs, and the call is journaled and reported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-sdk-'));
     dirs.push(dir);
