@@ -1,8 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
+import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
+import { startCommand, type StartCommandOptions } from './commands/start.js';
 
 /**
  * The `airlock` command line. Each command lives in `commands/<name>.ts` and returns an exit code;
@@ -41,6 +43,25 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--verbose', 'list passing cases too')
     .action(async (dir: string, options: PolicyTestOptions) => {
       setExitCode(await policyTestCommand(dir, options, io));
+    });
+
+  program
+    .command('start')
+    .description('Start the control plane (API, approvals, audit) on one SQLite file; env AIRLOCK_PORT, AIRLOCK_HOST, AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD')
+    .option('--port <port>', 'TCP port (default 7300)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--data-dir <dir>', 'directory of airlock.db and demo-keys.json (default ./data)')
+    .action(async (options: StartCommandOptions) => {
+      setExitCode(await startCommand(options, io));
+    });
+
+  const audit = program.command('audit').description('Work with the audit trail');
+  audit
+    .command('verify')
+    .description('Verify the hash chain of a server database; names the first edited, missing or reordered record (exit 1)')
+    .requiredOption('--db <file>', 'the server database, e.g. data/airlock.db')
+    .action(async (options: { db: string }) => {
+      setExitCode(await auditVerifyCommand(options, io));
     });
 
   return program;

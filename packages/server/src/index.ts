@@ -1,1 +1,11 @@
-export {};
+export { startServer, DATABASE_FILE } from './start.js';
+export type { RunningServer, StartOptions } from './start.js';
+export { configFromEnvironment, DEFAULT_CONFIG } from './config.js';
+export type { ConfigFlags, ServerConfig } from './config.js';
+export type { Clock } from './clock.js';
+export { verifyAuditFile } from './audit/verify-file.js';
+export type { VerifyResult } from './audit/verify.js';
+export { DEMO_AGENTS, DEMO_KEYS_FILE } from './seed.js';
+export type { DemoKey, SeedResult } from './seed.js';
+export { ROUTE_ACCESS } from './access.js';
+export type { Access, Caller } from './access.js';

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, platform, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { jsonSchema, tool } from 'ai';
+import { median, measure, type Measurement, type Plan } from './measure.js';
+import { createAirlock, governTools } from './sdk.js';
+
+/**
+ * `npm run bench:sdk`: what governing a tool call costs the agent. The same tool function is
+ * timed unguarded, through `airlock.guard` in local mode (with and without the JSONL audit file),
+ * through the Vercel AI SDK adapter's `execute` (which adds the idempotency key of the tool call),
+ * and through `guard` against an Airlock server on loopback. Contenders alternate over ROUNDS
+ * rounds so a slow patch of the machine hits all of them; each figure is the median round. The
+ * call is `get_account`, which the customer-support seed policy allows with no limit, so every
+ * row times the path on which the tool runs. Reports, never gates: exit 0 whatever the numbers.
+ */
+
+const ROUNDS = 3;
+const POLICY = fileURLToPath(new URL('../../examples/policies', import.meta.url));
+const LOCAL: Plan = { warmupMs: 500, batches: 10, batchSize: 10_000, latencySamples: 50_000 };
+const REMOTE: Plan = { warmupMs: 1_000, batches: 5, batchSize: 300, latencySamples: 2_000 };
+const TARGET_ADDED_P50_US = 5;
+
+/** 256 accounts, built as a JSON parser would, cycled. */
+const ARGS = Array.from({ length: 256 }, (_, i) => JSON.parse(JSON.stringify({ account_id: `A-${i}` })) as { account_id: string });
+const args = (i: number) => ARGS[i & 255] as { account_id: string };
+/** The tool being governed: a stand-in for a fast API client call. */
+const getAccount = async ({ account_id }: { account_id: string }) => ({ id: account_id, plan: 'pro' });
+
+interface Contender {
+  label: string;
+  plan: Plan;
+  /** Builds a fresh client (and audit file) for one round. */
+  start(): Promise<{ call: (i: number) => Promise<unknown>; close: () => Promise<void> }>;
+}
+
+function local(audit: boolean): Contender['start'] {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-'));
+    const airlock = createAirlock({ policy: POLICY, agent: 'bench-bot-1', role: 'support', audit: audit ? join(dir, 'audit.jsonl') : false, watch: false });
+    const guarded = airlock.guard('get_account', getAccount);
+    return { call: (i) => guarded(args(i)), close: async () => (await airlock.close(), rmSync(dir, { recursive: true, force: true })) };
+  };
+}
+
+const contenders: Contender[] = [
+  { label: 'tool function, unguarded', plan: LOCAL, start: async () => ({ call: (i) => getAccount(args(i)), close: async () => undefined }) },
+  { label: 'guard, local, no audit file', plan: LOCAL, start: local(false) },
+  { label: 'guard, local, JSONL audit', plan: LOCAL, start: local(true) },
+  {
+    label: 'ai-sdk adapter execute, local, JSONL audit',
+    plan: LOCAL,
+    start: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-'));
+      const airlock = createAirlock({ policy: POLICY, agent: 'bench-bot-1', role: 'support', audit: join(dir, 'audit.jsonl'), watch: false });
+      const inputSchema = jsonSchema<{ account_id: string }>({ type: 'object', properties: { account_id: { type: 'string' } }, required: ['account_id'] });
+      const execute = governTools(airlock, { get_account: tool({ inputSchema, execute: getAccount }) }).get_account.execute;
+      if (!execute) throw new Error('the governed tool lost its execute');
+      return {
+        call: (i) => Promise.resolve(execute(args(i), { toolCallId: `call-${i}`, messages: [] })),
+        close: async () => (await airlock.close(), rmSync(dir, { recursive: true, force: true })),
+      };
+    },
+  },
+];
+
+interface Server {
+  process: ChildProcess;
+  url: string;
+  key: string;
+  dataDir: string;
+}
+
+/** The server in a child process; undefined (with the reason printed) when it cannot start. */
+async function startServer(): Promise<Server | undefined> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-server-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./remote-server.ts', import.meta.url)), dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../packages/server/tsconfig.json', import.meta.url)) },
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the server exited with ${String(code)}`)));
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
+    });
+    child.removeAllListeners('exit');
+    return { process: child, dataDir, ...(JSON.parse(line) as { url: string; key: string }) };
+  } catch (error) {
+    process.stderr.write(`remote mode left out: ${(error as Error).message}\n`);
+    rmSync(dataDir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+const server = await startServer();
+if (server) {
+  contenders.push({
+    label: 'guard, remote (server on loopback)',
+    plan: REMOTE,
+    start: async () => {
+      const airlock = createAirlock({ url: server.url, apiKey: server.key });
+      const guarded = airlock.guard('get_account', getAccount);
+      return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+    },
+  });
+}
+
+const started = Date.now();
+const results = contenders.map(() => [] as Measurement[]);
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const [c, contender] of contenders.entries()) {
+    process.stderr.write(`round ${round}/${ROUNDS}: ${contender.label}\n`);
+    const { call, close } = await contender.start();
+    const probe = await call(0);
+    if (typeof probe !== 'object' || probe === null || (probe as { id?: unknown }).id !== 'A-0') throw new Error(`${contender.label} did not run the tool: ${JSON.stringify(probe)}`);
+    results[c]?.push(await measure(call, contender.plan));
+    await close();
+  }
+}
+if (server) {
+  server.process.kill('SIGTERM');
+  await new Promise((resolve) => server.process.once('exit', resolve));
+  rmSync(server.dataDir, { recursive: true, force: true });
+}
+
+const summary = results.map((rounds) => ({
+  callsPerSec: median(rounds.map((r) => r.callsPerSec).sort((a, b) => a - b)),
+  p50Us: median(rounds.map((r) => r.p50Us).sort((a, b) => a - b)),
+  p99Us: median(rounds.map((r) => r.p99Us).sort((a, b) => a - b)),
+}));
+const base = summary[0] as (typeof summary)[number];
+const header = ['contender', 'calls/s', 'p50 µs', 'p99 µs', 'added p50 µs'];
+const rows = contenders.map((contender, c) => {
+  const s = summary[c] as (typeof summary)[number];
+  return [contender.label, Math.round(s.callsPerSec).toLocaleString('en-US'), s.p50Us.toFixed(2), s.p99Us.toFixed(2), c === 0 ? '-' : (s.p50Us - base.p50Us).toFixed(2)];
+});
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
+console.log(`${new Date().toISOString()}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${platform()} ${release()}, node ${process.version}; ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+console.log('');
+for (const c of [1, 2]) {
+  const added = (summary[c] as (typeof summary)[number]).p50Us - base.p50Us;
+  console.log(`target: ${contenders[c]?.label} adds < ${TARGET_ADDED_P50_US} µs at p50: ${added.toFixed(2)} µs ${added < TARGET_ADDED_P50_US ? 'PASS' : 'FAIL'}`);
+}
+if (!server) console.log('remote mode: left out (the server did not start; reason above)');

@@ -1,0 +1,67 @@
+import type { UserRole } from './services/auth.js';
+
+/** A caller kind: an agent key, or a person's role. */
+export type Caller = 'agent' | UserRole;
+export type Access = 'public' | readonly Caller[];
+
+const VIEW: readonly Caller[] = ['viewer', 'approver', 'policy-author', 'admin'];
+const APPROVE: readonly Caller[] = ['approver', 'admin'];
+const AUTHOR: readonly Caller[] = ['policy-author', 'admin'];
+const ADMIN: readonly Caller[] = ['admin'];
+
+/**
+ * Who may call what: the single table every route is checked against before its body is read.
+ * A registered route missing here fails the server at start (fail closed).
+ * Agents decide, read and wait for their own approvals, and redeem them; nothing else.
+ */
+export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
+  'GET /': 'public',
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /metrics': 'public',
+  'GET /openapi.json': 'public',
+  'POST /v1/auth/login': 'public',
+  'POST /v1/auth/logout': VIEW,
+  'GET /v1/auth/session': VIEW,
+
+  'POST /v1/decide': ['agent'],
+
+  'GET /v1/approvals': VIEW,
+  'GET /v1/approvals/:id': ['agent', ...VIEW],
+  'GET /v1/approvals/:id/wait': ['agent', ...VIEW],
+  'POST /v1/approvals/:id/approve': APPROVE,
+  'POST /v1/approvals/:id/deny': APPROVE,
+  'POST /v1/approvals/:id/redeem': ['agent'],
+
+  'GET /v1/audit': VIEW,
+  'GET /v1/audit/export': VIEW,
+  'GET /v1/audit/verify': VIEW,
+
+  'GET /v1/policies': VIEW,
+  'GET /v1/policies/diff': VIEW,
+  'GET /v1/policies/:version': VIEW,
+  'POST /v1/policies': AUTHOR,
+  'POST /v1/policies/validate': AUTHOR,
+  'POST /v1/policies/:version/activate': AUTHOR,
+  'POST /v1/policies/rollback': AUTHOR,
+  'GET /v1/policy/stream': VIEW,
+
+  'GET /v1/events': VIEW,
+
+  'GET /v1/agents': VIEW,
+  'POST /v1/agents': ADMIN,
+  'GET /v1/agents/:id/keys': VIEW,
+  'POST /v1/agents/:id/keys': ADMIN,
+  'DELETE /v1/keys/:id': ADMIN,
+
+  'GET /v1/users': ADMIN,
+  'POST /v1/users': ADMIN,
+};
+
+export function routeKey(method: string, url: string): string {
+  return `${method} ${url}`;
+}
+
+export function allows(access: Access, caller: Caller): boolean {
+  return access === 'public' || access.includes(caller);
+}

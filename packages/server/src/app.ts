@@ -1,0 +1,146 @@
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { ROUTE_ACCESS, allows, routeKey } from './access.js';
+import { AirlockError } from './errors.js';
+import { ERROR_STATUS } from './http/error-status.js';
+import type { Principal } from './http/principal.js';
+import type { RouteDef } from './http/route.js';
+import { parseInput } from './http/validate.js';
+import { buildOpenApi } from './openapi.js';
+import { agentRoutes } from './routes/agents.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
+import { decideRoutes } from './routes/decide.js';
+import { opsRoutes } from './routes/ops.js';
+import { policyRoutes } from './routes/policies.js';
+import { streamRoutes } from './routes/streams.js';
+import { userRoutes } from './routes/users.js';
+import type { Services } from './services/services.js';
+
+/** Request bodies above this are refused with 413 before they are parsed. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface AppOptions {
+  /** Mark the session cookie Secure (serve over https). */
+  secureCookies: boolean;
+  sessionTtlMs: number;
+  /** Interval of SSE heartbeat comments. */
+  heartbeatMs: number;
+  /** Reported in the OpenAPI document. */
+  version: string;
+  /** Where unexpected errors are reported. Requests, headers and bodies are never logged. */
+  logError: (message: string) => void;
+}
+
+const ANONYMOUS: Principal = { kind: 'anonymous' };
+const CSRF_HEADER = 'x-airlock-csrf';
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** Every route of the API, in the order they are registered and documented. */
+export function allRoutes(services: Services, options: AppOptions, streams: Set<() => void>): RouteDef[] {
+  let document: unknown;
+  const routes: RouteDef[] = [
+    ...opsRoutes(services, () => (document ??= buildOpenApi(routes, options.version))),
+    ...authRoutes(services, { secure: options.secureCookies, sessionTtlMs: options.sessionTtlMs }),
+    ...decideRoutes(services),
+    ...approvalRoutes(services),
+    ...auditRoutes(services),
+    ...policyRoutes(services),
+    ...streamRoutes(services, { heartbeatMs: options.heartbeatMs, open: streams }),
+    ...agentRoutes(services),
+    ...userRoutes(services),
+  ] as RouteDef[];
+  return routes;
+}
+
+/**
+ * The HTTP layer: authentication and the access table before any body is read, zod validation,
+ * thin handlers over the services, and JSON errors with stable codes.
+ */
+export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, exposeHeadRoutes: false, return503OnClosing: true });
+  await app.register(cookie);
+  /** Who made each request, set by the authentication hook before the handler runs. */
+  const principals = new WeakMap<FastifyRequest, Principal>();
+
+  async function authenticate(request: FastifyRequest): Promise<Principal> {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const token = BEARER.exec(authorization)?.[1];
+      const identity = token === undefined ? undefined : await services.agents.authenticate(token);
+      if (!identity) throw new AirlockError('invalid_api_key', 'the API key is not valid');
+      return { kind: 'agent', identity };
+    }
+    const session = request.cookies[SESSION_COOKIE];
+    if (session !== undefined) {
+      const user = await services.auth.session(session);
+      if (!user) throw new AirlockError('invalid_session', 'the session has expired or does not exist; sign in again');
+      return { kind: 'user', user };
+    }
+    throw new AirlockError('unauthenticated', 'send an agent API key (Authorization: Bearer) or sign in');
+  }
+
+  app.addHook('onRequest', async (request) => {
+    const url = request.routeOptions.url;
+    if (url === undefined) return;
+    const access = ROUTE_ACCESS[routeKey(request.method, url)] ?? [];
+    if (access === 'public') return;
+    const principal = await authenticate(request);
+    const caller = principal.kind === 'agent' ? 'agent' : principal.kind === 'user' ? principal.user.role : undefined;
+    if (caller === undefined || !allows(access, caller)) {
+      throw new AirlockError('forbidden', `${principal.kind === 'agent' ? 'agent keys' : `role ${String(caller)}`} may not call ${request.method} ${url}`);
+    }
+    if (principal.kind === 'user' && request.method !== 'GET') {
+      const presented = request.headers[CSRF_HEADER];
+      if (!services.auth.checkCsrf(principal.user, typeof presented === 'string' ? presented : undefined)) {
+        throw new AirlockError('csrf_token_invalid', `send the session's CSRF token in the ${CSRF_HEADER} header`);
+      }
+    }
+    principals.set(request, principal);
+  });
+
+  const streams = new Set<() => void>();
+  for (const route of allRoutes(services, options, streams)) {
+    const key = routeKey(route.method, route.url);
+    if (ROUTE_ACCESS[key] === undefined) throw new Error(`route ${key} is missing from ROUTE_ACCESS`);
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) =>
+        route.handler({
+          body: route.body ? parseInput(route.body, request.body, 'body') : undefined,
+          query: route.query ? parseInput(route.query, request.query, 'query') : undefined,
+          params: route.params ? parseInput(route.params, request.params, 'params') : undefined,
+          headers: route.headers ? parseInput(route.headers, request.headers, 'headers') : undefined,
+          principal: principals.get(request) ?? ANONYMOUS,
+          request,
+          reply,
+        }),
+    });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` } });
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (AirlockError.isInstance(error)) {
+      if (error.code === 'rate_limited' && typeof error.details?.retryAfter === 'number') reply.header('retry-after', String(error.details.retryAfter));
+      return reply.code(ERROR_STATUS[error.code]).send({ error: { code: error.code, message: error.message, ...error.details } });
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send({ error: { code: 'payload_too_large', message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` } });
+    if (status === 415) return reply.code(415).send({ error: { code: 'unsupported_media_type', message: error.message } });
+    if (status >= 400 && status < 500) return reply.code(400).send({ error: { code: 'invalid_json', message: error.message } });
+    options.logError(`internal error: ${error.stack ?? error.message}`);
+    return reply.code(500).send({ error: { code: 'internal_error', message: 'internal error' } });
+  });
+
+  app.addHook('preClose', async () => {
+    services.approvals.releaseWaiters();
+    for (const end of [...streams]) end();
+  });
+
+  return app;
+}

@@ -1,0 +1,127 @@
+import { canonicalJson, sha256Hex } from '@airlock/core';
+import type { AuditRow } from '../store/schema.js';
+import type { StoreWrite } from '../store/store.js';
+
+export type AuditType =
+  | 'decision'
+  | 'approval.created'
+  | 'approval.approved'
+  | 'approval.denied'
+  | 'approval.expired'
+  | 'approval.redeemed'
+  | 'policy.uploaded'
+  | 'policy.activated'
+  | 'auth.login'
+  | 'auth.login_failed'
+  | 'auth.logout'
+  | 'key.created'
+  | 'key.revoked'
+  | 'agent.created'
+  | 'user.created';
+
+/** What a service records; the writer adds seq, prev_hash and hash. */
+export interface AuditInput {
+  type: AuditType;
+  /** Epoch milliseconds (an integer). */
+  at: number;
+  /** `agent:<id>`, `user:<username>` or `system`. */
+  actor: string;
+  agent?: string | null;
+  tool?: string | null;
+  effect?: string | null;
+  rule?: string | null;
+  data: Record<string, unknown>;
+}
+
+/** prev_hash of the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The columns that duplicate payload fields so they can be filtered; verification checks they agree. */
+export const FILTER_COLUMNS = ['type', 'actor', 'agent', 'tool', 'effect', 'rule'] as const;
+
+/**
+ * A record ready to be sealed: its `data` already in canonical JSON. Canonicalising is most of the
+ * cost of sealing and does not depend on the chain, so it happens when the record is appended
+ * (on the event loop, spread over the requests); the writer only adds seq and prev_hash.
+ */
+export interface PreparedRecord {
+  type: AuditType;
+  at: number;
+  actor: string;
+  agent: string | null;
+  tool: string | null;
+  effect: string | null;
+  rule: string | null;
+  /** canonicalJson(input.data) */
+  data: string;
+}
+
+export function prepareRecord(input: AuditInput): PreparedRecord {
+  return {
+    type: input.type,
+    at: input.at,
+    actor: input.actor,
+    agent: input.agent ?? null,
+    tool: input.tool ?? null,
+    effect: input.effect ?? null,
+    rule: input.rule ?? null,
+    data: canonicalJson(input.data),
+  };
+}
+
+/**
+ * Seals a record into the chain: payload = canonical JSON of the record without its hash, i.e.
+ * `{actor, agent, at, data, effect, prev_hash, rule, seq, tool, type}` with sorted keys (written
+ * out here, `data` spliced in already canonical), and hash = sha256(prev_hash + payload).
+ */
+export function sealRecord(record: PreparedRecord, seq: number, prevHash: string): AuditRow {
+  const at = new Date(record.at).toISOString();
+  const payload =
+    `{"actor":${JSON.stringify(record.actor)},"agent":${JSON.stringify(record.agent)},"at":${JSON.stringify(at)},` +
+    `"data":${record.data},"effect":${JSON.stringify(record.effect)},"prev_hash":${JSON.stringify(prevHash)},` +
+    `"rule":${JSON.stringify(record.rule)},"seq":${JSON.stringify(seq)},"tool":${JSON.stringify(record.tool)},"type":${JSON.stringify(record.type)}}`;
+  return {
+    seq,
+    at: record.at,
+    type: record.type,
+    actor: record.actor,
+    agent: record.agent,
+    tool: record.tool,
+    effect: record.effect,
+    rule: record.rule,
+    payload,
+    prev_hash: prevHash,
+    hash: sha256Hex(prevHash + payload),
+  };
+}
+
+/** One audit record and the state changes it describes. */
+export interface AuditEntry {
+  record: AuditInput;
+  writes?: readonly StoreWrite[];
+}
+
+/** An entry on its way to the store. */
+export interface PreparedEntry {
+  record: PreparedRecord;
+  writes: readonly StoreWrite[];
+}
+
+/** Where a record landed in the chain. */
+export interface Sealed {
+  seq: number;
+  hash: string;
+}
+
+/** Seals a batch of entries onto the chain head, in order. */
+export function sealBatch(entries: readonly PreparedEntry[], head: Sealed): { rows: AuditRow[]; sealed: Sealed[] } {
+  const rows: AuditRow[] = [];
+  let { seq, hash } = head;
+  for (const entry of entries) {
+    const row = sealRecord(entry.record, seq + 1, hash);
+    seq = row.seq;
+    hash = row.hash;
+    rows.push(row);
+  }
+  return { rows, sealed: rows.map((row) => ({ seq: row.seq, hash: row.hash })) };
+}

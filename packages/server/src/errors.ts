@@ -1,0 +1,51 @@
+/**
+ * Errors with stable snake_case codes (Stripe-style). Services throw `AirlockError` and know nothing
+ * of HTTP; the HTTP layer maps each code to a status (`http/error-status.ts`) and renders
+ * `{ error: { code, message, ...details } }`.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_json'
+  | 'unauthenticated'
+  | 'invalid_api_key'
+  | 'invalid_session'
+  | 'invalid_credentials'
+  | 'forbidden'
+  | 'csrf_token_invalid'
+  | 'not_found'
+  | 'already_exists'
+  | 'approval_not_pending'
+  | 'approval_pending'
+  | 'approval_denied'
+  | 'approval_expired'
+  | 'approval_already_redeemed'
+  | 'approval_wrong_agent'
+  | 'call_mismatch'
+  | 'idempotency_key_reused'
+  | 'no_previous_version'
+  | 'invalid_policy'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'store_unavailable'
+  | 'internal_error';
+
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'AirlockError';
+    this.code = code;
+    this.details = details;
+  }
+
+  static isInstance(value: unknown): value is AirlockError {
+    return value instanceof Error && value.name === 'AirlockError' && typeof (value as AirlockError).code === 'string';
+  }
+}
+
+export function notFound(what: string): AirlockError {
+  return new AirlockError('not_found', `${what} not found`);
+}

@@ -1,0 +1,30 @@
+import type { ErrorCode } from '../errors.js';
+
+/** HTTP status of every error code; exhaustive, so a new code cannot ship without one. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthenticated: 401,
+  invalid_api_key: 401,
+  invalid_session: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  csrf_token_invalid: 403,
+  approval_wrong_agent: 403,
+  call_mismatch: 403,
+  not_found: 404,
+  already_exists: 409,
+  approval_not_pending: 409,
+  approval_pending: 409,
+  approval_denied: 409,
+  approval_expired: 409,
+  approval_already_redeemed: 409,
+  no_previous_version: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  invalid_policy: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  store_unavailable: 503,
+};

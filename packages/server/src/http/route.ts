@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Principal } from './principal.js';
+
+export type Method = 'GET' | 'POST' | 'DELETE';
+
+export interface RouteContext<B, Q, P, H> {
+  body: B;
+  query: Q;
+  params: P;
+  headers: H;
+  principal: Principal;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/**
+ * One HTTP route: where, its zod schemas (validated before the handler runs; also the source of
+ * the OpenAPI document) and a thin handler that calls a service. What it returns is sent as JSON.
+ */
+export interface RouteDef<B = unknown, Q = unknown, P = unknown, H = unknown> {
+  method: Method;
+  url: string;
+  summary: string;
+  tag: string;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  headers?: z.ZodType<H>;
+  /** Media type of a successful answer; JSON unless stated. */
+  produces?: 'application/json' | 'text/event-stream' | 'text/plain' | 'text/html' | 'application/x-ndjson' | 'text/csv';
+  handler(context: RouteContext<B, Q, P, H>): unknown;
+}
+
+/** Identity function that lets TypeScript infer the handler's types from the schemas. */
+export function defineRoute<B = undefined, Q = undefined, P = undefined, H = undefined>(route: RouteDef<B, Q, P, H>): RouteDef<B, Q, P, H> {
+  return route;
+}
+
+/** `:id` → `{id}` for OpenAPI. */
+export function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z_]+)/g, '{$1}');
+}

@@ -1,0 +1,59 @@
+import type { Decision } from '@airlock/core';
+
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * Counters and the latency histogram behind `/metrics`, rendered in the Prometheus text format.
+ * Kept in memory: Prometheus handles restarts of counters.
+ */
+export class Metrics {
+  private readonly decisions = new Map<string, { labels: Record<string, string>; value: number }>();
+  private readonly limitHits = new Map<string, number>();
+  private readonly bucketCounts = new Array<number>(DURATION_BUCKETS.length).fill(0);
+  private durationSum = 0;
+  private durationCount = 0;
+
+  recordDecision(agent: string, decision: Pick<Decision, 'effect' | 'rule' | 'limits'>, seconds: number): void {
+    const rule = decision.rule ?? '';
+    const key = `${decision.effect}\u0000${rule}\u0000${agent}`;
+    const entry = this.decisions.get(key);
+    if (entry) entry.value++;
+    else this.decisions.set(key, { labels: { effect: decision.effect, rule, agent }, value: 1 });
+    for (const limit of decision.limits) {
+      if (limit.exceeded) this.limitHits.set(limit.limit, (this.limitHits.get(limit.limit) ?? 0) + 1);
+    }
+    this.durationSum += seconds;
+    this.durationCount++;
+    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+      if (seconds <= (DURATION_BUCKETS[i] as number)) this.bucketCounts[i] = (this.bucketCounts[i] as number) + 1;
+    }
+  }
+
+  render(gauges: { approvalsPending: number }): string {
+    const lines: string[] = [];
+    lines.push('# HELP airlock_decisions_total Decisions returned, by effect, deciding rule and agent.');
+    lines.push('# TYPE airlock_decisions_total counter');
+    for (const { labels, value } of this.decisions.values()) lines.push(`airlock_decisions_total${formatLabels(labels)} ${value}`);
+
+    lines.push('# HELP airlock_decision_duration_seconds Time from request to durable decision.');
+    lines.push('# TYPE airlock_decision_duration_seconds histogram');
+    DURATION_BUCKETS.forEach((le, i) => lines.push(`airlock_decision_duration_seconds_bucket{le="${le}"} ${this.bucketCounts[i] ?? 0}`));
+    lines.push(`airlock_decision_duration_seconds_bucket{le="+Inf"} ${this.durationCount}`);
+    lines.push(`airlock_decision_duration_seconds_sum ${this.durationSum}`);
+    lines.push(`airlock_decision_duration_seconds_count ${this.durationCount}`);
+
+    lines.push('# HELP airlock_approvals_pending Approvals waiting for a person.');
+    lines.push('# TYPE airlock_approvals_pending gauge');
+    lines.push(`airlock_approvals_pending ${gauges.approvalsPending}`);
+
+    lines.push('# HELP airlock_limit_hits_total Decisions in which a limit was exceeded, by limit id.');
+    lines.push('# TYPE airlock_limit_hits_total counter');
+    for (const [limit, value] of this.limitHits) lines.push(`airlock_limit_hits_total${formatLabels({ limit })} ${value}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([name, value]) => `${name}="${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
+  return `{${parts.join(',')}}`;
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { actorOf } from '../http/principal.js';
+import { defineRoute } from '../http/route.js';
+import type { Services } from '../services/services.js';
+import { idParams, name } from './schemas.js';
+
+export function agentRoutes(services: Services) {
+  const { agents } = services;
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/v1/agents',
+      tag: 'agents',
+      summary: 'List agents.',
+      handler: async () => ({ agents: await agents.list() }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/agents',
+      tag: 'agents',
+      summary: 'Register an agent with its role and environment (bound to every key it gets).',
+      body: z.object({ id: name, role: name, environment: name.default('production') }),
+      async handler({ body, principal, reply }) {
+        reply.code(201);
+        return agents.create(actorOf(principal), body);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/agents/:id/keys',
+      tag: 'agents',
+      summary: "List an agent's API keys (ids only; secrets are never stored).",
+      params: idParams,
+      handler: async ({ params }) => ({ keys: await agents.listKeys(params.id) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/agents/:id/keys',
+      tag: 'agents',
+      summary: 'Issue an API key. The `key` in the answer is shown this once.',
+      params: idParams,
+      async handler({ params, principal, reply }) {
+        reply.code(201);
+        return agents.issueKey(actorOf(principal), params.id);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/v1/keys/:id',
+      tag: 'agents',
+      summary: 'Revoke an API key; it stops working at once.',
+      params: idParams,
+      handler: ({ params, principal }) => agents.revokeKey(actorOf(principal), params.id),
+    }),
+  ];
+}

@@ -1,0 +1,82 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { defineRoute } from '../http/route.js';
+import type { AuditRecordView } from '../services/audit.js';
+import type { Services } from '../services/services.js';
+import type { AuditFilter } from '../store/store.js';
+import { name, pageLimit } from './schemas.js';
+
+const filters = {
+  agent: name.optional(),
+  tool: z.string().min(1).max(256).optional(),
+  effect: z.enum(['allow', 'require_approval', 'block']).optional(),
+  rule: z.string().min(1).max(256).optional(),
+  type: z.string().min(1).max(64).optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('inclusive'),
+  to: z.iso.datetime({ offset: true }).optional().describe('exclusive'),
+};
+
+function toFilter(query: { [K in keyof typeof filters]?: string | undefined }): AuditFilter {
+  const filter: AuditFilter = {};
+  if (query.agent !== undefined) filter.agent = query.agent;
+  if (query.tool !== undefined) filter.tool = query.tool;
+  if (query.effect !== undefined) filter.effect = query.effect;
+  if (query.rule !== undefined) filter.rule = query.rule;
+  if (query.type !== undefined) filter.type = query.type;
+  if (query.from !== undefined) filter.fromMs = Date.parse(query.from);
+  if (query.to !== undefined) filter.toMs = Date.parse(query.to);
+  return filter;
+}
+
+const CSV_COLUMNS = ['seq', 'at', 'type', 'actor', 'agent', 'tool', 'effect', 'rule', 'data', 'prevHash', 'hash'] as const;
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+async function* csvLines(records: AsyncIterable<AuditRecordView>): AsyncGenerator<string> {
+  yield `${CSV_COLUMNS.join(',')}\r\n`;
+  for await (const record of records) yield `${CSV_COLUMNS.map((c) => csvCell(record[c])).join(',')}\r\n`;
+}
+
+async function* jsonLines(records: AsyncIterable<AuditRecordView>): AsyncGenerator<string> {
+  for await (const record of records) yield `${JSON.stringify(record)}\n`;
+}
+
+export function auditRoutes(services: Services) {
+  const { audit } = services;
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/v1/audit',
+      tag: 'audit',
+      summary: 'Query the audit trail, newest first, with cursor pagination.',
+      query: z.object({ ...filters, cursor: z.coerce.number().int().min(1).optional(), limit: pageLimit }),
+      handler: ({ query }) => audit.query(toFilter(query), query.cursor, query.limit),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/audit/export',
+      tag: 'audit',
+      summary: 'Stream the matching audit records, oldest first, as JSON lines or CSV.',
+      produces: 'application/x-ndjson',
+      query: z.object({ ...filters, format: z.enum(['jsonl', 'csv']).default('jsonl') }),
+      handler({ query, reply }) {
+        const records = audit.export(toFilter(query));
+        const csv = query.format === 'csv';
+        reply
+          .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+          .header('content-disposition', `attachment; filename="airlock-audit.${csv ? 'csv' : 'jsonl'}"`);
+        return Readable.from(csv ? csvLines(records) : jsonLines(records));
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/audit/verify',
+      tag: 'audit',
+      summary: 'Walk the hash chain; names the first edited, missing or reordered record.',
+      handler: () => audit.verify(),
+    }),
+  ];
+}

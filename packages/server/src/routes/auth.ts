@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { userOf } from '../http/principal.js';
+import { defineRoute } from '../http/route.js';
+import type { Services } from '../services/services.js';
+
+export const SESSION_COOKIE = 'airlock_session';
+
+export interface CookieOptions {
+  secure: boolean;
+  sessionTtlMs: number;
+}
+
+export function authRoutes(services: Services, cookies: CookieOptions) {
+  const { auth } = services;
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/v1/auth/login',
+      tag: 'auth',
+      summary: 'Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf.',
+      body: z.object({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) }),
+      async handler({ body, request, reply }) {
+        const result = await auth.login(body.username, body.password, request.ip);
+        reply.setCookie(SESSION_COOKIE, result.token, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: cookies.secure,
+          path: '/',
+          maxAge: Math.floor(cookies.sessionTtlMs / 1000),
+        });
+        return { user: result.user, csrfToken: result.csrfToken, expiresAt: result.expiresAt };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      tag: 'auth',
+      summary: 'Sign out and end the session.',
+      async handler({ principal, reply }) {
+        await auth.logout(userOf(principal));
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/auth/session',
+      tag: 'auth',
+      summary: 'The signed-in person and the CSRF token of the session (for a reloaded page).',
+      handler({ principal }) {
+        const user = userOf(principal);
+        return { user: { id: user.userId, username: user.username, role: user.role }, csrfToken: user.csrfToken };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { agentOf } from '../http/principal.js';
+import { defineRoute } from '../http/route.js';
+import type { Services } from '../services/services.js';
+import { toolArgs } from './schemas.js';
+
+/**
+ * The call an agent attempts. Identity (agent, role, environment) comes from the API key and the
+ * time from the server clock: any such field in the body is dropped here, never read.
+ */
+export const decideBody = z.object({
+  tool: z.string().min(1).max(256),
+  args: toolArgs.optional(),
+  session: z.string().max(256).optional(),
+});
+
+const decideHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional(),
+});
+
+export function decideRoutes(services: Services) {
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/v1/decide',
+      tag: 'decisions',
+      summary: 'Decide a tool call: allow, require_approval or block. Durable (audited) before it answers.',
+      body: decideBody,
+      headers: decideHeaders,
+      async handler({ body, headers, principal, reply }) {
+        const outcome = await services.decisions.decide(
+          agentOf(principal),
+          { tool: body.tool, args: body.args ?? {}, session: body.session },
+          headers['idempotency-key'],
+        );
+        if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+        reply.code(outcome.durable ? 200 : 503);
+        return outcome.response;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,144 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { AirlockError, notFound } from '../errors.js';
+import { newSecret } from '../ids.js';
+import type { AuditWriter } from '../audit/writer.js';
+import type { AgentRow, ApiKeyRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+
+/** Who an API key speaks for. Fixed when the key is issued; a request cannot change it. */
+export interface AgentIdentity {
+  agent: string;
+  role: string;
+  environment: string;
+  keyId: string;
+}
+
+export interface AgentView {
+  id: string;
+  role: string;
+  environment: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface KeyView {
+  id: string;
+  agent: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+}
+
+/** `ak_<keyId>_<secret>`: the key id finds the row, the secret (256 bits) proves possession. */
+const API_KEY = /^ak_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+interface CachedKey {
+  identity: AgentIdentity;
+  secretHash: Buffer;
+}
+
+/**
+ * Agents and their API keys. Keys are high-entropy secrets, so a SHA-256 of the secret is stored
+ * and checked (constant-time) on every request; a slow password hash per call would cap
+ * throughput at a few dozen decisions per second.
+ */
+export class AgentService {
+  private readonly cache = new Map<string, CachedKey>();
+  /** Bumped on every revocation so a lookup that raced with one does not cache a revoked key. */
+  private generation = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  async authenticate(token: string): Promise<AgentIdentity | undefined> {
+    const match = API_KEY.exec(token);
+    if (!match) return undefined;
+    const keyId = match[1] as string;
+    let entry = this.cache.get(keyId);
+    if (!entry) {
+      const generation = this.generation;
+      const key = await this.store.getApiKey(keyId);
+      if (!key || key.revoked_at !== null) return undefined;
+      const agent = await this.store.getAgent(key.agent_id);
+      if (!agent) return undefined;
+      entry = {
+        identity: { agent: agent.id, role: agent.role, environment: agent.environment, keyId },
+        secretHash: Buffer.from(key.secret_hash, 'hex'),
+      };
+      if (generation === this.generation) this.cache.set(keyId, entry);
+    }
+    const presented = createHash('sha256').update(match[2] as string).digest();
+    return timingSafeEqual(presented, entry.secretHash) ? entry.identity : undefined;
+  }
+
+  async create(actor: string, input: { id: string; role: string; environment: string }): Promise<AgentView> {
+    if (await this.store.getAgent(input.id)) throw new AirlockError('already_exists', `agent '${input.id}' already exists`);
+    const row: AgentRow = { id: input.id, role: input.role, environment: input.environment, created_at: this.clock.now(), created_by: actor };
+    await this.writer.append([
+      {
+        record: { type: 'agent.created', at: row.created_at, actor, agent: row.id, data: { agent: row.id, role: row.role, environment: row.environment } },
+        writes: [{ kind: 'agent.insert', row }],
+      },
+    ]);
+    return agentView(row);
+  }
+
+  async list(): Promise<AgentView[]> {
+    return (await this.store.listAgents()).map(agentView);
+  }
+
+  /** Issues a key; the returned `key` is the only time the secret exists outside the caller. */
+  async issueKey(actor: string, agentId: string): Promise<KeyView & { key: string }> {
+    if (!(await this.store.getAgent(agentId))) throw notFound(`agent '${agentId}'`);
+    const id = randomBytes(8).toString('hex');
+    const secret = newSecret();
+    const row: ApiKeyRow = {
+      id,
+      agent_id: agentId,
+      secret_hash: createHash('sha256').update(secret).digest('hex'),
+      created_at: this.clock.now(),
+      created_by: actor,
+      revoked_at: null,
+    };
+    await this.writer.append([
+      { record: { type: 'key.created', at: row.created_at, actor, agent: agentId, data: { keyId: id, agent: agentId } }, writes: [{ kind: 'key.insert', row }] },
+    ]);
+    return { ...keyView(row), key: `ak_${id}_${secret}` };
+  }
+
+  async listKeys(agentId: string): Promise<KeyView[]> {
+    if (!(await this.store.getAgent(agentId))) throw notFound(`agent '${agentId}'`);
+    return (await this.store.listApiKeys(agentId)).map(keyView);
+  }
+
+  async revokeKey(actor: string, keyId: string): Promise<KeyView> {
+    const key = await this.store.getApiKey(keyId);
+    if (!key) throw notFound(`key '${keyId}'`);
+    if (key.revoked_at !== null) return keyView(key);
+    const at = this.clock.now();
+    await this.writer.append([
+      { record: { type: 'key.revoked', at, actor, agent: key.agent_id, data: { keyId, agent: key.agent_id } }, writes: [{ kind: 'key.revoke', id: keyId, at }] },
+    ]);
+    this.generation++;
+    this.cache.delete(keyId);
+    return keyView({ ...key, revoked_at: at });
+  }
+}
+
+function agentView(row: AgentRow): AgentView {
+  return { id: row.id, role: row.role, environment: row.environment, createdAt: new Date(Number(row.created_at)).toISOString(), createdBy: row.created_by };
+}
+
+function keyView(row: ApiKeyRow): KeyView {
+  return {
+    id: row.id,
+    agent: row.agent_id,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    createdBy: row.created_by,
+    revokedAt: row.revoked_at === null ? null : new Date(Number(row.revoked_at)).toISOString(),
+  };
+}

@@ -1,0 +1,148 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { AirlockError } from '../errors.js';
+import { newId, newSecret } from '../ids.js';
+import type { AuditWriter } from '../audit/writer.js';
+import type { SessionRow, UserRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+export const USER_ROLES = ['admin', 'policy-author', 'approver', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** A person signed in with a session cookie. */
+export interface UserPrincipal {
+  userId: string;
+  username: string;
+  role: UserRole;
+  sessionHash: string;
+  csrfToken: string;
+}
+
+export interface UserView {
+  id: string;
+  username: string;
+  role: UserRole;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface LoginResult {
+  /** Goes into the HttpOnly cookie; never in a body or a log. */
+  token: string;
+  csrfToken: string;
+  expiresAt: string;
+  user: UserView;
+}
+
+/**
+ * People: users with scrypt-hashed passwords, sessions stored as hashes of their tokens, each with
+ * its own CSRF token. Every login, failed login and logout is audited.
+ */
+export class AuthService {
+  /** Verified against when the username does not exist, so timing does not reveal which usernames do. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly clock: Clock,
+    private readonly throttle: LoginThrottle,
+    private readonly sessionTtlMs: number,
+  ) {}
+
+  async login(username: string, password: string, client: string): Promise<LoginResult> {
+    const throttleKey = `${username}\u0000${client}`;
+    const retryAfter = this.throttle.retryAfter(throttleKey);
+    if (retryAfter > 0) {
+      throw new AirlockError('rate_limited', 'too many failed logins; try again later', { retryAfter });
+    }
+    const user = await this.store.getUserByName(username);
+    this.dummyHash ??= hashPassword(newSecret());
+    const valid = await verifyPassword(password, user?.password_hash ?? (await this.dummyHash));
+    const at = this.clock.now();
+    if (!user || !valid) {
+      this.throttle.fail(throttleKey);
+      await this.writer.append([{ record: { type: 'auth.login_failed', at, actor: `user:${username}`, data: { username, client } } }]);
+      throw new AirlockError('invalid_credentials', 'wrong username or password');
+    }
+    this.throttle.succeed(throttleKey);
+    const token = newSecret();
+    const session: SessionRow = {
+      id_hash: tokenHash(token),
+      user_id: user.id,
+      csrf_token: newSecret(),
+      created_at: at,
+      expires_at: at + this.sessionTtlMs,
+    };
+    await this.writer.append([
+      {
+        record: { type: 'auth.login', at, actor: `user:${username}`, data: { username, client } },
+        writes: [{ kind: 'session.insert', row: session }],
+      },
+    ]);
+    return { token, csrfToken: session.csrf_token, expiresAt: new Date(session.expires_at).toISOString(), user: userView(user) };
+  }
+
+  /** The signed-in person for a cookie's token, if the session exists and has not expired. */
+  async session(token: string): Promise<UserPrincipal | undefined> {
+    const found = await this.store.getSession(tokenHash(token));
+    if (!found || Number(found.session.expires_at) <= this.clock.now()) return undefined;
+    return {
+      userId: found.user.id,
+      username: found.user.username,
+      role: found.user.role as UserRole,
+      sessionHash: found.session.id_hash,
+      csrfToken: found.session.csrf_token,
+    };
+  }
+
+  /** Constant-time comparison of the header a browser sent with the session's CSRF token. */
+  checkCsrf(principal: UserPrincipal, presented: string | undefined): boolean {
+    if (presented === undefined) return false;
+    const a = Buffer.from(presented);
+    const b = Buffer.from(principal.csrfToken);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  async logout(principal: UserPrincipal): Promise<void> {
+    await this.writer.append([
+      {
+        record: { type: 'auth.logout', at: this.clock.now(), actor: `user:${principal.username}`, data: { username: principal.username } },
+        writes: [{ kind: 'session.delete', idHash: principal.sessionHash }],
+      },
+    ]);
+  }
+
+  async createUser(actor: string, input: { username: string; password: string; role: UserRole }): Promise<UserView> {
+    if (await this.store.getUserByName(input.username)) throw new AirlockError('already_exists', `user '${input.username}' already exists`);
+    const row: UserRow = {
+      id: newId('usr'),
+      username: input.username,
+      password_hash: await hashPassword(input.password),
+      role: input.role,
+      created_at: this.clock.now(),
+      created_by: actor,
+    };
+    await this.writer.append([
+      {
+        record: { type: 'user.created', at: row.created_at, actor, data: { username: row.username, role: row.role } },
+        writes: [{ kind: 'user.insert', row }],
+      },
+    ]);
+    return userView(row);
+  }
+
+  async listUsers(): Promise<UserView[]> {
+    return (await this.store.listUsers()).map(userView);
+  }
+}
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function userView(row: UserRow): UserView {
+  return { id: row.id, username: row.username, role: row.role as UserRole, createdAt: new Date(Number(row.created_at)).toISOString(), createdBy: row.created_by };
+}

@@ -1,0 +1,206 @@
+import { performance } from 'node:perf_hooks';
+import { canonicalJson, sha256Hex, type Decision } from '@airlock/core';
+import type { Clock } from '../clock.js';
+import { AirlockError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Metrics } from '../metrics.js';
+import type { AuditEntry, AuditWriter } from '../audit/writer.js';
+import type { StoreWrite, Store } from '../store/store.js';
+import type { AgentIdentity } from './agents.js';
+import type { ApprovalService, Call } from './approvals.js';
+import type { ApprovalStatus, ApprovalView } from './approval-view.js';
+import type { EventBus } from './events.js';
+import type { PolicyService } from './policies.js';
+
+/** The core decision plus its id and, for `require_approval`, the approval it opened. */
+export interface DecisionResponse extends Decision {
+  id: string;
+  /** When the server decided (its clock is authoritative). */
+  at: string;
+  approval?: { id: string; status: ApprovalStatus; approvers: string[]; expiresAt: string };
+}
+
+export interface DecideOutcome {
+  response: DecisionResponse;
+  /** False when the audit record could not be written: the response is then a `store_unavailable` block. */
+  durable: boolean;
+  /** True when an earlier response was returned for the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+interface Fresh {
+  outcome: DecideOutcome;
+  requestHash: string;
+}
+
+/**
+ * POST /v1/decide without the HTTP: identity from the key, the call from the body, the clock from
+ * the server. The decision is returned only once its audit record (and its approval) is durable.
+ */
+export class DecisionService {
+  private readonly inflight = new Map<string, Promise<Fresh>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly policies: PolicyService,
+    private readonly approvals: ApprovalService,
+    private readonly events: EventBus,
+    private readonly metrics: Metrics,
+    private readonly clock: Clock,
+  ) {}
+
+  async decide(identity: AgentIdentity, call: Call, idempotencyKey?: string): Promise<DecideOutcome> {
+    if (idempotencyKey === undefined) return this.run(identity, call, undefined);
+    const requestHash = sha256Hex(canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null }));
+    const slot = `${identity.agent}\u0000${idempotencyKey}`;
+    let pending = this.inflight.get(slot);
+    let first = false;
+    if (!pending) {
+      first = true;
+      pending = this.once(identity, call, idempotencyKey, requestHash);
+      this.inflight.set(slot, pending);
+      pending.finally(() => this.inflight.delete(slot)).catch(() => undefined);
+    }
+    const result = await pending;
+    if (result.requestHash !== requestHash) {
+      throw new AirlockError('idempotency_key_reused', 'this Idempotency-Key was already used for a different call');
+    }
+    return first ? result.outcome : { ...result.outcome, replayed: true };
+  }
+
+  /** First caller of a key: the stored answer if there is one, else a new decision stored with the key. */
+  private async once(identity: AgentIdentity, call: Call, key: string, requestHash: string): Promise<Fresh> {
+    const stored = await this.store.getIdempotency(identity.agent, key);
+    if (stored) {
+      const response = JSON.parse(stored.response) as DecisionResponse;
+      if (response.approval) {
+        const approval = await this.approvals.get(response.approval.id, { agent: identity.agent });
+        response.approval = { ...response.approval, status: approval.status };
+      }
+      return { outcome: { response, durable: true, replayed: true }, requestHash: stored.request_hash };
+    }
+    return { outcome: await this.run(identity, call, { key, requestHash }), requestHash };
+  }
+
+  private async run(identity: AgentIdentity, call: Call, idempotency: { key: string; requestHash: string } | undefined): Promise<DecideOutcome> {
+    const started = performance.now();
+    const at = this.clock.now();
+    const active = this.policies.active();
+    const request = {
+      agent: identity.agent,
+      role: identity.role,
+      environment: identity.environment,
+      tool: call.tool,
+      args: call.args,
+      at,
+      ...(call.session === undefined ? {} : { session: call.session }),
+    };
+    const decision = active ? await active.engine.decide(request) : noPolicy();
+    const id = newId('dec');
+    const atIso = new Date(at).toISOString();
+
+    let approval: ApprovalView | undefined;
+    const entries: AuditEntry[] = [];
+    const writes: StoreWrite[] = [];
+    const decisionEntry: AuditEntry = {
+      record: {
+        type: 'decision',
+        at,
+        actor: `agent:${identity.agent}`,
+        agent: identity.agent,
+        tool: call.tool,
+        effect: decision.effect,
+        rule: decision.rule,
+        data: {
+          id,
+          request: { tool: call.tool, args: call.args, session: call.session ?? null },
+          identity: { agent: identity.agent, role: identity.role, environment: identity.environment, keyId: identity.keyId },
+          decision,
+          ...(idempotency ? { idempotencyKey: idempotency.key } : {}),
+        },
+      },
+      writes,
+    };
+    entries.push(decisionEntry);
+    if (decision.effect === 'require_approval') {
+      const opened = this.approvals.open({ decisionId: id, identity, call, decision, at });
+      approval = opened.view;
+      decisionEntry.record.data.approval = approval.id;
+      entries.push(opened.entry);
+    }
+    const response: DecisionResponse = { id, at: atIso, ...decision };
+    if (approval) response.approval = { id: approval.id, status: approval.status, approvers: approval.approvers, expiresAt: approval.expiresAt };
+    if (idempotency) {
+      writes.push({
+        kind: 'idempotency.insert',
+        row: { agent: identity.agent, key: idempotency.key, request_hash: idempotency.requestHash, decision_id: id, response: JSON.stringify(response), created_at: at },
+      });
+    }
+
+    let seq: number;
+    try {
+      const sealed = await this.writer.append(entries);
+      seq = sealed[0]?.seq ?? 0;
+    } catch (error) {
+      return { response: unavailable(id, atIso, decision, error), durable: false, replayed: false };
+    }
+    this.metrics.recordDecision(identity.agent, decision, (performance.now() - started) / 1000);
+    if (this.events.hasSubscribers('decision')) {
+      this.events.publish({
+        type: 'decision',
+        data: {
+          id,
+          seq,
+          at: atIso,
+          agent: identity.agent,
+          role: identity.role,
+          environment: identity.environment,
+          tool: call.tool,
+          effect: decision.effect,
+          rule: decision.rule,
+          reason: decision.reason,
+          policyVersion: decision.policy.version,
+          ...(approval ? { approvalId: approval.id } : {}),
+        },
+      });
+    }
+    if (approval) this.approvals.published(approval);
+    return { response, durable: true, replayed: false };
+  }
+}
+
+function noPolicy(): Decision {
+  const message = 'no policy version is active';
+  return {
+    effect: 'block',
+    rule: null,
+    reason: message,
+    decidedBy: 'error',
+    matched: [],
+    limits: [],
+    risk: { score: 0, level: 'low' },
+    flagged: false,
+    policy: { bundle: '', version: 0, policies: [] },
+    error: { code: 'no_policy', message },
+  };
+}
+
+/** What a caller gets when the audit record could not be made durable: a block, never the decision. */
+function unavailable(id: string, at: string, decision: Decision, error: unknown): DecisionResponse {
+  const message = AirlockError.isInstance(error) ? error.message : 'audit store unavailable';
+  return {
+    id,
+    at,
+    effect: 'block',
+    rule: null,
+    reason: `${message}; the call is blocked`,
+    decidedBy: 'error',
+    matched: [],
+    limits: [],
+    risk: { score: 0, level: 'low' },
+    flagged: false,
+    policy: decision.policy,
+    error: { code: 'store_unavailable', message },
+  };
+}

@@ -1,0 +1,77 @@
+import type { ApprovalView } from './approval-view.js';
+
+/** A decision as the live feed shows it (no arguments: the feed is for dashboards, the audit has the rest). */
+export interface DecisionEvent {
+  id: string;
+  seq: number;
+  at: string;
+  agent: string;
+  role: string;
+  environment: string;
+  tool: string;
+  effect: string;
+  rule: string | null;
+  reason: string;
+  policyVersion: number | string;
+  approvalId?: string;
+}
+
+export interface PolicyEvent {
+  version: number;
+  digest: string;
+  bundle: string;
+  sources: { file: string; text: string }[];
+}
+
+export type AirlockEvent =
+  | { type: 'decision'; data: DecisionEvent }
+  | { type: 'approval'; data: ApprovalView }
+  | { type: 'policy'; data: PolicyEvent };
+
+export type EventType = AirlockEvent['type'];
+
+/**
+ * Live events inside one process. An interface so several instances can share a bus (Redis) later
+ * without touching the publishers.
+ */
+export interface EventBus {
+  publish(event: AirlockEvent): void;
+  /** Returns the unsubscribe function. */
+  subscribe(types: readonly EventType[], listener: (event: AirlockEvent) => void): () => void;
+  /** Lets publishers skip building events nobody listens to. */
+  hasSubscribers(type: EventType): boolean;
+}
+
+export class MemoryEventBus implements EventBus {
+  private readonly listeners = new Map<EventType, Set<(event: AirlockEvent) => void>>();
+
+  publish(event: AirlockEvent): void {
+    const set = this.listeners.get(event.type);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(event);
+      } catch {
+        // One broken subscriber (e.g. a closed socket) must not stop delivery to the others.
+      }
+    }
+  }
+
+  subscribe(types: readonly EventType[], listener: (event: AirlockEvent) => void): () => void {
+    for (const type of types) {
+      let set = this.listeners.get(type);
+      if (!set) {
+        set = new Set();
+        this.listeners.set(type, set);
+      }
+      set.add(listener);
+    }
+    return () => {
+      for (const type of types) this.listeners.get(type)?.delete(listener);
+    };
+  }
+
+  hasSubscribers(type: EventType): boolean {
+    return (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+}

@@ -1,0 +1,209 @@
+import { canonicalJson, compile, parseBundle, PolicyLoadError, sha256Hex, type Engine, type MemoryCounterStore, type PolicySource } from '@airlock/core';
+import { createTwoFilesPatch } from 'diff';
+import type { Clock } from '../clock.js';
+import { AirlockError, notFound } from '../errors.js';
+import type { AuditWriter } from '../audit/writer.js';
+import type { PolicyVersionRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { EventBus, PolicyEvent } from './events.js';
+import { KeyedLock } from './keyed-lock.js';
+
+export interface PolicyVersionView {
+  version: number;
+  bundle: string;
+  digest: string;
+  files: string[];
+  createdBy: string;
+  createdAt: string;
+  active: boolean;
+}
+
+export interface PolicyVersionDetail extends PolicyVersionView {
+  sources: PolicySource[];
+}
+
+export interface FileDiff {
+  file: string;
+  status: 'added' | 'removed' | 'modified';
+  /** Unified diff of the file between the two versions. */
+  patch: string;
+}
+
+export interface ActivePolicy {
+  version: number;
+  engine: Engine;
+  row: PolicyVersionRow;
+}
+
+/**
+ * Policy versions: integer versions of whole bundles, validated on upload, activated atomically
+ * (the database first, then the engine swap), pushed to subscribers on activation. All versions
+ * share one counter store, so activating a new version does not reset any budget.
+ */
+export class PolicyService {
+  private current: ActivePolicy | undefined;
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+    private readonly counters: MemoryCounterStore,
+  ) {}
+
+  /** Compiles the version that was active when the server last stopped. */
+  async load(): Promise<void> {
+    const [latest] = await this.store.listPolicyActivations(1);
+    if (!latest) return;
+    const row = await this.store.getPolicyVersion(latest.version);
+    if (!row) throw new Error(`active policy version ${latest.version} is missing`);
+    this.current = { version: row.version, engine: this.build(row.bundle, sourcesOf(row), row.version), row };
+  }
+
+  active(): ActivePolicy | undefined {
+    return this.current;
+  }
+
+  activeEvent(): PolicyEvent | undefined {
+    return this.current ? policyEvent(this.current.row) : undefined;
+  }
+
+  /** Dry run: parses and compiles, throws `invalid_policy` with every problem found. */
+  validate(bundle: string, sources: PolicySource[]): { bundle: string; digest: string; policies: string[] } {
+    const engine = this.build(bundle, sources, 0);
+    return { bundle, digest: digestOf(bundle, sources), policies: [...engine.policies] };
+  }
+
+  async upload(actor: string, bundle: string, sources: PolicySource[]): Promise<PolicyVersionDetail> {
+    this.build(bundle, sources, 0);
+    return this.lock.run('policies', async () => {
+      const versions = await this.store.listPolicyVersions();
+      const row: PolicyVersionRow = {
+        version: (versions[versions.length - 1]?.version ?? 0) + 1,
+        bundle,
+        sources: JSON.stringify(sources),
+        digest: digestOf(bundle, sources),
+        created_by: actor,
+        created_at: this.clock.now(),
+      };
+      await this.writer.append([
+        {
+          record: {
+            type: 'policy.uploaded',
+            at: row.created_at,
+            actor,
+            data: { version: row.version, bundle, digest: row.digest, files: sources.map((s) => s.file), sourcesHash: sha256Hex(canonicalJson(sources)) },
+          },
+          writes: [{ kind: 'policy.insert', row }],
+        },
+      ]);
+      return detail(row, false);
+    });
+  }
+
+  async list(): Promise<PolicyVersionView[]> {
+    const active = this.current?.version;
+    return (await this.store.listPolicyVersions()).map((row) => view(row, row.version === active));
+  }
+
+  async get(version: number): Promise<PolicyVersionDetail> {
+    const row = await this.store.getPolicyVersion(version);
+    if (!row) throw notFound(`policy version ${version}`);
+    return detail(row, row.version === this.current?.version);
+  }
+
+  async diff(from: number, to: number): Promise<{ from: number; to: number; files: FileDiff[] }> {
+    const [a, b] = await Promise.all([this.get(from), this.get(to)]);
+    const before = new Map(a.sources.map((s) => [s.file, s.text]));
+    const after = new Map(b.sources.map((s) => [s.file, s.text]));
+    const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+    const files: FileDiff[] = [];
+    for (const file of names) {
+      const old = before.get(file);
+      const next = after.get(file);
+      if (old === next) continue;
+      files.push({
+        file,
+        status: old === undefined ? 'added' : next === undefined ? 'removed' : 'modified',
+        patch: createTwoFilesPatch(`a/${file}`, `b/${file}`, old ?? '', next ?? '', `version ${from}`, `version ${to}`),
+      });
+    }
+    return { from, to, files };
+  }
+
+  async activate(actor: string, version: number): Promise<PolicyVersionView> {
+    return this.lock.run('policies', () => this.activateLocked(actor, version, 'activate'));
+  }
+
+  /** Re-activates the version that was active before the current one. */
+  async rollback(actor: string): Promise<PolicyVersionView> {
+    return this.lock.run('policies', async () => {
+      const activations = await this.store.listPolicyActivations(1000);
+      const current = activations[0]?.version;
+      const previous = activations.find((a) => a.version !== current);
+      if (!previous) throw new AirlockError('no_previous_version', 'no earlier version was ever active');
+      return this.activateLocked(actor, previous.version, 'rollback');
+    });
+  }
+
+  private async activateLocked(actor: string, version: number, how: 'activate' | 'rollback'): Promise<PolicyVersionView> {
+    const row = await this.store.getPolicyVersion(version);
+    if (!row) throw notFound(`policy version ${version}`);
+    const engine = this.build(row.bundle, sourcesOf(row), row.version);
+    const [latest] = await this.store.listPolicyActivations(1);
+    const at = this.clock.now();
+    await this.writer.append([
+      {
+        record: { type: 'policy.activated', at, actor, data: { version, bundle: row.bundle, digest: row.digest, previous: this.current?.version ?? null, how } },
+        writes: [{ kind: 'policy.activate', row: { id: (latest?.id ?? 0) + 1, version, activated_at: at, activated_by: actor } }],
+      },
+    ]);
+    // Durable first, then swap: a crash in between restarts on the version the database names.
+    this.current = { version, engine, row };
+    this.events.publish({ type: 'policy', data: policyEvent(row) });
+    return view(row, true);
+  }
+
+  private build(bundle: string, sources: PolicySource[], version: number): Engine {
+    try {
+      return compile(parseBundle(sources, bundle), { counters: this.counters, version, clock: () => this.clock.now() });
+    } catch (error) {
+      if (PolicyLoadError.isInstance(error)) {
+        throw new AirlockError('invalid_policy', `the policy bundle has ${error.errors.length} error(s)`, {
+          errors: error.errors.map((e) => ({ code: e.code, file: e.file, line: e.line ?? null, path: e.path ?? null, message: e.message })),
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+function sourcesOf(row: PolicyVersionRow): PolicySource[] {
+  return JSON.parse(row.sources) as PolicySource[];
+}
+
+/** Full sha256 over the bundle name and the exact sources. */
+function digestOf(bundle: string, sources: PolicySource[]): string {
+  return sha256Hex(canonicalJson({ bundle, sources }));
+}
+
+function view(row: PolicyVersionRow, active: boolean): PolicyVersionView {
+  return {
+    version: row.version,
+    bundle: row.bundle,
+    digest: row.digest,
+    files: sourcesOf(row).map((s) => s.file),
+    createdBy: row.created_by,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    active,
+  };
+}
+
+function detail(row: PolicyVersionRow, active: boolean): PolicyVersionDetail {
+  return { ...view(row, active), sources: sourcesOf(row) };
+}
+
+function policyEvent(row: PolicyVersionRow): PolicyEvent {
+  return { version: row.version, digest: row.digest, bundle: row.bundle, sources: sourcesOf(row) };
+}

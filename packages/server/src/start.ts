@@ -1,0 +1,127 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { buildApp } from './app.js';
+import { systemClock, type Clock } from './clock.js';
+import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
+import { DEMO_KEYS_FILE, seed, type SeedResult } from './seed.js';
+import { createServices } from './services/services.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+
+export const DATABASE_FILE = 'airlock.db';
+
+export interface StartOptions extends Partial<ServerConfig> {
+  clock?: Clock;
+  /** Operator-facing lines (URL, login, demo keys). Default: stdout. */
+  print?: (line: string) => void;
+  /** Unexpected errors. Default: stderr. */
+  logError?: (message: string) => void;
+  /** Shut down gracefully on SIGINT / SIGTERM. */
+  handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseFile: string;
+  /** What this start created (first start only): admin login, demo keys, seed policy version. */
+  seeded: SeedResult;
+  /** Stops accepting requests, ends streams, flushes the audit writer, closes the database. */
+  close(): Promise<void>;
+  /** Resolves once the server has closed (by `close` or a signal). */
+  closed: Promise<void>;
+}
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** Starts the control plane on one SQLite file: migrate, seed on first start, listen. */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const config: ServerConfig = { ...DEFAULT_CONFIG };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && key in DEFAULT_CONFIG) (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
+  const clock = options.clock ?? systemClock;
+  const print = options.print ?? ((line: string) => console.log(line));
+  const logError = options.logError ?? ((message: string) => console.error(message));
+
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const databaseFile = join(config.dataDir, DATABASE_FILE);
+  const store = await openSqliteStore(databaseFile);
+  let services;
+  let app;
+  let seeded: SeedResult;
+  try {
+    services = await createServices(store, { ...config, clock });
+    seeded = await seed(services, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
+    app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app?.close();
+    await (services ? services.close() : store.close());
+    throw error;
+  }
+  const ready = services;
+  const listening = app;
+
+  const sweep = setInterval(() => {
+    ready.maintain().catch((error: unknown) => logError(`maintenance failed: ${error instanceof Error ? error.message : String(error)}`));
+  }, config.sweepIntervalMs);
+  sweep.unref();
+
+  const port = (listening.server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let resolveClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let closing: Promise<void> | undefined;
+  const onSignal = (): void => {
+    void close();
+  };
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(sweep);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      try {
+        await listening.close();
+      } finally {
+        await ready.close();
+        resolveClosed();
+      }
+    })();
+    return closing;
+  };
+  if (options.handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  printBanner(print, { url, databaseFile, dataDir: config.dataDir, seeded, passwordFromEnv: config.adminPassword !== undefined });
+  return { url, host: config.host, port, dataDir: config.dataDir, databaseFile, seeded, close, closed };
+}
+
+function printBanner(
+  print: (line: string) => void,
+  info: { url: string; databaseFile: string; dataDir: string; seeded: SeedResult; passwordFromEnv: boolean },
+): void {
+  const { seeded } = info;
+  print(`Airlock is running at ${info.url}`);
+  print(`  database: ${info.databaseFile}`);
+  if (seeded.policyVersion !== undefined) print(`  policies: the example bundle, stored and activated as version ${seeded.policyVersion}`);
+  if (seeded.admin) {
+    const shown = seeded.admin.generated ? `${seeded.admin.password}   (random, shown only this once)` : '(the password in AIRLOCK_ADMIN_PASSWORD)';
+    print(`  login:    ${seeded.admin.username} / ${shown}`);
+  } else {
+    print('  login:    admin / (the password set on first start)');
+  }
+  if (seeded.demoKeys) {
+    print(`  demo agent keys (shown once; also in ${join(info.dataDir, DEMO_KEYS_FILE)}):`);
+    for (const key of seeded.demoKeys) print(`    ${key.agent.padEnd(15)} ${key.role.padEnd(9)} ${key.key}`);
+  }
+}

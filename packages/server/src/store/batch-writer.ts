@@ -1,0 +1,83 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import { GENESIS_HASH, sealBatch, type PreparedEntry, type Sealed } from '../audit/record.js';
+import type { Database } from './schema.js';
+import type { StoreWrite } from './store.js';
+
+/** Rows per multi-row INSERT: 11 columns × 500 stays far below every dialect's parameter limit. */
+const INSERT_CHUNK = 500;
+
+/** Where a store's writes happen: in its own connection, or on another thread. */
+export interface BatchWriter {
+  /** Seals the entries onto the stored chain head and commits them with their writes, in one transaction. */
+  commit(entries: readonly PreparedEntry[]): Promise<Sealed[]>;
+  /** Writes that are not audited (housekeeping), in one transaction. */
+  apply(writes: readonly StoreWrite[]): Promise<void>;
+  /** Answers when the writer can write. */
+  ping(): Promise<void>;
+  /** Releases what the writer holds beyond the store's own connection. */
+  close?(): Promise<void>;
+}
+
+/**
+ * The batch writer over a Kysely connection. The chain head is read inside the transaction that
+ * appends to it, so the chain cannot fork and a failed batch leaves nothing behind for the next.
+ */
+export class KyselyBatchWriter implements BatchWriter {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
+    if (entries.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const head = await trx.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const { rows, sealed } = sealBatch(entries, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
+      for (const entry of entries) {
+        for (const write of entry.writes) await trx.executeQuery(writeQuery(this.db, write));
+      }
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx.insertInto('audit').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      }
+      return sealed;
+    });
+  }
+
+  async apply(writes: readonly StoreWrite[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const write of writes) await trx.executeQuery(writeQuery(this.db, write));
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('audit').select('seq').limit(1).execute();
+  }
+}
+
+function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQuery {
+  switch (write.kind) {
+    case 'agent.insert':
+      return db.insertInto('agents').values(write.row).compile();
+    case 'key.insert':
+      return db.insertInto('api_keys').values(write.row).compile();
+    case 'key.revoke':
+      return db.updateTable('api_keys').set({ revoked_at: write.at }).where('id', '=', write.id).compile();
+    case 'user.insert':
+      return db.insertInto('users').values(write.row).compile();
+    case 'session.insert':
+      return db.insertInto('sessions').values(write.row).compile();
+    case 'session.delete':
+      return db.deleteFrom('sessions').where('id_hash', '=', write.idHash).compile();
+    case 'sessions.purge':
+      return db.deleteFrom('sessions').where('expires_at', '<=', write.expiredBy).compile();
+    case 'approval.insert':
+      return db.insertInto('approvals').values(write.row).compile();
+    case 'approval.update':
+      return db.updateTable('approvals').set(write.patch).where('id', '=', write.id).compile();
+    case 'idempotency.insert':
+      return db.insertInto('idempotency').values(write.row).compile();
+    case 'idempotency.purge':
+      return db.deleteFrom('idempotency').where('created_at', '<', write.before).compile();
+    case 'policy.insert':
+      return db.insertInto('policy_versions').values(write.row).compile();
+    case 'policy.activate':
+      return db.insertInto('policy_activations').values(write.row).compile();
+  }
+}

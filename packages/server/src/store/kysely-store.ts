@@ -1,0 +1,172 @@
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { PreparedEntry, Sealed } from '../audit/record.js';
+import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
+import type { AuditFilter, ApprovalFilter, Store } from './store.js';
+import type {
+  AgentRow,
+  ApiKeyRow,
+  ApprovalRow,
+  AuditRow,
+  Database,
+  IdempotencyRow,
+  PolicyActivationRow,
+  PolicyVersionRow,
+  SessionRow,
+  UserRow,
+} from './schema.js';
+
+/**
+ * The `Store` over any Kysely dialect: the queries are written once, the dialect is plugged in.
+ * Reads run on `db`; writes go to the batch writer, by default a transaction on `db` itself
+ * (SQLite plugs in its writer thread).
+ */
+export class KyselyStore implements Store {
+  private readonly writer: BatchWriter;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    writer?: BatchWriter,
+  ) {
+    this.writer = writer ?? new KyselyBatchWriter(db);
+  }
+
+  commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
+    return this.writer.commit(entries);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('policy_versions').select('version').limit(1).execute();
+    await this.writer.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close?.();
+    await this.db.destroy();
+  }
+
+  async queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]> {
+    let query = applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter);
+    if (page.beforeSeq !== undefined) query = query.where('seq', '<', page.beforeSeq);
+    return query.orderBy('seq', 'desc').limit(page.limit).execute();
+  }
+
+  async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
+    return applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+  }
+
+  async getAgent(id: string): Promise<AgentRow | undefined> {
+    return this.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listAgents(): Promise<AgentRow[]> {
+    return this.db.selectFrom('agents').selectAll().orderBy('id').execute();
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
+    return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listApiKeys(agentId: string): Promise<ApiKeyRow[]> {
+    return this.db.selectFrom('api_keys').selectAll().where('agent_id', '=', agentId).orderBy('created_at').execute();
+  }
+
+  async getUserByName(username: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('username').execute();
+  }
+
+  async getSession(idHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const session = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    if (!session) return undefined;
+    const user = await this.db.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirst();
+    return user ? { session, user } : undefined;
+  }
+
+  async deleteSessionsExpiredBy(atMs: number): Promise<void> {
+    await this.writer.apply([{ kind: 'sessions.purge', expiredBy: atMs }]);
+  }
+
+  async getApproval(id: string): Promise<ApprovalRow | undefined> {
+    return this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listApprovals(
+    filter: ApprovalFilter,
+    page: { beforeCreated?: { at: number; id: string }; limit: number },
+  ): Promise<ApprovalRow[]> {
+    let query = this.db.selectFrom('approvals').selectAll();
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
+    const before = page.beforeCreated;
+    if (before) {
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', before.at), eb.and([eb('created_at', '=', before.at), eb('id', '<', before.id)])]),
+      );
+    }
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+  }
+
+  async approvalsDueBy(atMs: number, limit: number): Promise<ApprovalRow[]> {
+    return this.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('status', 'in', ['pending', 'approved'])
+      .where('expires_at', '<=', atMs)
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+  }
+
+  async countPendingApprovals(atMs: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('approvals')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', atMs)
+      .executeTakeFirstOrThrow();
+    // PostgreSQL returns count(*) as a string.
+    return Number(row.count);
+  }
+
+  async getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined> {
+    return this.db.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', '=', key).executeTakeFirst();
+  }
+
+  async deleteIdempotencyBefore(atMs: number): Promise<void> {
+    await this.writer.apply([{ kind: 'idempotency.purge', before: atMs }]);
+  }
+
+  async listPolicyVersions(): Promise<PolicyVersionRow[]> {
+    return this.db.selectFrom('policy_versions').selectAll().orderBy('version').execute();
+  }
+
+  async getPolicyVersion(version: number): Promise<PolicyVersionRow | undefined> {
+    return this.db.selectFrom('policy_versions').selectAll().where('version', '=', version).executeTakeFirst();
+  }
+
+  async listPolicyActivations(limit: number): Promise<PolicyActivationRow[]> {
+    return this.db.selectFrom('policy_activations').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  }
+}
+
+function applyAuditFilter(
+  query: SelectQueryBuilder<Database, 'audit', AuditRow>,
+  filter: AuditFilter,
+): SelectQueryBuilder<Database, 'audit', AuditRow> {
+  let q = query;
+  if (filter.agent !== undefined) q = q.where('agent', '=', filter.agent);
+  if (filter.tool !== undefined) q = q.where('tool', '=', filter.tool);
+  if (filter.effect !== undefined) q = q.where('effect', '=', filter.effect);
+  if (filter.rule !== undefined) q = q.where('rule', '=', filter.rule);
+  if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+  if (filter.fromMs !== undefined) q = q.where('at', '>=', filter.fromMs);
+  if (filter.toMs !== undefined) q = q.where('at', '<', filter.toMs);
+  return q;
+}

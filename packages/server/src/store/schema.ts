@@ -1,0 +1,131 @@
+/**
+ * Table types shared by every dialect. Times are epoch milliseconds; JSON values are stored as
+ * text so the same queries run on SQLite and PostgreSQL.
+ */
+
+export interface AuditTable {
+  /** Gapless, assigned by the single audit writer. */
+  seq: number;
+  at: number;
+  type: string;
+  actor: string;
+  agent: string | null;
+  tool: string | null;
+  effect: string | null;
+  rule: string | null;
+  /** Canonical JSON of the whole record except `hash`; this is what the hash covers. */
+  payload: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AgentTable {
+  id: string;
+  role: string;
+  environment: string;
+  created_at: number;
+  created_by: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  agent_id: string;
+  /** sha256 hex of the secret part; the secret itself is never stored. */
+  secret_hash: string;
+  created_at: number;
+  created_by: string;
+  revoked_at: number | null;
+}
+
+export interface UserTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: number;
+  created_by: string;
+}
+
+export interface SessionTable {
+  /** sha256 hex of the session token carried by the cookie. */
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ApprovalTable {
+  id: string;
+  decision_id: string;
+  agent: string;
+  role: string;
+  environment: string;
+  tool: string;
+  /** JSON */
+  args: string;
+  session: string | null;
+  call_hash: string;
+  rule: string | null;
+  reason: string;
+  /** JSON array of approver groups */
+  approvers: string;
+  policy_version: number;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  resolution_reason: string | null;
+  redeemed_at: number | null;
+}
+
+export interface IdempotencyTable {
+  agent: string;
+  key: string;
+  /** sha256 of the canonical request, to refuse a key reused for a different call. */
+  request_hash: string;
+  decision_id: string;
+  /** JSON of the response as first returned. */
+  response: string;
+  created_at: number;
+}
+
+export interface PolicyVersionTable {
+  version: number;
+  bundle: string;
+  /** JSON array of { file, text } */
+  sources: string;
+  digest: string;
+  created_by: string;
+  created_at: number;
+}
+
+export interface PolicyActivationTable {
+  id: number;
+  version: number;
+  activated_at: number;
+  activated_by: string;
+}
+
+export interface Database {
+  audit: AuditTable;
+  agents: AgentTable;
+  api_keys: ApiKeyTable;
+  users: UserTable;
+  sessions: SessionTable;
+  approvals: ApprovalTable;
+  idempotency: IdempotencyTable;
+  policy_versions: PolicyVersionTable;
+  policy_activations: PolicyActivationTable;
+}
+
+export type AuditRow = AuditTable;
+export type AgentRow = AgentTable;
+export type ApiKeyRow = ApiKeyTable;
+export type UserRow = UserTable;
+export type SessionRow = SessionTable;
+export type ApprovalRow = ApprovalTable;
+export type IdempotencyRow = IdempotencyTable;
+export type PolicyVersionRow = PolicyVersionTable;
+export type PolicyActivationRow = PolicyActivationTable;

@@ -1,0 +1,30 @@
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { KyselyStore } from '../kysely-store.js';
+import { migrationProvider } from '../migrations/index.js';
+import type { Database } from '../schema.js';
+import { openConnection } from './connection.js';
+import { SqliteWriteThread } from './write-thread.js';
+
+export interface SqliteStoreOptions {
+  /** Open an existing file without writing to it (audit verification). No migrations, no writer. */
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) one SQLite file and brings its schema up to date. Reads use this
+ * connection; writes go to a writer thread with its own connection.
+ */
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<KyselyStore> {
+  const readonly = options.readonly ?? false;
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openConnection(file, { readonly }) }) });
+  if (readonly) {
+    const refuse = (): Promise<never> => Promise.reject(new Error('the store is read-only'));
+    return new KyselyStore(db, { commit: refuse, apply: refuse, ping: () => Promise.resolve() });
+  }
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return new KyselyStore(db, new SqliteWriteThread(file));
+}

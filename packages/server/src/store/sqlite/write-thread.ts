@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { PreparedEntry, Sealed } from '../../audit/record.js';
+import type { BatchWriter } from '../batch-writer.js';
+import type { StoreWrite } from '../store.js';
+import type { WriteReply, WriteRequest } from './write-protocol.js';
+
+type Request = WriteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * The store's single SQLite writer, on its own thread (write-worker.ts). better-sqlite3 is
+ * synchronous: sealing a batch (canonical JSON, SHA-256) and a commit's fsync on the event-loop
+ * thread would stall every request meanwhile. Here the event loop keeps deciding while a batch is
+ * sealed and made durable, and the next batch grows in the meantime.
+ */
+export class SqliteWriteThread implements BatchWriter {
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+  private readonly pending = new Map<number, { resolve: (reply: WriteReply & { ok: true }) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  constructor(file: string) {
+    this.worker = spawnWorker(file);
+    this.worker.on('message', (reply: WriteReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply);
+      else waiter.reject(new Error(reply.message));
+    });
+    const fail = (error: Error): void => {
+      this.failure ??= error;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', () => {
+        fail(new Error('the SQLite writer thread has stopped'));
+        resolve();
+      });
+    });
+  }
+
+  async commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
+    return (await this.send({ kind: 'commit', entries: JSON.stringify(entries) })).sealed ?? [];
+  }
+
+  async apply(writes: readonly StoreWrite[]): Promise<void> {
+    await this.send({ kind: 'apply', writes });
+  }
+
+  async ping(): Promise<void> {
+    await this.send({ kind: 'ping' });
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) await this.send({ kind: 'close' });
+    await this.exited;
+  }
+
+  private send(request: Request): Promise<WriteReply & { ok: true }> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, ...request });
+    });
+  }
+}
+
+function spawnWorker(file: string): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./write-worker.js', import.meta.url), { workerData: { file } });
+  // Running from the TypeScript sources (the test suite): load the thread through tsx's loader.
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const api = new URL(exports['./esm/api']?.import.default ?? '', pathToFileURL(manifest)).href;
+  const entry = new URL('./write-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: { file } });
+}

@@ -1,0 +1,96 @@
+import type { PreparedEntry, Sealed } from '../audit/record.js';
+import type {
+  AgentRow,
+  ApiKeyRow,
+  ApprovalRow,
+  AuditRow,
+  IdempotencyRow,
+  PolicyActivationRow,
+  PolicyVersionRow,
+  SessionRow,
+  UserRow,
+} from './schema.js';
+
+/**
+ * Persistence for the control plane. Promise-returning so an implementation may talk to a remote
+ * database; every implementation runs the same Kysely queries.
+ *
+ * Every audited change goes through `commit`: the audit records of a batch and the state changes
+ * they describe are written in ONE transaction, so the trail and the state never disagree.
+ */
+export interface Store {
+  /**
+   * Seals the records onto the stored chain head and commits them with the writes they describe,
+   * in one transaction; all or nothing. The head is read inside that transaction, so the chain
+   * cannot fork and a failed batch leaves nothing for the next one to build on.
+   */
+  commit(entries: readonly PreparedEntry[]): Promise<Sealed[]>;
+  /** Answers when the database does; for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Records matching the filter, newest first, with seq below `beforeSeq`. */
+  queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]>;
+  /** Records with seq above `afterSeq`, oldest first (verification, export, replay). */
+  auditAfter(afterSeq: number, limit: number, filter?: AuditFilter): Promise<AuditRow[]>;
+
+  getAgent(id: string): Promise<AgentRow | undefined>;
+  listAgents(): Promise<AgentRow[]>;
+  getApiKey(id: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(agentId: string): Promise<ApiKeyRow[]>;
+
+  getUserByName(username: string): Promise<UserRow | undefined>;
+  listUsers(): Promise<UserRow[]>;
+  /** The session and its user, if both exist. */
+  getSession(idHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
+  deleteSessionsExpiredBy(atMs: number): Promise<void>;
+
+  getApproval(id: string): Promise<ApprovalRow | undefined>;
+  listApprovals(filter: ApprovalFilter, page: { beforeCreated?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]>;
+  /** Pending or approved (unredeemed) approvals whose expiry is at or before `atMs`. */
+  approvalsDueBy(atMs: number, limit: number): Promise<ApprovalRow[]>;
+  countPendingApprovals(atMs: number): Promise<number>;
+
+  getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined>;
+  deleteIdempotencyBefore(atMs: number): Promise<void>;
+
+  listPolicyVersions(): Promise<PolicyVersionRow[]>;
+  getPolicyVersion(version: number): Promise<PolicyVersionRow | undefined>;
+  /** Activations, newest first. */
+  listPolicyActivations(limit: number): Promise<PolicyActivationRow[]>;
+}
+
+export interface AuditFilter {
+  agent?: string;
+  tool?: string;
+  effect?: string;
+  rule?: string;
+  type?: string;
+  /** Inclusive lower bound on `at`, epoch ms. */
+  fromMs?: number;
+  /** Exclusive upper bound on `at`, epoch ms. */
+  toMs?: number;
+}
+
+export interface ApprovalFilter {
+  status?: string;
+  agent?: string;
+}
+
+/** A state change carried by an audit record. */
+export type StoreWrite =
+  | { kind: 'agent.insert'; row: AgentRow }
+  | { kind: 'key.insert'; row: ApiKeyRow }
+  | { kind: 'key.revoke'; id: string; at: number }
+  | { kind: 'user.insert'; row: UserRow }
+  | { kind: 'session.insert'; row: SessionRow }
+  | { kind: 'session.delete'; idHash: string }
+  | { kind: 'sessions.purge'; expiredBy: number }
+  | { kind: 'approval.insert'; row: ApprovalRow }
+  | { kind: 'approval.update'; id: string; patch: ApprovalPatch }
+  | { kind: 'idempotency.insert'; row: IdempotencyRow }
+  | { kind: 'idempotency.purge'; before: number }
+  | { kind: 'policy.insert'; row: PolicyVersionRow }
+  | { kind: 'policy.activate'; row: PolicyActivationRow };
+
+export type ApprovalPatch = Partial<Pick<ApprovalRow, 'status' | 'resolved_by' | 'resolved_at' | 'resolution_reason' | 'redeemed_at'>>;
