@@ -183,38 +183,10 @@ function compileNode(node: Node, ctx: CompileContext): CompiledExpression {
         return out;
       };
     }
-    case '&&': {
-      const [l, r] = node.args.map((n) => compileNode(n, ctx)) as [CompiledExpression, CompiledExpression];
-      // CEL's commutative error semantics: false on either side wins over an error on the other.
-      return (a) => {
-        let left: unknown;
-        try {
-          left = l(a);
-        } catch (error) {
-          if (r(a) === false) return false;
-          throw error;
-        }
-        if (left === false) return false;
-        const right = expectBool(r(a), 'operand of &&');
-        expectBool(left, 'operand of &&');
-        return right;
-      };
-    }
+    case '&&':
     case '||': {
       const [l, r] = node.args.map((n) => compileNode(n, ctx)) as [CompiledExpression, CompiledExpression];
-      return (a) => {
-        let left: unknown;
-        try {
-          left = l(a);
-        } catch (error) {
-          if (r(a) === true) return true;
-          throw error;
-        }
-        if (left === true) return true;
-        const right = expectBool(r(a), 'operand of ||');
-        expectBool(left, 'operand of ||');
-        return right;
-      };
+      return logical(node.op, l, r);
     }
     case '!_': {
       const operand = compileNode(node.args, ctx);
@@ -261,6 +233,28 @@ function compileNode(node: Node, ctx: CompileContext): CompiledExpression {
     default:
       throw new CelUnsupportedError(`operator '${node.op}' is not supported`);
   }
+}
+
+/**
+ * `&&` and `||` with CEL's commutative error semantics: the absorbing value (false for `&&`, true
+ * for `||`) on either side wins over an error on the other.
+ */
+function logical(op: '&&' | '||', l: CompiledExpression, r: CompiledExpression): CompiledExpression {
+  const absorbing = op === '||';
+  const what = `operand of ${op}`;
+  return (a) => {
+    let left: unknown;
+    try {
+      left = l(a);
+    } catch (error) {
+      if (r(a) === absorbing) return absorbing;
+      throw error;
+    }
+    if (left === absorbing) return absorbing;
+    const right = expectBool(r(a), what);
+    expectBool(left, what);
+    return right;
+  };
 }
 
 function compileComparison(op: '<' | '<=' | '>' | '>=', args: [Node, Node], ctx: CompileContext): CompiledExpression {
