@@ -116,11 +116,6 @@ export class Engine {
     }
   }
 
-  /** Tools declared for a role in an environment, for adapters that list or filter tools. */
-  toolsFor(role: string, environment = DEFAULT_ENVIRONMENT): string[] {
-    return [...this.byTool.keys()].filter((tool) => this.planSet(tool, role, environment) !== undefined);
-  }
-
   private planSet(tool: string, role: string, environment: string): PlanSet | undefined {
     const sets = this.byTool.get(tool);
     if (!sets) return undefined;
