@@ -23,11 +23,13 @@ export interface EngineOptions {
 const RANK = EFFECT_RANK;
 
 /** A call whose rules allowed it (or asked for approval) and whose limits are still to be consulted. */
-interface PendingLimits {
-  decision: Decision;
-  atMs: number;
-  checks: LimitCheck[];
-  checked: { limit: CompiledLimit; adding: number; scale: number }[];
+class PendingLimits {
+  readonly checks: LimitCheck[] = [];
+  readonly checked: { limit: CompiledLimit; adding: number; scale: number }[] = [];
+  constructor(
+    readonly decision: Decision,
+    readonly atMs: number,
+  ) {}
 }
 
 /** The plans for one role and environment of a tool, with the policy reference decisions carry. */
@@ -77,13 +79,15 @@ export class Engine {
         }
       }
     }
+    // Exact environments first: the usual lookup stops at its first comparison.
+    for (const sets of this.byTool.values()) sets.sort((a, b) => Number(a.environment === BASE_ENVIRONMENT) - Number(b.environment === BASE_ENVIRONMENT));
   }
 
   /** Decides synchronously; requires a synchronous counter store (the in-memory one is). */
   decideSync(request: DecisionRequest): Decision {
     try {
       const result = this.evaluate(request);
-      if (!('checks' in result)) return result;
+      if (!(result instanceof PendingLimits)) return result;
       const counters = this.counters;
       if (!isSyncCounterStore(counters)) {
         return this.failure({ code: 'engine_error', message: 'the counter store is asynchronous: use decide()' });
@@ -98,7 +102,7 @@ export class Engine {
     let pending: PendingLimits;
     try {
       const result = this.evaluate(request);
-      if (!('checks' in result)) return result;
+      if (!(result instanceof PendingLimits)) return result;
       pending = result;
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
@@ -189,7 +193,7 @@ export class Engine {
         const check = limitCheck(limit, activation);
         if (typeof check === 'string') return this.failure({ code: 'condition_error', message: check });
         if (!check) continue;
-        pending ??= { decision, atMs: activation.now(), checks: [], checked: [] };
+        pending ??= new PendingLimits(decision, activation.now());
         pending.checks.push(check.check);
         pending.checked.push({ limit, adding: check.adding, scale: check.scale });
       }
@@ -210,11 +214,11 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
     return `rule '${rule?.id}': ${scratch.error === undefined ? 'condition is not a bool' : messageOf(scratch.error)}`;
   }
   const score = scratch.score;
-  const level = score === 0 ? plan.zeroRisk.level : riskLevel(score, plan.riskTiers);
-  const risk = score === 0 ? plan.zeroRisk : { score, level };
+  const risk = score === 0 ? plan.zeroRisk : { score, level: riskLevel(score, plan.riskTiers) };
+  const level = risk.level;
   const deciding = index >= 0 ? plan.rules[index] : undefined;
   const ruleEffect = deciding?.effect ?? plan.defaultEffect;
-  const byRisk = riskEffect(level);
+  const byRisk = level === 'low' || level === 'medium' ? 'allow' : riskEffect(level);
   const decision: Decision = {
     effect: ruleEffect,
     rule: deciding ? deciding.id : null,
@@ -228,7 +232,7 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
     // Always present (undefined unless approval is required) so every decision has one shape.
     approvers: ruleEffect === 'require_approval' ? deciding?.approvers : undefined,
   };
-  if (RANK[byRisk] > RANK[ruleEffect]) {
+  if (byRisk !== 'allow' && RANK[byRisk] > RANK[ruleEffect]) {
     decision.effect = byRisk;
     decision.rule = null;
     decision.reason = `Risk score ${score} is ${level} (policy ${plan.policy})`;
