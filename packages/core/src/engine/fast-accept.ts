@@ -189,8 +189,9 @@ function emit(schema: JsonSchema, ref: string, emitter: Emitter): string {
       const isRequired = required.map((name) => `${key} === ${literal(name)}`).join(' || ') || 'false';
       const optional = Object.keys(properties).filter((name) => !required.includes(name));
       const isOptional = optional.map((name) => `${key} === ${literal(name)}`).join(' || ') || 'false';
+      // `for…in` allocates nothing; any inherited enumerable key makes this path decline.
       out.push(
-        `let ${count} = 0; for (const ${key} of Object.keys(${ref})) { if (${isRequired}) ${count}++; else if (!(${isOptional})) return false; } if (${count} !== ${new Set(required).size}) return false;`,
+        `let ${count} = 0; for (const ${key} in ${ref}) { if (!Object.prototype.hasOwnProperty.call(${ref}, ${key})) return false; if (${isRequired}) ${count}++; else if (!(${isOptional})) return false; } if (${count} !== ${new Set(required).size}) return false;`,
       );
     }
     for (const [name, sub] of Object.entries(properties)) {
