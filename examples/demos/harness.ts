@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateText, stepCountIs, type Tool } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
+import { createAirlock, type Airlock } from '@airlock/sdk';
+import { governTools } from '@airlock/sdk/ai';
+import { startServer, type RunningServer } from '@airlock/server';
+
+/**
+ * Offline demos: a scripted model drives a real Vercel AI SDK agent whose tools are governed by a
+ * real Airlock server. The server is the one `npm start` runs (reused when it answers on
+ * AIRLOCK_URL, default http://127.0.0.1:7300), or one started here on a temporary data directory.
+ * Approvals are decided by a demo approver through the server's own API, as a person would in the
+ * dashboard; with a reused server it needs AIRLOCK_ADMIN_PASSWORD, otherwise approvals wait for you.
+ */
+
+export interface ScriptedCall {
+  tool: string;
+  args: Record<string, unknown>;
+  /** What the demo approver answers if the call needs approval. Default: approve. */
+  approve?: boolean | Record<string, unknown>;
+}
+
+export interface Demo {
+  title: string;
+  agent: string;
+  tools: Record<string, Tool>;
+  calls: ScriptedCall[];
+}
+
+const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } };
+
+/** A model that attempts the scripted calls one per step, then says it is done. */
+function scriptedModel(calls: ScriptedCall[]): MockLanguageModelV3 {
+  const steps = calls.map((call, i) => ({
+    content: [{ type: 'tool-call' as const, toolCallId: `call-${i + 1}`, toolName: call.tool, input: JSON.stringify(call.args) }],
+    finishReason: { unified: 'tool-calls' as const, raw: undefined },
+    usage,
+    warnings: [],
+  }));
+  const done = { content: [{ type: 'text' as const, text: 'Done.' }], finishReason: { unified: 'stop' as const, raw: undefined }, usage, warnings: [] };
+  return new MockLanguageModelV3({ doGenerate: [...steps, done] });
+}
+
+interface Connection {
+  url: string;
+  keys: Record<string, string>;
+  admin?: { username: string; password: string };
+  server?: RunningServer;
+  cleanup: () => Promise<void>;
+}
+
+async function connect(): Promise<Connection> {
+  const url = process.env.AIRLOCK_URL ?? 'http://127.0.0.1:7300';
+  const answering = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+  if (answering) {
+    const file = join(process.env.AIRLOCK_DATA_DIR ?? 'data', 'demo-keys.json');
+    if (!existsSync(file)) throw new Error(`a server answers at ${url} but ${file} (its demo keys) is missing`);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { key: string }>;
+    const password = process.env.AIRLOCK_ADMIN_PASSWORD;
+    console.log(`Using the Airlock server at ${url}.`);
+    return {
+      url,
+      keys: Object.fromEntries(Object.entries(stored).map(([agent, entry]) => [agent, entry.key])),
+      admin: password ? { username: 'admin', password } : undefined,
+      cleanup: async () => {},
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'airlock-demo-'));
+  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, adminPassword: randomBytes(12).toString('base64url'), print: () => {} });
+  console.log(`Started an Airlock server at ${server.url} (data in ${dataDir}).`);
+  return {
+    url: server.url,
+    keys: Object.fromEntries((server.seeded.demoKeys ?? []).map((demo) => [demo.agent, demo.key])),
+    admin: server.seeded.admin,
+    server,
+    cleanup: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Decides pending approvals of the demo's calls through the API, as a person in the dashboard would. */
+function startApprover(connection: Connection, demo: Demo): () => void {
+  const admin = connection.admin;
+  if (!admin) {
+    console.log('Approvals wait for a person: approve them in the dashboard or with the API (no AIRLOCK_ADMIN_PASSWORD given).');
+    return () => {};
+  }
+  let stopped = false;
+  const handled = new Set<string>();
+  void (async () => {
+    const login = await fetch(`${connection.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    const headers = { cookie, 'x-airlock-csrf': csrfToken, 'content-type': 'application/json' };
+    while (!stopped) {
+      const list = (await (await fetch(`${connection.url}/v1/approvals?status=pending`, { headers })).json()) as {
+        approvals: { id: string; agent: string; tool: string; args: Record<string, unknown> }[];
+      };
+      for (const approval of list.approvals.filter((a) => a.agent === demo.agent && !handled.has(a.id))) {
+        handled.add(approval.id);
+        const scripted = demo.calls.find((c) => c.tool === approval.tool && JSON.stringify(c.args) === JSON.stringify(approval.args));
+        const approve = scripted?.approve ?? true;
+        const action = approve === false ? 'deny' : 'approve';
+        console.log(`      approver: ${action === 'deny' ? 'denies' : 'approves'} ${approval.tool} ${brief(approval.args)}`);
+        await fetch(`${connection.url}/v1/approvals/${approval.id}/${action}`, { method: 'POST', headers, body: JSON.stringify({ reason: 'demo approver' }) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })().catch((error: unknown) => console.error(`approver stopped: ${String(error)}`));
+  return () => {
+    stopped = true;
+  };
+}
+
+/** Runs one scenario and prints each attempted call with what Airlock did with it. */
+export async function runDemo(demo: Demo): Promise<void> {
+  console.log(`\n${demo.title}\n`);
+  const connection = await connect();
+  const key = connection.keys[demo.agent];
+  if (!key) throw new Error(`no API key for ${demo.agent}`);
+  const airlock: Airlock = createAirlock({ url: connection.url, apiKey: key, defaults: { approvalTimeoutMs: 60_000 } });
+  const stopApprover = startApprover(connection, demo);
+  try {
+    const tools = governTools(airlock, demo.tools);
+    await generateText({
+      model: scriptedModel(demo.calls),
+      tools,
+      prompt: demo.title,
+      stopWhen: stepCountIs(demo.calls.length + 1),
+      onStepFinish: (step) => {
+        for (const result of step.toolResults) {
+          console.log(`  ${result.toolName} ${brief(result.input)}`);
+          console.log(`    → ${describe(result.output)}`);
+        }
+      },
+    });
+  } finally {
+    stopApprover();
+    await airlock.close();
+    await connection.cleanup();
+  }
+}
+
+/** JSON with long lists shortened, so a bulk call stays one readable line. */
+function brief(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (Array.isArray(item) && item.length > 4 ? [...item.slice(0, 3), `… ${item.length} items`] : item));
+}
+
+function describe(output: unknown): string {
+  const value = output as { airlock?: string; reason?: string; code?: string; args?: unknown; result?: unknown } | null;
+  if (value?.airlock === 'blocked') return `BLOCKED (${value.code}): ${value.reason}`;
+  if (value?.airlock === 'approval_pending') return `PENDING APPROVAL: ${value.reason}`;
+  if (value?.airlock === 'approved_with_changes') return `RAN WITH APPROVED CHANGES ${brief(value.args)}: ${brief(value.result)}`;
+  return `RAN: ${brief(output)}`;
+}
