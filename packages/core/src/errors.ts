@@ -62,7 +62,17 @@ export class PolicyLoadError extends Error {
   }
 }
 
-export function formatLoadError(error: LoadError): string {
+/** Any error located in a file: policy load errors, test suite errors. */
+export interface LocatedError {
+  code: string;
+  message: string;
+  file: string;
+  line?: number;
+  path?: string;
+}
+
+/** `file:line (path): code: message`, the one format for every located error. */
+export function formatLoadError(error: LocatedError): string {
   const where = error.line === undefined ? error.file : `${error.file}:${error.line}`;
   const path = error.path ? ` (${error.path})` : '';
   return `${where}${path}: ${error.code}: ${error.message}`;

@@ -33,7 +33,7 @@ export type {
   ToolDefinition,
 } from './policy/document.js';
 export { DECISION_ERROR_CODES, formatLoadError, PolicyLoadError } from './errors.js';
-export type { DecisionError, DecisionErrorCode, LoadError, LoadErrorCode } from './errors.js';
+export type { DecisionError, DecisionErrorCode, LoadError, LoadErrorCode, LocatedError } from './errors.js';
 export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
 export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCounterStore } from './limits/counter-store.js';
 export { MemoryCounterStore } from './limits/memory-counter-store.js';
@@ -43,7 +43,7 @@ export { restoreConsumption } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
 export type { Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
-export { formatSuiteError, loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';
+export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';
 export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';
 export { runSuites } from './testing/run-suite.js';
 export type { ActualOutcome, CallResult, CaseResult, CheckedField, SuiteResult } from './testing/run-suite.js';

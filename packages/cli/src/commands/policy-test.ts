@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   formatLoadError,
-  formatSuiteError,
   loadBundle,
   loadSuites,
   PolicyLoadError,
@@ -32,7 +31,7 @@ export async function policyTestCommand(dir: string, options: PolicyTestOptions,
     suites = loadSuites(dir);
   } catch (error) {
     if (!SuiteLoadError.isInstance(error)) throw error;
-    io.stderr.write(`airlock: invalid test suite\n${error.errors.map((e) => `  ${formatSuiteError(e)}\n`).join('')}`);
+    io.stderr.write(`airlock: invalid test suite\n${error.errors.map((e) => `  ${formatLoadError(e)}\n`).join('')}`);
     return 2;
   }
 

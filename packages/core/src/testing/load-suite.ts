@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { formatLoadError } from '../errors.js';
 import { formatPath, locator, type Locator } from '../policy/load.js';
 import { policySuiteSchema, type PolicySuite } from './suite-schema.js';
 
@@ -19,19 +20,13 @@ export interface SuiteError {
 export class SuiteLoadError extends Error {
   readonly errors: readonly SuiteError[];
   constructor(errors: readonly SuiteError[]) {
-    super(errors.map(formatSuiteError).join('\n'));
+    super(errors.map(formatLoadError).join('\n'));
     this.name = 'SuiteLoadError';
     this.errors = errors;
   }
   static isInstance(value: unknown): value is SuiteLoadError {
     return value instanceof Error && value.name === 'SuiteLoadError' && Array.isArray((value as SuiteLoadError).errors);
   }
-}
-
-export function formatSuiteError(error: SuiteError): string {
-  const where = error.line === undefined ? error.file : `${error.file}:${error.line}`;
-  const path = error.path ? ` (${error.path})` : '';
-  return `${where}${path}: ${error.code}: ${error.message}`;
 }
 
 /** A validated suite and where it came from; `locate` finds the line of a path such as `['cases', 3]`. */
