@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateCondition } from '../src/cel/codegen.js';
+import { compileConditionSource, generateConditionSource } from '../src/cel/codegen.js';
 import { compileCel } from '../src/cel/compile.js';
 import { createBaseEnvironment, environmentForArgs } from '../src/cel/environment.js';
 
@@ -62,7 +62,7 @@ describe('generated conditions agree with the closure compiler', () => {
   const compiled = expressions.map((source) => {
     const parsed = env.parse(source);
     expect(parsed.check().valid, source).toBe(true);
-    return { source, generated: generateCondition(parsed.ast, env, source, { requiredArgs }), closure: compileCel(parsed.ast, env, source) };
+    return { source, generated: compileConditionSource(generateConditionSource(parsed.ast, env, source, { requiredArgs })), closure: compileCel(parsed.ast, env, source) };
   });
 
   const argsArbitrary = fc.record(
@@ -93,7 +93,7 @@ describe('generated conditions agree with the closure compiler', () => {
   it('compiles threshold conditions to straight-line code, not closure calls', () => {
     const source = 'args.amount > 50 && args.amount <= 500';
     const parsed = env.parse(source);
-    const fn = generateCondition(parsed.ast, env, source, { requiredArgs });
+    const fn = compileConditionSource(generateConditionSource(parsed.ast, env, source, { requiredArgs }));
     expect(fn.toString()).toContain('a.args.amount > (50)');
     expect(fn.toString()).not.toContain('k[');
   });

@@ -65,11 +65,6 @@ export function generateConditionSource(
   return { code: generated.code, safe: generated.safe && generated.type === 'bool', constants: ctx.constants, constantsName };
 }
 
-export function generateCondition(ast: Node, env: Environment, source: string, options: CodegenOptions): CompiledExpression {
-  const condition = generateConditionSource(ast, env, source, options);
-  return compileConditionSource(condition);
-}
-
 /** One condition as a function of the activation. */
 export function compileConditionSource(condition: ConditionSource): CompiledExpression {
   const factory = new Function(condition.constantsName, `'use strict'; return function condition(a) { return ${condition.code}; };`) as (
