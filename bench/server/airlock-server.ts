@@ -1,4 +1,4 @@
-import { startServer } from '@airlock/server';
+import { configFromEnvironment, startServer } from '@airlock/server';
 
 /**
  * The Airlock server in its own process, on the data directory given as the first argument.
@@ -6,6 +6,6 @@ import { startServer } from '@airlock/server';
  * package that `npm start` runs.
  */
 const [dataDir] = process.argv.slice(2);
-const server = await startServer({ dataDir, port: 0, adminPassword: process.env.AIRLOCK_ADMIN_PASSWORD, print: () => undefined });
+const server = await startServer({ ...configFromEnvironment({}, process.env), dataDir, port: 0, print: () => undefined });
 process.stdout.write(`${JSON.stringify({ url: server.url, entry: import.meta.resolve('@airlock/server') })}\n`);
 process.once('SIGTERM', () => void server.close());

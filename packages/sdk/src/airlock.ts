@@ -59,6 +59,11 @@ export class Airlock {
     } catch (error) {
       return this.unavailable(call, error, settings);
     }
+    return this.verdict(call, decision, settings);
+  }
+
+  /** What a decision means for the call: run it, refuse it, or (for an approval) wait or report pending. */
+  private async verdict(call: ToolCall, decision: AirlockDecision, settings: GuardOptions): Promise<Verdict> {
     if (decision.effect === 'allow') return { outcome: 'run', args: call.args, edited: false, decision };
     if (decision.effect === 'block') return refused(call, decision.error?.code ?? 'policy', decision.reason, decision.rule, decision.id);
     const approval = decision.approval;
@@ -96,9 +101,32 @@ export class Airlock {
     fn: (args: A) => T | Promise<T>,
     options: GuardOptions & { session?: () => string | undefined } = {},
   ): (args: A) => Promise<Guarded<T>> {
-    return async (args: A) => {
+    const decideSync = this.transport.decideSync?.bind(this.transport);
+    if (!decideSync) {
+      return async (args: A) => {
+        const call: ToolCall = { tool, args, session: options.session?.() };
+        return this.execute(await this.check(call, options), fn, options);
+      };
+    }
+    // A transport that decides without I/O (local mode): an allowed call runs straight away, with
+    // no promise of Airlock's own in between; anything else takes the same path as `check`.
+    return (args: A) => {
       const call: ToolCall = { tool, args, session: options.session?.() };
-      return this.execute(await this.check(call, options), fn, options);
+      let decision: AirlockDecision;
+      try {
+        decision = decideSync(call);
+      } catch (error) {
+        return this.execute(this.unavailable(call, error, { ...this.defaults, ...options }), fn, options);
+      }
+      if (decision.effect === 'allow') {
+        try {
+          return Promise.resolve(fn(args));
+        } catch (error) {
+          // The tool's own failure, unchanged, as `await fn(args)` in an async function would reject.
+          return Promise.reject(error);
+        }
+      }
+      return this.verdict(call, decision, { ...this.defaults, ...options }).then((verdict) => this.execute(verdict, fn, options));
     };
   }
 

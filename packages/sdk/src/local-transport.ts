@@ -79,6 +79,7 @@ export class LocalTransport implements Transport {
   private readonly watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private version = 1;
+  private identityJson: string | undefined;
 
   constructor(private readonly options: LocalOptions) {
     this.engine = this.load();
@@ -100,7 +101,7 @@ export class LocalTransport implements Transport {
 
   async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
     const key = options.idempotencyKey;
-    if (key === undefined) return this.decideNow(call);
+    if (key === undefined) return this.decideSync(call);
     const now = Date.now();
     let request: string;
     try {
@@ -108,7 +109,7 @@ export class LocalTransport implements Transport {
     } catch {
       // Arguments JSON cannot carry (NaN, Infinity): the engine blocks them as invalid_arguments,
       // and a block opens no approval and counts toward no limit, so there is nothing to replay.
-      return this.decideNow(call);
+      return this.decideSync(call);
     }
     const known = this.keyed.get(key);
     if (known && known.at > now - IDEMPOTENCY_TTL_MS) {
@@ -116,7 +117,7 @@ export class LocalTransport implements Transport {
       return this.replay(await known.decision);
     }
     // The promise is stored before it settles, so a concurrent repeat waits for this decision.
-    const decision = this.decideNow(call, key);
+    const decision = this.decideKeyed(call, key);
     // Deleted first so that a key past its time is re-inserted at the young end of the map.
     this.keyed.delete(key);
     this.keyed.set(key, { request, decision, at: now });
@@ -125,18 +126,23 @@ export class LocalTransport implements Transport {
     return decision;
   }
 
-  private async decideNow(call: ToolCall, idempotencyKey?: string): Promise<AirlockDecision> {
+  decideSync(call: ToolCall, idempotencyKey?: string): AirlockDecision {
     const { agent, role } = this.options;
     const environment = this.options.environment ?? 'production';
-    const decision = await this.engine.decide({ agent, role, environment, tool: call.tool, args: call.args, session: call.session });
+    // The counter store is in memory (synchronous), so the engine answers without a promise.
+    const decision = this.engine.decideSync({ agent, role, environment, tool: call.tool, args: call.args, session: call.session });
     const id = `dec_${randomUUID()}`;
     const result: AirlockDecision = { ...decision, id };
     if (decision.effect === 'require_approval') {
       const approval = this.openApproval(call, decision.reason, decision.approvers ?? [], decision.rule);
       result.approval = { id: approval.state.id, status: 'pending', approvers: decision.approvers ?? [], expiresAt: new Date(approval.expiresAt).toISOString() };
     }
-    this.audit({ event: 'decision', id, agent, role, environment, call, decision: result, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+    this.auditDecision(id, environment, call, result, idempotencyKey);
     return result;
+  }
+
+  private async decideKeyed(call: ToolCall, idempotencyKey: string): Promise<AirlockDecision> {
+    return this.decideSync(call, idempotencyKey);
   }
 
   async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
@@ -264,5 +270,16 @@ export class LocalTransport implements Transport {
   private audit(record: Record<string, unknown>): void {
     if (this.auditFd === undefined) return;
     writeSync(this.auditFd, `${JSON.stringify({ at: Date.now(), ...record })}\n`);
+  }
+
+  /**
+   * The decision record, on every call's path: the same JSON line `audit` would write, built
+   * without copying the record into a new object, with the identity part serialised once.
+   */
+  private auditDecision(id: string, environment: string, call: ToolCall, decision: AirlockDecision, idempotencyKey: string | undefined): void {
+    if (this.auditFd === undefined) return;
+    this.identityJson ??= `,"agent":${JSON.stringify(this.options.agent)},"role":${JSON.stringify(this.options.role)},"environment":${JSON.stringify(environment)}`;
+    const key = idempotencyKey === undefined ? '' : `,"idempotencyKey":${JSON.stringify(idempotencyKey)}`;
+    writeSync(this.auditFd, `{"at":${Date.now()},"event":"decision","id":"${id}"${this.identityJson},"call":${JSON.stringify(call)},"decision":${JSON.stringify(decision)}${key}}\n`);
   }
 }

@@ -17,6 +17,12 @@ export interface DecideOptions {
  */
 export interface Transport {
   decide(call: ToolCall, options?: DecideOptions): Promise<AirlockDecision>;
+  /**
+   * Decides at once, without I/O, when the transport can (local mode's embedded engine): the
+   * guard then runs an allowed tool without a single `await` of its own. Same contract as
+   * `decide` without a key, including the audit record written before it returns.
+   */
+  decideSync?(call: ToolCall): AirlockDecision;
   /** Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed. */
   waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState>;
   /** Spends an approved approval on exactly this call; answers the arguments to run. */

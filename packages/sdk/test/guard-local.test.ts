@@ -53,6 +53,36 @@ describe('guard in local mode', () => {
     expect(records.filter((r) => r.event === 'decision').map((r) => r.decision?.effect)).toEqual(['allow', 'block', 'block']);
   });
 
+  it('writes the full decision record before an allowed tool runs', async () => {
+    const { airlock, audit } = setup();
+    let linesWhenToolRan = -1;
+    const refund = vi.fn(async (args: { amount: number }) => {
+      linesWhenToolRan = readFileSync(audit, 'utf8').trim().split('\n').length;
+      return `refunded ${args.amount}`;
+    });
+    expect(await airlock.guard('issue_refund', refund, { session: () => 'conv-9' })(refundArgs(20))).toBe('refunded 20');
+    expect(linesWhenToolRan).toBe(1);
+    const [record] = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(record).toMatchObject({
+      event: 'decision',
+      agent: 'support-bot-1',
+      role: 'support',
+      environment: 'production',
+      call: { tool: 'issue_refund', args: refundArgs(20), session: 'conv-9' },
+      decision: { effect: 'allow', rule: 'refund-small', policy: { version: 1 } },
+    });
+    expect(record?.id).toMatch(/^dec_/);
+    expect((record?.decision as { id: string }).id).toBe(record?.id);
+    expect(Math.abs((record?.at as number) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("rejects with the tool's own error when an allowed tool throws, synchronously or not", async () => {
+    const { airlock } = setup();
+    const failure = new Error('payment provider down');
+    await expect(airlock.guard('issue_refund', () => { throw failure; })(refundArgs(20))).rejects.toBe(failure);
+    await expect(airlock.guard('issue_refund', async () => Promise.reject(failure))(refundArgs(20))).rejects.toBe(failure);
+  });
+
   it('waits for an approval and runs exactly the approved (edited) arguments', async () => {
     const { airlock } = setup(async () => ({ approved: true, by: 'lead-1', args: refundArgs(50) }));
     const refund = vi.fn(async (args: { amount: number }) => `refunded ${args.amount}`);

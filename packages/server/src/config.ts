@@ -65,5 +65,16 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   const dataDir = flags.dataDir ?? env.AIRLOCK_DATA_DIR;
   if (dataDir) config.dataDir = dataDir;
   if (env.AIRLOCK_ADMIN_PASSWORD) config.adminPassword = env.AIRLOCK_ADMIN_PASSWORD;
+  const maxBatch = positiveInteger('AIRLOCK_AUDIT_MAX_BATCH', env.AIRLOCK_AUDIT_MAX_BATCH);
+  if (maxBatch !== undefined) config.maxBatch = maxBatch;
+  const inFlight = positiveInteger('AIRLOCK_AUDIT_BATCHES_IN_FLIGHT', env.AIRLOCK_AUDIT_BATCHES_IN_FLIGHT);
+  if (inFlight !== undefined) config.maxBatchesInFlight = inFlight;
   return config;
+}
+
+function positiveInteger(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`invalid ${name}: ${text}`);
+  return value;
 }

@@ -51,7 +51,8 @@ export class KyselyBatchWriter implements BatchWriter {
   }
 }
 
-function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQuery {
+/** The statement of one state change, compiled for the writer's dialect. */
+export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQuery {
   switch (write.kind) {
     case 'agent.insert':
       return db.insertInto('agents').values(write.row).compile();

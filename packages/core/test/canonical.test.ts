@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { callHash, canonicalJson } from '@airlock/core';
+
+/** The definition, written the obvious way: sort every object's keys, then JSON.stringify. */
+function reference(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reference);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = reference((value as Record<string, unknown>)[key]);
+  return sorted;
+}
+
+/** Re-inserts every object's keys in reverse order: the same value, another key order. */
+function reversedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reversedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).reverse()) out[key] = reversedKeys((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+const json = fc.jsonValue({ maxDepth: 4 });
+
+describe('canonicalJson', () => {
+  it('is JSON.stringify of the value with every object key sorted', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        // JSON.stringify of objects with integer-like keys (which V8 orders numerically) is not
+        // sorted as strings; the reference's output is then wrong, so compare parsed structure and key order.
+        const text = canonicalJson(value);
+        expect(JSON.parse(text)).toStrictEqual(JSON.parse(JSON.stringify(value)));
+        if (!/"\d+":/.test(text)) expect(text).toBe(JSON.stringify(reference(value)));
+      }),
+    );
+  });
+
+  it('does not depend on key insertion order', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalJson(reversedKeys(value))).toBe(canonicalJson(value));
+      }),
+    );
+  });
+
+  it.each([
+    ['sorted keys, nested', { b: 1, a: { d: [1, { z: true, y: null }], c: 'x' } }, '{"a":{"c":"x","d":[1,{"y":null,"z":true}]},"b":1}'],
+    ['integer-like keys sort as strings', { 10: 'a', 9: 'b', a: 1 }, '{"10":"a","9":"b","a":1}'],
+    ['undefined members are left out', { a: undefined, b: 2 }, '{"b":2}'],
+    ['undefined array items are null', [undefined, 1], '[null,1]'],
+    ['escapes in keys and strings', { 'q"k': 'line\nbreak' }, '{"q\\"k":"line\\nbreak"}'],
+    ['negative zero', { n: -0 }, '{"n":0}'],
+  ])('%s', (_name, value, expected) => {
+    expect(canonicalJson(value)).toBe(expected);
+  });
+
+  it.each([NaN, Infinity, -Infinity])('refuses %s anywhere in the value', (n) => {
+    expect(() => canonicalJson({ a: [1, { b: n }] })).toThrow(TypeError);
+  });
+
+  it('makes callHash independent of argument order and sensitive to any change', () => {
+    const call = { agent: 'a1', tool: 'issue_refund', args: { account_id: 'A-1', amount: 75, currency: 'USD' } };
+    expect(callHash({ ...call, args: { currency: 'USD', amount: 75, account_id: 'A-1' } })).toBe(callHash(call));
+    expect(callHash({ ...call, args: { ...call.args, amount: 75.01 } })).not.toBe(callHash(call));
+  });
+});
