@@ -39,7 +39,7 @@ export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCo
 export { MemoryCounterStore } from './limits/memory-counter-store.js';
 export { parseDuration } from './duration.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
-export { restoreConsumption } from './limits/restore.js';
+export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
 export type { Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';

@@ -23,6 +23,14 @@ export interface ServerConfig {
   maxBatch: number;
   /** Audit batches handed to the writer before the first of them is durable. */
   maxBatchesInFlight: number;
+  /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
+  databaseUrl?: string;
+  /** PostgreSQL schema for Airlock's tables. */
+  databaseSchema?: string;
+  /** `redis://…`: limit counters, live events and locks shared with other instances. */
+  redisUrl?: string;
+  /** Prefix of Airlock's Redis keys and channels. */
+  redisPrefix?: string;
 }
 
 const MINUTE = 60_000;
@@ -51,7 +59,11 @@ export interface ConfigFlags {
   dataDir?: string | undefined;
 }
 
-/** Flags win over the environment (AIRLOCK_HOST, AIRLOCK_PORT, AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD), which wins over defaults. */
+/**
+ * Flags win over the environment, which wins over defaults: AIRLOCK_HOST, AIRLOCK_PORT,
+ * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
+ * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT.
+ */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
   const config: Partial<ServerConfig> = {};
   const host = flags.host ?? env.AIRLOCK_HOST;
@@ -65,6 +77,10 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   const dataDir = flags.dataDir ?? env.AIRLOCK_DATA_DIR;
   if (dataDir) config.dataDir = dataDir;
   if (env.AIRLOCK_ADMIN_PASSWORD) config.adminPassword = env.AIRLOCK_ADMIN_PASSWORD;
+  if (env.AIRLOCK_DATABASE_URL) config.databaseUrl = env.AIRLOCK_DATABASE_URL;
+  if (env.AIRLOCK_DATABASE_SCHEMA) config.databaseSchema = env.AIRLOCK_DATABASE_SCHEMA;
+  if (env.AIRLOCK_REDIS_URL) config.redisUrl = env.AIRLOCK_REDIS_URL;
+  if (env.AIRLOCK_REDIS_PREFIX) config.redisPrefix = env.AIRLOCK_REDIS_PREFIX;
   const maxBatch = positiveInteger('AIRLOCK_AUDIT_MAX_BATCH', env.AIRLOCK_AUDIT_MAX_BATCH);
   if (maxBatch !== undefined) config.maxBatch = maxBatch;
   const inFlight = positiveInteger('AIRLOCK_AUDIT_BATCHES_IN_FLIGHT', env.AIRLOCK_AUDIT_BATCHES_IN_FLIGHT);

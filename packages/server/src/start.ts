@@ -7,7 +7,10 @@ import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { DEMO_KEYS_FILE, seed, type SeedResult } from './seed.js';
 import { createServices } from './services/services.js';
+import { openSharedState, type SharedState } from './redis/shared-state.js';
+import { openPostgresStore, withSetupLock } from './store/postgres/postgres-store.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
 
 export const DATABASE_FILE = 'airlock.db';
 
@@ -40,8 +43,9 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /** Starts the control plane on one SQLite file: migrate, seed on first start, listen. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const config: ServerConfig = { ...DEFAULT_CONFIG };
+  const optional = ['databaseUrl', 'databaseSchema', 'redisUrl', 'redisPrefix'];
   for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined && key in DEFAULT_CONFIG) (config as unknown as Record<string, unknown>)[key] = value;
+    if (value !== undefined && (key in DEFAULT_CONFIG || optional.includes(key))) (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
   const clock = options.clock ?? systemClock;
@@ -49,19 +53,30 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logError = options.logError ?? ((message: string) => console.error(message));
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const databaseFile = join(config.dataDir, DATABASE_FILE);
-  const store = await openSqliteStore(databaseFile);
+  const databaseFile = config.databaseUrl === undefined ? join(config.dataDir, DATABASE_FILE) : redactUrl(config.databaseUrl);
+  const { databaseUrl, databaseSchema } = config;
+  const store: Store =
+    databaseUrl === undefined ? await openSqliteStore(databaseFile) : await openPostgresStore(databaseUrl, databaseSchema === undefined ? {} : { schema: databaseSchema });
+  let shared: SharedState | undefined;
   let services;
   let app;
   let seeded: SeedResult;
   try {
-    services = await createServices(store, { ...config, clock });
-    seeded = await seed(services, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
+    if (config.redisUrl !== undefined) shared = await openSharedState(config.redisUrl, config.redisPrefix === undefined ? {} : { prefix: config.redisPrefix });
+    services = await createServices(store, { ...config, clock, logError, ...(shared ? { shared } : {}) });
+    const ready = services;
+    const seedOnce = (): Promise<SeedResult> => seed(ready, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
+    // Instances starting together on one database seed it once.
+    seeded = databaseUrl === undefined ? await seedOnce() : await withSetupLock(databaseUrl, databaseSchema, seedOnce);
     app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app?.close();
-    await (services ? services.close() : store.close());
+    if (services) await services.close();
+    else {
+      await store.close();
+      await shared?.close();
+    }
     throw error;
   }
   const ready = services;
@@ -123,5 +138,16 @@ function printBanner(
   if (seeded.demoKeys) {
     print(`  demo agent keys (shown once; also in ${join(info.dataDir, DEMO_KEYS_FILE)}):`);
     for (const key of seeded.demoKeys) print(`    ${key.agent.padEnd(15)} ${key.role.padEnd(9)} ${key.key}`);
+  }
+}
+
+/** A database URL without its password, for printing. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparsable URL)';
   }
 }

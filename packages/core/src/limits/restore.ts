@@ -1,13 +1,17 @@
 import { parseDuration } from '../duration.js';
 import type { Decision } from '../engine/types.js';
 import { BUDGET_SCALE } from './counter-store.js';
-import type { MemoryCounterStore } from './memory-counter-store.js';
+
+/** Where recorded consumption is re-added: `MemoryCounterStore`, or a collector for a remote store. */
+export interface ConsumptionSink {
+  restore(key: string, atMs: number, amount: number, windowMs: number): void;
+}
 
 /**
- * Replays what a recorded decision consumed into a memory store (counter state after a restart).
+ * Replays what a recorded decision consumed into a counter store (counter state after a restart).
  * `atMs` is the time the decision was made (the audit record's time).
  */
-export function restoreConsumption(store: MemoryCounterStore, decision: Pick<Decision, 'limits'>, atMs: number): void {
+export function restoreConsumption(store: ConsumptionSink, decision: Pick<Decision, 'limits'>, atMs: number): void {
   for (const outcome of decision.limits) {
     if (!outcome.consumed) continue;
     const windowMs = parseDuration(outcome.window);

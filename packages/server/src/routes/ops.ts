@@ -34,12 +34,12 @@ export function opsRoutes(services: Services, openApi: () => unknown) {
       method: 'GET',
       url: '/readyz',
       tag: 'ops',
-      summary: 'Readiness: the store answers.',
+      summary: 'Readiness: the store (and, with several instances, Redis) answers.',
       async handler() {
         try {
-          await services.store.ping();
-        } catch {
-          throw new AirlockError('store_unavailable', 'the store does not answer');
+          await services.ready();
+        } catch (error) {
+          throw new AirlockError('store_unavailable', `not ready: ${error instanceof Error ? error.message : String(error)}`);
         }
         return { status: 'ready', policyVersion: services.policies.active()?.version ?? null };
       },

@@ -9,7 +9,7 @@ import type { ApprovalPatch, ApprovalFilter, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
 import { approvalView, type ApprovalStatus, type ApprovalView } from './approval-view.js';
 import type { EventBus } from './events.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
 
 /** Who is looking: an agent sees only its own approvals; a person sees all. */
 export type ApprovalViewer = { agent: string } | { user: string };
@@ -26,7 +26,6 @@ export interface Call {
  * Expiry happens lazily whenever an approval is read, and in a periodic sweep.
  */
 export class ApprovalService {
-  private readonly lock = new KeyedLock();
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -35,6 +34,8 @@ export class ApprovalService {
     private readonly events: EventBus,
     private readonly clock: Clock,
     private readonly ttlMs: number,
+    /** Several instances share one lock service (Redis), so a transition is serialised fleet-wide. */
+    private readonly lock: Locks = new KeyedLock(),
   ) {}
 
   /** The approval a `require_approval` decision opens, and its audit entry, for the decision's own batch. */

@@ -1,12 +1,15 @@
-import { restoreConsumption, type Decision, type MemoryCounterStore } from '@airlock/core';
+import { restoreConsumption, type ConsumptionSink, type Decision } from '@airlock/core';
+import type { Clock } from '../clock.js';
+import type { RedisCounterStore } from '../redis/redis-counter-store.js';
 import type { Store } from '../store/store.js';
+import type { Locks } from './keyed-lock.js';
 
 /**
  * Rebuilds limit state from the audit trail: every decision recorded since `sinceMs` re-adds what
  * it consumed, so a restart never hands an agent a fresh budget.
  * Returns the number of decisions replayed.
  */
-export async function restoreCounters(store: Store, counters: MemoryCounterStore, sinceMs: number): Promise<number> {
+export async function restoreCounters(store: Store, counters: ConsumptionSink, sinceMs: number): Promise<number> {
   let after = 0;
   let replayed = 0;
   for (;;) {
@@ -22,4 +25,33 @@ export async function restoreCounters(store: Store, counters: MemoryCounterStore
     if (!last || page.length < 1000) return replayed;
     after = last.seq;
   }
+}
+
+/**
+ * Makes sure the shared counters in Redis are complete before anything is decided on them: when
+ * the epoch marker is missing (first start, or Redis lost its data) one instance, holding the
+ * fleet-wide lock, replays the audit trail into Redis and then sets the marker. Until then every
+ * decision that needs a limit fails closed (the script refuses to count without the marker).
+ * Returns the number of decisions replayed (0 when the counters were already complete).
+ */
+export async function ensureSharedCounters(
+  store: Store,
+  counters: RedisCounterStore,
+  locks: Locks,
+  clock: Clock,
+  restoreWindowMs: number,
+): Promise<number> {
+  if (await counters.hasEpoch()) return 0;
+  return locks.run('counters.restore', async () => {
+    if (await counters.hasEpoch()) return 0;
+    const entries: { key: string; atMs: number; amount: number; windowMs: number }[] = [];
+    const replayed = await restoreCounters(
+      store,
+      { restore: (key, atMs, amount, windowMs) => entries.push({ key, atMs, amount, windowMs }) },
+      clock.now() - restoreWindowMs,
+    );
+    await counters.restore(entries);
+    await counters.setEpoch(new Date(clock.now()).toISOString());
+    return replayed;
+  });
 }

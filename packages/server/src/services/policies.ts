@@ -1,4 +1,4 @@
-import { canonicalJson, compile, parseBundle, PolicyLoadError, sha256Hex, type Engine, type MemoryCounterStore, type PolicySource } from '@airlock/core';
+import { canonicalJson, compile, parseBundle, PolicyLoadError, sha256Hex, type CounterStore, type Engine, type PolicySource } from '@airlock/core';
 import { createTwoFilesPatch } from 'diff';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
@@ -6,7 +6,7 @@ import type { AuditWriter } from '../audit/writer.js';
 import type { PolicyVersionRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { EventBus, PolicyEvent } from './events.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
 
 export interface PolicyVersionView {
   version: number;
@@ -42,14 +42,13 @@ export interface ActivePolicy {
  */
 export class PolicyService {
   private current: ActivePolicy | undefined;
-  private readonly lock = new KeyedLock();
-
   constructor(
     private readonly store: Store,
     private readonly writer: AuditWriter,
     private readonly events: EventBus,
     private readonly clock: Clock,
-    private readonly counters: MemoryCounterStore,
+    private readonly counters: CounterStore,
+    private readonly lock: Locks = new KeyedLock(),
   ) {}
 
   /** Compiles the version that was active when the server last stopped. */

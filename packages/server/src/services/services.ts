@@ -1,4 +1,4 @@
-import { MemoryCounterStore } from '@airlock/core';
+import { MemoryCounterStore, type CounterStore } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AuditWriter } from '../audit/writer.js';
 import { Metrics } from '../metrics.js';
@@ -7,7 +7,9 @@ import { AgentService } from './agents.js';
 import { ApprovalService } from './approvals.js';
 import { AuditService } from './audit.js';
 import { AuthService } from './auth.js';
-import { restoreCounters } from './counters.js';
+import type { SharedState } from '../redis/shared-state.js';
+import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
+import { ensureSharedCounters, restoreCounters } from './counters.js';
 import { DecisionService } from './decisions.js';
 import { MemoryEventBus, type EventBus } from './events.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -29,6 +31,13 @@ export interface ServiceOptions {
   /** Audit batches handed to the store before the first of them is durable. */
   maxBatchesInFlight: number;
   events?: EventBus;
+  /**
+   * State shared with other instances (Redis): limit counters, live events and locks. Without it
+   * the instance keeps them in memory, restoring the counters from the audit trail at start.
+   */
+  shared?: SharedState;
+  /** Reports background failures (e.g. rebuilding shared counters). */
+  logError?: (message: string) => void;
 }
 
 export interface Services {
@@ -45,6 +54,8 @@ export interface Services {
   audit: AuditService;
   /** Expires due approvals and forgets expired sessions and idempotency keys. */
   maintain(): Promise<void>;
+  /** Resolves when every dependency answers (store, shared state); for readiness. */
+  ready(): Promise<void>;
   /** Waits for queued audit records, then closes the store. */
   close(): Promise<void>;
 }
@@ -53,13 +64,49 @@ export interface Services {
 export async function createServices(store: Store, options: ServiceOptions): Promise<Services> {
   const { clock } = options;
   const writer = new AuditWriter(store, { maxBatch: options.maxBatch, maxInFlight: options.maxBatchesInFlight });
-  const events = options.events ?? new MemoryEventBus();
+  const { shared } = options;
+  const events = options.events ?? shared?.events ?? new MemoryEventBus();
   const metrics = new Metrics();
-  const counters = new MemoryCounterStore();
-  await restoreCounters(store, counters, clock.now() - options.restoreWindowMs);
-  const policies = new PolicyService(store, writer, events, clock, counters);
+  const logError = options.logError ?? ((message: string) => console.error(message));
+  let counters: CounterStore;
+  if (shared) {
+    const redisCounters = shared.counters;
+    await ensureSharedCounters(store, redisCounters, shared.locks, clock, options.restoreWindowMs);
+    // Redis lost the counters while running (restart without persistence, flush): decisions with
+    // limits block until they are rebuilt from the audit trail, which starts at the first refusal.
+    let rebuilding: Promise<unknown> | undefined;
+    counters = {
+      async checkAndConsume(checks, atMs) {
+        try {
+          return await redisCounters.checkAndConsume(checks, atMs);
+        } catch (error) {
+          if (error instanceof Error && error.message.includes(COUNTERS_LOST) && !rebuilding) {
+            rebuilding = ensureSharedCounters(store, redisCounters, shared.locks, clock, options.restoreWindowMs)
+              .catch((failure: unknown) => logError(`rebuilding the shared limit counters failed: ${String(failure)}`))
+              .finally(() => (rebuilding = undefined));
+          }
+          throw error;
+        }
+      },
+    };
+  } else {
+    const memory = new MemoryCounterStore();
+    await restoreCounters(store, memory, clock.now() - options.restoreWindowMs);
+    counters = memory;
+  }
+  const locks = shared?.locks;
+  const policies = new PolicyService(store, writer, events, clock, counters, locks);
   await policies.load();
-  const approvals = new ApprovalService(store, writer, events, clock, options.approvalTtlMs);
+  // Another instance activated a version: load it (the database names the active version).
+  events.subscribe(['policy'], (event) => {
+    if (event.type === 'policy' && event.data.version !== policies.active()?.version) {
+      policies.load().catch((error: unknown) => logError(`loading the policy activated elsewhere failed: ${String(error)}`));
+    }
+  });
+  shared?.events.onReconnect(() => {
+    policies.load().catch((error: unknown) => logError(`reloading the active policy failed: ${String(error)}`));
+  });
+  const approvals = new ApprovalService(store, writer, events, clock, options.approvalTtlMs, locks);
   const throttle = new LoginThrottle(clock, options.loginAttemptsPerMinute, 60_000);
   return {
     store,
@@ -78,10 +125,18 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       await store.deleteSessionsExpiredBy(clock.now());
       await store.deleteIdempotencyBefore(clock.now() - options.idempotencyTtlMs);
     },
+    async ready() {
+      await store.ping();
+      if (shared) {
+        await shared.ping();
+        if (!(await shared.counters.hasEpoch())) throw new Error('the shared limit counters are being rebuilt');
+      }
+    },
     async close() {
       approvals.releaseWaiters();
       await writer.flush();
       await store.close();
+      await shared?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import { GENESIS_HASH, sealBatch, type PreparedEntry, type Sealed } from '../audit/record.js';
 import type { Database } from './schema.js';
 import type { StoreWrite } from './store.js';
@@ -22,12 +22,24 @@ export interface BatchWriter {
  * The batch writer over a Kysely connection. The chain head is read inside the transaction that
  * appends to it, so the chain cannot fork and a failed batch leaves nothing behind for the next.
  */
+export interface KyselyBatchWriterOptions {
+  /**
+   * Runs first in every append transaction, before the chain head is read: PostgreSQL takes an
+   * advisory lock here so that instances sharing the database append one chain, in turn.
+   */
+  beforeAppend?: (trx: Transaction<Database>) => Promise<void>;
+}
+
 export class KyselyBatchWriter implements BatchWriter {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: KyselyBatchWriterOptions = {},
+  ) {}
 
   async commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
     if (entries.length === 0) return [];
     return this.db.transaction().execute(async (trx) => {
+      await this.options.beforeAppend?.(trx);
       const head = await trx.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
       const { rows, sealed } = sealBatch(entries, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
       for (const entry of entries) {

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { CounterStore, ConsumeOutcome, LimitCheck } from '@airlock/core';
+import type { Redis } from 'ioredis';
+
+/**
+ * Check-and-consume as ONE Lua script, so every instance sees the same exact rolling windows:
+ * Redis runs a script atomically, so no other consumption can land between reading the windows
+ * and adding to them.
+ *
+ * Each counter key is a sorted set of consumptions: score = time (ms), member = "<id>:<amount>".
+ * A window total sums the members with score > at - window (so, as in the in-memory store, entries
+ * stamped later than `at` count: a clock stepping back never re-opens a window). Entries two
+ * windows behind `at` are trimmed, and a key expires two windows after its last consumption.
+ *
+ * The script refuses to answer when the epoch marker is missing: Redis lost its data (restart
+ * without persistence, flush, failover to an empty replica), and counting from zero would hand out
+ * fresh budgets. The server then rebuilds the counters from the audit trail and sets the marker.
+ *
+ * KEYS: marker, counter keys…  ARGV: at, id, then per key: window, max, amount, blocking (1|0)
+ * Returns: [consumed (1|0), used per key…] or an error reply `AIRLOCK_NO_EPOCH`.
+ */
+const CHECK_AND_CONSUME = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return redis.error_reply('AIRLOCK_NO_EPOCH counter state is missing in Redis (lost or never restored)')
+end
+local at = tonumber(ARGV[1])
+local id = ARGV[2]
+local n = #KEYS - 1
+local used = {}
+local blocked = false
+for i = 1, n do
+  local base = 2 + (i - 1) * 4
+  local window = tonumber(ARGV[base + 1])
+  local max = tonumber(ARGV[base + 2])
+  local amount = tonumber(ARGV[base + 3])
+  local key = KEYS[i + 1]
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', at - 2 * window)
+  local members = redis.call('ZRANGEBYSCORE', key, '(' .. (at - window), '+inf')
+  local sum = 0
+  for _, member in ipairs(members) do
+    sum = sum + tonumber(string.sub(member, string.find(member, ':', 1, true) + 1))
+  end
+  used[i] = sum
+  if ARGV[base + 4] == '1' and sum + amount > max then blocked = true end
+end
+local reply = { blocked and 0 or 1 }
+for i = 1, n do reply[i + 1] = used[i] end
+if not blocked then
+  for i = 1, n do
+    local base = 2 + (i - 1) * 4
+    local window = tonumber(ARGV[base + 1])
+    local key = KEYS[i + 1]
+    redis.call('ZADD', key, at, id .. '.' .. i .. ':' .. ARGV[base + 3])
+    local ttl = 2 * window
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  end
+end
+return reply
+`;
+
+/** Re-adds recorded consumptions (audit replay); KEYS: counter keys; ARGV: per key: at, window, amount, id. */
+const RESTORE = `
+for i = 1, #KEYS do
+  local base = (i - 1) * 4
+  local at = tonumber(ARGV[base + 1])
+  local window = tonumber(ARGV[base + 2])
+  redis.call('ZADD', KEYS[i], at, ARGV[base + 4] .. ':' .. ARGV[base + 3])
+  local ttl = 2 * window
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return #KEYS
+`;
+
+type ScriptedRedis = Redis & {
+  airlockCheckAndConsume(...args: (string | number)[]): Promise<number[]>;
+  airlockRestore(...args: (string | number)[]): Promise<number>;
+};
+
+export interface RedisCounterStoreOptions {
+  /**
+   * Prefix of every key. Contains a `{hash tag}` so that all counter keys and the marker live in
+   * one cluster slot: a multi-key script needs that on Redis Cluster.
+   */
+  prefix?: string;
+}
+
+/** The error the store throws when Redis lost the counter state; the engine turns it into a block. */
+export const COUNTERS_LOST = 'AIRLOCK_NO_EPOCH';
+
+/**
+ * Limit counters in Redis, shared by every server instance. Exact rolling windows, one atomic
+ * script per decision. A failed or timed-out command rejects, and the engine then blocks the call
+ * with `store_unavailable` (fail closed). Amounts are integers below 2^53 (Lua numbers are doubles).
+ */
+export class RedisCounterStore implements CounterStore {
+  readonly prefix: string;
+  private readonly redis: ScriptedRedis;
+
+  constructor(redis: Redis, options: RedisCounterStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'airlock:{limits}:';
+    redis.defineCommand('airlockCheckAndConsume', { lua: CHECK_AND_CONSUME });
+    redis.defineCommand('airlockRestore', { lua: RESTORE });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  /** The key whose presence says the counters in Redis are complete. */
+  get markerKey(): string {
+    return `${this.prefix}epoch`;
+  }
+
+  async checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome> {
+    const args: (string | number)[] = [checks.length + 1, this.markerKey];
+    for (const check of checks) args.push(this.prefix + check.key);
+    args.push(Math.trunc(atMs), randomUUID());
+    for (const check of checks) args.push(check.windowMs, check.max, check.amount, check.blocking ? 1 : 0);
+    const reply = await this.redis.airlockCheckAndConsume(...args);
+    const consumed = reply[0] === 1;
+    return {
+      consumed,
+      results: checks.map((check, i) => {
+        const used = Number(reply[i + 1]);
+        return { used, exceeded: used + check.amount > check.max };
+      }),
+    };
+  }
+
+  /** Adds consumptions recorded earlier (rebuilding from the audit trail), in batches. */
+  async restore(entries: readonly { key: string; atMs: number; amount: number; windowMs: number }[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 200) {
+      const batch = entries.slice(i, i + 200);
+      const args: (string | number)[] = [batch.length];
+      for (const entry of batch) args.push(this.prefix + entry.key);
+      for (const entry of batch) args.push(Math.trunc(entry.atMs), entry.windowMs, entry.amount, `r.${randomUUID()}`);
+      await this.redis.airlockRestore(...args);
+    }
+  }
+
+  /** True when the counters are known to be complete (the marker is set). */
+  async hasEpoch(): Promise<boolean> {
+    return (await this.redis.exists(this.markerKey)) === 1;
+  }
+
+  /** Marks the counters complete; returns false if another instance did it first. */
+  async setEpoch(value: string): Promise<boolean> {
+    return (await this.redis.set(this.markerKey, value, 'NX')) === 'OK';
+  }
+}

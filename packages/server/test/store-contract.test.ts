@@ -1,0 +1,173 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { prepareRecord, type AuditInput, type PreparedEntry } from '../src/audit/record.js';
+import { auditRows, verifyChain } from '../src/audit/verify.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { Store, StoreWrite } from '../src/store/store.js';
+import { dropSchema, inSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { tempDir } from './support/temp-dir.js';
+
+/**
+ * One contract, every Store implementation: the same behaviour is required of SQLite (one file,
+ * writer thread) and PostgreSQL (several instances, advisory-locked chain appends).
+ */
+interface Implementation {
+  name: string;
+  /** A fresh, empty store, and a second store on the same database (another instance). */
+  open(): Promise<{ store: Store; second: () => Promise<Store>; cleanup: () => Promise<void> }>;
+}
+
+const implementations: Implementation[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = tempDir('airlock-store-');
+      const file = join(dir.path, 'airlock.db');
+      return { store: await openSqliteStore(file), second: () => openSqliteStore(file), cleanup: async () => dir.remove() };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = uniqueName('store');
+      return {
+        store: await openPostgresStore(POSTGRES_URL, { schema }),
+        second: () => openPostgresStore(POSTGRES_URL, { schema }),
+        cleanup: () => dropSchema(schema),
+      };
+    },
+  },
+];
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function entry(n: number, writes: StoreWrite[] = [], extra: Partial<AuditInput> = {}): PreparedEntry {
+  const input: AuditInput = {
+    type: 'decision',
+    at: 1_790_000_000_000 + n,
+    actor: `agent:bot-${n % 3}`,
+    agent: `bot-${n % 3}`,
+    tool: n % 2 === 0 ? 'issue_refund' : 'get_account',
+    effect: n % 5 === 0 ? 'block' : 'allow',
+    rule: `rule-${n % 4}`,
+    data: { n, args: { amount: n * 1.5, note: `record ${n}` } },
+    ...extra,
+  };
+  return { record: prepareRecord(input), writes };
+}
+
+async function verify(store: Store) {
+  return verifyChain(auditRows((after, limit) => store.auditAfter(after, limit)));
+}
+
+describe.each(implementations)('Store contract: $name', (impl) => {
+  async function fresh() {
+    const opened = await impl.open();
+    cleanups.push(async () => {
+      await opened.store.close().catch(() => undefined);
+      await opened.cleanup();
+    });
+    return opened;
+  }
+
+  it('seals batches onto one gapless chain and reads them back in order', async () => {
+    const { store } = await fresh();
+    const first = await store.commit([entry(1), entry(2), entry(3)]);
+    const second = await store.commit([entry(4)]);
+    expect([...first, ...second].map((s) => s.seq)).toEqual([1, 2, 3, 4]);
+    const rows = await store.auditAfter(0, 100);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(rows[3]?.prev_hash).toBe(rows[2]?.hash);
+    expect(typeof rows[0]?.at).toBe('number');
+    expect(await verify(store)).toEqual({ ok: true, records: 4, head: second[0]?.hash });
+  });
+
+  it('filters and pages the audit (newest first, cursor by seq)', async () => {
+    const { store } = await fresh();
+    await store.commit(Array.from({ length: 30 }, (_, i) => entry(i + 1)));
+    const page1 = await store.queryAudit({ agent: 'bot-1' }, { limit: 4 });
+    expect(page1.map((r) => r.seq)).toEqual([28, 25, 22, 19]);
+    const page2 = await store.queryAudit({ agent: 'bot-1' }, { beforeSeq: 19, limit: 4 });
+    expect(page2.map((r) => r.seq)).toEqual([16, 13, 10, 7]);
+    const blocks = await store.queryAudit({ effect: 'block', tool: 'get_account' }, { limit: 100 });
+    expect(blocks.map((r) => r.seq)).toEqual([25, 15, 5]);
+    const window = await store.auditAfter(0, 100, { fromMs: 1_790_000_000_010, toMs: 1_790_000_000_013 });
+    expect(window.map((r) => r.seq)).toEqual([10, 11, 12]);
+  });
+
+  it('commits the state changes of a batch with its records, and nothing of a failed batch', async () => {
+    const { store } = await fresh();
+    const agentRow = { id: 'bot-1', role: 'support', environment: 'production', created_at: 1, created_by: 'system' };
+    const keyRow = { id: 'key_1', agent_id: 'bot-1', secret_hash: 'h', created_at: 2, created_by: 'system', revoked_at: null };
+    await store.commit([entry(1, [{ kind: 'agent.insert', row: agentRow }, { kind: 'key.insert', row: keyRow }])]);
+    expect(await store.getAgent('bot-1')).toEqual(agentRow);
+    expect(await store.getApiKey('key_1')).toEqual(keyRow);
+
+    // The same agent again violates the primary key: the whole batch, records included, is refused.
+    await expect(store.commit([entry(2), entry(3, [{ kind: 'agent.insert', row: agentRow }])])).rejects.toThrow();
+    expect((await store.auditAfter(0, 100)).map((r) => r.seq)).toEqual([1]);
+    await store.commit([entry(4, [{ kind: 'key.revoke', id: 'key_1', at: 99 }])]);
+    expect((await store.getApiKey('key_1'))?.revoked_at).toBe(99);
+    expect(await verify(store)).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('stores approvals, idempotency keys and policy versions with their numbers intact', async () => {
+    const { store } = await fresh();
+    const approval = {
+      id: 'apr_1', decision_id: 'dec_1', agent: 'bot-1', role: 'support', environment: 'production', tool: 'issue_refund',
+      args: '{"amount":75}', session: null, call_hash: 'c', rule: 'refund-medium', reason: 'r', approvers: '["leads"]',
+      policy_version: 3, status: 'pending', created_at: 1_790_000_000_000, expires_at: 1_790_000_900_000,
+      resolved_by: null, resolved_at: null, resolution_reason: null, redeemed_at: null,
+    };
+    await store.commit([entry(1, [{ kind: 'approval.insert', row: approval }])]);
+    expect(await store.countPendingApprovals(1_790_000_000_001)).toBe(1);
+    expect(await store.approvalsDueBy(1_790_000_900_000, 10)).toHaveLength(1);
+    await store.commit([entry(2, [{ kind: 'approval.update', id: 'apr_1', patch: { status: 'approved', resolved_by: 'lead', resolved_at: 5 } }])]);
+    expect(await store.getApproval('apr_1')).toMatchObject({ status: 'approved', resolved_by: 'lead', resolved_at: 5, expires_at: 1_790_000_900_000 });
+    expect(await store.listApprovals({ status: 'approved' }, { limit: 10 })).toHaveLength(1);
+
+    await store.commit([entry(3, [{ kind: 'idempotency.insert', row: { agent: 'bot-1', key: 'k1', request_hash: 'h', decision_id: 'dec_1', response: '{}', created_at: 10 } }])]);
+    expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ decision_id: 'dec_1', created_at: 10 });
+    await store.deleteIdempotencyBefore(11);
+    expect(await store.getIdempotency('bot-1', 'k1')).toBeUndefined();
+
+    const version = { version: 1, bundle: 'b', sources: '[]', digest: 'd', created_by: 'system', created_at: 7 };
+    await store.commit([
+      entry(4, [{ kind: 'policy.insert', row: version }]),
+      entry(5, [{ kind: 'policy.activate', row: { id: 1, version: 1, activated_at: 8, activated_by: 'system' } }]),
+    ]);
+    expect(await store.getPolicyVersion(1)).toEqual(version);
+    expect(await store.listPolicyActivations(5)).toEqual([{ id: 1, version: 1, activated_at: 8, activated_by: 'system' }]);
+  });
+
+  it('keeps one valid chain when two instances append concurrently', async () => {
+    const { store, second } = await fresh();
+    const other = await second();
+    try {
+      const batches = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? store : other).commit([entry(i * 3 + 1), entry(i * 3 + 2), entry(i * 3 + 3)]));
+      const sealed = (await Promise.all(batches)).flat();
+      expect(sealed.map((s) => s.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(await verify(store)).toMatchObject({ ok: true, records: 120 });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('PostgreSQL audit verification', () => {
+  it('names the record whose payload was edited in the database', async () => {
+    const schema = uniqueName('store');
+    const store = await openPostgresStore(POSTGRES_URL, { schema });
+    cleanups.push(async () => {
+      await store.close().catch(() => undefined);
+      await dropSchema(schema);
+    });
+    await store.commit(Array.from({ length: 5 }, (_, i) => entry(i + 1)));
+    await inSchema(schema, (client) => client.query(`UPDATE audit SET payload = replace(payload, '"allow"', '"block"') WHERE seq = 3`));
+    expect(await verify(store)).toMatchObject({ ok: false, seq: 3 });
+  });
+});
