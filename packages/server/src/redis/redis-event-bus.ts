@@ -37,6 +37,7 @@ export class RedisEventBus implements EventBus {
     const bus = new RedisEventBus(publisher, subscriber, options.prefix ?? 'airlock:');
     subscriber.on('message', (channel: string, message: string) => bus.receive(channel, message));
     subscriber.on('error', () => undefined);
+    if (subscriber.status === 'wait') await subscriber.connect();
     await subscriber.subscribe(bus.channel);
     return bus;
   }
