@@ -13,6 +13,7 @@ import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 export const DATABASE_FILE = 'airlock.db';
+const POSTGRES_MAX_BATCH = 256;
 
 export interface StartOptions extends Partial<ServerConfig> {
   clock?: Clock;
@@ -48,6 +49,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (value !== undefined && (key in DEFAULT_CONFIG || optional.includes(key))) (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
+  if (config.databaseUrl !== undefined) {
+    // Instances take turns appending to the one chain (an advisory lock held to each commit), so
+    // fewer, larger batches go further: one batch in flight per instance, grown while it waits.
+    config.maxBatch = options.maxBatch ?? POSTGRES_MAX_BATCH;
+    config.maxBatchesInFlight = options.maxBatchesInFlight ?? 1;
+  }
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => console.log(line));
   const logError = options.logError ?? ((message: string) => console.error(message));
