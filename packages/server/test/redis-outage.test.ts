@@ -1,7 +1,7 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from './support/cluster.js';
 import { deleteRedisPrefix } from './support/shared-services.js';
+import { TcpRelay } from './support/tcp-relay.js';
 
 interface Decision {
   effect: string;
@@ -9,41 +9,10 @@ interface Decision {
   error?: { code: string };
 }
 
-/** A TCP relay to the real Redis that the test can cut (the port closes) and bring back. */
-class RedisRelay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(6379, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
-
 const payment = (i: number) => ({ tool: 'make_payment', args: { amount: 10, currency: 'USD', payee: `P-${i}` } });
 
 describe('Redis outage and data loss', () => {
-  const relay = new RedisRelay();
+  const relay = new TcpRelay(6379);
   let cluster: Cluster;
   beforeAll(async () => {
     await relay.open();

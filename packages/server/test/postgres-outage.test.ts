@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from './support/cluster.js';
+import { POSTGRES_URL } from './support/shared-services.js';
+import { TcpRelay } from './support/tcp-relay.js';
+
+interface Decision {
+  effect: string;
+  error?: { code: string };
+}
+
+describe('PostgreSQL outage', () => {
+  const relay = new TcpRelay(Number(new URL(POSTGRES_URL).port || 5432));
+  let cluster: Cluster;
+  beforeAll(async () => {
+    await relay.open();
+    const url = new URL(POSTGRES_URL);
+    url.port = String(relay.port);
+    cluster = await startCluster(1, { databaseUrl: url.toString() });
+  }, 120_000);
+  afterAll(async () => {
+    await relay.cut();
+    await relay.open(); // lets dispose() close the pool cleanly
+    await cluster?.dispose();
+  });
+
+  it('blocks every decision with store_unavailable while the database is unreachable, and recovers by itself', async () => {
+    const support = cluster.agent(0, 'support-bot-1');
+    expect((await support.post<Decision>('/v1/decide', { tool: 'get_account', args: { account_id: 'A-1' } })).body.effect).toBe('allow');
+
+    await relay.cut();
+    const started = Date.now();
+    const during = await support.post<Decision>('/v1/decide', { tool: 'get_account', args: { account_id: 'A-2' } });
+    expect(during.status).toBe(503);
+    expect(during.body).toMatchObject({ effect: 'block', error: { code: 'store_unavailable' } });
+    expect(Date.now() - started).toBeLessThan(15_000); // bounded by the pool's connect timeout, never a hang
+    expect((await fetch(`${cluster.instances[0]?.url}/readyz`)).status).toBe(503);
+
+    await relay.open();
+    let recovered: Decision | undefined;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      recovered = (await support.post<Decision>('/v1/decide', { tool: 'get_account', args: { account_id: 'A-3' } })).body;
+      if (recovered.effect === 'allow') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(recovered?.effect).toBe('allow');
+    expect((await fetch(`${cluster.instances[0]?.url}/readyz`)).status).toBe(200);
+  }, 60_000);
+});
