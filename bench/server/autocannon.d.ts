@@ -1,4 +1,4 @@
-/** The part of autocannon's programmatic API the server bench uses (the package ships no types). */
+/** The part of autocannon's programmatic API the benches and the soak test use (the package ships no types). */
 declare module 'autocannon' {
   export interface Request {
     method?: string;
@@ -13,6 +13,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Requests per second across all connections (a steady rate instead of as fast as possible). */
+    overallRate?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;

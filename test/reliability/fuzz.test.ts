@@ -29,7 +29,10 @@ for (const policy of bundle.policies) {
   for (const [name, tool] of Object.entries(policy.document.tools)) TOOLS.set(name, toolArgsSchema(tool));
 }
 /** An independent validator of each tool's declared arguments (the engine generates its own fast path). */
-const Ajv = AjvModule as unknown as typeof AjvModule.default;
+// ajv is CommonJS: its constructor is the default export's `default` under some module settings.
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: object) => {
+  compile(schema: object): (data: unknown) => boolean;
+};
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validators = new Map([...TOOLS].map(([name, schema]) => [name, ajv.compile(schema)]));
 

@@ -45,7 +45,7 @@ describe('three instances over PostgreSQL + Redis', () => {
     expect(opened.body).toMatchObject({ effect: 'require_approval', rule: 'refund-medium' });
     const id = opened.body.approval?.id as string;
 
-    const waiting = cluster.agent(2, 'support-bot-1').get<{ status: string }>(`/v1/approvals/${id}/wait?timeoutMs=20000`);
+    const waiting = cluster.agent(2, 'support-bot-1').get<{ status: string }>(`/v1/approvals/${id}/wait?timeout=20`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
     const admin = await cluster.admin(1);
