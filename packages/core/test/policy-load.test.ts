@@ -32,6 +32,8 @@ describe('policy loading errors name file, line, path and a stable code', () => 
 
   it.each<[string, string, Partial<LoadError>]>([
     ['YAML syntax', valid.replace('    effect: allow', '    effect: [allow'), { code: 'yaml_syntax', line: 12 }],
+    // Found by the policy-text fuzzer: aliases resolve after parsing, and used to escape as a ReferenceError.
+    ['alias to no anchor', valid.replace('    effect: allow', '    effect: *allow'), { code: 'yaml_syntax', line: 11 }],
     [
       'misspelt key',
       valid.replace('    effect: allow', '    efect: allow'),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isNode, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
 import { policyDocumentSchema, type PolicyDocument } from './document.js';
@@ -79,7 +79,19 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
         }
         continue;
       }
-      const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+      let raw: unknown;
+      try {
+        raw = doc.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        // Aliases are resolved here, not while parsing: an alias to no anchor, or an alias bomb.
+        errors.push({
+          code: 'yaml_syntax',
+          file: source.file,
+          line: firstAliasLine(doc, lineCounter),
+          message: error instanceof Error ? error.message : String(error),
+        });
+        continue;
+      }
       if (raw === null || raw === undefined) continue; // an empty document, e.g. a trailing `---`
       const locate = locator(doc, lineCounter);
       const parsed = policyDocumentSchema.safeParse(raw);
@@ -118,6 +130,17 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
   }
   if (errors.length > 0) throw new PolicyLoadError(errors);
   return { name, digest: digestSources(sources), policies, sources: [...sources] };
+}
+
+function firstAliasLine(doc: Document, lineCounter: LineCounter): number | undefined {
+  let line: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.range) line = lineCounter.linePos(node.range[0]).line;
+      return visit.BREAK;
+    },
+  });
+  return line;
 }
 
 /** A locator over a parsed YAML document: the line where a path's node starts. */
