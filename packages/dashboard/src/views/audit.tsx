@@ -1,6 +1,7 @@
 import { Fragment, useState, type FormEvent } from 'react';
 import { api, withQuery } from '../api/client';
 import { EFFECTS, type AuditRecord, type VerifyResult } from '../api/types';
+import { Field } from '../components/field';
 import { EffectBadge } from '../components/effect';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
@@ -100,15 +101,16 @@ export function AuditView() {
         <ChainStatus />
       </div>
       <form className="filters" role="search" aria-label="Filter audit records" onSubmit={submit}>
-        <label>
-          Type
-          <select {...field('type')}>
-            <option value="">all</option>
-            {TYPES.map((type) => (
-              <option key={type}>{type}</option>
-            ))}
-          </select>
-        </label>
+        <Field label="Type">
+          {(id) => (
+            <select id={id} {...field('type')}>
+              <option value="">all</option>
+              {TYPES.map((type) => (
+                <option key={type}>{type}</option>
+              ))}
+            </select>
+          )}
+        </Field>
         <label>
           Agent
           <input {...field('agent')} placeholder="support-bot-1" size={14} />
@@ -117,17 +119,18 @@ export function AuditView() {
           Tool
           <input {...field('tool')} placeholder="issue_refund" size={14} />
         </label>
-        <label>
-          Effect
-          <select {...field('effect')}>
-            <option value="">all</option>
-            {EFFECTS.map((effect) => (
-              <option key={effect} value={effect}>
-                {EFFECT_LABEL[effect]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Field label="Effect">
+          {(id) => (
+            <select id={id} {...field('effect')}>
+              <option value="">all</option>
+              {EFFECTS.map((effect) => (
+                <option key={effect} value={effect}>
+                  {EFFECT_LABEL[effect]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <label>
           Rule
           <input {...field('rule')} placeholder="refund-medium" size={14} />

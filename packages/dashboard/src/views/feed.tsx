@@ -1,6 +1,7 @@
 import { Fragment, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import { EFFECTS, type AuditRecord, type Decision, type DecisionEvent, type Effect } from '../api/types';
+import { Field } from '../components/field';
 import { EffectBadge, RiskBadge } from '../components/effect';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
@@ -90,26 +91,28 @@ export function FeedView() {
         </div>
       </div>
       <form className="filters" role="search" aria-label="Filter the feed" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Effect
-          <select value={effect} onChange={(e) => setEffect(e.target.value as Effect | '')}>
-            <option value="">all</option>
-            {EFFECTS.map((value) => (
-              <option key={value} value={value}>
-                {EFFECT_LABEL[value]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Agent
-          <select value={agent} onChange={(e) => setAgent(e.target.value)}>
-            <option value="">all</option>
-            {agents.map((value) => (
-              <option key={value}>{value}</option>
-            ))}
-          </select>
-        </label>
+        <Field label="Effect">
+          {(id) => (
+            <select id={id} value={effect} onChange={(e) => setEffect(e.target.value as Effect | '')}>
+              <option value="">all</option>
+              {EFFECTS.map((value) => (
+                <option key={value} value={value}>
+                  {EFFECT_LABEL[value]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Agent">
+          {(id) => (
+            <select id={id} value={agent} onChange={(e) => setAgent(e.target.value)}>
+              <option value="">all</option>
+              {agents.map((value) => (
+                <option key={value}>{value}</option>
+              ))}
+            </select>
+          )}
+        </Field>
         <label className="grow">
           Search
           <input type="search" placeholder="tool, rule, reason or argument" value={search} onChange={(e) => setSearch(e.target.value)} />

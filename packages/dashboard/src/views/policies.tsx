@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, ApiError, can } from '../api/client';
 import type { FileDiff, PolicyVersion } from '../api/types';
 import { DiffView } from '../components/diff-view';
+import { Field } from '../components/field';
 import { Empty, ErrorNotice, Loading } from '../components/states';
 import { formatDateTime } from '../format';
 import { Link } from '../router';
@@ -113,28 +114,30 @@ function DiffPicker({ versions, active }: { versions: PolicyVersion[]; active: n
     <div className="card">
       <h2>Compare versions</h2>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Versions to compare">
-        <label>
-          From
-          <select value={from} onChange={(e) => setFrom(Number(e.target.value))}>
-            {versions.map((v) => (
-              <option key={v.version} value={v.version}>
-                {v.version}
-                {v.active ? ' (active)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          To
-          <select value={to} onChange={(e) => setTo(Number(e.target.value))}>
-            {versions.map((v) => (
-              <option key={v.version} value={v.version}>
-                {v.version}
-                {v.active ? ' (active)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Field label="From">
+          {(id) => (
+            <select id={id} value={from} onChange={(e) => setFrom(Number(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  {v.version}
+                  {v.active ? ' (active)' : ''}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="To">
+          {(id) => (
+            <select id={id} value={to} onChange={(e) => setTo(Number(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  {v.version}
+                  {v.active ? ' (active)' : ''}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </form>
       {diff.error ? <ErrorNotice error={diff.error} /> : null}
       {diff.loading ? <Loading what="Comparing" /> : null}

@@ -1,6 +1,7 @@
 import { Fragment, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import { EFFECTS, type Agent, type Decision, type PolicySource, type Simulation } from '../api/types';
+import { Field } from '../components/field';
 import { EffectBadge } from '../components/effect';
 import { ErrorNotice, Loading } from '../components/states';
 import { EFFECT_LABEL, formatDateTime, formatTime, summarizeArgs } from '../format';
@@ -63,16 +64,17 @@ export function SimulationPanel({ bundle, files, valid }: { bundle: string; file
           </label>
         ) : (
           <div className="call-form">
-            <label>
-              Agent
-              <select value={chosenAgent} onChange={(e) => setAgent(e.target.value)}>
-                {(agents.data ?? []).map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.id} ({a.role}, {a.environment})
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Field label="Agent">
+              {(id) => (
+                <select id={id} value={chosenAgent} onChange={(e) => setAgent(e.target.value)}>
+                  {(agents.data ?? []).map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.id} ({a.role}, {a.environment})
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
             <label>
               Tool
               <input value={tool} onChange={(e) => setTool(e.target.value)} placeholder="issue_refund" required className="mono" />
