@@ -13,6 +13,12 @@ export function formatDateTime(value: string | number): string {
   return dateTime.format(new Date(value));
 }
 
+/** Time of day for today, day and time otherwise. */
+export function formatWhen(value: string | number, now = new Date()): string {
+  const date = new Date(value);
+  return date.toDateString() === now.toDateString() ? time.format(date) : dayTime.format(date);
+}
+
 /** Axis label of a bucket start: time of day for short buckets, day and time otherwise. */
 export function formatBucket(value: string | number, bucketMs: number, spanMs: number): string {
   const date = new Date(value);
@@ -20,11 +26,12 @@ export function formatBucket(value: string | number, bucketMs: number, spanMs: n
   return dayTime.format(date);
 }
 
+/** Coarse durations for people: `45 s`, `14 min`, `3 h 20 min`, `2 d`. */
 export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${seconds % 60 ? `${seconds % 60} s` : ''}`.trim();
+  if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours} h ${minutes % 60 ? `${minutes % 60} min` : ''}`.trim();
   return `${Math.floor(hours / 24)} d`;
@@ -44,6 +51,11 @@ export function formatPercent(rate: number | null): string {
 
 export function formatCount(value: number): string {
   return value.toLocaleString();
+}
+
+/** `1 call`, `2 calls`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }
 
 /** `require_approval` → `approval`: how effects read in tables. */

@@ -266,12 +266,14 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('validation').filter({ hasText: 'problem' }).waitFor({ timeout: WAIT_MS });
     await expect(page.getByTestId('validation').innerText()).resolves.toContain(`customer-support.yaml:${line}`);
     await expect(page.locator('.gutter-line.has-error').first().getAttribute('data-line')).resolves.toBe(String(line));
-    await screenshot(page, '08-policy-editor-error');
     // The server's 422 for the invalid draft is what the page shows.
     expectConsoleClean({ status: 422, path: '/v1/policies/validate' });
 
+    // The problem links to its line: the editor scrolls there with the caret on it.
     await page.getByRole('button', { name: `customer-support.yaml:${line}` }).click();
     await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('aria-label')")).toBe('customer-support.yaml source');
+    await expect.poll(() => editor.evaluate((element) => (element as unknown as { value: string; selectionStart: number }).value.slice(0, (element as unknown as { selectionStart: number }).selectionStart).split('\n').length)).toBe(line);
+    await screenshot(page, '08-policy-editor-error');
     await editor.fill(original);
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
   });

@@ -1,4 +1,4 @@
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import { EFFECTS, type EffectCounts, type SeriesBucket, type ValueCount } from '../api/types';
 import { EFFECT_LABEL, formatBucket, formatDateTime, formatPercent } from '../format';
 import { EFFECT_COLOR } from './effect';
@@ -14,9 +14,9 @@ export function DecisionsChart({ series, bucketMs, height = 280, title }: { seri
         <XAxis dataKey="label" minTickGap={24} tick={{ fontSize: 12 }} />
         <YAxis allowDecimals={false} tick={{ fontSize: 12 }} width={48} />
         <Tooltip labelFormatter={(_, payload) => (payload[0]?.payload as SeriesBucket | undefined)?.start ? formatDateTime((payload[0]?.payload as SeriesBucket).start) : ''} />
-        <Legend formatter={(value: string) => EFFECT_LABEL[value as keyof typeof EFFECT_LABEL] ?? value} />
+        <Legend itemSorter={null} />
         {EFFECTS.map((effect) => (
-          <Bar key={effect} dataKey={effect} name={effect} stackId="effects" fill={EFFECT_COLOR[effect]} isAnimationActive={false} />
+          <Bar key={effect} dataKey={effect} name={EFFECT_LABEL[effect]} stackId="effects" fill={EFFECT_COLOR[effect]} isAnimationActive={false} />
         ))}
       </BarChart>
       <details className="chart-data">
@@ -26,7 +26,7 @@ export function DecisionsChart({ series, bucketMs, height = 280, title }: { seri
             <tr>
               <th scope="col">From</th>
               {EFFECTS.map((effect) => (
-                <th key={effect} scope="col">
+                <th key={effect} scope="col" className="num">
                   {EFFECT_LABEL[effect]}
                 </th>
               ))}
@@ -53,7 +53,7 @@ export function DecisionsChart({ series, bucketMs, height = 280, title }: { seri
 }
 
 /** A ranked list as horizontal bars (top blocked tools, rules). */
-export function TopBars({ data, color, title, empty }: { data: ValueCount[]; color: string; title: string; empty: string }) {
+export function TopBars({ data, color, title, empty, measure = 'blocked' }: { data: ValueCount[]; color: string; title: string; empty: string; measure?: string }) {
   if (data.length === 0) return <p className="state empty">{empty}</p>;
   const rows = data.map((row) => ({ name: row.value ?? '(default / error)', count: row.count }));
   return (
@@ -62,7 +62,7 @@ export function TopBars({ data, color, title, empty }: { data: ValueCount[]; col
         <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
         <YAxis type="category" dataKey="name" width={170} tick={{ fontSize: 12 }} />
         <Tooltip />
-        <Bar dataKey="count" name="blocked" fill={color} isAnimationActive={false} label={{ position: 'right', fontSize: 12 }} />
+        <Bar dataKey="count" name={measure} fill={color} isAnimationActive={false} label={{ position: 'right', fontSize: 12 }} />
       </BarChart>
     </figure>
   );
@@ -77,25 +77,25 @@ export function EnvironmentChart({ data }: { data: ({ environment: string } & Ef
         <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
         <YAxis type="category" dataKey="environment" width={100} tick={{ fontSize: 12 }} />
         <Tooltip />
-        <Legend formatter={(value: string) => EFFECT_LABEL[value as keyof typeof EFFECT_LABEL] ?? value} />
+        <Legend itemSorter={null} />
         {EFFECTS.map((effect) => (
-          <Bar key={effect} dataKey={effect} name={effect} stackId="env" fill={EFFECT_COLOR[effect]} isAnimationActive={false} />
+          <Bar key={effect} dataKey={effect} name={EFFECT_LABEL[effect]} stackId="env" fill={EFFECT_COLOR[effect]} isAnimationActive={false} />
         ))}
       </BarChart>
     </figure>
   );
 }
 
-/** Blocked share per hour, as a small line. */
+/** Blocked share per hour as small bars; grey slots are hours without decisions. */
 export function BlockedTrend({ trend, label }: { trend: { start: string; total: number; blocked: number }[]; label: string }) {
-  const data = trend.map((point) => ({ start: point.start, rate: point.total === 0 ? null : point.blocked / point.total }));
-  const latest = [...data].reverse().find((point) => point.rate !== null);
+  const data = trend.map((point) => ({ start: point.start, rate: point.total === 0 ? 0 : point.blocked / point.total }));
+  const latest = [...trend].reverse().find((point) => point.total > 0);
   return (
-    <span className="sparkline" role="img" aria-label={`${label}: latest hourly blocked rate ${formatPercent(latest?.rate ?? null)}`}>
-      <LineChart width={140} height={32} data={data} margin={{ top: 4, right: 2, bottom: 4, left: 2 }}>
+    <span className="sparkline" role="img" aria-label={`${label}: latest hourly blocked rate ${formatPercent(latest ? latest.blocked / latest.total : null)}`}>
+      <BarChart width={144} height={28} data={data} margin={{ top: 2, right: 0, bottom: 2, left: 0 }} barCategoryGap={1}>
         <YAxis hide domain={[0, 1]} />
-        <Line type="monotone" dataKey="rate" stroke={EFFECT_COLOR.block} dot={false} strokeWidth={2} connectNulls isAnimationActive={false} />
-      </LineChart>
+        <Bar dataKey="rate" fill={EFFECT_COLOR.block} background={{ fill: '#edf2f7' }} isAnimationActive={false} />
+      </BarChart>
     </span>
   );
 }

@@ -5,7 +5,7 @@ import { DecisionsChart, TopBars } from '../components/charts';
 import { EFFECT_COLOR } from '../components/effect';
 import { ErrorNotice, Loading } from '../components/states';
 import { rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
-import { formatCount, formatDateTime, formatPercent, formatRelative } from '../format';
+import { formatCount, formatDateTime, formatPercent, formatRelative, plural } from '../format';
 import { Link } from '../router';
 import { useResource } from '../use-resource';
 import { AuditTable } from './audit';
@@ -62,7 +62,7 @@ export function AgentView({ id }: { id: string }) {
           <div className="grid-3">
             <div className="card">
               <h2>Tools used</h2>
-              <TopBars data={agent.topTools} color="#2b6cb0" title="Tools used" empty="No calls in this range." />
+              <TopBars data={agent.topTools} color="#2b6cb0" title="Tools used" empty="No calls in this range." measure="calls" />
             </div>
             <div className="card">
               <h2>Blocked tools</h2>
@@ -70,7 +70,7 @@ export function AgentView({ id }: { id: string }) {
             </div>
             <div className="card">
               <h2>Deciding rules</h2>
-              <TopBars data={agent.topRules} color="#4a5568" title="Deciding rules" empty="No decisions in this range." />
+              <TopBars data={agent.topRules} color="#4a5568" title="Deciding rules" empty="No decisions in this range." measure="decisions" />
             </div>
           </div>
         </>
@@ -118,7 +118,7 @@ function Timeline({ agent }: { agent: string }) {
       <AuditTable records={records} empty="No records about this agent yet." />
       {more.error ? <ErrorNotice error={more.error} /> : null}
       <p className="muted small">
-        {records.length} records{pages.length > 1 ? ` (${pages.length} pages)` : ''}.{' '}
+        {plural(records.length, 'record')}{pages.length > 1 ? ` (${pages.length} pages)` : ''}.{' '}
         {next ? (
           <button type="button" onClick={() => void loadMore()} disabled={more.busy}>
             {more.busy ? 'Loading…' : 'Older records'}

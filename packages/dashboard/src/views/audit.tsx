@@ -5,7 +5,7 @@ import { Field } from '../components/field';
 import { EffectBadge } from '../components/effect';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
-import { EFFECT_LABEL, formatDateTime, formatTime } from '../format';
+import { EFFECT_LABEL, formatDateTime, formatWhen, plural } from '../format';
 import { useLocation } from '../router';
 import { useResource } from '../use-resource';
 
@@ -175,7 +175,7 @@ export function AuditView() {
           <AuditTable records={pages.records} open={open} onToggle={(seq) => setOpen(open === seq ? undefined : seq)} empty="No record matches these filters." />
           {more.error ? <ErrorNotice error={more.error} /> : null}
           <p className="muted small">
-            {pages.records.length} records shown.{' '}
+            {plural(pages.records.length, 'record')} shown.{' '}
             {pages.next ? (
               <button type="button" onClick={() => void loadMore()} disabled={more.busy}>
                 {more.busy ? 'Loading…' : 'Older records'}
@@ -219,7 +219,7 @@ export function AuditTable({ records, empty, open, onToggle }: { records: AuditR
                   </button>
                 </td>
                 <td className="nowrap" title={formatDateTime(record.at)}>
-                  {formatTime(record.at)}
+                  {formatWhen(record.at)}
                 </td>
                 <td className="mono">{record.type}</td>
                 <td className="mono small">{record.actor}</td>

@@ -5,7 +5,7 @@ import { DecisionsChart, EnvironmentChart, TopBars } from '../components/charts'
 import { EFFECT_COLOR } from '../components/effect';
 import { ErrorNotice, Loading } from '../components/states';
 import { DEFAULT_RANGE, rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
-import { formatCount, formatDuration, formatPercent } from '../format';
+import { formatCount, formatDuration, formatPercent, plural } from '../format';
 import { useLiveEvents } from '../live';
 import { Link } from '../router';
 import { useResource } from '../use-resource';
@@ -53,13 +53,13 @@ export function OverviewView() {
         <>
           <div className="tiles">
             <Tile label="Decisions" value={formatCount(total)} testId="tile-decisions" />
-            <Tile label="Blocked" value={formatPercent(total ? data.totals.block / total : null)} detail={`${formatCount(data.totals.block)} calls`} tone="block" />
+            <Tile label="Blocked" value={formatPercent(total ? data.totals.block / total : null)} detail={plural(data.totals.block, 'call')} tone="block" />
             <Tile label="Needed approval" value={formatCount(data.totals.require_approval)} tone="require_approval" />
             <Tile label="Approval queue" value={formatCount(data.approvals.pending)} detail={<Link to="/approvals">open the inbox</Link>} testId="tile-pending" />
             <Tile
               label="Median time to decision"
               value={data.approvals.medianMs === null ? '—' : formatDuration(data.approvals.medianMs)}
-              detail={`${formatCount(data.approvals.resolved)} approvals resolved`}
+              detail={`${plural(data.approvals.resolved, 'approval')} resolved`}
             />
           </div>
           <div className="card">

@@ -86,13 +86,15 @@ export function PoliciesView() {
                   </td>
                   <td className="mono small">{version.digest.slice(0, 10)}</td>
                   <td>{version.active ? <span className="badge effect-allow">active</span> : <span className="muted">inactive</span>}</td>
-                  <td className="actions-cell">
-                    <Link to={`/policies/edit?from=${version.version}`}>{author ? 'Edit from here' : 'Sources'}</Link>
-                    {author && !version.active ? (
-                      <button type="button" onClick={() => void act(`activate-${version.version}`, `/v1/policies/${version.version}/activate`)} disabled={busy !== undefined}>
-                        {busy === `activate-${version.version}` ? 'Activating…' : 'Activate'}
-                      </button>
-                    ) : null}
+                  <td>
+                    <div className="actions-cell">
+                      <Link to={`/policies/edit?from=${version.version}`}>{author ? 'Edit from here' : 'Sources'}</Link>
+                      {author && !version.active ? (
+                        <button type="button" onClick={() => void act(`activate-${version.version}`, `/v1/policies/${version.version}/activate`)} disabled={busy !== undefined}>
+                          {busy === `activate-${version.version}` ? 'Activating…' : 'Activate'}
+                        </button>
+                      ) : null}
+                    </div>
                   </td>
                 </tr>
               ))}

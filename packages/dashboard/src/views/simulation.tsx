@@ -148,7 +148,7 @@ function SimulationResult({ result }: { result: Simulation }) {
                 </td>
                 <td className="num">{report.before[effect]}</td>
                 <td className="num">{report.after[effect]}</td>
-                <td className={`num ${delta > 0 ? 'up' : delta < 0 ? 'down' : ''}`}>{delta > 0 ? `+${delta}` : delta}</td>
+                <td className="num">{delta > 0 ? `+${delta}` : delta}</td>
               </tr>
             );
           })}

@@ -46,5 +46,9 @@ export const SCREENSHOTS = new URL('../../../../test-output/dashboard/', import.
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // From the top, so the sticky header is drawn where it belongs in a full-page picture.
+  await page.evaluate('window.scrollTo(0, 0)');
+  // No chart tooltip from wherever the last click left the pointer.
+  await page.mouse.move(0, 0);
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
 }
