@@ -16,6 +16,7 @@ const ADMIN: readonly Caller[] = ['admin'];
  */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /': 'public',
+  'GET /assets/*': 'public',
   'GET /healthz': 'public',
   'GET /readyz': 'public',
   'GET /metrics': 'public',
@@ -42,11 +43,17 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/policies/:version': VIEW,
   'POST /v1/policies': AUTHOR,
   'POST /v1/policies/validate': AUTHOR,
+  'POST /v1/policies/simulate': AUTHOR,
   'POST /v1/policies/:version/activate': AUTHOR,
   'POST /v1/policies/rollback': AUTHOR,
   'GET /v1/policy/stream': VIEW,
 
   'GET /v1/events': VIEW,
+
+  'GET /v1/stats/overview': VIEW,
+  'GET /v1/fleet': VIEW,
+  'GET /v1/fleet/:id': VIEW,
+  'GET /v1/approvals/:id/context': VIEW,
 
   'GET /v1/agents': VIEW,
   'POST /v1/agents': ADMIN,

@@ -1,7 +1,9 @@
 import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
 import { AirlockError } from './errors.js';
+import { isDashboardRoute, loadDashboard, sendDashboardPage, type DashboardSite } from './http/dashboard.js';
 import { ERROR_STATUS } from './http/error-status.js';
 import type { Principal } from './http/principal.js';
 import type { RouteDef } from './http/route.js';
@@ -13,6 +15,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { decideRoutes } from './routes/decide.js';
 import { opsRoutes } from './routes/ops.js';
+import { insightRoutes } from './routes/insights.js';
 import { policyRoutes } from './routes/policies.js';
 import { streamRoutes } from './routes/streams.js';
 import { userRoutes } from './routes/users.js';
@@ -31,6 +34,8 @@ export interface AppOptions {
   version: string;
   /** Where unexpected errors are reported. Requests, headers and bodies are never logged. */
   logError: (message: string) => void;
+  /** The built dashboard (`index.html` + `assets/`), served at `/`. */
+  dashboardDir: string;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -38,15 +43,16 @@ const CSRF_HEADER = 'x-airlock-csrf';
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** Every route of the API, in the order they are registered and documented. */
-export function allRoutes(services: Services, options: AppOptions, streams: Set<() => void>): RouteDef[] {
+export function allRoutes(services: Services, options: AppOptions, streams: Set<() => void>, dashboard: DashboardSite): RouteDef[] {
   let document: unknown;
   const routes: RouteDef[] = [
-    ...opsRoutes(services, () => (document ??= buildOpenApi(routes, options.version))),
+    ...opsRoutes(services, () => (document ??= buildOpenApi(routes, options.version)), dashboard),
     ...authRoutes(services, { secure: options.secureCookies, sessionTtlMs: options.sessionTtlMs }),
     ...decideRoutes(services),
     ...approvalRoutes(services),
     ...auditRoutes(services),
     ...policyRoutes(services),
+    ...insightRoutes(services),
     ...streamRoutes(services, { heartbeatMs: options.heartbeatMs, open: streams }),
     ...agentRoutes(services),
     ...userRoutes(services),
@@ -61,6 +67,16 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, exposeHeadRoutes: false, return503OnClosing: true });
   await app.register(cookie);
+  // Fail closed: a route of any plugin that the access table does not name stops the server at start.
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const key = routeKey(method, route.url);
+      if (ROUTE_ACCESS[key] === undefined) throw new Error(`route ${key} is missing from ROUTE_ACCESS`);
+    }
+  });
+  // reply.sendFile for the dashboard's assets; the asset route itself is in the table like any other.
+  await app.register(fastifyStatic, { serve: false });
+  const dashboard = loadDashboard(options.dashboardDir);
   /** Who made each request, set by the authentication hook before the handler runs. */
   const principals = new WeakMap<FastifyRequest, Principal>();
 
@@ -101,9 +117,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   });
 
   const streams = new Set<() => void>();
-  for (const route of allRoutes(services, options, streams)) {
-    const key = routeKey(route.method, route.url);
-    if (ROUTE_ACCESS[key] === undefined) throw new Error(`route ${key} is missing from ROUTE_ACCESS`);
+  for (const route of allRoutes(services, options, streams, dashboard)) {
     app.route({
       method: route.method,
       url: route.url,
@@ -121,6 +135,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   }
 
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (isDashboardRoute(request.method, path, request.headers.accept)) return sendDashboardPage(reply, dashboard);
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` } });
   });
 

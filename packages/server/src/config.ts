@@ -9,6 +9,8 @@ export interface ServerConfig {
   adminPassword?: string;
   /** Bundle directory seeded as policy version 1 on first start. */
   seedPolicies: string;
+  /** The built dashboard served at `/` (index.html and assets/). */
+  dashboardDir: string;
   approvalTtlMs: number;
   sessionTtlMs: number;
   /** Mark session cookies Secure; needed when served over https, impossible over plain http. */
@@ -41,6 +43,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   port: 7300,
   dataDir: './data',
   seedPolicies: fileURLToPath(new URL('../../../examples/policies', import.meta.url)),
+  dashboardDir: fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
   approvalTtlMs: 15 * MINUTE,
   sessionTtlMs: 12 * HOUR,
   secureCookies: false,

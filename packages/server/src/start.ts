@@ -75,7 +75,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const seedOnce = (): Promise<SeedResult> => seed(ready, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     // Instances starting together on one database seed it once.
     seeded = databaseUrl === undefined ? await seedOnce() : await withSetupLock(databaseUrl, databaseSchema, seedOnce);
-    app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError });
+    app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError, dashboardDir: config.dashboardDir });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app?.close();

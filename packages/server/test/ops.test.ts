@@ -1,8 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_ACCESS } from '../src/access.js';
 import { openApiPath } from '../src/http/route.js';
 import { caller } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { tempDir } from './support/temp-dir.js';
 
 describe('operations endpoints', () => {
   let t: TestServer;
@@ -13,13 +16,10 @@ describe('operations endpoints', () => {
     await t.dispose();
   });
 
-  it('serves liveness, readiness and the placeholder page', async () => {
+  it('serves liveness and readiness', async () => {
     const anonymous = caller(t.url);
     expect((await anonymous.get('/healthz')).body).toEqual({ status: 'ok' });
     expect((await anonymous.get('/readyz')).body).toEqual({ status: 'ready', policyVersion: 1 });
-    const page = await anonymous.get<string>('/');
-    expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.body).toContain('<h1>Airlock</h1>');
   });
 
   it('exposes decisions, latency, pending approvals and limit hits in Prometheus format', async () => {
@@ -56,5 +56,60 @@ describe('operations endpoints', () => {
       const reply = method === 'GET' ? await anonymous.get(path) : method === 'POST' ? await anonymous.post(path, {}) : await anonymous.delete(path);
       expect(reply.body, key).not.toMatchObject({ error: { code: 'not_found', message: expect.stringContaining('no route') } });
     }
+  });
+});
+
+describe('the dashboard site', () => {
+  const site = tempDir('airlock-site-');
+  const INDEX = '<!doctype html><html><head><script type="module" src="/assets/app-1a2b.js"></script></head><body><div id="root"></div></body></html>';
+  let t: TestServer;
+  let unbuilt: TestServer;
+  beforeAll(async () => {
+    mkdirSync(join(site.path, 'assets'));
+    writeFileSync(join(site.path, 'index.html'), INDEX);
+    writeFileSync(join(site.path, 'assets', 'app-1a2b.js'), 'console.log("app")');
+    t = await startTestServer({ dashboardDir: site.path });
+    unbuilt = await startTestServer({ dashboardDir: join(site.path, 'missing') });
+  });
+  afterAll(async () => {
+    await t.dispose();
+    await unbuilt.dispose();
+    site.remove();
+  });
+
+  const page = (url: string, path: string) => fetch(`${url}${path}`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+
+  it.each(['/', '/approvals', '/approvals/apr_123', '/fleet/support-bot-1'])('serves index.html for %s, unframeable, with a strict CSP', async (path) => {
+    const response = await page(t.url, path);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(await response.text()).toBe(INDEX);
+  });
+
+  it('serves hashed assets publicly with a long cache, and 404s for anything else', async () => {
+    const asset = await fetch(`${t.url}/assets/app-1a2b.js`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toContain('javascript');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(await asset.text()).toBe('console.log("app")');
+    expect((await fetch(`${t.url}/assets/nope.js`)).status).toBe(404);
+    expect((await fetch(`${t.url}/assets/..%2Findex.html`)).status).toBe(400);
+  });
+
+  it('keeps the API JSON: unknown API routes, non-HTML requests and files are 404 JSON', async () => {
+    for (const [path, accept] of [['/v1/nope', 'text/html'], ['/approvals', 'application/json'], ['/favicon.ico', 'text/html']] as const) {
+      const response = await fetch(`${t.url}${path}`, { headers: { accept } });
+      expect(response.status, path).toBe(404);
+      expect(await response.json(), path).toMatchObject({ error: { code: 'not_found' } });
+    }
+  });
+
+  it('says how to build the dashboard when it is not built', async () => {
+    const response = await page(unbuilt.url, '/');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('npm run build');
   });
 });

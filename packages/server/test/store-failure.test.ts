@@ -30,7 +30,7 @@ describe('when the audit store fails', () => {
     await services.policies.activate('system', uploaded.version);
     await services.agents.create('system', { id: 'support-bot-1', role: 'support', environment: 'production' });
     key = (await services.agents.issueKey('system', 'support-bot-1')).key;
-    app = await buildApp(services, { secureCookies: false, sessionTtlMs: 60_000, heartbeatMs: 60_000, version: 'test', logError: () => undefined });
+    app = await buildApp(services, { secureCookies: false, sessionTtlMs: 60_000, heartbeatMs: 60_000, version: 'test', logError: () => undefined, dashboardDir: DEFAULT_CONFIG.dashboardDir });
     url = `http://127.0.0.1:${(await app.listen({ host: '127.0.0.1', port: 0 })).split(':').pop() ?? ''}`;
   });
   afterAll(async () => {

@@ -28,7 +28,7 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown, H = unknown> {
   params?: z.ZodType<P>;
   headers?: z.ZodType<H>;
   /** Media type of a successful answer; JSON unless stated. */
-  produces?: 'application/json' | 'text/event-stream' | 'text/plain' | 'text/html' | 'application/x-ndjson' | 'text/csv';
+  produces?: 'application/json' | 'text/event-stream' | 'text/plain' | 'text/html' | 'application/x-ndjson' | 'text/csv' | '*/*';
   handler(context: RouteContext<B, Q, P, H>): unknown;
 }
 

@@ -1,27 +1,27 @@
+import { z } from 'zod';
 import { defineRoute } from '../http/route.js';
 import type { Services } from '../services/services.js';
 import { AirlockError } from '../errors.js';
+import { sendDashboardAsset, sendDashboardPage, type DashboardSite } from '../http/dashboard.js';
 
-const PLACEHOLDER_PAGE = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Airlock</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
-<h1>Airlock</h1>
-<p>The control plane is running. The dashboard will be served here.</p>
-<p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
-</body>
-</html>
-`;
-
-export function opsRoutes(services: Services, openApi: () => unknown) {
+export function opsRoutes(services: Services, openApi: () => unknown, dashboard: DashboardSite) {
   return [
     defineRoute({
       method: 'GET',
       url: '/',
       tag: 'ops',
-      summary: 'The dashboard (a placeholder page for now).',
+      summary: 'The dashboard (single-page app; its client-side routes are served the same page).',
       produces: 'text/html',
-      handler: ({ reply }) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER_PAGE),
+      handler: ({ reply }) => sendDashboardPage(reply, dashboard),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/assets/*',
+      tag: 'ops',
+      summary: "The dashboard's scripts and styles (content-hashed names, cached for a year).",
+      produces: '*/*',
+      params: z.object({ '*': z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/, 'an asset file name') }),
+      handler: ({ params, reply }) => sendDashboardAsset(reply, dashboard, params['*']),
     }),
     defineRoute({
       method: 'GET',

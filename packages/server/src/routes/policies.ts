@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import type { Services } from '../services/services.js';
+import { name, toolArgs } from './schemas.js';
+
+/** Most recorded decisions one simulation replays. */
+export const MAX_REPLAY = 100_000;
 
 const bundleBody = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).default('bundle'),
@@ -16,6 +20,23 @@ const bundleBody = z.object({
     .max(200)
     .refine((files) => new Set(files.map((f) => f.file)).size === files.length, 'file names must be unique'),
 });
+
+const simulateBody = bundleBody
+  .extend({
+    call: z
+      .object({
+        agent: name,
+        role: name.optional().describe("default: the registered agent's"),
+        environment: name.optional().describe("default: the registered agent's"),
+        tool: z.string().min(1).max(256),
+        args: toolArgs.default({}),
+        session: z.string().max(256).optional(),
+      })
+      .optional()
+      .describe('a hand-written call, decided by the active version and the draft'),
+    last: z.number().int().min(1).max(MAX_REPLAY).optional().describe('replay the last N recorded decisions against the draft'),
+  })
+  .refine((body) => (body.call === undefined) !== (body.last === undefined), 'send either call or last');
 
 const versionParams = z.object({ version: z.coerce.number().int().min(1) });
 
@@ -47,6 +68,15 @@ export function policyRoutes(services: Services) {
       summary: 'Validate a bundle without storing it.',
       body: bundleBody,
       handler: ({ body }) => ({ valid: true, ...policies.validate(body.name, body.files) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/policies/simulate',
+      tag: 'policies',
+      summary: `Try a draft bundle without storing it: on one hand-written call, or on the last N (≤ ${MAX_REPLAY}) recorded decisions replayed in time order with fresh limit state; reports which decisions would flip.`,
+      body: simulateBody,
+      handler: ({ body }) =>
+        body.call !== undefined ? services.simulation.call(body.name, body.files, body.call) : services.simulation.recorded(body.name, body.files, body.last ?? 1),
     }),
     defineRoute({
       method: 'GET',

@@ -1,6 +1,6 @@
 import type { ApprovalView } from './approval-view.js';
 
-/** A decision as the live feed shows it (no arguments: the feed is for dashboards, the audit has the rest). */
+/** A decision as the live feed shows it; the audit record has the rest. */
 export interface DecisionEvent {
   id: string;
   seq: number;
@@ -9,9 +9,11 @@ export interface DecisionEvent {
   role: string;
   environment: string;
   tool: string;
+  args: Record<string, unknown>;
   effect: string;
   rule: string | null;
   reason: string;
+  risk: { score: number; level: string };
   policyVersion: number | string;
   approvalId?: string;
 }

@@ -1,4 +1,4 @@
-import { canonicalJson, compile, parseBundle, PolicyLoadError, sha256Hex, type CounterStore, type Engine, type PolicySource } from '@airlock/core';
+import { canonicalJson, compile, parseBundle, PolicyLoadError, sha256Hex, type CounterStore, type Engine, type PolicyBundle, type PolicySource } from '@airlock/core';
 import { createTwoFilesPatch } from 'diff';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
@@ -165,16 +165,30 @@ export class PolicyService {
   }
 
   private build(bundle: string, sources: PolicySource[], version: number): Engine {
-    try {
-      return compile(parseBundle(sources, bundle), { counters: this.counters, version, clock: () => this.clock.now() });
-    } catch (error) {
-      if (PolicyLoadError.isInstance(error)) {
-        throw new AirlockError('invalid_policy', `the policy bundle has ${error.errors.length} error(s)`, {
-          errors: error.errors.map((e) => ({ code: e.code, file: e.file, line: e.line ?? null, path: e.path ?? null, message: e.message })),
-        });
-      }
-      throw error;
+    return loading(() => compile(parseBundle(sources, bundle), { counters: this.counters, version, clock: () => this.clock.now() }));
+  }
+
+  /** Parses and checks a bundle without compiling it against the live limit state; throws `invalid_policy`. */
+  parse(bundle: string, sources: PolicySource[]): PolicyBundle {
+    return loading(() => {
+      const parsed = parseBundle(sources, bundle);
+      compile(parsed);
+      return parsed;
+    });
+  }
+}
+
+/** Runs a bundle load, turning its load errors into `invalid_policy` with every problem by file and line. */
+function loading<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (PolicyLoadError.isInstance(error)) {
+      throw new AirlockError('invalid_policy', `the policy bundle has ${error.errors.length} error(s)`, {
+        errors: error.errors.map((e) => ({ code: e.code, file: e.file, line: e.line ?? null, path: e.path ?? null, message: e.message })),
+      });
     }
+    throw error;
   }
 }
 

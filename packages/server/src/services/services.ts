@@ -11,9 +11,11 @@ import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
 import { ensureSharedCounters, restoreCounters } from './counters.js';
 import { DecisionService } from './decisions.js';
+import { InsightsService } from './insights.js';
 import { MemoryEventBus, type EventBus } from './events.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PolicyService } from './policies.js';
+import { SimulationService } from './simulation.js';
 
 export interface ServiceOptions {
   clock: Clock;
@@ -52,6 +54,8 @@ export interface Services {
   approvals: ApprovalService;
   decisions: DecisionService;
   audit: AuditService;
+  insights: InsightsService;
+  simulation: SimulationService;
   /** Expires due approvals and forgets expired sessions and idempotency keys. */
   maintain(): Promise<void>;
   /** Resolves when every dependency answers (store, shared state); for readiness. */
@@ -120,6 +124,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     approvals,
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock),
     audit: new AuditService(store),
+    insights: new InsightsService(store, approvals, clock),
+    simulation: new SimulationService(store, policies, clock),
     async maintain() {
       await approvals.sweep();
       await store.deleteSessionsExpiredBy(clock.now());

@@ -1,7 +1,7 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
-import type { AuditFilter, ApprovalFilter, Store } from './store.js';
+import type { AuditFilter, ApprovalFilter, DecisionBucket, EnvironmentCount, Store, TimeRange, ValueCount } from './store.js';
 import type {
   AgentRow,
   ApiKeyRow,
@@ -56,6 +56,11 @@ export class KyselyStore implements Store {
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
+  }
+
+  /** Decision records in a time range (the (type, at) index). */
+  private decisionsIn(range: TimeRange) {
+    return this.db.selectFrom('audit').where('type', '=', 'decision').where('at', '>=', range.fromMs).where('at', '<', range.toMs);
   }
 
   async getAgent(id: string): Promise<AgentRow | undefined> {
@@ -141,6 +146,77 @@ export class KyselyStore implements Store {
 
   async deleteIdempotencyBefore(atMs: number): Promise<void> {
     await this.writer.apply([{ kind: 'idempotency.purge', before: atMs }]);
+  }
+
+  async decisionBuckets(range: TimeRange, bucketMs: number, options: { byAgent?: boolean; agent?: string } = {}): Promise<DecisionBucket[]> {
+    const bucket = sql<number>`cast((${sql.ref('at')} - ${range.fromMs}) / ${bucketMs} as integer)`;
+    let query = this.decisionsIn(range)
+      .select((eb) => [bucket.as('bucket'), 'effect', eb.fn.countAll<number | string>().as('count')])
+      .groupBy([bucket, 'effect']);
+    if (options.agent !== undefined) query = query.where('agent', '=', options.agent);
+    if (options.byAgent) {
+      const rows = await query.select('agent').groupBy('agent').execute();
+      return rows.map((row) => ({ bucket: Number(row.bucket), agent: row.agent ?? '', effect: row.effect ?? '', count: Number(row.count) }));
+    }
+    const rows = await query.execute();
+    return rows.map((row) => ({ bucket: Number(row.bucket), effect: row.effect ?? '', count: Number(row.count) }));
+  }
+
+  async topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string; agent?: string }, limit: number): Promise<ValueCount[]> {
+    let query = this.decisionsIn(range)
+      .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll<number | string>().as('count')])
+      .groupBy(column);
+    if (filter.effect !== undefined) query = query.where('effect', '=', filter.effect);
+    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
+    const rows = await query.orderBy('count', 'desc').orderBy(column).limit(limit).execute();
+    return rows.map((row) => ({ value: row.value, count: Number(row.count) }));
+  }
+
+  async decisionsByEnvironment(range: TimeRange): Promise<EnvironmentCount[]> {
+    const rows = await this.db
+      .selectFrom('audit')
+      .innerJoin('agents', 'agents.id', 'audit.agent')
+      .select((eb) => ['agents.environment', 'audit.effect', eb.fn.countAll<number | string>().as('count')])
+      .where('audit.type', '=', 'decision')
+      .where('audit.at', '>=', range.fromMs)
+      .where('audit.at', '<', range.toMs)
+      .groupBy(['agents.environment', 'audit.effect'])
+      .orderBy('agents.environment')
+      .execute();
+    return rows.map((row) => ({ environment: row.environment, effect: row.effect ?? '', count: Number(row.count) }));
+  }
+
+  async lastDecisionAt(agent: string): Promise<number | undefined> {
+    // Walks the (agent, seq) index backwards; an agent's newest record is almost always a decision.
+    const row = await this.db
+      .selectFrom('audit')
+      .select('at')
+      .where('agent', '=', agent)
+      .where('type', '=', 'decision')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? Number(row.at) : undefined;
+  }
+
+  async approvalResolution(range: TimeRange): Promise<{ resolved: number; medianMs: number | null }> {
+    const resolvedIn = this.db
+      .selectFrom('approvals')
+      .where('resolved_at', 'is not', null)
+      .where('resolved_at', '>=', range.fromMs)
+      .where('resolved_at', '<', range.toMs);
+    const counted = await resolvedIn.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+    const resolved = Number(counted.count);
+    if (resolved === 0) return { resolved, medianMs: null };
+    const duration = sql<number>`${sql.ref('resolved_at')} - ${sql.ref('created_at')}`;
+    const middle = await resolvedIn
+      .select(duration.as('duration'))
+      .orderBy(duration)
+      .limit(resolved % 2 === 0 ? 2 : 1)
+      .offset(Math.floor((resolved - 1) / 2))
+      .execute();
+    const medianMs = middle.reduce((sum, row) => sum + Number(row.duration), 0) / middle.length;
+    return { resolved, medianMs };
   }
 
   async listPolicyVersions(): Promise<PolicyVersionRow[]> {

@@ -54,6 +54,20 @@ export interface Store {
   getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined>;
   deleteIdempotencyBefore(atMs: number): Promise<void>;
 
+  /**
+   * Decision counts per effect in buckets of `bucketMs` counted from `range.fromMs` (bucket 0),
+   * per agent when `byAgent`; only the agent's when `agent` is given.
+   */
+  decisionBuckets(range: TimeRange, bucketMs: number, options?: { byAgent?: boolean; agent?: string }): Promise<DecisionBucket[]>;
+  /** The most frequent values of `column` among the decisions in range, with the given effect / agent. */
+  topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string; agent?: string }, limit: number): Promise<ValueCount[]>;
+  /** Decision counts per environment (the agent's registered one) and effect. */
+  decisionsByEnvironment(range: TimeRange): Promise<EnvironmentCount[]>;
+  /** Time of the agent's newest decision, epoch ms. */
+  lastDecisionAt(agent: string): Promise<number | undefined>;
+  /** Approvals approved or denied in range, and the median time from request to that decision. */
+  approvalResolution(range: TimeRange): Promise<{ resolved: number; medianMs: number | null }>;
+
   listPolicyVersions(): Promise<PolicyVersionRow[]>;
   getPolicyVersion(version: number): Promise<PolicyVersionRow | undefined>;
   /** Activations, newest first. */
@@ -70,6 +84,32 @@ export interface AuditFilter {
   fromMs?: number;
   /** Exclusive upper bound on `at`, epoch ms. */
   toMs?: number;
+}
+
+/** `fromMs` inclusive, `toMs` exclusive, epoch ms. */
+export interface TimeRange {
+  fromMs: number;
+  toMs: number;
+}
+
+export interface DecisionBucket {
+  /** Index of the bucket, from 0 at the start of the range. */
+  bucket: number;
+  /** Set when counted per agent. */
+  agent?: string;
+  effect: string;
+  count: number;
+}
+
+export interface ValueCount {
+  value: string | null;
+  count: number;
+}
+
+export interface EnvironmentCount {
+  environment: string;
+  effect: string;
+  count: number;
 }
 
 export interface ApprovalFilter {

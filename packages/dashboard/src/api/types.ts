@@ -1,0 +1,245 @@
+/** The wire format of the Airlock API (see GET /openapi.json), as the dashboard reads it. */
+
+export type Effect = 'allow' | 'require_approval' | 'block';
+export const EFFECTS: readonly Effect[] = ['allow', 'require_approval', 'block'];
+export type Role = 'admin' | 'policy-author' | 'approver' | 'viewer';
+export type EffectCounts = Record<Effect, number>;
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface Session {
+  user: User;
+  csrfToken: string;
+}
+
+export interface Risk {
+  score: number;
+  level: string;
+}
+
+export interface LimitOutcome {
+  limit: string;
+  policy: string;
+  kind: 'rate' | 'budget' | 'blast_radius';
+  key: string;
+  used: number;
+  adding: number;
+  max: number;
+  window: string;
+  exceeded: boolean;
+  consumed: boolean;
+  effect: Effect;
+}
+
+export interface Decision {
+  effect: Effect;
+  rule: string | null;
+  reason: string;
+  decidedBy: string;
+  matched: { rule: string; policy: string; effect?: Effect; risk?: number }[];
+  limits: LimitOutcome[];
+  risk: Risk;
+  flagged: boolean;
+  approvers?: string[];
+  policy: { bundle: string; version: string | number; policies: string[] };
+  error?: { code: string; message: string; path?: string };
+}
+
+/** A `decision` event of GET /v1/events. */
+export interface DecisionEvent {
+  id: string;
+  seq: number;
+  at: string;
+  agent: string;
+  role: string;
+  environment: string;
+  tool: string;
+  args: Record<string, unknown>;
+  effect: Effect;
+  rule: string | null;
+  reason: string;
+  risk: Risk;
+  policyVersion: number | string;
+  approvalId?: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
+
+export interface Approval {
+  id: string;
+  decisionId: string;
+  status: ApprovalStatus;
+  agent: string;
+  role: string;
+  environment: string;
+  tool: string;
+  args: Record<string, unknown>;
+  session: string | null;
+  callHash: string;
+  rule: string | null;
+  reason: string;
+  approvers: string[];
+  policyVersion: number;
+  createdAt: string;
+  expiresAt: string;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  resolutionReason: string | null;
+  redeemedAt: string | null;
+}
+
+export interface Budget extends LimitOutcome {
+  remaining: number;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  id: string;
+  at: string;
+  tool: string;
+  args: Record<string, unknown>;
+  effect: Effect;
+  rule: string | null;
+  reason: string;
+}
+
+export interface ApprovalContext {
+  approval: Approval;
+  decision: Decision | null;
+  budgets: Budget[];
+  history: HistoryEntry[];
+}
+
+export interface ValueCount {
+  value: string | null;
+  count: number;
+}
+
+export interface SeriesBucket extends EffectCounts {
+  start: string;
+}
+
+export interface Overview {
+  from: string;
+  to: string;
+  bucketMs: number;
+  series: SeriesBucket[];
+  totals: EffectCounts;
+  topBlockedTools: ValueCount[];
+  topBlockedRules: ValueCount[];
+  environments: ({ environment: string } & EffectCounts)[];
+  approvals: { pending: number; resolved: number; medianMs: number | null };
+}
+
+export interface AnomalyFlag {
+  code: string;
+  message: string;
+  recentRate: number;
+  baselineRate: number;
+}
+
+export interface FleetAgent {
+  id: string;
+  role: string;
+  environment: string;
+  lastSeen: string | null;
+  mix: EffectCounts;
+  total: number;
+  blockedRate: number | null;
+  trend: { start: string; total: number; blocked: number }[];
+  flags: AnomalyFlag[];
+}
+
+export interface FleetAgentDetail extends FleetAgent {
+  series: SeriesBucket[];
+  bucketMs: number;
+  topTools: ValueCount[];
+  topBlockedTools: ValueCount[];
+  topRules: ValueCount[];
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  agent: string | null;
+  tool: string | null;
+  effect: Effect | null;
+  rule: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export type VerifyResult = { ok: true; records: number; head: string | null } | { ok: false; records: number; seq: number; reason: string };
+
+export interface PolicySource {
+  file: string;
+  text: string;
+}
+
+export interface PolicyVersion {
+  version: number;
+  bundle: string;
+  digest: string;
+  files: string[];
+  createdBy: string;
+  createdAt: string;
+  active: boolean;
+}
+
+export interface PolicyVersionDetail extends PolicyVersion {
+  sources: PolicySource[];
+}
+
+export interface FileDiff {
+  file: string;
+  status: 'added' | 'removed' | 'modified';
+  patch: string;
+}
+
+export interface PolicyProblem {
+  code: string;
+  file: string;
+  line: number | null;
+  path: string | null;
+  message: string;
+}
+
+export interface FlipGroup {
+  from: Effect;
+  to: Effect;
+  rule: string | null;
+  count: number;
+  examples: {
+    id?: string;
+    request: { agent: string; role: string; environment?: string; tool: string; args?: Record<string, unknown>; at: string | number };
+    before: { effect: Effect; rule: string | null };
+    after: { effect: Effect; rule: string | null; reason: string; decidedBy: string };
+  }[];
+}
+
+export interface ReplayReport {
+  calls: number;
+  before: EffectCounts;
+  after: EffectCounts;
+  flipped: number;
+  flips: FlipGroup[];
+}
+
+export type Simulation =
+  | { mode: 'recorded'; from: string | null; to: string | null; report: ReplayReport }
+  | { mode: 'call'; request: Record<string, unknown>; current: { version: number; decision: Decision } | null; candidate: Decision; flipped: boolean };
+
+export interface Agent {
+  id: string;
+  role: string;
+  environment: string;
+  createdAt: string;
+  createdBy: string;
+}

@@ -1,0 +1,26 @@
+import type { ReactNode } from 'react';
+import type { ApiError } from '../api/client';
+
+export function Loading({ what = 'Loading' }: { what?: string }) {
+  return (
+    <p className="state loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="state empty">{children}</p>;
+}
+
+/** An error as the server stated it: its message, and its code for reference. */
+export function ErrorNotice({ error, action }: { error: ApiError | Error; action?: ReactNode }) {
+  const code = 'code' in error ? (error as ApiError).code : undefined;
+  return (
+    <div className="notice error" role="alert">
+      <strong>{error.message}</strong>
+      {code ? <code className="muted"> {code}</code> : null}
+      {action ? <div className="notice-action">{action}</div> : null}
+    </div>
+  );
+}

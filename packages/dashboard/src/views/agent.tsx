@@ -1,0 +1,132 @@
+import { useState } from 'react';
+import { api } from '../api/client';
+import type { AuditRecord, FleetAgentDetail } from '../api/types';
+import { DecisionsChart, TopBars } from '../components/charts';
+import { EFFECT_COLOR } from '../components/effect';
+import { ErrorNotice, Loading } from '../components/states';
+import { rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
+import { formatCount, formatDateTime, formatPercent, formatRelative, plural } from '../format';
+import { Link } from '../router';
+import { useResource } from '../use-resource';
+import { AuditTable } from './audit';
+import { Flags } from './fleet';
+
+const PAGE = 50;
+
+export function AgentView({ id }: { id: string }) {
+  const [range, setRange] = useState<TimeRange>({ kind: 'preset', id: '24h' });
+  const detail = useResource(() => api.get<FleetAgentDetail>(`/v1/fleet/${encodeURIComponent(id)}`, rangeQuery(range)), `${id}|${rangeKey(range)}`);
+  const agent = detail.data;
+  return (
+    <section aria-labelledby="agent-title">
+      <p className="breadcrumb">
+        <Link to="/fleet">Fleet</Link> / {id}
+      </p>
+      <div className="page-head">
+        <h1 id="agent-title">{id}</h1>
+        <TimeRangePicker value={range} onChange={setRange} />
+      </div>
+      {detail.error ? <ErrorNotice error={detail.error} action={<Link to="/fleet">Back to the fleet</Link>} /> : null}
+      {detail.loading ? <Loading what="Loading the agent" /> : null}
+      {agent ? (
+        <>
+          <div className="tiles">
+            <div className="tile">
+              <span className="tile-label">Role · environment</span>
+              <span className="tile-value small-value">
+                {agent.role} · {agent.environment}
+              </span>
+            </div>
+            <div className="tile">
+              <span className="tile-label">Last seen</span>
+              <span className="tile-value small-value">{agent.lastSeen ? formatRelative(agent.lastSeen) : 'never'}</span>
+              {agent.lastSeen ? <span className="tile-detail">{formatDateTime(agent.lastSeen)}</span> : null}
+            </div>
+            <div className="tile">
+              <span className="tile-label">Decisions</span>
+              <span className="tile-value">{formatCount(agent.total)}</span>
+            </div>
+            <div className="tile tone-block">
+              <span className="tile-label">Blocked</span>
+              <span className="tile-value">{formatPercent(agent.blockedRate)}</span>
+            </div>
+            <div className="tile">
+              <span className="tile-label">Flags</span>
+              <Flags agent={agent} />
+            </div>
+          </div>
+          <div className="card">
+            <h2>Decisions over time</h2>
+            <DecisionsChart series={agent.series} bucketMs={agent.bucketMs} height={220} title={`${id}: decisions over time`} />
+          </div>
+          <div className="grid-3">
+            <div className="card">
+              <h2>Tools used</h2>
+              <TopBars data={agent.topTools} color="#2b6cb0" title="Tools used" empty="No calls in this range." measure="calls" />
+            </div>
+            <div className="card">
+              <h2>Blocked tools</h2>
+              <TopBars data={agent.topBlockedTools} color={EFFECT_COLOR.block} title="Blocked tools" empty="Nothing was blocked." />
+            </div>
+            <div className="card">
+              <h2>Deciding rules</h2>
+              <TopBars data={agent.topRules} color="#4a5568" title="Deciding rules" empty="No decisions in this range." measure="decisions" />
+            </div>
+          </div>
+        </>
+      ) : null}
+      <div className="card">
+        <h2>Timeline</h2>
+        <Timeline agent={id} />
+      </div>
+    </section>
+  );
+}
+
+/** Every audit record about the agent (decisions and approval steps), newest first, a page at a time. */
+function Timeline({ agent }: { agent: string }) {
+  const [pages, setPages] = useState<string[]>(['']);
+  const [records, setRecords] = useState<AuditRecord[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const first = useResource(async () => {
+    const page = await api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/v1/audit', { agent, limit: PAGE });
+    setRecords(page.records);
+    setNext(page.nextCursor);
+    setPages(['']);
+    return page;
+  }, agent);
+  const [more, setMore] = useState<{ busy: boolean; error?: Error }>({ busy: false });
+
+  const loadMore = async (): Promise<void> => {
+    if (!next) return;
+    setMore({ busy: true });
+    try {
+      const page = await api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/v1/audit', { agent, limit: PAGE, cursor: next });
+      setRecords((list) => [...list, ...page.records]);
+      setPages((list) => [...list, next]);
+      setNext(page.nextCursor);
+      setMore({ busy: false });
+    } catch (error) {
+      setMore({ busy: false, error: error as Error });
+    }
+  };
+
+  if (first.error) return <ErrorNotice error={first.error} action={<button onClick={first.reload}>Try again</button>} />;
+  if (first.loading) return <Loading what="Loading the timeline" />;
+  return (
+    <>
+      <AuditTable records={records} empty="No records about this agent yet." />
+      {more.error ? <ErrorNotice error={more.error} /> : null}
+      <p className="muted small">
+        {plural(records.length, 'record')}{pages.length > 1 ? ` (${pages.length} pages)` : ''}.{' '}
+        {next ? (
+          <button type="button" onClick={() => void loadMore()} disabled={more.busy}>
+            {more.busy ? 'Loading…' : 'Older records'}
+          </button>
+        ) : (
+          'That is the beginning.'
+        )}
+      </p>
+    </>
+  );
+}

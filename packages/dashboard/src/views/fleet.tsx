@@ -1,0 +1,90 @@
+import { useState } from 'react';
+import { api } from '../api/client';
+import type { FleetAgent } from '../api/types';
+import { BlockedTrend, MixBar } from '../components/charts';
+import { Empty, ErrorNotice, Loading } from '../components/states';
+import { rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
+import { formatCount, formatDateTime, formatPercent, formatRelative } from '../format';
+import { Link } from '../router';
+import { useNow } from '../use-now';
+import { useResource } from '../use-resource';
+
+const FLAG_LABEL: Record<string, string> = { blocked_rate_spike: 'Blocked-rate spike' };
+
+export function FleetView() {
+  const [range, setRange] = useState<TimeRange>({ kind: 'preset', id: '24h' });
+  const fleet = useResource(async () => (await api.get<{ agents: FleetAgent[] }>('/v1/fleet', rangeQuery(range))).agents, rangeKey(range));
+  const now = useNow(30_000);
+  const agents = fleet.data ?? [];
+  const flagged = agents.filter((a) => a.flags.length > 0).length;
+  return (
+    <section aria-labelledby="fleet-title">
+      <div className="page-head">
+        <h1 id="fleet-title">Fleet</h1>
+        <TimeRangePicker value={range} onChange={setRange} />
+      </div>
+      <p className="muted">
+        {agents.length} agents{flagged ? `, ${flagged} flagged` : ''}. A <strong>blocked-rate spike</strong> flag means: in the last hour, at least 10 decisions, and a blocked share at least 30 points above and twice the agent's own baseline (its previous 7 days).
+      </p>
+      {fleet.error ? <ErrorNotice error={fleet.error} action={<button onClick={fleet.reload}>Try again</button>} /> : null}
+      {fleet.loading ? <Loading what="Loading the fleet" /> : null}
+      {!fleet.loading && agents.length === 0 && !fleet.error ? <Empty>No agents are registered. An admin registers them with POST /v1/agents.</Empty> : null}
+      {agents.length > 0 ? (
+        <div className="table-wrap">
+          <table data-testid="fleet-table">
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Role</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Last seen</th>
+                <th scope="col" className="num">Decisions</th>
+                <th scope="col">Mix (allow · approval · block)</th>
+                <th scope="col" className="num">Blocked</th>
+                <th scope="col">Blocked rate, last 24 h</th>
+                <th scope="col">Flags</th>
+              </tr>
+            </thead>
+            <tbody>
+              {agents.map((agent) => (
+                <tr key={agent.id} data-agent={agent.id} className={agent.flags.length ? 'flagged' : undefined}>
+                  <th scope="row">
+                    <Link to={`/fleet/${encodeURIComponent(agent.id)}`}>{agent.id}</Link>
+                  </th>
+                  <td>{agent.role}</td>
+                  <td>{agent.environment}</td>
+                  <td title={agent.lastSeen ? formatDateTime(agent.lastSeen) : undefined}>{agent.lastSeen ? formatRelative(agent.lastSeen, now) : <span className="muted">never</span>}</td>
+                  <td className="num">{formatCount(agent.total)}</td>
+                  <td className="mix-cell">
+                    <MixBar mix={agent.mix} />
+                  </td>
+                  <td className="num">{formatPercent(agent.blockedRate)}</td>
+                  <td>
+                    <BlockedTrend trend={agent.trend} label={`${agent.id} blocked rate per hour`} />
+                  </td>
+                  <td>
+                    <Flags agent={agent} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+export function Flags({ agent }: { agent: FleetAgent }) {
+  if (agent.flags.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="flags">
+      {agent.flags.map((flag) => (
+        <li key={flag.code} className="flag" title={flag.message}>
+          <span aria-hidden="true">⚠</span> {FLAG_LABEL[flag.code] ?? flag.code}
+          <span className="visually-hidden">: {flag.message}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}

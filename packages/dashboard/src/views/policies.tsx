@@ -1,0 +1,149 @@
+import { useState } from 'react';
+import { api, ApiError, can } from '../api/client';
+import type { FileDiff, PolicyVersion } from '../api/types';
+import { DiffView } from '../components/diff-view';
+import { Field } from '../components/field';
+import { Empty, ErrorNotice, Loading } from '../components/states';
+import { formatDateTime } from '../format';
+import { Link } from '../router';
+import { useSession } from '../session';
+import { useResource } from '../use-resource';
+
+interface Versions {
+  versions: PolicyVersion[];
+  active: number | null;
+}
+
+export function PoliciesView() {
+  const { user } = useSession();
+  const versions = useResource(() => api.get<Versions>('/v1/policies'), 'versions');
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const [outcome, setOutcome] = useState<{ ok: string } | { error: ApiError } | undefined>(undefined);
+  const list = [...(versions.data?.versions ?? [])].reverse();
+  const author = can.author(user.role);
+
+  const act = async (label: string, path: string): Promise<void> => {
+    setBusy(label);
+    setOutcome(undefined);
+    try {
+      const result = await api.post<PolicyVersion>(path);
+      setOutcome({ ok: `Version ${result.version} is now active.` });
+      versions.reload();
+    } catch (error) {
+      setOutcome({ error: error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)) });
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <section aria-labelledby="policies-title">
+      <div className="page-head">
+        <h1 id="policies-title">Policies</h1>
+        <div className="toolbar">
+          <Link to="/policies/edit" className="button primary">
+            {author ? 'Edit a new version' : 'View the active sources'}
+          </Link>
+          {author ? (
+            <button type="button" onClick={() => void act('rollback', '/v1/policies/rollback')} disabled={busy !== undefined}>
+              {busy === 'rollback' ? 'Rolling back…' : 'Roll back'}
+            </button>
+          ) : null}
+        </div>
+      </div>
+      {outcome && 'ok' in outcome ? (
+        <p className="notice ok" role="status">
+          {outcome.ok}
+        </p>
+      ) : null}
+      {outcome && 'error' in outcome ? <ErrorNotice error={outcome.error} /> : null}
+      {versions.error ? <ErrorNotice error={versions.error} action={<button onClick={versions.reload}>Try again</button>} /> : null}
+      {versions.loading ? <Loading what="Loading policy versions" /> : null}
+      {versions.data && list.length === 0 ? <Empty>No policy version was uploaded yet.</Empty> : null}
+      {list.length > 0 ? (
+        <div className="card">
+          <h2>Versions</h2>
+          <table data-testid="versions">
+            <thead>
+              <tr>
+                <th scope="col" className="num">Version</th>
+                <th scope="col">Bundle</th>
+                <th scope="col">Files</th>
+                <th scope="col">Uploaded</th>
+                <th scope="col">Digest</th>
+                <th scope="col">State</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((version) => (
+                <tr key={version.version} className={version.active ? 'active-version' : undefined} data-version={version.version}>
+                  <td className="num">{version.version}</td>
+                  <td>{version.bundle}</td>
+                  <td className="small">{version.files.join(', ')}</td>
+                  <td className="small">
+                    {formatDateTime(version.createdAt)} by {version.createdBy}
+                  </td>
+                  <td className="mono small">{version.digest.slice(0, 10)}</td>
+                  <td>{version.active ? <span className="badge effect-allow">active</span> : <span className="muted">inactive</span>}</td>
+                  <td>
+                    <div className="actions-cell">
+                      <Link to={`/policies/edit?from=${version.version}`}>{author ? 'Edit from here' : 'Sources'}</Link>
+                      {author && !version.active ? (
+                        <button type="button" onClick={() => void act(`activate-${version.version}`, `/v1/policies/${version.version}/activate`)} disabled={busy !== undefined}>
+                          {busy === `activate-${version.version}` ? 'Activating…' : 'Activate'}
+                        </button>
+                      ) : null}
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {list.length > 1 ? <DiffPicker versions={list} active={versions.data?.active ?? null} /> : null}
+    </section>
+  );
+}
+
+function DiffPicker({ versions, active }: { versions: PolicyVersion[]; active: number | null }) {
+  const newest = versions[0]?.version ?? 1;
+  const [from, setFrom] = useState(active !== null && active !== newest ? active : (versions[1]?.version ?? newest));
+  const [to, setTo] = useState(newest);
+  const diff = useResource(() => api.get<{ files: FileDiff[] }>('/v1/policies/diff', { from, to }), `${from}-${to}`);
+  return (
+    <div className="card">
+      <h2>Compare versions</h2>
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Versions to compare">
+        <Field label="From">
+          {(id) => (
+            <select id={id} value={from} onChange={(e) => setFrom(Number(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  {v.version}
+                  {v.active ? ' (active)' : ''}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="To">
+          {(id) => (
+            <select id={id} value={to} onChange={(e) => setTo(Number(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  {v.version}
+                  {v.active ? ' (active)' : ''}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </form>
+      {diff.error ? <ErrorNotice error={diff.error} /> : null}
+      {diff.loading ? <Loading what="Comparing" /> : null}
+      {diff.data ? <DiffView files={diff.data.files} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,354 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, type RunningServer } from '@airlock/server';
+import type { ConsoleMessage, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { agentClient, personClient, type Client } from './support/api.js';
+import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+
+/**
+ * The dashboard end to end: the built app (packages/dashboard/dist, made by `npm run build`)
+ * served by a real server on a temporary SQLite file, driven in headless Debian Chromium.
+ */
+const DIST = fileURLToPath(new URL('../dist', import.meta.url));
+const ADMIN_PASSWORD = 'correct horse battery staple';
+const VIEWER_PASSWORD = 'a viewer password 1234';
+const APPROVER_PASSWORD = 'an approver password 1234';
+/** Live updates must reach the page this fast (the acceptance criterion). */
+const LIVE_MS = 2000;
+/** Generous bound for anything else the page waits for (loading, validation round trips). */
+const WAIT_MS = 15_000;
+
+interface Decision {
+  effect: string;
+  rule: string | null;
+  policy: { version: number };
+  approval?: { id: string };
+}
+
+const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
+
+describe('dashboard in Chromium', () => {
+  let dataDir: string;
+  let server: RunningServer;
+  let browser: TestBrowser;
+  let page: Page;
+  let support: Client;
+  let devops: Client;
+  let admin: Client;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build (npm test does) first`);
+    dataDir = mkdtempSync(join(tmpdir(), 'airlock-dashboard-'));
+    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: (message) => errors.push(message) });
+    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
+    support = agentClient(server.url, keys['support-bot-1'] as string);
+    devops = agentClient(server.url, keys['devops-bot-1'] as string);
+    admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
+    expect((await admin.post('/v1/users', { username: 'vera', password: VIEWER_PASSWORD, role: 'viewer' })).status).toBe(201);
+    expect((await admin.post('/v1/users', { username: 'alex', password: APPROVER_PASSWORD, role: 'approver' })).status).toBe(201);
+    browser = await launchBrowser();
+    page = browser.page;
+    // A locator that never matches fails the step with its name instead of hanging the test.
+    page.setDefaultTimeout(WAIT_MS);
+  });
+
+  afterEach(() => {
+    // Every view, every step: no console error, warning or uncaught exception in the page.
+    expect(browser.takeConsoleErrors()).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    expect(errors).toEqual([]);
+  });
+
+  /**
+   * Fails on any console error or warning except the API answers a step expects: Chromium logs
+   * every 4xx answer to fetch as "Failed to load resource", e.g. the 401 of GET /v1/auth/session
+   * before anyone signed in, or the 422 of an invalid draft.
+   */
+  function expectConsoleClean(...expected: { status: number; path: string }[]): void {
+    const allowed = (message: ConsoleMessage): boolean =>
+      expected.some(({ status, path }) => message.text().includes(`status of ${status}`) && new URL(message.location().url).pathname === path);
+    expect(browser.takeConsoleErrors(allowed)).toEqual([]);
+  }
+
+  async function signIn(username: string, password: string): Promise<void> {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: WAIT_MS });
+    expectConsoleClean({ status: 401, path: '/v1/auth/session' });
+  }
+
+  /** A link of the main navigation. */
+  function nav(name: string) {
+    return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+  }
+
+  async function signOut(): Promise<void> {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: WAIT_MS });
+  }
+
+  /** The number in an overview tile. */
+  async function tile(testId: string): Promise<number> {
+    const text = await page.getByTestId(testId).locator('.tile-value').innerText();
+    return Number(text.replace(/[^\d]/g, ''));
+  }
+
+  /** Sum of one effect column of the chart's data table. */
+  async function chartTotal(effect: 'allow' | 'approval' | 'block'): Promise<number> {
+    const table = page.getByTestId('series-table');
+    const column = await table.locator('thead th').allInnerTexts();
+    const index = column.findIndex((name) => name.trim().toLowerCase() === effect);
+    const cells = await table.locator(`tbody tr td:nth-child(${index + 1})`).allInnerTexts();
+    return cells.reduce((sum, cell) => sum + Number(cell), 0);
+  }
+
+  it('signs in with the server session', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid_credentials' }).waitFor({ timeout: WAIT_MS });
+    await screenshot(page, '01-login-error');
+    expectConsoleClean({ status: 401, path: '/v1/auth/session' }, { status: 401, path: '/v1/auth/login' });
+
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByLabel('Password').press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: WAIT_MS });
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: WAIT_MS });
+    // A reload keeps the session (cookie) and gets the CSRF token again from /v1/auth/session.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: WAIT_MS });
+    await expect.poll(() => page.locator('.user').innerText()).toContain('admin');
+  });
+
+  it('shows decisions made through the API in the chart and the live feed within 2 s', async () => {
+    await page.getByTestId('tile-decisions').waitFor({ timeout: WAIT_MS });
+    await page.getByText('Data table').click();
+    const before = { decisions: await tile('tile-decisions'), block: await chartTotal('block'), allow: await chartTotal('allow') };
+
+    expect((await support.post<Decision>('/v1/decide', refund('LIVE-1', 20))).body.effect).toBe('allow');
+    expect((await support.post<Decision>('/v1/decide', { tool: 'export_customers', args: {} })).body.effect).toBe('block');
+    await expect.poll(() => tile('tile-decisions'), { timeout: LIVE_MS, interval: 100 }).toBe(before.decisions + 2);
+    await expect.poll(() => chartTotal('block'), { timeout: LIVE_MS, interval: 100 }).toBe(before.block + 1);
+    expect(await chartTotal('allow')).toBe(before.allow + 1);
+    await expect(page.locator('.recharts-bar-rectangle').count()).resolves.toBeGreaterThanOrEqual(2);
+    await screenshot(page, '02-overview');
+
+    await nav('Live feed').click();
+    await page.getByTestId('feed-table').waitFor({ timeout: WAIT_MS });
+    expect((await support.post<Decision>('/v1/decide', refund('LIVE-2', 640))).body.rule).toBe('refund-large');
+    const row = page.locator('[data-testid="feed-table"] tbody tr').filter({ hasText: 'LIVE-2' });
+    await row.waitFor({ timeout: LIVE_MS });
+    await expect(row.innerText()).resolves.toMatch(/support-bot-1[\s\S]*issue_refund[\s\S]*amount=640[\s\S]*block[\s\S]*refund-large[\s\S]*Refunds over \$500 are never automated/);
+
+    // Pause holds new decisions back; resume shows them.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await support.post('/v1/decide', refund('LIVE-3', 5));
+    await page.getByRole('button', { name: 'Resume (1 new)' }).waitFor({ timeout: LIVE_MS });
+    expect(await page.locator('tbody tr').filter({ hasText: 'LIVE-3' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Resume (1 new)' }).click();
+    await page.locator('tbody tr').filter({ hasText: 'LIVE-3' }).waitFor({ timeout: LIVE_MS });
+
+    // Filters: only blocked decisions.
+    await page.getByLabel('Effect').selectOption('block');
+    await expect.poll(() => page.locator('[data-testid="feed-table"] tbody tr').allInnerTexts()).not.toContainEqual(expect.stringContaining('LIVE-3'));
+    await page.locator('tbody tr').filter({ hasText: 'LIVE-2' }).getByRole('button').click();
+    await page.getByLabel('Arguments').waitFor();
+    await screenshot(page, '03-live-feed');
+  });
+
+  it('approves a pending refund from the inbox, and the waiting agent receives the approval', async () => {
+    const asked = await support.post<Decision>('/v1/decide', refund('APR-1', 75));
+    expect(asked.body).toMatchObject({ effect: 'require_approval', rule: 'refund-medium' });
+    const approvalId = asked.body.approval?.id as string;
+    const waiting = support.get<{ status: string; resolvedBy: string; resolutionReason: string }>(`/v1/approvals/${approvalId}/wait?timeout=60`);
+
+    await nav('Approvals').click();
+    const item = page.locator(`[data-approval="${approvalId}"]`);
+    await item.waitFor({ timeout: WAIT_MS });
+    await item.click();
+    await page.getByRole('heading', { name: 'issue_refund by support-bot-1' }).waitFor({ timeout: WAIT_MS });
+    await expect(page.getByLabel('The call').innerText()).resolves.toContain('"amount": 75');
+    await expect(page.getByTestId('budgets').innerText()).resolves.toMatch(/refund-budget\s+budget\s+0\s+75\s+100\s+25\s+24h/);
+    await expect(page.getByTestId('history').innerText()).resolves.toContain('amount=640');
+    await screenshot(page, '04-approvals-inbox');
+
+    // A reason is required; the keyboard alone resolves the request.
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Give a reason before approving or denying.').waitFor();
+    await page.getByLabel('Reason (recorded in the audit trail)').fill('Customer verified by phone');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate<string | undefined>('document.activeElement?.textContent')).resolves.toBe('Approve');
+    await page.keyboard.press('Enter');
+
+    const answered = await waiting;
+    expect(answered.body).toMatchObject({ status: 'approved', resolvedBy: 'admin', resolutionReason: 'Customer verified by phone' });
+    await page.getByTestId('resolution').filter({ hasText: 'Approved by you' }).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator(`[data-approval="${approvalId}"]`).count()).toBe(0);
+    // The agent spends it; the page follows live.
+    expect((await support.post(`/v1/approvals/${approvalId}/redeem`, refund('APR-1', 75))).status).toBe(200);
+    await page.getByTestId('approval-status').filter({ hasText: 'redeemed' }).waitFor({ timeout: WAIT_MS });
+  });
+
+  it('updates the inbox live when another approver acts', async () => {
+    const asked = await support.post<Decision>('/v1/decide', refund('APR-2', 90));
+    const approvalId = asked.body.approval?.id as string;
+    await page.locator(`[data-approval="${approvalId}"]`).click({ timeout: WAIT_MS });
+    await page.getByTestId('approval-status').filter({ hasText: 'pending' }).waitFor({ timeout: WAIT_MS });
+    const other = await personClient(server.url, 'alex', APPROVER_PASSWORD);
+    expect((await other.post(`/v1/approvals/${approvalId}/deny`, { reason: 'duplicate request' })).status).toBe(200);
+    await page.getByTestId('resolution').filter({ hasText: 'Denied by alex' }).filter({ hasText: 'duplicate request' }).waitFor({ timeout: LIVE_MS });
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+  });
+
+  it('does not let a viewer approve', async () => {
+    const asked = await support.post<Decision>('/v1/decide', refund('APR-3', 80));
+    const approvalId = asked.body.approval?.id as string;
+    await signOut();
+    await signIn('vera', VIEWER_PASSWORD);
+    await nav('Approvals').click();
+    await page.locator(`[data-approval="${approvalId}"]`).click({ timeout: WAIT_MS });
+    await page.getByTestId('cannot-approve').waitFor({ timeout: WAIT_MS });
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Deny' }).count()).toBe(0);
+    await screenshot(page, '05-approvals-viewer');
+    // The server refuses it too, whatever the page shows.
+    const viewer = await personClient(server.url, 'vera', VIEWER_PASSWORD);
+    expect((await viewer.post(`/v1/approvals/${approvalId}/approve`, { reason: 'let me' })).body).toMatchObject({ error: { code: 'forbidden' } });
+    // Nor edit policies: the sources are read-only.
+    await nav('Policies').click();
+    await page.getByRole('link', { name: 'View the active sources' }).click();
+    await expect(page.getByLabel('customer-support.yaml source').getAttribute('readonly')).resolves.not.toBeNull();
+    expect(await page.getByRole('button', { name: 'Save as new version' }).count()).toBe(0);
+    await signOut();
+    await signIn('admin', ADMIN_PASSWORD);
+  });
+
+  it('shows the fleet with the blocked-rate flag, and an agent with its timeline', async () => {
+    for (let i = 0; i < 10; i++) expect((await devops.post<Decision>('/v1/decide', { tool: 'delete_resource', args: { resource_id: `db-${i}`, environment: 'production' } })).body.effect).toBe('block');
+    await nav('Fleet').click();
+    const row = page.locator('[data-agent="devops-bot-1"]');
+    await row.waitFor({ timeout: WAIT_MS });
+    await expect(row.innerText()).resolves.toMatch(/devops-bot-1\s+devops\s+production[\s\S]*10[\s\S]*100 %[\s\S]*Blocked-rate spike/);
+    await expect(page.locator('[data-agent="finance-bot-1"]').innerText()).resolves.toContain('never');
+    await screenshot(page, '06-fleet');
+
+    await page.getByRole('link', { name: 'support-bot-1' }).click();
+    await page.getByRole('heading', { name: 'support-bot-1', level: 1 }).waitFor({ timeout: WAIT_MS });
+    await page.getByTestId('audit-table').waitFor({ timeout: WAIT_MS });
+    await expect(page.getByTestId('audit-table').innerText()).resolves.toMatch(/approval\.redeemed[\s\S]*approval\.approved/);
+    await screenshot(page, '07-agent-detail');
+  });
+
+  it('shows a syntax error inline with its line, then validates the fix', async () => {
+    await nav('Policies').click();
+    await page.getByTestId('versions').waitFor({ timeout: WAIT_MS });
+    await page.getByRole('link', { name: 'Edit a new version' }).click();
+    await page.getByRole('tab', { name: 'customer-support.yaml' }).click();
+    const editor = page.getByLabel('customer-support.yaml source');
+    const original = await editor.inputValue();
+    await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
+
+    const line = original.split('\n').findIndex((text) => text.includes('when: args.amount <= 50')) + 1;
+    await editor.fill(original.replace('when: args.amount <= 50', 'when: args.amount: <= 50'));
+    await page.getByTestId('validation').filter({ hasText: 'problem' }).waitFor({ timeout: WAIT_MS });
+    await expect(page.getByTestId('validation').innerText()).resolves.toContain(`customer-support.yaml:${line}`);
+    await expect(page.locator('.gutter-line.has-error').first().getAttribute('data-line')).resolves.toBe(String(line));
+    // The server's 422 for the invalid draft is what the page shows.
+    expectConsoleClean({ status: 422, path: '/v1/policies/validate' });
+
+    // The problem links to its line: the editor scrolls there with the caret on it.
+    await page.getByRole('button', { name: `customer-support.yaml:${line}` }).click();
+    await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('aria-label')")).toBe('customer-support.yaml source');
+    await expect.poll(() => editor.evaluate((element) => (element as unknown as { value: string; selectionStart: number }).value.slice(0, (element as unknown as { selectionStart: number }).selectionStart).split('\n').length)).toBe(line);
+    await screenshot(page, '08-policy-editor-error');
+    await editor.fill(original);
+    await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
+  });
+
+  it('simulates a stricter refund limit against recorded calls, shows the flips, activates it and the next decision uses it', async () => {
+    // Recorded under version 1 (at most $100 per account in 24 h): three $30 refunds, all allowed.
+    for (let i = 0; i < 3; i++) expect((await support.post<Decision>('/v1/decide', refund('SIM-1', 30))).body).toMatchObject({ effect: 'allow', policy: { version: 1 } });
+
+    const editor = page.getByLabel('customer-support.yaml source');
+    const original = await editor.inputValue();
+    expect(original).toContain('max: 100\n');
+    await editor.fill(original.replace('max: 100\n', 'max: 40\n'));
+    await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
+
+    await page.getByLabel('Number of calls').fill('1000');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    await page.getByTestId('simulation-result').waitFor({ timeout: WAIT_MS });
+    // The second and third $30 to SIM-1 pass $40; every other recorded refund fits a $40 budget or was already reviewed.
+    await expect(page.getByTestId('flip-count').innerText()).resolves.toBe('2');
+    const flips = await page.getByTestId('flips').locator('tbody tr').allInnerTexts();
+    expect(flips).toHaveLength(1);
+    expect(flips[0]).toMatch(/allow\s+approval\s+refund-budget\s+2/);
+    expect(flips[0]).toContain('account_id=SIM-1');
+    await screenshot(page, '09-policy-simulation');
+
+    // One hand-written call, too.
+    await page.getByLabel('one call written here').check();
+    await page.getByLabel('Agent').selectOption('support-bot-1');
+    await page.getByLabel('Tool').fill('issue_refund');
+    await page.getByLabel('Arguments (JSON)').fill(JSON.stringify({ account_id: 'HAND-1', amount: 45, currency: 'USD' }));
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    await page.getByTestId('simulation-result').filter({ hasText: 'decided differently' }).waitFor({ timeout: WAIT_MS });
+
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByTestId('saved').filter({ hasText: 'Stored as version 2' }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole('button', { name: 'Activate version 2' }).click();
+    await page.getByTestId('activated').waitFor({ timeout: WAIT_MS });
+
+    // $30 then $30 to a fresh account: the second passes the new $40 budget (it would fit $100).
+    expect((await support.post<Decision>('/v1/decide', refund('SIM-2', 30))).body).toMatchObject({ effect: 'allow', policy: { version: 2 } });
+    expect((await support.post<Decision>('/v1/decide', refund('SIM-2', 30))).body).toMatchObject({ effect: 'require_approval', rule: 'refund-budget', policy: { version: 2 } });
+
+    await nav('Policies').click();
+    await page.locator('[data-version="2"]').filter({ hasText: 'active' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('.diff-add').filter({ hasText: 'max: 40' }).waitFor({ timeout: WAIT_MS });
+    await screenshot(page, '10-policies-versions-diff');
+  });
+
+  it('searches the audit trail, opens a record, verifies the chain and offers exports', async () => {
+    await nav('Audit').click();
+    await page.getByTestId('chain-status').filter({ hasText: 'Chain intact' }).waitFor({ timeout: WAIT_MS });
+    await page.getByLabel('Type', { exact: true }).selectOption('decision');
+    await page.getByLabel('Agent', { exact: true }).fill('support-bot-1');
+    await page.getByLabel('Rule', { exact: true }).fill('refund-budget');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByTestId('audit-table').locator('tbody tr').count(), { timeout: WAIT_MS }).toBe(1);
+    await page.getByTestId('audit-table').locator('tbody tr').first().getByRole('button').click();
+    await expect(page.getByLabel(/Record \d+ data/).innerText()).resolves.toContain('"account_id": "SIM-2"');
+    const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
+    expect(csv).toBe('/v1/audit/export?type=decision&agent=support-bot-1&rule=refund-budget&format=csv');
+    const exported = await page.evaluate(async (href) => (await fetch(href)).text(), csv as string);
+    expect(exported.split('\r\n').filter(Boolean)).toHaveLength(2);
+    await screenshot(page, '11-audit');
+  });
+
+  it('fits a 1366×768 laptop screen', async () => {
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await nav('Overview').click();
+    await page.getByTestId('tile-decisions').waitFor({ timeout: WAIT_MS });
+    // Nothing wider than the window: no horizontal scrolling of the page.
+    await expect(page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).resolves.toBe(true);
+    await screenshot(page, '12-overview-laptop');
+    await nav('Approvals').click();
+    await page.getByTestId('pending-count').waitFor({ timeout: WAIT_MS });
+    await expect(page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).resolves.toBe(true);
+    await screenshot(page, '13-approvals-laptop');
+  });
+});

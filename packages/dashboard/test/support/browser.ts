@@ -1,0 +1,54 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+
+/** Debian's Chromium (`.ci/run` installs the `chromium` package when it is missing). */
+export const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface TestBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught page errors seen since the last `takeConsoleErrors`. */
+  takeConsoleErrors(expected?: (message: ConsoleMessage) => boolean): string[];
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a fresh profile directory, one page, and every console error recorded. */
+export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'airlock-chromium-'));
+  // Playwright passes the profile as --user-data-dir itself.
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const seen: { message?: ConsoleMessage; text: string }[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') seen.push({ message, text: `${message.type()}: ${message.text()} (${message.location().url})` });
+  });
+  page.on('pageerror', (error) => seen.push({ text: `page error: ${error.message}` }));
+  return {
+    context,
+    page,
+    takeConsoleErrors(expected = () => false) {
+      const unexpected = seen.filter((entry) => !(entry.message && expected(entry.message))).map((entry) => entry.text);
+      seen.length = 0;
+      return unexpected;
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Where the screenshots go (gitignored): test-output/dashboard at the repository root. */
+export const SCREENSHOTS = new URL('../../../../test-output/dashboard/', import.meta.url);
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // From the top, so the sticky header is drawn where it belongs in a full-page picture.
+  await page.evaluate('window.scrollTo(0, 0)');
+  // No chart tooltip from wherever the last click left the pointer.
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+}

@@ -1,0 +1,128 @@
+import { compile, MemoryCounterStore, Replay, replayCalls, type Decision, type PolicySource, type RecordedCall, type ReplayReport } from '@airlock/core';
+import type { Clock } from '../clock.js';
+import { AirlockError } from '../errors.js';
+import type { AuditRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { PolicyService } from './policies.js';
+
+/** A call written by hand; role and environment default to the registered agent's. */
+export interface HandCall {
+  agent: string;
+  role?: string | undefined;
+  environment?: string | undefined;
+  tool: string;
+  args: Record<string, unknown>;
+  session?: string | undefined;
+}
+
+export interface CallSimulation {
+  mode: 'call';
+  request: RecordedCall['request'];
+  /** What the active version decides (null when none is active). */
+  current: { version: number; decision: Decision } | null;
+  candidate: Decision;
+  flipped: boolean;
+}
+
+export interface RecordedSimulation {
+  mode: 'recorded';
+  /** Time of the oldest and newest replayed call; null when there were none. */
+  from: string | null;
+  to: string | null;
+  report: ReplayReport;
+}
+
+export type Simulation = CallSimulation | RecordedSimulation;
+
+/** Audit records read per page. */
+const PAGE = 1000;
+const EXAMPLES_PER_FLIP = 5;
+
+interface DecisionPayload {
+  at: string;
+  data: {
+    id: string;
+    request: { tool: string; args: Record<string, unknown>; session: string | null };
+    identity: { agent: string; role: string; environment: string };
+  };
+}
+
+/**
+ * Tries a draft bundle without activating it: against one hand-written call, or against the last
+ * N decisions of the audit trail replayed in time order with fresh limit state (`replayCalls`).
+ * Neither touches the live limit state.
+ */
+export class SimulationService {
+  constructor(
+    private readonly store: Store,
+    private readonly policies: PolicyService,
+    private readonly clock: Clock,
+  ) {}
+
+  async call(bundle: string, sources: PolicySource[], call: HandCall): Promise<CallSimulation> {
+    const candidate = this.policies.parse(bundle, sources);
+    const registered = await this.store.getAgent(call.agent);
+    const role = call.role ?? registered?.role;
+    const environment = call.environment ?? registered?.environment;
+    if (role === undefined) throw new AirlockError('invalid_request', `agent '${call.agent}' is not registered: give the call a role`, { param: 'body.call.role' });
+    const request: RecordedCall['request'] = {
+      agent: call.agent,
+      role,
+      ...(environment === undefined ? {} : { environment }),
+      tool: call.tool,
+      args: call.args,
+      ...(call.session === undefined ? {} : { session: call.session }),
+      at: this.clock.now(),
+    };
+    const active = this.policies.activeEvent();
+    let current: CallSimulation['current'] = null;
+    if (active) {
+      const engine = compile(this.policies.parse(active.bundle, active.sources), { counters: new MemoryCounterStore(), version: active.version });
+      current = { version: active.version, decision: engine.decideSync(request) };
+    }
+    const decision = new Replay(candidate, { version: 'draft' }).add({ request, effect: current?.decision.effect ?? 'block', rule: current?.decision.rule ?? null });
+    return { mode: 'call', request, current, candidate: decision, flipped: current !== null && current.decision.effect !== decision.effect };
+  }
+
+  async recorded(bundle: string, sources: PolicySource[], last: number): Promise<RecordedSimulation> {
+    const candidate = this.policies.parse(bundle, sources);
+    const rows: AuditRow[] = [];
+    let before: number | undefined;
+    while (rows.length < last) {
+      const page = await this.store.queryAudit({ type: 'decision' }, { ...(before === undefined ? {} : { beforeSeq: before }), limit: Math.min(PAGE, last - rows.length) });
+      rows.push(...page);
+      const oldest = page[page.length - 1];
+      if (!oldest || page.length < PAGE) break;
+      before = Number(oldest.seq);
+    }
+    rows.reverse();
+    const calls = rows.map(recordedCall);
+    const report = replayCalls(candidate, calls, { version: 'draft', examplesPerFlip: EXAMPLES_PER_FLIP });
+    const first = calls[0];
+    const final = calls[calls.length - 1];
+    return {
+      mode: 'recorded',
+      from: first ? new Date(first.request.at).toISOString() : null,
+      to: final ? new Date(final.request.at).toISOString() : null,
+      report,
+    };
+  }
+}
+
+function recordedCall(row: AuditRow): RecordedCall {
+  const { at, data } = JSON.parse(row.payload) as DecisionPayload;
+  return {
+    id: data.id,
+    request: {
+      agent: data.identity.agent,
+      role: data.identity.role,
+      environment: data.identity.environment,
+      tool: data.request.tool,
+      args: data.request.args,
+      ...(data.request.session === null ? {} : { session: data.request.session }),
+      at,
+    },
+    effect: row.effect as RecordedCall['effect'],
+    rule: row.rule,
+  };
+}
