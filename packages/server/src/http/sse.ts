@@ -4,6 +4,10 @@ export interface EventStream {
   send(event: string, data: unknown): void;
   /** Runs once when the client goes away or the server closes the stream. */
   onClose(cleanup: () => void): void;
+  /** Runs at every heartbeat; the stream ends if it answers false (e.g. its session ended). */
+  keepWhile(check: () => Promise<boolean>): void;
+  /** Ends the stream from the server's side. */
+  end(): void;
 }
 
 /**
@@ -21,7 +25,18 @@ export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: 
   });
   raw.write('retry: 2000\n\n');
   const cleanups: (() => void)[] = [];
-  const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
+  const checks: (() => Promise<boolean>)[] = [];
+  const heartbeat = setInterval(() => {
+    raw.write(': heartbeat\n\n');
+    for (const check of checks) {
+      check().then(
+        (keep) => {
+          if (!keep) end();
+        },
+        () => end(),
+      );
+    }
+  }, heartbeatMs);
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -43,5 +58,9 @@ export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: 
     onClose(cleanup) {
       cleanups.push(cleanup);
     },
+    keepWhile(check) {
+      checks.push(check);
+    },
+    end,
   };
 }

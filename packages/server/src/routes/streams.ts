@@ -1,5 +1,6 @@
 import { defineRoute } from '../http/route.js';
-import { openEventStream } from '../http/sse.js';
+import type { Principal } from '../http/principal.js';
+import { openEventStream, type EventStream } from '../http/sse.js';
 import type { Services } from '../services/services.js';
 
 export interface StreamOptions {
@@ -9,7 +10,14 @@ export interface StreamOptions {
 }
 
 export function streamRoutes(services: Services, options: StreamOptions) {
-  const { events, policies } = services;
+  const { events, policies, auth } = services;
+  /** A person's stream lives as long as their session: it ends at logout and at expiry. */
+  const bindToSession = (stream: EventStream, principal: Principal): void => {
+    if (principal.kind !== 'user') return;
+    const hash = principal.user.sessionHash;
+    stream.onClose(auth.onSessionEnd(hash, () => stream.end()));
+    stream.keepWhile(() => auth.sessionActive(hash));
+  };
   return [
     defineRoute({
       method: 'GET',
@@ -17,8 +25,9 @@ export function streamRoutes(services: Services, options: StreamOptions) {
       tag: 'policies',
       summary: 'Server-Sent Events: the active policy now, then a `policy` event on every activation.',
       produces: 'text/event-stream',
-      handler({ reply }) {
+      handler({ reply, principal }) {
         const stream = openEventStream(reply, options.heartbeatMs, options.open);
+        bindToSession(stream, principal);
         const current = policies.activeEvent();
         if (current) stream.send('policy', current);
         stream.onClose(events.subscribe(['policy'], (event) => stream.send(event.type, event.data)));
@@ -30,8 +39,9 @@ export function streamRoutes(services: Services, options: StreamOptions) {
       tag: 'events',
       summary: 'Server-Sent Events: `decision` and `approval` events as they happen.',
       produces: 'text/event-stream',
-      handler({ reply }) {
+      handler({ reply, principal }) {
         const stream = openEventStream(reply, options.heartbeatMs, options.open);
+        bindToSession(stream, principal);
         stream.onClose(events.subscribe(['decision', 'approval'], (event) => stream.send(event.type, event.data)));
       },
     }),

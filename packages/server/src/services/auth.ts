@@ -43,6 +43,8 @@ export interface LoginResult {
 export class AuthService {
   /** Verified against when the username does not exist, so timing does not reveal which usernames do. */
   private dummyHash: Promise<string> | undefined;
+  /** What to end when a session logs out here (its open event streams), by session hash. */
+  private readonly sessionListeners = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly store: Store,
@@ -113,6 +115,31 @@ export class AuthService {
         writes: [{ kind: 'session.delete', idHash: principal.sessionHash }],
       },
     ]);
+    for (const listener of this.sessionListeners.get(principal.sessionHash) ?? []) listener();
+    this.sessionListeners.delete(principal.sessionHash);
+  }
+
+  /**
+   * Runs `listener` when the session logs out on this instance; returns the unsubscribe function.
+   * (A logout on another instance, or expiry, is caught by `sessionActive` at the next heartbeat.)
+   */
+  onSessionEnd(sessionHash: string, listener: () => void): () => void {
+    let set = this.sessionListeners.get(sessionHash);
+    if (!set) {
+      set = new Set();
+      this.sessionListeners.set(sessionHash, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.sessionListeners.delete(sessionHash);
+    };
+  }
+
+  /** True while the session exists and has not expired. */
+  async sessionActive(sessionHash: string): Promise<boolean> {
+    const found = await this.store.getSession(sessionHash);
+    return found !== undefined && Number(found.session.expires_at) > this.clock.now();
   }
 
   async createUser(actor: string, input: { username: string; password: string; role: UserRole }): Promise<UserView> {
