@@ -4,6 +4,7 @@ import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
+import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
 
 /**
@@ -53,6 +54,18 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--data-dir <dir>', 'directory of airlock.db and demo-keys.json (default ./data)')
     .action(async (options: StartCommandOptions) => {
       setExitCode(await startCommand(options, io));
+    });
+
+  program
+    .command('replay')
+    .description('Backtest: decide every recorded call of the audit trail again with a candidate bundle (in time order, with its own limit state) and report what would change')
+    .requiredOption('--candidate <dir>', 'candidate policy file or bundle directory')
+    .option('--db <file>', 'the server database', 'data/airlock.db')
+    .option('--since <duration>', 'only calls recorded in this window, e.g. 24h, 7d')
+    .option('--examples <n>', 'examples shown per group of flips', '3')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: ReplayCommandOptions) => {
+      setExitCode(await replayCommand(options, io));
     });
 
   const audit = program.command('audit').description('Work with the audit trail');

@@ -4,6 +4,7 @@ export { configFromEnvironment, DEFAULT_CONFIG } from './config.js';
 export type { ConfigFlags, ServerConfig } from './config.js';
 export type { Clock } from './clock.js';
 export { verifyAuditFile } from './audit/verify-file.js';
+export { replayAuditFile, type ReplayFileOptions, type ReplayFileReport } from './audit/replay-file.js';
 export type { VerifyResult } from './audit/verify.js';
 export { DEMO_AGENTS, DEMO_KEYS_FILE } from './seed.js';
 export type { DemoKey, SeedResult } from './seed.js';

@@ -109,7 +109,8 @@ export class SimulationService {
   }
 }
 
-function recordedCall(row: AuditRow): RecordedCall {
+/** A decision record of the audit trail as a call to replay: the request as decided, and its effect. */
+export function recordedCall(row: AuditRow): RecordedCall {
   const { at, data } = JSON.parse(row.payload) as DecisionPayload;
   return {
     id: data.id,
