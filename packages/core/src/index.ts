@@ -47,3 +47,16 @@ export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testi
 export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';
 export { runSuites } from './testing/run-suite.js';
 export type { ActualOutcome, CallResult, CaseResult, CheckedField, SuiteResult } from './testing/run-suite.js';
+export { checkBundle, checkSources } from './analysis/check.js';
+export { FINDING_CODES, formatFinding, SEVERITIES } from './analysis/findings.js';
+export type {
+  CoverageRegion,
+  Finding,
+  FindingCode,
+  PolicyCheck,
+  RegionDecision,
+  Severity,
+  ToolCoverage,
+} from './analysis/findings.js';
+export { regionContains, regionText } from './analysis/regions.js';
+export type { Constraint, Interval, Region } from './analysis/regions.js';
