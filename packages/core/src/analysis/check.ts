@@ -2,6 +2,7 @@ import type { ASTNode, Environment } from '@marcbachmann/cel-js';
 import type { ValidateFunction } from 'ajv';
 import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js';
 import { createAjv } from '../engine/args-validator.js';
+import { compileFastAccept } from '../engine/fast-accept.js';
 import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledBundle, type ToolPlan } from '../engine/compile-bundle.js';
 import { PolicyLoadError } from '../errors.js';
 import type { Effect, JsonSchema } from '../policy/document.js';
@@ -92,8 +93,8 @@ class Analysis {
   private readonly cel = createBaseEnvironment();
   private readonly celByTool = new Map<string, Environment>();
   private readonly asts = new Map<string, ASTNode>();
-  private readonly ajv = createAjv();
-  private readonly validators = new Map<JsonSchema, ValidateFunction>();
+  private ajv: ReturnType<typeof createAjv> | undefined;
+  private readonly validators = new Map<JsonSchema, { fast: ((value: unknown) => boolean) | undefined; full: (value: unknown) => boolean }>();
   private readonly sliceFindings: SliceFinding[] = [];
   private readonly coverage: (Omit<ToolCoverage, 'environments'> & { environment: string })[] = [];
   private readonly slicesByRole = new Map<string, string[]>();
@@ -119,13 +120,17 @@ class Analysis {
     }
   }
 
-  private readonly validate: ValueValidator = (schema, value) => {
+  private readonly validate: ValueValidator = (schema, value, quick) => {
     let validator = this.validators.get(schema);
     if (!validator) {
-      validator = this.ajv.compile(schema);
+      // As argument validation does: the fast predicate may only accept; ajv (compiled on first need) decides the rest.
+      const fast = compileFastAccept(schema)?.accepts;
+      let full: ValidateFunction | undefined;
+      validator = { fast, full: (v) => (full ??= (this.ajv ??= createAjv()).compile(schema))(v) };
       this.validators.set(schema, validator);
     }
-    return validator(value);
+    if (validator.fast?.(value)) return true;
+    return quick && validator.fast ? false : validator.full(value);
   };
 
   run(): PolicyCheck {

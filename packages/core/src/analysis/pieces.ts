@@ -79,7 +79,7 @@ const WITNESS_CANDIDATES = ['x', 'other', 'a', 'A', 'z9', '0', 'other@example.co
 export function discretePieces(term: DiscreteTerm, named: readonly Scalar[]): (ValuePiece | OtherPiece)[] {
   if (term.closed) return term.closed.map((value) => ({ kind: 'value', value }));
   const values = [...new Set(named.filter((v) => typeof v === term.type && term.accepts(v)))];
-  const witness = WITNESS_CANDIDATES.find((c) => !values.includes(c) && term.accepts(c));
+  const witness = WITNESS_CANDIDATES.find((c) => !values.includes(c) && term.accepts(c, true));
   return [...values.map((value): ValuePiece => ({ kind: 'value', value })), { kind: 'other', except: values, witness }];
 }
 

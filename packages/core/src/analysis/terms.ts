@@ -40,14 +40,17 @@ export interface DiscreteTerm extends TermBase {
   type: 'string' | 'boolean';
   /** The complete list of values, when the schema closes the domain (enum, const, boolean). */
   closed: Scalar[] | undefined;
-  /** Whether argument validation accepts this value for the term. */
-  accepts: (value: Scalar) => boolean;
+  /** Whether argument validation accepts this value for the term; `quick` as in ValueValidator. */
+  accepts: (value: Scalar, quick?: boolean) => boolean;
 }
 
 export type Term = NumericTerm | DiscreteTerm;
 
-/** Judges one value against one sub-schema, as argument validation would. */
-export type ValueValidator = (schema: JsonSchema, value: unknown) => boolean;
+/**
+ * Judges one value against one sub-schema, as argument validation would. `quick`: may answer
+ * false for a value ajv would accept (the fast predicate alone), for looking for examples.
+ */
+export type ValueValidator = (schema: JsonSchema, value: unknown, quick?: boolean) => boolean;
 
 interface Located {
   schema: JsonSchema;
@@ -160,12 +163,12 @@ export function resolveTerm(
   const types = new Set(found.map((l) => l.schema.type));
   const [type] = types;
   if (types.size !== 1 || (type !== 'string' && type !== 'boolean')) return undefined;
-  const accepts = (value: Scalar): boolean => typeof value === type && found.every((l) => validate(l.schema, value));
+  const accepts = (value: Scalar, quick?: boolean): boolean => typeof value === type && found.every((l) => validate(l.schema, value, quick));
   let closed: Scalar[] | undefined = type === 'boolean' ? [true, false] : undefined;
   for (const l of found) {
     const values = listed(l.schema);
     if (values) closed = (closed ?? values.filter((v): v is Scalar => typeof v === type)).filter((v) => values.includes(v));
   }
-  if (closed) closed = [...new Set(closed)].filter(accepts);
+  if (closed) closed = [...new Set(closed)].filter((v) => accepts(v));
   return { ...base, kind: 'discrete', type, closed, accepts };
 }
