@@ -402,7 +402,10 @@ class Analysis {
         code,
         region,
         ...(effect ? { effect } : {}),
-        message: `${tool}: ${regionText(region)} matches no rule of policy ${first.policy}: ${decides}${example ? ` (e.g. ${example})` : ''}`,
+        message:
+          region.length === 0
+            ? `${tool}: no rule of policy ${first.policy} matches any call: ${decides}`
+            : `${tool}: ${regionText(region)} matches no rule of policy ${first.policy}: ${decides}${example ? ` (e.g. ${example})` : ''}`,
       });
     }
   }

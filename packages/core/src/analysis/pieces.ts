@@ -68,9 +68,18 @@ export function openWitness(lo: number, hi: number, integer: boolean): number | 
     w = lo < 0 ? 0 : lo * 2 + 1;
     if (!Number.isFinite(w)) w = Number.MAX_VALUE;
   } else {
-    w = lo / 2 + hi / 2;
+    w = shortest(lo, hi, lo / 2 + hi / 2);
   }
   return Number.isFinite(w) && w > lo && w < hi ? w : undefined;
+}
+
+/** The value near `mid` with the fewest decimals strictly between lo and hi: 50.005, not 50.004999999999995. */
+function shortest(lo: number, hi: number, mid: number): number {
+  for (let digits = 0; digits <= 20; digits++) {
+    const v = Number(mid.toFixed(digits));
+    if (v > lo && v < hi) return v;
+  }
+  return mid;
 }
 
 const WITNESS_CANDIDATES = ['x', 'other', 'a', 'A', 'z9', '0', 'other@example.com', 'x-1'];
