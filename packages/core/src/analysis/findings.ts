@@ -1,4 +1,4 @@
-import type { LoadError } from '../errors.js';
+import type { LoadError, LocatedError } from '../errors.js';
 import type { Effect } from '../policy/document.js';
 import type { Region } from './regions.js';
 
@@ -75,7 +75,7 @@ export interface PolicyCheck {
 }
 
 /** `file:line (path): warning code: message`, like a located load error with its severity. */
-export function formatFinding(finding: Pick<Finding, 'file' | 'line' | 'path' | 'severity' | 'code' | 'message'>): string {
+export function formatFinding(finding: LocatedError & { severity: Severity }): string {
   const where = finding.line === undefined ? finding.file : `${finding.file}:${finding.line}`;
   const path = finding.path ? ` (${finding.path})` : '';
   return `${where}${path}: ${finding.severity} ${finding.code}: ${finding.message}`;
