@@ -43,7 +43,7 @@ describe('airlock policy check', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toEqual([
       'overlap.yaml:11 (rules[1]): warning overlapping_effects: make_payment: payment-wide (allow) overlaps payment-huge (block) on amount ∈ (500, ∞): block decides (payment-huge)',
-      'planted-gap.yaml:7 (tools.issue_refund): warning threshold_gap: issue_refund: amount = 50 matches no rule of policy planted-gap: its default (block) decides',
+      'planted-gap.yaml:8 (tools.issue_refund.args.amount): warning threshold_gap: issue_refund: amount = 50 matches no rule of policy planted-gap: its default (block) decides',
       '0 errors, 2 warnings, 0 info',
     ]);
   });
@@ -92,7 +92,7 @@ describe('airlock policy check', () => {
     expect(doc.errors).toEqual([]);
     expect(doc.summary).toEqual({ errors: 0, warnings: 1, info: 0 });
     expect(doc.findings).toHaveLength(1);
-    expect(doc.findings[0]).toMatchObject({ code: 'threshold_gap', file: 'decimal-gap.yaml', line: 7, severity: 'warning', effect: 'block' });
+    expect(doc.findings[0]).toMatchObject({ code: 'threshold_gap', file: 'decimal-gap.yaml', line: 8, severity: 'warning', effect: 'block' });
     expect(doc.findings[0]?.region).toEqual([
       { kind: 'range', arg: 'amount', path: ['amount'], measure: 'value', intervals: [{ min: 50, max: 50.01, minInclusive: false, maxInclusive: false }], text: 'amount ∈ (50, 50.01)' },
     ]);

@@ -53,10 +53,10 @@ describe('policy check on fixtures', () => {
     expect(check.findings.map(summary)).toEqual(expected);
   });
 
-  it('locates and words a gap: tool line, the range, an example value, the default', () => {
+  it('locates and words a gap: the argument\'s line, the range, an example value, the default', () => {
     const [gap] = fixture('decimal-gap.yaml').check.findings;
     expect(formatFinding(gap as Finding)).toBe(
-      'decimal-gap.yaml:7 (tools.issue_refund): warning threshold_gap: issue_refund: amount ∈ (50, 50.01) matches no rule of policy decimal-gap: its default (block) decides (e.g. amount = 50.005)',
+      'decimal-gap.yaml:8 (tools.issue_refund.args.amount): warning threshold_gap: issue_refund: amount ∈ (50, 50.01) matches no rule of policy decimal-gap: its default (block) decides (e.g. amount = 50.005)',
     );
     expect(gap).toMatchObject({ severity: 'warning', policy: 'decimal-gap', tool: 'issue_refund', roles: ['support'] });
   });

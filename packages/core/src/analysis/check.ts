@@ -210,9 +210,11 @@ class Analysis {
     return abstraction.formula;
   }
 
-  private toolLocation(policy: string, tool: string): Pick<Finding, 'file' | 'line' | 'path' | 'policy' | 'tool'> {
+  /** The tool's declaration, or the declaration of the argument a region constrains first (ranges before values). */
+  private toolLocation(policy: string, tool: string, region: Region = []): Pick<Finding, 'file' | 'line' | 'path' | 'policy' | 'tool'> {
     const loaded = this.policies.get(policy) as LoadedPolicy;
-    const path = ['tools', tool];
+    const arg = (region.find((c) => c.kind === 'range') ?? region[0])?.path[0];
+    const path = arg === undefined ? ['tools', tool] : ['tools', tool, 'args', arg];
     return { file: loaded.file, line: loaded.locate(path), path: formatPath(path), policy, tool };
   }
 
@@ -398,7 +400,7 @@ class Analysis {
       const code: FindingCode = region.some((c) => c.kind === 'range') ? 'threshold_gap' : 'uncovered_values';
       this.sliceFindings.push({
         ...slicePart,
-        ...this.toolLocation(first.policy as string, tool),
+        ...this.toolLocation(first.policy as string, tool, region),
         code,
         region,
         ...(effect ? { effect } : {}),
