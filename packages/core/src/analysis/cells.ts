@@ -53,14 +53,16 @@ export interface Cell {
   coords: Int32Array;
   /** Every outcome the cell may have; undefined when too many conditions are unknown to list them. */
   outcomes: Outcome[] | undefined;
-  /** Truth of each plan's rules, by plan then rule. */
-  truths: Truth[][];
+  /** Truth of each plan's rules, by plan then rule. Valid until the next cell is produced. */
+  truths: readonly Uint8Array[];
+  /** Truth of each extra formula (limit conditions). Valid until the next cell is produced. */
+  extra: Uint8Array;
 }
 
 /** Cells beyond which a tool is reported as not analysed rather than enumerated. */
 export const MAX_CELLS = 100_000;
-/** Unknown rule values enumerated per cell (2^n combinations at most 3^n). */
-const MAX_UNKNOWN_RULES = 8;
+/** Unknown rule values enumerated per cell (at most 3^n combinations). */
+const MAX_UNKNOWN_RULES = 7;
 
 export function dimensions(table: AtomTable): Dimension[] {
   const constants = new Map<number, Set<number | Scalar>>();
@@ -94,15 +96,32 @@ export function cellCount(dims: readonly Dimension[]): number {
   return dims.reduce((n, d) => n * d.pieces.length, 1);
 }
 
-function atomTruth(atom: Atom, dims: readonly Dimension[], byTerm: ReadonlyMap<number, number>, presenceDim: ReadonlyMap<string, number>, coords: Int32Array): Truth {
-  if (atom.kind === 'present') {
-    const piece = dims[presenceDim.get(atom.arg) as number]?.pieces[coords[presenceDim.get(atom.arg) as number] as number];
-    return piece?.kind === 'presence' && piece.present ? TRUE : FALSE;
-  }
-  const d = byTerm.get(atom.term) as number;
-  const index = coords[d] as number;
-  if (index < 0) return ERROR; // reading an absent argument
-  const piece = dims[d]?.pieces[index] as Piece;
+/**
+ * Each atom's truth per piece of the one dimension it reads, computed once: a cell's atom truths
+ * are then lookups. Index `pieces.length` is unused; a dimension that does not apply (-1) reads an
+ * absent argument, which is an error in CEL.
+ */
+function atomTables(table: AtomTable, dims: readonly Dimension[]): { dim: Int32Array; truths: Uint8Array[] } {
+  const byTerm = new Map<number, number>();
+  const presenceDim = new Map<string, number>();
+  dims.forEach((d, i) => {
+    if (d.term) byTerm.set(d.term.id, i);
+    else presenceDim.set(d.arg, i);
+  });
+  const dim = new Int32Array(table.atoms.length);
+  const truths = table.atoms.map((atom, a) => {
+    const d = (atom.kind === 'present' ? presenceDim.get(atom.arg) : byTerm.get(atom.term)) as number;
+    dim[a] = d;
+    const pieces = (dims[d] as Dimension).pieces;
+    const out = new Uint8Array(pieces.length);
+    for (let i = 0; i < pieces.length; i++) out[i] = pieceTruth(atom, pieces[i] as Piece);
+    return out;
+  });
+  return { dim, truths };
+}
+
+function pieceTruth(atom: Atom, piece: Piece): Truth {
+  if (atom.kind === 'present') return piece.kind === 'presence' && piece.present ? TRUE : FALSE;
   if (atom.kind === 'member') {
     if (piece.kind === 'value') return atom.values.includes(piece.value) ? TRUE : FALSE;
     if (piece.kind === 'number') return atom.values.includes(piece.witness) ? TRUE : FALSE;
@@ -115,13 +134,12 @@ function atomTruth(atom: Atom, dims: readonly Dimension[], byTerm: ReadonlyMap<n
 }
 
 /** Every cell of the product, with the truths of each plan's rules and the possible outcomes. */
-export function* cells(table: AtomTable, dims: readonly Dimension[], plans: readonly PlanModel[], extra: readonly Formula[] = []): Generator<Cell & { extra: Truth[] }> {
-  const byTerm = new Map<number, number>();
-  const presenceDim = new Map<string, number>();
-  dims.forEach((d, i) => {
-    if (d.term) byTerm.set(d.term.id, i);
-    else presenceDim.set(d.arg, i);
-  });
+export function* cells(table: AtomTable, dims: readonly Dimension[], plans: readonly PlanModel[], extra: readonly Formula[] = []): Generator<Cell> {
+  const lookup = atomTables(table, dims);
+  // Buffers reused from cell to cell: a tool with a thousand thresholds has thousands of cells.
+  const atomTruths = new Uint8Array(table.atoms.length);
+  const truths = plans.map((plan) => new Uint8Array(plan.rules.length));
+  const extraTruths = new Uint8Array(extra.length);
   const coords = new Int32Array(dims.length);
   const recurse = function* (i: number): Generator<Int32Array> {
     if (i === dims.length) {
@@ -142,28 +160,39 @@ export function* cells(table: AtomTable, dims: readonly Dimension[], plans: read
     }
   };
   for (const at of recurse(0)) {
-    const atomTruths = table.atoms.map((atom) => atomTruth(atom, dims, byTerm, presenceDim, at));
-    const truths = plans.map((plan) => plan.rules.map((rule) => evaluate(rule.formula, atomTruths)));
-    yield { coords: Int32Array.from(at), truths, outcomes: outcomesOf(plans, truths), extra: extra.map((f) => evaluate(f, atomTruths)) };
+    for (let a = 0; a < atomTruths.length; a++) {
+      const piece = at[lookup.dim[a] as number] as number;
+      atomTruths[a] = piece < 0 ? ERROR : ((lookup.truths[a] as Uint8Array)[piece] as number);
+    }
+    plans.forEach((plan, p) => {
+      const row = truths[p] as Uint8Array;
+      plan.rules.forEach((rule, r) => (row[r] = evaluate(rule.formula, atomTruths)));
+    });
+    extra.forEach((formula, e) => (extraTruths[e] = evaluate(formula, atomTruths)));
+    yield { coords: Int32Array.from(at), truths, outcomes: outcomesOf(plans, truths), extra: extraTruths };
   }
 }
 
+/** More than one possible value. */
+export const unsure = (truth: Truth): boolean => (truth & (truth - 1)) !== 0;
+
 /** Every decision the engine may reach given each rule's possible truth values. */
-export function outcomesOf(plans: readonly PlanModel[], truths: readonly Truth[][]): Outcome[] | undefined {
-  const unsure: [number, number][] = [];
-  truths.forEach((row, p) => row.forEach((t, r) => values(t).length > 1 && unsure.push([p, r])));
-  if (unsure.length > MAX_UNKNOWN_RULES) return undefined;
-  const chosen = truths.map((row) => [...row]);
+export function outcomesOf(plans: readonly PlanModel[], truths: readonly Uint8Array[]): Outcome[] | undefined {
+  const open: [number, number][] = [];
+  truths.forEach((row, p) => row.forEach((t, r) => unsure(t) && open.push([p, r])));
+  if (open.length === 0) return [decide(plans, truths)];
+  if (open.length > MAX_UNKNOWN_RULES) return undefined;
+  const chosen = truths.map((row) => Uint8Array.from(row));
   const seen = new Map<string, Outcome>();
   const assign = (k: number): void => {
-    if (k === unsure.length) {
+    if (k === open.length) {
       const outcome = decide(plans, chosen);
       seen.set(`${outcome.effect}|${outcome.decidedBy}|${outcome.rule}|${outcome.policy}|${outcome.fellThrough}`, outcome);
       return;
     }
-    const [p, r] = unsure[k] as [number, number];
+    const [p, r] = open[k] as [number, number];
     for (const v of values(truths[p]?.[r] as Truth)) {
-      (chosen[p] as Truth[])[r] = v;
+      (chosen[p] as Uint8Array)[r] = v;
       assign(k + 1);
     }
   };
@@ -172,7 +201,7 @@ export function outcomesOf(plans: readonly PlanModel[], truths: readonly Truth[]
 }
 
 /** The engine's decision for single truth values (see Engine.evaluate and evaluatePlan). */
-function decide(plans: readonly PlanModel[], truths: readonly Truth[][]): Outcome {
+function decide(plans: readonly PlanModel[], truths: readonly Uint8Array[]): Outcome {
   if (truths.some((row) => row.includes(ERROR))) return { effect: 'block', decidedBy: 'error', rule: null, policy: null, fellThrough: false };
   let best: (Outcome & { score: number }) | undefined;
   plans.forEach((plan, p) => {

@@ -8,9 +8,9 @@ import { PolicyLoadError } from '../errors.js';
 import type { Effect, JsonSchema } from '../policy/document.js';
 import { formatPath, parseBundle, type LoadedPolicy, type PolicyBundle, type PolicySource } from '../policy/load.js';
 import { abstractCondition, AtomTable, OTHER_ENVIRONMENT, type SliceConstants } from './abstract.js';
-import { cellCount, cells, dimensions, MAX_CELLS, mayHold, type Dimension, type Outcome, type PlanModel } from './cells.js';
+import { cellCount, cells, dimensions, MAX_CELLS, mayHold, unsure, type Dimension, type Outcome, type PlanModel } from './cells.js';
 import { FINDING_CODES, type CoverageRegion, type Finding, type FindingCode, type PolicyCheck, type ToolCoverage } from './findings.js';
-import { TRUE, values, type Formula } from './formula.js';
+import { TRUE, type Formula } from './formula.js';
 import { openWitness } from './pieces.js';
 import { describeCells, regionText, type Region } from './regions.js';
 import type { ValueValidator } from './terms.js';
@@ -266,7 +266,9 @@ class Analysis {
       string,
       { losers: { id: string; effect: Effect }[]; stricter: Map<string, Effect>; outcomes: Map<string, Outcome>; certain: boolean; cells: Int32Array[] }
     >();
-    const unsure = new Map<string, { rules: string[]; cells: Int32Array[] }>();
+    const undecided = new Map<string, { rules: string[]; cells: Int32Array[] }>();
+    const ruleStats = models.map((m) => m.rules.map((r) => this.stat(r.id)));
+    const limitStats = limits.map((l) => this.stat(l.id));
     let everyCellIsGap = true;
 
     for (const cell of cells(table, dims, models, limits.map((l) => l.formula))) {
@@ -285,37 +287,41 @@ class Analysis {
       if (status === 'gap' && outcomes) {
         push(gaps, outcomes.map(outcomeKey).sort().join(';'), () => ({ outcomes, cells: [] }), cell.coords);
       } else if (status === 'not_analysed') {
-        const rules = models.flatMap((m, p) => m.rules.filter((_, r) => values(cell.truths[p]?.[r] as number).length > 1).map((r) => r.id));
-        push(unsure, rules.join(','), () => ({ rules, cells: [] }), cell.coords);
+        const rules = models.flatMap((m, p) => m.rules.filter((_, r) => unsure(cell.truths[p]?.[r] as number)).map((r) => r.id));
+        push(undecided, rules.join(','), () => ({ rules, cells: [] }), cell.coords);
       }
 
-      const matching = models.flatMap((m, p) => m.rules.filter((r, i) => r.effect && cell.truths[p]?.[i] === TRUE).map((r) => ({ id: r.id, effect: r.effect as Effect })));
-      if (new Set(matching.map((m) => m.effect)).size > 1) {
+      const matching: { id: string; effect: Effect }[] = [];
+      models.forEach((m, p) => {
+        const row = cell.truths[p] as Uint8Array;
+        const stats = ruleStats[p] as ItemStats[];
+        m.rules.forEach((rule, r) => {
+          const truth = row[r] as number;
+          if (!mayHold(truth)) return;
+          if (truth === TRUE && rule.effect) matching.push({ id: rule.id, effect: rule.effect });
+          const s = stats[r] as ItemStats;
+          s.possible = true;
+          if (!outcomes) s.unknown = true;
+          for (const o of outcomes ?? []) {
+            if (o.rule === rule.id) s.decides = true;
+            else s.winners.add(winnerLabel(o));
+          }
+        });
+      });
+      if (matching.length > 1 && new Set(matching.map((m) => m.effect)).size > 1) {
         // Grouped by the rules that lose, so one overlap reads as one finding across the stricter rules' ranges.
         const top = Math.max(...matching.map((m) => EFFECT_RANK[m.effect]));
         const losers = matching.filter((m) => EFFECT_RANK[m.effect] < top);
-        const group = overlaps.get(losers.map((m) => m.id).join(',')) ?? { losers, stricter: new Map<string, Effect>(), outcomes: new Map<string, Outcome>(), certain: true, cells: [] };
+        const key = losers.map((m) => m.id).join(',');
+        const group = overlaps.get(key) ?? { losers, stricter: new Map<string, Effect>(), outcomes: new Map<string, Outcome>(), certain: true, cells: [] };
         for (const m of matching) if (EFFECT_RANK[m.effect] === top) group.stricter.set(m.id, m.effect);
         for (const o of outcomes ?? []) group.outcomes.set(outcomeKey(o), o);
         if (!outcomes) group.certain = false;
         group.cells.push(cell.coords);
-        overlaps.set(losers.map((m) => m.id).join(','), group);
+        overlaps.set(key, group);
       }
-
-      models.forEach((m, p) =>
-        m.rules.forEach((rule, r) => {
-          if (!mayHold(cell.truths[p]?.[r] as number)) return;
-          const stats = this.stat(rule.id);
-          stats.possible = true;
-          if (!outcomes) stats.unknown = true;
-          for (const o of outcomes ?? []) {
-            if (o.rule === rule.id) stats.decides = true;
-            else stats.winners.add(winnerLabel(o));
-          }
-        }),
-      );
-      limits.forEach((limit, i) => {
-        if (mayHold(cell.extra[i] as number)) this.stat(limit.id).possible = true;
+      limitStats.forEach((stats, i) => {
+        if (mayHold(cell.extra[i] as number)) stats.possible = true;
       });
     }
 
@@ -368,7 +374,7 @@ class Analysis {
       }
     }
 
-    for (const { rules, cells: unsureCells } of unsure.values()) {
+    for (const { rules, cells: unsureCells } of undecided.values()) {
       const [firstRule] = rules;
       const why = rules.map((id) => `${id}: ${[...(this.opaque.get(id) ?? ['its condition'])].map((s) => `\`${s}\``).join(', ')}`).join('; ');
       for (const region of describeCells(dims, unsureCells)) {

@@ -77,7 +77,7 @@ export function binaryF(kind: 'and' | 'or', left: Formula, right: Formula): Form
 }
 
 /** The formula's truth given each atom's truth in a region. */
-export function evaluate(formula: Formula, atoms: readonly Truth[]): Truth {
+export function evaluate(formula: Formula, atoms: ArrayLike<Truth>): Truth {
   switch (formula.kind) {
     case 'const':
       return formula.value;
