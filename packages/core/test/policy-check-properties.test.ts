@@ -77,10 +77,12 @@ const rule = (s: Shape): fc.Arbitrary<RuleSpec> =>
     })
     .map((r) => (r.effect === undefined && r.risk === undefined ? { ...r, effect: 'allow' as const } : r));
 
-function ruleYaml(id: string, r: RuleSpec, indent: string): string {
+/** `drop`: rules whose effect is taken out (a rule left with no risk is left out entirely). */
+function ruleYaml(id: string, r: RuleSpec, indent: string, drop: ReadonlySet<string>): string {
+  if (drop.has(id) && r.risk === undefined) return '';
   const fields = [`id: ${id}`, 'tool: t'];
   if (r.when !== undefined) fields.push(`when: ${JSON.stringify(r.when)}`);
-  if (r.effect) fields.push(`effect: ${r.effect}`);
+  if (r.effect && !drop.has(id)) fields.push(`effect: ${r.effect}`);
   if (r.risk !== undefined) fields.push(`risk: ${r.risk}`);
   return `${indent}- { ${fields.join(', ')} }\n`;
 }
@@ -105,17 +107,18 @@ const policySpec = (s: Shape) =>
 
 type PolicySpec = ReturnType<typeof policySpec> extends fc.Arbitrary<infer T> ? T : never;
 
-function policyYaml(name: string, s: Shape, spec: PolicySpec): string {
+function policyYaml(name: string, s: Shape, spec: PolicySpec, drop: ReadonlySet<string> = new Set()): string {
   let text = `policy: ${name}\nappliesTo: { roles: [${ROLE}] }\ndefault: ${spec.default}\ntools:\n  t:\n    args:\n`;
   text += `      amount: ${schemaYaml(s)}\n      kind: { type: string, enum: [a, b, c] }\n      note: { type: string }\n    required: [amount, kind]\n`;
   text += 'rules:\n';
-  spec.rules.forEach((r, i) => (text += ruleYaml(`${name}-r${i}`, r, '  ')));
-  if (spec.rules.length === 0) text = text.replace('rules:\n', 'rules: []\n');
+  spec.rules.forEach((r, i) => (text += ruleYaml(`${name}-r${i}`, r, '  ', drop)));
+  if (text.endsWith('rules:\n')) text = text.replace(/rules:\n$/, 'rules: []\n');
   if (spec.dev) {
     text += 'environments:\n  dev:\n    disable: []\n';
     if (spec.dev.default) text += `    default: ${spec.dev.default}\n`;
-    if (spec.dev.disableFirst && spec.rules.length > 0) text = text.replace('    disable: []\n', `    disable: [${name}-r0]\n`);
-    if (spec.dev.extra) text += `    rules:\n${ruleYaml(`${name}-dev`, spec.dev.extra, '      ')}`;
+    if (spec.dev.disableFirst && spec.rules.length > 0 && !(drop.has(`${name}-r0`) && spec.rules[0]?.risk === undefined)) text = text.replace('    disable: []\n', `    disable: [${name}-r0]\n`);
+    const extra = spec.dev.extra ? ruleYaml(`${name}-dev`, spec.dev.extra, '      ', drop) : '';
+    if (extra) text += `    rules:\n${extra}`;
   }
   return text;
 }
@@ -145,6 +148,8 @@ describe('policy check agrees with the engine', () => {
       fc.record({ shape: fc.constant(s), policies: fc.array(policySpec(s), { minLength: 1, maxLength: 2 }), calls: fc.array(call, { minLength: 20, maxLength: 60 }) }),
     );
     let valid = 0;
+    let withShadowed = 0;
+    let withUnreachable = 0;
     let decided = 0;
     let gaps = 0;
     fc.assert(
@@ -154,7 +159,11 @@ describe('policy check agrees with the engine', () => {
         expect(check.errors, sources.map((x) => x.text).join('\n---\n')).toEqual([]);
         const engine = compile(parseBundle(sources));
         const unreachable = new Set(check.findings.filter((f) => f.code === 'unreachable_rule').map((f) => f.rule));
-        const shadowed = new Set(check.findings.filter((f) => f.code === 'shadowed_rule').map((f) => f.rule));
+        const shadowed = new Set(check.findings.filter((f) => f.code === 'shadowed_rule').map((f) => f.rule as string));
+        // A shadowed rule's effect is redundant: the policy without it decides every call the same way.
+        if (shadowed.size > 0) withShadowed++;
+        if (unreachable.size > 0) withUnreachable++;
+        const without = shadowed.size > 0 ? compile(parseBundle(policies.map((spec, i) => ({ file: `p${i}.yaml`, text: policyYaml(`p${i}`, s, spec, shadowed) })))) : undefined;
         for (const c of calls) {
           const args: Record<string, unknown> = { amount: s.integer ? Math.round(c.amount) : c.amount, kind: c.kind };
           if (c.note !== undefined) args.note = c.note;
@@ -183,13 +192,20 @@ describe('policy check agrees with the engine', () => {
           }
           for (const m of decision.matched) expect(unreachable.has(m.rule), `${m.rule} was reported unreachable\n${context}`).toBe(false);
           if (decision.rule) expect(shadowed.has(decision.rule), `${decision.rule} was reported shadowed\n${context}`).toBe(false);
+          if (without) {
+            const other = without.decideSync({ agent: c.agent, role: ROLE, environment: c.environment, tool: 't', args });
+            const pick = (d: Decision) => ({ effect: d.effect, rule: d.rule, decidedBy: d.decidedBy });
+            expect(pick(other), `without the shadowed rules ${[...shadowed].join(', ')}\n${context}`).toEqual(pick(decision));
+          }
         }
       }),
       { numRuns: 150 },
     );
     // The property must have been exercised, not vacuously satisfied.
-    console.log(`policy check property: ${valid} valid calls, ${decided} with a certain decision, ${gaps} in gaps`);
+    console.log(`policy check property: ${valid} valid calls, ${decided} with a certain decision, ${gaps} in gaps; ${withShadowed} scenarios with shadowed rules, ${withUnreachable} with unreachable ones`);
     expect(decided).toBeGreaterThan(valid / 3);
     expect(gaps).toBeGreaterThan(50);
+    expect(withShadowed).toBeGreaterThan(5);
+    expect(withUnreachable).toBeGreaterThan(5);
   });
 });

@@ -96,6 +96,67 @@ describe('policy check on fixtures', () => {
   });
 });
 
+describe('conditions the analysis reads', () => {
+  const policy = (args: string, rules: string[], required = ''): string =>
+    `policy: p\nappliesTo: { roles: [r] }\ntools:\n  t:\n    args:\n${args}\n${required}rules:\n${rules.map((r) => `  - ${r}`).join('\n')}\n`;
+  const coverage = (sources: { file: string; text: string }[]): string[] => {
+    const check = checkSources(sources);
+    expect(check.errors).toEqual([]);
+    return check.coverage.flatMap((c) => (c.regions ?? []).map((r) => `${r.status} ${r.text} → ${r.decision?.effect ?? '?'}`));
+  };
+  it.each([
+    [
+      'a nested field of a closed object',
+      policy('      meta: { type: object, properties: { count: { type: integer, minimum: 0 } } }', [
+        '{ id: a, tool: t, when: args.meta.count < 5, effect: allow }',
+        '{ id: b, tool: t, when: args.meta.count > 5, effect: block }',
+      ]),
+      ['covered meta.count ∈ [0, 4] → allow', 'gap meta.count = 5 → block', 'covered meta.count ∈ [6, ∞) → block'],
+    ],
+    [
+      'index syntax and a negative literal on the left',
+      policy('      amount: { type: number }', [`{ id: a, tool: t, when: 'args["amount"] >= -5', effect: allow }`, '{ id: b, tool: t, when: -5 > args.amount, effect: block }']),
+      ['covered amount ∈ (-∞, -5) → block', 'covered amount ∈ [-5, ∞) → allow'],
+    ],
+    [
+      'size() as a method, bounded by maxItems',
+      policy('      ids: { type: array, items: { type: string }, maxItems: 10 }', ['{ id: a, tool: t, when: args.ids.size() <= 3, effect: allow }']),
+      ['covered size(ids) ∈ [0, 3] → allow', 'gap size(ids) ∈ [4, 10] → block'],
+    ],
+    [
+      'a bare boolean and its negation',
+      policy('      urgent: { type: boolean }', ['{ id: a, tool: t, when: args.urgent, effect: require_approval }', '{ id: b, tool: t, when: "!args.urgent", effect: allow }']),
+      ['covered urgent = true → require_approval', 'covered urgent = false → allow'],
+    ],
+    [
+      'an open string: literals the schema rejects are dropped, the rest is "any other value"',
+      policy('      region: { type: string, minLength: 2 }', [`{ id: a, tool: t, when: 'args.region in ["eu", "us", "x"]', effect: allow }`]),
+      ['covered region ∈ {"eu", "us"} → allow', 'gap region ∉ {"eu", "us"} → block'],
+    ],
+    [
+      'has() on an optional argument',
+      policy('      note: { type: string }', ['{ id: a, tool: t, when: has(args.note), effect: allow }'], '    required: []\n'),
+      ['covered note present → allow', 'gap note absent → block'],
+    ],
+    [
+      'an integer threshold between two integers is no gap',
+      policy('      n: { type: integer }', ['{ id: a, tool: t, when: args.n < 10, effect: allow }', '{ id: b, tool: t, when: args.n > 9.5, effect: block }']),
+      ['covered n ∈ (-∞, 9] → allow', 'covered n ∈ [10, ∞) → block'],
+    ],
+  ])('%s', (_name, text, expected) => {
+    expect(coverage([{ file: 'p.yaml', text }])).toEqual(expected);
+  });
+
+  it('two policies for one role: their schemas intersect, and a tie is not shadowing', () => {
+    const sources = [
+      { file: 'a.yaml', text: 'policy: a\nappliesTo: { roles: [r] }\ntools:\n  t:\n    args:\n      amount: { type: number, minimum: 0 }\nrules:\n  - { id: a1, tool: t, when: args.amount <= 100, effect: allow }\n' },
+      { file: 'b.yaml', text: 'policy: b\nappliesTo: { roles: [r] }\ntools:\n  t:\n    args:\n      amount: { type: number, maximum: 100 }\nrules:\n  - { id: b1, tool: t, when: args.amount >= 0, effect: allow }\n' },
+    ];
+    expect(coverage(sources)).toEqual(['covered every call → allow']);
+    expect(checkSources(sources).findings).toEqual([]);
+  });
+});
+
 describe('policy check reports load errors as the loader does', () => {
   const policy = (rule: string, extra = ''): string =>
     `policy: p\nappliesTo: { roles: [r] }\ntools:\n  refund:\n    args:\n      amount: { type: number, minimum: 0 }\nrules:\n  - ${rule}\n${extra}`;

@@ -46,6 +46,8 @@ export interface Outcome {
   policy: string | null;
   /** No rule with an effect matched in the deciding policy: its default (maybe raised by risk) decides. */
   fellThrough: boolean;
+  /** Per plan, the rule that decided that policy's own answer (before risk); null for its default. */
+  deciders: (string | null)[];
 }
 
 export interface Cell {
@@ -187,7 +189,7 @@ export function outcomesOf(plans: readonly PlanModel[], truths: readonly Uint8Ar
   const assign = (k: number): void => {
     if (k === open.length) {
       const outcome = decide(plans, chosen);
-      seen.set(`${outcome.effect}|${outcome.decidedBy}|${outcome.rule}|${outcome.policy}|${outcome.fellThrough}`, outcome);
+      seen.set(`${outcome.effect}|${outcome.decidedBy}|${outcome.rule}|${outcome.policy}|${outcome.fellThrough}|${outcome.deciders.join(',')}`, outcome);
       return;
     }
     const [p, r] = open[k] as [number, number];
@@ -202,8 +204,9 @@ export function outcomesOf(plans: readonly PlanModel[], truths: readonly Uint8Ar
 
 /** The engine's decision for single truth values (see Engine.evaluate and evaluatePlan). */
 function decide(plans: readonly PlanModel[], truths: readonly Uint8Array[]): Outcome {
-  if (truths.some((row) => row.includes(ERROR))) return { effect: 'block', decidedBy: 'error', rule: null, policy: null, fellThrough: false };
-  let best: (Outcome & { score: number }) | undefined;
+  if (truths.some((row) => row.includes(ERROR))) return { effect: 'block', decidedBy: 'error', rule: null, policy: null, fellThrough: false, deciders: [] };
+  let best: (Omit<Outcome, 'deciders'> & { score: number }) | undefined;
+  const deciders: (string | null)[] = [];
   plans.forEach((plan, p) => {
     let deciding = -1;
     let rank = -1;
@@ -218,6 +221,7 @@ function decide(plans: readonly PlanModel[], truths: readonly Uint8Array[]): Out
       }
     });
     const rule = plan.rules[deciding];
+    deciders.push(rule ? rule.id : null);
     const ruleEffect = rule?.effect ?? plan.defaultEffect;
     const level = riskLevel(score, plan.riskTiers);
     const byRisk = level === 'low' || level === 'medium' ? 'allow' : riskEffect(level);
@@ -232,8 +236,8 @@ function decide(plans: readonly PlanModel[], truths: readonly Uint8Array[]): Out
     } as const;
     if (!best || EFFECT_RANK[outcome.effect] > EFFECT_RANK[best.effect] || (outcome.effect === best.effect && outcome.score > best.score)) best = outcome;
   });
-  const { score: _score, ...outcome } = best as Outcome & { score: number };
-  return outcome;
+  const { score: _score, ...outcome } = best as Omit<Outcome, 'deciders'> & { score: number };
+  return { ...outcome, deciders };
 }
 
 /** Whether a truth value may be true. */

@@ -10,7 +10,7 @@ import { formatPath, parseBundle, type LoadedPolicy, type PolicyBundle, type Pol
 import { abstractCondition, AtomTable, OTHER_ENVIRONMENT, type SliceConstants } from './abstract.js';
 import { cellCount, cells, dimensions, MAX_CELLS, mayHold, unsure, type Dimension, type Outcome, type PlanModel } from './cells.js';
 import { FINDING_CODES, type CoverageRegion, type Finding, type FindingCode, type PolicyCheck, type ToolCoverage } from './findings.js';
-import { TRUE, type Formula } from './formula.js';
+import { ERROR, TRUE, type Formula } from './formula.js';
 import { openWitness } from './pieces.js';
 import { describeCells, regionText, type Region } from './regions.js';
 import type { ValueValidator } from './terms.js';
@@ -62,6 +62,8 @@ interface ItemStats {
   tools: Set<string>;
   possible: boolean;
   decides: boolean;
+  /** Its condition may fail at run time: even when it never decides, it is not redundant (its error blocks). */
+  mayError: boolean;
   /** Some slice was too large to analyse: nothing is claimed about the item. */
   unknown: boolean;
   winners: Set<string>;
@@ -182,7 +184,7 @@ class Analysis {
 
   private stat(id: string): ItemStats {
     let stats = this.stats.get(id);
-    if (!stats) this.stats.set(id, (stats = { slices: new Set(), tools: new Set(), possible: false, decides: false, unknown: false, winners: new Set() }));
+    if (!stats) this.stats.set(id, (stats = { slices: new Set(), tools: new Set(), possible: false, decides: false, mayError: false, unknown: false, winners: new Set() }));
     return stats;
   }
 
@@ -297,14 +299,17 @@ class Analysis {
         const stats = ruleStats[p] as ItemStats[];
         m.rules.forEach((rule, r) => {
           const truth = row[r] as number;
+          if (truth & ERROR) (stats[r] as ItemStats).mayError = true;
           if (!mayHold(truth)) return;
           if (truth === TRUE && rule.effect) matching.push({ id: rule.id, effect: rule.effect });
           const s = stats[r] as ItemStats;
           s.possible = true;
           if (!outcomes) s.unknown = true;
+          // Shadowed means never deciding its own policy's answer; another policy's answer may still win.
           for (const o of outcomes ?? []) {
-            if (o.rule === rule.id) s.decides = true;
-            else s.winners.add(winnerLabel(o));
+            const decider = o.deciders[p];
+            if (decider === rule.id) s.decides = true;
+            else s.winners.add(decider ?? winnerLabel(o));
           }
         });
       });
@@ -432,7 +437,7 @@ class Analysis {
             code: item.kind === 'rule' ? 'unreachable_rule' : 'unreachable_limit',
             message: `${item.kind} ${id} never applies: ${item.when ? `its condition \`${item.when}\`` : 'it'} is false for every valid call of ${tools}`,
           });
-        } else if (item.kind === 'rule' && item.effect && !stats.decides) {
+        } else if (item.kind === 'rule' && item.effect && !stats.decides && !stats.mayError) {
           shadowed.add(id);
           // A possible condition error is named only when nothing else explains it.
           const named = [...stats.winners].filter((w) => w !== 'a condition error');
