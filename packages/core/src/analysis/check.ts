@@ -362,7 +362,7 @@ class Analysis {
       const effects = new Set([...outcomes.values()].map((o) => o.effect));
       const [effect] = effects;
       const deciders = [...new Set([...outcomes.values()].filter((o) => o.decidedBy !== 'error').map(winnerLabel))];
-      const decides = certain && effects.size === 1 && effect ? `${effect} decides (${deciders.join(' or ')})` : 'the strictest effect decides';
+      const decides = !certain || deciders.length === 0 ? 'the strictest effect decides' : effects.size === 1 ? `${effect} decides (${deciders.join(' or ')})` : `${deciders.join(' or ')} decides`;
       const named = (list: Iterable<[string, Effect]>): string => [...list].map(([id, e]) => `${id} (${e})`).join(', ');
       for (const region of describeCells(dims, overlapCells)) {
         this.sliceFindings.push({
