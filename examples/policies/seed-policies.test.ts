@@ -123,4 +123,11 @@ describe('the DESIGN.md seed table through the real CLI', () => {
     expect(summary).toMatch(/^\d+ passed, 0 failed$/);
     expect(Number(summary.split(' ')[0])).toBeGreaterThanOrEqual(100);
   });
+
+  it('airlock policy check finds no gap, overlap, shadowed or unreachable rule in the seeds', () => {
+    const run = spawnSync(process.execPath, [BIN, 'policy', 'check', POLICIES, '--fail-on', 'info'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('0 errors, 0 warnings, 0 info\n');
+    expect(run.status).toBe(0);
+  });
 });

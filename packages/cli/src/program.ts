@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
+import { policyCheckCommand, type PolicyCheckOptions } from './commands/policy-check.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
@@ -44,6 +45,19 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--verbose', 'list passing cases too')
     .action(async (dir: string, options: PolicyTestOptions) => {
       setExitCode(await policyTestCommand(dir, options, io));
+    });
+
+  policy
+    .command('check')
+    .description(
+      'Static analysis of a policy bundle: load errors, threshold gaps, overlapping effects, shadowed and unreachable rules; exit 2 on errors, 1 when a finding reaches --fail-on',
+    )
+    .argument('<dir>', 'policy bundle directory or file')
+    .option('--json', 'one JSON document: errors, findings, summary')
+    .addOption(new Option('--fail-on <severity>', 'also exit 1 for findings this severe or worse').choices(['warning', 'info', 'error']).default('error'))
+    .option('--coverage', 'also show how every tool\'s calls are decided, range by range')
+    .action(async (dir: string, options: PolicyCheckOptions) => {
+      setExitCode(await policyCheckCommand(dir, options, io));
     });
 
   program

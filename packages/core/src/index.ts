@@ -49,3 +49,16 @@ export { runSuites } from './testing/run-suite.js';
 export type { ActualOutcome, CallResult, CaseResult, CheckedField, SuiteResult } from './testing/run-suite.js';
 export { Replay, replayCalls, replayStream } from './replay/replay.js';
 export type { EffectTotals, FlipExample, FlipGroup, RecordedCall, ReplayOptions, ReplayReport } from './replay/replay.js';
+export { checkBundle, checkSources } from './analysis/check.js';
+export { FINDING_CODES, formatFinding, SEVERITIES } from './analysis/findings.js';
+export type {
+  CoverageRegion,
+  Finding,
+  FindingCode,
+  PolicyCheck,
+  RegionDecision,
+  Severity,
+  ToolCoverage,
+} from './analysis/findings.js';
+export { regionContains, regionText } from './analysis/regions.js';
+export type { Constraint, Interval, Region } from './analysis/regions.js';

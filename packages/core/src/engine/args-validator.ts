@@ -16,8 +16,8 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
  */
 export type ArgsValidator = (args: Record<string, unknown>) => DecisionError | undefined;
 
-/** One ajv instance per bundle: schemas compile once, when the bundle loads. */
-export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator {
+/** An ajv instance configured as argument validation uses it (also by the static analysis, for single values). */
+export function createAjv(): InstanceType<typeof Ajv> {
   const ajv = new Ajv({
     strict: true,
     strictTypes: false,
@@ -28,6 +28,12 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
     useDefaults: false,
   });
   addFormats(ajv);
+  return ajv;
+}
+
+/** One ajv instance per bundle: schemas compile once, when the bundle loads. */
+export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator {
+  const ajv = createAjv();
   return (tool) => {
     const schema = toolArgsSchema(tool);
     // ajv is the authority; the fast predicate may only short-cut an acceptance. A schema the

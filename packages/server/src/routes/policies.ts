@@ -54,7 +54,8 @@ export function policyRoutes(services: Services) {
       method: 'POST',
       url: '/v1/policies',
       tag: 'policies',
-      summary: 'Upload a bundle as a new (inactive) version. Invalid bundles answer 422 with every error, by file and line.',
+      summary:
+        'Upload a bundle as a new (inactive) version. Invalid bundles answer 422 with every error, by file and line; valid ones carry `warnings`, the findings of `airlock policy check`.',
       body: bundleBody,
       async handler({ body, principal, reply }) {
         reply.code(201);
@@ -65,7 +66,7 @@ export function policyRoutes(services: Services) {
       method: 'POST',
       url: '/v1/policies/validate',
       tag: 'policies',
-      summary: 'Validate a bundle without storing it.',
+      summary: 'Validate a bundle without storing it: 422 with every error, or `valid: true` with `warnings` (the findings of `airlock policy check`).',
       body: bundleBody,
       handler: ({ body }) => ({ valid: true, ...policies.validate(body.name, body.files) }),
     }),

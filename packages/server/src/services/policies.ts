@@ -1,4 +1,16 @@
-import { canonicalJson, compile, parseBundle, PolicyLoadError, sha256Hex, type CounterStore, type Engine, type PolicyBundle, type PolicySource } from '@airlock/core';
+import {
+  canonicalJson,
+  checkSources,
+  compile,
+  parseBundle,
+  PolicyLoadError,
+  sha256Hex,
+  type CounterStore,
+  type Engine,
+  type Finding,
+  type PolicyBundle,
+  type PolicySource,
+} from '@airlock/core';
 import { createTwoFilesPatch } from 'diff';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
@@ -68,14 +80,20 @@ export class PolicyService {
     return this.current ? policyEvent(this.current.row) : undefined;
   }
 
-  /** Dry run: parses and compiles, throws `invalid_policy` with every problem found. */
-  validate(bundle: string, sources: PolicySource[]): { bundle: string; digest: string; policies: string[] } {
+  /**
+   * Dry run: parses and compiles, throws `invalid_policy` with every problem found. `warnings` are
+   * the findings of `policy check` (gaps, overlaps, shadowed and unreachable rules): a bundle with
+   * warnings is still valid.
+   */
+  validate(bundle: string, sources: PolicySource[]): { bundle: string; digest: string; policies: string[]; warnings: Finding[] } {
     const engine = this.build(bundle, sources, 0);
-    return { bundle, digest: digestOf(bundle, sources), policies: [...engine.policies] };
+    return { bundle, digest: digestOf(bundle, sources), policies: [...engine.policies], warnings: checkSources(sources, bundle).findings };
   }
 
-  async upload(actor: string, bundle: string, sources: PolicySource[]): Promise<PolicyVersionDetail> {
+  /** Stores a new inactive version; the answer carries the `policy check` findings as `warnings`. */
+  async upload(actor: string, bundle: string, sources: PolicySource[]): Promise<PolicyVersionDetail & { warnings: Finding[] }> {
     this.build(bundle, sources, 0);
+    const warnings = checkSources(sources, bundle).findings;
     return this.lock.run('policies', async () => {
       const versions = await this.store.listPolicyVersions();
       const row: PolicyVersionRow = {
@@ -97,7 +115,7 @@ export class PolicyService {
           writes: [{ kind: 'policy.insert', row }],
         },
       ]);
-      return detail(row, false);
+      return { ...detail(row, false), warnings };
     });
   }
 
