@@ -49,7 +49,7 @@ export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
-export type { Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
+export type { ApprovalExpectation, Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
 export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';
 export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';
 export { runSuites } from './testing/run-suite.js';

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
 
 export interface ServerConfig {
   host: string;
@@ -23,6 +24,10 @@ export interface ServerConfig {
   maxBatch: number;
   /** Audit batches handed to the writer before the first of them is durable. */
   maxBatchesInFlight: number;
+  /** Approval notification channels (webhook, Slack, email), link mode, retries. Absent: no notifications. */
+  notifications?: NotificationConfigInput | undefined;
+  /** Key for approve/deny links; default: a random key kept in the data directory. */
+  linkSecret?: string | undefined;
 }
 
 const MINUTE = 60_000;
@@ -49,9 +54,14 @@ export interface ConfigFlags {
   host?: string | undefined;
   port?: string | number | undefined;
   dataDir?: string | undefined;
+  /** Notification configuration file. */
+  notifications?: string | undefined;
 }
 
-/** Flags win over the environment (AIRLOCK_HOST, AIRLOCK_PORT, AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD), which wins over defaults. */
+/**
+ * Flags win over the environment (AIRLOCK_HOST, AIRLOCK_PORT, AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD,
+ * AIRLOCK_NOTIFICATIONS — a YAML or JSON file —, AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET), which wins over defaults.
+ */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
   const config: Partial<ServerConfig> = {};
   const host = flags.host ?? env.AIRLOCK_HOST;
@@ -65,5 +75,9 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   const dataDir = flags.dataDir ?? env.AIRLOCK_DATA_DIR;
   if (dataDir) config.dataDir = dataDir;
   if (env.AIRLOCK_ADMIN_PASSWORD) config.adminPassword = env.AIRLOCK_ADMIN_PASSWORD;
+  const notifications = flags.notifications ?? env.AIRLOCK_NOTIFICATIONS;
+  if (notifications) config.notifications = loadNotificationConfig(notifications);
+  if (env.AIRLOCK_PUBLIC_URL) config.notifications = { ...config.notifications, publicUrl: env.AIRLOCK_PUBLIC_URL };
+  if (env.AIRLOCK_LINK_SECRET) config.linkSecret = env.AIRLOCK_LINK_SECRET;
   return config;
 }

@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { DEMO_KEYS_FILE, seed, type SeedResult } from './seed.js';
 import { createServices } from './services/services.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { loadLinkSecret } from './notifications/link-secret.js';
 
 export const DATABASE_FILE = 'airlock.db';
 
@@ -44,6 +45,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (value !== undefined && key in DEFAULT_CONFIG) (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
+  if (options.notifications !== undefined) config.notifications = options.notifications;
+  if (options.linkSecret !== undefined) config.linkSecret = options.linkSecret;
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => console.log(line));
   const logError = options.logError ?? ((message: string) => console.error(message));
@@ -54,11 +57,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let services;
   let app;
   let seeded: SeedResult;
+  let port: number;
   try {
-    services = await createServices(store, { ...config, clock });
+    services = await createServices(store, { ...config, clock, linkSecret: loadLinkSecret(config.dataDir, config.linkSecret), logError });
     seeded = await seed(services, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError });
     await app.listen({ host: config.host, port: config.port });
+    port = (app.server.address() as AddressInfo).port;
+    services.notifications.useServerUrl(serverUrl(config.host, port));
+    // Applies timeouts that fell due while the server was down, then fires them on time.
+    await services.approvals.startScheduler((error) => logError(`approval scheduler: ${error instanceof Error ? error.message : String(error)}`));
   } catch (error) {
     await app?.close();
     await (services ? services.close() : store.close());
@@ -72,8 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }, config.sweepIntervalMs);
   sweep.unref();
 
-  const port = (listening.server.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = serverUrl(config.host, port);
 
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
@@ -104,6 +111,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   printBanner(print, { url, databaseFile, dataDir: config.dataDir, seeded, passwordFromEnv: config.adminPassword !== undefined });
   return { url, host: config.host, port, dataDir: config.dataDir, databaseFile, seeded, close, closed };
+}
+
+function serverUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function printBanner(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MemoryCounterStore } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AuditWriter } from '../audit/writer.js';
@@ -12,6 +13,10 @@ import { DecisionService } from './decisions.js';
 import { MemoryEventBus, type EventBus } from './events.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PolicyService } from './policies.js';
+import { parseNotificationConfig, type NotificationConfigInput } from '../notifications/config.js';
+import { NotificationDispatcher } from '../notifications/dispatcher.js';
+import { LinkSigner } from '../notifications/links.js';
+import type { Notifier } from '../notifications/notifier.js';
 
 export interface ServiceOptions {
   clock: Clock;
@@ -29,6 +34,15 @@ export interface ServiceOptions {
   /** Audit batches handed to the store before the first of them is durable. */
   maxBatchesInFlight: number;
   events?: EventBus;
+  /** Notification channels; absent: none. */
+  notifications?: NotificationConfigInput | undefined;
+  /** Signs approve/deny links; default: a random key for this process only. */
+  linkSecret?: Buffer | undefined;
+  /** Replace configured channels by name (custom transports). */
+  notifiers?: Notifier[] | undefined;
+  /** Where notification secrets named by `secretEnv` are read. Default: process.env. */
+  env?: Record<string, string | undefined>;
+  logError?: (message: string) => void;
 }
 
 export interface Services {
@@ -41,6 +55,8 @@ export interface Services {
   auth: AuthService;
   policies: PolicyService;
   approvals: ApprovalService;
+  notifications: NotificationDispatcher;
+  links: { signer: LinkSigner; mode: 'login' | 'one-click' };
   decisions: DecisionService;
   audit: AuditService;
   /** Expires due approvals and forgets expired sessions and idempotency keys. */
@@ -59,7 +75,20 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   await restoreCounters(store, counters, clock.now() - options.restoreWindowMs);
   const policies = new PolicyService(store, writer, events, clock, counters);
   await policies.load();
-  const approvals = new ApprovalService(store, writer, events, clock, options.approvalTtlMs);
+  const approvals = new ApprovalService(store, writer, events, clock, { ttlMs: options.approvalTtlMs, policies });
+  const notificationConfig = parseNotificationConfig(options.notifications ?? {});
+  const signer = new LinkSigner(options.linkSecret ?? randomBytes(32));
+  const logError = options.logError ?? ((message: string) => console.error(message));
+  const notifications = new NotificationDispatcher({
+    config: notificationConfig,
+    store,
+    clock,
+    signer,
+    env: options.env ?? process.env,
+    logError,
+    ...(options.notifiers ? { notifiers: options.notifiers } : {}),
+  });
+  approvals.listen(notifications.approvalChanged);
   const throttle = new LoginThrottle(clock, options.loginAttemptsPerMinute, 60_000);
   return {
     store,
@@ -71,6 +100,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     auth: new AuthService(store, writer, clock, throttle, options.sessionTtlMs),
     policies,
     approvals,
+    notifications,
+    links: { signer, mode: notificationConfig.links.mode },
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock),
     audit: new AuditService(store),
     async maintain() {
@@ -79,7 +110,9 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       await store.deleteIdempotencyBefore(clock.now() - options.idempotencyTtlMs);
     },
     async close() {
+      approvals.stopScheduler();
       approvals.releaseWaiters();
+      await notifications.close();
       await writer.flush();
       await store.close();
     },

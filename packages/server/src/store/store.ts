@@ -5,6 +5,7 @@ import type {
   ApprovalRow,
   AuditRow,
   IdempotencyRow,
+  NotificationDeliveryRow,
   PolicyActivationRow,
   PolicyVersionRow,
   SessionRow,
@@ -47,12 +48,21 @@ export interface Store {
 
   getApproval(id: string): Promise<ApprovalRow | undefined>;
   listApprovals(filter: ApprovalFilter, page: { beforeCreated?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]>;
-  /** Pending or approved (unredeemed) approvals whose expiry is at or before `atMs`. */
+  /** Pending or approved (unredeemed) approvals whose expiry, or pending ones whose tier deadline, is at or before `atMs`. */
   approvalsDueBy(atMs: number, limit: number): Promise<ApprovalRow[]>;
+  /** The earliest expiry or tier deadline of any open approval; undefined when none is open. */
+  nextApprovalDue(): Promise<number | undefined>;
+  /** What approval statistics are computed from: approvals created in [fromMs, toMs), optionally of one rule. */
+  approvalOutcomes(filter: { fromMs: number; toMs: number; rule?: string }): Promise<ApprovalOutcomeRow[]>;
   countPendingApprovals(atMs: number): Promise<number>;
 
   getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined>;
   deleteIdempotencyBefore(atMs: number): Promise<void>;
+
+  /** Delivery attempts, newest first; of one approval when given. */
+  listDeliveries(filter: { approvalId?: string }, limit: number): Promise<NotificationDeliveryRow[]>;
+  /** Appends one delivery attempt to the log (not audited: the log is the record). */
+  recordDelivery(row: NotificationDeliveryRow): Promise<void>;
 
   listPolicyVersions(): Promise<PolicyVersionRow[]>;
   getPolicyVersion(version: number): Promise<PolicyVersionRow | undefined>;
@@ -72,6 +82,8 @@ export interface AuditFilter {
   toMs?: number;
 }
 
+export type ApprovalOutcomeRow = Pick<ApprovalRow, 'rule' | 'status' | 'created_at' | 'resolved_at' | 'resolved_by' | 'tier' | 'route' | 'edited_args'>;
+
 export interface ApprovalFilter {
   status?: string;
   agent?: string;
@@ -83,6 +95,7 @@ export type StoreWrite =
   | { kind: 'key.insert'; row: ApiKeyRow }
   | { kind: 'key.revoke'; id: string; at: number }
   | { kind: 'user.insert'; row: UserRow }
+  | { kind: 'user.update'; id: string; patch: UserPatch }
   | { kind: 'session.insert'; row: SessionRow }
   | { kind: 'session.delete'; idHash: string }
   | { kind: 'sessions.purge'; expiredBy: number }
@@ -91,6 +104,26 @@ export type StoreWrite =
   | { kind: 'idempotency.insert'; row: IdempotencyRow }
   | { kind: 'idempotency.purge'; before: number }
   | { kind: 'policy.insert'; row: PolicyVersionRow }
-  | { kind: 'policy.activate'; row: PolicyActivationRow };
+  | { kind: 'policy.activate'; row: PolicyActivationRow }
+  | { kind: 'delivery.insert'; row: NotificationDeliveryRow };
 
-export type ApprovalPatch = Partial<Pick<ApprovalRow, 'status' | 'resolved_by' | 'resolved_at' | 'resolution_reason' | 'redeemed_at'>>;
+export type ApprovalPatch = Partial<
+  Pick<
+    ApprovalRow,
+    | 'status'
+    | 'resolved_by'
+    | 'resolved_at'
+    | 'resolution_reason'
+    | 'redeemed_at'
+    | 'route'
+    | 'tier'
+    | 'votes'
+    | 'deadline_at'
+    | 'expires_at'
+    | 'edited_args'
+    | 'edited_call_hash'
+    | 'used_tokens'
+  >
+>;
+
+export type UserPatch = Partial<Pick<UserRow, 'groups'>>;
