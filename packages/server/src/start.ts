@@ -59,7 +59,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let seeded: SeedResult;
   let port: number;
   try {
-    services = await createServices(store, { ...config, clock, linkSecret: loadLinkSecret(config.dataDir, config.linkSecret), logError });
+    services = await createServices(store, { ...config, clock, linkKey: loadLinkSecret(config.dataDir, config.linkSecret), logError });
     seeded = await seed(services, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError });
     await app.listen({ host: config.host, port: config.port });

@@ -37,7 +37,7 @@ export interface ServiceOptions {
   /** Notification channels; absent: none. */
   notifications?: NotificationConfigInput | undefined;
   /** Signs approve/deny links; default: a random key for this process only. */
-  linkSecret?: Buffer | undefined;
+  linkKey?: Buffer | undefined;
   /** Replace configured channels by name (custom transports). */
   notifiers?: Notifier[] | undefined;
   /** Where notification secrets named by `secretEnv` are read. Default: process.env. */
@@ -77,7 +77,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   await policies.load();
   const approvals = new ApprovalService(store, writer, events, clock, { ttlMs: options.approvalTtlMs, policies });
   const notificationConfig = parseNotificationConfig(options.notifications ?? {});
-  const signer = new LinkSigner(options.linkSecret ?? randomBytes(32));
+  const signer = new LinkSigner(options.linkKey ?? randomBytes(32));
   const logError = options.logError ?? ((message: string) => console.error(message));
   const notifications = new NotificationDispatcher({
     config: notificationConfig,
