@@ -36,9 +36,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/approvals/:id/redeem': ['agent'],
   // Approve/deny links: the page is public (it shows nothing until signed in, or for a one-click
   // token); acting needs a session, or a one-click token that names its user.
-  'GET /v1/approval-links/:token': 'public',
-  'POST /v1/approval-links/:token': APPROVE,
-  'POST /v1/approval-links/:token/one-click': 'public',
+  'GET /v1/approval-links': 'public',
+  'POST /v1/approval-links': APPROVE,
+  'POST /v1/approval-links/one-click': 'public',
 
   'GET /v1/audit': VIEW,
   'GET /v1/audit/export': VIEW,

@@ -9,6 +9,7 @@ import { DEMO_KEYS_FILE, seed, type SeedResult } from './seed.js';
 import { createServices } from './services/services.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { loadLinkSecret } from './notifications/link-secret.js';
+import type { Notifier } from './notifications/notifier.js';
 
 export const DATABASE_FILE = 'airlock.db';
 
@@ -20,6 +21,8 @@ export interface StartOptions extends Partial<ServerConfig> {
   logError?: (message: string) => void;
   /** Shut down gracefully on SIGINT / SIGTERM. */
   handleSignals?: boolean;
+  /** Transports for notification channels, by channel name, instead of the built-in ones (custom channels, tests). */
+  notifiers?: Notifier[];
 }
 
 export interface RunningServer {
@@ -59,7 +62,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let seeded: SeedResult;
   let port: number;
   try {
-    services = await createServices(store, { ...config, clock, linkKey: loadLinkSecret(config.dataDir, config.linkSecret), logError });
+    services = await createServices(store, { ...config, clock, linkKey: loadLinkSecret(config.dataDir, config.linkSecret), logError, notifiers: options.notifiers });
     seeded = await seed(services, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError });
     await app.listen({ host: config.host, port: config.port });

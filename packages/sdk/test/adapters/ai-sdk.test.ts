@@ -69,8 +69,14 @@ describe('governTools (Vercel AI SDK)', () => {
 
   it("refuses approved arguments that do not fit the tool's schema; the tool never runs", async () => {
     // The policy accepts a $70 refund (it needs approval); this tool's own schema stops at $60.
-    const { airlock, tools, issueRefund } = setup(async () => ({ approved: true, by: 'lead-1', args: refund('A-2', 70) }));
-    const strict = { issue_refund: tool({ ...tools.issue_refund, inputSchema: z.object({ account_id: z.string(), amount: z.number().max(60), currency: z.enum(['USD']) }) }) };
+    const { airlock, issueRefund } = setup(async () => ({ approved: true, by: 'lead-1', args: refund('A-2', 70) }));
+    const strict = {
+      issue_refund: tool({
+        description: 'Refund money to a customer account.',
+        inputSchema: z.object({ account_id: z.string(), amount: z.number().max(60), currency: z.enum(['USD']) }),
+        execute: issueRefund,
+      }),
+    };
     const output = await governTools(airlock, strict).issue_refund.execute?.(refund('A-2', 75), execution('c-75'));
     expect(output).toMatchObject({ airlock: 'blocked', code: 'invalid_arguments', rule: 'refund-medium' });
     expect(issueRefund).not.toHaveBeenCalled();

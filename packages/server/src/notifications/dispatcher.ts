@@ -47,8 +47,8 @@ export interface DispatcherOptions {
   notifiers?: Notifier[];
 }
 
-/** The path of a link; the page it opens is served by routes/links.ts. */
-export const LINK_PATH = '/v1/approval-links/';
+/** Where a link points, the token in its query; the page it opens is served by routes/links.ts. */
+export const LINK_PATH = '/v1/approval-links?token=';
 
 /**
  * Sends approval notifications to the configured channels, routed by approver group and event,

@@ -10,8 +10,8 @@ import type { Approver } from '../services/approvals.js';
 import type { Services } from '../services/services.js';
 import { SESSION_COOKIE } from './auth.js';
 
-const tokenParams = z.object({ token: z.string().min(1).max(2048) });
-const linkBody = z.object({ reason: z.string().trim().min(1).max(2000).optional() }).default({});
+const token = z.string().min(1).max(2048);
+const linkBody = z.object({ token, reason: z.string().trim().min(1).max(2000).optional() });
 
 /**
  * Approve/deny links from notifications. Opening a link never acts (chat unfurlers and mail
@@ -40,15 +40,15 @@ export function linkRoutes(services: Services) {
   return [
     defineRoute({
       method: 'GET',
-      url: '/v1/approval-links/:token',
+      url: '/v1/approval-links',
       tag: 'approvals',
       summary: 'The page an approve/deny link opens: the approval and a button to act (signed in, or one-click). Opening it changes nothing.',
-      params: tokenParams,
+      query: z.object({ token }),
       produces: 'text/html',
-      async handler({ params, request, reply }) {
+      async handler({ query, request, reply }) {
         let claims: LinkClaims;
         try {
-          claims = claimsOf(params.token);
+          claims = claimsOf(query.token);
         } catch (error) {
           return sendPage(reply, 403, 'Link not valid', `<p>${escapeHtml((error as Error).message)}.</p>`);
         }
@@ -68,18 +68,17 @@ export function linkRoutes(services: Services) {
         } catch {
           return sendPage(reply, 404, 'Approval not found', '<p>This approval does not exist.</p>');
         }
-        return sendPage(reply, 200, `${claims.action === 'approve' ? 'Approve' : 'Deny'} ${approval.tool}?`, actionPage(approval, claims, oneClick, csrfToken));
+        return sendPage(reply, 200, `${claims.action === 'approve' ? 'Approve' : 'Deny'} ${approval.tool}?`, actionPage(approval, claims, query.token, oneClick, csrfToken));
       },
     }),
     defineRoute({
       method: 'POST',
-      url: '/v1/approval-links/:token',
+      url: '/v1/approval-links',
       tag: 'approvals',
       summary: 'Act on an approve/deny link as the signed-in person (session and CSRF header required).',
-      params: tokenParams,
       body: linkBody,
-      handler: ({ params, body, principal }) => {
-        const claims = claimsOf(params.token);
+      handler: ({ body, principal }) => {
+        const claims = claimsOf(body.token);
         const approver = approverOf(principal);
         if (claims.user !== undefined && claims.user !== approver.username) throw new AirlockError('link_invalid', 'this link was sent to someone else');
         return act(claims, approver, body.reason);
@@ -87,13 +86,12 @@ export function linkRoutes(services: Services) {
     }),
     defineRoute({
       method: 'POST',
-      url: '/v1/approval-links/:token/one-click',
+      url: '/v1/approval-links/one-click',
       tag: 'approvals',
       summary: 'Act on a one-click link without a session: only when links.mode is one-click and the token names its user.',
-      params: tokenParams,
       body: linkBody,
-      async handler({ params, body }) {
-        const claims = claimsOf(params.token);
+      async handler({ body }) {
+        const claims = claimsOf(body.token);
         if (links.mode !== 'one-click' || claims.user === undefined) throw new AirlockError('link_invalid', 'this link needs you to be signed in');
         const user = await auth.approver(claims.user);
         if (!user || (user.role !== 'approver' && user.role !== 'admin')) throw new AirlockError('link_invalid', 'the person this link was sent to may not approve');
@@ -114,7 +112,7 @@ function sendPage(reply: FastifyReply, status: number, title: string, body: stri
     .send(htmlPage(title, body));
 }
 
-function actionPage(approval: ApprovalView, claims: LinkClaims, oneClick: boolean, csrfToken: string | undefined): string {
+function actionPage(approval: ApprovalView, claims: LinkClaims, token: string, oneClick: boolean, csrfToken: string | undefined): string {
   const verb = claims.action === 'approve' ? 'Approve' : 'Deny';
   const facts = [
     `<p><strong>${escapeHtml(approval.agent)}</strong> wants to run <code>${escapeHtml(approval.tool)}</code>: ${escapeHtml(approval.reason)}</p>`,
@@ -131,9 +129,9 @@ function actionPage(approval: ApprovalView, claims: LinkClaims, oneClick: boolea
 document.getElementById('act').addEventListener('click', async (event) => {
   event.target.disabled = true;
   const reason = document.getElementById('reason').value.trim();
-  const response = await fetch(location.pathname + ${scriptLiteral(oneClick ? '/one-click' : '')}, {
+  const response = await fetch(${scriptLiteral(oneClick ? '/v1/approval-links/one-click' : '/v1/approval-links')}, {
     method: 'POST', credentials: 'same-origin', headers: ${scriptLiteral(headers)},
-    body: JSON.stringify(reason ? { reason } : {}),
+    body: JSON.stringify(reason ? { token: ${scriptLiteral(token)}, reason } : { token: ${scriptLiteral(token)} }),
   });
   const answer = await response.json();
   document.getElementById('out').textContent = response.ok
