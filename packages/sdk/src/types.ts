@@ -56,7 +56,10 @@ export interface PendingApproval {
   tool: string;
   approvalId: string;
   reason: string;
+  /** Approver groups of the tier the approval starts at. */
   approvers: string[];
+  /** Distinct people who must approve. */
+  required: number;
   expiresAt: string;
   message: string;
 }
