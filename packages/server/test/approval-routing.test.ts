@@ -360,3 +360,78 @@ describe('approver groups', () => {
     expect((await admin.post('/v1/users/approver/groups', { groups: ['has space'] })).body).toMatchObject({ error: { code: 'invalid_request', param: 'body.groups.0' } });
   });
 });
+
+describe('approval stats', () => {
+  let t: TestServer;
+  let admin: Person;
+  let p: Record<string, Person>;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.admin();
+    p = await people(t.url, admin, { lead: { groups: ['support-leads'] }, manager: { groups: ['support-managers'] }, 'fin-1': { groups: ['finance-approvers'] } });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  interface RuleStats {
+    rule: string | null;
+    requested: number;
+    granted: number;
+    denied: number;
+    edited: number;
+    timedOutBlocked: number;
+    timedOutAllowed: number;
+    expired: number;
+    pending: number;
+    escalated: number;
+    grantRate: number | null;
+    timeToDecisionMs: { count: number; mean: number | null; median: number | null; p90: number | null; max: number | null };
+  }
+
+  it('counts per rule how approvals were granted, denied, edited, escalated, and how long decisions took', async () => {
+    const start = t.clock.now();
+    const support = t.agent('support-bot-1');
+    const open = async (amount: number) => (await support.post<Decision>('/v1/decide', { tool: 'issue_refund', args: { account_id: `ST-${amount}`, amount, currency: 'USD' } })).body.approval.id;
+    const [a, b, , d] = [await open(75), await open(80), await open(85), await open(300)];
+    const { body: payment } = await t.agent('finance-bot-1').post<Decision>('/v1/decide', { tool: 'make_payment', args: { amount: 12_000, currency: 'USD', payee: 'S' } });
+
+    await t.clock.advance(MINUTE);
+    await p.lead!.post(`/v1/approvals/${b}/deny`, { reason: 'no' });
+    await t.clock.advance(MINUTE);
+    await p.lead!.post(`/v1/approvals/${a}/approve`, { reason: 'less', args: { account_id: 'ST-75', amount: 60, currency: 'USD' } });
+    await t.clock.advance(2 * MINUTE);
+    await p.manager!.post(`/v1/approvals/${d}/approve`, { reason: 'ok' });
+    await p['fin-1']!.post(`/v1/approvals/${payment.approval.id}/approve`, { reason: 'first of two' });
+    // The $85 refund is still with the leads after 10 minutes: it escalates.
+    await t.clock.advance(6 * MINUTE);
+
+    const { status, body } = await admin.get<{ rules: RuleStats[] }>('/v1/approvals/stats');
+    expect(status).toBe(200);
+    expect(body.rules.find((r) => r.rule === 'refund-medium')).toEqual({
+      rule: 'refund-medium',
+      requested: 4,
+      granted: 2,
+      denied: 1,
+      edited: 1,
+      timedOutBlocked: 0,
+      timedOutAllowed: 0,
+      expired: 0,
+      pending: 1,
+      escalated: 1,
+      grantRate: 2 / 3,
+      timeToDecisionMs: { count: 3, mean: 140_000, median: 120_000, p90: 240_000, max: 240_000 },
+    });
+    expect(body.rules.find((r) => r.rule === 'payment-medium')).toMatchObject({ requested: 1, pending: 1, granted: 0, grantRate: null, timeToDecisionMs: { count: 0 } });
+
+    const one = await admin.get<{ rules: RuleStats[] }>('/v1/approvals/stats?rule=payment-medium');
+    expect(one.body.rules.map((r) => r.rule)).toEqual(['payment-medium']);
+    const later = new Date(t.clock.now() + MINUTE).toISOString();
+    expect((await admin.get<{ rules: RuleStats[] }>(`/v1/approvals/stats?from=${encodeURIComponent(later)}`)).body.rules).toEqual([]);
+    const before = new Date(start).toISOString();
+    expect((await admin.get<{ rules: RuleStats[] }>(`/v1/approvals/stats?to=${encodeURIComponent(before)}`)).body.rules).toEqual([]);
+    // Agents do not get statistics.
+    expect((await support.get('/v1/approvals/stats')).status).toBe(403);
+  });
+});
