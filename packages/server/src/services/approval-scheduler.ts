@@ -39,9 +39,11 @@ export class ApprovalScheduler {
     if (this.armedAt === undefined || atMs < this.armedAt) this.arm(atMs);
   }
 
-  stop(): void {
+  /** No more runs; resolves once a run in progress has finished (before the store closes). */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.disarm();
+    await this.running;
   }
 
   private arm(atMs: number): void {

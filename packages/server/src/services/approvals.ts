@@ -103,8 +103,8 @@ export class ApprovalService {
     await this.scheduler.start(onError);
   }
 
-  stopScheduler(): void {
-    this.scheduler.stop();
+  stopScheduler(): Promise<void> {
+    return this.scheduler.stop();
   }
 
   /** The approval a `require_approval` decision opens, and its audit entry, for the decision's own batch. */

@@ -110,8 +110,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       await store.deleteIdempotencyBefore(clock.now() - options.idempotencyTtlMs);
     },
     async close() {
-      approvals.stopScheduler();
       approvals.releaseWaiters();
+      await approvals.stopScheduler();
       await notifications.close();
       await writer.flush();
       await store.close();
