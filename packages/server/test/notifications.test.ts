@@ -47,6 +47,13 @@ function linksIn(text: string): { approve: string; deny: string } {
   return { approve, deny };
 }
 
+/** The inline script of a page parses as JavaScript (a browser would run it). */
+function expectValidScript(html: string): void {
+  const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1];
+  expect(script).toBeDefined();
+  expect(() => new Function(`return async () => { ${script} }`)).not.toThrow();
+}
+
 /** The page a link opens, on the server a test caller talks to. */
 const pageOf = (link: string): string => `${new URL(link).pathname}${new URL(link).search}`;
 /** The token a link carries. */
@@ -319,16 +326,17 @@ describe('email channel and sign-in links', () => {
     expect(mail.text).toContain('Subject: Approval needed: make_payment for finance-bot-1');
     const links = linksIn(mail.text);
 
-    // Opening the link changes nothing; without a session it asks to sign in.
+    // Opening the link changes nothing, and the page holds no approval data: its script checks the
+    // session with same-origin requests (the SameSite=Strict cookie is not sent on a link from a mail).
     const anonymous = caller(t.url);
     const page = await anonymous.get(pageOf(links.approve));
-    expect(page.status).toBe(401);
-    expect(String(page.body)).toContain('Sign in');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(String(page.body)).toContain("fetch('/v1/auth/session'");
+    expect(String(page.body)).not.toContain('12500');
+    expectValidScript(String(page.body));
     expect((await act(anonymous, links.approve)).status).toBe(401);
-    const shown = await p['fin-1']!.get(pageOf(links.approve));
-    expect(shown.status).toBe(200);
-    expect(shown.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(String(shown.body)).toContain('make_payment');
     expect((await p['fin-1']!.get<Approval>(`/v1/approvals/${id}`)).body.status).toBe('pending');
 
     // Acting needs the CSRF header like every other state change, and an entitled person.
@@ -401,6 +409,8 @@ describe('one-click links', () => {
     const page = await anonymous.get(pageOf(approve));
     expect(page.status).toBe(200);
     expect(String(page.body)).toContain('/v1/approval-links/one-click');
+    expect(String(page.body)).toContain('3000');
+    expectValidScript(String(page.body));
     // The session route does not let someone else spend fin-1's link.
     expect((await act(p['fin-2']!, approve)).body).toMatchObject({ error: { code: 'link_invalid' } });
     const done = await anonymous.post<Approval>('/v1/approval-links/one-click', { token: tokenOf(approve), reason: 'from my phone' });

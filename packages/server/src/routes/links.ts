@@ -8,7 +8,6 @@ import type { LinkClaims } from '../notifications/links.js';
 import type { ApprovalView } from '../services/approval-view.js';
 import type { Approver } from '../services/approvals.js';
 import type { Services } from '../services/services.js';
-import { SESSION_COOKIE } from './auth.js';
 
 const token = z.string().min(1).max(2048);
 const linkBody = z.object({ token, reason: z.string().trim().min(1).max(2000).optional() });
@@ -45,30 +44,26 @@ export function linkRoutes(services: Services) {
       summary: 'The page an approve/deny link opens: the approval and a button to act (signed in, or one-click). Opening it changes nothing.',
       query: z.object({ token }),
       produces: 'text/html',
-      async handler({ query, request, reply }) {
+      async handler({ query, reply }) {
         let claims: LinkClaims;
         try {
           claims = claimsOf(query.token);
         } catch (error) {
           return sendPage(reply, 403, 'Link not valid', `<p>${escapeHtml((error as Error).message)}.</p>`);
         }
-        const oneClick = claims.user !== undefined && links.mode === 'one-click';
-        let csrfToken: string | undefined;
-        if (!oneClick) {
-          const cookie = request.cookies[SESSION_COOKIE];
-          const user = cookie === undefined ? undefined : await auth.session(cookie);
-          if (!user) {
-            return sendPage(reply, 401, 'Sign in to decide', '<p>This approval link needs you to be signed in to Airlock. <a href="/">Sign in</a>, then open the link again.</p>');
-          }
-          csrfToken = user.csrfToken;
+        const verb = claims.action === 'approve' ? 'Approve' : 'Deny';
+        if (claims.user === undefined || links.mode !== 'one-click') {
+          // The session cookie is SameSite=Strict, so a link followed from a chat or a mail client
+          // arrives without it: the page checks the session itself with same-origin requests.
+          return sendPage(reply, 200, `${verb} this call?`, signedInPage(claims, query.token));
         }
         let approval: ApprovalView;
         try {
-          approval = await approvals.get(claims.approval, { user: claims.user ?? 'link' });
+          approval = await approvals.get(claims.approval, { user: claims.user });
         } catch {
           return sendPage(reply, 404, 'Approval not found', '<p>This approval does not exist.</p>');
         }
-        return sendPage(reply, 200, `${claims.action === 'approve' ? 'Approve' : 'Deny'} ${approval.tool}?`, actionPage(approval, claims, query.token, oneClick, csrfToken));
+        return sendPage(reply, 200, `${verb} ${approval.tool}?`, oneClickPage(approval, claims, query.token));
       },
     }),
     defineRoute({
@@ -112,31 +107,81 @@ function sendPage(reply: FastifyReply, status: number, title: string, body: stri
     .send(htmlPage(title, body));
 }
 
-function actionPage(approval: ApprovalView, claims: LinkClaims, token: string, oneClick: boolean, csrfToken: string | undefined): string {
-  const verb = claims.action === 'approve' ? 'Approve' : 'Deny';
-  const facts = [
-    `<p><strong>${escapeHtml(approval.agent)}</strong> wants to run <code>${escapeHtml(approval.tool)}</code>: ${escapeHtml(approval.reason)}</p>`,
-    `<pre>${escapeHtml(JSON.stringify(approval.args, null, 2))}</pre>`,
-    `<p>Status: ${escapeHtml(approval.status)} · tier ${escapeHtml(approval.tier)} (${escapeHtml(approval.approvers.join(', ') || 'any approver')}) · ${approval.approvalsRemaining} of ${approval.requiredApprovals} approvals still needed</p>`,
-  ];
-  if (approval.status !== 'pending') return facts.join('\n');
-  const headers = oneClick ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', 'x-airlock-csrf': csrfToken };
-  return `${facts.join('\n')}
-<p><label>Reason <input id="reason" size="40" placeholder="optional"></label></p>
-<p><button id="act">${verb}</button></p>
-<p id="out" role="status"></p>
-<script>
-document.getElementById('act').addEventListener('click', async (event) => {
-  event.target.disabled = true;
+/** The facts of an approval as the pages show them (as text: never parsed as HTML). */
+const DESCRIBE = `function describe(a) {
+  const who = a.approvers.length ? a.approvers.join(', ') : 'any approver';
+  return [a.agent + ' wants to run ' + a.tool + ': ' + a.reason, JSON.stringify(a.args, null, 2),
+    'Status: ' + a.status + ' · tier ' + a.tier + ' (' + who + ') · ' + a.approvalsRemaining + ' of ' + a.requiredApprovals + ' approvals still needed'];
+}
+function show(a) {
+  const [what, args, need] = describe(a);
+  document.getElementById('what').textContent = what;
+  document.getElementById('args').textContent = args;
+  document.getElementById('args').hidden = false;
+  document.getElementById('need').textContent = need;
+}
+async function act(path, headers, token) {
+  const button = document.getElementById('act');
+  button.disabled = true;
   const reason = document.getElementById('reason').value.trim();
-  const response = await fetch(${scriptLiteral(oneClick ? '/v1/approval-links/one-click' : '/v1/approval-links')}, {
-    method: 'POST', credentials: 'same-origin', headers: ${scriptLiteral(headers)},
-    body: JSON.stringify(reason ? { token: ${scriptLiteral(token)}, reason } : { token: ${scriptLiteral(token)} }),
-  });
+  const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(reason ? { token, reason } : { token }) });
   const answer = await response.json();
+  if (response.ok) show(answer);
   document.getElementById('out').textContent = response.ok
     ? 'Done: the approval is ' + answer.status + (answer.status === 'pending' ? ' (' + answer.approvalsRemaining + ' more approval(s) needed)' : '') + '.'
     : 'Not done: ' + answer.error.message;
-});
+}`;
+
+const FORM = (verb: string) => `<p id="what">Checking that you are signed in…</p>
+<pre id="args" hidden></pre>
+<p id="need"></p>
+<p><label>Reason <input id="reason" size="40" placeholder="optional"></label></p>
+<p><button id="act" disabled>${verb}</button></p>
+<p id="out" role="status"></p>`;
+
+/**
+ * Login mode: the page holds no approval data. Its script asks for the session (same-origin, so
+ * the cookie is sent), shows the approval, and posts the action with the session's CSRF token.
+ */
+function signedInPage(claims: LinkClaims, token: string): string {
+  const verb = claims.action === 'approve' ? 'Approve' : 'Deny';
+  return `${FORM(verb)}
+<script>
+${DESCRIBE}
+(async () => {
+  const session = await fetch('/v1/auth/session', { credentials: 'same-origin' });
+  if (!session.ok) {
+    document.getElementById('what').textContent = 'Sign in to Airlock in this browser (at ' + location.origin + '/), then reload this page.';
+    return;
+  }
+  const { csrfToken } = await session.json();
+  const found = await fetch('/v1/approvals/' + encodeURIComponent(${scriptLiteral(claims.approval)}), { credentials: 'same-origin' });
+  if (!found.ok) {
+    document.getElementById('what').textContent = 'This approval cannot be shown: ' + (await found.json()).error.message;
+    return;
+  }
+  const approval = await found.json();
+  show(approval);
+  if (approval.status !== 'pending') return;
+  const button = document.getElementById('act');
+  button.disabled = false;
+  button.addEventListener('click', () => act('/v1/approval-links', { 'content-type': 'application/json', 'x-airlock-csrf': csrfToken }, ${scriptLiteral(token)}));
+})();
+</script>`;
+}
+
+/** One-click mode: the token is the credential, so the page shows the approval and posts without a session. */
+function oneClickPage(approval: ApprovalView, claims: LinkClaims, token: string): string {
+  const verb = claims.action === 'approve' ? 'Approve' : 'Deny';
+  return `${FORM(verb)}
+<script>
+${DESCRIBE}
+const approval = ${scriptLiteral(approval)};
+show(approval);
+if (approval.status === 'pending') {
+  const button = document.getElementById('act');
+  button.disabled = false;
+  button.addEventListener('click', () => act('/v1/approval-links/one-click', { 'content-type': 'application/json' }, ${scriptLiteral(token)}));
+}
 </script>`;
 }
