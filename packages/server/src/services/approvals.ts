@@ -60,8 +60,6 @@ export interface ApprovalServiceOptions {
   ttlMs: number;
   /** The active policy judges edited calls. */
   policies: PolicyService;
-  /** Told about every committed transition (notifications). */
-  listener?: ApprovalListener;
 }
 
 /**
@@ -89,11 +87,10 @@ export class ApprovalService {
   ) {
     this.ttlMs = options.ttlMs;
     this.policies = options.policies;
-    this.listener = options.listener;
     this.scheduler = new ApprovalScheduler(clock, { sweep: () => this.sweep(), nextDue: () => this.store.nextApprovalDue() });
   }
 
-  /** Sets who hears about transitions (the notification dispatcher, wired after construction). */
+  /** Sets who hears about every committed transition (the notification dispatcher). */
   listen(listener: ApprovalListener): void {
     this.listener = listener;
   }
