@@ -32,7 +32,7 @@ export function decideRefund(request: DecisionRequest): HandWrittenDecision {
   if (currency !== 'USD' && currency !== 'EUR' && currency !== 'GBP') return invalid('args.currency must be USD, EUR or GBP');
   if (amount <= 50) return { effect: 'allow', rule: 'refund-small', reason: 'Rule refund-small (policy customer-support): allow' };
   if (amount <= 500) {
-    return { effect: 'require_approval', rule: 'refund-medium', reason: 'Refunds over $50 up to $500 need a support lead' };
+    return { effect: 'require_approval', rule: 'refund-medium', reason: 'Refunds over $50 up to $500 need approval, by a support lead up to $200 and a support manager above' };
   }
   return { effect: 'block', rule: 'refund-large', reason: 'Refunds over $500 are never automated' };
 }

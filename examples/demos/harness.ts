@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from '@airlock/server';
 export interface ScriptedCall {
   tool: string;
   args: Record<string, unknown>;
-  /** What the demo approver answers if the call needs approval. Default: approve. */
+  /** What the demo approver answers if the call needs approval: approve (default), deny, or approve these arguments instead. */
   approve?: boolean | Record<string, unknown>;
 }
 
@@ -83,7 +83,31 @@ async function connect(): Promise<Connection> {
   };
 }
 
-/** Decides pending approvals of the demo's calls through the API, as a person in the dashboard would. */
+interface Session {
+  headers: Record<string, string>;
+}
+
+async function login(url: string, username: string, password: string): Promise<Session> {
+  const response = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (!response.ok) throw new Error(`login as ${username} failed: HTTP ${response.status}`);
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const { csrfToken } = (await response.json()) as { csrfToken: string };
+  return { headers: { cookie, 'x-airlock-csrf': csrfToken, 'content-type': 'application/json' } };
+}
+
+interface PendingApproval {
+  id: string;
+  agent: string;
+  tool: string;
+  args: Record<string, unknown>;
+  approvers: string[];
+  approvalsRemaining: number;
+}
+
+/**
+ * Decides pending approvals of the demo's calls through the API, as people in the dashboard would:
+ * the admin first, then (for a two-person rule) a second demo approver it creates in the same groups.
+ */
 function startApprover(connection: Connection, demo: Demo): () => void {
   const admin = connection.admin;
   if (!admin) {
@@ -92,26 +116,38 @@ function startApprover(connection: Connection, demo: Demo): () => void {
   }
   let stopped = false;
   const handled = new Set<string>();
+  const seconds = new Map<string, Session>();
   void (async () => {
-    const login = await fetch(`${connection.url}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(admin),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const { csrfToken } = (await login.json()) as { csrfToken: string };
-    const headers = { cookie, 'x-airlock-csrf': csrfToken, 'content-type': 'application/json' };
+    const session = await login(connection.url, admin.username, admin.password);
+    /** A second person in the approval's groups (created once per group set and run). */
+    const secondApprover = async (groups: string[]): Promise<Session> => {
+      const key = groups.join(',');
+      const known = seconds.get(key);
+      if (known) return known;
+      const username = `demo-approver-${randomBytes(3).toString('hex')}`;
+      const password = randomBytes(18).toString('base64url');
+      const created = await fetch(`${connection.url}/v1/users`, { method: 'POST', headers: session.headers, body: JSON.stringify({ username, password, role: 'approver', groups }) });
+      if (!created.ok) throw new Error(`cannot create a second demo approver: HTTP ${created.status}`);
+      const second = await login(connection.url, username, password);
+      seconds.set(key, second);
+      return second;
+    };
     while (!stopped) {
-      const list = (await (await fetch(`${connection.url}/v1/approvals?status=pending`, { headers })).json()) as {
-        approvals: { id: string; agent: string; tool: string; args: Record<string, unknown> }[];
-      };
+      const list = (await (await fetch(`${connection.url}/v1/approvals?status=pending`, { headers: session.headers })).json()) as { approvals: PendingApproval[] };
       for (const approval of list.approvals.filter((a) => a.agent === demo.agent && !handled.has(a.id))) {
         handled.add(approval.id);
         const scripted = demo.calls.find((c) => c.tool === approval.tool && JSON.stringify(c.args) === JSON.stringify(approval.args));
         const approve = scripted?.approve ?? true;
         const action = approve === false ? 'deny' : 'approve';
-        console.log(`      approver: ${action === 'deny' ? 'denies' : 'approves'} ${approval.tool} ${brief(approval.args)}`);
-        await fetch(`${connection.url}/v1/approvals/${approval.id}/${action}`, { method: 'POST', headers, body: JSON.stringify({ reason: 'demo approver' }) });
+        const edit = typeof approve === 'object' ? { args: approve } : {};
+        console.log(`      approver: ${action === 'deny' ? 'denies' : typeof approve === 'object' ? `approves it changed to ${brief(approve)}` : 'approves'} ${approval.tool} ${brief(approval.args)}`);
+        const decide = (who: Session, body: Record<string, unknown>) =>
+          fetch(`${connection.url}/v1/approvals/${approval.id}/${action}`, { method: 'POST', headers: who.headers, body: JSON.stringify({ reason: 'demo approver', ...body }) });
+        const answer = (await (await decide(session, edit)).json()) as Partial<PendingApproval> & { status?: string };
+        if (action === 'approve' && answer.status === 'pending' && (answer.approvalsRemaining ?? 0) > 0) {
+          console.log(`      approver: a second person must approve too (two-person rule); a second demo approver approves`);
+          await decide(await secondApprover(answer.approvers ?? []), {});
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

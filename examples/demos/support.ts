@@ -20,7 +20,7 @@ await runDemo({
   calls: [
     { tool: 'get_account', args: { account_id: 'A-17' } },
     { tool: 'issue_refund', args: { account_id: 'A-17', amount: 20, currency: 'USD' } },
-    { tool: 'issue_refund', args: { account_id: 'A-18', amount: 75, currency: 'USD' }, approve: { account_id: 'A-18', amount: 75, currency: 'USD' } },
+    { tool: 'issue_refund', args: { account_id: 'A-18', amount: 75, currency: 'USD' }, approve: { account_id: 'A-18', amount: 50, currency: 'USD' } },
     { tool: 'issue_refund', args: { account_id: 'A-19', amount: 900, currency: 'USD' } },
     { tool: 'export_customers', args: {} },
     { tool: 'issue_refund', args: { account_id: 'A-17', amount: 45, currency: 'USD' } },

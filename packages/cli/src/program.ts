@@ -66,6 +66,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--port <port>', 'TCP port (default 7300)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--data-dir <dir>', 'directory of airlock.db and demo-keys.json (default ./data)')
+    .option('--notifications <file>', 'approval notification channels, YAML or JSON (default: AIRLOCK_NOTIFICATIONS)')
     .action(async (options: StartCommandOptions) => {
       setExitCode(await startCommand(options, io));
     });

@@ -1,6 +1,8 @@
 export { compile, Engine } from './engine/engine.js';
 export type { EngineOptions } from './engine/engine.js';
 export type {
+  ApprovalRoute,
+  ApprovalTier,
   DecidedBy,
   Decision,
   DecisionRequest,
@@ -9,7 +11,10 @@ export type {
   MatchedRule,
   PolicyRef,
   RiskLevel,
+  TimeoutAction,
 } from './engine/types.js';
+export { DEFAULT_ROUTE } from './engine/approval-route.js';
+export { approverGroups } from './policy/approver-groups.js';
 export {
   checkArgsSize,
   decisionRequestSchema,
@@ -22,8 +27,10 @@ export { toolArgsSchema } from './engine/args-validator.js';
 export { riskEffect, riskLevel } from './engine/risk.js';
 export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
 export type { LoadedPolicy, Locator, PolicyBundle, PolicySource } from './policy/load.js';
-export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema } from './policy/document.js';
+export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema, TIMEOUT_ACTIONS } from './policy/document.js';
 export type {
+  ApprovalRouteDocument,
+  ApprovalTierDocument,
   EnvironmentOverride,
   JsonSchema,
   LimitDocument,
@@ -42,7 +49,7 @@ export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
-export type { Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
+export type { ApprovalExpectation, Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
 export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';
 export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';
 export { runSuites } from './testing/run-suite.js';

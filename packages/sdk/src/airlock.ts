@@ -69,6 +69,7 @@ export class Airlock {
     const approval = decision.approval;
     if (!approval) return refused(call, 'airlock_unavailable', 'approval required but none was opened', decision.rule, decision.id);
     if ((settings.approval ?? 'wait') === 'return') {
+      const who = `${approval.approvers.join(', ') || 'a person'}${approval.required > 1 ? ` (${approval.required} different people)` : ''}`;
       return {
         outcome: 'pending',
         pending: {
@@ -76,9 +77,10 @@ export class Airlock {
           tool: call.tool,
           approvalId: approval.id,
           reason: decision.reason,
-          approvers: approval.approvers,
+          approvers: [...approval.approvers],
+          required: approval.required,
           expiresAt: approval.expiresAt,
-          message: `This action needs approval from ${approval.approvers.join(', ') || 'a person'}: ${decision.reason}. Do not retry it; tell the user it is waiting for approval.`,
+          message: `This action needs approval from ${who}: ${decision.reason}. Do not retry it; tell the user it is waiting for approval.`,
         },
       };
     }

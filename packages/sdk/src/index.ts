@@ -10,6 +10,7 @@ export type {
   AirlockDecision,
   ApprovalState,
   ApprovalStatus,
+  ApprovalTicket,
   EditedResult,
   GuardOptions,
   PendingApproval,

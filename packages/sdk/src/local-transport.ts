@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { callHash, canonicalJson, compile, loadBundle, MemoryCounterStore, PolicyLoadError, type Engine } from '@airlock/core';
+import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, PolicyLoadError, type ApprovalRoute, type Engine } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -12,10 +12,15 @@ export interface ApprovalRequest {
   agent: string;
   reason: string;
   approvers: string[];
+  /** The policy's route for the call: tier, approver groups, required approvals. Local mode asks one person. */
+  route: ApprovalRoute;
   rule: string | null;
 }
 
-/** A person's answer; `args` replaces the call's arguments (edit and approve). */
+/**
+ * A person's answer; `args` replaces the call's arguments (edit and approve). An edit is judged by
+ * the policy first: one the policy would block is refused.
+ */
 export interface ApprovalResolution {
   approved: boolean;
   by: string;
@@ -57,6 +62,7 @@ interface KeyedDecision {
 }
 
 interface LocalApproval {
+  tool: string;
   state: ApprovalState;
   hash: string;
   expiresAt: number;
@@ -132,10 +138,11 @@ export class LocalTransport implements Transport {
     // The counter store is in memory (synchronous), so the engine answers without a promise.
     const decision = this.engine.decideSync({ agent, role, environment, tool: call.tool, args: call.args, session: call.session });
     const id = `dec_${randomUUID()}`;
-    const result: AirlockDecision = { ...decision, id };
+    const result: AirlockDecision = { ...decision, id, approval: undefined };
     if (decision.effect === 'require_approval') {
-      const approval = this.openApproval(call, decision.reason, decision.approvers ?? [], decision.rule);
-      result.approval = { id: approval.state.id, status: 'pending', approvers: decision.approvers ?? [], expiresAt: new Date(approval.expiresAt).toISOString() };
+      const route = decision.approval ?? DEFAULT_ROUTE;
+      const approval = this.openApproval(call, decision.reason, route, decision.rule);
+      result.approval = { ...route, id: approval.state.id, status: 'pending', expiresAt: new Date(approval.expiresAt).toISOString() };
     }
     this.auditDecision(id, environment, call, result, idempotencyKey);
     return result;
@@ -171,11 +178,19 @@ export class LocalTransport implements Transport {
     return { ...approval.state, status: 'approved' };
   }
 
-  /** Decides a pending approval from the application's own UI. */
+  /**
+   * Decides a pending approval from the application's own UI. Throws when it is no longer
+   * pending, or when edited arguments would be blocked by the policy.
+   */
   resolveApproval(approvalId: string, resolution: ApprovalResolution): void {
     const approval = this.approval(approvalId);
     this.expire(approval);
     if (approval.state.status !== 'pending') throw new Error(`approval ${approvalId} is ${approval.state.status}`);
+    if (resolution.approved && resolution.args) {
+      const { agent, role } = this.options;
+      const judged = this.engine.evaluatePolicy({ agent, role, environment: this.options.environment ?? 'production', tool: approval.tool, args: resolution.args });
+      if (judged.effect === 'block') throw new Error(`the policy would block the edited call: ${judged.reason}`);
+    }
     approval.state.status = resolution.approved ? 'approved' : 'denied';
     approval.state.resolvedBy = resolution.by;
     approval.state.reason = resolution.reason ?? null;
@@ -216,9 +231,10 @@ export class LocalTransport implements Transport {
     this.reloadTimer.unref();
   }
 
-  private openApproval(call: ToolCall, reason: string, approvers: string[], rule: string | null): LocalApproval {
+  private openApproval(call: ToolCall, reason: string, route: ApprovalRoute, rule: string | null): LocalApproval {
     const id = `apr_${randomUUID()}`;
     const approval: LocalApproval = {
+      tool: call.tool,
       state: { id, status: 'pending', args: call.args, reason: null, resolvedBy: null },
       hash: callHash({ agent: this.options.agent, tool: call.tool, args: call.args }),
       expiresAt: Date.now() + (this.options.approvalTtlMs ?? 15 * 60_000),
@@ -227,9 +243,18 @@ export class LocalTransport implements Transport {
     this.approvals.set(id, approval);
     const approver = this.options.approver;
     if (approver) {
-      approver({ id, call, agent: this.options.agent, reason, approvers, rule }).then(
-        (resolution) => this.resolveApproval(id, resolution),
-        (error: unknown) => this.resolveApproval(id, { approved: false, by: 'airlock', reason: `approver failed: ${String(error)}` }),
+      const deny = (why: string): void => {
+        if (approval.state.status === 'pending') this.resolveApproval(id, { approved: false, by: 'airlock', reason: why });
+      };
+      approver({ id, call, agent: this.options.agent, reason, approvers: [...route.approvers], route, rule }).then(
+        (resolution) => {
+          try {
+            this.resolveApproval(id, resolution);
+          } catch (error) {
+            deny(`approval refused: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        },
+        (error: unknown) => deny(`approver failed: ${String(error)}`),
       );
     }
     return approval;

@@ -1,4 +1,4 @@
-import type { Decision } from '@airlock/core';
+import type { ApprovalRoute, Decision } from '@airlock/core';
 
 /** One tool call as the agent attempts it. Identity comes from the Airlock client, never the call. */
 export interface ToolCall {
@@ -8,10 +8,19 @@ export interface ToolCall {
   session?: string;
 }
 
+/** The approval a `require_approval` decision opened: its route (tier, approver groups, required approvals) and where it stands. */
+export interface ApprovalTicket extends ApprovalRoute {
+  id: string;
+  status: ApprovalStatus;
+  expiresAt: string;
+  /** When the starting tier times out (server only); null or absent: no timeout. */
+  deadlineAt?: string | null;
+}
+
 /** A decision as the SDK receives it: the engine's, with the ids the server (or local mode) adds. */
 export interface AirlockDecision extends Decision {
   id: string;
-  approval?: { id: string; status: ApprovalStatus; approvers: string[]; expiresAt: string };
+  approval?: ApprovalTicket;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
@@ -47,7 +56,10 @@ export interface PendingApproval {
   tool: string;
   approvalId: string;
   reason: string;
+  /** Approver groups of the tier the approval starts at. */
   approvers: string[];
+  /** Distinct people who must approve. */
+  required: number;
   expiresAt: string;
   message: string;
 }

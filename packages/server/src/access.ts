@@ -28,11 +28,18 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/decide': ['agent'],
 
   'GET /v1/approvals': VIEW,
+  'GET /v1/approvals/stats': VIEW,
+  'GET /v1/approvals/:id/deliveries': VIEW,
   'GET /v1/approvals/:id': ['agent', ...VIEW],
   'GET /v1/approvals/:id/wait': ['agent', ...VIEW],
   'POST /v1/approvals/:id/approve': APPROVE,
   'POST /v1/approvals/:id/deny': APPROVE,
   'POST /v1/approvals/:id/redeem': ['agent'],
+  // Approve/deny links: the page is public (it shows nothing until signed in, or for a one-click
+  // token); acting needs a session, or a one-click token that names its user.
+  'GET /v1/approval-links': 'public',
+  'POST /v1/approval-links': APPROVE,
+  'POST /v1/approval-links/one-click': 'public',
 
   'GET /v1/audit': VIEW,
   'GET /v1/audit/export': VIEW,
@@ -63,6 +70,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
 
   'GET /v1/users': ADMIN,
   'POST /v1/users': ADMIN,
+  'POST /v1/users/:username/groups': ADMIN,
 };
 
 export function routeKey(method: string, url: string): string {

@@ -14,6 +14,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { decideRoutes } from './routes/decide.js';
+import { linkRoutes } from './routes/links.js';
 import { opsRoutes } from './routes/ops.js';
 import { insightRoutes } from './routes/insights.js';
 import { policyRoutes } from './routes/policies.js';
@@ -50,6 +51,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...authRoutes(services, { secure: options.secureCookies, sessionTtlMs: options.sessionTtlMs }),
     ...decideRoutes(services),
     ...approvalRoutes(services),
+    ...linkRoutes(services),
     ...auditRoutes(services),
     ...policyRoutes(services),
     ...insightRoutes(services),

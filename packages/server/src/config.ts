@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
 
 export interface ServerConfig {
   host: string;
@@ -33,6 +34,10 @@ export interface ServerConfig {
   redisUrl?: string;
   /** Prefix of Airlock's Redis keys and channels. */
   redisPrefix?: string;
+  /** Approval notification channels (webhook, Slack, email), link mode, retries. Absent: no notifications. */
+  notifications?: NotificationConfigInput | undefined;
+  /** Key for approve/deny links; default: a random key kept in the data directory. */
+  linkSecret?: string | undefined;
 }
 
 const MINUTE = 60_000;
@@ -60,11 +65,14 @@ export interface ConfigFlags {
   host?: string | undefined;
   port?: string | number | undefined;
   dataDir?: string | undefined;
+  /** Notification configuration file. */
+  notifications?: string | undefined;
 }
 
 /**
  * Flags win over the environment, which wins over defaults: AIRLOCK_HOST, AIRLOCK_PORT,
- * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
+ * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_NOTIFICATIONS (a YAML or JSON file),
+ * AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
  * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT.
  */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
@@ -88,6 +96,10 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (maxBatch !== undefined) config.maxBatch = maxBatch;
   const inFlight = positiveInteger('AIRLOCK_AUDIT_BATCHES_IN_FLIGHT', env.AIRLOCK_AUDIT_BATCHES_IN_FLIGHT);
   if (inFlight !== undefined) config.maxBatchesInFlight = inFlight;
+  const notifications = flags.notifications ?? env.AIRLOCK_NOTIFICATIONS;
+  if (notifications) config.notifications = loadNotificationConfig(notifications);
+  if (env.AIRLOCK_PUBLIC_URL) config.notifications = { ...config.notifications, publicUrl: env.AIRLOCK_PUBLIC_URL };
+  if (env.AIRLOCK_LINK_SECRET) config.linkSecret = env.AIRLOCK_LINK_SECRET;
   return config;
 }
 

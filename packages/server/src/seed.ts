@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPolicySources } from '@airlock/core';
+import { approverGroups, parseBundle, readPolicySources } from '@airlock/core';
 import { newSecret } from './ids.js';
 import type { Services } from './services/services.js';
 
@@ -37,14 +37,18 @@ export interface SeedResult {
  */
 export async function seed(services: Services, options: { seedPolicies: string; adminPassword?: string | undefined; dataDir: string }): Promise<SeedResult> {
   const result: SeedResult = {};
+  const sources = readPolicySources(options.seedPolicies);
   if ((await services.policies.list()).length === 0) {
-    const uploaded = await services.policies.upload('system', SEED_BUNDLE, readPolicySources(options.seedPolicies));
+    const uploaded = await services.policies.upload('system', SEED_BUNDLE, sources);
     await services.policies.activate('system', uploaded.version);
     result.policyVersion = uploaded.version;
   }
   if ((await services.auth.listUsers()).length === 0) {
     const password = options.adminPassword ?? newSecret().slice(0, 24);
-    await services.auth.createUser('system', { username: 'admin', password, role: 'admin' });
+    // The first admin can approve what the example policies route to any group, so a fresh
+    // server is usable at once; narrow its groups (POST /v1/users/admin/groups) in production.
+    const groups = approverGroups(parseBundle(sources, SEED_BUNDLE));
+    await services.auth.createUser('system', { username: 'admin', password, role: 'admin', groups });
     result.admin = { username: 'admin', password, generated: options.adminPassword === undefined };
   }
   if ((await services.agents.list()).length === 0) {

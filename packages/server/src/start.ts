@@ -10,6 +10,8 @@ import { createServices } from './services/services.js';
 import { openSharedState, type SharedState } from './redis/shared-state.js';
 import { openPostgresStore, withSetupLock } from './store/postgres/postgres-store.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { loadLinkSecret } from './notifications/link-secret.js';
+import type { Notifier } from './notifications/notifier.js';
 import type { Store } from './store/store.js';
 
 export const DATABASE_FILE = 'airlock.db';
@@ -23,6 +25,8 @@ export interface StartOptions extends Partial<ServerConfig> {
   logError?: (message: string) => void;
   /** Shut down gracefully on SIGINT / SIGTERM. */
   handleSignals?: boolean;
+  /** Transports for notification channels, by channel name, instead of the built-in ones (custom channels, tests). */
+  notifiers?: Notifier[];
 }
 
 export interface RunningServer {
@@ -49,6 +53,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (value !== undefined && (key in DEFAULT_CONFIG || optional.includes(key))) (config as unknown as Record<string, unknown>)[key] = value;
   }
   if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
+  if (options.notifications !== undefined) config.notifications = options.notifications;
+  if (options.linkSecret !== undefined) config.linkSecret = options.linkSecret;
   if (config.databaseUrl !== undefined) {
     // Instances take turns appending to the one chain (an advisory lock held to each commit), so
     // fewer, larger batches go further: one batch in flight per instance, grown while it waits.
@@ -68,15 +74,27 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let services;
   let app;
   let seeded: SeedResult;
+  let port: number;
   try {
     if (config.redisUrl !== undefined) shared = await openSharedState(config.redisUrl, config.redisPrefix === undefined ? {} : { prefix: config.redisPrefix });
-    services = await createServices(store, { ...config, clock, logError, ...(shared ? { shared } : {}) });
+    services = await createServices(store, {
+      ...config,
+      clock,
+      linkKey: loadLinkSecret(config.dataDir, config.linkSecret),
+      logError,
+      notifiers: options.notifiers,
+      ...(shared ? { shared } : {}),
+    });
     const ready = services;
     const seedOnce = (): Promise<SeedResult> => seed(ready, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     // Instances starting together on one database seed it once.
     seeded = databaseUrl === undefined ? await seedOnce() : await withSetupLock(databaseUrl, databaseSchema, seedOnce);
     app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError, dashboardDir: config.dashboardDir });
     await app.listen({ host: config.host, port: config.port });
+    port = (app.server.address() as AddressInfo).port;
+    services.notifications.useServerUrl(serverUrl(config.host, port));
+    // Applies timeouts that fell due while the server was down, then fires them on time.
+    await services.approvals.startScheduler((error) => logError(`approval scheduler: ${error instanceof Error ? error.message : String(error)}`));
   } catch (error) {
     await app?.close();
     if (services) await services.close();
@@ -94,8 +112,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }, config.sweepIntervalMs);
   sweep.unref();
 
-  const port = (listening.server.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = serverUrl(config.host, port);
 
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
@@ -126,6 +143,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   printBanner(print, { url, databaseFile, dataDir: config.dataDir, seeded, passwordFromEnv: config.adminPassword !== undefined });
   return { url, host: config.host, port, dataDir: config.dataDir, databaseFile, seeded, close, closed };
+}
+
+function serverUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function printBanner(

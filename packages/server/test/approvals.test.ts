@@ -22,7 +22,7 @@ describe('approvals', () => {
   beforeAll(async () => {
     t = await startTestServer();
     admin = await t.admin();
-    expect((await admin.post('/v1/users', { username: 'lead', password: 'a long enough password', role: 'approver' })).status).toBe(201);
+    expect((await admin.post('/v1/users', { username: 'lead', password: 'a long enough password', role: 'approver', groups: ['support-leads'] })).status).toBe(201);
     expect((await admin.post('/v1/users', { username: 'watcher', password: 'a long enough password', role: 'viewer' })).status).toBe(201);
   });
   afterAll(async () => {
@@ -30,9 +30,9 @@ describe('approvals', () => {
   });
 
   let account = 0;
-  /** A $75 refund to a fresh account: refund-medium asks for approval. */
-  async function requestRefund(): Promise<{ approvalId: string; decisionId: string; args: Record<string, unknown> }> {
-    const args = { account_id: `APR-${++account}`, amount: 75, currency: 'USD' };
+  /** A refund to a fresh account ($75 by default): refund-medium asks for approval. */
+  async function requestRefund(amount = 75): Promise<{ approvalId: string; decisionId: string; args: Record<string, unknown> }> {
+    const args = { account_id: `APR-${++account}`, amount, currency: 'USD' };
     const { body } = await t.agent('support-bot-1').post<{ id: string; effect: string; approval: { id: string } }>('/v1/decide', { tool: 'issue_refund', args });
     expect(body.effect).toBe('require_approval');
     return { approvalId: body.approval.id, decisionId: body.id, args };
@@ -116,9 +116,10 @@ describe('approvals', () => {
   });
 
   it('expires after 15 minutes: the approval reads expired, cannot be approved or redeemed, and the expiry is audited', async () => {
-    const { approvalId, args } = await requestRefund();
-    const approvedOne = await requestRefund();
-    const unread = await requestRefund();
+    // $300 goes to the managers' tier, which has no timeout: only the expiry applies.
+    const { approvalId, args } = await requestRefund(300);
+    const approvedOne = await requestRefund(300);
+    const unread = await requestRefund(300);
     await admin.post(`/v1/approvals/${approvedOne.approvalId}/approve`, { reason: 'ok' });
     t.clock.advance(15 * 60_000);
     // Listing sweeps: an approval nobody read is expired too.

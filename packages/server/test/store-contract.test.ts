@@ -122,12 +122,14 @@ describe.each(implementations)('Store contract: $name', (impl) => {
       args: '{"amount":75}', session: null, call_hash: 'c', rule: 'refund-medium', reason: 'r', approvers: '["leads"]',
       policy_version: 3, status: 'pending', created_at: 1_790_000_000_000, expires_at: 1_790_000_900_000,
       resolved_by: null, resolved_at: null, resolution_reason: null, redeemed_at: null,
+      route: '{"tiers":[{"approvers":["leads"],"required":1}]}', tier: 0, votes: '[]', deadline_at: 1_790_000_600_000,
+      edited_args: null, edited_call_hash: null, used_tokens: '[]',
     };
     await store.commit([entry(1, [{ kind: 'approval.insert', row: approval }])]);
     expect(await store.countPendingApprovals(1_790_000_000_001)).toBe(1);
     expect(await store.approvalsDueBy(1_790_000_900_000, 10)).toHaveLength(1);
     await store.commit([entry(2, [{ kind: 'approval.update', id: 'apr_1', patch: { status: 'approved', resolved_by: 'lead', resolved_at: 5 } }])]);
-    expect(await store.getApproval('apr_1')).toMatchObject({ status: 'approved', resolved_by: 'lead', resolved_at: 5, expires_at: 1_790_000_900_000 });
+    expect(await store.getApproval('apr_1')).toMatchObject({ status: 'approved', resolved_by: 'lead', resolved_at: 5, expires_at: 1_790_000_900_000, deadline_at: 1_790_000_600_000, tier: 0 });
     expect(await store.listApprovals({ status: 'approved' }, { limit: 10 })).toHaveLength(1);
 
     await store.commit([entry(3, [{ kind: 'idempotency.insert', row: { agent: 'bot-1', key: 'k1', request_hash: 'h', decision_id: 'dec_1', response: '{}', created_at: 10 } }])]);

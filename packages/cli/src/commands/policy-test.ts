@@ -108,15 +108,26 @@ function position(testCase: CaseResult): string[] {
 
 /** Only the fields the case checks; `code` is always checked (absent means "no error"). */
 function describeExpected(call: CallResult): string {
-  const { effect, rule, code } = call.expected;
+  const { effect, rule, code, approval } = call.expected;
   const parts = [`effect=${effect}`];
   if (rule !== undefined) parts.push(`rule=${rule ?? 'null'}`);
   parts.push(`code=${code ?? 'none'}`);
+  if (approval) parts.push(`approval=${describeRoute(approval)}`);
   return parts.join('  ');
 }
 
 function describeActual(call: CallResult): string {
-  const { effect, rule, code } = call.actual;
+  const { effect, rule, code, approval } = call.actual;
   const parts = [`effect=${effect}`, `rule=${rule ?? 'null'}`, `code=${code ?? 'none'}`];
+  if (call.expected.approval) parts.push(`approval=${approval ? describeRoute(approval) : 'none'}`);
   return `${parts.join('  ')}    (differs: ${call.mismatched.join(', ')})`;
+}
+
+/** `tier lead: 1 of [support-leads]`, with only the fields given. */
+function describeRoute(route: { tier?: string; approvers?: string[]; required?: number }): string {
+  const parts: string[] = [];
+  if (route.tier !== undefined) parts.push(`tier ${route.tier}`);
+  if (route.required !== undefined) parts.push(`${route.required} of`);
+  if (route.approvers !== undefined) parts.push(`[${route.approvers.join(', ')}]`);
+  return parts.join(' ');
 }

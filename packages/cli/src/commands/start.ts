@@ -7,6 +7,7 @@ export interface StartCommandOptions {
   port?: string;
   host?: string;
   dataDir?: string;
+  notifications?: string;
 }
 
 export async function startCommand(

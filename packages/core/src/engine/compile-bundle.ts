@@ -7,7 +7,8 @@ import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
-import type { Effect, JsonSchema, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import type { ApprovalRouteDocument, Effect, JsonSchema, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import { routesFor, type CompiledRoute, type TierSpec } from './approval-route.js';
 import { riskLevel } from './risk.js';
 import type { MatchedRule, RiskLevel } from './types.js';
 import { formatPath, type LoadedPolicy, type PolicyBundle } from '../policy/load.js';
@@ -28,7 +29,8 @@ export interface CompiledRule {
   risk: number;
   /** The reason a decision by this rule gives: the author's, or a generated one. */
   reason: string;
-  approvers: string[] | undefined;
+  /** Where the call goes when this rule asks for approval; undefined for other effects. */
+  approval: CompiledRoute | undefined;
   when: ConditionSource | undefined;
   /** The entry this rule adds to `decision.matched`; shared and read-only. */
   matchedEntry: Readonly<MatchedRule>;
@@ -51,7 +53,8 @@ export interface CompiledLimit {
   windowMs: number;
   effect: 'require_approval' | 'block';
   reason: string | undefined;
-  approvers: string[] | undefined;
+  /** Where the call goes when this limit asks for approval; undefined for `block` limits. */
+  approval: CompiledRoute | undefined;
 }
 
 /** One policy's view of one tool in one environment. */
@@ -308,9 +311,12 @@ function firstLine(error: unknown): string {
 function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | number)[]): { id: string; forTool: Map<string, CompiledRule> } {
   const forTool = new Map<string, CompiledRule>();
   const tools = resolveTools(ctx, Array.isArray(rule.tool) ? rule.tool : [rule.tool], [...path, 'tool']);
+  const routes = rule.effect === 'require_approval' ? approvalRoutes(ctx, rule, path) : undefined;
   for (const tool of tools) {
     const when = rule.when === undefined ? undefined : compileExpression(ctx, tool, rule.when, 'bool', [...path, 'when']);
     if (rule.when !== undefined && !when) continue;
+    const approval = routes && compileApproval(ctx, tool, `rule '${rule.id}'`, rule.approval, routes, path);
+    if (routes && !approval) continue;
     const policy = ctx.loaded.document.policy;
     const matchedEntry: MatchedRule = { rule: rule.id, policy };
     if (rule.effect) matchedEntry.effect = rule.effect;
@@ -322,7 +328,7 @@ function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | num
       rank: rule.effect ? EFFECT_RANK[rule.effect] : -1,
       risk: rule.risk ?? 0,
       reason: rule.reason ?? `Rule ${rule.id} (policy ${policy}): ${rule.effect ?? 'risk signal'}`,
-      approvers: rule.approvers,
+      approval,
       when,
       matchedEntry: Object.freeze(matchedEntry),
     });
@@ -337,7 +343,9 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
     report(ctx, 'invalid_duration', [...path, 'window'], `'${limit.window}' is not a duration like 60s, 15m, 24h or 7d`);
   }
   const kind: LimitKind = limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
+  const routes = limit.effect === 'require_approval' ? approvalRoutes(ctx, limit, path) : undefined;
   for (const tool of resolveTools(ctx, limit.tools, [...path, 'tools'])) {
+    const approval = routes && compileApproval(ctx, tool, `limit '${limit.id}'`, limit.approval, routes, path);
     const when = limit.when === undefined ? undefined : compileExpression(ctx, tool, limit.when, 'bool', [...path, 'when']);
     const key = limit.key.map((k, i) => compileExpression(ctx, tool, k, 'scalar', [...path, 'key', i]));
     const measure = limit.sum
@@ -345,7 +353,8 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
       : limit.items
         ? compileExpression(ctx, tool, limit.items, 'list', [...path, 'items'])
         : undefined;
-    const failed = (limit.when !== undefined && !when) || key.some((k) => !k) || ((limit.sum ?? limit.items) !== undefined && !measure);
+    const failed =
+      (limit.when !== undefined && !when) || key.some((k) => !k) || ((limit.sum ?? limit.items) !== undefined && !measure) || (routes !== undefined && !approval);
     if (failed || windowMs === undefined) continue;
     const policy = ctx.loaded.document.policy;
     forTool.set(tool, {
@@ -361,8 +370,94 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
       windowMs,
       effect: limit.effect,
       reason: limit.reason,
-      approvers: limit.approvers,
+      approval,
     });
   }
   return { id: limit.id, forTool };
+}
+
+/**
+ * The static part of a rule's or limit's approval route (tiers, durations), checked once for all
+ * its tools. `approvers: [g]` is a one-tier route; neither is a route any approver may decide.
+ * Undefined when the route is invalid (reported).
+ */
+function approvalRoutes(
+  ctx: PolicyContext,
+  item: { approvers?: string[] | undefined; approval?: ApprovalRouteDocument | undefined },
+  path: (string | number)[],
+): ApprovalRouteState | undefined {
+  const route = item.approval;
+  if (!route) {
+    const name = item.approvers ? 'tier-1' : 'default';
+    return { routes: routesFor([{ name, approvers: item.approvers ?? [], required: 1, timeout: null, onTimeout: 'block' }], null), conditions: [undefined] };
+  }
+  const where = [...path, 'approval'];
+  let valid = true;
+  const duration = (text: string | undefined, at: (string | number)[]): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      report(ctx, 'invalid_duration', at, `'${text}' is not a duration like 60s, 15m, 24h or 7d`);
+      valid = false;
+    }
+    return ms;
+  };
+  const expiresMs = duration(route.expiresIn, [...where, 'expiresIn']);
+  const defaultTimeoutMs = duration(route.timeout, [...where, 'timeout']);
+  const documents = route.tiers ?? [{ approvers: route.approvers ?? [] }];
+  const tierPath = (i: number): (string | number)[] => (route.tiers ? [...where, 'tiers', i] : where);
+  const names = new Set<string>();
+  const specs: TierSpec[] = documents.map((tier, i) => {
+    const name = 'name' in tier && tier.name !== undefined ? tier.name : `tier-${i + 1}`;
+    if (names.has(name)) {
+      report(ctx, 'invalid_policy', [...tierPath(i), 'name'], `tier name '${name}' is used twice in this route`);
+      valid = false;
+    }
+    names.add(name);
+    const timeout = ('timeout' in tier ? tier.timeout : undefined) ?? route.timeout;
+    const timeoutMs = 'timeout' in tier && tier.timeout !== undefined ? duration(tier.timeout, [...tierPath(i), 'timeout']) : defaultTimeoutMs;
+    if (timeoutMs !== undefined && expiresMs !== undefined && timeoutMs > expiresMs) {
+      report(ctx, 'invalid_policy', [...tierPath(i), 'timeout'], `timeout ${timeout} is longer than expiresIn ${route.expiresIn}: the approval would expire first`);
+      valid = false;
+    }
+    const onTimeout = ('onTimeout' in tier ? tier.onTimeout : undefined) ?? route.onTimeout ?? 'block';
+    return { name, approvers: tier.approvers, required: ('required' in tier ? tier.required : undefined) ?? route.required ?? 1, timeout: timeout ?? null, onTimeout };
+  });
+  const conditions = documents.map((tier) => ('when' in tier ? tier.when : undefined));
+  const last = documents.length - 1;
+  if (conditions[last] !== undefined) {
+    report(ctx, 'invalid_policy', [...tierPath(last), 'when'], 'the last tier takes every call no earlier tier took: it has no `when`');
+    valid = false;
+  }
+  return valid ? { routes: routesFor(specs, route.expiresIn ?? null), conditions } : undefined;
+}
+
+interface ApprovalRouteState {
+  routes: CompiledRoute['routes'];
+  /** The tiers' `when` sources, compiled per tool. */
+  conditions: (string | undefined)[];
+}
+
+/** The route for one tool: tier conditions type-checked against that tool's arguments. */
+function compileApproval(
+  ctx: PolicyContext,
+  tool: string,
+  owner: string,
+  route: ApprovalRouteDocument | undefined,
+  state: ApprovalRouteState,
+  path: (string | number)[],
+): CompiledRoute | undefined {
+  const conditions: CompiledRoute['conditions'] = [];
+  let valid = true;
+  state.conditions.forEach((source, i) => {
+    if (source === undefined) {
+      conditions.push(undefined);
+      return;
+    }
+    const at = route?.tiers ? [...path, 'approval', 'tiers', i, 'when'] : [...path, 'approval', 'when'];
+    const compiled = compileExpression(ctx, tool, source, 'bool', at);
+    if (!compiled) valid = false;
+    conditions.push(compiled && compileConditionSource(compiled));
+  });
+  return valid ? { conditions, routes: state.routes, owner } : undefined;
 }

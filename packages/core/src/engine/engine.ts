@@ -7,9 +7,10 @@ import type { PolicyBundle } from '../policy/load.js';
 import { RequestActivation } from './activation.js';
 import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type ToolPlan } from './compile-bundle.js';
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
+import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
 import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
 import { riskEffect, riskLevel } from './risk.js';
-import type { Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
+import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
 
 export interface EngineOptions {
   /** Limit state. Default: a fresh in-memory store. */
@@ -25,7 +26,8 @@ const RANK = EFFECT_RANK;
 /** A call whose rules allowed it (or asked for approval) and whose limits are still to be consulted. */
 class PendingLimits {
   readonly checks: LimitCheck[] = [];
-  readonly checked: { limit: CompiledLimit; adding: number; scale: number }[] = [];
+  /** Each checked limit, with the route its call would take if that limit asks for approval. */
+  readonly checked: { limit: CompiledLimit; adding: number; scale: number; route: Readonly<ApprovalRoute> | undefined }[] = [];
   constructor(
     readonly decision: Decision,
     readonly atMs: number,
@@ -120,6 +122,20 @@ export class Engine {
     }
   }
 
+  /**
+   * The call judged by the policy alone: argument schema, rules and risk tiers, with the approval
+   * route. Limits are neither consulted nor charged. For re-checking a call an approver edited:
+   * the original call was charged when it was decided.
+   */
+  evaluatePolicy(request: DecisionRequest): Decision {
+    try {
+      const result = this.evaluate(request);
+      return result instanceof PendingLimits ? result.decision : result;
+    } catch (error) {
+      return this.failure({ code: 'engine_error', message: messageOf(error) });
+    }
+  }
+
   private planSet(tool: string, role: string, environment: string): PlanSet | undefined {
     const sets = this.byTool.get(tool);
     if (!sets) return undefined;
@@ -144,6 +160,7 @@ export class Engine {
       flagged: false,
       policy: this.noPolicies,
       approvers: undefined,
+      approval: undefined,
       error,
     };
   }
@@ -193,9 +210,12 @@ export class Engine {
         const check = limitCheck(limit, activation);
         if (typeof check === 'string') return this.failure({ code: 'condition_error', message: check });
         if (!check) continue;
+        // Resolved before anything is charged, so a failing tier condition consumes nothing.
+        const route = limit.approval && resolveRoute(limit.approval, activation);
+        if (typeof route === 'string') return this.failure({ code: 'condition_error', message: route });
         pending ??= new PendingLimits(decision, activation.now());
         pending.checks.push(check.check);
-        pending.checked.push({ limit, adding: check.adding, scale: check.scale });
+        pending.checked.push({ limit, adding: check.adding, scale: check.scale, route });
       }
     }
     return pending ?? decision;
@@ -219,6 +239,12 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
   const deciding = index >= 0 ? plan.rules[index] : undefined;
   const ruleEffect = deciding?.effect ?? plan.defaultEffect;
   const byRisk = level === 'low' || level === 'medium' ? 'allow' : riskEffect(level);
+  let approval: Readonly<ApprovalRoute> | undefined;
+  if (ruleEffect === 'require_approval') {
+    const route = deciding?.approval ? resolveRoute(deciding.approval, activation) : DEFAULT_ROUTE;
+    if (typeof route === 'string') return route;
+    approval = route;
+  }
   const decision: Decision = {
     effect: ruleEffect,
     rule: deciding ? deciding.id : null,
@@ -230,14 +256,16 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
     flagged: level === 'medium' && ruleEffect === 'allow' && byRisk === 'allow',
     policy: ref,
     // Always present (undefined unless approval is required) so every decision has one shape.
-    approvers: ruleEffect === 'require_approval' ? deciding?.approvers : undefined,
+    approvers: approval?.approvers,
+    approval,
   };
   if (byRisk !== 'allow' && RANK[byRisk] > RANK[ruleEffect]) {
     decision.effect = byRisk;
     decision.rule = null;
     decision.reason = `Risk score ${score} is ${level} (policy ${plan.policy})`;
     decision.decidedBy = 'risk';
-    decision.approvers = undefined;
+    decision.approval = byRisk === 'require_approval' ? DEFAULT_ROUTE : undefined;
+    decision.approvers = decision.approval?.approvers;
   }
   return decision;
 }
@@ -245,7 +273,7 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
 /** Completes a decision with the counter store's answer: a limit can only make it stricter. */
 function applyLimits(pending: PendingLimits, outcome: ConsumeOutcome): Decision {
   const decision = pending.decision;
-  decision.limits = pending.checked.map(({ limit, adding, scale }, i) => {
+  decision.limits = pending.checked.map(({ limit, adding, scale, route }, i) => {
     const result = outcome.results[i];
     const used = (result?.used ?? 0) / scale;
     const exceeded = result?.exceeded ?? false;
@@ -255,7 +283,8 @@ function applyLimits(pending: PendingLimits, outcome: ConsumeOutcome): Decision 
       decision.decidedBy = 'limit';
       decision.reason = limit.reason ?? describeLimit(limit, used, adding);
       decision.flagged = false;
-      decision.approvers = limit.effect === 'require_approval' ? limit.approvers : undefined;
+      decision.approval = limit.effect === 'require_approval' ? (route ?? DEFAULT_ROUTE) : undefined;
+      decision.approvers = decision.approval?.approvers;
     }
     return {
       limit: limit.id,

@@ -1,7 +1,7 @@
 import type { DecisionError } from '../errors.js';
-import type { Effect } from '../policy/document.js';
+import type { Effect, TimeoutAction } from '../policy/document.js';
 
-export type { Effect };
+export type { Effect, TimeoutAction };
 
 /** One attempted tool call. `role` and `environment` are the caller's registered identity, not claims. */
 export interface DecisionRequest {
@@ -54,6 +54,38 @@ export interface PolicyRef {
   policies: string[];
 }
 
+/** One step of an approval route, as the policy resolved it. */
+export interface ApprovalTier {
+  name: string;
+  /** Approver groups; empty: any person allowed to approve. */
+  approvers: string[];
+  /** Distinct people who must approve. */
+  required: number;
+  /** Time without a decision in this tier before `onTimeout` applies (a duration such as `30m`); null: none. */
+  timeout: string | null;
+  /** `escalate` only where a next tier exists: the last tier's `escalate` is resolved to `block`. */
+  onTimeout: TimeoutAction;
+}
+
+/**
+ * Where a `require_approval` decision goes: the tier the call starts at (chosen by the tiers'
+ * conditions over the call) and the whole route, for escalation. Read-only: decisions share it.
+ */
+export interface ApprovalRoute {
+  /** Name of the starting tier. */
+  tier: string;
+  /** Index of the starting tier in `tiers`. */
+  tierIndex: number;
+  /** The starting tier's groups, required approvals, timeout and timeout action. */
+  approvers: string[];
+  required: number;
+  timeout: string | null;
+  onTimeout: TimeoutAction;
+  /** How long the approval stays open per tier (a duration); null: the server's default. */
+  expiresIn: string | null;
+  tiers: readonly ApprovalTier[];
+}
+
 /** The engine's answer. It explains itself: every field is derived from the policy and the request. */
 export interface Decision {
   effect: Effect;
@@ -69,8 +101,10 @@ export interface Decision {
   risk: Readonly<{ score: number; level: RiskLevel }>;
   /** True for a medium-risk call that is allowed but should be looked at. */
   flagged: boolean;
-  /** Approver groups, for `require_approval`. */
+  /** Approver groups of the starting tier, for `require_approval` (same as `approval.approvers`). */
   approvers?: string[];
+  /** The approval route, for `require_approval`. */
+  approval?: Readonly<ApprovalRoute>;
   policy: PolicyRef;
   /** Present when the call was blocked because it could not be evaluated (bad input, engine error). */
   error?: DecisionError;

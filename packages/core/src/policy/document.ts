@@ -21,6 +21,44 @@ const toolName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$/, 'tool names
 /** A tool reference in a rule or limit: an exact name or a glob such as `get_*`. */
 const toolPattern = z.string().min(1).regex(/^[A-Za-z0-9_.:/*?{},[\]!-]+$/, 'not a tool name or glob');
 const celExpression = z.string().min(1);
+const approverGroups = z.array(z.string().min(1)).min(1);
+
+export const TIMEOUT_ACTIONS = ['escalate', 'block', 'allow'] as const;
+export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
+
+/** One step of an approval route: who may approve, how many of them, and for how long. */
+export const approvalTierSchema = z.strictObject({
+  /** Shown to approvers; default `tier-<n>`. */
+  name: identifier.optional(),
+  /** CEL over the call: the first tier whose `when` holds is where the approval starts. */
+  when: celExpression.optional(),
+  /** Approver groups; a member of any of them may act. */
+  approvers: approverGroups,
+  /** Distinct people who must approve; default: the route's `required`, else 1. */
+  required: z.number().int().min(1).max(10).optional(),
+  /** Time without a decision in this tier before `onTimeout` applies. */
+  timeout: z.string().optional(),
+  onTimeout: z.enum(TIMEOUT_ACTIONS).optional(),
+});
+
+/**
+ * Where a `require_approval` call goes: tiers chosen by the call's arguments, N distinct approvers,
+ * escalation or a fallback decision on timeout. One tier can be written inline (`approvers`).
+ */
+export const approvalRouteSchema = z
+  .strictObject({
+    approvers: approverGroups.optional(),
+    tiers: z.array(approvalTierSchema).min(1).optional(),
+    required: z.number().int().min(1).max(10).optional(),
+    timeout: z.string().optional(),
+    /** What a timeout does: move to the next tier, or decide. Default `block`. */
+    onTimeout: z.enum(TIMEOUT_ACTIONS).optional(),
+    /** How long the approval stays open in each tier (and approved, until redeemed); default: the server's. */
+    expiresIn: z.string().optional(),
+  })
+  .refine((route) => (route.approvers === undefined) !== (route.tiers === undefined), {
+    message: 'an approval names either `approvers` (one tier) or `tiers`, not both',
+  });
 
 export const toolDefinitionSchema = z.strictObject({
   description: z.string().optional(),
@@ -41,9 +79,15 @@ export const ruleSchema = z
     reason: z.string().optional(),
     risk: z.number().int().min(0).max(1000).optional(),
     approvers: z.array(z.string().min(1)).optional(),
+    approval: approvalRouteSchema.optional(),
   })
   .refine((rule) => rule.effect !== undefined || rule.risk !== undefined, {
     message: 'a rule needs an effect, a risk score, or both',
+  })
+  .refine((rule) => !(rule.approvers && rule.approval), { message: '`approvers` is the short form of `approval`: write one of them', path: ['approval'] })
+  .refine((rule) => !rule.approval || rule.effect === 'require_approval', {
+    message: '`approval` routes calls that need approval: it needs `effect: require_approval`',
+    path: ['approval'],
   });
 
 export const limitSchema = z
@@ -63,8 +107,14 @@ export const limitSchema = z
     effect: z.enum(['require_approval', 'block']),
     reason: z.string().optional(),
     approvers: z.array(z.string().min(1)).optional(),
+    approval: approvalRouteSchema.optional(),
   })
-  .refine((limit) => !(limit.sum && limit.items), { message: 'a limit sums either `sum` or `items`, not both' });
+  .refine((limit) => !(limit.sum && limit.items), { message: 'a limit sums either `sum` or `items`, not both' })
+  .refine((limit) => !(limit.approvers && limit.approval), { message: '`approvers` is the short form of `approval`: write one of them', path: ['approval'] })
+  .refine((limit) => !limit.approval || limit.effect === 'require_approval', {
+    message: '`approval` routes calls that need approval: it needs `effect: require_approval`',
+    path: ['approval'],
+  });
 
 export const riskTiersSchema = z
   .strictObject({
@@ -108,3 +158,5 @@ export type RuleDocument = z.infer<typeof ruleSchema>;
 export type LimitDocument = z.infer<typeof limitSchema>;
 export type RiskTiers = z.infer<typeof riskTiersSchema>;
 export type EnvironmentOverride = z.infer<typeof environmentOverrideSchema>;
+export type ApprovalRouteDocument = z.infer<typeof approvalRouteSchema>;
+export type ApprovalTierDocument = z.infer<typeof approvalTierSchema>;

@@ -6,16 +6,18 @@ import { MemoryCounterStore } from '../limits/memory-counter-store.js';
 import { parseDuration } from '../duration.js';
 import type { PolicyBundle } from '../policy/load.js';
 import type { LoadedSuite } from './load-suite.js';
-import type { Expectation, PolicySuite, TestCase, TestStep } from './suite-schema.js';
+import type { ApprovalExpectation, Expectation, PolicySuite, TestCase, TestStep } from './suite-schema.js';
 
 /** What a call actually decided, in the terms an expectation is written in. */
 export interface ActualOutcome {
   effect: Effect;
   rule: string | null;
   code?: DecisionErrorCode;
+  /** The starting tier of a require_approval decision's route. */
+  approval?: { tier: string; approvers: string[]; required: number };
 }
 
-export type CheckedField = 'effect' | 'rule' | 'code';
+export type CheckedField = 'effect' | 'rule' | 'code' | 'approval';
 
 /** One call of a case against its expectation. */
 export interface CallResult {
@@ -87,6 +89,7 @@ async function runCase(engine: Engine, suite: PolicySuite, testCase: TestCase, l
       calls++;
       const actual: ActualOutcome = { effect: decision.effect, rule: decision.rule };
       if (decision.error) actual.code = decision.error.code;
+      if (decision.approval) actual.approval = { tier: decision.approval.tier, approvers: [...decision.approval.approvers], required: decision.approval.required };
       const mismatched = compare(step.expect, actual);
       last = { step: s + 1, repetition: r + 1, repeat: step.repeat, request, expected: step.expect, actual, reason: decision.reason, mismatched };
       if (mismatched.length > 0) return { name: testCase.name, line, passed: false, steps: steps.length, calls, last };
@@ -109,7 +112,16 @@ function compare(expected: Expectation, actual: ActualOutcome): CheckedField[] {
   if (expected.rule !== undefined && expected.rule !== actual.rule) mismatched.push('rule');
   // An absent `code` expects no error, so a block for bad input never passes as a block by policy.
   if (expected.code !== actual.code) mismatched.push('code');
+  if (expected.approval && !routeMatches(expected.approval, actual.approval)) mismatched.push('approval');
   return mismatched;
+}
+
+/** Only the route fields the expectation states are compared. */
+function routeMatches(expected: ApprovalExpectation, actual: ActualOutcome['approval']): boolean {
+  if (!actual) return false;
+  if (expected.tier !== undefined && expected.tier !== actual.tier) return false;
+  if (expected.required !== undefined && expected.required !== actual.required) return false;
+  return expected.approvers === undefined || JSON.stringify(expected.approvers) === JSON.stringify(actual.approvers);
 }
 
 /** Lets one compiled engine give every case a fresh, empty limit state. */

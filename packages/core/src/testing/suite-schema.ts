@@ -31,6 +31,14 @@ export const suiteRequestSchema = z
   })
   .meta({ description: 'A decision request without `at` (the step sets the time).' });
 
+export const approvalExpectationSchema = z
+  .strictObject({
+    tier: z.string().min(1).optional().meta({ description: 'Name of the tier the approval starts at.' }),
+    approvers: z.array(z.string().min(1)).optional().meta({ description: 'The starting tier\'s approver groups, in policy order.' }),
+    required: z.number().int().min(1).optional().meta({ description: 'Distinct approvals the starting tier needs.' }),
+  })
+  .meta({ description: 'Where a require_approval call is routed; only the fields given are checked.' });
+
 export const expectationSchema = z
   .strictObject({
     effect: effectSchema,
@@ -44,6 +52,7 @@ export const expectationSchema = z
       .enum(DECISION_ERROR_CODES)
       .optional()
       .meta({ description: 'The decision\'s error code. Absent: the decision must carry no error.' }),
+    approval: approvalExpectationSchema.optional(),
   })
   .meta({ description: 'What every call of the step must decide.' });
 
@@ -131,3 +140,4 @@ export type TestCase = z.infer<typeof testCaseSchema>;
 export type TestStep = z.infer<typeof testStepSchema>;
 export type Expectation = z.infer<typeof expectationSchema>;
 export type SuiteRequest = z.infer<typeof suiteRequestSchema>;
+export type ApprovalExpectation = z.infer<typeof approvalExpectationSchema>;

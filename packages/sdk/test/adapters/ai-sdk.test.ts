@@ -68,9 +68,25 @@ describe('governTools (Vercel AI SDK)', () => {
   });
 
   it("refuses approved arguments that do not fit the tool's schema; the tool never runs", async () => {
+    // The policy accepts a $70 refund (it needs approval); this tool's own schema stops at $60.
+    const { airlock, issueRefund } = setup(async () => ({ approved: true, by: 'lead-1', args: refund('A-2', 70) }));
+    const strict = {
+      issue_refund: tool({
+        description: 'Refund money to a customer account.',
+        inputSchema: z.object({ account_id: z.string(), amount: z.number().max(60), currency: z.enum(['USD']) }),
+        execute: issueRefund,
+      }),
+    };
+    const output = await governTools(airlock, strict).issue_refund.execute?.(refund('A-2', 75), execution('c-75'));
+    expect(output).toMatchObject({ airlock: 'blocked', code: 'invalid_arguments', rule: 'refund-medium' });
+    expect(issueRefund).not.toHaveBeenCalled();
+  });
+
+  it('denies an approval whose edit the policy would block; the tool never runs', async () => {
     const { airlock, tools, issueRefund } = setup(async () => ({ approved: true, by: 'lead-1', args: { ...refund('A-2', 50), amount: 'fifty' } }));
     const output = await governTools(airlock, tools).issue_refund.execute?.(refund('A-2', 75), execution('c-75'));
-    expect(output).toMatchObject({ airlock: 'blocked', code: 'invalid_arguments', rule: 'refund-medium' });
+    expect(output).toMatchObject({ airlock: 'blocked', code: 'approval_denied', rule: 'refund-medium' });
+    expect((output as { reason: string }).reason).toContain('the policy would block the edited call');
     expect(issueRefund).not.toHaveBeenCalled();
   });
 

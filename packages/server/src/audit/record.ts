@@ -5,8 +5,11 @@ import type { StoreWrite } from '../store/store.js';
 export type AuditType =
   | 'decision'
   | 'approval.created'
+  | 'approval.vote'
   | 'approval.approved'
   | 'approval.denied'
+  | 'approval.escalated'
+  | 'approval.timed_out'
   | 'approval.expired'
   | 'approval.redeemed'
   | 'policy.uploaded'
@@ -17,7 +20,8 @@ export type AuditType =
   | 'key.created'
   | 'key.revoked'
   | 'agent.created'
-  | 'user.created';
+  | 'user.created'
+  | 'user.groups_changed';
 
 /** What a service records; the writer adds seq, prev_hash and hash. */
 export interface AuditInput {

@@ -1,6 +1,6 @@
 import type { AgentIdentity } from '../services/agents.js';
 import type { UserPrincipal } from '../services/auth.js';
-import type { ApprovalViewer } from '../services/approvals.js';
+import type { Approver, ApprovalViewer } from '../services/approvals.js';
 import { AirlockError } from '../errors.js';
 
 /** Who is calling: an agent (API key), a person (session cookie), or nobody (public routes). */
@@ -14,6 +14,12 @@ export function agentOf(principal: Principal): AgentIdentity {
 export function userOf(principal: Principal): UserPrincipal {
   if (principal.kind !== 'user') throw new AirlockError('forbidden', 'this route is for people');
   return principal.user;
+}
+
+/** A signed-in person as an approver: their approver groups entitle them to tiers. */
+export function approverOf(principal: Principal): Approver {
+  const user = userOf(principal);
+  return { username: user.username, groups: user.groups };
 }
 
 /** The audit actor string for a principal. */

@@ -1,17 +1,38 @@
 import { z } from 'zod';
-import { agentOf, userOf, viewerOf } from '../http/principal.js';
+import { agentOf, approverOf, viewerOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import type { Services } from '../services/services.js';
 import { idParams, name, pageLimit, toolArgs } from './schemas.js';
 
-const resolution = z.object({ reason: z.string().trim().min(1).max(2000) });
+const reason = z.string().trim().min(1).max(2000);
+const resolution = z.object({ reason });
+const approval = z.object({
+  reason,
+  /** Edit and approve: run the call with these arguments instead. */
+  args: toolArgs.optional(),
+});
+
+const DAY_MS = 24 * 60 * 60_000;
+const isoTime = z.iso.datetime({ offset: true });
 
 /** Long polls are capped so a proxy's idle timeout never cuts one. */
 export const MAX_WAIT_SECONDS = 60;
 
 export function approvalRoutes(services: Services) {
-  const { approvals } = services;
+  const { approvals, notifications, clock } = services;
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/v1/approvals/stats',
+      tag: 'approvals',
+      summary: 'Per rule: approvals granted, denied, edited, timed out, escalated, and time to decision (default: the last 30 days).',
+      query: z.object({ from: isoTime.optional(), to: isoTime.optional(), rule: z.string().min(1).max(128).optional() }),
+      handler: ({ query }) => {
+        const toMs = query.to === undefined ? clock.now() + 1 : Date.parse(query.to);
+        const fromMs = query.from === undefined ? toMs - 30 * DAY_MS : Date.parse(query.from);
+        return approvals.stats({ fromMs, toMs, ...(query.rule === undefined ? {} : { rule: query.rule }) });
+      },
+    }),
     defineRoute({
       method: 'GET',
       url: '/v1/approvals',
@@ -51,10 +72,11 @@ export function approvalRoutes(services: Services) {
       method: 'POST',
       url: '/v1/approvals/:id/approve',
       tag: 'approvals',
-      summary: 'Approve a pending approval, with a reason.',
+      summary:
+        'Approve a pending approval, with a reason; with `args`, approve the call edited to these arguments (re-checked against the active policy). Counts as one of the approvals the current tier needs.',
       params: idParams,
-      body: resolution,
-      handler: ({ params, body, principal }) => approvals.approve(params.id, userOf(principal).username, body.reason),
+      body: approval,
+      handler: ({ params, body, principal }) => approvals.approve(params.id, approverOf(principal), { reason: body.reason, args: body.args }),
     }),
     defineRoute({
       method: 'POST',
@@ -63,13 +85,22 @@ export function approvalRoutes(services: Services) {
       summary: 'Deny a pending approval, with a reason.',
       params: idParams,
       body: resolution,
-      handler: ({ params, body, principal }) => approvals.deny(params.id, userOf(principal).username, body.reason),
+      handler: ({ params, body, principal }) => approvals.deny(params.id, approverOf(principal), { reason: body.reason }),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/approvals/:id/deliveries',
+      tag: 'approvals',
+      summary: 'The notification delivery log of an approval, newest attempt first.',
+      params: idParams,
+      query: z.object({ limit: pageLimit }),
+      handler: async ({ params, query }) => ({ deliveries: await notifications.deliveries({ approvalId: params.id }, query.limit) }),
     }),
     defineRoute({
       method: 'POST',
       url: '/v1/approvals/:id/redeem',
       tag: 'approvals',
-      summary: 'Spend an approved approval on exactly the approved call, once, before it expires.',
+      summary: 'Spend an approved approval, once, before it expires: send the call as requested (or as edited); the answer\'s `args` are the arguments to run.',
       params: idParams,
       body: z.object({ tool: z.string().min(1).max(256), args: toolArgs.default({}) }),
       handler: ({ params, body, principal }) => approvals.redeem(params.id, agentOf(principal).agent, body),

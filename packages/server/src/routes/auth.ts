@@ -49,7 +49,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       summary: 'The signed-in person and the CSRF token of the session (for a reloaded page).',
       handler({ principal }) {
         const user = userOf(principal);
-        return { user: { id: user.userId, username: user.username, role: user.role }, csrfToken: user.csrfToken };
+        return { user: { id: user.userId, username: user.username, role: user.role, groups: user.groups }, csrfToken: user.csrfToken };
       },
     }),
   ];

@@ -1,4 +1,4 @@
-import { callHash, type Decision } from '@airlock/core';
+import { callHash, DEFAULT_ROUTE, parseDuration, type ApprovalRoute, type ApprovalTier, type Decision } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -7,9 +7,21 @@ import type { AuditType } from '../audit/record.js';
 import type { ApprovalRow } from '../store/schema.js';
 import type { ApprovalPatch, ApprovalFilter, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
-import { approvalView, type ApprovalStatus, type ApprovalView } from './approval-view.js';
+import {
+  approvalView,
+  boundHash,
+  countingVotes,
+  routeOf,
+  tierOf,
+  type ApprovalStatus,
+  type ApprovalView,
+  type ApprovalVote,
+} from './approval-view.js';
+import { ApprovalScheduler } from './approval-scheduler.js';
+import { approvalStats, type ApprovalStats, type StatsFilter } from './approval-stats.js';
 import type { EventBus } from './events.js';
 import { KeyedLock, type Locks } from './keyed-lock.js';
+import type { PolicyService } from './policies.js';
 
 /** Who is looking: an agent sees only its own approvals; a person sees all. */
 export type ApprovalViewer = { agent: string } | { user: string };
@@ -20,27 +32,87 @@ export interface Call {
   session?: string | undefined;
 }
 
+/** A person acting on an approval, with the approver groups that entitle them. */
+export interface Approver {
+  username: string;
+  groups: readonly string[];
+}
+
+/** A single-use link token presented with an action: it must be unspent and for the current tier. */
+export interface LinkUse {
+  nonce: string;
+  tier: number;
+}
+
+export interface ApproveInput {
+  reason: string;
+  /** Edit and approve: the call runs with these arguments instead (re-checked against the policy). */
+  args?: Record<string, unknown> | undefined;
+  link?: LinkUse | undefined;
+}
+
+/** What happened to an approval, for notifiers. */
+export type ApprovalEventKind = 'requested' | 'progress' | 'escalated' | 'approved' | 'denied' | 'timed_out' | 'expired' | 'redeemed';
+export type ApprovalListener = (kind: ApprovalEventKind, view: ApprovalView) => void;
+
+export interface ApprovalServiceOptions {
+  /** How long an approval stays open when its route does not say (`expiresIn`). */
+  ttlMs: number;
+  /** The active policy judges edited calls. */
+  policies: PolicyService;
+  /** Several instances share one lock service (Redis), so a transition is serialised fleet-wide. */
+  lock?: Locks;
+}
+
 /**
  * The approval lifecycle: pending → approved | denied | expired; approved → redeemed (once) or
- * expired. Bound to the hash of the exact call; every transition is audited and published.
- * Expiry happens lazily whenever an approval is read, and in a periodic sweep.
+ * expired. A pending approval sits in one tier of its route: approvals of entitled people are
+ * collected until the tier's `required` distinct ones are in; a tier that times out escalates to
+ * the next or falls back to a decision. Bound to the hash of the exact call (the edited one after
+ * an edit); every transition is audited and published. Timeouts and expiry are applied by a
+ * scheduler on the injected clock, whenever an approval is read, and in a periodic sweep.
  */
 export class ApprovalService {
   private readonly waiters = new Set<() => void>();
+  private readonly scheduler: ApprovalScheduler;
+  private readonly ttlMs: number;
+  private readonly policies: PolicyService;
+  private readonly lock: Locks;
+  private listener: ApprovalListener | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly writer: AuditWriter,
     private readonly events: EventBus,
     private readonly clock: Clock,
-    private readonly ttlMs: number,
-    /** Several instances share one lock service (Redis), so a transition is serialised fleet-wide. */
-    private readonly lock: Locks = new KeyedLock(),
-  ) {}
+    options: ApprovalServiceOptions,
+  ) {
+    this.ttlMs = options.ttlMs;
+    this.policies = options.policies;
+    this.lock = options.lock ?? new KeyedLock();
+    this.scheduler = new ApprovalScheduler(clock, { sweep: () => this.sweep(), nextDue: () => this.store.nextApprovalDue() });
+  }
+
+  /** Sets who hears about every committed transition (the notification dispatcher). */
+  listen(listener: ApprovalListener): void {
+    this.listener = listener;
+  }
+
+  /** Applies what fell due while the server was down, then keeps timeouts firing on time. */
+  async startScheduler(onError: (error: unknown) => void): Promise<void> {
+    await this.scheduler.start(onError);
+  }
+
+  stopScheduler(): Promise<void> {
+    return this.scheduler.stop();
+  }
 
   /** The approval a `require_approval` decision opens, and its audit entry, for the decision's own batch. */
   open(input: { decisionId: string; identity: AgentIdentity; call: Call; decision: Decision; at: number }): { view: ApprovalView; entry: AuditEntry } {
     const { identity, call, decision } = input;
+    const route: ApprovalRoute = decision.approval ?? DEFAULT_ROUTE;
+    const tier = tierOf(route, route.tierIndex);
+    const timing = this.timing(route, route.tierIndex, input.at);
     const row: ApprovalRow = {
       id: newId('apr'),
       decision_id: input.decisionId,
@@ -53,15 +125,22 @@ export class ApprovalService {
       call_hash: callHash({ agent: identity.agent, tool: call.tool, args: call.args }),
       rule: decision.rule,
       reason: decision.reason,
-      approvers: JSON.stringify(decision.approvers ?? []),
+      approvers: JSON.stringify(tier.approvers),
       policy_version: Number(decision.policy.version),
       status: 'pending',
       created_at: input.at,
-      expires_at: input.at + this.ttlMs,
+      expires_at: timing.expires_at,
       resolved_by: null,
       resolved_at: null,
       resolution_reason: null,
       redeemed_at: null,
+      route: JSON.stringify(route),
+      tier: route.tierIndex,
+      votes: '[]',
+      deadline_at: timing.deadline_at,
+      edited_args: null,
+      edited_call_hash: null,
+      used_tokens: '[]',
     };
     const view = approvalView(row);
     return {
@@ -74,22 +153,33 @@ export class ApprovalService {
           agent: identity.agent,
           tool: call.tool,
           rule: decision.rule,
-          data: { approval: row.id, decision: input.decisionId, callHash: row.call_hash, approvers: view.approvers, expiresAt: view.expiresAt },
+          data: {
+            approval: row.id,
+            decision: input.decisionId,
+            callHash: row.call_hash,
+            approvers: view.approvers,
+            tier: view.tier,
+            required: view.requiredApprovals,
+            deadlineAt: view.deadlineAt,
+            expiresAt: view.expiresAt,
+          },
         },
         writes: [{ kind: 'approval.insert', row }],
       },
     };
   }
 
-  /** Announces approvals opened by committed decisions. */
+  /** Announces approvals opened by committed decisions, and schedules their timeouts. */
   published(view: ApprovalView): void {
     this.events.publish({ type: 'approval', data: view });
+    this.scheduler.due(Math.min(Date.parse(view.expiresAt), view.deadlineAt === null ? Infinity : Date.parse(view.deadlineAt)));
+    this.listener?.('requested', view);
   }
 
   async get(id: string, viewer: ApprovalViewer): Promise<ApprovalView> {
     const row = await this.read(id, viewer);
     if (!this.isDue(row)) return approvalView(row);
-    return approvalView(await this.lock.run(id, async () => this.expireIfDue(await this.read(id, viewer))));
+    return approvalView(await this.lock.run(id, async () => this.settle(await this.read(id, viewer))));
   }
 
   async list(filter: ApprovalFilter, cursor: string | undefined, limit: number): Promise<{ approvals: ApprovalView[]; nextCursor: string | null }> {
@@ -103,24 +193,104 @@ export class ApprovalService {
     };
   }
 
-  async approve(id: string, username: string, reason: string): Promise<ApprovalView> {
-    return this.resolve(id, username, reason, 'approved');
+  /**
+   * One entitled person approves. The approval is granted once the current tier has its required
+   * number of distinct approvals; until then it stays pending. With `args` the person edits the
+   * call: the edited call is judged by the active policy first and refused if it would be blocked.
+   */
+  async approve(id: string, approver: Approver, input: ApproveInput): Promise<ApprovalView> {
+    return this.lock.run(id, async () => {
+      const row = await this.openRow(id, approver, input.link);
+      const now = this.clock.now();
+      let route = routeOf(row);
+      let tier = tierOf(route, row.tier);
+      const patch: ApprovalPatch = {};
+      let edited = false;
+      let grantsNow = false;
+      if (input.args !== undefined) {
+        const hash = callHash({ agent: row.agent, tool: row.tool, args: input.args });
+        if (hash !== boundHash(row)) {
+          edited = true;
+          const judged = this.judgeEdit(row, input.args, now);
+          patch.edited_args = hash === row.call_hash ? null : JSON.stringify(input.args);
+          patch.edited_call_hash = hash === row.call_hash ? null : hash;
+          if (judged.effect === 'allow') {
+            // The edited call needs no approval at all: this person's approval is enough.
+            grantsNow = true;
+          } else {
+            const next = judged.approval ?? DEFAULT_ROUTE;
+            let index: number;
+            if (judged.rule === row.rule && sameTiers(next, route)) {
+              index = Math.max(row.tier, next.tierIndex);
+            } else {
+              route = next;
+              index = next.tierIndex;
+              patch.route = JSON.stringify(next);
+            }
+            if (index !== row.tier || patch.route !== undefined) Object.assign(patch, { tier: index, ...this.timing(route, index, now) });
+            tier = tierOf(route, index);
+            if (!entitled(approver, tier)) {
+              throw new AirlockError('not_entitled', `the edited call needs approval by ${describeTier(tier)}; ${approver.username} is not in those groups`, {
+                tier: tier.name,
+                approvers: tier.approvers,
+              });
+            }
+          }
+        }
+      }
+      const updated: ApprovalRow = { ...row, ...patch };
+      const counting = countingVotes(updated);
+      if (counting.some((vote) => vote.by === approver.username)) {
+        throw new AirlockError('already_approved', `${approver.username} has already approved this call; it needs ${tier.required} different people`, {
+          approvalsRemaining: tier.required - counting.length,
+        });
+      }
+      const vote: ApprovalVote = { by: approver.username, at: now, reason: input.reason, tier: updated.tier, callHash: boundHash(updated), edited };
+      patch.votes = JSON.stringify([...(JSON.parse(row.votes) as ApprovalVote[]), vote]);
+      if (input.link) patch.used_tokens = spend(row, input.link);
+      const approvals = counting.length + 1;
+      const data = {
+        reason: input.reason,
+        tier: tier.name,
+        approvals,
+        required: tier.required,
+        ...(edited ? { edited: true, args: input.args } : {}),
+        ...(input.link ? { via: 'link' } : {}),
+      };
+      const actor = `user:${approver.username}`;
+      if (grantsNow || approvals >= tier.required) {
+        Object.assign(patch, { status: 'approved', resolved_by: approver.username, resolved_at: now, resolution_reason: input.reason });
+        return this.transition(row, patch, 'approval.approved', actor, data, 'approved');
+      }
+      return this.transition(row, patch, 'approval.vote', actor, data, 'progress');
+    });
   }
 
-  async deny(id: string, username: string, reason: string): Promise<ApprovalView> {
-    return this.resolve(id, username, reason, 'denied');
+  /** One entitled person denies: a single denial ends the approval, whatever the tier needs to approve. */
+  async deny(id: string, approver: Approver, input: { reason: string; link?: LinkUse | undefined }): Promise<ApprovalView> {
+    return this.lock.run(id, async () => {
+      const row = await this.openRow(id, approver, input.link);
+      const patch: ApprovalPatch = { status: 'denied', resolved_by: approver.username, resolved_at: this.clock.now(), resolution_reason: input.reason };
+      if (input.link) patch.used_tokens = spend(row, input.link);
+      const tier = tierOf(routeOf(row), row.tier);
+      return this.transition(row, patch, 'approval.denied', `user:${approver.username}`, { reason: input.reason, tier: tier.name, ...(input.link ? { via: 'link' } : {}) }, 'denied');
+    });
   }
 
-  /** The agent spends its approval on exactly the call that was approved, once. */
+  /**
+   * The agent spends its approval, once: it presents the call it asked for (or the edited call)
+   * and gets back the approval, whose `args` are the arguments to run.
+   */
   async redeem(id: string, agent: string, call: { tool: string; args: Record<string, unknown> }): Promise<ApprovalView> {
     return this.lock.run(id, async () => {
-      const row = await this.expireIfDue(await this.read(id, { agent }));
+      const row = await this.settle(await this.read(id, { agent }));
       const status = row.status as ApprovalStatus;
       if (status !== 'approved') throw refusal(status);
-      if (callHash({ agent, tool: call.tool, args: call.args }) !== row.call_hash) {
+      const presented = callHash({ agent, tool: call.tool, args: call.args });
+      if (presented !== row.call_hash && presented !== boundHash(row)) {
         throw new AirlockError('call_mismatch', 'this approval was granted for a different call (tool or arguments differ)');
       }
-      return this.transition(row, { status: 'redeemed', redeemed_at: this.clock.now() }, 'approval.redeemed', `agent:${agent}`, {});
+      return this.transition(row, { status: 'redeemed', redeemed_at: this.clock.now() }, 'approval.redeemed', `agent:${agent}`, {}, 'redeemed');
     });
   }
 
@@ -142,9 +312,9 @@ export class ApprovalService {
     try {
       const row = await this.get(id, viewer);
       if (row.status !== 'pending') return row;
-      const untilExpiry = Date.parse(row.expiresAt) - this.clock.now();
+      const due = Math.min(Date.parse(row.expiresAt), row.deadlineAt === null ? Infinity : Date.parse(row.deadlineAt));
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(timeoutMs, untilExpiry)))))]);
+      await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, Math.min(timeoutMs, due - this.clock.now())))))]);
       clearTimeout(timer);
       return await this.get(id, viewer);
     } finally {
@@ -154,22 +324,29 @@ export class ApprovalService {
     }
   }
 
-  /** Expires every pending or approved-unredeemed approval past its time (audited). */
+  /** Applies every due timeout and expiry (audited). Returns how many approvals changed. */
   async sweep(): Promise<number> {
-    let expired = 0;
+    let changed = 0;
     for (;;) {
       const due = await this.store.approvalsDueBy(this.clock.now(), 100);
-      if (due.length === 0) return expired;
+      let progressed = false;
       for (const row of due) {
         await this.lock.run(row.id, async () => {
           const fresh = await this.store.getApproval(row.id);
           if (fresh && this.isDue(fresh)) {
-            await this.expireIfDue(fresh);
-            expired++;
+            await this.settle(fresh);
+            changed++;
+            progressed = true;
           }
         });
       }
+      if (due.length === 0 || !progressed) return changed;
     }
+  }
+
+  /** Per rule: how approvals were decided and how fast (the progressive-trust input). */
+  async stats(filter: StatsFilter): Promise<ApprovalStats> {
+    return approvalStats(await this.store.approvalOutcomes(filter), filter);
   }
 
   /** Wakes every long-poll so shutdown does not wait for their timeouts. */
@@ -177,22 +354,54 @@ export class ApprovalService {
     for (const wake of [...this.waiters]) wake();
   }
 
-  private async resolve(id: string, username: string, reason: string, status: 'approved' | 'denied'): Promise<ApprovalView> {
-    return this.lock.run(id, async () => {
-      const row = await this.expireIfDue(await this.read(id, { user: username }));
-      if (row.status !== 'pending') {
-        if (row.status === 'expired') throw refusal('expired');
-        throw new AirlockError('approval_not_pending', `approval is already ${row.status}`, { status: row.status });
-      }
-      const actor = `user:${username}`;
-      return this.transition(
-        row,
-        { status, resolved_by: username, resolved_at: this.clock.now(), resolution_reason: reason },
-        status === 'approved' ? 'approval.approved' : 'approval.denied',
-        actor,
-        { reason },
-      );
+  /** A pending approval this person may act on now, with the link (if any) still valid. Call holding the lock. */
+  private async openRow(id: string, approver: Approver, link: LinkUse | undefined): Promise<ApprovalRow> {
+    const row = await this.settle(await this.read(id, { user: approver.username }));
+    if (row.status !== 'pending') {
+      if (row.status === 'expired') throw refusal('expired');
+      throw new AirlockError('approval_not_pending', `approval is already ${row.status}`, { status: row.status });
+    }
+    if (link) {
+      if ((JSON.parse(row.used_tokens) as string[]).includes(link.nonce)) throw new AirlockError('link_used', 'this link has already been used');
+      if (link.tier !== row.tier) throw new AirlockError('link_invalid', 'this link was sent for an earlier tier of the approval; open the approval instead');
+    }
+    const tier = tierOf(routeOf(row), row.tier);
+    if (!entitled(approver, tier)) {
+      throw new AirlockError('not_entitled', `this approval is with ${describeTier(tier)}; ${approver.username} is not in those groups`, {
+        tier: tier.name,
+        approvers: tier.approvers,
+      });
+    }
+    return row;
+  }
+
+  /** The edited call as the active policy judges it; refused when the policy would block it. */
+  private judgeEdit(row: ApprovalRow, args: Record<string, unknown>, now: number): Decision {
+    const engine = this.policies.active()?.engine;
+    if (!engine) throw new AirlockError('edit_blocked', 'no policy version is active, so the edited call cannot be checked');
+    const decision = engine.evaluatePolicy({
+      agent: row.agent,
+      role: row.role,
+      environment: row.environment,
+      tool: row.tool,
+      args,
+      at: now,
+      ...(row.session === null ? {} : { session: row.session }),
     });
+    if (decision.effect === 'block') {
+      throw new AirlockError('edit_blocked', `the policy would block the edited call: ${decision.reason}`, {
+        rule: decision.rule,
+        ...(decision.error ? { decisionError: decision.error.code } : {}),
+      });
+    }
+    return decision;
+  }
+
+  /** When a tier that starts at `at` times out, and when the approval expires if nobody acts. */
+  private timing(route: ApprovalRoute, index: number, at: number): { deadline_at: number | null; expires_at: number } {
+    const timeoutMs = timeoutOf(tierOf(route, index));
+    const windowMs = route.expiresIn === null ? Math.max(this.ttlMs, timeoutMs ?? 0) : (parseDuration(route.expiresIn) ?? this.ttlMs);
+    return { deadline_at: timeoutMs === undefined ? null : at + timeoutMs, expires_at: at + windowMs };
   }
 
   /** Reads an approval, enforcing the viewer. */
@@ -206,31 +415,100 @@ export class ApprovalService {
   }
 
   private isDue(row: ApprovalRow): boolean {
-    return (row.status === 'pending' || row.status === 'approved') && Number(row.expires_at) <= this.clock.now();
+    const now = this.clock.now();
+    if (row.status === 'pending' && row.deadline_at !== null && Number(row.deadline_at) <= now) return true;
+    return (row.status === 'pending' || row.status === 'approved') && Number(row.expires_at) <= now;
   }
 
-  /** Call holding the approval's lock: every transition of one approval is serialised on it. */
-  private async expireIfDue(row: ApprovalRow): Promise<ApprovalRow> {
-    if (!this.isDue(row)) return row;
-    return this.transitionRow(row, { status: 'expired' }, 'approval.expired', 'system', { was: row.status });
+  /**
+   * Applies what is due, in order: tier timeouts (a deadline at or before the expiry comes first),
+   * then expiry. Call holding the approval's lock: every transition of one approval is serialised on it.
+   */
+  private async settle(row: ApprovalRow): Promise<ApprovalRow> {
+    let current = row;
+    const now = this.clock.now();
+    while (current.status === 'pending' && current.deadline_at !== null && Number(current.deadline_at) <= now && Number(current.deadline_at) <= Number(current.expires_at)) {
+      current = await this.timeOut(current, now);
+    }
+    if ((current.status === 'pending' || current.status === 'approved') && Number(current.expires_at) <= now) {
+      return this.transitionRow(current, { status: 'expired' }, 'approval.expired', 'system', { was: current.status }, 'expired');
+    }
+    return current;
   }
 
-  private async transition(row: ApprovalRow, patch: ApprovalPatch, type: AuditType, actor: string, data: Record<string, unknown>): Promise<ApprovalView> {
-    return approvalView(await this.transitionRow(row, patch, type, actor, data));
+  /** The current tier's timeout: escalate to the next tier, or decide as the route says. */
+  private async timeOut(row: ApprovalRow, now: number): Promise<ApprovalRow> {
+    const route = routeOf(row);
+    const tier = tierOf(route, row.tier);
+    const next = route.tiers[row.tier + 1];
+    const waited = `no decision within ${tier.timeout ?? 'the timeout'} in tier ${tier.name}`;
+    if (tier.onTimeout === 'escalate' && next) {
+      const timing = this.timing(route, row.tier + 1, now);
+      const patch: ApprovalPatch = { tier: row.tier + 1, ...timing };
+      const data = { from: tier.name, to: next.name, approvers: next.approvers, required: next.required, deadlineAt: iso(timing.deadline_at), expiresAt: iso(timing.expires_at) };
+      return this.transitionRow(row, patch, 'approval.escalated', 'system', data, 'escalated');
+    }
+    const action = tier.onTimeout === 'allow' ? 'allow' : 'block';
+    const reason = `${waited}: ${action === 'allow' ? 'approved' : 'blocked'} by the policy's timeout fallback`;
+    const patch: ApprovalPatch =
+      action === 'allow'
+        ? { status: 'approved', resolved_by: 'system', resolved_at: now, resolution_reason: reason, expires_at: this.timing(route, row.tier, now).expires_at }
+        : { status: 'expired', resolved_by: 'system', resolved_at: now, resolution_reason: reason };
+    return this.transitionRow(row, patch, 'approval.timed_out', 'system', { action, tier: tier.name, timeout: tier.timeout }, 'timed_out');
   }
 
-  private async transitionRow(row: ApprovalRow, patch: ApprovalPatch, type: AuditType, actor: string, data: Record<string, unknown>): Promise<ApprovalRow> {
+  private async transition(row: ApprovalRow, patch: ApprovalPatch, type: AuditType, actor: string, data: Record<string, unknown>, kind: ApprovalEventKind): Promise<ApprovalView> {
+    return approvalView(await this.transitionRow(row, patch, type, actor, data, kind));
+  }
+
+  private async transitionRow(
+    row: ApprovalRow,
+    patch: ApprovalPatch,
+    type: AuditType,
+    actor: string,
+    data: Record<string, unknown>,
+    kind: ApprovalEventKind,
+  ): Promise<ApprovalRow> {
     const at = this.clock.now();
     await this.writer.append([
       {
-        record: { type, at, actor, agent: row.agent, tool: row.tool, rule: row.rule, data: { approval: row.id, status: patch.status, ...data } },
+        record: { type, at, actor, agent: row.agent, tool: row.tool, rule: row.rule, data: { approval: row.id, status: patch.status ?? row.status, ...data } },
         writes: [{ kind: 'approval.update', id: row.id, patch }],
       },
     ]);
     const updated = { ...row, ...patch };
-    this.events.publish({ type: 'approval', data: approvalView(updated) });
+    const view = approvalView(updated);
+    this.events.publish({ type: 'approval', data: view });
+    if (updated.status === 'pending' && updated.deadline_at !== null) this.scheduler.due(Math.min(Number(updated.deadline_at), Number(updated.expires_at)));
+    if (updated.status === 'approved') this.scheduler.due(Number(updated.expires_at));
+    this.listener?.(kind, view);
     return updated;
   }
+}
+
+function entitled(approver: Approver, tier: ApprovalTier): boolean {
+  return tier.approvers.length === 0 || tier.approvers.some((group) => approver.groups.includes(group));
+}
+
+function describeTier(tier: ApprovalTier): string {
+  return tier.approvers.length === 0 ? `tier ${tier.name}` : `tier ${tier.name} (${tier.approvers.join(', ')})`;
+}
+
+/** Two routes with the same tiers (the same rule's route, possibly starting elsewhere). */
+function sameTiers(a: ApprovalRoute, b: ApprovalRoute): boolean {
+  return JSON.stringify(a.tiers) === JSON.stringify(b.tiers) && a.expiresIn === b.expiresIn;
+}
+
+function timeoutOf(tier: ApprovalTier): number | undefined {
+  return tier.timeout === null ? undefined : parseDuration(tier.timeout);
+}
+
+function spend(row: ApprovalRow, link: LinkUse): string {
+  return JSON.stringify([...(JSON.parse(row.used_tokens) as string[]), link.nonce]);
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }
 
 function refusal(status: ApprovalStatus): AirlockError {

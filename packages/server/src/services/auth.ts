@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError, notFound } from '../errors.js';
 import { newId, newSecret } from '../ids.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { SessionRow, UserRow } from '../store/schema.js';
@@ -16,6 +16,8 @@ export interface UserPrincipal {
   userId: string;
   username: string;
   role: UserRole;
+  /** Approver groups: which approval tiers this person may act on. */
+  groups: string[];
   sessionHash: string;
   csrfToken: string;
 }
@@ -24,6 +26,7 @@ export interface UserView {
   id: string;
   username: string;
   role: UserRole;
+  groups: string[];
   createdAt: string;
   createdBy: string;
 }
@@ -95,6 +98,7 @@ export class AuthService {
       userId: found.user.id,
       username: found.user.username,
       role: found.user.role as UserRole,
+      groups: groupsOf(found.user),
       sessionHash: found.session.id_hash,
       csrfToken: found.session.csrf_token,
     };
@@ -142,23 +146,45 @@ export class AuthService {
     return found !== undefined && Number(found.session.expires_at) > this.clock.now();
   }
 
-  async createUser(actor: string, input: { username: string; password: string; role: UserRole }): Promise<UserView> {
+  async createUser(actor: string, input: { username: string; password: string; role: UserRole; groups?: string[] | undefined }): Promise<UserView> {
     if (await this.store.getUserByName(input.username)) throw new AirlockError('already_exists', `user '${input.username}' already exists`);
+    const groups = normalizeGroups(input.groups ?? []);
     const row: UserRow = {
       id: newId('usr'),
       username: input.username,
       password_hash: await hashPassword(input.password),
       role: input.role,
+      groups: JSON.stringify(groups),
       created_at: this.clock.now(),
       created_by: actor,
     };
     await this.writer.append([
       {
-        record: { type: 'user.created', at: row.created_at, actor, data: { username: row.username, role: row.role } },
+        record: { type: 'user.created', at: row.created_at, actor, data: { username: row.username, role: row.role, groups } },
         writes: [{ kind: 'user.insert', row }],
       },
     ]);
     return userView(row);
+  }
+
+  /** Replaces a person's approver groups (audited); takes effect on their next action. */
+  async setGroups(actor: string, username: string, groups: string[]): Promise<UserView> {
+    const user = await this.store.getUserByName(username);
+    if (!user) throw notFound(`user '${username}'`);
+    const next = normalizeGroups(groups);
+    await this.writer.append([
+      {
+        record: { type: 'user.groups_changed', at: this.clock.now(), actor, data: { username, groups: next, previous: groupsOf(user) } },
+        writes: [{ kind: 'user.update', id: user.id, patch: { groups: JSON.stringify(next) } }],
+      },
+    ]);
+    return userView({ ...user, groups: JSON.stringify(next) });
+  }
+
+  /** A person's approver groups, read now (one-click links act for a person without a session). */
+  async approver(username: string): Promise<{ username: string; role: UserRole; groups: string[] } | undefined> {
+    const user = await this.store.getUserByName(username);
+    return user ? { username: user.username, role: user.role as UserRole, groups: groupsOf(user) } : undefined;
   }
 
   async listUsers(): Promise<UserView[]> {
@@ -171,5 +197,21 @@ function tokenHash(token: string): string {
 }
 
 function userView(row: UserRow): UserView {
-  return { id: row.id, username: row.username, role: row.role as UserRole, createdAt: new Date(Number(row.created_at)).toISOString(), createdBy: row.created_by };
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role as UserRole,
+    groups: groupsOf(row),
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    createdBy: row.created_by,
+  };
+}
+
+function groupsOf(row: Pick<UserRow, 'groups'>): string[] {
+  return JSON.parse(row.groups) as string[];
+}
+
+/** Sorted and without duplicates, so the stored value and the audit record are canonical. */
+function normalizeGroups(groups: readonly string[]): string[] {
+  return [...new Set(groups)].sort();
 }

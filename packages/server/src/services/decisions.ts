@@ -8,7 +8,7 @@ import type { AuditEntry, AuditWriter } from '../audit/writer.js';
 import type { StoreWrite, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
 import type { ApprovalService, Call } from './approvals.js';
-import type { ApprovalStatus, ApprovalView } from './approval-view.js';
+import { ticketOf, type ApprovalTicket, type ApprovalView } from './approval-view.js';
 import type { EventBus } from './events.js';
 import type { PolicyService } from './policies.js';
 
@@ -17,7 +17,8 @@ export interface DecisionResponse extends Decision {
   id: string;
   /** When the server decided (its clock is authoritative). */
   at: string;
-  approval?: { id: string; status: ApprovalStatus; approvers: string[]; expiresAt: string };
+  /** The decision's approval route, with the approval it opened. */
+  approval?: ApprovalTicket;
 }
 
 export interface DecideOutcome {
@@ -129,8 +130,8 @@ export class DecisionService {
       decisionEntry.record.data.approval = approval.id;
       entries.push(opened.entry);
     }
-    const response: DecisionResponse = { id, at: atIso, ...decision };
-    if (approval) response.approval = { id: approval.id, status: approval.status, approvers: approval.approvers, expiresAt: approval.expiresAt };
+    // The engine's route becomes the route plus the approval it opened.
+    const response: DecisionResponse = { id, at: atIso, ...decision, approval: approval && ticketOf(approval) };
     if (idempotency) {
       writes.push({
         kind: 'idempotency.insert',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MemoryCounterStore, type CounterStore } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AuditWriter } from '../audit/writer.js';
@@ -16,6 +17,10 @@ import { MemoryEventBus, type EventBus } from './events.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PolicyService } from './policies.js';
 import { SimulationService } from './simulation.js';
+import { parseNotificationConfig, type NotificationConfigInput } from '../notifications/config.js';
+import { NotificationDispatcher } from '../notifications/dispatcher.js';
+import { LinkSigner } from '../notifications/links.js';
+import type { Notifier } from '../notifications/notifier.js';
 
 export interface ServiceOptions {
   clock: Clock;
@@ -38,6 +43,14 @@ export interface ServiceOptions {
    * the instance keeps them in memory, restoring the counters from the audit trail at start.
    */
   shared?: SharedState;
+  /** Notification channels; absent: none. */
+  notifications?: NotificationConfigInput | undefined;
+  /** Signs approve/deny links; default: a random key for this process only. */
+  linkKey?: Buffer | undefined;
+  /** Replace configured channels by name (custom transports). */
+  notifiers?: Notifier[] | undefined;
+  /** Where notification secrets named by `secretEnv` are read. Default: process.env. */
+  env?: Record<string, string | undefined>;
   /** Reports background failures (e.g. rebuilding shared counters). */
   logError?: (message: string) => void;
 }
@@ -52,6 +65,8 @@ export interface Services {
   auth: AuthService;
   policies: PolicyService;
   approvals: ApprovalService;
+  notifications: NotificationDispatcher;
+  links: { signer: LinkSigner; mode: 'login' | 'one-click' };
   decisions: DecisionService;
   audit: AuditService;
   insights: InsightsService;
@@ -110,7 +125,19 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   shared?.events.onReconnect(() => {
     policies.load().catch((error: unknown) => logError(`reloading the active policy failed: ${String(error)}`));
   });
-  const approvals = new ApprovalService(store, writer, events, clock, options.approvalTtlMs, locks);
+  const approvals = new ApprovalService(store, writer, events, clock, { ttlMs: options.approvalTtlMs, policies, ...(locks ? { lock: locks } : {}) });
+  const notificationConfig = parseNotificationConfig(options.notifications ?? {});
+  const signer = new LinkSigner(options.linkKey ?? randomBytes(32));
+  const notifications = new NotificationDispatcher({
+    config: notificationConfig,
+    store,
+    clock,
+    signer,
+    env: options.env ?? process.env,
+    logError,
+    ...(options.notifiers ? { notifiers: options.notifiers } : {}),
+  });
+  approvals.listen(notifications.approvalChanged);
   const throttle = new LoginThrottle(clock, options.loginAttemptsPerMinute, 60_000);
   return {
     store,
@@ -122,6 +149,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     auth: new AuthService(store, writer, clock, throttle, options.sessionTtlMs),
     policies,
     approvals,
+    notifications,
+    links: { signer, mode: notificationConfig.links.mode },
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock),
     audit: new AuditService(store),
     insights: new InsightsService(store, approvals, clock),
@@ -140,6 +169,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     },
     async close() {
       approvals.releaseWaiters();
+      await approvals.stopScheduler();
+      await notifications.close();
       await writer.flush();
       await store.close();
       await shared?.close();

@@ -74,6 +74,8 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.updateTable('api_keys').set({ revoked_at: write.at }).where('id', '=', write.id).compile();
     case 'user.insert':
       return db.insertInto('users').values(write.row).compile();
+    case 'user.update':
+      return db.updateTable('users').set(write.patch).where('id', '=', write.id).compile();
     case 'session.insert':
       return db.insertInto('sessions').values(write.row).compile();
     case 'session.delete':
@@ -92,5 +94,7 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.insertInto('policy_versions').values(write.row).compile();
     case 'policy.activate':
       return db.insertInto('policy_activations').values(write.row).compile();
+    case 'delivery.insert':
+      return db.insertInto('notification_deliveries').values(write.row).compile();
   }
 }

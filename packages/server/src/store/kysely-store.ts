@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
-import type { AuditFilter, ApprovalFilter, DecisionBucket, EnvironmentCount, Store, TimeRange, ValueCount } from './store.js';
+import type { AuditFilter, ApprovalFilter, ApprovalOutcomeRow, DecisionBucket, EnvironmentCount, Store, TimeRange, ValueCount } from './store.js';
 import type {
   AgentRow,
   ApiKeyRow,
@@ -9,6 +9,7 @@ import type {
   AuditRow,
   Database,
   IdempotencyRow,
+  NotificationDeliveryRow,
   PolicyActivationRow,
   PolicyVersionRow,
   SessionRow,
@@ -122,11 +123,51 @@ export class KyselyStore implements Store {
     return this.db
       .selectFrom('approvals')
       .selectAll()
-      .where('status', 'in', ['pending', 'approved'])
-      .where('expires_at', '<=', atMs)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', 'in', ['pending', 'approved']), eb('expires_at', '<=', atMs)]),
+          eb.and([eb('status', '=', 'pending'), eb('deadline_at', '<=', atMs)]),
+        ]),
+      )
       .orderBy('expires_at')
       .limit(limit)
       .execute();
+  }
+
+  async nextApprovalDue(): Promise<number | undefined> {
+    const expiry = await this.db
+      .selectFrom('approvals')
+      .select((eb) => eb.fn.min<number | string | null>('expires_at').as('at'))
+      .where('status', 'in', ['pending', 'approved'])
+      .executeTakeFirst();
+    const deadline = await this.db
+      .selectFrom('approvals')
+      .select((eb) => eb.fn.min<number | string | null>('deadline_at').as('at'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    // PostgreSQL returns bigint aggregates as strings.
+    const times = [expiry?.at, deadline?.at].filter((at) => at !== null && at !== undefined).map(Number);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
+  async approvalOutcomes(filter: { fromMs: number; toMs: number; rule?: string }): Promise<ApprovalOutcomeRow[]> {
+    let query = this.db
+      .selectFrom('approvals')
+      .select(['rule', 'status', 'created_at', 'resolved_at', 'resolved_by', 'tier', 'route', 'edited_args'])
+      .where('created_at', '>=', filter.fromMs)
+      .where('created_at', '<', filter.toMs);
+    if (filter.rule !== undefined) query = query.where('rule', '=', filter.rule);
+    return query.orderBy('created_at').execute();
+  }
+
+  async listDeliveries(filter: { approvalId?: string }, limit: number): Promise<NotificationDeliveryRow[]> {
+    let query = this.db.selectFrom('notification_deliveries').selectAll();
+    if (filter.approvalId !== undefined) query = query.where('approval_id', '=', filter.approvalId);
+    return query.orderBy('at', 'desc').orderBy('attempt', 'desc').limit(limit).execute();
+  }
+
+  async recordDelivery(row: NotificationDeliveryRow): Promise<void> {
+    await this.writer.apply([{ kind: 'delivery.insert', row }]);
   }
 
   async countPendingApprovals(atMs: number): Promise<number> {

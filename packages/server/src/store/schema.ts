@@ -42,6 +42,8 @@ export interface UserTable {
   username: string;
   password_hash: string;
   role: string;
+  /** JSON array of approver groups. */
+  groups: string;
   created_at: number;
   created_by: string;
 }
@@ -78,6 +80,38 @@ export interface ApprovalTable {
   resolved_at: number | null;
   resolution_reason: string | null;
   redeemed_at: number | null;
+  /** JSON of the ApprovalRoute the decision resolved; '' for approvals from before routing. */
+  route: string;
+  /** Index of the current tier in the route (moves up on escalation). */
+  tier: number;
+  /** JSON array of the approvals collected so far (ApprovalVote). */
+  votes: string;
+  /** When the current tier times out; null: no timeout. */
+  deadline_at: number | null;
+  /** JSON of the arguments an approver changed the call to; null: not edited. */
+  edited_args: string | null;
+  /** Hash of the edited call; redemption accepts the requested or the edited call. */
+  edited_call_hash: string | null;
+  /** JSON array of the nonces of link tokens already used on this approval. */
+  used_tokens: string;
+}
+
+/** One attempt to deliver one notification. */
+export interface NotificationDeliveryTable {
+  id: string;
+  delivery_id: string;
+  approval_id: string;
+  channel: string;
+  kind: string;
+  event: string;
+  attempt: number;
+  /** `delivered` or `failed`. */
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
+  at: number;
+  /** When the next attempt is due after a failure; null: delivered, or no attempts left. */
+  next_attempt_at: number | null;
 }
 
 export interface IdempotencyTable {
@@ -118,6 +152,7 @@ export interface Database {
   idempotency: IdempotencyTable;
   policy_versions: PolicyVersionTable;
   policy_activations: PolicyActivationTable;
+  notification_deliveries: NotificationDeliveryTable;
 }
 
 export type AuditRow = AuditTable;
@@ -129,3 +164,4 @@ export type ApprovalRow = ApprovalTable;
 export type IdempotencyRow = IdempotencyTable;
 export type PolicyVersionRow = PolicyVersionTable;
 export type PolicyActivationRow = PolicyActivationTable;
+export type NotificationDeliveryRow = NotificationDeliveryTable;

@@ -5,6 +5,7 @@ import type {
   ApprovalRow,
   AuditRow,
   IdempotencyRow,
+  NotificationDeliveryRow,
   PolicyActivationRow,
   PolicyVersionRow,
   SessionRow,
@@ -47,8 +48,12 @@ export interface Store {
 
   getApproval(id: string): Promise<ApprovalRow | undefined>;
   listApprovals(filter: ApprovalFilter, page: { beforeCreated?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]>;
-  /** Pending or approved (unredeemed) approvals whose expiry is at or before `atMs`. */
+  /** Pending or approved (unredeemed) approvals whose expiry, or pending ones whose tier deadline, is at or before `atMs`. */
   approvalsDueBy(atMs: number, limit: number): Promise<ApprovalRow[]>;
+  /** The earliest expiry or tier deadline of any open approval; undefined when none is open. */
+  nextApprovalDue(): Promise<number | undefined>;
+  /** What approval statistics are computed from: approvals created in [fromMs, toMs), optionally of one rule. */
+  approvalOutcomes(filter: { fromMs: number; toMs: number; rule?: string }): Promise<ApprovalOutcomeRow[]>;
   countPendingApprovals(atMs: number): Promise<number>;
 
   getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined>;
@@ -67,6 +72,10 @@ export interface Store {
   lastDecisionAt(agent: string): Promise<number | undefined>;
   /** Approvals approved or denied in range, and the median time from request to that decision. */
   approvalResolution(range: TimeRange): Promise<{ resolved: number; medianMs: number | null }>;
+  /** Delivery attempts, newest first; of one approval when given. */
+  listDeliveries(filter: { approvalId?: string }, limit: number): Promise<NotificationDeliveryRow[]>;
+  /** Appends one delivery attempt to the log (not audited: the log is the record). */
+  recordDelivery(row: NotificationDeliveryRow): Promise<void>;
 
   listPolicyVersions(): Promise<PolicyVersionRow[]>;
   getPolicyVersion(version: number): Promise<PolicyVersionRow | undefined>;
@@ -111,6 +120,7 @@ export interface EnvironmentCount {
   effect: string;
   count: number;
 }
+export type ApprovalOutcomeRow = Pick<ApprovalRow, 'rule' | 'status' | 'created_at' | 'resolved_at' | 'resolved_by' | 'tier' | 'route' | 'edited_args'>;
 
 export interface ApprovalFilter {
   status?: string;
@@ -123,6 +133,7 @@ export type StoreWrite =
   | { kind: 'key.insert'; row: ApiKeyRow }
   | { kind: 'key.revoke'; id: string; at: number }
   | { kind: 'user.insert'; row: UserRow }
+  | { kind: 'user.update'; id: string; patch: UserPatch }
   | { kind: 'session.insert'; row: SessionRow }
   | { kind: 'session.delete'; idHash: string }
   | { kind: 'sessions.purge'; expiredBy: number }
@@ -131,6 +142,26 @@ export type StoreWrite =
   | { kind: 'idempotency.insert'; row: IdempotencyRow }
   | { kind: 'idempotency.purge'; before: number }
   | { kind: 'policy.insert'; row: PolicyVersionRow }
-  | { kind: 'policy.activate'; row: PolicyActivationRow };
+  | { kind: 'policy.activate'; row: PolicyActivationRow }
+  | { kind: 'delivery.insert'; row: NotificationDeliveryRow };
 
-export type ApprovalPatch = Partial<Pick<ApprovalRow, 'status' | 'resolved_by' | 'resolved_at' | 'resolution_reason' | 'redeemed_at'>>;
+export type ApprovalPatch = Partial<
+  Pick<
+    ApprovalRow,
+    | 'status'
+    | 'resolved_by'
+    | 'resolved_at'
+    | 'resolution_reason'
+    | 'redeemed_at'
+    | 'route'
+    | 'tier'
+    | 'votes'
+    | 'deadline_at'
+    | 'expires_at'
+    | 'edited_args'
+    | 'edited_call_hash'
+    | 'used_tokens'
+  >
+>;
+
+export type UserPatch = Partial<Pick<UserRow, 'groups'>>;

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './001-initial.js';
+import * as approvalRouting from './002-approval-routing.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-approval-routing': approvalRouting,
 };
 
 export const migrationProvider: MigrationProvider = {
