@@ -49,7 +49,7 @@ describe('dashboard in Chromium', () => {
     devops = agentClient(server.url, keys['devops-bot-1'] as string);
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
     expect((await admin.post('/v1/users', { username: 'vera', password: VIEWER_PASSWORD, role: 'viewer' })).status).toBe(201);
-    expect((await admin.post('/v1/users', { username: 'alex', password: APPROVER_PASSWORD, role: 'approver' })).status).toBe(201);
+    expect((await admin.post('/v1/users', { username: 'alex', password: APPROVER_PASSWORD, role: 'approver', groups: ['support-leads', 'support-managers'] })).status).toBe(201);
     browser = await launchBrowser();
     page = browser.page;
     // A locator that never matches fails the step with its name instead of hanging the test.
