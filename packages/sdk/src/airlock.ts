@@ -1,3 +1,4 @@
+import type { ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
@@ -140,6 +141,16 @@ export class Airlock {
     const result = await fn(verdict.args as A);
     if (!verdict.edited) return result;
     return { airlock: 'approved_with_changes', args: verdict.args, result };
+  }
+
+  /**
+   * The tools this agent's policy declares, each with `reach`: `blocked` when every call is
+   * blocked whatever its arguments, else `open` (the analysis errs towards `open`). A tool not
+   * listed is unknown to the agent: every call is blocked. Throws AirlockUnavailableError when
+   * the server cannot answer.
+   */
+  async tools(): Promise<ToolReach[]> {
+    return this.transport.tools();
   }
 
   async close(): Promise<void> {

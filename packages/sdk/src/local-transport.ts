@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { callHash, canonicalJson, compile, loadBundle, MemoryCounterStore, PolicyLoadError, type Engine } from '@airlock/core';
+import { callHash, canonicalJson, compile, loadBundle, MemoryCounterStore, PolicyLoadError, type Engine, type ToolReach } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -182,6 +182,10 @@ export class LocalTransport implements Transport {
     if (resolution.approved && resolution.args) approval.state.args = resolution.args;
     this.audit({ event: resolution.approved ? 'approval.approved' : 'approval.denied', approvalId, by: resolution.by, reason: resolution.reason, args: approval.state.args });
     for (const wake of approval.waiters.splice(0)) wake();
+  }
+
+  async tools(): Promise<ToolReach[]> {
+    return this.engine.toolsFor(this.options.role, this.options.environment ?? 'production');
   }
 
   recordFailOpen(): void {

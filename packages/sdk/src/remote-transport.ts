@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import type { ToolReach } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -49,6 +50,13 @@ export class RemoteTransport implements Transport {
     return approvalState(body);
   }
 
+  async tools(): Promise<ToolReach[]> {
+    const body = (await this.request('GET', '/v1/agent/tools', undefined, this.timeoutMs)) as { tools?: unknown } | null;
+    const tools = body?.tools;
+    if (!Array.isArray(tools) || !tools.every(isToolReach)) throw new AirlockUnavailableError('the server answered something that is not a tool list');
+    return tools;
+  }
+
   recordFailOpen(call: ToolCall, error: Error): void {
     if (!this.options.failOpenJournal) return;
     const record = { at: new Date().toISOString(), event: 'fail_open', tool: call.tool, args: call.args, session: call.session, error: error.message };
@@ -95,6 +103,12 @@ function isDecision(value: unknown): value is AirlockDecision {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
   return ['allow', 'require_approval', 'block'].includes(v.effect as string) && typeof v.reason === 'string' && typeof v.id === 'string';
+}
+
+function isToolReach(value: unknown): value is ToolReach {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.tool === 'string' && (v.reach === 'open' || v.reach === 'blocked');
 }
 
 /** The server's approval view: `args` are the approved arguments, `resolutionReason` the approver's words. */

@@ -1,3 +1,4 @@
+import type { ToolReach } from '@airlock/core';
 import type { AirlockDecision, ApprovalState, ToolCall } from './types.js';
 
 export interface DecideOptions {
@@ -27,6 +28,11 @@ export interface Transport {
   waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState>;
   /** Spends an approved approval on exactly this call; answers the arguments to run. */
   redeem(approvalId: string, call: ToolCall): Promise<ApprovalState>;
+  /**
+   * The tools the agent's policy declares, each with whether any call to it can get through. A
+   * tool not listed is unknown to the agent: every call to it is blocked.
+   */
+  tools(): Promise<ToolReach[]>;
   /** Records a call that ran while Airlock was unreachable (fail-open tools only). */
   recordFailOpen(call: ToolCall, error: Error): void;
   close(): Promise<void>;
