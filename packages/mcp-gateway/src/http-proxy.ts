@@ -81,12 +81,11 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
       const refused = error instanceof AirlockUnavailableError && error.refused;
       return reply(res, refused ? 401 : 503, refused ? 'Unauthorized: Airlock refused this agent key' : `Airlock is unavailable: ${(error as Error).message}`);
     }
-    let entry: OpenSession | undefined;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Registered while the initialize answer is being sent: the client's next request may come at once.
       onsessioninitialized: (id) => {
-        if (entry) sessions.set(id, entry);
+        sessions.set(id, entry);
       },
     });
     let session: ProxySession;
@@ -96,7 +95,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
       settings.log(`cannot reach the upstream MCP server: ${(error as Error).message}`);
       return reply(res, 502, `Airlock could not reach the MCP server: ${(error as Error).message}`, -32603);
     }
-    entry = { transport, session, airlock, keyHash: hashKey(key) };
+    const entry: OpenSession = { transport, session, airlock, keyHash: hashKey(key) };
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
       void session.close().then(() => airlock.close());

@@ -18,6 +18,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import { decideCall, refusedResult, withChangedArgs } from './govern.js';
 import { relay, RelayedError, type Incoming } from './relay.js';
 import { policyToolOf, type ToolMap } from './tool-map.js';
@@ -56,6 +57,8 @@ export function sessionSettings(options: GatewayOptions): SessionSettings {
 
 type Extra = RequestHandlerExtra<ServerRequest | Request, ServerNotification | Notification>;
 
+const TOOLS_CALL = z.looseObject({ method: z.literal('tools/call') });
+
 const UPSTREAM_GONE = 'the MCP server behind the Airlock proxy has exited';
 
 /**
@@ -88,7 +91,9 @@ export class ProxySession {
       ...(client.getInstructions() ? { instructions: client.getInstructions() } : {}),
     });
     this.server = server;
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => this.track(this.callTool(request, extra)));
+    // Registered with the method alone: the SDK's tools/call wrapper then validates the params and
+    // answers -32602 Invalid params, where a full schema here would fail first as -32603.
+    server.setRequestHandler(TOOLS_CALL, (request, extra) => this.track(this.callTool(CallToolRequestSchema.parse(request), extra)));
     server.setRequestHandler(ListToolsRequestSchema, (request, extra) => this.track(this.listTools(request, extra)));
     // The SDK answers logging/setLevel itself when logging is offered; the real server must hear it.
     if (offered.logging) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => this.track(this.forward(request, extra)));
@@ -107,16 +112,16 @@ export class ProxySession {
     decisionSession: () => string | undefined = () => undefined,
   ): Promise<ProxySession> {
     const client = upstreamClient(initialize.clientInfo, initialize.capabilities);
-    let session: ProxySession | undefined;
+    const opened: { session?: ProxySession } = {};
     let markLost: () => void = () => undefined;
     const lost = new Promise<void>((resolve) => (markLost = resolve));
     client.onclose = () => {
-      if (session) session.upstreamOpen = false;
-      if (!session?.closing) markLost();
+      if (opened.session) opened.session.upstreamOpen = false;
+      if (!opened.session?.closing) markLost();
     };
     await client.connect(upstreamTransport(settings.upstream), { timeout: settings.requestTimeoutMs });
-    session = new ProxySession(client, airlock, settings, decisionSession, lost);
-    return session;
+    opened.session = new ProxySession(client, airlock, settings, decisionSession, lost);
+    return opened.session;
   }
 
   /** Waits until every request being answered has its answer. */
