@@ -20,7 +20,8 @@ export async function decideCall(airlock: Airlock, call: ToolCall, incoming: Inc
   if (first.outcome !== 'pending') return first;
   const stop = reportWaiting(incoming, first.pending, wait.progressIntervalMs);
   try {
-    return await airlock.resume(call, first.pending.approvalId, { approvalTimeoutMs: wait.approvalTimeoutMs });
+    // A request the client cancels (or a connection that closes) stops the wait: nothing is redeemed, nothing runs.
+    return await airlock.resume(call, first.pending.approvalId, { approvalTimeoutMs: wait.approvalTimeoutMs, signal: incoming.signal });
   } finally {
     stop();
   }

@@ -144,8 +144,8 @@ export class ProxySession {
     const verdict = await decideCall(this.airlock, call, extra as Incoming, this.settings);
     if (verdict.outcome === 'refused') return refusedResult(verdict.refusal);
     if (verdict.outcome === 'pending') return { content: [{ type: 'text', text: JSON.stringify(verdict.pending) }], isError: true };
-    // A call the client gave up on while it waited for approval does not run.
-    if (extra.signal.aborted) throw new RelayedError(ErrorCode.RequestTimeout, 'the request was cancelled before it ran');
+    // A call the client gave up on does not run (the SDK sends no answer to a cancelled request).
+    if (extra.signal.aborted) throw new RelayedError(ErrorCode.InvalidRequest, 'the request was cancelled before it ran');
     this.assertUpstream();
     // Exactly the arguments Airlock says to run: an approver may have changed them.
     const forwarded: Request = { method: 'tools/call', params: { ...rest, name, arguments: verdict.args } };

@@ -145,15 +145,18 @@ export class LocalTransport implements Transport {
     return this.decideSync(call, idempotencyKey);
   }
 
-  async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
+  async waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState> {
     const approval = this.approval(approvalId);
-    if (approval.state.status !== 'pending') return { ...approval.state };
+    if (approval.state.status !== 'pending' || signal?.aborted) return { ...approval.state };
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      approval.waiters.push(() => {
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      approval.waiters.push(done);
     });
     this.expire(approval);
     return { ...approval.state };

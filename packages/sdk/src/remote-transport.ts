@@ -34,14 +34,14 @@ export class RemoteTransport implements Transport {
     return body;
   }
 
-  async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
+  async waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const remaining = deadline - Date.now();
       const seconds = Math.max(0, Math.min(60, Math.floor(remaining / 1000)));
-      const body = await this.request('GET', `/v1/approvals/${encodeURIComponent(approvalId)}/wait?timeout=${seconds}`, undefined, seconds * 1000 + this.timeoutMs);
+      const body = await this.request('GET', `/v1/approvals/${encodeURIComponent(approvalId)}/wait?timeout=${seconds}`, undefined, seconds * 1000 + this.timeoutMs, [200], {}, signal);
       const state = approvalState(body);
-      if (state.status !== 'pending' || Date.now() >= deadline - 1000) return state;
+      if (state.status !== 'pending' || Date.now() >= deadline - 1000 || signal?.aborted) return state;
     }
   }
 
@@ -72,14 +72,16 @@ export class RemoteTransport implements Transport {
     timeoutMs: number,
     accept: number[] = [200],
     headers: Record<string, string> = {},
+    cancel?: AbortSignal,
   ): Promise<unknown> {
     let response: Response;
     try {
+      const timeout = AbortSignal.timeout(timeoutMs);
       response = await this.fetchImpl(`${this.base}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       });
     } catch (error) {
       throw new AirlockUnavailableError(`cannot reach Airlock at ${this.base}: ${(error as Error).message}`, { cause: error });

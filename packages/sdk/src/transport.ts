@@ -24,8 +24,11 @@ export interface Transport {
    * `decide` without a key, including the audit record written before it returns.
    */
   decideSync?(call: ToolCall): AirlockDecision;
-  /** Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed. */
-  waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState>;
+  /**
+   * Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed or
+   * `signal` is aborted (whichever comes first).
+   */
+  waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState>;
   /** Spends an approved approval on exactly this call; answers the arguments to run. */
   redeem(approvalId: string, call: ToolCall): Promise<ApprovalState>;
   /**
