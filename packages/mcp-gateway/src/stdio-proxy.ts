@@ -90,6 +90,8 @@ export async function startStdioProxy(options: StdioProxyOptions): Promise<Runni
     }
   };
   stdin.once('end', () => finish({ reason: 'client_closed', message: 'the client closed stdin' }));
+  // The SDK's transport closes itself on a line over its buffer limit; the proxy stops with it.
+  gate.onclose = () => finish({ reason: 'client_closed', message: 'the stdio transport closed' });
   await gate.open();
   return {
     exited,

@@ -30,14 +30,23 @@ export interface Received {
   args: Record<string, unknown>;
 }
 
-/** What the fixture server received, in order. */
-export function received(record: string): Received[] {
+function lines(record: string): (Received & { pid: number })[] {
   if (!existsSync(record)) return [];
   return readFileSync(record, 'utf8')
     .trim()
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Received);
+    .map((line) => JSON.parse(line) as Received & { pid: number });
+}
+
+/** What the fixture server received, in order. */
+export function received(record: string): Received[] {
+  return lines(record).map(({ tool, args }) => ({ tool, args }));
+}
+
+/** The process ids of the fixture servers that received the calls, in order. */
+export function receivers(record: string): number[] {
+  return lines(record).map((line) => line.pid);
 }
 
 export interface Connected {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/server.js';
 import { serveSupportHttp } from './fixtures/support-server-http.js';
-import { httpClient, httpProxy, received, refusalOf, tempDir } from './harness.js';
+import { fixtureCommand, httpClient, httpProxy, received, receivers, refusalOf, tempDir } from './harness.js';
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -59,6 +59,20 @@ describe('the Streamable HTTP proxy: one agent identity per client session', () 
     expect(await garbage.json()).toMatchObject({ id: null, error: { code: -32700 } });
     // The session still serves its own key.
     expect((await support.client.listTools()).tools).toHaveLength(2);
+  });
+
+  it('starts one MCP server process per session when the upstream is a command', async () => {
+    const dir = tempDir();
+    const sessionRecord = join(dir, 'received.jsonl');
+    const url = (await httpProxy(['--url', t.url, '--', ...fixtureCommand(sessionRecord)])).url;
+    const first = await httpClient(url, t.keys['support-bot-1'] as string);
+    const second = await httpClient(url, t.keys['support-bot-1'] as string);
+    expect(await first.client.callTool({ name: 'get_account', arguments: { account_id: 'S-1' } })).not.toHaveProperty('isError', true);
+    expect(await second.client.callTool({ name: 'get_account', arguments: { account_id: 'S-2' } })).not.toHaveProperty('isError', true);
+    expect(refusalOf(await second.client.callTool({ name: 'export_customers', arguments: {} }))).toMatchObject({ rule: 'export-customers' });
+    expect(received(sessionRecord).map((r) => r.args.account_id)).toEqual(['S-1', 'S-2']);
+    const [one, two] = receivers(sessionRecord);
+    expect(one).not.toBe(two);
   });
 
   it('refuses a call whose approval does not come in time, without running it', async () => {
