@@ -98,7 +98,11 @@ export class ProxySession {
     // The SDK answers logging/setLevel itself when logging is offered; the real server must hear it.
     if (offered.logging) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => this.track(this.forward(request, extra)));
     server.fallbackRequestHandler = (request, extra) => this.track(this.forward(request, extra));
-    server.fallbackNotificationHandler = (notification) => this.client.notification(notification);
+    // Only notifications are passed on as notifications: a `tools/call` sent without an id must not
+    // reach a server that might act on it ungoverned.
+    server.fallbackNotificationHandler = async (notification) => {
+      if (notification.method.startsWith('notifications/')) await this.client.notification(notification);
+    };
     client.fallbackRequestHandler = (request, extra) =>
       relay((r, options) => server.request(r, ResultSchema, options), request, extra as Incoming, this.settings.requestTimeoutMs);
     client.fallbackNotificationHandler = (notification) => server.notification(notification);
