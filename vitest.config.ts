@@ -14,6 +14,7 @@ export default defineConfig({
       '@airlock/sdk/openai-agents': src('sdk', 'adapters/openai-agents.ts'),
       '@airlock/sdk/langchain': src('sdk', 'adapters/langchain.ts'),
       '@airlock/sdk': src('sdk'),
+      '@airlock/mcp-gateway': src('mcp-gateway'),
     },
   },
   test: {

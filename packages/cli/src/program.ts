@@ -4,6 +4,7 @@ import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
 import { policyCheckCommand, type PolicyCheckOptions } from './commands/policy-check.js';
+import { mcpProxyCommand, type McpProxyCommandOptions } from './commands/mcp-proxy.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
@@ -23,6 +24,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   const program = new Command('airlock')
     .description('Runtime governance for AI agents')
     .exitOverride()
+    // Options after a subcommand's operands belong to it (mcp-proxy passes them to the MCP server it starts).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
@@ -90,6 +93,34 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .requiredOption('--db <file>', 'the server database, e.g. data/airlock.db')
     .action(async (options: { db: string }) => {
       setExitCode(await auditVerifyCommand(options, io));
+    });
+
+  const collect = (value: string, previous: string[]): string[] => [...previous, value];
+  program
+    .command('mcp-proxy')
+    .description(
+      'Govern an MCP server: serve MCP on stdio (or Streamable HTTP with --listen) in front of it, every tools/call decided by Airlock. ' +
+        'Remote: --url and --api-key (or AIRLOCK_URL, AIRLOCK_API_KEY); local: --policy, --agent, --role.',
+    )
+    .argument('[command...]', 'the MCP server to start and govern, e.g. -- npx -y @modelcontextprotocol/server-everything')
+    .option('--url <url>', 'Airlock server that decides (env AIRLOCK_URL)')
+    .option('--api-key <key>', "the agent's Airlock API key, stdio only (env AIRLOCK_API_KEY)")
+    .option('--policy <path>', 'local mode: policy file or bundle directory')
+    .option('--agent <id>', 'local mode: the agent id decisions and audit records name')
+    .option('--role <role>', 'local mode: the agent role whose policies apply')
+    .option('--environment <env>', 'local mode: the environment (default production)')
+    .option('--audit <file>', 'local mode: JSONL audit file (default .airlock/audit.jsonl)')
+    .option('--listen <host:port>', 'serve Streamable HTTP at http://host:port/mcp instead of stdio; each client sends its agent key')
+    .option('--upstream <url>', 'govern a Streamable HTTP MCP server instead of starting a command')
+    .option('--upstream-header <header>', "'Name: value' sent to the --upstream server (repeatable)", collect, [])
+    .option('--map <mcpTool=policyTool>', 'decide an MCP tool as a differently named policy tool (repeatable)', collect, [])
+    .option('--map-file <file>', 'JSON or YAML object of MCP tool name → policy tool name')
+    .option('--no-hide-blocked-tools', 'list every tool in tools/list, also those the policy always blocks')
+    .option('--approval-timeout <seconds>', 'how long a call waits for approval before it is refused', '300')
+    .option('--progress-interval <seconds>', 'progress notifications to the client while a call waits for approval, this often', '5')
+    .passThroughOptions()
+    .action(async (command: string[], options: McpProxyCommandOptions) => {
+      setExitCode(await mcpProxyCommand(command, options, io));
     });
 
   return program;

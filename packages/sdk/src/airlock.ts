@@ -1,3 +1,4 @@
+import type { ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
@@ -144,13 +145,25 @@ export class Airlock {
     return { airlock: 'approved_with_changes', args: verdict.args, result };
   }
 
+  /**
+   * The tools this agent's policy declares, each with `reach`: `blocked` when every call is
+   * blocked whatever its arguments, else `open` (the analysis errs towards `open`). A tool not
+   * listed is unknown to the agent: every call is blocked. Throws AirlockUnavailableError when
+   * the server cannot answer.
+   */
+  async tools(): Promise<ToolReach[]> {
+    return this.transport.tools();
+  }
+
   async close(): Promise<void> {
     await this.transport.close();
   }
 
   private async awaitApproval(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined, settings: GuardOptions): Promise<Verdict> {
+    const signal = settings.signal;
     try {
-      const state = await this.transport.waitForApproval(approvalId, settings.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS);
+      const state = await this.transport.waitForApproval(approvalId, settings.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, signal);
+      if (signal?.aborted) return cancelled(call, approvalId, decision);
       const notApproved = approvalRefusal(call.tool, state, decision);
       if (notApproved) return { outcome: 'refused', refusal: notApproved };
       // Spend the approval on exactly this call; the server answers the arguments to run.
@@ -158,6 +171,8 @@ export class Airlock {
       const edited = JSON.stringify(redeemed.args) !== JSON.stringify(call.args);
       return { outcome: 'run', args: redeemed.args, edited, decision };
     } catch (error) {
+      // A wait the caller stopped never fails open: nothing was decided for it to run on.
+      if (signal?.aborted) return cancelled(call, approvalId, decision);
       return this.unavailable(call, error, settings);
     }
   }
@@ -172,6 +187,10 @@ export class Airlock {
     const reason = error instanceof AirlockUnavailableError ? error.message : `Airlock failed: ${cause.message}`;
     return refused(call, 'airlock_unavailable', reason, null);
   }
+}
+
+function cancelled(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined): Verdict {
+  return { outcome: 'refused', refusal: refusal(call.tool, 'cancelled', `the ${call.tool} call was cancelled while it waited for approval`, decision?.rule ?? null, decision?.id, approvalId) };
 }
 
 function refused(call: ToolCall, code: string, reason: string, rule: string | null, decisionId?: string): Verdict {

@@ -5,6 +5,7 @@ export type { ApprovalRequest, ApprovalResolution, LocalOptions } from './local-
 export { RemoteTransport } from './remote-transport.js';
 export type { RemoteOptions } from './remote-transport.js';
 export type { DecideOptions, Transport } from './transport.js';
+export type { ToolReach } from '@airlock/core';
 export { AirlockRefusalError, AirlockUnavailableError } from './types.js';
 export type {
   AirlockDecision,

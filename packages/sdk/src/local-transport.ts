@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, PolicyLoadError, type ApprovalRoute, type Engine } from '@airlock/core';
+import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, PolicyLoadError, type ApprovalRoute, type Engine, type ToolReach } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -152,15 +152,18 @@ export class LocalTransport implements Transport {
     return this.decideSync(call, idempotencyKey);
   }
 
-  async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
+  async waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState> {
     const approval = this.approval(approvalId);
-    if (approval.state.status !== 'pending') return { ...approval.state };
+    if (approval.state.status !== 'pending' || signal?.aborted) return { ...approval.state };
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      approval.waiters.push(() => {
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      approval.waiters.push(done);
     });
     this.expire(approval);
     return { ...approval.state };
@@ -197,6 +200,10 @@ export class LocalTransport implements Transport {
     if (resolution.approved && resolution.args) approval.state.args = resolution.args;
     this.audit({ event: resolution.approved ? 'approval.approved' : 'approval.denied', approvalId, by: resolution.by, reason: resolution.reason, args: approval.state.args });
     for (const wake of approval.waiters.splice(0)) wake();
+  }
+
+  async tools(): Promise<ToolReach[]> {
+    return this.engine.toolsFor(this.options.role, this.options.environment ?? 'production');
   }
 
   recordFailOpen(): void {

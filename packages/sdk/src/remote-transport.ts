@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import type { ToolReach } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -33,20 +34,27 @@ export class RemoteTransport implements Transport {
     return body;
   }
 
-  async waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState> {
+  async waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const remaining = deadline - Date.now();
       const seconds = Math.max(0, Math.min(60, Math.floor(remaining / 1000)));
-      const body = await this.request('GET', `/v1/approvals/${encodeURIComponent(approvalId)}/wait?timeout=${seconds}`, undefined, seconds * 1000 + this.timeoutMs);
+      const body = await this.request('GET', `/v1/approvals/${encodeURIComponent(approvalId)}/wait?timeout=${seconds}`, undefined, seconds * 1000 + this.timeoutMs, [200], {}, signal);
       const state = approvalState(body);
-      if (state.status !== 'pending' || Date.now() >= deadline - 1000) return state;
+      if (state.status !== 'pending' || Date.now() >= deadline - 1000 || signal?.aborted) return state;
     }
   }
 
   async redeem(approvalId: string, call: ToolCall): Promise<ApprovalState> {
     const body = await this.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/redeem`, { tool: call.tool, args: call.args }, this.timeoutMs);
     return approvalState(body);
+  }
+
+  async tools(): Promise<ToolReach[]> {
+    const body = (await this.request('GET', '/v1/agent/tools', undefined, this.timeoutMs)) as { tools?: unknown } | null;
+    const tools = body?.tools;
+    if (!Array.isArray(tools) || !tools.every(isToolReach)) throw new AirlockUnavailableError('the server answered something that is not a tool list');
+    return tools;
   }
 
   recordFailOpen(call: ToolCall, error: Error): void {
@@ -64,14 +72,16 @@ export class RemoteTransport implements Transport {
     timeoutMs: number,
     accept: number[] = [200],
     headers: Record<string, string> = {},
+    cancel?: AbortSignal,
   ): Promise<unknown> {
     let response: Response;
     try {
+      const timeout = AbortSignal.timeout(timeoutMs);
       response = await this.fetchImpl(`${this.base}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       });
     } catch (error) {
       throw new AirlockUnavailableError(`cannot reach Airlock at ${this.base}: ${(error as Error).message}`, { cause: error });
@@ -95,6 +105,12 @@ function isDecision(value: unknown): value is AirlockDecision {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
   return ['allow', 'require_approval', 'block'].includes(v.effect as string) && typeof v.reason === 'string' && typeof v.id === 'string';
+}
+
+function isToolReach(value: unknown): value is ToolReach {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.tool === 'string' && (v.reach === 'open' || v.reach === 'blocked');
 }
 
 /** The server's approval view: `args` are the approved arguments, `resolutionReason` the approver's words. */

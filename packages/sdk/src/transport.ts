@@ -1,3 +1,4 @@
+import type { ToolReach } from '@airlock/core';
 import type { AirlockDecision, ApprovalState, ToolCall } from './types.js';
 
 export interface DecideOptions {
@@ -23,10 +24,18 @@ export interface Transport {
    * `decide` without a key, including the audit record written before it returns.
    */
   decideSync?(call: ToolCall): AirlockDecision;
-  /** Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed. */
-  waitForApproval(approvalId: string, timeoutMs: number): Promise<ApprovalState>;
+  /**
+   * Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed or
+   * `signal` is aborted (whichever comes first).
+   */
+  waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState>;
   /** Spends an approved approval on exactly this call; answers the arguments to run. */
   redeem(approvalId: string, call: ToolCall): Promise<ApprovalState>;
+  /**
+   * The tools the agent's policy declares, each with whether any call to it can get through. A
+   * tool not listed is unknown to the agent: every call to it is blocked.
+   */
+  tools(): Promise<ToolReach[]>;
   /** Records a call that ran while Airlock was unreachable (fail-open tools only). */
   recordFailOpen(call: ToolCall, error: Error): void;
   close(): Promise<void>;

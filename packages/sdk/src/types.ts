@@ -37,7 +37,8 @@ export interface ApprovalState {
 /**
  * What the model sees when a call does not run: a structured refusal it can read and explain.
  * `code`: `policy` (a rule, limit or risk tier blocked it), `approval_denied`, `approval_timeout`,
- * `approval_used` (the approved call already ran once), `airlock_unavailable`, or an engine error
+ * `approval_used` (the approved call already ran once), `cancelled` (the caller stopped waiting
+ * for approval), `airlock_unavailable`, or an engine error
  * code such as `invalid_arguments`.
  */
 export interface Refusal {
@@ -85,6 +86,11 @@ export interface GuardOptions {
   approval?: 'wait' | 'return';
   /** How long `wait` waits before the call is refused with `approval_timeout`. Default 5 minutes. */
   approvalTimeoutMs?: number;
+  /**
+   * Stops a `wait` for approval when aborted (the caller gave up: a cancelled request, a closed
+   * connection). The call is refused with `cancelled`; the approval is not redeemed, nothing runs.
+   */
+  signal?: AbortSignal;
   /** `return` (default): a refusal is the tool's result, for the model to read; `throw`: throw AirlockRefusalError. */
   onBlock?: 'return' | 'throw';
   /**

@@ -12,7 +12,8 @@ const ADMIN: readonly Caller[] = ['admin'];
 /**
  * Who may call what: the single table every route is checked against before its body is read.
  * A registered route missing here fails the server at start (fail closed).
- * Agents decide, read and wait for their own approvals, and redeem them; nothing else.
+ * Agents decide, read and wait for their own approvals, redeem them, and read which of their own
+ * tools can be reached; nothing else.
  */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /': 'public',
@@ -26,6 +27,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/auth/session': VIEW,
 
   'POST /v1/decide': ['agent'],
+  'GET /v1/agent/tools': ['agent'],
 
   'GET /v1/approvals': VIEW,
   'GET /v1/approvals/stats': VIEW,

@@ -9,6 +9,7 @@ import type { Principal } from './http/principal.js';
 import type { RouteDef } from './http/route.js';
 import { parseInput } from './http/validate.js';
 import { buildOpenApi } from './openapi.js';
+import { agentToolRoutes } from './routes/agent-tools.js';
 import { agentRoutes } from './routes/agents.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
@@ -50,6 +51,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...opsRoutes(services, () => (document ??= buildOpenApi(routes, options.version)), dashboard),
     ...authRoutes(services, { secure: options.secureCookies, sessionTtlMs: options.sessionTtlMs }),
     ...decideRoutes(services),
+    ...agentToolRoutes(services),
     ...approvalRoutes(services),
     ...linkRoutes(services),
     ...auditRoutes(services),

@@ -9,6 +9,7 @@ import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type 
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
 import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
 import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import { toolReach, type ToolReach } from './reach.js';
 import { riskEffect, riskLevel } from './risk.js';
 import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
 
@@ -134,6 +135,19 @@ export class Engine {
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
     }
+  }
+
+  /**
+   * The tools declared for a role in an environment, each with whether any call to it can get
+   * through (see ToolReach). A tool not listed is unknown to the role: every call is blocked.
+   */
+  toolsFor(role: string, environment: string = DEFAULT_ENVIRONMENT): ToolReach[] {
+    const tools: ToolReach[] = [];
+    for (const tool of this.byTool.keys()) {
+      const set = this.planSet(tool, role, environment);
+      if (set) tools.push(toolReach(tool, set.plans));
+    }
+    return tools.sort((a, b) => (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0));
   }
 
   private planSet(tool: string, role: string, environment: string): PlanSet | undefined {
