@@ -48,7 +48,7 @@ describe('local mode: the embedded engine decides, the MCP client’s user appro
     expect(text(await client.callTool(refund('A-1', 20)))).toBe('refunded 20 USD to A-1');
     expect(text(await client.callTool(refund('A-2', 75)))).toBe('refunded 75 USD to A-2');
     expect(asked).toEqual([
-      'Airlock: support-bot-1 wants to call issue_refund with {"account_id":"A-2","amount":75,"currency":"USD"}. Refunds over $50 up to $500 need a support lead. Allow it to run once?',
+      'Airlock: support-bot-1 wants to call issue_refund with {"account_id":"A-2","amount":75,"currency":"USD"}. Refunds over $50 up to $500 need approval, by a support lead up to $200 and a support manager above. Allow it to run once?',
     ]);
     expect(refusalOf(await client.callTool(refund('A-3', 900)))).toMatchObject({ rule: 'refund-large' });
     expect(refusalOf(await client.callTool({ name: 'export_customers', arguments: {} }))).toMatchObject({ rule: 'export-customers' });

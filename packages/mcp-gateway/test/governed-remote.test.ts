@@ -78,7 +78,7 @@ describe.each(['stdio', 'http'] as const)('governing an MCP server over %s, deci
       onprogress: (progress) => progressed(progress.message ?? ''),
       resetTimeoutOnProgress: true,
     });
-    expect(await firstProgress).toMatch(/^Waiting for approval apr_\S+ from support-leads: Refunds over \$50 up to \$500 need a support lead$/);
+    expect(await firstProgress).toMatch(/^Waiting for approval apr_\S+ from support-leads: Refunds over \$50 up to \$500 need approval, by a support lead up to \$200 and a support manager above$/);
     // Nothing ran while it waited.
     expect(received(record)).toEqual([]);
     const pending = await admin.get<{ approvals: { id: string; tool: string; args: Record<string, unknown> }[] }>('/v1/approvals?status=pending&agent=support-bot-1');
