@@ -72,8 +72,10 @@ export function RouteFacts({ approval, now }: { approval: Approval; now: number 
             {deadline[0]?.toUpperCase()}
             {deadline.slice(1)} ({formatRelative(approval.deadlineAt, now)})
           </>
-        ) : (
+        ) : approval.status === 'pending' ? (
           'none: waits until it expires'
+        ) : (
+          '— (no longer pending)'
         )}
       </dd>
       {approval.escalations > 0 ? (
