@@ -304,6 +304,8 @@ describe('dashboard in Chromium', () => {
     const edited = page.getByTestId('edited-args');
     await expect(edited.getByLabel('Requested arguments').innerText()).resolves.toContain('"amount": 75');
     await expect(edited.getByLabel('Approved arguments').innerText()).resolves.toContain('"amount": 50');
+    await expect(page.getByTestId('route-approvals').innerText()).resolves.toBe('1 of 1 approval');
+    await expect(page.getByTestId('route-deadline').innerText()).resolves.toBe('— (no longer pending)');
     await expect(page.getByTestId('route-voters').innerText()).resolves.toMatch(/^admin at [\d:]+ \(with changes\): “Half the order was never shipped; \$50 covers it”$/);
     const redeemed = await support.post<{ status: string; args: Record<string, unknown> }>(`/v1/approvals/${approvalId}/redeem`, refund('EDIT-1', 75));
     expect(redeemed.status).toBe(200);
