@@ -73,3 +73,8 @@ export function summarizeArgs(args: Record<string, unknown> | undefined, max = 3
 export function shorten(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/** Hours and minutes: `10:42`. */
+export function formatClock(value: string | number): string {
+  return shortTime.format(new Date(value));
+}

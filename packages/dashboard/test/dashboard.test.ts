@@ -186,7 +186,7 @@ describe('dashboard in Chromium', () => {
     await screenshot(page, '04-approvals-inbox');
 
     // A reason is required; the keyboard alone resolves the request.
-    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.getByText('Give a reason before approving or denying.').waitFor();
     await page.getByLabel('Reason (recorded in the audit trail)').fill('Customer verified by phone');
     await page.keyboard.press('Tab');
@@ -250,6 +250,102 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('audit-table').waitFor({ timeout: WAIT_MS });
     await expect(page.getByTestId('audit-table').innerText()).resolves.toMatch(/approval\.redeemed[\s\S]*approval\.approved/);
     await screenshot(page, '07-agent-detail');
+  });
+
+  it('shows a refund\'s approval route, refuses an edit into the blocked range, and edit-and-approves $75 → $50 for the waiting agent', async () => {
+    const asked = await support.post<Decision>('/v1/decide', refund('EDIT-1', 75));
+    expect(asked.body).toMatchObject({ effect: 'require_approval', rule: 'refund-medium' });
+    const approvalId = asked.body.approval?.id as string;
+    const view = (await admin.get<{ deadlineAt: string; tier: string }>(`/v1/approvals/${approvalId}`)).body;
+    expect(view.tier).toBe('lead');
+    const waiting = support.get<{ status: string; args: Record<string, unknown>; edited: boolean }>(`/v1/approvals/${approvalId}/wait?timeout=60`);
+
+    await nav('Approvals').click();
+    const item = page.locator(`[data-approval="${approvalId}"]`);
+    await item.waitFor({ timeout: WAIT_MS });
+    // The deadline as the browser shows local time: hours and minutes.
+    const at = await page.evaluate((iso) => new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(iso)), view.deadlineAt);
+    await expect(item.getByTestId('route-line').innerText()).resolves.toBe(`lead — tier 1 of 2 0 of 1 approval — 1 more from support-leads · escalates to manager (support-managers) at ${at}`);
+    await item.click();
+    await expect(page.getByTestId('route-tier').innerText()).resolves.toBe('lead — tier 1 of 2');
+    await expect(page.getByTestId('route-approvals').innerText()).resolves.toBe('0 of 1 approval — 1 more from support-leads');
+    await expect(page.getByTestId('route-voters').innerText()).resolves.toBe('nobody yet');
+    await expect(page.getByTestId('route-deadline').innerText()).resolves.toMatch(new RegExp(`^Escalates to manager \\(support-managers\\) at ${at} \\(in (9|10) min\\)$`));
+    await screenshot(page, '14-approval-route');
+
+    // Edit and approve, by keyboard: the first argument field takes the focus.
+    await page.getByRole('button', { name: 'Edit and approve' }).focus();
+    await page.keyboard.press('Enter');
+    const amount = page.getByLabel('amount (number)');
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.labels?.[0]?.textContent')).toBe('account_id (string)');
+    await expect(amount.inputValue()).resolves.toBe('75');
+
+    // Into the blocked range: the server refuses, nothing changes.
+    await amount.fill('900');
+    await page.getByLabel('Reason (recorded in the audit trail)').fill('Customer asked for the whole order');
+    await page.getByRole('button', { name: 'Approve with changes' }).click();
+    const refusal = page.getByTestId('refusal');
+    await refusal.waitFor({ timeout: WAIT_MS });
+    await expect(refusal.getAttribute('data-code')).resolves.toBe('edit_blocked');
+    await expect(refusal.innerText()).resolves.toMatch(/The policy would block the edited call \(rule refund-large\)[\s\S]*edit_blocked/);
+    expectConsoleClean({ status: 422, path: `/v1/approvals/${approvalId}/approve` });
+    await screenshot(page, '15-edit-blocked');
+    await expect(page.getByTestId('approval-status').textContent()).resolves.toBe('pending');
+    expect((await admin.get<{ status: string; edited: boolean; args: { amount: number } }>(`/v1/approvals/${approvalId}`)).body).toMatchObject({ status: 'pending', edited: false, args: { amount: 75 } });
+
+    // $50: approved, and the agent runs $50.
+    await amount.fill('50');
+    await page.getByLabel('Reason (recorded in the audit trail)').fill('Half the order was never shipped; $50 covers it');
+    await page.getByRole('button', { name: 'Approve with changes' }).focus();
+    await page.keyboard.press('Enter');
+    const answered = await waiting;
+    expect(answered.body).toMatchObject({ status: 'approved', edited: true, args: { account_id: 'EDIT-1', amount: 50, currency: 'USD' } });
+    await page.getByTestId('resolution').filter({ hasText: 'Approved by you' }).waitFor({ timeout: WAIT_MS });
+    const edited = page.getByTestId('edited-args');
+    await expect(edited.getByLabel('Requested arguments').innerText()).resolves.toContain('"amount": 75');
+    await expect(edited.getByLabel('Approved arguments').innerText()).resolves.toContain('"amount": 50');
+    await expect(page.getByTestId('route-approvals').innerText()).resolves.toBe('1 of 1 approval');
+    await expect(page.getByTestId('route-deadline').innerText()).resolves.toBe('— (no longer pending)');
+    await expect(page.getByTestId('route-voters').innerText()).resolves.toMatch(/^admin at [\d:]+ \(with changes\): “Half the order was never shipped; \$50 covers it”$/);
+    const redeemed = await support.post<{ status: string; args: Record<string, unknown> }>(`/v1/approvals/${approvalId}/redeem`, refund('EDIT-1', 75));
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.body).toMatchObject({ status: 'redeemed', args: { amount: 50 } });
+    await page.getByTestId('approval-status').filter({ hasText: 'redeemed' }).waitFor({ timeout: WAIT_MS });
+    await screenshot(page, '16-edited-approval');
+  });
+
+  it('shows a two-person payment collecting its approvals', async () => {
+    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
+    const finance = agentClient(server.url, keys['finance-bot-1'] as string);
+    expect((await admin.post('/v1/users', { username: 'fran', password: APPROVER_PASSWORD, role: 'approver', groups: ['finance-approvers'] })).status).toBe(201);
+    const asked = await finance.post<Decision>('/v1/decide', { tool: 'make_payment', args: { amount: 15000, currency: 'USD', payee: 'Acme Supplies' } });
+    expect(asked.body).toMatchObject({ effect: 'require_approval', rule: 'payment-medium' });
+    const approvalId = asked.body.approval?.id as string;
+
+    await nav('Approvals').click();
+    const item = page.locator(`[data-approval="${approvalId}"]`);
+    await item.waitFor({ timeout: WAIT_MS });
+    await expect(item.getByTestId('route-line').innerText()).resolves.toBe('two-person — tier 2 of 2 0 of 2 approvals — 2 more from finance-approvers');
+    await item.click();
+    await expect(page.getByTestId('route-approvals').innerText()).resolves.toBe('0 of 2 approvals — 2 more from finance-approvers');
+    await expect(page.getByTestId('route-deadline').innerText()).resolves.toBe('none: waits until it expires');
+
+    // Another approver approves through the API: list and detail follow live.
+    const fran = await personClient(server.url, 'fran', APPROVER_PASSWORD);
+    expect((await fran.post(`/v1/approvals/${approvalId}/approve`, { reason: 'Invoice matches the PO' })).status).toBe(200);
+    await item.getByTestId('route-line').filter({ hasText: '1 of 2 approvals — 1 more from finance-approvers' }).waitFor({ timeout: LIVE_MS });
+    await page.getByTestId('route-approvals').filter({ hasText: /^1 of 2 approvals — 1 more from finance-approvers$/ }).waitFor({ timeout: LIVE_MS });
+    await expect(page.getByTestId('route-voters').innerText()).resolves.toMatch(/^fran at [\d:]+: “Invoice matches the PO”$/);
+    await expect(page.getByTestId('approval-status').textContent()).resolves.toBe('pending');
+    await screenshot(page, '17-two-person-payment');
+
+    // The same person twice is refused plainly; the second person completes it.
+    const again = await fran.post<{ error: { code: string } }>(`/v1/approvals/${approvalId}/approve`, { reason: 'again' });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'already_approved' } } });
+    await page.getByLabel('Reason (recorded in the audit trail)').fill('Second pair of eyes: confirmed');
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByTestId('resolution').filter({ hasText: 'Approved by you' }).waitFor({ timeout: WAIT_MS });
+    expect((await admin.get<{ status: string }>(`/v1/approvals/${approvalId}`)).body.status).toBe('approved');
   });
 
   it('shows a syntax error inline with its line, then validates the fix', async () => {

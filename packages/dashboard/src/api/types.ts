@@ -69,6 +69,21 @@ export interface DecisionEvent {
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
 
+export type TimeoutAction = 'escalate' | 'block' | 'allow';
+
+export interface ApprovalTier {
+  name: string;
+  approvers: string[];
+  required: number;
+}
+
+export interface ApprovalVote {
+  by: string;
+  at: string;
+  reason: string;
+  edited: boolean;
+}
+
 export interface Approval {
   id: string;
   decisionId: string;
@@ -77,12 +92,31 @@ export interface Approval {
   role: string;
   environment: string;
   tool: string;
+  /** The arguments that will run: the edited ones when an approver changed them. */
   args: Record<string, unknown>;
+  /** The arguments the agent asked for. */
+  requestedArgs: Record<string, unknown>;
+  edited: boolean;
   session: string | null;
   callHash: string;
   rule: string | null;
   reason: string;
+  /** Approver groups of the current tier; empty: any approver. */
   approvers: string[];
+  tier: string;
+  tierIndex: number;
+  tierCount: number;
+  requiredApprovals: number;
+  approvalsRemaining: number;
+  /** The approvals that count toward the current tier, oldest first. */
+  approvals: ApprovalVote[];
+  /** When the current tier times out, and what happens then; null: no timeout. */
+  deadlineAt: string | null;
+  onTimeout: TimeoutAction | null;
+  /** The tier an escalation moves to. */
+  escalatesTo: string | null;
+  escalations: number;
+  route: { tiers: ApprovalTier[] };
   policyVersion: number;
   createdAt: string;
   expiresAt: string;

@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, ApiError, can } from '../api/client';
 import type { Approval, ApprovalContext } from '../api/types';
+import { RouteFacts, RouteLine } from '../components/approval-route';
+import { ArgsEditor, argsDraft, parseArgs } from '../components/args-editor';
 import { EffectBadge } from '../components/effect';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
@@ -49,6 +51,7 @@ export function ApprovalsView({ selected }: { selected: string | undefined }) {
                   <span className="small">
                     {approval.agent} · {approval.rule ?? 'no rule'} · expires {formatRelative(approval.expiresAt, now)}
                   </span>
+                  <RouteLine approval={approval} />
                 </Link>
               </li>
             ))}
@@ -119,7 +122,24 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
           </>
         ) : null}
       </dl>
+      <h3>Approval route</h3>
+      <RouteFacts approval={approval} now={now} />
       <h3>The call</h3>
+      {approval.edited ? (
+        <div className="edited-args" data-testid="edited-args">
+          <p className="notice info">An approver changed the arguments: the agent asked for the first call and will run the second.</p>
+          <div className="two-blocks">
+            <div>
+              <h4>Requested</h4>
+              <JsonBlock value={approval.requestedArgs} label="Requested arguments" />
+            </div>
+            <div>
+              <h4>Approved</h4>
+              <JsonBlock value={approval.args} label="Approved arguments" />
+            </div>
+          </div>
+        </div>
+      ) : null}
       <JsonBlock value={{ tool: approval.tool, args: approval.args, ...(approval.session ? { session: approval.session } : {}) }} label="The call" />
       <p className="muted small">
         Bound to call hash <code>{approval.callHash.slice(0, 16)}…</code>: the agent can only run exactly these arguments, once.
@@ -209,30 +229,61 @@ function Resolution({ approval, mine, expired }: { approval: Approval; mine: boo
   );
 }
 
-/**
- * How a person resolves a request. Each action posts the reason to its endpoint; an action that
- * changes the call before approving it (edit-and-approve, with the routing work) is one more entry
- * here with its own fields.
- */
-const ACTIONS = [
-  { id: 'approve', label: 'Approve', className: 'primary' },
-  { id: 'deny', label: 'Deny', className: 'danger' },
-] as const;
+/** The server's refusal of an approve, in plain words; the request stays as it was. */
+function Refusal({ error }: { error: ApiError }) {
+  const rule = typeof error.details.rule === 'string' ? error.details.rule : null;
+  const plain: Record<string, string> = {
+    edit_blocked: `The policy would block the edited call${rule ? ` (rule ${rule})` : ''}, so it was not approved. The request is still pending as it was.`,
+    not_entitled: 'You are not in the approver groups of this tier (or of the tier the edited call needs), so your approval was not recorded.',
+    already_approved: 'You have already approved this call; it needs approvals from other people too.',
+  };
+  const text = plain[error.code];
+  if (!text) return <ErrorNotice error={error} />;
+  return (
+    <div className="notice error" role="alert" data-testid="refusal" data-code={error.code}>
+      <strong>{text}</strong>
+      <div className="small">
+        {error.message} <code className="muted">{error.code}</code>
+      </div>
+    </div>
+  );
+}
 
+/**
+ * How a person resolves a request: approve, deny, or edit the arguments and approve those. Each
+ * action posts the reason (and the edited arguments) to its endpoint.
+ */
 function ApprovalActions({ approval, onResolved }: { approval: Approval; onResolved(approval: Approval): void }) {
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [tried, setTried] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<Record<string, string>>(() => argsDraft(approval.args));
+  const [argErrors, setArgErrors] = useState<Record<string, string>>({});
+  const editorRef = useRef<HTMLDivElement>(null);
   const missing = reason.trim() === '';
 
-  const act = async (action: (typeof ACTIONS)[number]['id']): Promise<void> => {
+  useEffect(() => {
+    if (editing) editorRef.current?.querySelector<HTMLElement>('input, select')?.focus();
+  }, [editing]);
+
+  const act = async (action: 'approve' | 'deny' | 'edit'): Promise<void> => {
     setTried(true);
+    let body: { reason: string; args?: Record<string, unknown> } = { reason: reason.trim() };
+    if (action === 'edit') {
+      const parsed = parseArgs(approval.args, draft);
+      setArgErrors(parsed.ok ? {} : parsed.errors);
+      if (!parsed.ok) return;
+      body = { ...body, args: parsed.args };
+    }
     if (missing) return;
     setBusy(action);
     setError(undefined);
     try {
-      onResolved(await api.post<Approval>(`/v1/approvals/${encodeURIComponent(approval.id)}/${action}`, { reason: reason.trim() }));
+      const path = `/v1/approvals/${encodeURIComponent(approval.id)}/${action === 'deny' ? 'deny' : 'approve'}`;
+      onResolved(await api.post<Approval>(path, body));
+      setEditing(false);
     } catch (caught) {
       setError(caught instanceof ApiError ? caught : new ApiError(0, 'client_error', String(caught)));
     } finally {
@@ -240,8 +291,20 @@ function ApprovalActions({ approval, onResolved }: { approval: Approval; onResol
     }
   };
 
+  const cancelEdit = (): void => {
+    setEditing(false);
+    setDraft(argsDraft(approval.args));
+    setArgErrors({});
+  };
+
   return (
     <form className="actions" aria-label="Resolve this request" onSubmit={(e) => e.preventDefault()}>
+      {editing ? (
+        <div ref={editorRef}>
+          <ArgsEditor original={approval.args} draft={draft} errors={argErrors} onChange={(key, text) => setDraft((current) => ({ ...current, [key]: text }))} />
+          <p className="muted small">The server checks the edited call against the active policy before it approves it; the agent then runs these arguments.</p>
+        </div>
+      ) : null}
       <label htmlFor="resolution-reason">Reason (recorded in the audit trail)</label>
       <textarea
         id="resolution-reason"
@@ -257,13 +320,30 @@ function ApprovalActions({ approval, onResolved }: { approval: Approval; onResol
           Give a reason before approving or denying.
         </p>
       ) : null}
-      {error ? <ErrorNotice error={error} /> : null}
+      {error ? <Refusal error={error} /> : null}
       <div className="button-row">
-        {ACTIONS.map((action) => (
-          <button key={action.id} type="button" className={action.className} disabled={busy !== undefined} onClick={() => void act(action.id)}>
-            {busy === action.id ? `${action.label}…` : action.label}
-          </button>
-        ))}
+        {editing ? (
+          <>
+            <button type="button" className="primary" disabled={busy !== undefined} onClick={() => void act('edit')}>
+              {busy === 'edit' ? 'Approve with changes…' : 'Approve with changes'}
+            </button>
+            <button type="button" disabled={busy !== undefined} onClick={cancelEdit}>
+              Cancel edit
+            </button>
+          </>
+        ) : (
+          <>
+            <button type="button" className="primary" disabled={busy !== undefined} onClick={() => void act('approve')}>
+              {busy === 'approve' ? 'Approve…' : 'Approve'}
+            </button>
+            <button type="button" disabled={busy !== undefined} onClick={() => setEditing(true)}>
+              Edit and approve
+            </button>
+            <button type="button" className="danger" disabled={busy !== undefined} onClick={() => void act('deny')}>
+              {busy === 'deny' ? 'Deny…' : 'Deny'}
+            </button>
+          </>
+        )}
       </div>
     </form>
   );
