@@ -55,6 +55,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/policies/simulate': AUTHOR,
   'POST /v1/policies/:version/activate': AUTHOR,
   'POST /v1/policies/rollback': AUTHOR,
+  'POST /v1/policies/:version/shadow': AUTHOR,
+  'GET /v1/policies/shadow': VIEW,
+  'DELETE /v1/policies/shadow': AUTHOR,
+  'POST /v1/policies/shadow/promote': AUTHOR,
   'GET /v1/policy/stream': VIEW,
 
   'GET /v1/events': VIEW,

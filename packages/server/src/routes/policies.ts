@@ -41,7 +41,7 @@ const simulateBody = bundleBody
 const versionParams = z.object({ version: z.coerce.number().int().min(1) });
 
 export function policyRoutes(services: Services) {
-  const { policies } = services;
+  const { policies, shadow } = services;
   return [
     defineRoute({
       method: 'GET',
@@ -102,6 +102,35 @@ export function policyRoutes(services: Services) {
       summary: 'Activate a version atomically; pushed to /v1/policy/stream subscribers.',
       params: versionParams,
       handler: ({ params, principal }) => policies.activate(actorOf(principal), params.version),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/policies/:version/shadow',
+      tag: 'policies',
+      summary: 'Shadow mode: this version decides every live call beside the active one, enforcing nothing; disagreements are audited (`shadow.flip`).',
+      params: versionParams,
+      handler: ({ params, principal }) => shadow.start(actorOf(principal), params.version),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/policies/shadow',
+      tag: 'policies',
+      summary: 'The shadowed version and its disagreements with the active one, counted by candidate rule, with examples (null when none).',
+      handler: () => ({ shadow: shadow.report() }),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/v1/policies/shadow',
+      tag: 'policies',
+      summary: 'Stop shadowing.',
+      handler: ({ principal }) => shadow.stop(actorOf(principal)),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/policies/shadow/promote',
+      tag: 'policies',
+      summary: 'Activate the shadowed version and stop shadowing, in one step.',
+      handler: ({ principal }) => shadow.promote(actorOf(principal)),
     }),
     defineRoute({
       method: 'POST',

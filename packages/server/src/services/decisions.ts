@@ -11,6 +11,7 @@ import type { ApprovalService, Call } from './approvals.js';
 import { ticketOf, type ApprovalTicket, type ApprovalView } from './approval-view.js';
 import type { EventBus } from './events.js';
 import type { PolicyService } from './policies.js';
+import type { ShadowService } from './shadow.js';
 
 /** The core decision plus its id and, for `require_approval`, the approval it opened. */
 export interface DecisionResponse extends Decision {
@@ -49,6 +50,8 @@ export class DecisionService {
     private readonly events: EventBus,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
+    /** A candidate version deciding beside the active one (shadow mode), enforcing nothing. */
+    private readonly shadow?: ShadowService,
   ) {}
 
   async decide(identity: AgentIdentity, call: Call, idempotencyKey?: string): Promise<DecideOutcome> {
@@ -124,6 +127,8 @@ export class DecisionService {
       writes,
     };
     entries.push(decisionEntry);
+    const flip = this.shadow?.observe(request, decision, id);
+    if (flip) entries.push(flip);
     if (decision.effect === 'require_approval') {
       const opened = this.approvals.open({ decisionId: id, identity, call, decision, at });
       approval = opened.view;

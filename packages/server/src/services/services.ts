@@ -16,6 +16,7 @@ import { InsightsService } from './insights.js';
 import { MemoryEventBus, type EventBus } from './events.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PolicyService } from './policies.js';
+import { ShadowService } from './shadow.js';
 import { SimulationService } from './simulation.js';
 import { parseNotificationConfig, type NotificationConfigInput } from '../notifications/config.js';
 import { NotificationDispatcher } from '../notifications/dispatcher.js';
@@ -68,6 +69,7 @@ export interface Services {
   notifications: NotificationDispatcher;
   links: { signer: LinkSigner; mode: 'login' | 'one-click' };
   decisions: DecisionService;
+  shadow: ShadowService;
   audit: AuditService;
   insights: InsightsService;
   simulation: SimulationService;
@@ -139,6 +141,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   });
   approvals.listen(notifications.approvalChanged);
   const throttle = new LoginThrottle(clock, options.loginAttemptsPerMinute, 60_000);
+  const shadow = new ShadowService(store, writer, policies, clock);
   return {
     store,
     clock,
@@ -151,7 +154,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     approvals,
     notifications,
     links: { signer, mode: notificationConfig.links.mode },
-    decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock),
+    shadow,
+    decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow),
     audit: new AuditService(store),
     insights: new InsightsService(store, approvals, clock),
     simulation: new SimulationService(store, policies, clock),
