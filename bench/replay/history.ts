@@ -1,5 +1,6 @@
 import { compile, loadBundle, type DecisionRequest, type Effect } from '../../packages/core/src/index.js';
 import { prepareRecord } from '../../packages/server/src/audit/record.js';
+import { decisionRecord } from '../../packages/server/src/services/decisions.js';
 import { openSqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
 
 /** One generated decision, as it was recorded. */
@@ -54,21 +55,15 @@ export async function writeHistory(file: string, count: number, options: { seed?
       const id = `dec_gen_${i}`;
       calls.push({ id, request, effect: decision.effect, rule: decision.rule });
       batch.push({
-        record: prepareRecord({
-          type: 'decision',
-          at,
-          actor: `agent:${request.agent}`,
-          agent: request.agent,
-          tool: request.tool,
-          effect: decision.effect,
-          rule: decision.rule,
-          data: {
+        record: prepareRecord(
+          decisionRecord({
             id,
-            request: { tool: request.tool, args: request.args, session: null },
-            identity: { agent: request.agent, role: request.role, environment: request.environment, keyId: 'key_gen' },
+            at,
+            identity: { agent: request.agent, role: request.role, environment: request.environment ?? 'production', keyId: 'key_gen' },
+            call: { tool: request.tool, args: request.args ?? {} },
             decision,
-          },
-        }),
+          }),
+        ),
         writes: [],
       });
       if (batch.length === 500) {

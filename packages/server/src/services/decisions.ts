@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../metrics.js';
+import type { AuditInput } from '../audit/record.js';
 import type { AuditEntry, AuditWriter } from '../audit/writer.js';
 import type { StoreWrite, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
@@ -107,25 +108,7 @@ export class DecisionService {
     let approval: ApprovalView | undefined;
     const entries: AuditEntry[] = [];
     const writes: StoreWrite[] = [];
-    const decisionEntry: AuditEntry = {
-      record: {
-        type: 'decision',
-        at,
-        actor: `agent:${identity.agent}`,
-        agent: identity.agent,
-        tool: call.tool,
-        effect: decision.effect,
-        rule: decision.rule,
-        data: {
-          id,
-          request: { tool: call.tool, args: call.args, session: call.session ?? null },
-          identity: { agent: identity.agent, role: identity.role, environment: identity.environment, keyId: identity.keyId },
-          decision,
-          ...(idempotency ? { idempotencyKey: idempotency.key } : {}),
-        },
-      },
-      writes,
-    };
+    const decisionEntry: AuditEntry = { record: decisionRecord({ id, at, identity, call, decision, idempotencyKey: idempotency?.key }), writes };
     entries.push(decisionEntry);
     const flip = this.shadow?.observe(request, decision, id);
     if (flip) entries.push(flip);
@@ -176,6 +159,37 @@ export class DecisionService {
     if (approval) this.approvals.published(approval);
     return { response, durable: true, replayed: false };
   }
+}
+
+/**
+ * The audit record of a decision: the call as the agent made it, its identity from the key, and
+ * the whole decision. Replay and simulation read decisions back from this shape (`recordedCall`).
+ */
+export function decisionRecord(input: {
+  id: string;
+  at: number;
+  identity: AgentIdentity;
+  call: Call;
+  decision: Decision;
+  idempotencyKey?: string | undefined;
+}): AuditInput {
+  const { id, at, identity, call, decision, idempotencyKey } = input;
+  return {
+    type: 'decision',
+    at,
+    actor: `agent:${identity.agent}`,
+    agent: identity.agent,
+    tool: call.tool,
+    effect: decision.effect,
+    rule: decision.rule,
+    data: {
+      id,
+      request: { tool: call.tool, args: call.args, session: call.session ?? null },
+      identity: { agent: identity.agent, role: identity.role, environment: identity.environment, keyId: identity.keyId },
+      decision,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    },
+  };
 }
 
 function noPolicy(): Decision {
