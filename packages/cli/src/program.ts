@@ -5,6 +5,7 @@ import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
 import { policyCheckCommand, type PolicyCheckOptions } from './commands/policy-check.js';
 import { mcpProxyCommand, type McpProxyCommandOptions } from './commands/mcp-proxy.js';
+import { pauseCommand, pausesCommand, resumeCommand, type PauseCommandOptions, type PausesCommandOptions, type ServerLoginOptions } from './commands/pause.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
@@ -94,6 +95,36 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (options: { db: string }) => {
       setExitCode(await auditVerifyCommand(options, io));
     });
+
+  // The kill switch (docs/kill-switch.md): signs in as a person, like the dashboard.
+  const withLogin = (command: Command): Command =>
+    command
+      .option('--url <url>', 'the Airlock server (env AIRLOCK_URL; default http://127.0.0.1:7300)')
+      .option('--user <name>', 'sign in as (env AIRLOCK_USER)')
+      .option('--password <password>', 'password (env AIRLOCK_PASSWORD; prefer the variable: flags show in ps)')
+      .option('--json', 'print JSON');
+  withLogin(
+    program
+      .command('pause')
+      .description('Kill switch: refuse every call of the fleet, an agent, a role or a tool (block, code paused) until resumed; admin only')
+      .option('--fleet', 'pause every agent')
+      .option('--agent <id>', 'pause one agent')
+      .option('--role <role>', 'pause every agent of a role')
+      .option('--tool <tool>', 'pause one tool for every agent')
+      .option('--reason <text>', 'why (recorded, and shown to every refused caller)'),
+  ).action(async (options: PauseCommandOptions) => {
+    setExitCode(await pauseCommand(options, io));
+  });
+  withLogin(program.command('resume').description('End a pause (admin only)').argument('<id>', 'the pause id, from airlock pauses')).action(
+    async (id: string, options: ServerLoginOptions & { json?: boolean }) => {
+      setExitCode(await resumeCommand(id, options, io));
+    },
+  );
+  withLogin(program.command('pauses').description('List the pauses in force (manual and by quarantine)').option('--all', 'also those already resumed')).action(
+    async (options: PausesCommandOptions) => {
+      setExitCode(await pausesCommand(options, io));
+    },
+  );
 
   const collect = (value: string, previous: string[]): string[] => [...previous, value];
   program

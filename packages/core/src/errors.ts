@@ -28,6 +28,7 @@ export const DECISION_ERROR_CODES = [
   'condition_error',
   'engine_error',
   'store_unavailable',
+  'paused',
 ] as const;
 export type DecisionErrorCode = (typeof DECISION_ERROR_CODES)[number];
 

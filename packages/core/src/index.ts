@@ -11,6 +11,7 @@ export type {
   MatchedRule,
   PolicyRef,
   RiskLevel,
+  SessionAttributes,
   TimeoutAction,
 } from './engine/types.js';
 export { DEFAULT_ROUTE } from './engine/approval-route.js';
@@ -21,7 +22,10 @@ export {
   DEFAULT_ENVIRONMENT,
   MAX_ARGS_BYTES,
   MAX_ARGS_DEPTH,
+  MAX_INTENT_LENGTH,
+  MAX_SESSION_ATTRIBUTES,
   parseDecisionRequest,
+  sessionAttributesSchema,
 } from './engine/request.js';
 export { toolArgsSchema } from './engine/args-validator.js';
 export { riskEffect, riskLevel } from './engine/risk.js';
@@ -45,6 +49,8 @@ export type { DecisionError, DecisionErrorCode, LoadError, LoadErrorCode, Locate
 export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
 export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCounterStore } from './limits/counter-store.js';
 export { MemoryCounterStore } from './limits/memory-counter-store.js';
+export { MemorySeenStore } from './limits/seen-store.js';
+export type { SeenStore } from './limits/seen-store.js';
 export { parseDuration } from './duration.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
@@ -70,3 +76,5 @@ export type {
 } from './analysis/findings.js';
 export { regionContains, regionText } from './analysis/regions.js';
 export type { Constraint, Interval, Region } from './analysis/regions.js';
+export { roundDown, suggestThresholds } from './trust/suggest.js';
+export type { ApprovalEvidence, ApprovalVerdict, SuggestOptions, ThresholdEvidence, ThresholdSuggestion } from './trust/suggest.js';

@@ -7,7 +7,7 @@ function reference(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reference);
   if (value === null || typeof value !== 'object') return value;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = reference((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value).sort()) defineOwn(sorted, key, reference((value as Record<string, unknown>)[key]));
   return sorted;
 }
 
@@ -16,8 +16,16 @@ function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).reverse()) out[key] = reversedKeys((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value).reverse()) defineOwn(out, key, reversedKeys((value as Record<string, unknown>)[key]));
   return out;
+}
+
+/**
+ * Sets an own enumerable key, as JSON.parse does: plain assignment of "__proto__" would replace
+ * the prototype instead (fast-check's jsonValue generates such keys).
+ */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 const json = fc.jsonValue({ maxDepth: 4 });
@@ -41,6 +49,10 @@ describe('canonicalJson', () => {
         expect(canonicalJson(reversedKeys(value))).toBe(canonicalJson(value));
       }),
     );
+  });
+
+  it('keeps an own "__proto__" key, as JSON.parse makes it', () => {
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":2}}'))).toBe('{"__proto__":{"x":2},"b":1}');
   });
 
   it.each([

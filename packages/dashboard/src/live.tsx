@@ -1,7 +1,7 @@
 import { createContext, useContext, useEffect, useEffectEvent, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Approval, DecisionEvent } from './api/types';
 
-export type LiveEvent = { type: 'decision'; data: DecisionEvent } | { type: 'approval'; data: Approval };
+export type LiveEvent = { type: 'decision'; data: DecisionEvent } | { type: 'approval'; data: Approval } | { type: 'pause'; data: { id: string } };
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 interface LiveValue {
@@ -26,6 +26,7 @@ export function LiveEvents({ children }: { children: ReactNode }) {
     };
     source.addEventListener('decision', deliver('decision'));
     source.addEventListener('approval', deliver('approval'));
+    source.addEventListener('pause', deliver('pause'));
     source.onopen = () => setStatus('live');
     source.onerror = () => {
       // A dropped stream reconnects by itself (the server asks for 2 s); a refused one is closed.

@@ -227,6 +227,10 @@ describe('dashboard in Chromium', () => {
     // The server refuses it too, whatever the page shows.
     const viewer = await personClient(server.url, 'vera', VIEWER_PASSWORD);
     expect((await viewer.post(`/v1/approvals/${approvalId}/approve`, { reason: 'let me' })).body).toMatchObject({ error: { code: 'forbidden' } });
+    // Nor pause anything: the kill switch is the admin's.
+    await nav('Fleet').click();
+    await page.getByTestId('fleet-table').waitFor({ timeout: WAIT_MS });
+    expect(await page.getByRole('button', { name: 'Pause fleet' }).count()).toBe(0);
     // Nor edit policies: the sources are read-only.
     await nav('Policies').click();
     await page.getByRole('link', { name: 'View the active sources' }).click();
@@ -416,6 +420,92 @@ describe('dashboard in Chromium', () => {
     await page.locator('[data-version="2"]').filter({ hasText: 'active' }).waitFor({ timeout: WAIT_MS });
     await page.locator('.diff-add').filter({ hasText: 'max: 40' }).waitFor({ timeout: WAIT_MS });
     await screenshot(page, '10-policies-versions-diff');
+  });
+
+  it('shadows a candidate that lowers the automatic refund limit, counts its flips by rule, and promotes it in one step', async () => {
+    const active = await admin.get<{ sources: { file: string; text: string }[] }>('/v1/policies/2');
+    const files = active.body.sources.map((s) =>
+      s.file === 'customer-support.yaml' ? { ...s, text: s.text.replace('args.amount <= 50', 'args.amount <= 30').replace('args.amount > 50 &&', 'args.amount > 30 &&') } : s,
+    );
+    expect((await admin.post<{ version: number }>('/v1/policies', { name: 'examples', files })).body.version).toBe(3);
+
+    await page.reload();
+    const panel = page.getByTestId('shadow-panel');
+    await panel.getByLabel('Version to shadow').selectOption('3');
+    await panel.getByRole('button', { name: 'Start shadow' }).click();
+    await panel.getByText('Version 3 is shadowing live traffic.').waitFor({ timeout: WAIT_MS });
+
+    // Live traffic is still decided by version 2; version 3 would send the $40 refund to approval.
+    expect((await support.post<Decision>('/v1/decide', refund('SHADOW-1', 40))).body).toMatchObject({ effect: 'allow', policy: { version: 2 } });
+    expect((await support.post<Decision>('/v1/decide', refund('SHADOW-2', 20))).body).toMatchObject({ effect: 'allow', policy: { version: 2 } });
+    await panel.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => panel.getByTestId('shadow-flips').innerText(), { timeout: WAIT_MS }).toBe('1');
+    const flips = await panel.getByTestId('flips').locator('tbody tr').allInnerTexts();
+    expect(flips).toHaveLength(1);
+    expect(flips[0]).toMatch(/allow\s+approval\s+refund-medium\s+1/);
+    expect(flips[0]).toContain('account_id=SHADOW-1');
+    await expect(page.getByTestId('suggestions').innerText()).resolves.toContain('No suggestion');
+    await screenshot(page, '18-shadow-mode');
+
+    await panel.getByRole('button', { name: 'Promote version 3' }).click();
+    await panel.getByText('Version 3 is now active.').waitFor({ timeout: WAIT_MS });
+    await page.locator('[data-version="3"]').filter({ hasText: 'active' }).waitFor({ timeout: WAIT_MS });
+    expect((await support.post<Decision>('/v1/decide', refund('SHADOW-3', 40))).body).toMatchObject({ effect: 'require_approval', rule: 'refund-medium', policy: { version: 3 } });
+  });
+
+  it('pauses an agent from its page (its calls are refused), follows a pause taken elsewhere live, and resumes both', async () => {
+    const readAccount = () => support.post<Decision & { reason: string; error?: { code: string } }>('/v1/decide', { tool: 'get_account', args: { account_id: 'KILL-1' } });
+    expect((await readAccount()).body.effect).toBe('allow');
+    await nav('Fleet').click();
+    await page.locator('[data-agent="support-bot-1"]').getByRole('link', { name: 'support-bot-1' }).click();
+    await page.getByRole('heading', { name: 'support-bot-1', level: 1 }).waitFor({ timeout: WAIT_MS });
+
+    await page.getByRole('button', { name: 'Pause agent' }).click();
+    const form = page.getByTestId('pause-form');
+    await expect(form.getByRole('button', { name: 'Pause now' }).isDisabled()).resolves.toBe(true);
+    await form.getByLabel(/^Reason/).fill('refund loop, INC-7');
+    await form.getByRole('button', { name: 'Pause now' }).click();
+    const banner = page.getByTestId('pause-banner');
+    await banner.filter({ hasText: 'Agent support-bot-1 is paused by admin' }).filter({ hasText: 'refund loop, INC-7' }).waitFor({ timeout: WAIT_MS });
+    const refused = await readAccount();
+    expect(refused.body).toMatchObject({ effect: 'block', rule: null, error: { code: 'paused' } });
+    expect(refused.body.reason).toContain('refund loop, INC-7');
+
+    // A pause taken elsewhere (the CLI, another admin) shows up without a reload.
+    const byApi = await admin.post<{ id: string }>('/v1/pauses', { scope: 'tool', target: 'scale_service', reason: 'deploy freeze' });
+    expect(byApi.status).toBe(201);
+    await banner.locator(`[data-pause="${byApi.body.id}"]`).filter({ hasText: 'Tool scale_service is paused by admin' }).waitFor({ timeout: LIVE_MS });
+    await screenshot(page, '19-kill-switch');
+
+    await nav('Fleet').click();
+    await page.locator('[data-agent="support-bot-1"]').getByTestId('paused-flag').filter({ hasText: 'Paused' }).waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('[data-agent="devops-bot-1"]').getByTestId('paused-flag').count()).toBe(0);
+
+    // Resume both from the fleet banner: the agent is served again, the banner is gone.
+    for (const text of ['Agent support-bot-1', 'Tool scale_service']) {
+      await page.getByTestId('pause-banner').locator('li').filter({ hasText: text }).getByRole('button', { name: 'Resume' }).click();
+      await page.getByTestId('pause-banner').locator('li').filter({ hasText: text }).waitFor({ state: 'detached', timeout: WAIT_MS });
+    }
+    expect(await page.getByTestId('pause-banner').count()).toBe(0);
+    expect((await readAccount()).body.effect).toBe('allow');
+    const { body } = await admin.get<{ records: { type: string; actor: string }[] }>('/v1/audit?type=pause.resumed&limit=5');
+    expect(body.records.map((r) => r.actor)).toEqual(['user:admin', 'user:admin']);
+  });
+
+  it('shows the session and what the agent said it is doing beside an approval request, marked as not verified', async () => {
+    const asked = await support.post<Decision>('/v1/decide', {
+      ...refund('CTX-1', 120),
+      sessionAttributes: { customer: 'CTX-1', channel: 'chat' },
+      intent: 'Refund the duplicate charge on order 77',
+    });
+    expect(asked.body.effect).toBe('require_approval');
+    const approvalId = asked.body.approval?.id as string;
+    await nav('Approvals').click();
+    await page.locator(`[data-approval="${approvalId}"]`).click({ timeout: WAIT_MS });
+    await expect(page.getByTestId('stated-intent').innerText()).resolves.toBe('“Refund the duplicate charge on order 77” (stated by the agent, not verified)');
+    await expect(page.getByTestId('session-attributes').innerText()).resolves.toBe('customer = "CTX-1", channel = "chat"');
+    await screenshot(page, '20-approval-intent');
+    expect((await admin.post(`/v1/approvals/${approvalId}/deny`, { reason: 'checked in the e2e test' })).status).toBe(200);
   });
 
   it('searches the audit trail, opens a record, verifies the chain and offers exports', async () => {

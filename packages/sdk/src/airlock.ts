@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
@@ -11,6 +12,7 @@ import {
   type GuardOptions,
   type PendingApproval,
   type Refusal,
+  type SessionContext,
   type ToolCall,
   type Verdict,
 } from './types.js';
@@ -52,7 +54,17 @@ export class Airlock {
    * `idempotencyKey` (the adapters derive one from the framework's tool call id) the call is
    * decided once: checking it again answers the same decision and finds the same approval.
    */
-  async check(call: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
+  /**
+   * Runs `fn` with a session context bound: every call governed inside it (guards, framework
+   * adapters, `check`), however deep and however asynchronous, carries the session's id,
+   * attributes and intent. Contexts do not leak between concurrent sessions (AsyncLocalStorage).
+   */
+  session<T>(context: SessionContext, fn: () => T): T {
+    return sessionStorage.run(context, fn);
+  }
+
+  async check(given: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
+    const call = inSession(given);
     const settings = { ...this.defaults, ...options };
     let decision: AirlockDecision;
     try {
@@ -114,7 +126,7 @@ export class Airlock {
     // A transport that decides without I/O (local mode): an allowed call runs straight away, with
     // no promise of Airlock's own in between; anything else takes the same path as `check`.
     return (args: A) => {
-      const call: ToolCall = { tool, args, session: options.session?.() };
+      const call = inSession({ tool, args, session: options.session?.() });
       let decision: AirlockDecision;
       try {
         decision = decideSync(call);
@@ -200,4 +212,20 @@ function refused(call: ToolCall, code: string, reason: string, rule: string | nu
 /** `createAirlock({ url, apiKey })` for a server, `createAirlock({ policy, agent, role })` for local mode. */
 export function createAirlock(options: AirlockOptions): Airlock {
   return new Airlock(options);
+}
+
+const sessionStorage = new AsyncLocalStorage<SessionContext>();
+
+/** The call with the bound session's context added (its own fields win); the call itself when none is bound. */
+function inSession(call: ToolCall): ToolCall {
+  const context = sessionStorage.getStore();
+  if (!context) return call;
+  const withContext: ToolCall = { ...call };
+  if (withContext.session === undefined && context.id !== undefined) withContext.session = context.id;
+  if (withContext.sessionAttributes === undefined && context.attributes !== undefined) withContext.sessionAttributes = context.attributes;
+  if (withContext.intent === undefined && context.intent !== undefined) {
+    const intent = typeof context.intent === 'function' ? context.intent(call) : context.intent;
+    if (intent !== undefined) withContext.intent = intent;
+  }
+  return withContext;
 }

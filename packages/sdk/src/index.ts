@@ -16,6 +16,8 @@ export type {
   GuardOptions,
   PendingApproval,
   Refusal,
+  SessionAttributes,
+  SessionContext,
   ToolCall,
   Verdict,
 } from './types.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, PolicyLoadError, type ApprovalRoute, type Engine, type ToolReach } from '@airlock/core';
+import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, MemorySeenStore, PolicyLoadError, type ApprovalRoute, type Engine, type ToolReach } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -78,6 +78,8 @@ interface LocalApproval {
 export class LocalTransport implements Transport {
   private engine: Engine;
   private readonly counters = new MemoryCounterStore();
+  /** Novelty state, kept across policy reloads like the counters. */
+  private readonly seen = new MemorySeenStore();
   private readonly approvals = new Map<string, LocalApproval>();
   /** Decisions by idempotency key, oldest first (insertion order), so trimming starts at the front. */
   private readonly keyed = new Map<string, KeyedDecision>();
@@ -136,7 +138,7 @@ export class LocalTransport implements Transport {
     const { agent, role } = this.options;
     const environment = this.options.environment ?? 'production';
     // The counter store is in memory (synchronous), so the engine answers without a promise.
-    const decision = this.engine.decideSync({ agent, role, environment, tool: call.tool, args: call.args, session: call.session });
+    const decision = this.engine.decideSync({ agent, role, environment, tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes });
     const id = `dec_${randomUUID()}`;
     const result: AirlockDecision = { ...decision, id, approval: undefined };
     if (decision.effect === 'require_approval') {
@@ -173,10 +175,13 @@ export class LocalTransport implements Transport {
     const approval = this.approval(approvalId);
     this.expire(approval);
     if (approval.state.status !== 'approved') throw new AirlockUnavailableError(`approval ${approvalId} is ${approval.state.status}, not approved`, { refused: true });
-    if (callHash({ agent: this.options.agent, tool: call.tool, args: call.args }) !== approval.hash) {
+    if (callHash({ agent: this.options.agent, tool: call.tool, args: call.args, sessionAttributes: call.sessionAttributes }) !== approval.hash) {
       throw new AirlockUnavailableError(`approval ${approvalId} was granted for a different call`, { refused: true });
     }
     approval.state.status = 'redeemed';
+    // Approved and about to run: novelty signals count it as seen.
+    const { agent, role } = this.options;
+    this.engine.markExecuted({ agent, role, environment: this.options.environment ?? 'production', tool: call.tool, args: approval.state.args, sessionAttributes: call.sessionAttributes });
     this.audit({ event: 'approval.redeemed', approvalId });
     return { ...approval.state, status: 'approved' };
   }
@@ -218,7 +223,7 @@ export class LocalTransport implements Transport {
 
   private load(): Engine {
     // One counter store across reloads: a new policy version does not hand out fresh budgets.
-    return compile(loadBundle(this.options.policy), { counters: this.counters, version: this.version });
+    return compile(loadBundle(this.options.policy), { counters: this.counters, seen: this.seen, version: this.version });
   }
 
   private scheduleReload(): void {
@@ -243,7 +248,7 @@ export class LocalTransport implements Transport {
     const approval: LocalApproval = {
       tool: call.tool,
       state: { id, status: 'pending', args: call.args, reason: null, resolvedBy: null },
-      hash: callHash({ agent: this.options.agent, tool: call.tool, args: call.args }),
+      hash: callHash({ agent: this.options.agent, tool: call.tool, args: call.args, sessionAttributes: call.sessionAttributes }),
       expiresAt: Date.now() + (this.options.approvalTtlMs ?? 15 * 60_000),
       waiters: [],
     };

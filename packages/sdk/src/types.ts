@@ -6,6 +6,29 @@ export interface ToolCall {
   args: Record<string, unknown>;
   /** Conversation or run id, for limits and audit. */
   session?: string;
+  /** Attributes the application bound to the session (`airlock.session`): visible to policy as `session.<name>`. */
+  sessionAttributes?: SessionAttributes;
+  /** The agent's stated reason for the call: shown to approvers and audited, never used to decide. */
+  intent?: string;
+}
+
+export type SessionAttributes = Record<string, string | number | boolean>;
+
+/**
+ * What the application knows about the conversation an agent works in, bound with
+ * `airlock.session(context, fn)`: every call governed inside `fn` carries it. Set in application
+ * code, from the application's own state (the signed-in customer, the channel), never from what
+ * the model says.
+ */
+export interface SessionContext {
+  /** Conversation or run id (a call's own `session` wins). */
+  id?: string;
+  attributes?: SessionAttributes;
+  /**
+   * The agent's stated reason, for approvers: a text (e.g. the user's last message) or a function
+   * of the call (e.g. the model's rationale for that tool call). Never used to decide.
+   */
+  intent?: string | ((call: ToolCall) => string | undefined);
 }
 
 /** The approval a `require_approval` decision opened: its route (tier, approver groups, required approvals) and where it stands. */

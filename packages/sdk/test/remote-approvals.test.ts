@@ -67,6 +67,19 @@ describe('SDK with a server: routed approvals', () => {
     }
   }
 
+  it('sends the bound session attributes and intent: the approver sees them, and the approval is spent in the same session', async () => {
+    const issueRefund = vi.fn(async (args: { account_id: string; amount: number; currency: string }) => ({ refunded: args.amount }));
+    const guarded = support.guard('issue_refund', issueRefund);
+    const requested = { account_id: 'SESSION-1', amount: 80, currency: 'USD' };
+    const running = support.session({ id: 'conv-7', attributes: { customer_id: 'SESSION-1' }, intent: 'Refund the broken kettle' }, () => guarded(requested));
+    const pending = await pendingFor('support-bot-1', 'issue_refund');
+    const { body } = await admin.get(`/v1/approvals/${pending.id}`);
+    expect(body).toMatchObject({ session: 'conv-7', sessionAttributes: { customer_id: 'SESSION-1' }, intent: 'Refund the broken kettle' });
+    expect((await admin.post(`/v1/approvals/${pending.id}/approve`, { reason: 'fine' })).status).toBe(200);
+    expect(await running).toEqual({ refunded: 80 });
+    expect((await admin.get(`/v1/approvals/${pending.id}`)).body.status).toBe('redeemed');
+  });
+
   it('waits, then runs the refund edited by the approver, and tells the model what ran', async () => {
     const issueRefund = vi.fn(async (args: { account_id: string; amount: number; currency: string }) => ({ refunded: args.amount }));
     const guarded = support.guard('issue_refund', issueRefund);

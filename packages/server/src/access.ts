@@ -43,6 +43,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/approval-links': APPROVE,
   'POST /v1/approval-links/one-click': 'public',
 
+  'GET /v1/anomalies': VIEW,
+  'GET /v1/pauses': VIEW,
+  'POST /v1/pauses': ADMIN,
+  'POST /v1/pauses/:id/resume': ADMIN,
   'GET /v1/audit': VIEW,
   'GET /v1/audit/export': VIEW,
   'GET /v1/audit/verify': VIEW,
@@ -53,6 +57,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/policies': AUTHOR,
   'POST /v1/policies/validate': AUTHOR,
   'POST /v1/policies/simulate': AUTHOR,
+  'GET /v1/policies/suggestions': VIEW,
   'POST /v1/policies/:version/activate': AUTHOR,
   'POST /v1/policies/rollback': AUTHOR,
   'POST /v1/policies/:version/shadow': AUTHOR,

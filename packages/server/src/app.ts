@@ -20,6 +20,7 @@ import { opsRoutes } from './routes/ops.js';
 import { insightRoutes } from './routes/insights.js';
 import { policyRoutes } from './routes/policies.js';
 import { streamRoutes } from './routes/streams.js';
+import { pauseRoutes } from './routes/pauses.js';
 import { userRoutes } from './routes/users.js';
 import type { Services } from './services/services.js';
 
@@ -60,6 +61,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...streamRoutes(services, { heartbeatMs: options.heartbeatMs, open: streams }),
     ...agentRoutes(services),
     ...userRoutes(services),
+    ...pauseRoutes(services),
   ] as RouteDef[];
   return routes;
 }

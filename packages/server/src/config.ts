@@ -26,6 +26,8 @@ export interface ServerConfig {
   maxBatch: number;
   /** Audit batches handed to the writer before the first of them is durable. */
   maxBatchesInFlight: number;
+  /** Anomaly detection compares per-agent rates in buckets of this length (anomaly-alerts.ts). */
+  anomalyBucketMs: number;
   /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
   databaseUrl?: string;
   /** PostgreSQL schema for Airlock's tables. */
@@ -59,6 +61,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   idempotencyTtlMs: 24 * HOUR,
   maxBatch: 32,
   maxBatchesInFlight: 4,
+  anomalyBucketMs: 5 * 60_000,
 };
 
 export interface ConfigFlags {
@@ -73,7 +76,8 @@ export interface ConfigFlags {
  * Flags win over the environment, which wins over defaults: AIRLOCK_HOST, AIRLOCK_PORT,
  * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_NOTIFICATIONS (a YAML or JSON file),
  * AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
- * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT.
+ * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT,
+ * AIRLOCK_ANOMALY_BUCKET_MS.
  */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
   const config: Partial<ServerConfig> = {};
@@ -96,6 +100,8 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (maxBatch !== undefined) config.maxBatch = maxBatch;
   const inFlight = positiveInteger('AIRLOCK_AUDIT_BATCHES_IN_FLIGHT', env.AIRLOCK_AUDIT_BATCHES_IN_FLIGHT);
   if (inFlight !== undefined) config.maxBatchesInFlight = inFlight;
+  const anomalyBucket = positiveInteger('AIRLOCK_ANOMALY_BUCKET_MS', env.AIRLOCK_ANOMALY_BUCKET_MS);
+  if (anomalyBucket !== undefined) config.anomalyBucketMs = anomalyBucket;
   const notifications = flags.notifications ?? env.AIRLOCK_NOTIFICATIONS;
   if (notifications) config.notifications = loadNotificationConfig(notifications);
   if (env.AIRLOCK_PUBLIC_URL) config.notifications = { ...config.notifications, publicUrl: env.AIRLOCK_PUBLIC_URL };

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'link_invalid'
   | 'link_used'
   | 'call_mismatch'
+  | 'paused'
   | 'idempotency_key_reused'
   | 'no_previous_version'
   | 'invalid_policy'

@@ -95,6 +95,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     services.notifications.useServerUrl(serverUrl(config.host, port));
     // Applies timeouts that fell due while the server was down, then fires them on time.
     await services.approvals.startScheduler((error) => logError(`approval scheduler: ${error instanceof Error ? error.message : String(error)}`));
+    // Replays the last day into the per-agent baselines, then checks each bucket as it closes.
+    await services.anomalies.start();
   } catch (error) {
     await app?.close();
     if (services) await services.close();

@@ -123,7 +123,7 @@ describe.each(implementations)('Store contract: $name', (impl) => {
       policy_version: 3, status: 'pending', created_at: 1_790_000_000_000, expires_at: 1_790_000_900_000,
       resolved_by: null, resolved_at: null, resolution_reason: null, redeemed_at: null,
       route: '{"tiers":[{"approvers":["leads"],"required":1}]}', tier: 0, votes: '[]', deadline_at: 1_790_000_600_000,
-      edited_args: null, edited_call_hash: null, used_tokens: '[]',
+      edited_args: null, edited_call_hash: null, used_tokens: '[]', session_attributes: null, intent: null,
     };
     await store.commit([entry(1, [{ kind: 'approval.insert', row: approval }])]);
     expect(await store.countPendingApprovals(1_790_000_000_001)).toBe(1);

@@ -42,9 +42,12 @@ export function celTypeOf(schema: JsonSchema): CelSchema {
   }
 }
 
-/** A base environment per bundle; `forArgs` derives the per-tool one. */
-export function createBaseEnvironment(): Environment {
-  return new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false })
+/**
+ * A base environment per bundle; `forArgs` derives the per-tool one. `novelty`: the ids of the
+ * bundle's novelty signals, each a bool field of `novel` (no signals: no `novel` variable).
+ */
+export function createBaseEnvironment(novelty: readonly string[] = []): Environment {
+  const env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false })
     .registerVariable('agent', 'string')
     .registerVariable('role', 'string')
     .registerVariable('environment', 'string')
@@ -54,6 +57,8 @@ export function createBaseEnvironment(): Environment {
       name: 'time',
       schema: { hour: 'int', minute: 'int', weekday: 'int', date: 'string', unix: 'int' },
     });
+  if (novelty.length === 0) return env;
+  return env.registerVariable({ name: 'novel', schema: Object.fromEntries(novelty.map((id) => [id, 'bool'])) });
 }
 
 export function environmentForArgs(base: Environment, properties: Record<string, JsonSchema>): Environment {

@@ -11,6 +11,10 @@ export class RequestActivation {
   readonly environment: string;
   readonly tool: string;
   private readonly sessionId: string | undefined;
+  private readonly sessionAttributes: DecisionRequest['sessionAttributes'];
+  /** Computes `novel` for the call (set by the engine when its policies declare novelty signals). */
+  noveltySource: (() => Record<string, boolean>) | undefined;
+  private novelValue: Record<string, boolean> | undefined;
   private readonly clock: () => number;
   private atMs: number | undefined;
   private timeValue: Record<string, unknown> | undefined;
@@ -29,6 +33,7 @@ export class RequestActivation {
     this.environment = environment;
     this.tool = request.tool;
     this.sessionId = request.session;
+    this.sessionAttributes = request.sessionAttributes;
     this.atMs = atMs;
     this.clock = clock;
   }
@@ -39,7 +44,17 @@ export class RequestActivation {
   }
 
   get session(): Record<string, unknown> {
-    return (this.sessionValue ??= this.sessionId === undefined ? {} : { id: this.sessionId });
+    if (this.sessionValue) return this.sessionValue;
+    // A copy: conditions must not see a prototype or later changes; `id` is the session id's name.
+    const value: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    if (this.sessionAttributes) for (const [key, attribute] of Object.entries(this.sessionAttributes)) value[key] = attribute;
+    if (this.sessionId !== undefined) value.id = this.sessionId;
+    return (this.sessionValue = value);
+  }
+
+  /** `novel.<signal>`: true while the call's key for that signal was never seen. */
+  get novel(): Record<string, boolean> {
+    return (this.novelValue ??= this.noveltySource ? this.noveltySource() : {});
   }
 
   /** UTC clock fields of the request time. */

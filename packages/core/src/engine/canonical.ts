@@ -61,6 +61,10 @@ export function sha256Hex(text: string): string {
 }
 
 /** The identity of one call: who, which tool, exactly which arguments. */
-export function callHash(call: { agent: string; tool: string; args: Record<string, unknown> }): string {
+export function callHash(call: { agent: string; tool: string; args: Record<string, unknown>; sessionAttributes?: Record<string, unknown> | null | undefined }): string {
+  // The session's attributes are part of the call when it has any (an approval granted in one
+  // customer's session cannot be spent in another's); a call without them hashes as it always did.
+  const attributes = call.sessionAttributes;
+  if (attributes && Object.keys(attributes).length > 0) return sha256Hex(canonicalJson({ agent: call.agent, tool: call.tool, args: call.args, sessionAttributes: attributes }));
   return sha256Hex(canonicalJson({ agent: call.agent, tool: call.tool, args: call.args }));
 }

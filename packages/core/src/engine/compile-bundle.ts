@@ -7,7 +7,7 @@ import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
-import type { ApprovalRouteDocument, Effect, JsonSchema, LimitDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import type { ApprovalRouteDocument, Effect, JsonSchema, LimitDocument, NoveltySignalDocument, RiskTiers, RuleDocument } from '../policy/document.js';
 import { routesFor, type CompiledRoute, type TierSpec } from './approval-route.js';
 import { riskLevel } from './risk.js';
 import type { MatchedRule, RiskLevel } from './types.js';
@@ -57,6 +57,14 @@ export interface CompiledLimit {
   approval: CompiledRoute | undefined;
 }
 
+/** A novelty signal for one tool: `novel.<id>` is whether its key was never seen. */
+export interface CompiledNovelty {
+  id: string;
+  key: CompiledExpression[];
+  /** Start of every seen-key of this signal: the JSON array [policy, id, ...key values]. */
+  keyPrefix: string;
+}
+
 /** One policy's view of one tool in one environment. */
 export interface ToolPlan {
   policy: string;
@@ -66,6 +74,8 @@ export interface ToolPlan {
   /** The rules as one generated function. */
   match: Matcher;
   limits: CompiledLimit[];
+  /** Novelty signals of the policy that cover this tool. */
+  novelty: CompiledNovelty[];
   defaultEffect: Effect;
   /** The reason a decision by the policy default gives. */
   defaultReason: string;
@@ -99,7 +109,7 @@ interface PolicyContext {
 export function compileBundle(bundle: PolicyBundle): CompiledBundle {
   const errors: LoadError[] = [];
   const compileSchema = createSchemaCompiler();
-  const base = createBaseEnvironment();
+  const base = createBaseEnvironment(bundle.policies.flatMap((p) => (p.document.signals?.novelty ?? []).map((signal) => signal.id)));
   const index: PlanIndex = new Map();
   const ids = new Map<string, string>();
   let constantsCounter = 0;
@@ -141,6 +151,11 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
     const baseLimits = doc.limits.map((limit, i) => {
       claimId(limit.id, ['limits', i, 'id']);
       return compileLimit(ctx, limit, ['limits', i]);
+    });
+
+    const novelty = (doc.signals?.novelty ?? []).map((signal, i) => {
+      claimId(signal.id, ['signals', 'novelty', i, 'id']);
+      return compileNovelty(ctx, signal, ['signals', 'novelty', i]);
     });
 
     const views = new Map<string, { rules: typeof baseRules; limits: typeof baseLimits; defaultEffect: Effect; riskTiers: RiskTiers }>();
@@ -186,6 +201,7 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
             rules,
             match: generateMatcher(rules),
             limits: view.limits.flatMap((limit) => limit.forTool.get(tool) ?? []),
+            novelty: novelty.flatMap((signal) => signal.forTool.get(tool) ?? []),
             defaultEffect: view.defaultEffect,
             defaultReason: `No rule of policy ${doc.policy} matched ${tool}: default ${view.defaultEffect}`,
             riskTiers: view.riskTiers,
@@ -334,6 +350,17 @@ function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | num
     });
   }
   return { id: rule.id, forTool };
+}
+
+function compileNovelty(ctx: PolicyContext, signal: NoveltySignalDocument, path: (string | number)[]): { forTool: Map<string, CompiledNovelty> } {
+  const forTool = new Map<string, CompiledNovelty>();
+  for (const tool of resolveTools(ctx, signal.tools, [...path, 'tools'])) {
+    const key = signal.key.map((k, i) => compileExpression(ctx, tool, k, 'scalar', [...path, 'key', i]));
+    if (key.some((k) => !k)) continue;
+    const policy = ctx.loaded.document.policy;
+    forTool.set(tool, { id: signal.id, key: (key as ConditionSource[]).map(compileConditionSource), keyPrefix: `[${JSON.stringify(policy)},${JSON.stringify(signal.id)}` });
+  }
+  return { forTool };
 }
 
 function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | number)[]): { id: string; forTool: Map<string, CompiledLimit> } {

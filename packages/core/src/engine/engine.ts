@@ -3,6 +3,7 @@ import type { DecisionError } from '../errors.js';
 import type { CounterStore, ConsumeOutcome, LimitCheck } from '../limits/counter-store.js';
 import { BUDGET_SCALE, isSyncCounterStore } from '../limits/counter-store.js';
 import { MemoryCounterStore } from '../limits/memory-counter-store.js';
+import { MemorySeenStore, type SeenStore } from '../limits/seen-store.js';
 import type { PolicyBundle } from '../policy/load.js';
 import { RequestActivation } from './activation.js';
 import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type ToolPlan } from './compile-bundle.js';
@@ -20,6 +21,8 @@ export interface EngineOptions {
   clock?: () => number;
   /** Version reported in decisions; default: the bundle's content digest. */
   version?: string | number;
+  /** What novelty signals have seen. Default: a fresh in-memory store. */
+  seen?: SeenStore;
 }
 
 const RANK = EFFECT_RANK;
@@ -29,6 +32,8 @@ class PendingLimits {
   readonly checks: LimitCheck[] = [];
   /** Each checked limit, with the route its call would take if that limit asks for approval. */
   readonly checked: { limit: CompiledLimit; adding: number; scale: number; route: Readonly<ApprovalRoute> | undefined }[] = [];
+  /** Novelty keys to record if the call ends allowed. */
+  novelty: string[] | undefined;
   constructor(
     readonly decision: Decision,
     readonly atMs: number,
@@ -55,10 +60,13 @@ export class Engine {
   readonly bundle: string;
   readonly version: string | number;
   readonly policies: readonly string[];
+  /** Whether any policy declares a novelty signal (so there is history worth restoring). */
+  readonly hasNovelty: boolean;
   /** tool → its plan sets, one per role and environment: a call needs one Map lookup and a short scan. */
   private readonly byTool = new Map<string, PlanSet[]>();
   private readonly roles = new Set<string>();
   private readonly counters: CounterStore;
+  private readonly seen: SeenStore;
   private readonly clock: () => number;
   private readonly noPolicies: PolicyRef;
 
@@ -68,6 +76,7 @@ export class Engine {
     this.bundle = bundle.name;
     this.version = options.version ?? bundle.digest;
     this.counters = options.counters ?? new MemoryCounterStore();
+    this.seen = options.seen ?? new MemorySeenStore();
     this.clock = options.clock ?? Date.now;
     this.noPolicies = Object.freeze({ bundle: this.bundle, version: this.version, policies: [] as string[] });
     for (const [role, byEnvironment] of compiled.index) {
@@ -82,6 +91,7 @@ export class Engine {
         }
       }
     }
+    this.hasNovelty = [...this.byTool.values()].some((sets) => sets.some((set) => set.plans.some((plan) => plan.novelty.length > 0)));
     // Exact environments first: the usual lookup stops at its first comparison.
     for (const sets of this.byTool.values()) sets.sort((a, b) => Number(a.environment === BASE_ENVIRONMENT) - Number(b.environment === BASE_ENVIRONMENT));
   }
@@ -89,13 +99,13 @@ export class Engine {
   /** Decides synchronously; requires a synchronous counter store (the in-memory one is). */
   decideSync(request: DecisionRequest): Decision {
     try {
-      const result = this.evaluate(request);
+      const result = this.evaluate(request, true);
       if (!(result instanceof PendingLimits)) return result;
       const counters = this.counters;
       if (!isSyncCounterStore(counters)) {
         return this.failure({ code: 'engine_error', message: 'the counter store is asynchronous: use decide()' });
       }
-      return applyLimits(result, counters.checkAndConsumeSync(result.checks, result.atMs));
+      return this.settle(result, counters.checkAndConsumeSync(result.checks, result.atMs));
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
     }
@@ -104,7 +114,7 @@ export class Engine {
   async decide(request: DecisionRequest): Promise<Decision> {
     let pending: PendingLimits;
     try {
-      const result = this.evaluate(request);
+      const result = this.evaluate(request, true);
       if (!(result instanceof PendingLimits)) return result;
       pending = result;
     } catch (error) {
@@ -117,7 +127,7 @@ export class Engine {
       return this.failure({ code: 'store_unavailable', message: `limit state unavailable: ${messageOf(error)}` });
     }
     try {
-      return applyLimits(pending, outcome);
+      return this.settle(pending, outcome);
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
     }
@@ -130,7 +140,7 @@ export class Engine {
    */
   evaluatePolicy(request: DecisionRequest): Decision {
     try {
-      const result = this.evaluate(request);
+      const result = this.evaluate(request, false);
       return result instanceof PendingLimits ? result.decision : result;
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
@@ -141,6 +151,39 @@ export class Engine {
    * The tools declared for a role in an environment, each with whether any call to it can get
    * through (see ToolReach). A tool not listed is unknown to the role: every call is blocked.
    */
+  /**
+   * Records a call that was approved and then executed: its novelty keys count as seen from now
+   * on (an allowed call records its own when it is decided). Returns the keys recorded.
+   */
+  markExecuted(request: DecisionRequest): string[] {
+    const keys = this.noveltyKeys(request);
+    if (keys.length > 0) this.seen.add(keys);
+    return keys;
+  }
+
+  /** The novelty keys of a call (none when no signal covers its tool, or it does not validate). */
+  noveltyKeys(request: DecisionRequest): string[] {
+    if (checkRequestShape(request)) return [];
+    const environment = request.environment ?? DEFAULT_ENVIRONMENT;
+    const set = this.planSet(request.tool, request.role, environment);
+    if (!set || !set.plans.some((plan) => plan.novelty.length > 0)) return [];
+    const args = request.args ?? {};
+    if (set.plans.some((plan) => plan.validate(args))) return [];
+    const activation = new RequestActivation(request, args, environment, requestTime(request.at), this.clock);
+    try {
+      return noveltyKeysOf(set.plans, activation).map(([, key]) => key);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Applies the limit outcome; an allowed call's novelty keys become seen. */
+  private settle(pending: PendingLimits, outcome: ConsumeOutcome): Decision {
+    const decision = applyLimits(pending, outcome);
+    if (decision.effect === 'allow' && pending.novelty) this.seen.add(pending.novelty);
+    return decision;
+  }
+
   toolsFor(role: string, environment: string = DEFAULT_ENVIRONMENT): ToolReach[] {
     const tools: ToolReach[] = [];
     for (const tool of this.byTool.keys()) {
@@ -180,7 +223,8 @@ export class Engine {
   }
 
   /** The decision, or the limit checks that still have to run before it is final. */
-  private evaluate(request: DecisionRequest): Decision | PendingLimits {
+  /** `record`: a call that ends allowed here records its novelty keys (not for what-if evaluations). */
+  private evaluate(request: DecisionRequest, record: boolean): Decision | PendingLimits {
     const shapeError = checkRequestShape(request);
     if (shapeError) return this.failure(shapeError);
     const atMs = requestTime(request.at);
@@ -205,6 +249,17 @@ export class Engine {
     }
 
     const activation = new RequestActivation(request, args, environment, atMs, this.clock);
+    let novelty: [string, string][] | undefined;
+    if (plans.some((plan) => plan.novelty.length > 0)) {
+      try {
+        novelty = noveltyKeysOf(plans, activation);
+      } catch (error) {
+        if (error instanceof CelRuntimeError) return this.failure({ code: 'condition_error', message: `novelty signal: ${error.message}` });
+        throw error;
+      }
+      const values = novelty;
+      activation.noveltySource = () => Object.fromEntries(values.map(([id, key]) => [id, !this.seen.has(key)]));
+    }
     const matched: Readonly<MatchedRule>[] = [];
     let decision = evaluatePlan(plans[0] as ToolPlan, activation, matched, set.ref);
     for (let i = 1; i < plans.length && typeof decision !== 'string'; i++) {
@@ -217,6 +272,7 @@ export class Engine {
     if (typeof decision === 'string') return this.failure({ code: 'condition_error', message: decision });
     // A call that is blocked already consumes nothing, so its limits are not even consulted.
     if (decision.effect === 'block') return decision;
+    const seenKeys = record && novelty ? novelty.map(([, key]) => key) : undefined;
 
     let pending: PendingLimits | undefined;
     for (const plan of plans) {
@@ -228,12 +284,31 @@ export class Engine {
         const route = limit.approval && resolveRoute(limit.approval, activation);
         if (typeof route === 'string') return this.failure({ code: 'condition_error', message: route });
         pending ??= new PendingLimits(decision, activation.now());
+        pending.novelty = seenKeys;
         pending.checks.push(check.check);
         pending.checked.push({ limit, adding: check.adding, scale: check.scale, route });
       }
     }
-    return pending ?? decision;
+    if (pending) return pending;
+    if (decision.effect === 'allow' && seenKeys) this.seen.add(seenKeys);
+    return decision;
   }
+}
+
+/** Each novelty signal covering the call, with its key: the JSON array [policy, id, ...values]. */
+function noveltyKeysOf(plans: readonly ToolPlan[], activation: RequestActivation): [string, string][] {
+  const keys: [string, string][] = [];
+  for (const plan of plans) {
+    for (const signal of plan.novelty) {
+      let key = signal.keyPrefix;
+      for (const part of signal.key) {
+        const value = part(activation);
+        key += typeof value === 'string' ? `,${JSON.stringify(value)}` : `,${String(value)}`;
+      }
+      keys.push([signal.id, `${key}]`]);
+    }
+  }
+  return keys;
 }
 
 /**

@@ -8,6 +8,17 @@ export const DEFAULT_ENVIRONMENT = 'production';
 
 const name = z.string().min(1).max(256);
 
+export const MAX_SESSION_ATTRIBUTES = 32;
+export const MAX_INTENT_LENGTH = 2000;
+
+/** Session attributes: a few named scalars (`id` is the session id's own name). */
+export const sessionAttributesSchema = z
+  .record(
+    z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'attribute names are lower_snake_case, at most 64 characters').refine((key) => key !== 'id', '`id` is the session id: send it as `session`'),
+    z.union([z.string().max(256), z.number().finite(), z.boolean()]),
+  )
+  .refine((attributes) => Object.keys(attributes).length <= MAX_SESSION_ATTRIBUTES, `at most ${MAX_SESSION_ATTRIBUTES} attributes`);
+
 /**
  * The decision request as it arrives over a boundary (CLI line, HTTP body). `args` stays `unknown`
  * inside: the tool's own schema judges it, so a wrong argument is `invalid_arguments`, not
@@ -20,6 +31,8 @@ export const decisionRequestSchema = z.object({
   tool: z.string().max(256),
   args: z.record(z.string(), z.unknown()).optional(),
   session: z.string().max(256).optional(),
+  sessionAttributes: sessionAttributesSchema.optional(),
+  intent: z.string().max(MAX_INTENT_LENGTH).optional(),
   at: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
 });
 

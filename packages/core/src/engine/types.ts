@@ -13,14 +13,27 @@ export interface DecisionRequest {
   args?: Record<string, unknown>;
   /** Conversation or run id; visible to conditions as `session.id`. */
   session?: string;
+  /**
+   * Attributes the application bound to the session (never the model), e.g. the customer the
+   * conversation is about; visible to conditions as `session.<name>`.
+   */
+  sessionAttributes?: SessionAttributes;
+  /**
+   * The agent's stated reason for the call, for the people who approve it and the audit trail.
+   * Never visible to conditions: a stated reason allows nothing.
+   */
+  intent?: string;
   /** The request's clock: ISO 8601 string or epoch milliseconds. Absent: the engine's clock. */
   at?: string | number;
 }
 
+export type SessionAttributes = Record<string, string | number | boolean>;
+
 export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
 
 /** What decided the effect. */
-export type DecidedBy = 'rule' | 'limit' | 'risk' | 'default' | 'error';
+/** `pause`: the kill switch (the server's, before any policy is consulted). */
+export type DecidedBy = 'rule' | 'limit' | 'risk' | 'default' | 'error' | 'pause';
 
 export interface MatchedRule {
   rule: string;

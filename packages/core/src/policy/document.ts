@@ -116,6 +116,30 @@ export const limitSchema = z
     path: ['approval'],
   });
 
+/**
+ * History signals: `novel.<id>` is true while no call of these tools with this key value was ever
+ * allowed, or approved and executed (e.g. the first payment of an agent to a payee).
+ */
+export const noveltySignalSchema = z.strictObject({
+  id: identifier,
+  description: z.string().optional(),
+  tools: z.array(toolPattern).min(1),
+  /** CEL expressions whose values identify what is new, e.g. `[agent, args.payee]`. */
+  key: z.array(celExpression).min(1),
+});
+
+export const signalsSchema = z.strictObject({
+  novelty: z.array(noveltySignalSchema).default([]),
+});
+
+/** Pause an agent after `blocks` blocked calls within `within` (a duration), until a person resumes it. */
+export const quarantineSchema = z.strictObject({
+  blocks: z.number().int().min(1),
+  within: z.string(),
+  /** Also quarantine an agent when an anomaly alert is raised for it. */
+  onAnomaly: z.boolean().default(false),
+});
+
 export const riskTiersSchema = z
   .strictObject({
     medium: z.number().min(0),
@@ -149,6 +173,8 @@ export const policyDocumentSchema = z.strictObject({
   tools: z.record(toolName, toolDefinitionSchema),
   rules: z.array(ruleSchema).default([]),
   limits: z.array(limitSchema).default([]),
+  signals: signalsSchema.optional(),
+  quarantine: quarantineSchema.optional(),
   environments: z.record(identifier, environmentOverrideSchema).default({}),
 });
 
@@ -156,6 +182,8 @@ export type PolicyDocument = z.infer<typeof policyDocumentSchema>;
 export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
 export type RuleDocument = z.infer<typeof ruleSchema>;
 export type LimitDocument = z.infer<typeof limitSchema>;
+export type NoveltySignalDocument = z.infer<typeof noveltySignalSchema>;
+export type QuarantineDocument = z.infer<typeof quarantineSchema>;
 export type RiskTiers = z.infer<typeof riskTiersSchema>;
 export type EnvironmentOverride = z.infer<typeof environmentOverrideSchema>;
 export type ApprovalRouteDocument = z.infer<typeof approvalRouteSchema>;

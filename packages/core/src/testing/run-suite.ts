@@ -3,6 +3,7 @@ import type { DecisionRequest, Effect } from '../engine/types.js';
 import type { DecisionErrorCode } from '../errors.js';
 import type { ConsumeOutcome, LimitCheck, SyncCounterStore } from '../limits/counter-store.js';
 import { MemoryCounterStore } from '../limits/memory-counter-store.js';
+import { MemorySeenStore, type SeenStore } from '../limits/seen-store.js';
 import { parseDuration } from '../duration.js';
 import type { PolicyBundle } from '../policy/load.js';
 import type { LoadedSuite } from './load-suite.js';
@@ -60,12 +61,14 @@ export interface SuiteResult {
  */
 export async function runSuites(bundle: PolicyBundle, suites: readonly LoadedSuite[]): Promise<SuiteResult[]> {
   const counters = new ResettableCounterStore();
-  const engine = compile(bundle, { counters });
+  const seen = new ResettableSeenStore();
+  const engine = compile(bundle, { counters, seen });
   const results: SuiteResult[] = [];
   for (const loaded of suites) {
     const cases: CaseResult[] = [];
     for (const [i, testCase] of loaded.suite.cases.entries()) {
       counters.reset();
+      seen.reset();
       cases.push(await runCase(engine, loaded.suite, testCase, loaded.locate(['cases', i])));
     }
     const passed = cases.filter((c) => c.passed).length;
@@ -86,6 +89,7 @@ async function runCase(engine: Engine, suite: PolicySuite, testCase: TestCase, l
       const request = { ...suite.defaults, ...step.request } as DecisionRequest;
       if (start !== undefined) request.at = new Date(start + r * spacing).toISOString();
       const decision = await engine.decide(request);
+      if (step.executed) engine.markExecuted(request);
       calls++;
       const actual: ActualOutcome = { effect: decision.effect, rule: decision.rule };
       if (decision.error) actual.code = decision.error.code;
@@ -103,7 +107,7 @@ async function runCase(engine: Engine, suite: PolicySuite, testCase: TestCase, l
 function stepsOf(testCase: TestCase): TestStep[] {
   if (testCase.steps) return testCase.steps;
   const { request, at, repeat, every, expect } = testCase;
-  return [{ request: request as TestStep['request'], at, repeat: repeat ?? 1, every, expect: expect as Expectation }];
+  return [{ request: request as TestStep['request'], at, repeat: repeat ?? 1, every, expect: expect as Expectation, executed: undefined }];
 }
 
 function compare(expected: Expectation, actual: ActualOutcome): CheckedField[] {
@@ -122,6 +126,23 @@ function routeMatches(expected: ApprovalExpectation, actual: ActualOutcome['appr
   if (expected.tier !== undefined && expected.tier !== actual.tier) return false;
   if (expected.required !== undefined && expected.required !== actual.required) return false;
   return expected.approvers === undefined || JSON.stringify(expected.approvers) === JSON.stringify(actual.approvers);
+}
+
+/** Lets one compiled engine give every case fresh novelty state. */
+class ResettableSeenStore implements SeenStore {
+  private store = new MemorySeenStore();
+
+  reset(): void {
+    this.store = new MemorySeenStore();
+  }
+
+  has(key: string): boolean {
+    return this.store.has(key);
+  }
+
+  add(keys: readonly string[]): void {
+    this.store.add(keys);
+  }
 }
 
 /** Lets one compiled engine give every case a fresh, empty limit state. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { DECISION_ERROR_CODES } from '../errors.js';
+import { sessionAttributesSchema } from '../engine/request.js';
 import { effectSchema } from '../policy/document.js';
 
 /**
@@ -17,6 +18,7 @@ const identity = {
   role: name.optional(),
   environment: name.optional().meta({ description: 'Default: production.' }),
   session: z.string().max(256).optional(),
+  sessionAttributes: sessionAttributesSchema.optional().meta({ description: 'Attributes the application bound to the session, visible as session.<name>.' }),
 };
 
 export const suiteDefaultsSchema = z
@@ -68,6 +70,10 @@ const stepFields = {
   repeat: z.number().int().min(1).max(100_000).default(1).meta({ description: 'Send the same request this many times.' }),
   every: duration.optional(),
   expect: expectationSchema,
+  executed: z
+    .boolean()
+    .optional()
+    .meta({ description: 'The call was approved and then executed: its novelty keys count as seen for the later steps (an allowed call records its own).' }),
 };
 
 function everyNeedsAt(step: { at?: string | undefined; every?: string | undefined }, ctx: z.RefinementCtx): void {

@@ -41,6 +41,10 @@ export class ApiClient {
     return this.send<T>('POST', path, body);
   }
 
+  delete<T>(path: string): Promise<T> {
+    return this.send<T>('DELETE', path);
+  }
+
   private async send<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -81,4 +85,6 @@ export const api = new ApiClient();
 export const can = {
   approve: (role: Role): boolean => role === 'approver' || role === 'admin',
   author: (role: Role): boolean => role === 'policy-author' || role === 'admin',
+  /** The kill switch: pausing and resuming are the admin's. */
+  pause: (role: Role): boolean => role === 'admin',
 };

@@ -124,6 +124,24 @@ export interface Approval {
   resolvedAt: string | null;
   resolutionReason: string | null;
   redeemedAt: string | null;
+  /** Attributes of the agent's session (the customer it serves, …), part of the approved call. */
+  sessionAttributes?: Record<string, string | number | boolean> | null;
+  /** What the agent said it is doing: stated by the agent, not verified. */
+  intent?: string | null;
+}
+
+/** A kill switch in force or lifted (GET /v1/pauses). */
+export interface Pause {
+  id: string;
+  scope: 'fleet' | 'agent' | 'role' | 'tool';
+  target: string | null;
+  kind: 'manual' | 'quarantine';
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  resumedBy: string | null;
+  resumedAt: string | null;
+  active: boolean;
 }
 
 export interface Budget extends LimitOutcome {

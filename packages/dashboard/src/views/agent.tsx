@@ -9,7 +9,8 @@ import { formatCount, formatDateTime, formatPercent, formatRelative, plural } fr
 import { Link } from '../router';
 import { useResource } from '../use-resource';
 import { AuditTable } from './audit';
-import { Flags } from './fleet';
+import { AnomalyAlerts, Flags, PausedFlag } from './fleet';
+import { KillSwitch, pauseOfAgent, useActivePauses } from './pauses';
 
 const PAGE = 50;
 
@@ -17,6 +18,7 @@ export function AgentView({ id }: { id: string }) {
   const [range, setRange] = useState<TimeRange>({ kind: 'preset', id: '24h' });
   const detail = useResource(() => api.get<FleetAgentDetail>(`/v1/fleet/${encodeURIComponent(id)}`, rangeQuery(range)), `${id}|${rangeKey(range)}`);
   const agent = detail.data;
+  const pauses = useActivePauses();
   return (
     <section aria-labelledby="agent-title">
       <p className="breadcrumb">
@@ -30,6 +32,17 @@ export function AgentView({ id }: { id: string }) {
       {detail.loading ? <Loading what="Loading the agent" /> : null}
       {agent ? (
         <>
+          <KillSwitch
+            pauses={pauses}
+            // The pauses that stop some or all of this agent's calls: the fleet, the agent, its role, any tool.
+            shows={(p) => p.scope === 'fleet' || p.scope === 'tool' || (p.scope === 'agent' && p.target === agent.id) || (p.scope === 'role' && p.target === agent.role)}
+            actions={[
+              { scope: 'agent', target: agent.id, label: 'Pause agent' },
+              { scope: 'role', target: agent.role, label: `Pause role ${agent.role}` },
+              { scope: 'tool', label: 'Pause a tool…' },
+            ]}
+            tools={agent.topTools.flatMap((t) => (t.value === null ? [] : [t.value]))}
+          />
           <div className="tiles">
             <div className="tile">
               <span className="tile-label">Role · environment</span>
@@ -52,7 +65,8 @@ export function AgentView({ id }: { id: string }) {
             </div>
             <div className="tile">
               <span className="tile-label">Flags</span>
-              <Flags agent={agent} />
+              <PausedFlag pause={pauseOfAgent(pauses.data ?? [], agent)} />
+              <Flags agent={agent} paused={pauseOfAgent(pauses.data ?? [], agent) !== undefined} />
             </div>
           </div>
           <div className="card">
@@ -75,6 +89,7 @@ export function AgentView({ id }: { id: string }) {
           </div>
         </>
       ) : null}
+      <AnomalyAlerts agent={id} />
       <div className="card">
         <h2>Timeline</h2>
         <Timeline agent={id} />

@@ -4,6 +4,7 @@ import type { Approval, ApprovalContext } from '../api/types';
 import { RouteFacts, RouteLine } from '../components/approval-route';
 import { ArgsEditor, argsDraft, parseArgs } from '../components/args-editor';
 import { EffectBadge } from '../components/effect';
+import { CallContextFacts } from '../components/call-context';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
 import { formatDateTime, formatRelative, formatTime, summarizeArgs } from '../format';
@@ -103,6 +104,7 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
         <dd className="mono">{approval.rule ?? '—'}</dd>
         <dt>Reason</dt>
         <dd>{approval.reason}</dd>
+        <CallContextFacts intent={approval.intent} sessionAttributes={approval.sessionAttributes} />
         <dt>Approvers</dt>
         <dd>{approval.approvers.length ? approval.approvers.join(', ') : '—'}</dd>
         <dt>Requested</dt>

@@ -3,6 +3,7 @@ import { api, withQuery } from '../api/client';
 import { EFFECTS, type AuditRecord, type VerifyResult } from '../api/types';
 import { Field } from '../components/field';
 import { EffectBadge } from '../components/effect';
+import { CallContextFacts } from '../components/call-context';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
 import { EFFECT_LABEL, formatDateTime, formatWhen, plural } from '../format';
@@ -243,6 +244,12 @@ export function AuditTable({ records, empty, open, onToggle }: { records: AuditR
   );
 }
 
+/** The call of a decision record (`data.request`), when the record is one. */
+function requestOf(record: AuditRecord): { intent?: string; sessionAttributes?: Record<string, unknown> } | undefined {
+  const request = (record.data as { request?: unknown } | null)?.request;
+  return request !== null && typeof request === 'object' ? (request as { intent?: string; sessionAttributes?: Record<string, unknown> }) : undefined;
+}
+
 function RecordDetail({ record }: { record: AuditRecord }) {
   return (
     <div className="record-detail">
@@ -259,6 +266,7 @@ function RecordDetail({ record }: { record: AuditRecord }) {
         <dd className="mono hash">{record.hash}</dd>
         <dt>Previous hash</dt>
         <dd className="mono hash">{record.prevHash}</dd>
+        <CallContextFacts intent={requestOf(record)?.intent} sessionAttributes={requestOf(record)?.sessionAttributes} />
       </dl>
       <JsonBlock value={record.data} label={`Record ${record.seq} data`} />
     </div>

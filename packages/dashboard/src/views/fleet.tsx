@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { FleetAgent } from '../api/types';
+import type { FleetAgent, Pause } from '../api/types';
 import { BlockedTrend, MixBar } from '../components/charts';
 import { Empty, ErrorNotice, Loading } from '../components/states';
 import { rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
@@ -8,6 +8,7 @@ import { formatCount, formatDateTime, formatPercent, formatRelative } from '../f
 import { Link } from '../router';
 import { useNow } from '../use-now';
 import { useResource } from '../use-resource';
+import { KillSwitch, pauseOfAgent, useActivePauses } from './pauses';
 
 const FLAG_LABEL: Record<string, string> = { blocked_rate_spike: 'Blocked-rate spike' };
 
@@ -17,6 +18,7 @@ export function FleetView() {
   const now = useNow(30_000);
   const agents = fleet.data ?? [];
   const flagged = agents.filter((a) => a.flags.length > 0).length;
+  const pauses = useActivePauses();
   return (
     <section aria-labelledby="fleet-title">
       <div className="page-head">
@@ -26,6 +28,7 @@ export function FleetView() {
       <p className="muted">
         {agents.length} agents{flagged ? `, ${flagged} flagged` : ''}. A <strong>blocked-rate spike</strong> flag means: in the last hour, at least 10 decisions, and a blocked share at least 30 points above and twice the agent's own baseline (its previous 7 days).
       </p>
+      <KillSwitch pauses={pauses} shows={() => true} actions={[{ scope: 'fleet', label: 'Pause fleet' }]} />
       {fleet.error ? <ErrorNotice error={fleet.error} action={<button onClick={fleet.reload}>Try again</button>} /> : null}
       {fleet.loading ? <Loading what="Loading the fleet" /> : null}
       {!fleet.loading && agents.length === 0 && !fleet.error ? <Empty>No agents are registered. An admin registers them with POST /v1/agents.</Empty> : null}
@@ -63,7 +66,8 @@ export function FleetView() {
                     <BlockedTrend trend={agent.trend} label={`${agent.id} blocked rate per hour`} />
                   </td>
                   <td>
-                    <Flags agent={agent} />
+                    <PausedFlag pause={pauseOfAgent(pauses.data ?? [], agent)} />
+                    <Flags agent={agent} paused={pauseOfAgent(pauses.data ?? [], agent) !== undefined} />
                   </td>
                 </tr>
               ))}
@@ -71,12 +75,79 @@ export function FleetView() {
           </table>
         </div>
       ) : null}
+      <AnomalyAlerts />
     </section>
   );
 }
 
-export function Flags({ agent }: { agent: FleetAgent }) {
-  if (agent.flags.length === 0) return <span className="muted">—</span>;
+interface AnomalyAlert {
+  id: string;
+  at: string;
+  agent: string;
+  bucketStart: string;
+  bucketEnd: string;
+  anomalies: { code: string; tool: string | null; metric: string; count: number; baseline: number; message: string }[];
+}
+
+/** Alerts of the anomaly detector (per agent and tool, against each agent's own baseline), newest first. */
+export function AnomalyAlerts({ agent }: { agent?: string }) {
+  const alerts = useResource(async () => (await api.get<{ alerts: AnomalyAlert[] }>('/v1/anomalies', { since: '7d', agent })).alerts, `anomalies-${agent ?? ''}`);
+  return (
+    <div className="card" data-testid="anomaly-alerts">
+      <h2>Anomaly alerts, last 7 days</h2>
+      <p className="muted">
+        Each agent's calls, blocks, approval requests and limit hits, per tool and in all, are compared every 5 minutes with that agent's own moving average; a count far in the tail is flagged,
+        and so is a tool the agent never used before. Alerts also go to the notification channels.
+      </p>
+      {alerts.error ? <ErrorNotice error={alerts.error} /> : null}
+      {alerts.loading ? <Loading what="Loading anomaly alerts" /> : null}
+      {alerts.data && alerts.data.length === 0 ? <p className="state empty">No anomaly in the last 7 days.</p> : null}
+      {alerts.data && alerts.data.length > 0 ? (
+        <table className="compact">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Agent</th>
+              <th scope="col">What</th>
+            </tr>
+          </thead>
+          <tbody>
+            {alerts.data.map((alert) => (
+              <tr key={alert.id} data-alert={alert.id}>
+                <td className="small">{formatDateTime(alert.bucketStart)}</td>
+                <td>
+                  <Link to={`/fleet/${encodeURIComponent(alert.agent)}`}>{alert.agent}</Link>
+                </td>
+                <td>
+                  <ul className="flags">
+                    {alert.anomalies.map((anomaly, i) => (
+                      <li key={i} className="flag">
+                        <span aria-hidden="true">⚠</span> {anomaly.code === 'new_tool' ? 'New tool' : 'Spike'}: {anomaly.message}
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </div>
+  );
+}
+
+/** Marks an agent whose calls are all refused by a pause (of the fleet, the agent or its role) or a quarantine. */
+export function PausedFlag({ pause }: { pause: Pause | undefined }) {
+  if (!pause) return null;
+  return (
+    <span className="badge paused-badge" data-testid="paused-flag" title={`${pause.reason} (by ${pause.createdBy})`}>
+      {pause.kind === 'quarantine' ? 'Quarantined' : 'Paused'}
+    </span>
+  );
+}
+
+export function Flags({ agent, paused = false }: { agent: FleetAgent; paused?: boolean }) {
+  if (agent.flags.length === 0) return <span className="muted">{paused ? '' : '—'}</span>;
   return (
     <ul className="flags">
       {agent.flags.map((flag) => (

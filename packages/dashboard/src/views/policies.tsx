@@ -8,6 +8,7 @@ import { formatDateTime } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
 import { useResource } from '../use-resource';
+import { ShadowPanel, SuggestionsPanel } from './lifecycle';
 
 interface Versions {
   versions: PolicyVersion[];
@@ -103,6 +104,8 @@ export function PoliciesView() {
         </div>
       ) : null}
       {list.length > 1 ? <DiffPicker versions={list} active={versions.data?.active ?? null} /> : null}
+      {versions.data ? <ShadowPanel versions={list} active={versions.data.active} onChanged={versions.reload} /> : null}
+      <SuggestionsPanel onUploaded={versions.reload} />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { Fragment, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
-import { EFFECTS, type Agent, type Decision, type PolicySource, type Simulation } from '../api/types';
+import { EFFECTS, type Agent, type Decision, type PolicySource, type ReplayReport, type Simulation } from '../api/types';
 import { Field } from '../components/field';
 import { EffectBadge } from '../components/effect';
 import { ErrorNotice, Loading } from '../components/states';
@@ -129,12 +129,21 @@ function SimulationResult({ result }: { result: Simulation }) {
         {result.from && result.to ? ` from ${formatDateTime(result.from)} to ${formatDateTime(result.to)}` : ''}, in time order, with fresh limit state.{' '}
         <strong data-testid="flip-count">{report.flipped.toLocaleString()}</strong> would flip.
       </p>
+      <ReportTables report={report} candidate="Draft" />
+    </div>
+  );
+}
+
+/** Effect totals before and after, and the flips grouped by the candidate's rule, with examples. */
+export function ReportTables({ report, candidate }: { report: ReplayReport; candidate: string }) {
+  return (
+    <>
       <table className="compact totals">
         <thead>
           <tr>
             <th scope="col">Effect</th>
             <th scope="col" className="num">Recorded</th>
-            <th scope="col" className="num">Draft</th>
+            <th scope="col" className="num">{candidate}</th>
             <th scope="col" className="num">Change</th>
           </tr>
         </thead>
@@ -162,7 +171,7 @@ function SimulationResult({ result }: { result: Simulation }) {
             <tr>
               <th scope="col">From</th>
               <th scope="col">To</th>
-              <th scope="col">Draft rule</th>
+              <th scope="col">{candidate} rule</th>
               <th scope="col" className="num">Calls</th>
               <th scope="col">Examples</th>
             </tr>
@@ -195,7 +204,7 @@ function SimulationResult({ result }: { result: Simulation }) {
           </tbody>
         </table>
       )}
-    </div>
+    </>
   );
 }
 

@@ -21,6 +21,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   approval_denied: 409,
   approval_expired: 409,
   approval_already_redeemed: 409,
+  paused: 409,
   already_approved: 409,
   link_used: 409,
   no_previous_version: 409,

@@ -10,6 +10,13 @@ export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 /** The events that ask a person to act; chat and email channels get these unless told otherwise. */
 export const ACTION_EVENTS: readonly NotifyEvent[] = ['requested', 'progress', 'escalated'];
 
+/**
+ * Fleet alerts, not about one approval: `anomaly` (anomaly-alerts.ts) and `quarantine` (pauses.ts). Channels without `groups`
+ * get them by default; a channel that serves approver groups only when its `events` name them.
+ */
+export const ALERT_EVENTS = ['anomaly', 'quarantine'] as const;
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
 const channelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (max 64)');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -17,7 +24,7 @@ const base = {
   name: channelName,
   /** Approver groups this channel serves: it hears about approvals whose current tier names one. Absent: every approval. */
   groups: z.array(z.string().min(1)).min(1).optional(),
-  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional(),
+  events: z.array(z.enum([...NOTIFY_EVENTS, ...ALERT_EVENTS])).min(1).optional(),
 };
 
 /** A secret given inline or by the name of an environment variable that holds it. */

@@ -6,10 +6,12 @@ import type { ApprovalEventKind } from '../services/approvals.js';
 import type { ApprovalView } from '../services/approval-view.js';
 import type { NotificationDeliveryRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { ACTION_EVENTS, NOTIFY_EVENTS, resolveSecret, type ChannelConfig, type NotificationConfig } from './config.js';
+import { ACTION_EVENTS, ALERT_EVENTS, NOTIFY_EVENTS, resolveSecret, type ChannelConfig, type NotificationConfig } from './config.js';
 import { EmailNotifier } from './email-notifier.js';
 import type { LinkSigner } from './links.js';
-import { DeliveryError, type ApprovalNotification, type Notifier } from './notifier.js';
+import { alertText, DeliveryError, isAlert, type AlertNotification, type ApprovalNotification, type Notification, type Notifier } from './notifier.js';
+import type { AnomalyAlert } from '../services/anomaly-alerts.js';
+import type { QuarantineNotice } from '../services/pauses.js';
 import { SlackNotifier } from './slack-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 
@@ -77,7 +79,7 @@ export class NotificationDispatcher {
     this.channels = config.channels.map((channel) => ({
       config: channel,
       notifier: options.notifiers?.find((n) => n.name === channel.name) ?? this.build(channel),
-      events: new Set(channel.events ?? (channel.kind === 'webhook' ? NOTIFY_EVENTS : ACTION_EVENTS)),
+      events: new Set(channel.events ?? [...(channel.kind === 'webhook' ? NOTIFY_EVENTS : ACTION_EVENTS), ...(channel.groups === undefined ? ALERT_EVENTS : [])]),
     }));
   }
 
@@ -91,15 +93,37 @@ export class NotificationDispatcher {
     if (this.stopping.signal.aborted) return;
     for (const channel of this.channels) {
       if (!channel.events.has(kind) || !servesGroups(channel.config, view)) continue;
-      for (const notification of this.messages(channel, kind, view)) {
-        const delivery = this.deliver(channel, notification).catch((error: unknown) => {
-          this.options.logError(`notification ${notification.deliveryId} to ${channel.config.name} failed: ${error instanceof Error ? error.message : String(error)}`);
-        });
-        this.inflight.add(delivery);
-        void delivery.finally(() => this.inflight.delete(delivery));
-      }
+      for (const notification of this.messages(channel, kind, view)) this.track(channel, notification);
     }
   };
+
+  /** The AlertListener: queues an anomaly alert for every channel that takes alerts. */
+  readonly alert = (alert: AnomalyAlert): void => {
+    this.sendAlert('anomaly', (base) => ({ ...base, event: 'anomaly', alert }));
+  };
+
+  /** Tells every channel that takes them that an agent was quarantined. */
+  readonly quarantined = (quarantine: QuarantineNotice): void => {
+    this.sendAlert('quarantine', (base) => ({ ...base, event: 'quarantine', quarantine }));
+  };
+
+  private sendAlert(event: 'anomaly' | 'quarantine', build: (base: { deliveryId: string; at: string; to?: string[] }) => AlertNotification): void {
+    if (this.stopping.signal.aborted) return;
+    const at = new Date(this.options.clock.now()).toISOString();
+    for (const channel of this.channels) {
+      if (!channel.events.has(event)) continue;
+      const config = channel.config;
+      this.track(channel, build({ deliveryId: newId('ntf'), at, ...(config.kind === 'email' ? { to: config.to.map((r) => (typeof r === 'string' ? r : r.address)) } : {}) }));
+    }
+  }
+
+  private track(channel: Channel, notification: Notification): void {
+    const delivery = this.deliver(channel, notification).catch((error: unknown) => {
+      this.options.logError(`notification ${notification.deliveryId} to ${channel.config.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.inflight.add(delivery);
+    void delivery.finally(() => this.inflight.delete(delivery));
+  }
 
   async deliveries(filter: { approvalId?: string }, limit: number): Promise<DeliveryView[]> {
     return (await this.options.store.listDeliveries(filter, limit)).map(deliveryView);
@@ -164,7 +188,7 @@ export class NotificationDispatcher {
     return `${this.publicUrl ?? ''}${LINK_PATH}${token}`;
   }
 
-  private async deliver(channel: Channel, notification: ApprovalNotification): Promise<void> {
+  private async deliver(channel: Channel, notification: Notification): Promise<void> {
     const { attempts, minMs, maxMs, factor } = this.retry;
     const log = async (attempt: number, error: unknown, retriesLeft: number): Promise<void> => {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), { retryable: false });
@@ -200,7 +224,7 @@ export class NotificationDispatcher {
 
   private async record(
     channel: Channel,
-    notification: ApprovalNotification,
+    notification: Notification,
     attempt: number,
     outcome: 'delivered' | 'failed',
     statusCode: number | undefined,
@@ -210,7 +234,8 @@ export class NotificationDispatcher {
     const row: NotificationDeliveryRow = {
       id: newId('dlv'),
       delivery_id: notification.deliveryId,
-      approval_id: notification.approval.id,
+      // The column names what the message is about: an approval, or an anomaly alert (`anm_…`).
+      approval_id: isAlert(notification) ? alertText(notification).id : notification.approval.id,
       channel: channel.config.name,
       kind: channel.config.kind,
       event: notification.event,

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { escapeHtml } from '../http/html.js';
-import { DeliveryError, describeNeed, headline, type ApprovalNotification, type Notifier } from './notifier.js';
+import { alertText, DeliveryError, describeNeed, headline, isAlert, type AlertNotification, type ApprovalNotification, type Notification, type Notifier } from './notifier.js';
 
 export interface SmtpSettings {
   host: string;
@@ -44,6 +44,14 @@ export function emailMessage(notification: ApprovalNotification): { subject: str
   return { subject, text, html };
 }
 
+/** The email for an anomaly alert. */
+export function alertEmail(notification: AlertNotification): { subject: string; text: string; html: string } {
+  const { title, lines, id } = alertText(notification);
+  const text = [...lines, '', `Airlock ${notification.event} ${id}`].join('\n');
+  const html = [...lines.map((line) => `<p>${escapeHtml(line)}</p>`), `<p><small>Airlock ${notification.event} ${escapeHtml(id)}</small></p>`].join('\n');
+  return { subject: title, text, html };
+}
+
 /** Email over SMTP with nodemailer: one message per attempt to the notification's recipients. */
 export class EmailNotifier implements Notifier {
   readonly kind = 'email' as const;
@@ -67,10 +75,11 @@ export class EmailNotifier implements Notifier {
     });
   }
 
-  async send(notification: ApprovalNotification, signal: AbortSignal): Promise<{ statusCode?: number }> {
+  async send(notification: Notification, signal: AbortSignal): Promise<{ statusCode?: number }> {
     if (!notification.to || notification.to.length === 0) throw new DeliveryError('no recipients', { retryable: false });
     signal.throwIfAborted();
-    const message = emailMessage(notification);
+    const message = isAlert(notification) ? alertEmail(notification) : emailMessage(notification);
+    const subjectHeader = isAlert(notification) ? { 'X-Airlock-Alert': alertText(notification).id } : { 'X-Airlock-Approval': notification.approval.id };
     try {
       await this.transport.sendMail({
         from: this.from,
@@ -78,7 +87,7 @@ export class EmailNotifier implements Notifier {
         subject: message.subject,
         text: message.text,
         html: message.html,
-        headers: { 'X-Airlock-Approval': notification.approval.id, 'X-Airlock-Delivery': notification.deliveryId },
+        headers: { ...subjectHeader, 'X-Airlock-Delivery': notification.deliveryId },
       });
       return {};
     } catch (error) {

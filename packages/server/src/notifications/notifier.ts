@@ -1,3 +1,5 @@
+import type { AnomalyAlert } from '../services/anomaly-alerts.js';
+import type { QuarantineNotice } from '../services/pauses.js';
 import type { ApprovalView } from '../services/approval-view.js';
 import type { NotifyEvent } from './config.js';
 
@@ -21,6 +23,37 @@ export interface ApprovalNotification {
   to?: string[];
 }
 
+/** One message about a fleet alert: an anomaly (anomaly-alerts.ts) or a quarantine (pauses.ts). Nothing to act on through a link. */
+export type AlertNotification =
+  | { deliveryId: string; event: 'anomaly'; at: string; alert: AnomalyAlert; to?: string[] }
+  | { deliveryId: string; event: 'quarantine'; at: string; quarantine: QuarantineNotice; to?: string[] };
+
+export type Notification = ApprovalNotification | AlertNotification;
+
+export function isAlert(notification: Notification): notification is AlertNotification {
+  return notification.event === 'anomaly' || notification.event === 'quarantine';
+}
+
+/** What every channel says about an alert: a subject, the lines of the body, and the id to quote. */
+export function alertText(notification: AlertNotification): { title: string; lines: string[]; id: string; webhookEvent: string } {
+  if (notification.event === 'quarantine') {
+    const { quarantine } = notification;
+    return {
+      title: `Quarantined: ${quarantine.agent}`,
+      lines: [quarantine.summary, `Every call of ${quarantine.agent} is blocked until a person resumes it (pause ${quarantine.pause.id}).`],
+      id: quarantine.id,
+      webhookEvent: 'agent.quarantined',
+    };
+  }
+  const { alert } = notification;
+  return {
+    title: `Anomaly: ${alert.agent} — ${alert.anomalies.length === 1 ? (alert.anomalies[0]?.message ?? '') : `${alert.anomalies.length} unusual rates`}`,
+    lines: [`${alert.agent}, ${alert.bucketStart} to ${alert.bucketEnd}:`, ...alert.anomalies.map((a) => `- ${a.message}`)],
+    id: alert.id,
+    webhookEvent: 'anomaly.flagged',
+  };
+}
+
 /** A failed attempt; `retryable` says whether trying again may help (a 5xx, a timeout) or not (a 4xx). */
 export class DeliveryError extends Error {
   readonly retryable: boolean;
@@ -42,7 +75,7 @@ export class DeliveryError extends Error {
 export interface Notifier {
   readonly name: string;
   readonly kind: 'webhook' | 'slack' | 'email';
-  send(notification: ApprovalNotification, signal: AbortSignal): Promise<{ statusCode?: number }>;
+  send(notification: Notification, signal: AbortSignal): Promise<{ statusCode?: number }>;
   close?(): Promise<void>;
 }
 

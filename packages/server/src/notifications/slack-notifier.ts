@@ -1,4 +1,4 @@
-import { describeNeed, headline, postJson, type ApprovalNotification, type Notifier } from './notifier.js';
+import { alertText, describeNeed, headline, isAlert, postJson, type AlertNotification, type ApprovalNotification, type Notification, type Notifier } from './notifier.js';
 
 /** Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks): longer texts are cut. */
 const HEADER_MAX = 150;
@@ -63,6 +63,19 @@ export function slackMessage(notification: ApprovalNotification): SlackMessage {
   return { text: title, blocks };
 }
 
+/** The message for an anomaly alert: what is unusual, per series, and where to look. */
+export function slackAlert(notification: AlertNotification): SlackMessage {
+  const { title, lines, id } = alertText(notification);
+  return {
+    text: title,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: cut(title, HEADER_MAX), emoji: false } },
+      { type: 'section', text: { type: 'mrkdwn', text: cut(lines.map(escape).join('\n'), SECTION_MAX) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: cut(`Airlock ${notification.event} ${id}`, FIELD_MAX) }] },
+    ],
+  };
+}
+
 /** Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat…). */
 export class SlackNotifier implements Notifier {
   readonly kind = 'slack' as const;
@@ -72,8 +85,8 @@ export class SlackNotifier implements Notifier {
     private readonly url: string,
   ) {}
 
-  send(notification: ApprovalNotification, signal: AbortSignal): Promise<{ statusCode?: number }> {
-    return postJson(this.url, JSON.stringify(slackMessage(notification)), {}, signal);
+  send(notification: Notification, signal: AbortSignal): Promise<{ statusCode?: number }> {
+    return postJson(this.url, JSON.stringify(isAlert(notification) ? slackAlert(notification) : slackMessage(notification)), {}, signal);
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { postJson, type ApprovalNotification, type Notifier } from './notifier.js';
+import { alertText, isAlert, postJson, type Notification, type Notifier } from './notifier.js';
 
 /** Header names of a signed webhook. */
 export const SIGNATURE_HEADER = 'x-airlock-signature';
@@ -16,7 +16,7 @@ export function webhookSignature(secret: string, timestamp: string, body: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** Generic webhook: the approval as JSON, signed, one POST per attempt. */
+/** Generic webhook: the approval (or the anomaly alert) as JSON, signed, one POST per attempt. */
 export class WebhookNotifier implements Notifier {
   readonly kind = 'webhook' as const;
 
@@ -27,14 +27,21 @@ export class WebhookNotifier implements Notifier {
     private readonly clock: Clock,
   ) {}
 
-  async send(notification: ApprovalNotification, signal: AbortSignal): Promise<{ statusCode?: number }> {
-    const body = JSON.stringify({
-      id: notification.deliveryId,
-      event: `approval.${notification.event}`,
-      at: notification.at,
-      approval: notification.approval,
-      ...(notification.links ? { links: notification.links } : {}),
-    });
+  async send(notification: Notification, signal: AbortSignal): Promise<{ statusCode?: number }> {
+    const event = isAlert(notification) ? alertText(notification).webhookEvent : `approval.${notification.event}`;
+    const body = JSON.stringify(
+      isAlert(notification)
+        ? notification.event === 'anomaly'
+          ? { id: notification.deliveryId, event, at: notification.at, alert: notification.alert }
+          : { id: notification.deliveryId, event, at: notification.at, quarantine: notification.quarantine }
+        : {
+            id: notification.deliveryId,
+            event,
+            at: notification.at,
+            approval: notification.approval,
+            ...(notification.links ? { links: notification.links } : {}),
+          },
+    );
     const timestamp = String(Math.floor(this.clock.now() / 1000));
     return postJson(
       this.url,
@@ -43,7 +50,7 @@ export class WebhookNotifier implements Notifier {
         [SIGNATURE_HEADER]: webhookSignature(this.secret, timestamp, body),
         [TIMESTAMP_HEADER]: timestamp,
         [DELIVERY_HEADER]: notification.deliveryId,
-        [EVENT_HEADER]: `approval.${notification.event}`,
+        [EVENT_HEADER]: event,
       },
       signal,
     );

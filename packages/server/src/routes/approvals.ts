@@ -1,3 +1,4 @@
+import { sessionAttributesSchema } from '@airlock/core';
 import { z } from 'zod';
 import { agentOf, approverOf, viewerOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
@@ -102,7 +103,7 @@ export function approvalRoutes(services: Services) {
       tag: 'approvals',
       summary: 'Spend an approved approval, once, before it expires: send the call as requested (or as edited); the answer\'s `args` are the arguments to run.',
       params: idParams,
-      body: z.object({ tool: z.string().min(1).max(256), args: toolArgs.default({}) }),
+      body: z.object({ tool: z.string().min(1).max(256), args: toolArgs.default({}), sessionAttributes: sessionAttributesSchema.optional() }),
       handler: ({ params, body, principal }) => approvals.redeem(params.id, agentOf(principal).agent, body),
     }),
   ];

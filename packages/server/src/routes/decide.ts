@@ -1,3 +1,4 @@
+import { MAX_INTENT_LENGTH, sessionAttributesSchema } from '@airlock/core';
 import { z } from 'zod';
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
@@ -12,6 +13,8 @@ export const decideBody = z.object({
   tool: z.string().min(1).max(256),
   args: toolArgs.optional(),
   session: z.string().max(256).optional(),
+  sessionAttributes: sessionAttributesSchema.optional().describe('attributes the application bound to the session (never the model): visible to policy as session.<name>'),
+  intent: z.string().max(MAX_INTENT_LENGTH).optional().describe("the agent's stated reason for the call: recorded and shown to approvers, never used to decide"),
 });
 
 const decideHeaders = z.object({
@@ -30,7 +33,7 @@ export function decideRoutes(services: Services) {
       async handler({ body, headers, principal, reply }) {
         const outcome = await services.decisions.decide(
           agentOf(principal),
-          { tool: body.tool, args: body.args ?? {}, session: body.session },
+          { tool: body.tool, args: body.args ?? {}, session: body.session, sessionAttributes: body.sessionAttributes, intent: body.intent },
           headers['idempotency-key'],
         );
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');

@@ -67,6 +67,22 @@ export function insightRoutes(services: Services) {
     }),
     defineRoute({
       method: 'GET',
+      url: '/v1/anomalies',
+      tag: 'insights',
+      summary:
+        'Anomaly alerts, newest first: per agent and tool, calls, blocks, approvals or limit hits far above the agent’s own baseline, and tools an agent never used before (default: the last 24 hours).',
+      query: z.object({
+        since: z.string().regex(/^\d+[smhd]$/).optional().describe('a duration such as 24h (default)'),
+        agent: z.string().min(1).max(256).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+      async handler({ query }) {
+        const sinceMs = clock.now() - (query.since === undefined ? DAY : (parseDuration(query.since) ?? DAY));
+        return { alerts: await services.anomalies.recent({ sinceMs, limit: query.limit, ...(query.agent === undefined ? {} : { agent: query.agent }) }) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
       url: '/v1/fleet',
       tag: 'insights',
       summary: 'Every agent with role, environment, last seen, decision mix in the range, hourly blocked-rate trend and anomaly flags.',

@@ -1,3 +1,4 @@
+import { parseDuration } from '@airlock/core';
 import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
@@ -69,6 +70,18 @@ export function policyRoutes(services: Services) {
       summary: 'Validate a bundle without storing it: 422 with every error, or `valid: true` with `warnings` (the findings of `airlock policy check`).',
       body: bundleBody,
       handler: ({ body }) => ({ valid: true, ...policies.validate(body.name, body.files) }),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/policies/suggestions',
+      tag: 'policies',
+      summary:
+        'Progressive trust: changes to the active version that approval history supports (default: the last 30 days), each with its evidence, a diff and the candidate bundle to simulate or upload. Nothing is applied.',
+      query: z.object({ since: z.string().regex(/^\d+[smhd]$/).optional().describe('a duration such as 30d (default)') }),
+      handler: ({ query }) => {
+        const sinceMs = query.since === undefined ? undefined : parseDuration(query.since);
+        return services.trust.suggestions(sinceMs === undefined ? {} : { sinceMs });
+      },
     }),
     defineRoute({
       method: 'POST',

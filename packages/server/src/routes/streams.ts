@@ -37,12 +37,12 @@ export function streamRoutes(services: Services, options: StreamOptions) {
       method: 'GET',
       url: '/v1/events',
       tag: 'events',
-      summary: 'Server-Sent Events: `decision` and `approval` events as they happen.',
+      summary: 'Server-Sent Events: `decision`, `approval`, `anomaly` and `pause` events as they happen.',
       produces: 'text/event-stream',
       handler({ reply, principal }) {
         const stream = openEventStream(reply, options.heartbeatMs, options.open);
         bindToSession(stream, principal);
-        stream.onClose(events.subscribe(['decision', 'approval'], (event) => stream.send(event.type, event.data)));
+        stream.onClose(events.subscribe(['decision', 'approval', 'anomaly', 'pause'], (event) => stream.send(event.type, event.data)));
       },
     }),
   ];

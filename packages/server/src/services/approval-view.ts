@@ -32,6 +32,10 @@ export interface ApprovalView {
   /** True when an approver changed the arguments. */
   edited: boolean;
   session: string | null;
+  /** Attributes the application bound to the session; null: none. */
+  sessionAttributes: Record<string, string | number | boolean> | null;
+  /** The agent's stated reason for the call: shown to approvers, not verified, never used to decide. */
+  intent: string | null;
   /** sha256 of the canonical call (agent, tool, args) the approval is bound to: the edited call when edited. */
   callHash: string;
   rule: string | null;
@@ -122,6 +126,8 @@ export function approvalView(row: ApprovalRow): ApprovalView {
     requestedArgs,
     edited: row.edited_args !== null,
     session: row.session,
+    sessionAttributes: row.session_attributes === null ? null : (JSON.parse(row.session_attributes) as Record<string, string | number | boolean>),
+    intent: row.intent,
     callHash: boundHash(row),
     rule: row.rule,
     reason: row.reason,

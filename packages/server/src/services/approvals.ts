@@ -1,4 +1,4 @@
-import { callHash, DEFAULT_ROUTE, parseDuration, type ApprovalRoute, type ApprovalTier, type Decision } from '@airlock/core';
+import { callHash, DEFAULT_ROUTE, parseDuration, type ApprovalRoute, type ApprovalTier, type Decision, type SessionAttributes } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -30,6 +30,19 @@ export interface Call {
   tool: string;
   args: Record<string, unknown>;
   session?: string | undefined;
+  /** Attributes the application bound to the session (visible to policy as `session.*`). */
+  sessionAttributes?: SessionAttributes | undefined;
+  /** The agent's stated reason: recorded and shown to approvers, never used to decide. */
+  intent?: string | undefined;
+}
+
+/** What an approval is bound to: the call's hash, with the session attributes when it had any (core `callHash`). */
+export function boundCallHash(agent: string, tool: string, args: Record<string, unknown>, sessionAttributes: SessionAttributes | null | undefined): string {
+  return callHash({ agent, tool, args, sessionAttributes });
+}
+
+function attributesOf(row: Pick<ApprovalRow, 'session_attributes'>): SessionAttributes | null {
+  return row.session_attributes === null ? null : (JSON.parse(row.session_attributes) as SessionAttributes);
 }
 
 /** A person acting on an approval, with the approver groups that entitle them. */
@@ -79,6 +92,10 @@ export class ApprovalService {
   private readonly policies: PolicyService;
   private readonly lock: Locks;
   private listener: ApprovalListener | undefined;
+  /** Throws to refuse a redemption (the kill switch). */
+  redeemGuard: ((row: ApprovalRow) => void) | undefined;
+  /** Told of every redeemed approval: the call is about to run (novelty signals record it). */
+  onRedeemed: ((row: ApprovalRow, view: ApprovalView) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -122,7 +139,7 @@ export class ApprovalService {
       tool: call.tool,
       args: JSON.stringify(call.args),
       session: call.session ?? null,
-      call_hash: callHash({ agent: identity.agent, tool: call.tool, args: call.args }),
+      call_hash: boundCallHash(identity.agent, call.tool, call.args, call.sessionAttributes),
       rule: decision.rule,
       reason: decision.reason,
       approvers: JSON.stringify(tier.approvers),
@@ -141,6 +158,8 @@ export class ApprovalService {
       edited_args: null,
       edited_call_hash: null,
       used_tokens: '[]',
+      session_attributes: call.sessionAttributes && Object.keys(call.sessionAttributes).length > 0 ? JSON.stringify(call.sessionAttributes) : null,
+      intent: call.intent ?? null,
     };
     const view = approvalView(row);
     return {
@@ -208,7 +227,7 @@ export class ApprovalService {
       let edited = false;
       let grantsNow = false;
       if (input.args !== undefined) {
-        const hash = callHash({ agent: row.agent, tool: row.tool, args: input.args });
+        const hash = boundCallHash(row.agent, row.tool, input.args, attributesOf(row));
         if (hash !== boundHash(row)) {
           edited = true;
           const judged = this.judgeEdit(row, input.args, now);
@@ -281,16 +300,20 @@ export class ApprovalService {
    * The agent spends its approval, once: it presents the call it asked for (or the edited call)
    * and gets back the approval, whose `args` are the arguments to run.
    */
-  async redeem(id: string, agent: string, call: { tool: string; args: Record<string, unknown> }): Promise<ApprovalView> {
+  async redeem(id: string, agent: string, call: { tool: string; args: Record<string, unknown>; sessionAttributes?: SessionAttributes | undefined }): Promise<ApprovalView> {
     return this.lock.run(id, async () => {
       const row = await this.settle(await this.read(id, { agent }));
       const status = row.status as ApprovalStatus;
       if (status !== 'approved') throw refusal(status);
-      const presented = callHash({ agent, tool: call.tool, args: call.args });
+      const presented = boundCallHash(agent, call.tool, call.args, call.sessionAttributes);
       if (presented !== row.call_hash && presented !== boundHash(row)) {
-        throw new AirlockError('call_mismatch', 'this approval was granted for a different call (tool or arguments differ)');
+        throw new AirlockError('call_mismatch', 'this approval was granted for a different call (tool, arguments or session attributes differ)');
       }
-      return this.transition(row, { status: 'redeemed', redeemed_at: this.clock.now() }, 'approval.redeemed', `agent:${agent}`, {}, 'redeemed');
+      // The kill switch: an approved call does not run while its agent, role, tool or the fleet is paused.
+      this.redeemGuard?.(row);
+      const view = await this.transition(row, { status: 'redeemed', redeemed_at: this.clock.now() }, 'approval.redeemed', `agent:${agent}`, {}, 'redeemed');
+      this.onRedeemed?.(row, view);
+      return view;
     });
   }
 
@@ -387,6 +410,7 @@ export class ApprovalService {
       args,
       at: now,
       ...(row.session === null ? {} : { session: row.session }),
+      ...(row.session_attributes === null ? {} : { sessionAttributes: attributesOf(row) as SessionAttributes }),
     });
     if (decision.effect === 'block') {
       throw new AirlockError('edit_blocked', `the policy would block the edited call: ${decision.reason}`, {

@@ -1,4 +1,4 @@
-import { restoreConsumption, type ConsumptionSink, type Decision } from '@airlock/core';
+import { restoreConsumption, type ConsumptionSink, type Decision, type DecisionRequest, type Engine } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import type { RedisCounterStore } from '../redis/redis-counter-store.js';
 import type { Store } from '../store/store.js';
@@ -54,4 +54,43 @@ export async function ensureSharedCounters(
     await counters.setEpoch(new Date(clock.now()).toISOString());
     return replayed;
   });
+}
+
+/**
+ * Rebuilds novelty state (`novel.*`) from the audit trail: every allowed decision, and every
+ * approval that was redeemed (approved and executed), marks its keys seen, as it did when it
+ * happened. Novelty is about all history, so the whole trail is read, and only when the active
+ * version declares a novelty signal. Returns the number of calls replayed.
+ */
+export async function restoreSeen(store: Store, engine: Engine): Promise<number> {
+  if (!engine.hasNovelty) return 0;
+  let after = 0;
+  let replayed = 0;
+  for (;;) {
+    const page = await store.auditAfter(after, 1000, {});
+    for (const row of page) {
+      const { data } = JSON.parse(row.payload) as {
+        data: { request?: Omit<DecisionRequest, 'agent' | 'role'>; identity?: { agent: string; role: string; environment: string }; approval?: string };
+      };
+      if (row.type === 'decision' && row.effect === 'allow' && data.request && data.identity) {
+        engine.markExecuted({ ...data.request, ...data.identity, at: Number(row.at) } as DecisionRequest);
+        replayed++;
+      } else if (row.type === 'approval.redeemed' && data.approval) {
+        const approval = await store.getApproval(data.approval);
+        if (!approval) continue;
+        engine.markExecuted({
+          agent: approval.agent,
+          role: approval.role,
+          environment: approval.environment,
+          tool: approval.tool,
+          args: JSON.parse(approval.edited_args ?? approval.args) as Record<string, unknown>,
+          ...(approval.session_attributes === null ? {} : { sessionAttributes: JSON.parse(approval.session_attributes) as Record<string, string> }),
+        });
+        replayed++;
+      }
+    }
+    const last = page[page.length - 1];
+    if (!last || page.length < 1000) return replayed;
+    after = last.seq;
+  }
 }

@@ -13,6 +13,7 @@ import { ticketOf, type ApprovalTicket, type ApprovalView } from './approval-vie
 import type { EventBus } from './events.js';
 import type { PolicyService } from './policies.js';
 import type { ShadowService } from './shadow.js';
+import type { PauseService } from './pauses.js';
 
 /** The core decision plus its id and, for `require_approval`, the approval it opened. */
 export interface DecisionResponse extends Decision {
@@ -53,11 +54,16 @@ export class DecisionService {
     private readonly clock: Clock,
     /** A candidate version deciding beside the active one (shadow mode), enforcing nothing. */
     private readonly shadow?: ShadowService,
+    /** The kill switch: checked first, before any policy. */
+    private readonly pauses?: PauseService,
+    private readonly logError?: (message: string) => void,
   ) {}
 
   async decide(identity: AgentIdentity, call: Call, idempotencyKey?: string): Promise<DecideOutcome> {
     if (idempotencyKey === undefined) return this.run(identity, call, undefined);
-    const requestHash = sha256Hex(canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null }));
+    const requestHash = sha256Hex(
+      canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null, ...(call.sessionAttributes ? { sessionAttributes: call.sessionAttributes } : {}) }),
+    );
     const slot = `${identity.agent}\u0000${idempotencyKey}`;
     let pending = this.inflight.get(slot);
     let first = false;
@@ -100,8 +106,16 @@ export class DecisionService {
       args: call.args,
       at,
       ...(call.session === undefined ? {} : { session: call.session }),
+      ...(call.sessionAttributes === undefined ? {} : { sessionAttributes: call.sessionAttributes }),
     };
-    const decision = active ? await active.engine.decide(request) : noPolicy();
+    // The kill switch first, synchronously after `at` was read: once a pause is applied, no call
+    // stamped later is allowed (docs/kill-switch.md).
+    const paused = this.pauses?.check(identity, call.tool);
+    const decision = paused
+      ? (this.pauses as PauseService).decision(paused, active ? { bundle: active.row.bundle, version: active.version, policies: [] } : { bundle: '', version: 0, policies: [] })
+      : active
+        ? await active.engine.decide(request)
+        : noPolicy();
     const id = newId('dec');
     const atIso = new Date(at).toISOString();
 
@@ -110,7 +124,7 @@ export class DecisionService {
     const writes: StoreWrite[] = [];
     const decisionEntry: AuditEntry = { record: decisionRecord({ id, at, identity, call, decision, idempotencyKey: idempotency?.key }), writes };
     entries.push(decisionEntry);
-    const flip = this.shadow?.observe(request, decision, id);
+    const flip = paused ? undefined : this.shadow?.observe(request, decision, id);
     if (flip) entries.push(flip);
     if (decision.effect === 'require_approval') {
       const opened = this.approvals.open({ decisionId: id, identity, call, decision, at });
@@ -157,6 +171,9 @@ export class DecisionService {
       });
     }
     if (approval) this.approvals.published(approval);
+    if (decision.effect === 'block' && this.pauses && !paused) {
+      this.pauses.observeBlock(identity, decision).catch((error: unknown) => this.logError?.(`quarantine check failed: ${String(error)}`));
+    }
     return { response, durable: true, replayed: false };
   }
 }
@@ -184,7 +201,13 @@ export function decisionRecord(input: {
     rule: decision.rule,
     data: {
       id,
-      request: { tool: call.tool, args: call.args, session: call.session ?? null },
+      request: {
+        tool: call.tool,
+        args: call.args,
+        session: call.session ?? null,
+        ...(call.sessionAttributes === undefined ? {} : { sessionAttributes: call.sessionAttributes }),
+        ...(call.intent === undefined ? {} : { intent: call.intent }),
+      },
       identity: { agent: identity.agent, role: identity.role, environment: identity.environment, keyId: identity.keyId },
       decision,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),

@@ -1,3 +1,4 @@
+import type { AnomalyAlert } from './anomaly-alerts.js';
 import type { ApprovalView } from './approval-view.js';
 
 /** A decision as the live feed shows it; the audit record has the rest. */
@@ -28,7 +29,9 @@ export interface PolicyEvent {
 export type AirlockEvent =
   | { type: 'decision'; data: DecisionEvent }
   | { type: 'approval'; data: ApprovalView }
-  | { type: 'policy'; data: PolicyEvent };
+  | { type: 'policy'; data: PolicyEvent }
+  | { type: 'anomaly'; data: AnomalyAlert }
+  | { type: 'pause'; data: { id: string } };
 
 export type EventType = AirlockEvent['type'];
 

@@ -5,7 +5,9 @@ import {
   parseBundle,
   PolicyLoadError,
   sha256Hex,
+  MemorySeenStore,
   type CounterStore,
+  type SeenStore,
   type Engine,
   type Finding,
   type PolicyBundle,
@@ -19,6 +21,7 @@ import type { PolicyVersionRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { EventBus, PolicyEvent } from './events.js';
 import { KeyedLock, type Locks } from './keyed-lock.js';
+import { quarantineSetting, type QuarantineSetting } from './pauses.js';
 
 export interface PolicyVersionView {
   version: number;
@@ -45,6 +48,8 @@ export interface ActivePolicy {
   version: number;
   engine: Engine;
   row: PolicyVersionRow;
+  /** Each policy's `quarantine` setting, by policy name. */
+  quarantine: Map<string, QuarantineSetting>;
 }
 
 /**
@@ -61,6 +66,8 @@ export class PolicyService {
     private readonly clock: Clock,
     private readonly counters: CounterStore,
     private readonly lock: Locks = new KeyedLock(),
+    /** Novelty state, shared by every version like the counters. */
+    private readonly seen: SeenStore = new MemorySeenStore(),
   ) {}
 
   /** Compiles the version that was active when the server last stopped. */
@@ -69,11 +76,27 @@ export class PolicyService {
     if (!latest) return;
     const row = await this.store.getPolicyVersion(latest.version);
     if (!row) throw new Error(`active policy version ${latest.version} is missing`);
-    this.current = { version: row.version, engine: this.build(row.bundle, sourcesOf(row), row.version), row };
+    this.current = { version: row.version, engine: this.build(row.bundle, sourcesOf(row), row.version), row, quarantine: quarantineOf(row) };
   }
 
   active(): ActivePolicy | undefined {
     return this.current;
+  }
+
+  /** The strictest quarantine among these policies of the active version: fewest blocks, then the longest window. */
+  quarantineFor(policies: readonly string[]): QuarantineSetting | undefined {
+    let strictest: QuarantineSetting | undefined;
+    for (const name of policies) {
+      const setting = this.current?.quarantine.get(name);
+      if (setting && (!strictest || setting.blocks < strictest.blocks || (setting.blocks === strictest.blocks && setting.withinMs > strictest.withinMs))) strictest = setting;
+    }
+    return strictest;
+  }
+
+  /** The strictest quarantine of the active version's policies for a role. */
+  quarantineForRole(role: string): QuarantineSetting | undefined {
+    const names = [...(this.current?.quarantine.values() ?? [])].filter((setting) => setting.roles.includes(role)).map((setting) => setting.policy);
+    return this.quarantineFor(names);
   }
 
   activeEvent(): PolicyEvent | undefined {
@@ -177,13 +200,13 @@ export class PolicyService {
       },
     ]);
     // Durable first, then swap: a crash in between restarts on the version the database names.
-    this.current = { version, engine, row };
+    this.current = { version, engine, row, quarantine: quarantineOf(row) };
     this.events.publish({ type: 'policy', data: policyEvent(row) });
     return view(row, true);
   }
 
   private build(bundle: string, sources: PolicySource[], version: number): Engine {
-    return loading(() => compile(parseBundle(sources, bundle), { counters: this.counters, version, clock: () => this.clock.now() }));
+    return loading(() => compile(parseBundle(sources, bundle), { counters: this.counters, seen: this.seen, version, clock: () => this.clock.now() }));
   }
 
   /** Parses and checks a bundle without compiling it against the live limit state; throws `invalid_policy`. */
@@ -237,4 +260,13 @@ function detail(row: PolicyVersionRow, active: boolean): PolicyVersionDetail {
 
 function policyEvent(row: PolicyVersionRow): PolicyEvent {
   return { version: row.version, digest: row.digest, bundle: row.bundle, sources: sourcesOf(row) };
+}
+
+function quarantineOf(row: PolicyVersionRow): Map<string, QuarantineSetting> {
+  const settings = new Map<string, QuarantineSetting>();
+  for (const policy of parseBundle(sourcesOf(row), row.bundle).policies) {
+    const setting = quarantineSetting(policy.document.policy, policy.document.appliesTo.roles, policy.document.quarantine);
+    if (setting) settings.set(policy.document.policy, setting);
+  }
+  return settings;
 }

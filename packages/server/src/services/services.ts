@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryCounterStore, type CounterStore } from '@airlock/core';
+import { MemoryCounterStore, MemorySeenStore, type CounterStore, type SessionAttributes } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AuditWriter } from '../audit/writer.js';
 import { Metrics } from '../metrics.js';
@@ -10,14 +10,19 @@ import { AuditService } from './audit.js';
 import { AuthService } from './auth.js';
 import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
-import { ensureSharedCounters, restoreCounters } from './counters.js';
+import { ensureSharedCounters, restoreCounters, restoreSeen } from './counters.js';
 import { DecisionService } from './decisions.js';
 import { InsightsService } from './insights.js';
 import { MemoryEventBus, type EventBus } from './events.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PolicyService } from './policies.js';
 import { ShadowService } from './shadow.js';
+import { AnomalyService } from './anomaly-alerts.js';
+import { PauseService } from './pauses.js';
+import { AirlockError } from '../errors.js';
+import { newId } from '../ids.js';
 import { SimulationService } from './simulation.js';
+import { TrustService } from './trust.js';
 import { parseNotificationConfig, type NotificationConfigInput } from '../notifications/config.js';
 import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { LinkSigner } from '../notifications/links.js';
@@ -52,6 +57,8 @@ export interface ServiceOptions {
   notifiers?: Notifier[] | undefined;
   /** Where notification secrets named by `secretEnv` are read. Default: process.env. */
   env?: Record<string, string | undefined>;
+  /** Anomaly detection bucket length. */
+  anomalyBucketMs?: number;
   /** Reports background failures (e.g. rebuilding shared counters). */
   logError?: (message: string) => void;
 }
@@ -73,6 +80,9 @@ export interface Services {
   audit: AuditService;
   insights: InsightsService;
   simulation: SimulationService;
+  trust: TrustService;
+  anomalies: AnomalyService;
+  pauses: PauseService;
   /** Expires due approvals and forgets expired sessions and idempotency keys. */
   maintain(): Promise<void>;
   /** Resolves when every dependency answers (store, shared state); for readiness. */
@@ -116,8 +126,11 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     counters = memory;
   }
   const locks = shared?.locks;
-  const policies = new PolicyService(store, writer, events, clock, counters, locks);
+  const seen = new MemorySeenStore();
+  const policies = new PolicyService(store, writer, events, clock, counters, locks, seen);
   await policies.load();
+  const loaded = policies.active();
+  if (loaded) await restoreSeen(store, loaded.engine);
   // Another instance activated a version: load it (the database names the active version).
   events.subscribe(['policy'], (event) => {
     if (event.type === 'policy' && event.data.version !== policies.active()?.version) {
@@ -140,8 +153,41 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     ...(options.notifiers ? { notifiers: options.notifiers } : {}),
   });
   approvals.listen(notifications.approvalChanged);
+  // An approved call is about to run: novelty signals count it as seen from now on.
+  approvals.onRedeemed = (row) => {
+    policies.active()?.engine.markExecuted({
+      agent: row.agent,
+      role: row.role,
+      environment: row.environment,
+      tool: row.tool,
+      args: JSON.parse(row.edited_args ?? row.args) as Record<string, unknown>,
+      ...(row.session_attributes === null ? {} : { sessionAttributes: JSON.parse(row.session_attributes) as SessionAttributes }),
+    });
+  };
   const throttle = new LoginThrottle(clock, options.loginAttemptsPerMinute, 60_000);
   const shadow = new ShadowService(store, writer, policies, clock);
+  const anomalies = new AnomalyService(store, writer, events, policies, clock, {
+    ...(options.anomalyBucketMs === undefined ? {} : { bucketMs: options.anomalyBucketMs }),
+    ...(locks ? { locks } : {}),
+    logError,
+  });
+  anomalies.onAlert(notifications.alert);
+  const pauses = new PauseService(store, writer, events, policies, clock, { instance: newId('ins'), ...(locks ? { locks } : {}), logError });
+  pauses.onQuarantine(notifications.quarantined);
+  await pauses.start();
+  // A policy may quarantine its agents on an anomaly alert too (`quarantine: { onAnomaly: true }`).
+  anomalies.onAlert((alert) => {
+    void (async () => {
+      const agent = await store.getAgent(alert.agent);
+      const setting = agent && policies.quarantineForRole(agent.role);
+      if (setting?.onAnomaly) await pauses.quarantine(alert.agent, `anomaly alert ${alert.id}: ${alert.summary}`);
+    })().catch((error: unknown) => logError(`quarantine on anomaly failed: ${String(error)}`));
+  });
+  // The kill switch holds approved calls too: they do not run while paused.
+  approvals.redeemGuard = (row) => {
+    const pause = pauses.check({ agent: row.agent, role: row.role }, row.tool);
+    if (pause) throw new AirlockError('paused', pauses.decision(pause, { bundle: '', version: 0, policies: [] }).reason);
+  };
   return {
     store,
     clock,
@@ -155,10 +201,13 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     notifications,
     links: { signer, mode: notificationConfig.links.mode },
     shadow,
-    decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow),
+    decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError),
     audit: new AuditService(store),
     insights: new InsightsService(store, approvals, clock),
     simulation: new SimulationService(store, policies, clock),
+    trust: new TrustService(store, policies, clock),
+    anomalies,
+    pauses,
     async maintain() {
       await approvals.sweep();
       await store.deleteSessionsExpiredBy(clock.now());
@@ -174,6 +223,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     async close() {
       approvals.releaseWaiters();
       await approvals.stopScheduler();
+      await anomalies.stop();
+      pauses.stop();
       await notifications.close();
       await writer.flush();
       await store.close();

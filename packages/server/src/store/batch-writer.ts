@@ -86,6 +86,10 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.insertInto('approvals').values(write.row).compile();
     case 'approval.update':
       return db.updateTable('approvals').set(write.patch).where('id', '=', write.id).compile();
+    case 'pause.insert':
+      return db.insertInto('pauses').values(write.row).compile();
+    case 'pause.resume':
+      return db.updateTable('pauses').set({ resumed_by: write.by, resumed_at: write.at }).where('id', '=', write.id).where('resumed_at', 'is', null).compile();
     case 'idempotency.insert':
       return db.insertInto('idempotency').values(write.row).compile();
     case 'idempotency.purge':

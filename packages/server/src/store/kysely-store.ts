@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
-import type { AuditFilter, ApprovalFilter, ApprovalOutcomeRow, DecisionBucket, EnvironmentCount, Store, TimeRange, ValueCount } from './store.js';
+import type { AuditFilter, ApprovalFilter, ApprovalOutcomeRow, DecisionBucket, DecisionCountRow, EnvironmentCount, Store, TimeRange, ValueCount } from './store.js';
 import type {
   AgentRow,
   ApiKeyRow,
@@ -10,6 +10,7 @@ import type {
   Database,
   IdempotencyRow,
   NotificationDeliveryRow,
+  PauseRow,
   PolicyActivationRow,
   PolicyVersionRow,
   SessionRow,
@@ -153,7 +154,7 @@ export class KyselyStore implements Store {
   async approvalOutcomes(filter: { fromMs: number; toMs: number; rule?: string }): Promise<ApprovalOutcomeRow[]> {
     let query = this.db
       .selectFrom('approvals')
-      .select(['rule', 'status', 'created_at', 'resolved_at', 'resolved_by', 'tier', 'route', 'edited_args'])
+      .select(['rule', 'status', 'created_at', 'resolved_at', 'resolved_by', 'tier', 'route', 'edited_args', 'agent', 'role', 'environment', 'tool', 'args'])
       .where('created_at', '>=', filter.fromMs)
       .where('created_at', '<', filter.toMs);
     if (filter.rule !== undefined) query = query.where('rule', '=', filter.rule);
@@ -190,7 +191,8 @@ export class KyselyStore implements Store {
   }
 
   async decisionBuckets(range: TimeRange, bucketMs: number, options: { byAgent?: boolean; agent?: string } = {}): Promise<DecisionBucket[]> {
-    const bucket = sql<number>`cast((${sql.ref('at')} - ${range.fromMs}) / ${bucketMs} as integer)`;
+    // Literals, not parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
+    const bucket = sql<number>`cast((${sql.ref('at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
     let query = this.decisionsIn(range)
       .select((eb) => [bucket.as('bucket'), 'effect', eb.fn.countAll<number | string>().as('count')])
       .groupBy([bucket, 'effect']);
@@ -201,6 +203,41 @@ export class KyselyStore implements Store {
     }
     const rows = await query.execute();
     return rows.map((row) => ({ bucket: Number(row.bucket), effect: row.effect ?? '', count: Number(row.count) }));
+  }
+
+  async decisionCounts(range: TimeRange, bucketMs: number): Promise<DecisionCountRow[]> {
+    // Literals, not parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
+    const bucket = sql<number>`cast((${sql.ref('at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
+    const rows = await this.decisionsIn(range)
+      .select((eb) => [bucket.as('bucket'), 'agent', 'tool', 'effect', 'rule', eb.fn.countAll<number | string>().as('count')])
+      .groupBy([bucket, 'agent', 'tool', 'effect', 'rule'])
+      .orderBy('bucket')
+      .execute();
+    return rows.map((row) => ({ bucket: Number(row.bucket), agent: row.agent ?? '', tool: row.tool ?? '', effect: row.effect ?? '', rule: row.rule, count: Number(row.count) }));
+  }
+
+  async countBlocked(agent: string, fromMs: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('agent', '=', agent)
+      .where('type', '=', 'decision')
+      .where('effect', '=', 'block')
+      .where('at', '>=', fromMs)
+      .executeTakeFirst();
+    return Number(row?.count ?? 0);
+  }
+
+  async listPauses(filter: { active?: boolean }, limit: number): Promise<PauseRow[]> {
+    let query = this.db.selectFrom('pauses').selectAll();
+    if (filter.active) query = query.where('resumed_at', 'is', null);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+    return rows.map(pauseRow);
+  }
+
+  async getPause(id: string): Promise<PauseRow | undefined> {
+    const row = await this.db.selectFrom('pauses').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && pauseRow(row);
   }
 
   async topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string; agent?: string }, limit: number): Promise<ValueCount[]> {
@@ -286,4 +323,9 @@ function applyAuditFilter(
   if (filter.fromMs !== undefined) q = q.where('at', '>=', filter.fromMs);
   if (filter.toMs !== undefined) q = q.where('at', '<', filter.toMs);
   return q;
+}
+
+/** PostgreSQL answers bigint columns as strings. */
+function pauseRow(row: PauseRow): PauseRow {
+  return { ...row, created_at: Number(row.created_at), resumed_at: row.resumed_at === null ? null : Number(row.resumed_at) };
 }

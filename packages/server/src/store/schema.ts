@@ -94,6 +94,10 @@ export interface ApprovalTable {
   edited_call_hash: string | null;
   /** JSON array of the nonces of link tokens already used on this approval. */
   used_tokens: string;
+  /** JSON of the session attributes the call was made with; null: none. */
+  session_attributes: string | null;
+  /** The agent's stated reason for the call (shown to approvers, never used to decide). */
+  intent: string | null;
 }
 
 /** One attempt to deliver one notification. */
@@ -153,6 +157,23 @@ export interface Database {
   policy_versions: PolicyVersionTable;
   policy_activations: PolicyActivationTable;
   notification_deliveries: NotificationDeliveryTable;
+  pauses: PauseTable;
+}
+
+/** A kill switch: every decision in its scope is `block` (`paused`) until a person resumes it. */
+export interface PauseTable {
+  id: string;
+  /** fleet | agent | role | tool */
+  scope: string;
+  /** The agent, role or tool; '' for the fleet. */
+  target: string;
+  /** manual | quarantine */
+  kind: string;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  resumed_by: string | null;
+  resumed_at: number | null;
 }
 
 export type AuditRow = AuditTable;
@@ -161,6 +182,7 @@ export type ApiKeyRow = ApiKeyTable;
 export type UserRow = UserTable;
 export type SessionRow = SessionTable;
 export type ApprovalRow = ApprovalTable;
+export type PauseRow = PauseTable;
 export type IdempotencyRow = IdempotencyTable;
 export type PolicyVersionRow = PolicyVersionTable;
 export type PolicyActivationRow = PolicyActivationTable;

@@ -3,6 +3,7 @@ import type {
   AgentRow,
   ApiKeyRow,
   ApprovalRow,
+  PauseRow,
   AuditRow,
   IdempotencyRow,
   NotificationDeliveryRow,
@@ -64,6 +65,13 @@ export interface Store {
    * per agent when `byAgent`; only the agent's when `agent` is given.
    */
   decisionBuckets(range: TimeRange, bucketMs: number, options?: { byAgent?: boolean; agent?: string }): Promise<DecisionBucket[]>;
+  /** Decision counts per bucket of `bucketMs` from `range.fromMs`, agent, tool, effect and deciding rule (anomaly detection). */
+  decisionCounts(range: TimeRange, bucketMs: number): Promise<DecisionCountRow[]>;
+  /** Blocked decisions of one agent at or after `fromMs` (quarantine). */
+  countBlocked(agent: string, fromMs: number): Promise<number>;
+  /** Pauses, newest first: only those not resumed when `active`. */
+  listPauses(filter: { active?: boolean }, limit: number): Promise<PauseRow[]>;
+  getPause(id: string): Promise<PauseRow | undefined>;
   /** The most frequent values of `column` among the decisions in range, with the given effect / agent. */
   topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string; agent?: string }, limit: number): Promise<ValueCount[]>;
   /** Decision counts per environment (the agent's registered one) and effect. */
@@ -120,7 +128,19 @@ export interface EnvironmentCount {
   effect: string;
   count: number;
 }
-export type ApprovalOutcomeRow = Pick<ApprovalRow, 'rule' | 'status' | 'created_at' | 'resolved_at' | 'resolved_by' | 'tier' | 'route' | 'edited_args'>;
+export interface DecisionCountRow {
+  bucket: number;
+  agent: string;
+  tool: string;
+  effect: string;
+  rule: string | null;
+  count: number;
+}
+
+export type ApprovalOutcomeRow = Pick<
+  ApprovalRow,
+  'rule' | 'status' | 'created_at' | 'resolved_at' | 'resolved_by' | 'tier' | 'route' | 'edited_args' | 'agent' | 'role' | 'environment' | 'tool' | 'args'
+>;
 
 export interface ApprovalFilter {
   status?: string;
@@ -143,7 +163,9 @@ export type StoreWrite =
   | { kind: 'idempotency.purge'; before: number }
   | { kind: 'policy.insert'; row: PolicyVersionRow }
   | { kind: 'policy.activate'; row: PolicyActivationRow }
-  | { kind: 'delivery.insert'; row: NotificationDeliveryRow };
+  | { kind: 'delivery.insert'; row: NotificationDeliveryRow }
+  | { kind: 'pause.insert'; row: PauseRow }
+  | { kind: 'pause.resume'; id: string; by: string; at: number };
 
 export type ApprovalPatch = Partial<
   Pick<

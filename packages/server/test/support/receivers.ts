@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import type { ApprovalNotification, Notifier } from '../../src/index.js';
+import type { ApprovalNotification, Notification, Notifier } from '../../src/index.js';
 
 /** Items arriving over time; `next` waits for the first one (not yet taken) that matches. */
 export class Inbox<T> {
@@ -99,15 +99,18 @@ function decodeQuotedPrintable(text: string): string {
   return text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** A channel transport that records what it was asked to send and always succeeds. */
-export function recordingNotifier(name: string, kind: Notifier['kind']): Notifier & { inbox: Inbox<ApprovalNotification> } {
+/** A channel transport that records what it was asked to send and always succeeds (approval messages in `inbox`, alerts in `alerts`). */
+export function recordingNotifier(name: string, kind: Notifier['kind']): Notifier & { inbox: Inbox<ApprovalNotification>; alerts: Inbox<Notification> } {
   const inbox = new Inbox<ApprovalNotification>();
+  const alerts = new Inbox<Notification>();
   return {
     name,
     kind,
     inbox,
+    alerts,
     async send(notification) {
-      inbox.push(notification);
+      if (notification.event === 'anomaly' || notification.event === 'quarantine') alerts.push(notification);
+      else inbox.push(notification);
       return {};
     },
   };

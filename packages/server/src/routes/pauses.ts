@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { actorOf } from '../http/principal.js';
+import { defineRoute } from '../http/route.js';
+import type { Services } from '../services/services.js';
+import { idParams } from './schemas.js';
+
+const pauseBody = z
+  .object({
+    scope: z.enum(['fleet', 'agent', 'role', 'tool']),
+    target: z.string().min(1).max(256).optional().describe('the agent, role or tool (not for the fleet)'),
+    reason: z.string().min(1).max(2000),
+  })
+  .refine((body) => (body.scope === 'fleet') === (body.target === undefined), { message: 'name the agent, role or tool to pause (and nothing for the fleet)', path: ['target'] });
+
+/** The kill switch (docs/kill-switch.md). */
+export function pauseRoutes(services: Services) {
+  const { pauses } = services;
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/v1/pauses',
+      tag: 'pauses',
+      summary: 'Pauses of the fleet, an agent, a role or a tool (manual or by quarantine), newest first; `active=true` for those in force.',
+      query: z.object({ active: z.enum(['true', 'false']).optional() }),
+      handler: async ({ query }) => ({ pauses: await pauses.list({ active: query.active === 'true' }) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/pauses',
+      tag: 'pauses',
+      summary: 'Pause the fleet, an agent, a role or a tool: every decision in scope is `block` with code `paused`, and approved calls in scope cannot be redeemed, until resumed. Answers the active pause (an existing one for the same scope is returned as is).',
+      body: pauseBody,
+      async handler({ body, principal, reply }) {
+        reply.code(201);
+        return pauses.pause(actorOf(principal), { scope: body.scope, target: body.target, reason: body.reason });
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/pauses/:id/resume',
+      tag: 'pauses',
+      summary: 'Resume: end a pause (audited).',
+      params: idParams,
+      handler: ({ params, principal }) => pauses.resume(actorOf(principal), params.id),
+    }),
+  ];
+}

@@ -1,0 +1,196 @@
+import { parseBundle } from '@airlock/core';
+import { setTimer, type Clock } from '../clock.js';
+import type { AuditWriter } from '../audit/writer.js';
+import { newId } from '../ids.js';
+import type { Store } from '../store/store.js';
+import { AnomalyDetector, type AnomalyOptions, type RateAnomaly } from './anomaly-detector.js';
+import type { EventBus } from './events.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
+import type { PolicyService } from './policies.js';
+
+/** One agent's anomalies in one closed bucket: what is audited, published and notified. */
+export interface AnomalyAlert {
+  id: string;
+  /** When it was raised, ISO 8601. */
+  at: string;
+  agent: string;
+  bucketStart: string;
+  bucketEnd: string;
+  anomalies: RateAnomaly[];
+  /** One line for people. */
+  summary: string;
+}
+
+export interface AnomalyServiceOptions {
+  /** Bucket length. Default 5 minutes. */
+  bucketMs?: number;
+  /** History replayed into the baselines at start. Default 24 hours. */
+  historyMs?: number;
+  /** The same anomaly (agent, tool, metric, kind) is not alerted again within this time. Default 1 hour. */
+  cooldownMs?: number;
+  /** Detector thresholds (anomaly-detector.ts). */
+  detector?: Partial<AnomalyOptions>;
+  /** Cluster-wide mutual exclusion (Redis), so one instance raises each alert. */
+  locks?: Locks;
+  logError: (message: string) => void;
+}
+
+export type AlertListener = (alert: AnomalyAlert) => void;
+
+/**
+ * Runs the anomaly detector over the audit trail, bucket by bucket on the injected clock: at
+ * start it replays the last day into the baselines, then after each bucket closes it counts that
+ * bucket's decisions and raises an alert per agent with anomalies (audited `anomaly.flagged`,
+ * published as an `anomaly` event, sent to the listeners: notifications, quarantine). The
+ * trail is the source, so every instance of a cluster sees the whole fleet; the lock and a look
+ * at the trail make one of them raise each alert.
+ */
+export class AnomalyService {
+  private readonly bucketMs: number;
+  private readonly historyMs: number;
+  private readonly cooldownMs: number;
+  private readonly locks: Locks;
+  private detector: AnomalyDetector;
+  private limitIds = new Set<string>();
+  private limitVersion: number | undefined;
+  private readonly lastAlerted = new Map<string, number>();
+  private readonly listeners: AlertListener[] = [];
+  private nextBucket = 0;
+  private cancel: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly events: EventBus,
+    private readonly policies: PolicyService,
+    private readonly clock: Clock,
+    private readonly options: AnomalyServiceOptions,
+  ) {
+    this.bucketMs = options.bucketMs ?? 5 * 60_000;
+    this.historyMs = options.historyMs ?? 24 * 3_600_000;
+    this.cooldownMs = options.cooldownMs ?? 3_600_000;
+    this.locks = options.locks ?? new KeyedLock();
+    this.detector = new AnomalyDetector(options.detector, (rule) => this.limitIds.has(rule));
+  }
+
+  /** Calls `listener` with every alert this instance raises. */
+  onAlert(listener: AlertListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Replays recent history into the baselines, then checks each bucket as it closes. */
+  async start(): Promise<void> {
+    await this.refreshLimits();
+    const current = Math.floor(this.clock.now() / this.bucketMs) * this.bucketMs;
+    const from = current - this.historyMs;
+    const rows = await this.store.decisionCounts({ fromMs: from, toMs: current }, this.bucketMs);
+    const buckets = Math.round(this.historyMs / this.bucketMs);
+    let i = 0;
+    for (let bucket = 0; bucket < buckets; bucket++) {
+      const counts = [];
+      while (i < rows.length && (rows[i] as { bucket: number }).bucket === bucket) counts.push(rows[i++] as (typeof rows)[number]);
+      this.detector.observe(from + bucket * this.bucketMs, counts, false);
+    }
+    this.nextBucket = current;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancel?.();
+    await this.running;
+  }
+
+  /** Recent alerts from the audit trail, newest first. */
+  async recent(filter: { sinceMs: number; agent?: string; limit: number }): Promise<AnomalyAlert[]> {
+    const rows = await this.store.queryAudit(
+      { type: 'anomaly.flagged', fromMs: filter.sinceMs, ...(filter.agent === undefined ? {} : { agent: filter.agent }) },
+      { limit: filter.limit },
+    );
+    return rows.map((row) => (JSON.parse(row.payload) as { data: AnomalyAlert }).data);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    // A little after the bucket closes, so decisions decided at its end are durable.
+    const due = this.nextBucket + this.bucketMs + 1_000;
+    this.cancel = setTimer(this.clock, Math.max(0, due - this.clock.now()), () => {
+      this.running = this.catchUp()
+        .catch((error: unknown) => this.options.logError(`anomaly check failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => this.schedule());
+      return this.running;
+    });
+  }
+
+  /** Checks every bucket that has closed since the last check, in order. */
+  private async catchUp(): Promise<void> {
+    while (!this.stopped && this.nextBucket + this.bucketMs + 1_000 <= this.clock.now()) {
+      const start = this.nextBucket;
+      await this.checkBucket(start);
+      this.nextBucket = start + this.bucketMs;
+    }
+  }
+
+  private async checkBucket(start: number): Promise<void> {
+    await this.refreshLimits();
+    const end = start + this.bucketMs;
+    const rows = await this.store.decisionCounts({ fromMs: start, toMs: end }, this.bucketMs);
+    const anomalies = this.detector.observe(start, rows);
+    const now = this.clock.now();
+    const byAgent = new Map<string, RateAnomaly[]>();
+    for (const anomaly of anomalies) {
+      const key = `${anomaly.code}\u0000${anomaly.agent}\u0000${anomaly.tool ?? ''}\u0000${anomaly.metric}`;
+      const last = this.lastAlerted.get(key);
+      if (last !== undefined && now - last < this.cooldownMs) continue;
+      this.lastAlerted.set(key, now);
+      // A new tool's first burst and the spike of calls that follows it are one story.
+      if (anomaly.code === 'new_tool') this.lastAlerted.set(`rate_spike\u0000${anomaly.agent}\u0000${anomaly.tool ?? ''}\u0000calls`, now);
+      const list = byAgent.get(anomaly.agent) ?? [];
+      list.push(anomaly);
+      byAgent.set(anomaly.agent, list);
+    }
+    for (const [agent, list] of byAgent) await this.raise(agent, start, end, list);
+  }
+
+  private async raise(agent: string, start: number, end: number, anomalies: RateAnomaly[]): Promise<void> {
+    const alert = await this.locks.run(`anomaly:${agent}`, async () => {
+      // Another instance may have raised it already: the trail says.
+      const existing = await this.store.queryAudit({ type: 'anomaly.flagged', agent, fromMs: end }, { limit: 20 });
+      const bucketStart = new Date(start).toISOString();
+      if (existing.some((row) => (JSON.parse(row.payload) as { data: AnomalyAlert }).data.bucketStart === bucketStart)) return undefined;
+      const at = this.clock.now();
+      const raised: AnomalyAlert = {
+        id: newId('anm'),
+        at: new Date(at).toISOString(),
+        agent,
+        bucketStart,
+        bucketEnd: new Date(end).toISOString(),
+        anomalies,
+        summary: anomalies.map((a) => a.message).join('; '),
+      };
+      await this.writer.append([{ record: { type: 'anomaly.flagged', at, actor: 'system', agent, data: raised as unknown as Record<string, unknown> } }]);
+      return raised;
+    });
+    if (!alert) return;
+    this.events.publish({ type: 'anomaly', data: alert });
+    for (const listener of this.listeners) {
+      try {
+        listener(alert);
+      } catch (error) {
+        this.options.logError(`anomaly listener failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  /** Limit ids of the active version: decisions they decided are limit hits. */
+  private async refreshLimits(): Promise<void> {
+    const active = this.policies.active();
+    if (!active || active.version === this.limitVersion) return;
+    const detail = await this.policies.get(active.version);
+    const bundle = parseBundle(detail.sources, detail.bundle);
+    this.limitIds = new Set(bundle.policies.flatMap((policy) => (policy.document.limits ?? []).map((limit) => limit.id)));
+    this.limitVersion = active.version;
+  }
+}

@@ -1,0 +1,263 @@
+import { parseDuration, type Decision, type PolicyRef } from '@airlock/core';
+import type { AuditWriter } from '../audit/writer.js';
+import type { Clock } from '../clock.js';
+import { AirlockError, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { PauseRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { AgentIdentity } from './agents.js';
+import type { EventBus } from './events.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
+import type { PolicyService } from './policies.js';
+
+export type PauseScope = 'fleet' | 'agent' | 'role' | 'tool';
+
+export interface PauseView {
+  id: string;
+  scope: PauseScope;
+  /** The agent, role or tool; null for the fleet. */
+  target: string | null;
+  kind: 'manual' | 'quarantine';
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  resumedBy: string | null;
+  resumedAt: string | null;
+  active: boolean;
+}
+
+/** A quarantine that just paused an agent: what the notification channels are told. */
+export interface QuarantineNotice {
+  id: string;
+  at: string;
+  agent: string;
+  pause: PauseView;
+  summary: string;
+}
+
+export interface PauseServiceOptions {
+  /** Names this process in `pause.applied` records. */
+  instance: string;
+  /** Re-reads the active pauses this often (ms), in case a pause event was missed. Default 1 s. */
+  syncMs?: number;
+  locks?: Locks;
+  logError: (message: string) => void;
+}
+
+/**
+ * The kill switch. Active pauses live in the database and, for the hot path, in a map in every
+ * instance: a decision checks it first, synchronously, and a paused call is `block` with code
+ * `paused` before any policy runs. An instance applies a pause when it is created here, when the
+ * event of another instance's pause arrives, or at the latest at its next re-read of the table
+ * (every second), and records that moment (`pause.applied`, with its instance name): from then
+ * on it issues no allow in that scope. Resuming is an audited act of a person.
+ */
+export class PauseService {
+  private readonly active = new Map<string, PauseRow>();
+  private readonly locks: Locks;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly quarantineListeners: ((notice: QuarantineNotice) => void)[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly events: EventBus,
+    private readonly policies: PolicyService,
+    private readonly clock: Clock,
+    private readonly options: PauseServiceOptions,
+  ) {
+    this.locks = options.locks ?? new KeyedLock();
+    events.subscribe(['pause'], () => {
+      this.sync().catch((error: unknown) => options.logError(`applying a pause failed: ${String(error)}`));
+    });
+  }
+
+  /** Loads the active pauses and keeps re-reading them. */
+  async start(): Promise<void> {
+    await this.sync();
+    this.timer = setInterval(() => {
+      this.sync().catch((error: unknown) => this.options.logError(`re-reading pauses failed: ${String(error)}`));
+    }, this.options.syncMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  onQuarantine(listener: (notice: QuarantineNotice) => void): void {
+    this.quarantineListeners.push(listener);
+  }
+
+  /** The pause that stops this call, if any: the hot path, synchronous and allocation-free when nothing is paused. */
+  check(identity: Pick<AgentIdentity, 'agent' | 'role'>, tool: string): PauseRow | undefined {
+    if (this.active.size === 0) return undefined;
+    return this.active.get('fleet:') ?? this.active.get(`agent:${identity.agent}`) ?? this.active.get(`role:${identity.role}`) ?? this.active.get(`tool:${tool}`);
+  }
+
+  /** A refusal for a paused call, shaped like every decision. */
+  decision(pause: PauseRow, policy: PolicyRef): Decision {
+    const message = `${describe(pause)} paused by ${pause.created_by}: ${pause.reason}`;
+    return {
+      effect: 'block',
+      rule: null,
+      reason: message,
+      decidedBy: 'pause',
+      matched: [],
+      limits: [],
+      risk: { score: 0, level: 'low' },
+      flagged: false,
+      policy,
+      error: { code: 'paused', message },
+    };
+  }
+
+  list(filter: { active?: boolean }): Promise<PauseView[]> {
+    return this.store.listPauses(filter, 500).then((rows) => rows.map(view));
+  }
+
+  async pause(actor: string, input: { scope: PauseScope; target?: string | undefined; reason: string; kind?: 'manual' | 'quarantine' }): Promise<PauseView> {
+    const target = input.scope === 'fleet' ? '' : (input.target ?? '');
+    if (input.scope !== 'fleet' && target === '') throw new AirlockError('invalid_request', `a ${input.scope} pause names the ${input.scope}`);
+    return this.locks.run(`pause:${input.scope}:${target}`, async () => {
+      const existing = (await this.store.listPauses({ active: true }, 500)).find((row) => row.scope === input.scope && row.target === target);
+      if (existing) return view(existing);
+      const at = this.clock.now();
+      const row: PauseRow = {
+        id: newId('pau'),
+        scope: input.scope,
+        target,
+        kind: input.kind ?? 'manual',
+        reason: input.reason,
+        created_by: personOf(actor),
+        created_at: at,
+        resumed_by: null,
+        resumed_at: null,
+      };
+      await this.writer.append([
+        { record: { type: 'pause.created', at, actor, agent: input.scope === 'agent' ? target : null, tool: input.scope === 'tool' ? target : null, data: { ...view(row) } }, writes: [{ kind: 'pause.insert', row }] },
+      ]);
+      await this.apply(row);
+      this.events.publish({ type: 'pause', data: { id: row.id } });
+      return view(row);
+    });
+  }
+
+  async resume(actor: string, id: string): Promise<PauseView> {
+    return this.locks.run(`resume:${id}`, async () => {
+      const row = await this.store.getPause(id);
+      if (!row) throw notFound(`pause ${id}`);
+      if (row.resumed_at !== null) return view(row);
+      const at = this.clock.now();
+      await this.writer.append([
+        { record: { type: 'pause.resumed', at, actor, agent: row.scope === 'agent' ? row.target : null, data: { pause: id, scope: row.scope, target: row.target || null } }, writes: [{ kind: 'pause.resume', id, by: personOf(actor), at }] },
+      ]);
+      const resumed = { ...row, resumed_by: personOf(actor), resumed_at: at };
+      this.active.delete(key(row));
+      this.events.publish({ type: 'pause', data: { id } });
+      return view(resumed);
+    });
+  }
+
+  /**
+   * Counts the agent's blocked decisions in the window of the strictest `quarantine` of the
+   * policies that decided the call; at the threshold, pauses the agent (kind quarantine) and tells
+   * the listeners (notification channels). Counted in the audit trail, so across instances.
+   */
+  async observeBlock(identity: Pick<AgentIdentity, 'agent'>, decision: Decision): Promise<void> {
+    if (decision.effect !== 'block' || decision.decidedBy === 'pause' || this.active.has(`agent:${identity.agent}`)) return;
+    const setting = this.policies.quarantineFor(decision.policy.policies);
+    if (!setting) return;
+    const since = this.clock.now() - setting.withinMs;
+    const blocked = await this.store.countBlocked(identity.agent, since);
+    if (blocked < setting.blocks) return;
+    await this.quarantine(identity.agent, `${blocked} blocked calls within ${setting.within} (quarantine: ${setting.blocks} in ${setting.within}, policy ${setting.policy})`);
+  }
+
+  /** Pauses an agent as a quarantine (automatic: blocks, an anomaly) and notifies; a no-op when it is already paused. */
+  async quarantine(agent: string, reason: string): Promise<PauseView | undefined> {
+    return this.locks.run(`quarantine:${agent}`, () => this.quarantineLocked(agent, reason));
+  }
+
+  private async quarantineLocked(agent: string, reason: string): Promise<PauseView | undefined> {
+    if ((await this.store.listPauses({ active: true }, 500)).some((row) => row.scope === 'agent' && row.target === agent)) return undefined;
+    const pause = await this.pause('system', { scope: 'agent', target: agent, reason, kind: 'quarantine' });
+    const notice: QuarantineNotice = { id: newId('qrn'), at: new Date(this.clock.now()).toISOString(), agent, pause, summary: `${agent} was quarantined: ${reason}` };
+    await this.writer.append([{ record: { type: 'agent.quarantined', at: this.clock.now(), actor: 'system', agent, data: { ...notice } } }]);
+    for (const listener of this.quarantineListeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        this.options.logError(`quarantine listener failed: ${String(error)}`);
+      }
+    }
+    return pause;
+  }
+
+  /** Brings the map in line with the table; records when this instance applied each new pause. */
+  private async sync(): Promise<void> {
+    const rows = await this.store.listPauses({ active: true }, 500);
+    const current = new Set(rows.map(key));
+    for (const [k] of this.active) if (!current.has(k)) this.active.delete(k);
+    for (const row of rows) if (!this.active.has(key(row))) await this.apply(row);
+  }
+
+  private async apply(row: PauseRow): Promise<void> {
+    if (this.active.get(key(row))?.id === row.id) return;
+    this.active.set(key(row), row);
+    const at = this.clock.now();
+    await this.writer.append([{ record: { type: 'pause.applied', at, actor: 'system', data: { pause: row.id, instance: this.options.instance } } }]);
+  }
+}
+
+/**
+ * Who paused or resumed, as people read it: the username (`alice`, as approvals name their
+ * approvers), or `system` for a quarantine. The audit record keeps the full actor (`user:alice`).
+ */
+function personOf(actor: string): string {
+  return actor.startsWith('user:') ? actor.slice('user:'.length) : actor;
+}
+
+function key(row: Pick<PauseRow, 'scope' | 'target'>): string {
+  return `${row.scope}:${row.target}`;
+}
+
+function describe(row: Pick<PauseRow, 'scope' | 'target'>): string {
+  return row.scope === 'fleet' ? 'The whole fleet is' : `${row.scope[0]?.toUpperCase()}${row.scope.slice(1)} ${row.target} is`;
+}
+
+export function view(row: PauseRow): PauseView {
+  return {
+    id: row.id,
+    scope: row.scope as PauseScope,
+    target: row.target === '' ? null : row.target,
+    kind: row.kind as PauseView['kind'],
+    reason: row.reason,
+    createdBy: row.created_by,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    resumedBy: row.resumed_by,
+    resumedAt: row.resumed_at === null ? null : new Date(Number(row.resumed_at)).toISOString(),
+    active: row.resumed_at === null,
+  };
+}
+
+/** A policy's `quarantine` setting, with its window in milliseconds. */
+export interface QuarantineSetting {
+  policy: string;
+  /** The roles the policy applies to. */
+  roles: string[];
+  blocks: number;
+  within: string;
+  withinMs: number;
+  onAnomaly: boolean;
+}
+
+export function quarantineSetting(
+  policy: string,
+  roles: string[],
+  setting: { blocks: number; within: string; onAnomaly?: boolean | undefined } | undefined,
+): QuarantineSetting | undefined {
+  if (!setting) return undefined;
+  const withinMs = parseDuration(setting.within);
+  return withinMs === undefined ? undefined : { policy, roles, blocks: setting.blocks, within: setting.within, withinMs, onAnomaly: setting.onAnomaly ?? false };
+}
