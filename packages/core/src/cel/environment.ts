@@ -44,9 +44,10 @@ export function celTypeOf(schema: JsonSchema): CelSchema {
 
 /**
  * A base environment per bundle; `forArgs` derives the per-tool one. `novelty`: the ids of the
- * bundle's novelty signals, each a bool field of `novel` (no signals: no `novel` variable).
+ * bundle's novelty signals, each a bool field of `novel` (no signals: no `novel` variable);
+ * `hours`: the ids of its working-hours signals, each a bool field of `hours`.
  */
-export function createBaseEnvironment(novelty: readonly string[] = []): Environment {
+export function createBaseEnvironment(novelty: readonly string[] = [], hours: readonly string[] = []): Environment {
   const env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false })
     .registerVariable('agent', 'string')
     .registerVariable('role', 'string')
@@ -57,8 +58,9 @@ export function createBaseEnvironment(novelty: readonly string[] = []): Environm
       name: 'time',
       schema: { hour: 'int', minute: 'int', weekday: 'int', date: 'string', unix: 'int' },
     });
-  if (novelty.length === 0) return env;
-  return env.registerVariable({ name: 'novel', schema: Object.fromEntries(novelty.map((id) => [id, 'bool'])) });
+  if (novelty.length > 0) env.registerVariable({ name: 'novel', schema: Object.fromEntries(novelty.map((id) => [id, 'bool'])) });
+  if (hours.length > 0) env.registerVariable({ name: 'hours', schema: Object.fromEntries(hours.map((id) => [id, 'bool'])) });
+  return env;
 }
 
 export function environmentForArgs(base: Environment, properties: Record<string, JsonSchema>): Environment {

@@ -1,4 +1,5 @@
 import type { DecisionRequest } from './types.js';
+import type { WorkingHours } from './working-hours.js';
 
 /**
  * The variables a condition sees. `session` and `time` are built only if a condition reads them,
@@ -15,6 +16,9 @@ export class RequestActivation {
   /** Computes `novel` for the call (set by the engine when its policies declare novelty signals). */
   noveltySource: (() => Record<string, boolean>) | undefined;
   private novelValue: Record<string, boolean> | undefined;
+  /** The bundle's working-hours signals (set by the engine when there are any). */
+  workingHours: readonly WorkingHours[] | undefined;
+  private hoursValue: Record<string, boolean> | undefined;
   private readonly clock: () => number;
   private atMs: number | undefined;
   private timeValue: Record<string, unknown> | undefined;
@@ -55,6 +59,17 @@ export class RequestActivation {
   /** `novel.<signal>`: true while the call's key for that signal was never seen. */
   get novel(): Record<string, boolean> {
     return (this.novelValue ??= this.noveltySource ? this.noveltySource() : {});
+  }
+
+  /** `hours.<signal>`: whether the request time is inside that signal's working hours. */
+  get hours(): Record<string, boolean> {
+    if (this.hoursValue) return this.hoursValue;
+    const value: Record<string, boolean> = Object.create(null) as Record<string, boolean>;
+    if (this.workingHours) {
+      const atMs = this.now();
+      for (const signal of this.workingHours) value[signal.id] = signal.contains(atMs);
+    }
+    return (this.hoursValue = value);
   }
 
   /** UTC clock fields of the request time. */

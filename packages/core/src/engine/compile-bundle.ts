@@ -4,6 +4,7 @@ import { CelUnsupportedError, type CompiledExpression } from '../cel/compile.js'
 import { compileConditionSource, generateConditionSource, type ConditionSource } from '../cel/codegen.js';
 import { generateMatcher, type Matcher } from './plan-matcher.js';
 import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js';
+import { WorkingHours } from './working-hours.js';
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
@@ -94,6 +95,8 @@ const USUAL_ENVIRONMENTS = ['production', 'staging', 'dev'];
 export interface CompiledBundle {
   index: PlanIndex;
   policies: string[];
+  /** The working-hours signals of every policy (ids are unique across the bundle). */
+  hours: WorkingHours[];
 }
 
 interface PolicyContext {
@@ -109,7 +112,11 @@ interface PolicyContext {
 export function compileBundle(bundle: PolicyBundle): CompiledBundle {
   const errors: LoadError[] = [];
   const compileSchema = createSchemaCompiler();
-  const base = createBaseEnvironment(bundle.policies.flatMap((p) => (p.document.signals?.novelty ?? []).map((signal) => signal.id)));
+  const base = createBaseEnvironment(
+    bundle.policies.flatMap((p) => (p.document.signals?.novelty ?? []).map((signal) => signal.id)),
+    bundle.policies.flatMap((p) => (p.document.signals?.hours ?? []).map((signal) => signal.id)),
+  );
+  const hours: WorkingHours[] = [];
   const index: PlanIndex = new Map();
   const ids = new Map<string, string>();
   let constantsCounter = 0;
@@ -156,6 +163,11 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
     const novelty = (doc.signals?.novelty ?? []).map((signal, i) => {
       claimId(signal.id, ['signals', 'novelty', i, 'id']);
       return compileNovelty(ctx, signal, ['signals', 'novelty', i]);
+    });
+
+    (doc.signals?.hours ?? []).forEach((signal, i) => {
+      claimId(signal.id, ['signals', 'hours', i, 'id']);
+      hours.push(new WorkingHours(signal));
     });
 
     const views = new Map<string, { rules: typeof baseRules; limits: typeof baseLimits; defaultEffect: Effect; riskTiers: RiskTiers }>();
@@ -229,7 +241,7 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
   }
 
   if (errors.length > 0) throw new PolicyLoadError(errors);
-  return { index, policies: bundle.policies.map((p) => p.document.policy) };
+  return { index, policies: bundle.policies.map((p) => p.document.policy), hours };
 }
 
 /**

@@ -5,6 +5,7 @@ import { BUDGET_SCALE, isSyncCounterStore } from '../limits/counter-store.js';
 import { MemoryCounterStore } from '../limits/memory-counter-store.js';
 import { MemorySeenStore, type SeenStore } from '../limits/seen-store.js';
 import type { PolicyBundle } from '../policy/load.js';
+import type { WorkingHours } from './working-hours.js';
 import { RequestActivation } from './activation.js';
 import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type ToolPlan } from './compile-bundle.js';
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
@@ -69,10 +70,12 @@ export class Engine {
   private readonly seen: SeenStore;
   private readonly clock: () => number;
   private readonly noPolicies: PolicyRef;
+  private readonly workingHours: readonly WorkingHours[] | undefined;
 
   constructor(bundle: PolicyBundle, options: EngineOptions = {}) {
     const compiled = compileBundle(bundle);
     this.policies = compiled.policies;
+    this.workingHours = compiled.hours.length > 0 ? compiled.hours : undefined;
     this.bundle = bundle.name;
     this.version = options.version ?? bundle.digest;
     this.counters = options.counters ?? new MemoryCounterStore();
@@ -170,6 +173,7 @@ export class Engine {
     const args = request.args ?? {};
     if (set.plans.some((plan) => plan.validate(args))) return [];
     const activation = new RequestActivation(request, args, environment, requestTime(request.at), this.clock);
+    activation.workingHours = this.workingHours;
     try {
       return noveltyKeysOf(set.plans, activation).map(([, key]) => key);
     } catch {
@@ -249,6 +253,7 @@ export class Engine {
     }
 
     const activation = new RequestActivation(request, args, environment, atMs, this.clock);
+    activation.workingHours = this.workingHours;
     let novelty: [string, string][] | undefined;
     if (plans.some((plan) => plan.novelty.length > 0)) {
       try {

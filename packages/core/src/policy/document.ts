@@ -128,8 +128,36 @@ export const noveltySignalSchema = z.strictObject({
   key: z.array(celExpression).min(1),
 });
 
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day like 09:00 or 17:30');
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Working hours: `hours.<id>` is true when the call's time falls on one of `days` between `from`
+ * (inclusive) and `to` (exclusive), read in `timezone` (an IANA name, so daylight saving is right).
+ */
+export const hoursSignalSchema = z
+  .strictObject({
+    id: identifier,
+    description: z.string().optional(),
+    timezone: z.string().refine(isTimeZone, { message: 'an IANA time zone, like Europe/Paris or America/New_York' }),
+    days: z.array(z.enum(WEEKDAYS)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    from: clockTime,
+    to: clockTime,
+  })
+  .refine((hours) => hours.from < hours.to, { message: '`from` must be before `to` (for a span across midnight, declare two signals)', path: ['to'] });
+
 export const signalsSchema = z.strictObject({
   novelty: z.array(noveltySignalSchema).default([]),
+  hours: z.array(hoursSignalSchema).default([]),
 });
 
 /** Pause an agent after `blocks` blocked calls within `within` (a duration), until a person resumes it. */
@@ -183,6 +211,7 @@ export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
 export type RuleDocument = z.infer<typeof ruleSchema>;
 export type LimitDocument = z.infer<typeof limitSchema>;
 export type NoveltySignalDocument = z.infer<typeof noveltySignalSchema>;
+export type HoursSignalDocument = z.infer<typeof hoursSignalSchema>;
 export type QuarantineDocument = z.infer<typeof quarantineSchema>;
 export type RiskTiers = z.infer<typeof riskTiersSchema>;
 export type EnvironmentOverride = z.infer<typeof environmentOverrideSchema>;

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { compile, parseBundle, PolicyLoadError, type DecisionRequest, type Engine } from '../src/index.js';
+
+const POLICY = `
+policy: treasury
+appliesTo: { roles: [finance] }
+default: block
+tools:
+  make_payment:
+    args:
+      payee: { type: string }
+      amount: { type: number, minimum: 0 }
+  get_balance:
+    args: {}
+  export_ledger:
+    args: {}
+signals:
+  hours:
+    - id: office
+      timezone: America/New_York
+      from: "09:00"
+      to: "18:00"
+  novelty:
+    # First use of a tool by an agent: the key is the agent and the tool.
+    - id: first_use
+      tools: ["*"]
+      key: [agent, tool]
+rules:
+  - id: read
+    tool: get_balance
+    effect: allow
+  - id: export-first-time
+    tool: export_ledger
+    when: novel.first_use
+    effect: require_approval
+  - id: export-again
+    tool: export_ledger
+    when: "!novel.first_use"
+    effect: allow
+  - id: pay-in-hours
+    tool: make_payment
+    when: hours.office && args.amount <= 1000
+    effect: allow
+  - id: pay-after-hours
+    tool: make_payment
+    when: "!hours.office && args.amount <= 1000"
+    effect: require_approval
+`;
+
+function engineFor(text: string): Engine {
+  return compile(parseBundle([{ file: 'treasury.yaml', text }]));
+}
+
+const payment = (at: string): DecisionRequest => ({ agent: 'fin-1', role: 'finance', environment: 'production', tool: 'make_payment', args: { payee: 'P-1', amount: 10 }, at });
+
+describe('working hours (signals.hours)', () => {
+  const engine = engineFor(POLICY);
+  it.each([
+    // New York is UTC-5 in winter (EST) and UTC-4 from 8 March 2026 (EDT).
+    ['Friday 6 March 08:59 EST', '2026-03-06T13:59:00Z', 'pay-after-hours'],
+    ['Friday 6 March 09:00 EST', '2026-03-06T14:00:00Z', 'pay-in-hours'],
+    ['Friday 6 March 17:59 EST', '2026-03-06T22:59:59Z', 'pay-in-hours'],
+    ['Friday 6 March 18:00 EST', '2026-03-06T23:00:00Z', 'pay-after-hours'],
+    ['Saturday 7 March noon EST', '2026-03-07T17:00:00Z', 'pay-after-hours'],
+    ['Sunday 8 March noon EDT', '2026-03-08T16:00:00Z', 'pay-after-hours'],
+    // After the switch the same UTC time is an hour later on the wall clock.
+    ['Monday 9 March 09:00 EDT', '2026-03-09T13:00:00Z', 'pay-in-hours'],
+    ['Monday 9 March 08:59 EDT', '2026-03-09T12:59:00Z', 'pay-after-hours'],
+    ['Monday 9 March 18:00 EDT', '2026-03-09T22:00:00Z', 'pay-after-hours'],
+    // Late Friday in New York is already Saturday in UTC.
+    ['Friday 13 March 17:30 EDT (Saturday UTC)', '2026-03-14T00:30:00Z', 'pay-after-hours'],
+    ['Friday 13 March 17:30 EDT', '2026-03-13T21:30:00Z', 'pay-in-hours'],
+  ])('%s → %s', (_name, at, rule) => {
+    expect(engine.decideSync(payment(at)).rule).toBe(rule);
+  });
+
+  it('takes the days from the policy', () => {
+    const weekend = engineFor(POLICY.replace('from: "09:00"', 'days: [sat, sun]\n      from: "09:00"'));
+    expect(weekend.decideSync(payment('2026-03-07T17:00:00Z')).rule).toBe('pay-in-hours');
+    expect(weekend.decideSync(payment('2026-03-06T17:00:00Z')).rule).toBe('pay-after-hours');
+  });
+
+  it.each([
+    ['an unknown time zone', ['timezone: America/New_York', 'timezone: Mars/Olympus'], /IANA time zone/, 'signals.hours[0].timezone'],
+    ['a span across midnight', ['to: "18:00"', 'to: "08:00"'], /before `to`/, 'signals.hours[0].to'],
+    ['a time that is not a time', ['from: "09:00"', 'from: "9am"'], /time of day/, 'signals.hours[0].from'],
+    ['an id a rule uses', ['- id: office', '- id: read'], /already used/, 'signals.hours[0].id'],
+  ] as [string, [string, string], RegExp, string][])('refuses %s, naming the place', (_name, [from, to], message, path) => {
+    let error: unknown;
+    try {
+      engineFor(POLICY.replace(from, to));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(PolicyLoadError.isInstance(error)).toBe(true);
+    // The error about the signal is there, at its place (a renamed id also breaks the rules that read it).
+    expect((error as PolicyLoadError).errors.find((e) => message.test(e.message))?.path).toBe(path);
+  });
+});
+
+describe('first use of a tool (novelty keyed by agent and tool)', () => {
+  it('asks for approval the first time an agent uses a tool, and allows it once that call ran', () => {
+    const engine = engineFor(POLICY);
+    const exportLedger = (agent: string): DecisionRequest => ({ agent, role: 'finance', environment: 'production', tool: 'export_ledger', args: {} });
+    expect(engine.decideSync(exportLedger('fin-1')).rule).toBe('export-first-time');
+    // Asking again changes nothing: only a call that ran counts as a use.
+    expect(engine.decideSync(exportLedger('fin-1')).rule).toBe('export-first-time');
+    engine.markExecuted(exportLedger('fin-1'));
+    expect(engine.decideSync(exportLedger('fin-1')).rule).toBe('export-again');
+    // Per agent, and per tool: another agent's first use still asks.
+    expect(engine.decideSync(exportLedger('fin-2')).rule).toBe('export-first-time');
+  });
+});
