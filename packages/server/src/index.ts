@@ -15,6 +15,7 @@ export { NOTIFY_EVENTS, loadNotificationConfig, parseNotificationConfig } from '
 export { DeliveryError } from './notifications/notifier.js';
 export type { ActionLinks, AlertNotification, ApprovalNotification, Notification, Notifier } from './notifications/notifier.js';
 export type { AnomalyAlert } from './services/anomaly-alerts.js';
+export type { PauseView, PauseScope } from './services/pauses.js';
 export type { RateAnomaly } from './services/anomaly-detector.js';
 export { webhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, EVENT_HEADER } from './notifications/webhook-notifier.js';
 export { slackMessage } from './notifications/slack-notifier.js';

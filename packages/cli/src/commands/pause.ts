@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { PauseScope, PauseView } from '@airlock/server';
 
 /**
  * `airlock pause`, `airlock resume` and `airlock pauses`: the kill switch from a terminal
@@ -34,18 +35,6 @@ interface Io {
 
 type Env = Record<string, string | undefined>;
 
-interface PauseView {
-  id: string;
-  scope: 'fleet' | 'agent' | 'role' | 'tool';
-  target: string | null;
-  kind: 'manual' | 'quarantine';
-  reason: string;
-  createdBy: string;
-  createdAt: string;
-  resumedBy: string | null;
-  resumedAt: string | null;
-  active: boolean;
-}
 
 /** A failure the command reports as one line and exit code 1 (2 for usage). */
 class CommandFailure extends Error {
@@ -152,7 +141,7 @@ function describePause(pause: PauseView): string {
 
 export async function pauseCommand(options: PauseCommandOptions, io: Io, env: Env = process.env): Promise<number> {
   const scopes = [options.fleet ? 'fleet' : null, options.agent !== undefined ? 'agent' : null, options.role !== undefined ? 'role' : null, options.tool !== undefined ? 'tool' : null].filter(
-    (scope): scope is 'fleet' | 'agent' | 'role' | 'tool' => scope !== null,
+    (scope): scope is PauseScope => scope !== null,
   );
   if (scopes.length !== 1) {
     io.stderr.write('airlock: pause exactly one of --fleet, --agent <id>, --role <role>, --tool <tool>\n');
@@ -162,7 +151,7 @@ export async function pauseCommand(options: PauseCommandOptions, io: Io, env: En
     io.stderr.write('airlock: say why with --reason (it is recorded and shown to every refused caller)\n');
     return 2;
   }
-  const scope = scopes[0] as 'fleet' | 'agent' | 'role' | 'tool';
+  const scope = scopes[0] as PauseScope;
   const target = scope === 'fleet' ? undefined : (options[scope] as string);
   return withSession(options, io, env, async (session) => {
     const pause = await session.call<PauseView>('POST', '/v1/pauses', { scope, ...(target !== undefined ? { target } : {}), reason: options.reason });

@@ -110,12 +110,15 @@ export class DecisionService {
     };
     // The kill switch first, synchronously after `at` was read: once a pause is applied, no call
     // stamped later is allowed (docs/kill-switch.md).
-    const paused = this.pauses?.check(identity, call.tool);
-    const decision = paused
-      ? (this.pauses as PauseService).decision(paused, active ? { bundle: active.row.bundle, version: active.version, policies: [] } : { bundle: '', version: 0, policies: [] })
-      : active
-        ? await active.engine.decide(request)
-        : noPolicy();
+    const policyRef = () => (active ? { bundle: active.row.bundle, version: active.version, policies: [] } : { bundle: '', version: 0, policies: [] });
+    let paused = this.pauses?.check(identity, call.tool);
+    let decision = paused ? (this.pauses as PauseService).decision(paused, policyRef()) : active ? await active.engine.decide(request) : noPolicy();
+    if (!paused && decision.effect !== 'block' && this.pauses) {
+      // Again once the limit store has answered: a pause applied meanwhile holds this call too
+      // (its limits stay consumed, which over-counts: the safe side).
+      paused = this.pauses.check(identity, call.tool);
+      if (paused) decision = this.pauses.decision(paused, policyRef());
+    }
     const id = newId('dec');
     const atIso = new Date(at).toISOString();
 
