@@ -12,7 +12,7 @@ import { createAirlock, governTools } from './sdk.js';
  * `npm run bench:sdk`: what governing a tool call costs the agent. The same tool function is
  * timed unguarded, through `airlock.guard` in local mode (with and without the JSONL audit file),
  * through the Vercel AI SDK adapter's `execute` (which adds the idempotency key of the tool call),
- * and through `guard` against an Airlock server on loopback. Contenders alternate over ROUNDS
+ * through `guard` against an Airlock server on loopback, and in edge mode against that server. Contenders alternate over ROUNDS
  * rounds so a slow patch of the machine hits all of them; each figure is the median round. The
  * call is `get_account`, which the customer-support seed policy allows with no limit, so every
  * row times the path on which the tool runs. Reports, never gates: exit 0 whatever the numbers.
@@ -22,6 +22,8 @@ const ROUNDS = 3;
 const POLICY = fileURLToPath(new URL('../../examples/policies', import.meta.url));
 const LOCAL: Plan = { warmupMs: 500, batches: 10, batchSize: 10_000, latencySamples: 50_000 };
 const REMOTE: Plan = { warmupMs: 1_000, batches: 5, batchSize: 300, latencySamples: 2_000 };
+/** Edge mode answers in-process, but every allow is sent to the server: fewer calls than LOCAL, so the spool stays small. */
+const EDGE: Plan = { warmupMs: 200, batches: 5, batchSize: 2_000, latencySamples: 10_000 };
 const TARGET_ADDED_P50_US = 5;
 
 /** 256 accounts, built as a JSON parser would, cycled. */
@@ -104,6 +106,27 @@ if (server) {
       const airlock = createAirlock({ url: server.url, apiKey: server.key });
       const guarded = airlock.guard('get_account', getAccount);
       return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+    },
+  });
+  // Edge mode: the same server; allows answered in-process, spooled to a file, sent in batches.
+  contenders.push({
+    label: 'guard, edge (spooled, server on loopback)',
+    plan: EDGE,
+    start: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-edge-'));
+      // maxPending above the calls of a round: every call of the row takes the in-process path.
+      const airlock = createAirlock({ url: server.url, apiKey: server.key, edge: { spool: dir, maxPending: 1_000_000 } });
+      const edge = airlock.transport as unknown as { ready: Promise<void>; stats: { local: number; remote: number; recorded: number } };
+      await edge.ready;
+      const guarded = airlock.guard('get_account', getAccount);
+      return {
+        call: (i) => guarded(args(i)),
+        close: async () => {
+          await airlock.close();
+          rmSync(dir, { recursive: true, force: true });
+          process.stderr.write(`  edge: ${edge.stats.local} answered in-process, ${edge.stats.remote} by the server, ${edge.stats.recorded} recorded by the server\n`);
+        },
+      };
     },
   });
 }

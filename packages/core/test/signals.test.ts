@@ -111,3 +111,39 @@ describe('first use of a tool (novelty keyed by agent and tool)', () => {
     expect(engine.decideSync(exportLedger('fin-2')).rule).toBe('export-first-time');
   });
 });
+
+describe('statelessDecision (what an edge copy of the engine may answer)', () => {
+  const EDGE_POLICY = `
+policy: desk
+appliesTo: { roles: [finance] }
+default: block
+tools:
+  get_balance: { args: {} }
+  pay: { args: { payee: { type: string }, amount: { type: number, minimum: 0 } } }
+  export_ledger: { args: {} }
+signals:
+  hours:
+    - { id: office, timezone: Europe/Paris, from: "09:00", to: "18:00" }
+  novelty:
+    - { id: payee, tools: [pay], key: [agent, args.payee] }
+limits:
+  - { id: export-rate, tools: [export_ledger], key: [agent], max: 5, window: 1h, effect: block }
+rules:
+  - { id: read, tool: get_balance, when: hours.office, effect: allow }
+  - { id: pay-known, tool: pay, when: "!novel.payee", effect: allow }
+  - { id: export, tool: export_ledger, effect: allow }
+`;
+  const engine = engineFor(EDGE_POLICY);
+  const call = (tool: string, args: Record<string, unknown>, at = '2026-03-09T10:00:00Z'): DecisionRequest => ({ agent: 'fin-1', role: 'finance', environment: 'production', tool, args, at });
+  it('answers a call the rules alone decide (working hours read the time, not state)', () => {
+    expect(engine.statelessDecision(call('get_balance', {}))).toMatchObject({ effect: 'allow', rule: 'read' });
+    expect(engine.statelessDecision(call('get_balance', {}, '2026-03-09T20:00:00Z'))).toMatchObject({ effect: 'block', decidedBy: 'default' });
+  });
+  it('leaves to the server a call that reads a history signal or has a limit to charge', () => {
+    expect(engine.statelessDecision(call('pay', { payee: 'P', amount: 1 }))).toBeUndefined();
+    expect(engine.statelessDecision(call('export_ledger', {}))).toBeUndefined();
+    // And records nothing: the limit is untouched.
+    for (let i = 0; i < 5; i++) expect(engine.decideSync(call('export_ledger', {})).effect).toBe('allow');
+    expect(engine.decideSync(call('export_ledger', {})).effect).toBe('block');
+  });
+});

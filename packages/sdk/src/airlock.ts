@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
+import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
 import type { Transport } from './transport.js';
 import {
@@ -17,7 +18,7 @@ import {
   type Verdict,
 } from './types.js';
 
-export type AirlockOptions = (RemoteOptions | LocalOptions) & {
+export type AirlockOptions = (EdgeOptions | RemoteOptions | LocalOptions) & {
   /** Defaults for every guarded tool; each guard may override them. */
   defaults?: GuardOptions;
   /** Called when a fail-open tool ran without a decision. */
@@ -44,7 +45,7 @@ export class Airlock {
   private readonly onFailOpen: AirlockOptions['onFailOpen'];
 
   constructor(options: AirlockOptions, transport?: Transport) {
-    this.transport = transport ?? ('policy' in options ? new LocalTransport(options) : new RemoteTransport(options));
+    this.transport = transport ?? ('policy' in options ? new LocalTransport(options) : 'edge' in options && options.edge ? new EdgeTransport(options) : new RemoteTransport(options));
     this.defaults = options.defaults ?? {};
     this.onFailOpen = options.onFailOpen;
   }
@@ -127,12 +128,13 @@ export class Airlock {
     // no promise of Airlock's own in between; anything else takes the same path as `check`.
     return (args: A) => {
       const call = inSession({ tool, args, session: options.session?.() });
-      let decision: AirlockDecision;
+      let decision: AirlockDecision | undefined;
       try {
         decision = decideSync(call);
       } catch (error) {
         return this.execute(this.unavailable(call, error, { ...this.defaults, ...options }), fn, options);
       }
+      if (decision === undefined) return this.check(call, options).then((verdict) => this.execute(verdict, fn, options));
       if (decision.effect === 'allow') {
         try {
           return Promise.resolve(fn(args));
@@ -209,7 +211,10 @@ function refused(call: ToolCall, code: string, reason: string, rule: string | nu
   return { outcome: 'refused', refusal: refusal(call.tool, code, reason, rule, decisionId) };
 }
 
-/** `createAirlock({ url, apiKey })` for a server, `createAirlock({ policy, agent, role })` for local mode. */
+/**
+ * `createAirlock({ url, apiKey })` for a server, `createAirlock({ url, apiKey, edge: true })` to
+ * answer stateless allows in-process (edge mode), `createAirlock({ policy, agent, role })` for local mode.
+ */
 export function createAirlock(options: AirlockOptions): Airlock {
   return new Airlock(options);
 }

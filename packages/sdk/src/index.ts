@@ -4,6 +4,8 @@ export { LocalTransport } from './local-transport.js';
 export type { ApprovalRequest, ApprovalResolution, LocalOptions } from './local-transport.js';
 export { RemoteTransport } from './remote-transport.js';
 export type { RemoteOptions } from './remote-transport.js';
+export { EdgeTransport } from './edge-transport.js';
+export type { EdgeOptions, EdgeSettings, EdgeStats } from './edge-transport.js';
 export type { DecideOptions, Transport } from './transport.js';
 export type { ToolReach } from '@airlock/core';
 export { AirlockRefusalError, AirlockUnavailableError } from './types.js';

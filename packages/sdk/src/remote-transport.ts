@@ -106,6 +106,21 @@ export class RemoteTransport implements Transport {
     return tools;
   }
 
+  /** Edge mode: sends a batch of in-process allows (`{"decisions":[…]}`, already JSON) to be audited. */
+  async reportEdge(body: string): Promise<void> {
+    let response: HttpAnswer;
+    try {
+      response = await this.send('POST', '/v1/edge/decisions', { authorization: `Bearer ${this.options.apiKey}`, 'content-type': 'application/json' }, body, AbortSignal.timeout(this.timeoutMs));
+    } catch (error) {
+      throw new AirlockUnavailableError(`cannot reach Airlock at ${this.base}: ${(error as Error).message}`, { cause: error });
+    }
+    const payload = await response.json().catch(() => null);
+    if (response.status !== 200) {
+      const message = (payload as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
+      throw new AirlockUnavailableError(`Airlock did not record the edge decisions: ${message}`, { refused: response.status >= 400 && response.status < 500 });
+    }
+  }
+
   recordFailOpen(call: ToolCall, error: Error): void {
     if (!this.options.failOpenJournal) return;
     const record = { at: new Date().toISOString(), event: 'fail_open', tool: call.tool, args: call.args, session: call.session, error: error.message };

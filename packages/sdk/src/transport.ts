@@ -19,11 +19,12 @@ export interface DecideOptions {
 export interface Transport {
   decide(call: ToolCall, options?: DecideOptions): Promise<AirlockDecision>;
   /**
-   * Decides at once, without I/O, when the transport can (local mode's embedded engine): the
-   * guard then runs an allowed tool without a single `await` of its own. Same contract as
-   * `decide` without a key, including the audit record written before it returns.
+   * Decides at once, without I/O, when the transport can (local mode's embedded engine, edge
+   * mode's stateless allows): the guard then runs an allowed tool without a single `await` of its
+   * own. Same contract as `decide` without a key, including the audit record written (local) or
+   * spooled (edge) before it returns. `undefined`: this call needs `decide`.
    */
-  decideSync?(call: ToolCall): AirlockDecision;
+  decideSync?(call: ToolCall): AirlockDecision | undefined;
   /**
    * Resolves when the approval leaves `pending`, or with `pending` once `timeoutMs` has passed or
    * `signal` is aborted (whichever comes first).

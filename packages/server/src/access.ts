@@ -12,8 +12,9 @@ const ADMIN: readonly Caller[] = ['admin'];
 /**
  * Who may call what: the single table every route is checked against before its body is read.
  * A registered route missing here fails the server at start (fail closed).
- * Agents decide, read and wait for their own approvals, redeem them, and read which of their own
- * tools can be reached; nothing else.
+ * Agents decide, read and wait for their own approvals, redeem them, read which of their own
+ * tools can be reached, and in edge mode follow their policy and pauses and report the allows
+ * they answered; nothing else.
  */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /': 'public',
@@ -28,6 +29,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
 
   'POST /v1/decide': ['agent'],
   'GET /v1/agent/tools': ['agent'],
+  'GET /v1/edge/stream': ['agent'],
+  'POST /v1/edge/decisions': ['agent'],
 
   'GET /v1/approvals': VIEW,
   'GET /v1/approvals/stats': VIEW,

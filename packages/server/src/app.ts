@@ -21,6 +21,7 @@ import { insightRoutes } from './routes/insights.js';
 import { policyRoutes } from './routes/policies.js';
 import { streamRoutes } from './routes/streams.js';
 import { pauseRoutes } from './routes/pauses.js';
+import { edgeRoutes } from './routes/edge.js';
 import { userRoutes } from './routes/users.js';
 import type { Services } from './services/services.js';
 
@@ -62,6 +63,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...agentRoutes(services),
     ...userRoutes(services),
     ...pauseRoutes(services),
+    ...edgeRoutes(services, { open: streams }),
   ] as RouteDef[];
   return routes;
 }

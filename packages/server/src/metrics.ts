@@ -13,7 +13,8 @@ export class Metrics {
   private durationSum = 0;
   private durationCount = 0;
 
-  recordDecision(agent: string, decision: Pick<Decision, 'effect' | 'rule' | 'limits'>, seconds: number): void {
+  /** `seconds` undefined: a decision the server did not make itself (edge mode), left out of the latency histogram. */
+  recordDecision(agent: string, decision: Pick<Decision, 'effect' | 'rule' | 'limits'>, seconds: number | undefined): void {
     const rule = decision.rule ?? '';
     const key = `${decision.effect}\u0000${rule}\u0000${agent}`;
     const entry = this.decisions.get(key);
@@ -22,6 +23,7 @@ export class Metrics {
     for (const limit of decision.limits) {
       if (limit.exceeded) this.limitHits.set(limit.limit, (this.limitHits.get(limit.limit) ?? 0) + 1);
     }
+    if (seconds === undefined) return;
     this.durationSum += seconds;
     this.durationCount++;
     for (let i = 0; i < DURATION_BUCKETS.length; i++) {

@@ -151,9 +151,21 @@ export class Engine {
   }
 
   /**
-   * The tools declared for a role in an environment, each with whether any call to it can get
-   * through (see ToolReach). A tool not listed is unknown to the role: every call is blocked.
+   * The decision when the policy alone makes it final: no limit to consult or charge and no
+   * history signal to read. This is what an edge copy of the engine may answer without the
+   * state the server keeps; undefined when the server must decide. Nothing is recorded.
    */
+  statelessDecision(request: DecisionRequest): Decision | undefined {
+    const set = this.planSet(request.tool, request.role, request.environment ?? DEFAULT_ENVIRONMENT);
+    if (set?.plans.some((plan) => plan.novelty.length > 0)) return undefined;
+    try {
+      const result = this.evaluate(request, false);
+      return result instanceof PendingLimits ? undefined : result;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Records a call that was approved and then executed: its novelty keys count as seen from now
    * on (an allowed call records its own when it is decided). Returns the keys recorded.
@@ -188,6 +200,10 @@ export class Engine {
     return decision;
   }
 
+  /**
+   * The tools declared for a role in an environment, each with whether any call to it can get
+   * through (see ToolReach). A tool not listed is unknown to the role: every call is blocked.
+   */
   toolsFor(role: string, environment: string = DEFAULT_ENVIRONMENT): ToolReach[] {
     const tools: ToolReach[] = [];
     for (const tool of this.byTool.keys()) {

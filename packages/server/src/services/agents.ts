@@ -115,6 +115,12 @@ export class AgentService {
     return (await this.store.listApiKeys(agentId)).map(keyView);
   }
 
+  /** Whether a key exists and is not revoked, read from the store (also a revocation made by another instance). */
+  async keyActive(keyId: string): Promise<boolean> {
+    const key = await this.store.getApiKey(keyId);
+    return key !== undefined && key.revoked_at === null;
+  }
+
   async revokeKey(actor: string, keyId: string): Promise<KeyView> {
     const key = await this.store.getApiKey(keyId);
     if (!key) throw notFound(`key '${keyId}'`);

@@ -181,6 +181,79 @@ export class DecisionService {
   }
 }
 
+/** A call an edge SDK allowed in-process (docs: packages/sdk/README.md, edge mode), as it reports it. */
+export interface EdgeReport {
+  /** The SDK's id of the decision. */
+  id: string;
+  /** When the SDK decided (epoch ms). */
+  at: number;
+  call: Call;
+  /** The policy version the SDK decided with, and the rule that allowed the call. */
+  version: number;
+  rule: string | null;
+}
+
+/** How the server judged one edge report. */
+export interface EdgeVerdict {
+  id: string;
+  /** The server's own stateless decision with the same version agreed that it is an allow. */
+  agreed: boolean;
+  /** False when the version the SDK used is no longer active, so it could not be re-checked. */
+  verified: boolean;
+}
+
+/**
+ * Edge mode: records the allows an SDK answered in-process, each re-checked with the server's own
+ * copy of the version the SDK used. The call already ran, so the record is written whatever the
+ * verdict; a disagreement (a forged or stale report) is marked `edge.agreed: false` in the record.
+ */
+export async function recordEdgeDecisions(
+  deps: { writer: AuditWriter; policies: PolicyService; events: EventBus; metrics: Metrics; clock: Clock },
+  identity: AgentIdentity,
+  reports: readonly EdgeReport[],
+): Promise<EdgeVerdict[]> {
+  const now = deps.clock.now();
+  const active = deps.policies.active();
+  const verdicts: EdgeVerdict[] = [];
+  const entries: AuditEntry[] = [];
+  const published: { id: string; at: number; call: Call; decision: Decision }[] = [];
+  for (const report of reports) {
+    // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
+    const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
+    const request = { agent: identity.agent, role: identity.role, environment: identity.environment, tool: report.call.tool, args: report.call.args, at, ...(report.call.session === undefined ? {} : { session: report.call.session }), ...(report.call.sessionAttributes === undefined ? {} : { sessionAttributes: report.call.sessionAttributes }) };
+    const verified = active !== undefined && active.version === report.version;
+    const own = verified ? active.engine.statelessDecision(request) : undefined;
+    const agreed = own?.effect === 'allow';
+    const decision: Decision = own && agreed
+      ? own
+      : {
+          effect: 'allow',
+          rule: report.rule,
+          reason: 'allowed in-process by an edge SDK',
+          decidedBy: 'rule',
+          matched: [],
+          limits: [],
+          risk: { score: 0, level: 'low' },
+          flagged: !agreed,
+          policy: { bundle: active?.row.bundle ?? '', version: report.version, policies: [] },
+        };
+    const record = decisionRecord({ id: report.id, at, identity, call: report.call, decision });
+    record.data.edge = { receivedAt: new Date(now).toISOString(), verified, agreed, ...(own && !agreed ? { server: { effect: own.effect, rule: own.rule } } : {}) };
+    entries.push({ record });
+    verdicts.push({ id: report.id, agreed, verified });
+    published.push({ id: report.id, at, call: report.call, decision });
+  }
+  const sealed = await deps.writer.append(entries);
+  for (const [i, { id, at, call, decision }] of published.entries()) {
+    deps.metrics.recordDecision(identity.agent, decision, undefined);
+    deps.events.publish({
+      type: 'decision',
+      data: { id, seq: sealed[i]?.seq ?? 0, at: new Date(at).toISOString(), agent: identity.agent, role: identity.role, environment: identity.environment, tool: call.tool, args: call.args, effect: decision.effect, rule: decision.rule, reason: decision.reason, risk: decision.risk, policyVersion: decision.policy.version, edge: true },
+    });
+  }
+  return verdicts;
+}
+
 /**
  * The audit record of a decision: the call as the agent made it, its identity from the key, and
  * the whole decision. Replay and simulation read decisions back from this shape (`recordedCall`).

@@ -17,6 +17,8 @@ export interface DecisionEvent {
   risk: { score: number; level: string };
   policyVersion: number | string;
   approvalId?: string;
+  /** Allowed in-process by an edge SDK and reported afterwards. */
+  edge?: boolean;
 }
 
 export interface PolicyEvent {

@@ -57,6 +57,7 @@ export class PauseService {
   private readonly locks: Locks;
   private timer: NodeJS.Timeout | undefined;
   private readonly quarantineListeners: ((notice: QuarantineNotice) => void)[] = [];
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     private readonly store: Store,
@@ -83,6 +84,29 @@ export class PauseService {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** Runs whenever this instance's set of active pauses changed (edge streams forward it). */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** The active pauses that stop some or all calls of this agent: the fleet, it, its role, any tool. */
+  activeFor(identity: Pick<AgentIdentity, 'agent' | 'role'>): PauseView[] {
+    return [...this.active.values()]
+      .filter((row) => row.scope === 'fleet' || row.scope === 'tool' || (row.scope === 'agent' && row.target === identity.agent) || (row.scope === 'role' && row.target === identity.role))
+      .map(view);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.options.logError(`pause listener failed: ${String(error)}`);
+      }
+    }
   }
 
   onQuarantine(listener: (notice: QuarantineNotice) => void): void {
@@ -154,6 +178,7 @@ export class PauseService {
       ]);
       const resumed = { ...row, resumed_by: personOf(actor), resumed_at: at };
       this.active.delete(key(row));
+      this.changed();
       this.events.publish({ type: 'pause', data: { id } });
       return view(resumed);
     });
@@ -198,13 +223,22 @@ export class PauseService {
   private async sync(): Promise<void> {
     const rows = await this.store.listPauses({ active: true }, 500);
     const current = new Set(rows.map(key));
-    for (const [k] of this.active) if (!current.has(k)) this.active.delete(k);
-    for (const row of rows) if (!this.active.has(key(row))) await this.apply(row);
+    let removed = false;
+    for (const [k] of this.active) {
+      if (!current.has(k)) {
+        this.active.delete(k);
+        removed = true;
+      }
+    }
+    if (removed) this.changed();
+    // By id: a scope resumed and paused again on another instance between two reads is a new pause.
+    for (const row of rows) if (this.active.get(key(row))?.id !== row.id) await this.apply(row);
   }
 
   private async apply(row: PauseRow): Promise<void> {
     if (this.active.get(key(row))?.id === row.id) return;
     this.active.set(key(row), row);
+    this.changed();
     const at = this.clock.now();
     await this.writer.append([{ record: { type: 'pause.applied', at, actor: 'system', data: { pause: row.id, instance: this.options.instance } } }]);
   }

@@ -1,0 +1,284 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { compile, parseBundle, type Engine, type PolicySource, type ToolReach } from '@airlock/core';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { request } from 'undici';
+import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
+import type { DecideOptions, Transport } from './transport.js';
+import type { AirlockDecision, ApprovalState, ToolCall } from './types.js';
+
+export interface EdgeSettings {
+  /**
+   * The SDK answers locally only while the server's edge stream beat within this many ms (it
+   * beats every 500 ms); after that every call goes to the server again. Default 1500.
+   */
+  staleMs?: number;
+  /** How often spooled allows are sent to the server. Default 100 ms. */
+  flushMs?: number;
+  /**
+   * Directory of the spool: every local allow is written here (synchronously, before the tool
+   * runs) until the server has recorded it, so a crash loses no audit record; files left by a
+   * crash are sent at the next start. Default `.airlock/edge/<key digest>`; `false`: keep them in
+   * memory only (faster, and a crash loses the unsent ones).
+   */
+  spool?: string | false;
+  /** Local answers stop while this many allows wait to be recorded (server unreachable). Default 10,000. */
+  maxPending?: number;
+}
+
+export interface EdgeOptions extends RemoteOptions {
+  /** Edge mode: answer stateless allows in-process (see EdgeSettings); everything else as remote. */
+  edge: true | EdgeSettings;
+}
+
+interface PauseLite {
+  scope: 'fleet' | 'agent' | 'role' | 'tool';
+  target: string | null;
+}
+
+interface Identity {
+  agent: string;
+  role: string;
+  environment: string;
+}
+
+/** What the edge answered locally and what it sent to the server, for tests and dashboards of the agent. */
+export interface EdgeStats {
+  local: number;
+  remote: number;
+  recorded: number;
+}
+
+const SPOOL_FILE = 'current.jsonl';
+const IDEMPOTENCY_MAX_KEYS = 10_000;
+
+/**
+ * Edge mode (docs in the SDK README): the active policy and the pauses that concern this agent
+ * arrive over `GET /v1/edge/stream`; a call the policy alone allows (no limit, no history signal,
+ * nothing paused) is answered in-process and spooled, and the spool is sent to
+ * `POST /v1/edge/decisions` in batches. Everything else (limits, approvals, blocks, a stale or
+ * missing stream, a full spool) goes to the server exactly as in remote mode.
+ */
+export class EdgeTransport implements Transport {
+  readonly stats: EdgeStats = { local: 0, remote: 0, recorded: 0 };
+  private readonly remote: RemoteTransport;
+  private readonly staleMs: number;
+  private readonly maxPending: number;
+  private readonly spoolDir: string | undefined;
+  private spoolFd: number | undefined;
+  private readonly memory: string[] = [];
+  private pending = 0;
+  private engine: Engine | undefined;
+  private version: number | undefined;
+  private identity: Identity | undefined;
+  private pauses: PauseLite[] = [];
+  private lastBeat = 0;
+  private readonly abort = new AbortController();
+  private readonly flushTimer: NodeJS.Timeout;
+  private flushing: Promise<void> | undefined;
+  private readonly keyed = new Map<string, AirlockDecision>();
+  private closed = false;
+  private readyResolve!: () => void;
+  /** Resolves once the first policy has arrived (local answers are possible from then on). */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly options: EdgeOptions) {
+    this.remote = new RemoteTransport(options);
+    const settings: EdgeSettings = options.edge === true ? {} : options.edge;
+    this.staleMs = settings.staleMs ?? 1500;
+    this.maxPending = settings.maxPending ?? 10_000;
+    if (settings.spool !== false) {
+      this.spoolDir = settings.spool ?? join('.airlock', 'edge', createHash('sha256').update(options.apiKey).digest('hex').slice(0, 16));
+      mkdirSync(this.spoolDir, { recursive: true });
+      // A file left by a process that crashed holds allows the server may not have: send it first.
+      this.rotate();
+      this.spoolFd = openSync(join(this.spoolDir, SPOOL_FILE), 'a');
+    }
+    this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+    this.flushTimer = setInterval(() => void this.flush(), settings.flushMs ?? 100);
+    this.flushTimer.unref();
+    void this.follow();
+  }
+
+  decideSync(call: ToolCall): AirlockDecision | undefined {
+    const { engine, identity } = this;
+    if (!engine || !identity || this.closed || Date.now() - this.lastBeat > this.staleMs || this.pending >= this.maxPending || this.paused(call.tool)) return undefined;
+    const at = Date.now();
+    const decision = engine.statelessDecision({ ...identity, tool: call.tool, args: call.args, at, session: call.session, sessionAttributes: call.sessionAttributes });
+    if (!decision || decision.effect !== 'allow') return undefined;
+    const id = `edg_${randomUUID()}`;
+    // Serialised now: the tool may change its arguments object once it runs.
+    const line = JSON.stringify({
+      id,
+      at,
+      version: this.version,
+      rule: decision.rule,
+      call: { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent },
+    });
+    if (this.spoolFd !== undefined) writeSync(this.spoolFd, `${line}\n`);
+    else this.memory.push(line);
+    this.pending++;
+    this.stats.local++;
+    return { ...decision, id, approval: undefined };
+  }
+
+  async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      const known = this.keyed.get(key);
+      if (known) return known;
+    }
+    const local = this.decideSync(call);
+    if (local) {
+      if (key !== undefined) this.remember(key, local);
+      return local;
+    }
+    this.stats.remote++;
+    return this.remote.decide(call, options);
+  }
+
+  waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState> {
+    return this.remote.waitForApproval(approvalId, timeoutMs, signal);
+  }
+
+  redeem(approvalId: string, call: ToolCall): Promise<ApprovalState> {
+    return this.remote.redeem(approvalId, call);
+  }
+
+  tools(): Promise<ToolReach[]> {
+    return this.remote.tools();
+  }
+
+  recordFailOpen(call: ToolCall, error: Error): void {
+    this.remote.recordFailOpen(call, error);
+  }
+
+  /** Stops following the server, sends what is spooled (once), closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.flushTimer);
+    this.abort.abort();
+    await this.flushing;
+    await this.flush(true);
+    if (this.spoolFd !== undefined) closeSync(this.spoolFd);
+    await this.remote.close();
+  }
+
+  private paused(tool: string): boolean {
+    const identity = this.identity as Identity;
+    return this.pauses.some(
+      (p) => p.scope === 'fleet' || (p.scope === 'agent' && p.target === identity.agent) || (p.scope === 'role' && p.target === identity.role) || (p.scope === 'tool' && p.target === tool),
+    );
+  }
+
+  private remember(key: string, decision: AirlockDecision): void {
+    this.keyed.set(key, decision);
+    if (this.keyed.size > IDEMPOTENCY_MAX_KEYS) this.keyed.delete(this.keyed.keys().next().value as string);
+  }
+
+  /** Follows the edge stream for as long as the transport is open, reconnecting after a drop. */
+  private async follow(): Promise<void> {
+    const base = this.options.url.replace(/\/+$/, '');
+    let backoff = 250;
+    while (!this.closed) {
+      try {
+        const response = await request(`${base}/v1/edge/stream`, {
+          headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'text/event-stream' },
+          signal: this.abort.signal,
+        });
+        if (response.statusCode !== 200) {
+          await response.body.dump();
+          throw new Error(`edge stream answered ${response.statusCode}`);
+        }
+        backoff = 250;
+        const parser = createParser({ onEvent: (message) => this.onMessage(message), onComment: () => (this.lastBeat = Date.now()) });
+        for await (const chunk of response.body) parser.feed((chunk as Buffer).toString('utf8'));
+      } catch {
+        // Unreachable, refused or dropped: answers go to the server until the stream is back.
+      }
+      this.lastBeat = 0;
+      if (this.closed) return;
+      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      backoff = Math.min(backoff * 2, 5000);
+    }
+  }
+
+  private onMessage(message: EventSourceMessage): void {
+    this.lastBeat = Date.now();
+    const data = JSON.parse(message.data) as Record<string, unknown>;
+    if (message.event === 'hello') {
+      this.identity = { agent: String(data.agent), role: String(data.role), environment: String(data.environment) };
+    } else if (message.event === 'policy') {
+      const event = data as { version: number; bundle: string; sources: PolicySource[] };
+      try {
+        this.engine = compile(parseBundle(event.sources, event.bundle), { version: event.version });
+        this.version = event.version;
+        this.readyResolve();
+      } catch {
+        // A version this SDK cannot load (newer policy features): the server decides every call.
+        this.engine = undefined;
+      }
+    } else if (message.event === 'pauses') {
+      this.pauses = (data as { pauses: PauseLite[] }).pauses;
+    }
+  }
+
+  /** Sends what is spooled; on failure keeps it for the next attempt. `last`: the close's one try. */
+  private flush(last = false): Promise<void> {
+    if (this.flushing) return last ? this.flushing.then(() => this.flush(true)) : this.flushing;
+    const run = this.spoolDir ? this.flushFiles(this.spoolDir) : this.flushMemory();
+    this.flushing = run.catch(() => undefined).finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushMemory(): Promise<void> {
+    if (this.memory.length === 0) return;
+    const batch = this.memory.splice(0, 500);
+    try {
+      await this.remote.reportEdge(`{"decisions":[${batch.join(',')}]}`);
+      this.pending -= batch.length;
+      this.stats.recorded += batch.length;
+    } catch (error) {
+      this.memory.unshift(...batch);
+      throw error;
+    }
+  }
+
+  private async flushFiles(dir: string): Promise<void> {
+    if (this.pending > 0 && this.spoolFd !== undefined) {
+      // New allows go to a fresh file while this one is sent.
+      closeSync(this.spoolFd);
+      this.rotate();
+      this.spoolFd = openSync(join(dir, SPOOL_FILE), 'a');
+    }
+    for (const file of readdirSync(dir).filter((name) => name.startsWith('sent-')).sort()) {
+      const path = join(dir, file);
+      const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+      for (let i = 0; i < lines.length; i += 500) {
+        const batch = lines.slice(i, i + 500);
+        try {
+          await this.remote.reportEdge(`{"decisions":[${batch.join(',')}]}`);
+        } catch (error) {
+          // Keep only what the server has not recorded, so a retry sends nothing twice.
+          if (i > 0) writeFileSync(path, `${lines.slice(i).join('\n')}\n`);
+          throw error;
+        }
+        this.stats.recorded += batch.length;
+        this.pending = Math.max(0, this.pending - batch.length);
+      }
+      unlinkSync(path);
+    }
+  }
+
+  /** Renames the current spool file (if any) to the next `sent-<time>-<n>.jsonl` to be sent. */
+  private rotate(): void {
+    const dir = this.spoolDir as string;
+    try {
+      renameSync(join(dir, SPOOL_FILE), join(dir, `sent-${String(Date.now()).padStart(15, '0')}-${randomUUID().slice(0, 8)}.jsonl`));
+    } catch {
+      // No current file yet.
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPolicySources } from '@airlock/core';
+import { startServer, type RunningServer } from '@airlock/server';
+import { createAirlock, EdgeTransport, type Airlock, type Refusal } from '../src/index.js';
+
+/**
+ * Edge mode against a real server: stateless allows answered in-process and audited by the
+ * server afterwards; limits, approvals and blocks still decided by the server; pauses and policy
+ * activations followed over the edge stream; fail closed when the server goes away.
+ */
+
+const ADMIN_PASSWORD = 'correct horse battery staple';
+
+interface AuditRecord {
+  type: string;
+  tool: string | null;
+  effect: string | null;
+  data: { id: string; edge?: { agreed: boolean; verified: boolean }; decision: { effect: string; rule: string | null } };
+}
+
+interface Admin {
+  post(path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+}
+
+async function signIn(url: string): Promise<Admin> {
+  const response = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  const { csrfToken } = (await response.json()) as { csrfToken: string };
+  const send = async (method: string, path: string, body?: unknown) => {
+    const answer = await fetch(`${url}${path}`, {
+      method,
+      headers: { cookie, 'x-airlock-csrf': csrfToken, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+  };
+  return { post: (path, body) => send('POST', path, body ?? {}), get: (path) => send('GET', path) };
+}
+
+const readAccount = (id: string) => ({ tool: 'get_account', args: { account_id: id } });
+
+describe('SDK edge mode', () => {
+  let server: RunningServer;
+  let dir: string;
+  let admin: Admin;
+  let key: string;
+  let airlock: Airlock;
+  let edge: EdgeTransport;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-sdk-edge-'));
+    server = await startServer({ dataDir: join(dir, 'data'), port: 0, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
+    key = server.seeded.demoKeys?.find((k) => k.agent === 'support-bot-1')?.key as string;
+    admin = await signIn(server.url);
+    airlock = createAirlock({ url: server.url, apiKey: key, edge: { spool: join(dir, 'spool') } });
+    edge = airlock.transport as EdgeTransport;
+    await edge.ready;
+  });
+  afterAll(async () => {
+    await airlock.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function decisions(tool: string): Promise<AuditRecord[]> {
+    const { body } = await admin.get(`/v1/audit?type=decision&agent=support-bot-1&tool=${tool}&limit=500`);
+    return body.records as AuditRecord[];
+  }
+
+  it('answers a stateless allow in-process, and the server audits it (re-checked) shortly after', async () => {
+    const ran: string[] = [];
+    const getAccount = airlock.guard('get_account', (args: { account_id: string }) => {
+      ran.push(args.account_id);
+      return { id: args.account_id };
+    });
+    const before = { ...edge.stats };
+    expect(await getAccount({ account_id: 'EDGE-1' })).toEqual({ id: 'EDGE-1' });
+    expect(ran).toEqual(['EDGE-1']);
+    expect(edge.stats.local).toBe(before.local + 1);
+    expect(edge.stats.remote).toBe(before.remote);
+    await expect.poll(async () => (await decisions('get_account')).filter((r) => r.data.edge), { timeout: 5000 }).toHaveLength(1);
+    const [record] = (await decisions('get_account')).filter((r) => r.data.edge);
+    expect(record).toMatchObject({ effect: 'allow', data: { edge: { agreed: true, verified: true }, decision: { effect: 'allow', rule: 'read-account' } } });
+    expect(record?.data.id).toMatch(/^edg_/);
+  });
+
+  it('leaves limits, approvals and blocks to the server', async () => {
+    const before = { ...edge.stats };
+    const refund = await airlock.check({ tool: 'issue_refund', args: { account_id: 'EDGE-2', amount: 20, currency: 'USD' } });
+    expect(refund).toMatchObject({ outcome: 'run' });
+    const large = await airlock.check({ tool: 'issue_refund', args: { account_id: 'EDGE-2', amount: 900, currency: 'USD' } });
+    expect(large).toMatchObject({ outcome: 'refused', refusal: { rule: 'refund-large' } });
+    expect(edge.stats.local).toBe(before.local);
+    expect(edge.stats.remote).toBe(before.remote + 2);
+    // Decided and audited by the server itself, before it answered.
+    const refunds = await decisions('issue_refund');
+    expect(refunds.filter((r) => r.data.edge)).toEqual([]);
+    expect(refunds.map((r) => r.data.decision.rule).sort()).toEqual(['refund-large', 'refund-small']);
+  });
+
+  it('follows a pause within a second (the server then refuses), and a resume', async () => {
+    const paused = await admin.post('/v1/pauses', { scope: 'agent', target: 'support-bot-1', reason: 'edge drill' });
+    expect(paused.status).toBe(201);
+    await expect.poll(async () => (await airlock.check(readAccount('EDGE-3'))).outcome, { timeout: 1000, interval: 20 }).toBe('refused');
+    const refused = (await airlock.check(readAccount('EDGE-3'))) as { outcome: 'refused'; refusal: Refusal };
+    expect(refused.refusal.reason).toContain('edge drill');
+    const local = edge.stats.local;
+    expect((await airlock.check(readAccount('EDGE-3'))).outcome).toBe('refused');
+    expect(edge.stats.local).toBe(local);
+
+    expect((await admin.post(`/v1/pauses/${paused.body.id as string}/resume`)).status).toBe(200);
+    await expect.poll(async () => (await airlock.check(readAccount('EDGE-4'))).outcome, { timeout: 1000, interval: 20 }).toBe('run');
+    // And answered in-process again.
+    await expect
+      .poll(
+        async () => {
+          await airlock.check(readAccount('EDGE-4'));
+          return edge.stats.local;
+        },
+        { timeout: 1000, interval: 20 },
+      )
+      .toBeGreaterThan(local);
+  });
+
+  it('follows a policy activation: what the new version does not allow goes to the server', async () => {
+    const files = readPolicySources('examples/policies').map((file) =>
+      file.file === 'customer-support.yaml' ? { ...file, text: file.text.replace(/(- id: read-account\n(?:.*\n)*?\s+effect: )allow/, '$1require_approval') } : file,
+    );
+    expect(files.find((f) => f.file === 'customer-support.yaml')?.text).toMatch(/id: read-account\n(?:.*\n)*?\s+effect: require_approval/);
+    const uploaded = await admin.post('/v1/policies', { name: 'edge-stricter', files });
+    expect(uploaded.status).toBe(201);
+    expect((await admin.post(`/v1/policies/${uploaded.body.version as number}/activate`)).status).toBe(200);
+    await expect.poll(async () => (await airlock.check(readAccount('EDGE-5'), { approval: 'return' })).outcome, { timeout: 1000, interval: 20 }).toBe('pending');
+    // Back to the seed version: local answers again.
+    expect((await admin.post('/v1/policies/1/activate')).status).toBe(200);
+    await expect.poll(async () => (await airlock.check(readAccount('EDGE-6'))).outcome, { timeout: 1000, interval: 20 }).toBe('run');
+  });
+
+  it('marks a report the server does not agree with (a forged or stale allow)', async () => {
+    const response = await fetch(`${server.url}/v1/edge/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decisions: [{ id: 'edg_forged', at: Date.now(), version: 1, rule: 'read-account', call: { tool: 'export_customers', args: {} } }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ recorded: 1, verdicts: [{ id: 'edg_forged', agreed: false, verified: true }] });
+    const [record] = await decisions('export_customers');
+    expect(record?.data).toMatchObject({ id: 'edg_forged', edge: { agreed: false, verified: true, server: { effect: 'block' } }, decision: { flagged: true } });
+  });
+
+  it('sends at the next start what a crashed process spooled, once', async () => {
+    const spool = join(dir, 'crash-spool');
+    // A process that never sends (flush every hour) and then "crashes": it is never closed before the next one starts.
+    const crashed = new EdgeTransport({ url: server.url, apiKey: key, edge: { spool, flushMs: 3_600_000 } });
+    await crashed.ready;
+    const ids = [1, 2, 3].map((n) => crashed.decideSync({ tool: 'get_account', args: { account_id: `CRASH-${n}` } })?.id);
+    expect(ids.every((id) => id?.startsWith('edg_'))).toBe(true);
+    const next = new EdgeTransport({ url: server.url, apiKey: key, edge: { spool } });
+    await expect.poll(async () => (await decisions('get_account')).filter((r) => ids.includes(r.data.id)).length, { timeout: 5000 }).toBe(3);
+    await next.close();
+    await crashed.close();
+    expect(readdirSync(spool).filter((f) => f.startsWith('sent-'))).toEqual([]);
+    expect((await decisions('get_account')).filter((r) => ids.includes(r.data.id))).toHaveLength(3);
+    // Records stamped with the SDK's decision time, appended later: the chain is still whole.
+    expect((await admin.get('/v1/audit/verify')).body).toMatchObject({ ok: true });
+  });
+
+  it('fails closed when the server goes away: no local answer once the stream is stale', async () => {
+    const local = createAirlock({ url: server.url, apiKey: key, edge: { spool: false, staleMs: 300 } });
+    await (local.transport as EdgeTransport).ready;
+    let runs = 0;
+    const getAccount = local.guard('get_account', () => ++runs);
+    expect(await getAccount({ account_id: 'DOWN-1' })).toBe(1);
+    await server.close();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const refused = (await getAccount({ account_id: 'DOWN-2' })) as Refusal;
+    expect(refused).toMatchObject({ airlock: 'blocked', code: 'airlock_unavailable' });
+    expect(runs).toBe(1);
+    await local.close();
+    // The other suites' server is gone too: start it again on the same data for afterAll.
+    server = await startServer({ dataDir: join(dir, 'data'), port: server.port, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
+  });
+});
