@@ -78,6 +78,10 @@ export class EdgeTransport implements Transport {
   private readonly flushTimer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   private readonly keyed = new Map<string, AirlockDecision>();
+  /** Keys this process sent to the server: asked again, the server's first decision is the answer. */
+  private readonly keysSent = new Set<string>();
+  /** Spool files of an earlier process are waiting to be sent. */
+  private leftover = false;
   private closed = false;
   private readyResolve!: () => void;
   /** Resolves once the first policy has arrived (local answers are possible from then on). */
@@ -93,6 +97,7 @@ export class EdgeTransport implements Transport {
       mkdirSync(this.spoolDir, { recursive: true });
       // A file left by a process that crashed holds allows the server may not have: send it first.
       this.rotate();
+      this.leftover = readdirSync(this.spoolDir).some((name) => name.startsWith('sent-'));
       this.spoolFd = openSync(join(this.spoolDir, SPOOL_FILE), 'a');
     }
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
@@ -129,12 +134,16 @@ export class EdgeTransport implements Transport {
       const known = this.keyed.get(key);
       if (known) return known;
     }
-    const local = this.decideSync(call);
+    const local = key !== undefined && this.keysSent.has(key) ? undefined : this.decideSync(call);
     if (local) {
       if (key !== undefined) this.remember(key, local);
       return local;
     }
     this.stats.remote++;
+    if (key !== undefined) {
+      this.keysSent.add(key);
+      if (this.keysSent.size > IDEMPOTENCY_MAX_KEYS) this.keysSent.delete(this.keysSent.values().next().value as string);
+    }
     return this.remote.decide(call, options);
   }
 
@@ -247,6 +256,7 @@ export class EdgeTransport implements Transport {
   }
 
   private async flushFiles(dir: string): Promise<void> {
+    if (this.pending === 0 && !this.leftover) return;
     if (this.pending > 0 && this.spoolFd !== undefined) {
       // New allows go to a fresh file while this one is sent.
       closeSync(this.spoolFd);
@@ -270,6 +280,7 @@ export class EdgeTransport implements Transport {
       }
       unlinkSync(path);
     }
+    this.leftover = false;
   }
 
   /** Renames the current spool file (if any) to the next `sent-<time>-<n>.jsonl` to be sent. */

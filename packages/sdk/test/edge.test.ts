@@ -18,7 +18,7 @@ interface AuditRecord {
   type: string;
   tool: string | null;
   effect: string | null;
-  data: { id: string; edge?: { agreed: boolean; verified: boolean }; decision: { effect: string; rule: string | null } };
+  data: { id: string; request: { args: Record<string, unknown> }; edge?: { agreed: boolean; verified: boolean }; decision: { effect: string; rule: string | null } };
 }
 
 interface Admin {
@@ -88,6 +88,20 @@ describe('SDK edge mode', () => {
     expect(record?.data.id).toMatch(/^edg_/);
   });
 
+  it('decides a call with an idempotency key once, where it was first decided', async () => {
+    const first = await edge.decide(readAccount('KEY-1'), { idempotencyKey: 'edge-key-1' });
+    const again = await edge.decide(readAccount('KEY-1'), { idempotencyKey: 'edge-key-1' });
+    expect(again.id).toBe(first.id);
+    expect(first.id).toMatch(/^edg_/);
+    // A key this process sent to the server stays with the server (its first decision answers).
+    const refund = { tool: 'issue_refund', args: { account_id: 'KEY-2', amount: 10, currency: 'USD' } };
+    const remote = await edge.decide(refund, { idempotencyKey: 'edge-key-2' });
+    expect(remote.id).toMatch(/^dec_/);
+    const remoteBefore = edge.stats.remote;
+    expect((await edge.decide(refund, { idempotencyKey: 'edge-key-2' })).id).toBe(remote.id);
+    expect(edge.stats.remote).toBe(remoteBefore + 1);
+  });
+
   it('leaves limits, approvals and blocks to the server', async () => {
     const before = { ...edge.stats };
     const refund = await airlock.check({ tool: 'issue_refund', args: { account_id: 'EDGE-2', amount: 20, currency: 'USD' } });
@@ -97,7 +111,7 @@ describe('SDK edge mode', () => {
     expect(edge.stats.local).toBe(before.local);
     expect(edge.stats.remote).toBe(before.remote + 2);
     // Decided and audited by the server itself, before it answered.
-    const refunds = await decisions('issue_refund');
+    const refunds = (await decisions('issue_refund')).filter((r) => r.data.request.args.account_id === 'EDGE-2');
     expect(refunds.filter((r) => r.data.edge)).toEqual([]);
     expect(refunds.map((r) => r.data.decision.rule).sort()).toEqual(['refund-large', 'refund-small']);
   });
