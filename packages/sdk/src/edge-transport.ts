@@ -192,10 +192,19 @@ export class EdgeTransport implements Transport {
     const base = this.options.url.replace(/\/+$/, '');
     let backoff = 250;
     while (!this.closed) {
+      // A connection that goes quiet (a half-open TCP connection never ends by itself) is dropped
+      // and opened again; meanwhile the stale beat already sends every call to the server.
+      const connection = new AbortController();
+      let connectedAt = Date.now();
+      const watchdog = setInterval(() => {
+        if (Date.now() - Math.max(this.lastBeat, connectedAt) > 2 * this.staleMs) connection.abort();
+      }, this.staleMs);
+      watchdog.unref();
       try {
+        connectedAt = Date.now();
         const response = await request(`${base}/v1/edge/stream`, {
           headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'text/event-stream' },
-          signal: this.abort.signal,
+          signal: AbortSignal.any([this.abort.signal, connection.signal]),
         });
         if (response.statusCode !== 200) {
           await response.body.dump();
@@ -205,7 +214,9 @@ export class EdgeTransport implements Transport {
         const parser = createParser({ onEvent: (message) => this.onMessage(message), onComment: () => (this.lastBeat = Date.now()) });
         for await (const chunk of response.body) parser.feed((chunk as Buffer).toString('utf8'));
       } catch {
-        // Unreachable, refused or dropped: answers go to the server until the stream is back.
+        // Unreachable, refused, dropped or gone quiet: answers go to the server until the stream is back.
+      } finally {
+        clearInterval(watchdog);
       }
       this.lastBeat = 0;
       if (this.closed) return;

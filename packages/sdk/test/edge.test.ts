@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,39 @@ async function signIn(url: string): Promise<Admin> {
 }
 
 const readAccount = (id: string) => ({ tool: 'get_account', args: { account_id: id } });
+
+/**
+ * A TCP relay that can freeze the connections carrying the edge stream: they stay open but pass
+ * nothing more, as a half-open connection after a network partition does. New connections work.
+ */
+async function freezingRelay(targetPort: number): Promise<{ url: string; freezeStreams: () => void; close: () => Promise<void> }> {
+  const pairs: { client: Socket; upstream: Socket; stream: boolean }[] = [];
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream, stream: false };
+    pairs.push(pair);
+    client.once('data', (chunk: Buffer) => (pair.stream = chunk.toString('latin1').startsWith('GET /v1/edge/stream')));
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream]) socket.on('error', () => socket.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    freezeStreams: () => {
+      for (const pair of pairs.filter((p) => p.stream)) {
+        pair.client.unpipe(pair.upstream);
+        pair.upstream.unpipe(pair.client);
+        pair.upstream.pause();
+      }
+    },
+    close: async () => {
+      for (const { client, upstream } of pairs) (client.destroy(), upstream.destroy());
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 describe('SDK edge mode', () => {
   let server: RunningServer;
@@ -181,6 +215,32 @@ describe('SDK edge mode', () => {
     expect((await decisions('get_account')).filter((r) => ids.includes(r.data.id))).toHaveLength(3);
     // Records stamped with the SDK's decision time, appended later: the chain is still whole.
     expect((await admin.get('/v1/audit/verify')).body).toMatchObject({ ok: true });
+  });
+
+  it('drops a stream that went quiet and opens a new one (meanwhile the server decides)', async () => {
+    const relay = await freezingRelay(server.port);
+    const quiet = createAirlock({ url: relay.url, apiKey: key, edge: { spool: false, staleMs: 300 } });
+    const transport = quiet.transport as EdgeTransport;
+    await transport.ready;
+    expect((await quiet.check(readAccount('QUIET-1'))).outcome).toBe('run');
+    expect(transport.stats).toMatchObject({ local: 1, remote: 0 });
+    relay.freezeStreams();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Stale: the server decides.
+    expect((await quiet.check(readAccount('QUIET-2'))).outcome).toBe('run');
+    expect(transport.stats.remote).toBe(1);
+    // The frozen connection never speaks again; only a new one brings local answers back.
+    await expect
+      .poll(
+        async () => {
+          await quiet.check(readAccount('QUIET-3'));
+          return transport.stats.local;
+        },
+        { timeout: 5000, interval: 100 },
+      )
+      .toBeGreaterThan(1);
+    await quiet.close();
+    await relay.close();
   });
 
   it('fails closed when the server goes away: no local answer once the stream is stale', async () => {
