@@ -71,7 +71,10 @@ async function freezingRelay(targetPort: number): Promise<{ url: string; freezeS
       }
     },
     close: async () => {
-      for (const { client, upstream } of pairs) (client.destroy(), upstream.destroy());
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
