@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPolicySources } from '@airlock/core';
 import { startServer, type RunningServer } from '@airlock/server';
 import { createAirlock, EdgeTransport, type Airlock, type Refusal } from '../src/index.js';
+import { signIn, type ServerSession } from './server-session.js';
 
 /**
  * Edge mode against a real server: stateless allows answered in-process and audited by the
@@ -20,26 +21,6 @@ interface AuditRecord {
   tool: string | null;
   effect: string | null;
   data: { id: string; request: { args: Record<string, unknown> }; edge?: { agreed: boolean; verified: boolean }; decision: { effect: string; rule: string | null } };
-}
-
-interface Admin {
-  post(path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
-  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
-}
-
-async function signIn(url: string): Promise<Admin> {
-  const response = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  const { csrfToken } = (await response.json()) as { csrfToken: string };
-  const send = async (method: string, path: string, body?: unknown) => {
-    const answer = await fetch(`${url}${path}`, {
-      method,
-      headers: { cookie, 'x-airlock-csrf': csrfToken, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
-  };
-  return { post: (path, body) => send('POST', path, body ?? {}), get: (path) => send('GET', path) };
 }
 
 const readAccount = (id: string) => ({ tool: 'get_account', args: { account_id: id } });
@@ -83,7 +64,7 @@ async function freezingRelay(targetPort: number): Promise<{ url: string; freezeS
 describe('SDK edge mode', () => {
   let server: RunningServer;
   let dir: string;
-  let admin: Admin;
+  let admin: ServerSession;
   let key: string;
   let airlock: Airlock;
   let edge: EdgeTransport;
@@ -92,7 +73,7 @@ describe('SDK edge mode', () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-sdk-edge-'));
     server = await startServer({ dataDir: join(dir, 'data'), port: 0, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
     key = server.seeded.demoKeys?.find((k) => k.agent === 'support-bot-1')?.key as string;
-    admin = await signIn(server.url);
+    admin = await signIn(server.url, 'admin', ADMIN_PASSWORD);
     airlock = createAirlock({ url: server.url, apiKey: key, edge: { spool: join(dir, 'spool') } });
     edge = airlock.transport as EdgeTransport;
     await edge.ready;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '@airlock/server';
 import { createAirlock, type Airlock } from '../src/index.js';
+import { signIn, type ServerSession as Session } from './server-session.js';
 
 /**
  * The SDK against a real server: approvals routed by the seed policies, decided by people over
@@ -11,26 +12,6 @@ import { createAirlock, type Airlock } from '../src/index.js';
  */
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
-
-interface Session {
-  post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
-  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
-}
-
-async function signIn(url: string, username: string, password: string): Promise<Session> {
-  const response = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  const { csrfToken } = (await response.json()) as { csrfToken: string };
-  const send = async (method: string, path: string, body?: unknown) => {
-    const answer = await fetch(`${url}${path}`, {
-      method,
-      headers: { cookie, 'x-airlock-csrf': csrfToken, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
-  };
-  return { post: (path, body) => send('POST', path, body), get: (path) => send('GET', path) };
-}
 
 describe('SDK with a server: routed approvals', () => {
   let server: RunningServer;
