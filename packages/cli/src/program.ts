@@ -5,7 +5,7 @@ import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
 import { policyCheckCommand, type PolicyCheckOptions } from './commands/policy-check.js';
 import { mcpProxyCommand, type McpProxyCommandOptions } from './commands/mcp-proxy.js';
-import { pauseCommand, pausesCommand, resumeCommand, type PauseCommandOptions, type PausesCommandOptions, type ServerLoginOptions } from './commands/pause.js';
+import { pauseCommand, pausesCommand, resumeCommand, type PauseCommandOptions, type PausesCommandOptions, type ResumeCommandOptions } from './commands/pause.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
@@ -115,11 +115,18 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   ).action(async (options: PauseCommandOptions) => {
     setExitCode(await pauseCommand(options, io));
   });
-  withLogin(program.command('resume').description('End a pause (admin only)').argument('<id>', 'the pause id, from airlock pauses')).action(
-    async (id: string, options: ServerLoginOptions & { json?: boolean }) => {
-      setExitCode(await resumeCommand(id, options, io));
-    },
-  );
+  withLogin(
+    program
+      .command('resume')
+      .description('End a pause (admin only): by its id, or by the scope it pauses')
+      .argument('[id]', 'the pause id, from airlock pauses')
+      .option('--fleet', 'the pause of the whole fleet')
+      .option('--agent <id>', "the agent's pause")
+      .option('--role <role>', "the role's pause")
+      .option('--tool <tool>', "the tool's pause"),
+  ).action(async (id: string | undefined, options: ResumeCommandOptions) => {
+    setExitCode(await resumeCommand(id, options, io));
+  });
   withLogin(program.command('pauses').description('List the pauses in force (manual and by quarantine)').option('--all', 'also those already resumed')).action(
     async (options: PausesCommandOptions) => {
       setExitCode(await pausesCommand(options, io));

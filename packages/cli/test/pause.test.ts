@@ -92,7 +92,21 @@ describe('airlock pause / resume / pauses', () => {
     expect((await readAccount()).effect).toBe('allow');
   });
 
+  it('resumes by scope, without the id', async () => {
+    expect((await airlock(['pause', '--role', 'support', '--reason', 'role drill'], login)).status).toBe(0);
+    expect((await readAccount()).error?.code).toBe('paused');
+    const resumed = await airlock(['resume', '--role', 'support'], login);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toBe('Resumed role support.\n');
+    expect((await readAccount()).effect).toBe('allow');
+    const again = await airlock(['resume', '--role', 'support'], login);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/role support is not paused/);
+  });
+
   it.each([
+    ['resume with neither id nor scope', ['resume'], 2, /name the pause to resume/],
+    ['resume with both', ['resume', 'pau_x', '--fleet'], 2, /name the pause to resume/],
     ['no scope', ['pause', '--reason', 'x'], 2, /exactly one of --fleet/],
     ['two scopes', ['pause', '--fleet', '--tool', 'issue_refund', '--reason', 'x'], 2, /exactly one of --fleet/],
     ['no reason', ['pause', '--tool', 'issue_refund'], 2, /--reason/],

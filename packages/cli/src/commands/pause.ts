@@ -139,11 +139,19 @@ function describePause(pause: PauseView): string {
   return `${pause.id}  ${scopeOf(pause)}  ${pause.kind}  since ${pause.createdAt} by ${pause.createdBy}  ${state}\n    ${pause.reason}`;
 }
 
-export async function pauseCommand(options: PauseCommandOptions, io: Io, env: Env = process.env): Promise<number> {
+/** The one scope named by --fleet, --agent, --role or --tool; a usage message when there is not exactly one. */
+function scopeFrom(options: Pick<PauseCommandOptions, 'fleet' | 'agent' | 'role' | 'tool'>): { scope: PauseScope; target: string | undefined } | undefined {
   const scopes = [options.fleet ? 'fleet' : null, options.agent !== undefined ? 'agent' : null, options.role !== undefined ? 'role' : null, options.tool !== undefined ? 'tool' : null].filter(
     (scope): scope is PauseScope => scope !== null,
   );
-  if (scopes.length !== 1) {
+  if (scopes.length !== 1) return undefined;
+  const scope = scopes[0] as PauseScope;
+  return { scope, target: scope === 'fleet' ? undefined : (options[scope] as string) };
+}
+
+export async function pauseCommand(options: PauseCommandOptions, io: Io, env: Env = process.env): Promise<number> {
+  const named = scopeFrom(options);
+  if (!named) {
     io.stderr.write('airlock: pause exactly one of --fleet, --agent <id>, --role <role>, --tool <tool>\n');
     return 2;
   }
@@ -151,8 +159,7 @@ export async function pauseCommand(options: PauseCommandOptions, io: Io, env: En
     io.stderr.write('airlock: say why with --reason (it is recorded and shown to every refused caller)\n');
     return 2;
   }
-  const scope = scopes[0] as PauseScope;
-  const target = scope === 'fleet' ? undefined : (options[scope] as string);
+  const { scope, target } = named;
   return withSession(options, io, env, async (session) => {
     const pause = await session.call<PauseView>('POST', '/v1/pauses', { scope, ...(target !== undefined ? { target } : {}), reason: options.reason });
     if (options.json) io.stdout.write(`${JSON.stringify(pause)}\n`);
@@ -160,9 +167,24 @@ export async function pauseCommand(options: PauseCommandOptions, io: Io, env: En
   });
 }
 
-export async function resumeCommand(id: string, options: ServerLoginOptions & { json?: boolean }, io: Io, env: Env = process.env): Promise<number> {
+export type ResumeCommandOptions = ServerLoginOptions & Pick<PauseCommandOptions, 'fleet' | 'agent' | 'role' | 'tool' | 'json'>;
+
+/** `airlock resume <id>`, or `airlock resume --agent <id>` (etc.): the active pause of that scope. */
+export async function resumeCommand(id: string | undefined, options: ResumeCommandOptions, io: Io, env: Env = process.env): Promise<number> {
+  const named = scopeFrom(options);
+  if ((id === undefined) === (named === undefined)) {
+    io.stderr.write('airlock: name the pause to resume: its id, or one of --fleet, --agent <id>, --role <role>, --tool <tool>\n');
+    return 2;
+  }
   return withSession(options, io, env, async (session) => {
-    const pause = await session.call<PauseView>('POST', `/v1/pauses/${encodeURIComponent(id)}/resume`);
+    let pauseId = id;
+    if (named) {
+      const { pauses } = await session.call<{ pauses: PauseView[] }>('GET', '/v1/pauses?active=true');
+      const found = pauses.find((p) => p.scope === named.scope && p.target === (named.target ?? null));
+      if (!found) throw new CommandFailure(`${named.scope === 'fleet' ? 'the fleet' : `${named.scope} ${named.target ?? ''}`} is not paused`, 1);
+      pauseId = found.id;
+    }
+    const pause = await session.call<PauseView>('POST', `/v1/pauses/${encodeURIComponent(pauseId as string)}/resume`);
     if (options.json) io.stdout.write(`${JSON.stringify(pause)}\n`);
     else io.stdout.write(`Resumed ${scopeOf(pause)}.\n`);
   });
