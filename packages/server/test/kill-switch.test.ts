@@ -162,6 +162,18 @@ describe('quarantine', () => {
 
     await admin.post(`/v1/pauses/${quarantined.id}/resume`);
     expect((await finance.post<Decision>('/v1/decide', { tool: 'get_balance', args: { account_id: 'A' } })).body.effect).toBe('allow');
+
+    // Resumed, the agent starts from zero: the blocks (and paused calls) before the resume do not count again.
+    await t.clock.advance(1000);
+    for (let i = 0; i < 9; i++) expect((await change()).body.rule).toBe('modify-permissions');
+    const readable = await finance.post<Decision>('/v1/decide', { tool: 'get_balance', args: { account_id: 'A' } });
+    expect(readable.body.effect).toBe('allow');
+    expect((await records(admin, 'agent.quarantined')).length).toBe(1);
+    // The tenth block since the resume quarantines it again.
+    expect((await change()).body.rule).toBe('modify-permissions');
+    await eventually(async () => {
+      if ((await records(admin, 'agent.quarantined')).length !== 2) throw new Error('not yet');
+    });
   });
 });
 

@@ -12,6 +12,13 @@ import type { PolicyService } from './policies.js';
 
 export type PauseScope = 'fleet' | 'agent' | 'role' | 'tool';
 
+interface PauseInput {
+  scope: PauseScope;
+  target?: string | undefined;
+  reason: string;
+  kind?: 'manual' | 'quarantine';
+}
+
 export interface PauseView {
   id: string;
   scope: PauseScope;
@@ -94,17 +101,20 @@ export class PauseService {
 
   /** The active pauses that stop some or all calls of this agent: the fleet, it, its role, any tool. */
   activeFor(identity: Pick<AgentIdentity, 'agent' | 'role'>): PauseView[] {
-    return [...this.active.values()]
-      .filter((row) => row.scope === 'fleet' || row.scope === 'tool' || (row.scope === 'agent' && row.target === identity.agent) || (row.scope === 'role' && row.target === identity.role))
-      .map(view);
+    return [...this.active.values()].filter((row) => row.scope === 'tool' || stopsAgent(row, identity)).map(view);
   }
 
   private changed(): void {
-    for (const listener of this.changeListeners) {
+    this.tell(this.changeListeners, undefined, 'pause listener');
+  }
+
+  /** Runs each listener; one that throws is logged and does not stop the others. */
+  private tell<T>(listeners: Iterable<(value: T) => void>, value: T, what: string): void {
+    for (const listener of listeners) {
       try {
-        listener();
+        listener(value);
       } catch (error) {
-        this.options.logError(`pause listener failed: ${String(error)}`);
+        this.options.logError(`${what} failed: ${String(error)}`);
       }
     }
   }
@@ -140,12 +150,17 @@ export class PauseService {
     return this.store.listPauses(filter, 500).then((rows) => rows.map(view));
   }
 
-  async pause(actor: string, input: { scope: PauseScope; target?: string | undefined; reason: string; kind?: 'manual' | 'quarantine' }): Promise<PauseView> {
+  async pause(actor: string, input: PauseInput): Promise<PauseView> {
+    return (await this.open(actor, input)).pause;
+  }
+
+  /** Creates the pause of a scope, or finds the one already in force (`created: false`). */
+  private open(actor: string, input: PauseInput): Promise<{ pause: PauseView; created: boolean }> {
     const target = input.scope === 'fleet' ? '' : (input.target ?? '');
     if (input.scope !== 'fleet' && target === '') throw new AirlockError('invalid_request', `a ${input.scope} pause names the ${input.scope}`);
     return this.locks.run(`pause:${input.scope}:${target}`, async () => {
       const existing = (await this.store.listPauses({ active: true }, 500)).find((row) => row.scope === input.scope && row.target === target);
-      if (existing) return view(existing);
+      if (existing) return { pause: view(existing), created: false };
       const at = this.clock.now();
       const row: PauseRow = {
         id: newId('pau'),
@@ -163,7 +178,7 @@ export class PauseService {
       ]);
       await this.apply(row);
       this.events.publish({ type: 'pause', data: { id: row.id } });
-      return view(row);
+      return { pause: view(row), created: true };
     });
   }
 
@@ -187,36 +202,41 @@ export class PauseService {
   /**
    * Counts the agent's blocked decisions in the window of the strictest `quarantine` of the
    * policies that decided the call; at the threshold, pauses the agent (kind quarantine) and tells
-   * the listeners (notification channels). Counted in the audit trail, so across instances.
+   * the listeners (notification channels). Counted in the audit trail, so across instances. The
+   * count starts again when a person resumes a pause of the agent (its own, its role's, the
+   * fleet's): the blocks that led to a quarantine, and the paused calls, do not count twice.
    */
-  async observeBlock(identity: Pick<AgentIdentity, 'agent'>, decision: Decision): Promise<void> {
+  async observeBlock(identity: Pick<AgentIdentity, 'agent' | 'role'>, decision: Decision): Promise<void> {
     if (decision.effect !== 'block' || decision.decidedBy === 'pause' || this.active.has(`agent:${identity.agent}`)) return;
     const setting = this.policies.quarantineFor(decision.policy.policies);
     if (!setting) return;
-    const since = this.clock.now() - setting.withinMs;
+    // Strictly after the resume: a block stamped in the resume's own millisecond is taken as before it.
+    const since = Math.max(this.clock.now() - setting.withinMs, (await this.lastResumeOf(identity)) + 1);
     const blocked = await this.store.countBlocked(identity.agent, since);
     if (blocked < setting.blocks) return;
     await this.quarantine(identity.agent, `${blocked} blocked calls within ${setting.within} (quarantine: ${setting.blocks} in ${setting.within}, policy ${setting.policy})`);
   }
 
-  /** Pauses an agent as a quarantine (automatic: blocks, an anomaly) and notifies; a no-op when it is already paused. */
+  /**
+   * Pauses an agent as a quarantine (automatic: blocks, an anomaly) and notifies; a no-op when it
+   * is already paused. The pause's own lock makes one caller the creator, so one notice is sent.
+   */
   async quarantine(agent: string, reason: string): Promise<PauseView | undefined> {
-    return this.locks.run(`quarantine:${agent}`, () => this.quarantineLocked(agent, reason));
-  }
-
-  private async quarantineLocked(agent: string, reason: string): Promise<PauseView | undefined> {
-    if ((await this.store.listPauses({ active: true }, 500)).some((row) => row.scope === 'agent' && row.target === agent)) return undefined;
-    const pause = await this.pause('system', { scope: 'agent', target: agent, reason, kind: 'quarantine' });
+    const { pause, created } = await this.open('system', { scope: 'agent', target: agent, reason, kind: 'quarantine' });
+    if (!created) return undefined;
     const notice: QuarantineNotice = { id: newId('qrn'), at: new Date(this.clock.now()).toISOString(), agent, pause, summary: `${agent} was quarantined: ${reason}` };
     await this.writer.append([{ record: { type: 'agent.quarantined', at: this.clock.now(), actor: 'system', agent, data: { ...notice } } }]);
-    for (const listener of this.quarantineListeners) {
-      try {
-        listener(notice);
-      } catch (error) {
-        this.options.logError(`quarantine listener failed: ${String(error)}`);
-      }
-    }
+    this.tell(this.quarantineListeners, notice, 'quarantine listener');
     return pause;
+  }
+
+  /** When a pause that stopped all of this agent's calls was last resumed (0: never, among the latest 500 pauses). */
+  private async lastResumeOf(identity: Pick<AgentIdentity, 'agent' | 'role'>): Promise<number> {
+    let latest = 0;
+    for (const row of await this.store.listPauses({}, 500)) {
+      if (row.resumed_at !== null && stopsAgent(row, identity)) latest = Math.max(latest, Number(row.resumed_at));
+    }
+    return latest;
   }
 
   /** Brings the map in line with the table; records when this instance applied each new pause. */
@@ -250,6 +270,11 @@ export class PauseService {
  */
 function personOf(actor: string): string {
   return actor.startsWith('user:') ? actor.slice('user:'.length) : actor;
+}
+
+/** Whether a pause stops every call of this agent: the fleet's, the agent's own, or its role's. */
+function stopsAgent(row: Pick<PauseRow, 'scope' | 'target'>, identity: Pick<AgentIdentity, 'agent' | 'role'>): boolean {
+  return row.scope === 'fleet' || (row.scope === 'agent' && row.target === identity.agent) || (row.scope === 'role' && row.target === identity.role);
 }
 
 function key(row: Pick<PauseRow, 'scope' | 'target'>): string {
