@@ -50,6 +50,11 @@ function poolSender(base: string): { send: HttpSend; close: () => Promise<void> 
   };
 }
 
+/** A request body that is JSON already (edge batches are joined from spooled lines), sent as is. */
+class EncodedJson {
+  constructor(readonly text: string) {}
+}
+
 /** Decisions from an Airlock server over HTTP. Any failure to get a valid answer is AirlockUnavailableError. */
 export class RemoteTransport implements Transport {
   private readonly base: string;
@@ -108,17 +113,7 @@ export class RemoteTransport implements Transport {
 
   /** Edge mode: sends a batch of in-process allows (`{"decisions":[…]}`, already JSON) to be audited. */
   async reportEdge(body: string): Promise<void> {
-    let response: HttpAnswer;
-    try {
-      response = await this.send('POST', '/v1/edge/decisions', { authorization: `Bearer ${this.options.apiKey}`, 'content-type': 'application/json' }, body, AbortSignal.timeout(this.timeoutMs));
-    } catch (error) {
-      throw new AirlockUnavailableError(`cannot reach Airlock at ${this.base}: ${(error as Error).message}`, { cause: error });
-    }
-    const payload = await response.json().catch(() => null);
-    if (response.status !== 200) {
-      const message = (payload as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
-      throw new AirlockUnavailableError(`Airlock did not record the edge decisions: ${message}`, { refused: response.status >= 400 && response.status < 500 });
-    }
+    await this.request('POST', '/v1/edge/decisions', new EncodedJson(body), this.timeoutMs);
   }
 
   recordFailOpen(call: ToolCall, error: Error): void {
@@ -147,7 +142,7 @@ export class RemoteTransport implements Transport {
         method,
         path,
         { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        body === undefined ? undefined : JSON.stringify(body),
+        body === undefined ? undefined : body instanceof EncodedJson ? body.text : JSON.stringify(body),
         cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       );
     } catch (error) {

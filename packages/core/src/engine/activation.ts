@@ -16,8 +16,6 @@ export class RequestActivation {
   /** Computes `novel` for the call (set by the engine when its policies declare novelty signals). */
   noveltySource: (() => Record<string, boolean>) | undefined;
   private novelValue: Record<string, boolean> | undefined;
-  /** The bundle's working-hours signals (set by the engine when there are any). */
-  workingHours: readonly WorkingHours[] | undefined;
   private hoursValue: Record<string, boolean> | undefined;
   private readonly clock: () => number;
   private atMs: number | undefined;
@@ -30,6 +28,8 @@ export class RequestActivation {
     environment: string,
     atMs: number | undefined,
     clock: () => number,
+    /** The bundle's working-hours signals, when it declares any. */
+    private readonly workingHours?: readonly WorkingHours[],
   ) {
     this.args = args;
     this.agent = request.agent;

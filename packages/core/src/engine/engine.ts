@@ -184,8 +184,7 @@ export class Engine {
     if (!set || !set.plans.some((plan) => plan.novelty.length > 0)) return [];
     const args = request.args ?? {};
     if (set.plans.some((plan) => plan.validate(args))) return [];
-    const activation = new RequestActivation(request, args, environment, requestTime(request.at), this.clock);
-    activation.workingHours = this.workingHours;
+    const activation = new RequestActivation(request, args, environment, requestTime(request.at), this.clock, this.workingHours);
     try {
       return noveltyKeysOf(set.plans, activation).map(([, key]) => key);
     } catch {
@@ -268,8 +267,7 @@ export class Engine {
       if (argsError) return this.failure(argsError);
     }
 
-    const activation = new RequestActivation(request, args, environment, atMs, this.clock);
-    activation.workingHours = this.workingHours;
+    const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
     let novelty: [string, string][] | undefined;
     if (plans.some((plan) => plan.novelty.length > 0)) {
       try {

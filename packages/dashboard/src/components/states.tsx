@@ -24,3 +24,16 @@ export function ErrorNotice({ error, action }: { error: ApiError | Error; action
     </div>
   );
 }
+
+/** What an action ended with: a success line, or the server's refusal. */
+export type Outcome = { ok: string } | { error: ApiError } | undefined;
+
+export function OutcomeNotice({ outcome }: { outcome: Outcome }) {
+  if (!outcome) return null;
+  if ('error' in outcome) return <ErrorNotice error={outcome.error} />;
+  return (
+    <p className="notice ok" role="status">
+      {outcome.ok}
+    </p>
+  );
+}

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api, ApiError, can } from '../api/client';
 import type { PolicySource, PolicyVersion, ReplayReport, Simulation } from '../api/types';
 import { DiffView } from '../components/diff-view';
-import { ErrorNotice, Loading } from '../components/states';
+import { ErrorNotice, Loading, OutcomeNotice, type Outcome } from '../components/states';
 import { formatDateTime } from '../format';
 import { useSession } from '../session';
 import { useResource } from '../use-resource';
@@ -13,7 +13,6 @@ interface ShadowReport extends ReplayReport {
   since: string;
 }
 
-type Outcome = { ok: string } | { error: ApiError } | undefined;
 
 function asApiError(caught: unknown): ApiError {
   return caught instanceof ApiError ? caught : new ApiError(0, 'client_error', String(caught));
@@ -54,12 +53,7 @@ export function ShadowPanel({ versions, active, onChanged }: { versions: PolicyV
       <p className="muted">A candidate version decides every live call beside the active one, enforcing nothing. Disagreements are recorded in the audit trail (shadow.flip).</p>
       {shadow.error ? <ErrorNotice error={shadow.error} /> : null}
       {shadow.loading ? <Loading what="Loading shadow mode" /> : null}
-      {outcome && 'ok' in outcome ? (
-        <p className="notice ok" role="status">
-          {outcome.ok}
-        </p>
-      ) : null}
-      {outcome && 'error' in outcome ? <ErrorNotice error={outcome.error} /> : null}
+      <OutcomeNotice outcome={outcome} />
       {!shadow.loading && !report ? (
         author && candidates.length > 0 ? (
           <form
@@ -227,12 +221,7 @@ function SuggestionCard({ suggestion, author, onUploaded }: { suggestion: Sugges
           </button>
         </div>
       ) : null}
-      {outcome && 'ok' in outcome ? (
-        <p className="notice ok" role="status">
-          {outcome.ok}
-        </p>
-      ) : null}
-      {outcome && 'error' in outcome ? <ErrorNotice error={outcome.error} /> : null}
+      <OutcomeNotice outcome={outcome} />
       {backtest ? (
         <div data-testid="suggestion-backtest">
           <p>

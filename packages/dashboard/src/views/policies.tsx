@@ -3,7 +3,7 @@ import { api, ApiError, can } from '../api/client';
 import type { FileDiff, PolicyVersion } from '../api/types';
 import { DiffView } from '../components/diff-view';
 import { Field } from '../components/field';
-import { Empty, ErrorNotice, Loading } from '../components/states';
+import { Empty, ErrorNotice, Loading, OutcomeNotice, type Outcome } from '../components/states';
 import { formatDateTime } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
@@ -19,7 +19,7 @@ export function PoliciesView() {
   const { user } = useSession();
   const versions = useResource(() => api.get<Versions>('/v1/policies'), 'versions');
   const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [outcome, setOutcome] = useState<{ ok: string } | { error: ApiError } | undefined>(undefined);
+  const [outcome, setOutcome] = useState<Outcome>(undefined);
   const list = [...(versions.data?.versions ?? [])].reverse();
   const author = can.author(user.role);
 
@@ -52,12 +52,7 @@ export function PoliciesView() {
           ) : null}
         </div>
       </div>
-      {outcome && 'ok' in outcome ? (
-        <p className="notice ok" role="status">
-          {outcome.ok}
-        </p>
-      ) : null}
-      {outcome && 'error' in outcome ? <ErrorNotice error={outcome.error} /> : null}
+      <OutcomeNotice outcome={outcome} />
       {versions.error ? <ErrorNotice error={versions.error} action={<button onClick={versions.reload}>Try again</button>} /> : null}
       {versions.loading ? <Loading what="Loading policy versions" /> : null}
       {versions.data && list.length === 0 ? <Empty>No policy version was uploaded yet.</Empty> : null}

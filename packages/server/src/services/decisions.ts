@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { canonicalJson, sha256Hex, type Decision } from '@airlock/core';
+import { canonicalJson, sha256Hex, type Decision, type DecisionRequest } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -10,7 +10,7 @@ import type { StoreWrite, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
 import type { ApprovalService, Call } from './approvals.js';
 import { ticketOf, type ApprovalTicket, type ApprovalView } from './approval-view.js';
-import type { EventBus } from './events.js';
+import type { DecisionEvent, EventBus } from './events.js';
 import type { PolicyService } from './policies.js';
 import type { ShadowService } from './shadow.js';
 import type { PauseService } from './pauses.js';
@@ -98,16 +98,7 @@ export class DecisionService {
     const started = performance.now();
     const at = this.clock.now();
     const active = this.policies.active();
-    const request = {
-      agent: identity.agent,
-      role: identity.role,
-      environment: identity.environment,
-      tool: call.tool,
-      args: call.args,
-      at,
-      ...(call.session === undefined ? {} : { session: call.session }),
-      ...(call.sessionAttributes === undefined ? {} : { sessionAttributes: call.sessionAttributes }),
-    };
+    const request = engineRequest(identity, call, at);
     // The kill switch first, synchronously after `at` was read: once a pause is applied, no call
     // stamped later is allowed (docs/kill-switch.md).
     const policyRef = () => (active ? { bundle: active.row.bundle, version: active.version, policies: [] } : { bundle: '', version: 0, policies: [] });
@@ -153,25 +144,7 @@ export class DecisionService {
     }
     this.metrics.recordDecision(identity.agent, decision, (performance.now() - started) / 1000);
     if (this.events.hasSubscribers('decision')) {
-      this.events.publish({
-        type: 'decision',
-        data: {
-          id,
-          seq,
-          at: atIso,
-          agent: identity.agent,
-          role: identity.role,
-          environment: identity.environment,
-          tool: call.tool,
-          args: call.args,
-          effect: decision.effect,
-          rule: decision.rule,
-          reason: decision.reason,
-          risk: decision.risk,
-          policyVersion: decision.policy.version,
-          ...(approval ? { approvalId: approval.id } : {}),
-        },
-      });
+      this.events.publish({ type: 'decision', data: { ...decisionEvent(id, seq, atIso, identity, call, decision), ...(approval ? { approvalId: approval.id } : {}) } });
     }
     if (approval) this.approvals.published(approval);
     if (decision.effect === 'block' && this.pauses && !paused) {
@@ -220,7 +193,7 @@ export async function recordEdgeDecisions(
   for (const report of reports) {
     // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
     const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
-    const request = { agent: identity.agent, role: identity.role, environment: identity.environment, tool: report.call.tool, args: report.call.args, at, ...(report.call.session === undefined ? {} : { session: report.call.session }), ...(report.call.sessionAttributes === undefined ? {} : { sessionAttributes: report.call.sessionAttributes }) };
+    const request = engineRequest(identity, report.call, at);
     const verified = active !== undefined && active.version === report.version;
     const own = verified ? active.engine.statelessDecision(request) : undefined;
     const agreed = own?.effect === 'allow';
@@ -246,12 +219,44 @@ export async function recordEdgeDecisions(
   const sealed = await deps.writer.append(entries);
   for (const [i, { id, at, call, decision }] of published.entries()) {
     deps.metrics.recordDecision(identity.agent, decision, undefined);
-    deps.events.publish({
-      type: 'decision',
-      data: { id, seq: sealed[i]?.seq ?? 0, at: new Date(at).toISOString(), agent: identity.agent, role: identity.role, environment: identity.environment, tool: call.tool, args: call.args, effect: decision.effect, rule: decision.rule, reason: decision.reason, risk: decision.risk, policyVersion: decision.policy.version, edge: true },
-    });
+    if (deps.events.hasSubscribers('decision')) {
+      deps.events.publish({ type: 'decision', data: { ...decisionEvent(id, sealed[i]?.seq ?? 0, new Date(at).toISOString(), identity, call, decision), edge: true } });
+    }
   }
   return verdicts;
+}
+
+/** What the engine decides: the call with the identity its key fixes, at the server's time. */
+function engineRequest(identity: AgentIdentity, call: Call, at: number): DecisionRequest & { at: number } {
+  return {
+    agent: identity.agent,
+    role: identity.role,
+    environment: identity.environment,
+    tool: call.tool,
+    args: call.args,
+    at,
+    ...(call.session === undefined ? {} : { session: call.session }),
+    ...(call.sessionAttributes === undefined ? {} : { sessionAttributes: call.sessionAttributes }),
+  };
+}
+
+/** The live `decision` event of an audited decision (the dashboard's feed and charts). */
+function decisionEvent(id: string, seq: number, at: string, identity: AgentIdentity, call: Call, decision: Decision): DecisionEvent {
+  return {
+    id,
+    seq,
+    at,
+    agent: identity.agent,
+    role: identity.role,
+    environment: identity.environment,
+    tool: call.tool,
+    args: call.args,
+    effect: decision.effect,
+    rule: decision.rule,
+    reason: decision.reason,
+    risk: decision.risk,
+    policyVersion: decision.policy.version,
+  };
 }
 
 /**

@@ -76,7 +76,7 @@ export class PolicyService {
     if (!latest) return;
     const row = await this.store.getPolicyVersion(latest.version);
     if (!row) throw new Error(`active policy version ${latest.version} is missing`);
-    this.current = { version: row.version, engine: this.build(row.bundle, sourcesOf(row), row.version), row, quarantine: quarantineOf(row) };
+    this.current = this.activeOf(row);
   }
 
   active(): ActivePolicy | undefined {
@@ -190,7 +190,7 @@ export class PolicyService {
   private async activateLocked(actor: string, version: number, how: 'activate' | 'rollback'): Promise<PolicyVersionView> {
     const row = await this.store.getPolicyVersion(version);
     if (!row) throw notFound(`policy version ${version}`);
-    const engine = this.build(row.bundle, sourcesOf(row), row.version);
+    const next = this.activeOf(row);
     const [latest] = await this.store.listPolicyActivations(1);
     const at = this.clock.now();
     await this.writer.append([
@@ -200,13 +200,25 @@ export class PolicyService {
       },
     ]);
     // Durable first, then swap: a crash in between restarts on the version the database names.
-    this.current = { version, engine, row, quarantine: quarantineOf(row) };
+    this.current = next;
     this.events.publish({ type: 'policy', data: policyEvent(row) });
     return view(row, true);
   }
 
   private build(bundle: string, sources: PolicySource[], version: number): Engine {
-    return loading(() => compile(parseBundle(sources, bundle), { counters: this.counters, seen: this.seen, version, clock: () => this.clock.now() }));
+    return loading(() => this.compileParsed(parseBundle(sources, bundle), version));
+  }
+
+  /** A stored version, compiled against the live state, with its quarantine settings: one parse for both. */
+  private activeOf(row: PolicyVersionRow): ActivePolicy {
+    return loading(() => {
+      const parsed = parseBundle(sourcesOf(row), row.bundle);
+      return { version: row.version, engine: this.compileParsed(parsed, row.version), row, quarantine: quarantineOf(parsed) };
+    });
+  }
+
+  private compileParsed(parsed: PolicyBundle, version: number): Engine {
+    return compile(parsed, { counters: this.counters, seen: this.seen, version, clock: () => this.clock.now() });
   }
 
   /** Parses and checks a bundle without compiling it against the live limit state; throws `invalid_policy`. */
@@ -262,9 +274,9 @@ function policyEvent(row: PolicyVersionRow): PolicyEvent {
   return { version: row.version, digest: row.digest, bundle: row.bundle, sources: sourcesOf(row) };
 }
 
-function quarantineOf(row: PolicyVersionRow): Map<string, QuarantineSetting> {
+function quarantineOf(bundle: PolicyBundle): Map<string, QuarantineSetting> {
   const settings = new Map<string, QuarantineSetting>();
-  for (const policy of parseBundle(sourcesOf(row), row.bundle).policies) {
+  for (const policy of bundle.policies) {
     const setting = quarantineSetting(policy.document.policy, policy.document.appliesTo.roles, policy.document.quarantine);
     if (setting) settings.set(policy.document.policy, setting);
   }

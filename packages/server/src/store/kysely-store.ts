@@ -191,8 +191,7 @@ export class KyselyStore implements Store {
   }
 
   async decisionBuckets(range: TimeRange, bucketMs: number, options: { byAgent?: boolean; agent?: string } = {}): Promise<DecisionBucket[]> {
-    // Literals, not parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
-    const bucket = sql<number>`cast((${sql.ref('at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
+    const bucket = bucketOf(range, bucketMs);
     let query = this.decisionsIn(range)
       .select((eb) => [bucket.as('bucket'), 'effect', eb.fn.countAll<number | string>().as('count')])
       .groupBy([bucket, 'effect']);
@@ -206,8 +205,7 @@ export class KyselyStore implements Store {
   }
 
   async decisionCounts(range: TimeRange, bucketMs: number): Promise<DecisionCountRow[]> {
-    // Literals, not parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
-    const bucket = sql<number>`cast((${sql.ref('at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
+    const bucket = bucketOf(range, bucketMs);
     const rows = await this.decisionsIn(range)
       .select((eb) => [bucket.as('bucket'), 'agent', 'tool', 'effect', 'rule', eb.fn.countAll<number | string>().as('count')])
       .groupBy([bucket, 'agent', 'tool', 'effect', 'rule'])
@@ -328,4 +326,12 @@ function applyAuditFilter(
 /** PostgreSQL answers bigint columns as strings. */
 function pauseRow(row: PauseRow): PauseRow {
   return { ...row, created_at: Number(row.created_at), resumed_at: row.resumed_at === null ? null : Number(row.resumed_at) };
+}
+
+/**
+ * The time bucket of a row's `at`. Literals, not parameters: PostgreSQL must see the same
+ * expression in SELECT and GROUP BY.
+ */
+function bucketOf(range: TimeRange, bucketMs: number) {
+  return sql<number>`cast((${sql.ref('at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
 }
