@@ -25,6 +25,7 @@ const REMOTE: Plan = { warmupMs: 1_000, batches: 5, batchSize: 300, latencySampl
 /** Edge mode answers in-process, but every allow is sent to the server: fewer calls than LOCAL, so the spool stays small. */
 const EDGE: Plan = { warmupMs: 200, batches: 5, batchSize: 2_000, latencySamples: 10_000 };
 const TARGET_ADDED_P50_US = 5;
+const TARGET_REMOTE_P99_MS = 3;
 
 /** 256 accounts, built as a JSON parser would, cycled. */
 const ARGS = Array.from({ length: 256 }, (_, i) => JSON.parse(JSON.stringify({ account_id: `A-${i}` })) as { account_id: string });
@@ -168,5 +169,10 @@ console.log('');
 for (const c of [1, 2]) {
   const added = (summary[c] as (typeof summary)[number]).p50Us - base.p50Us;
   console.log(`target: ${contenders[c]?.label} adds < ${TARGET_ADDED_P50_US} µs at p50: ${added.toFixed(2)} µs ${added < TARGET_ADDED_P50_US ? 'PASS' : 'FAIL'}`);
+}
+const remote = contenders.findIndex((contender) => contender.label.startsWith('guard, remote'));
+if (remote >= 0 && summary[remote]) {
+  const p99 = (summary[remote] as (typeof summary)[number]).p99Us / 1000;
+  console.log(`target: guard, remote p99 < ${TARGET_REMOTE_P99_MS} ms: ${p99.toFixed(2)} ms ${p99 < TARGET_REMOTE_P99_MS ? 'PASS' : 'FAIL'}`);
 }
 if (!server) console.log('remote mode: left out (the server did not start; reason above)');

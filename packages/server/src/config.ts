@@ -59,8 +59,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   loginAttemptsPerMinute: 5,
   restoreWindowMs: 7 * 24 * HOUR,
   idempotencyTtlMs: 24 * HOUR,
-  maxBatch: 32,
-  maxBatchesInFlight: 4,
+  // Group commit: one batch committing while the next one grows. Measured against 32 records with
+  // 4 in flight (bench:server, 2026-12-06): +7-13 % decisions/s, p99 no worse. PostgreSQL, whose
+  // instances take turns at the chain's advisory lock, had these settings already.
+  maxBatch: 256,
+  maxBatchesInFlight: 1,
   anomalyBucketMs: 5 * 60_000,
 };
 

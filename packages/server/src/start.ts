@@ -15,7 +15,6 @@ import type { Notifier } from './notifications/notifier.js';
 import type { Store } from './store/store.js';
 
 export const DATABASE_FILE = 'airlock.db';
-const POSTGRES_MAX_BATCH = 256;
 
 export interface StartOptions extends Partial<ServerConfig> {
   clock?: Clock;
@@ -55,12 +54,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
   if (options.notifications !== undefined) config.notifications = options.notifications;
   if (options.linkSecret !== undefined) config.linkSecret = options.linkSecret;
-  if (config.databaseUrl !== undefined) {
-    // Instances take turns appending to the one chain (an advisory lock held to each commit), so
-    // fewer, larger batches go further: one batch in flight per instance, grown while it waits.
-    config.maxBatch = options.maxBatch ?? POSTGRES_MAX_BATCH;
-    config.maxBatchesInFlight = options.maxBatchesInFlight ?? 1;
-  }
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => console.log(line));
   const logError = options.logError ?? ((message: string) => console.error(message));
