@@ -103,4 +103,19 @@ describe('MemoryCounterStore memory', () => {
     expect(store.keyCount).toBeLessThan(5000);
     expect(store.keyCount).toBeGreaterThanOrEqual(2 * windowMs);
   });
+
+  it('sweeps continuously: the keys held stay close to the live ones, with no periodic pile-up', () => {
+    const store = new MemoryCounterStore();
+    const windowMs = 1000;
+    let most = 0;
+    for (let i = 0; i < 50_000; i++) {
+      store.checkAndConsumeSync([{ key: `k${i}`, windowMs, max: 10, amount: 1, blocking: true }], i);
+      most = Math.max(most, store.keyCount);
+    }
+    // 2,000 keys are live (entries are kept for two windows). Walking 4 keys per consumption (256
+    // every 64), one pass over n keys takes n / 4 consumptions, so ~2,000 × 4/3 are held plus a
+    // step's lag; a sweep of all keys every 4,096 consumptions let 6,000 pile up.
+    expect(most).toBeLessThan(2 * windowMs * 1.6);
+    expect(store.keyCount).toBeGreaterThanOrEqual(2 * windowMs);
+  });
 });
