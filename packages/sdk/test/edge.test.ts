@@ -184,6 +184,31 @@ describe('SDK edge mode', () => {
     expect(record?.data).toMatchObject({ id: 'edg_forged', edge: { agreed: false, verified: true, server: { effect: 'block' } }, decision: { flagged: true } });
   });
 
+  it('records a resent report once: a batch sent again, two copies at the same time, an id twice in one batch', async () => {
+    const report = (n: number) => ({ id: `edg_resent-${n}`, at: Date.now(), version: 1, rule: 'read-account', call: readAccount(`RESENT-${n}`) });
+    const send = async (reports: object[]) => {
+      const response = await fetch(`${server.url}/v1/edge/decisions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ decisions: reports }),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { recorded: number; verdicts: { id: string; agreed: boolean }[] };
+    };
+    const first = await send([report(1), report(2)]);
+    expect(first.recorded).toBe(2);
+    // The SDK did not get that answer and sends the batch again, with a report decided since.
+    const again = await send([report(1), report(2), report(3)]);
+    expect(again).toEqual({ recorded: 1, verdicts: [1, 2, 3].map((n) => ({ id: `edg_resent-${n}`, agreed: true, verified: true })) });
+    // Two copies of one batch racing each other, and an id repeated within a batch.
+    const [left, right] = await Promise.all([send([report(4), report(5), report(4)]), send([report(5), report(4)])]);
+    expect(left.recorded + right.recorded).toBe(2);
+    expect(left.verdicts.map((v) => v.id)).toEqual(['edg_resent-4', 'edg_resent-5', 'edg_resent-4']);
+    const ids = (await decisions('get_account')).map((r) => r.data.id).filter((id) => id.startsWith('edg_resent-'));
+    expect(ids.sort()).toEqual([1, 2, 3, 4, 5].map((n) => `edg_resent-${n}`));
+    expect((await admin.get('/v1/audit/verify')).body).toMatchObject({ ok: true });
+  });
+
   it('sends at the next start what a crashed process spooled, once', async () => {
     const spool = join(dir, 'crash-spool');
     // A process that never sends (flush every hour) and then "crashes": it is never closed before the next one starts.

@@ -134,6 +134,16 @@ describe.each(implementations)('Store contract: $name', (impl) => {
 
     await store.commit([entry(3, [{ kind: 'idempotency.insert', row: { agent: 'bot-1', key: 'k1', request_hash: 'h', decision_id: 'dec_1', response: '{}', created_at: 10 } }])]);
     expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ decision_id: 'dec_1', created_at: 10 });
+    await store.commit([entry(4, [{ kind: 'idempotency.insert', row: { agent: 'bot-2', key: 'k2', request_hash: 'h', decision_id: 'dec_2', response: '{}', created_at: 10 } }])]);
+    // A key already stored (another instance answered the same retry) keeps its first row and
+    // does not fail the batch it came in: the other records of that batch land.
+    await store.commit([
+      entry(5, [{ kind: 'idempotency.insert', row: { agent: 'bot-1', key: 'k1', request_hash: 'h', decision_id: 'dec_late', response: '{}', created_at: 10 } }]),
+    ]);
+    expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ decision_id: 'dec_1' });
+    // Several keys in one query, one agent's only.
+    expect((await store.getIdempotencies('bot-1', ['k1', 'k2', 'k3'])).map((row) => row.decision_id)).toEqual(['dec_1']);
+    expect(await store.getIdempotencies('bot-2', [])).toEqual([]);
     await store.deleteIdempotencyBefore(11);
     expect(await store.getIdempotency('bot-1', 'k1')).toBeUndefined();
 

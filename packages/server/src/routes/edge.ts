@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import { openEventStream } from '../http/sse.js';
-import { recordEdgeDecisions } from '../services/decisions.js';
 import type { Services } from '../services/services.js';
 import { toolArgs } from './schemas.js';
 
@@ -58,11 +57,10 @@ export function edgeRoutes(services: Services, options: { open: Set<() => void> 
       url: '/v1/edge/decisions',
       tag: 'decisions',
       summary:
-        'Edge mode: the allows an SDK answered in-process, in a batch (at most 500). Each is re-checked with the server\'s copy of the version used and audited as a `decision` record with `edge` (whether the server agreed); answers the verdicts.',
+        'Edge mode: the allows an SDK answered in-process, in a batch (at most 500). Each is re-checked with the server\'s copy of the version used and audited as a `decision` record with `edge` (whether the server agreed); answers the verdicts. A report already recorded (same id, same agent: a batch resent because its answer was lost) is not recorded again; its first verdict is answered, and `recorded` counts only the new ones.',
       body: z.object({ decisions: z.array(edgeReport).min(1).max(MAX_EDGE_BATCH) }),
       async handler({ body, principal }) {
-        const verdicts = await recordEdgeDecisions(services, agentOf(principal), body.decisions);
-        return { recorded: verdicts.length, verdicts };
+        return services.decisions.recordEdge(agentOf(principal), body.decisions);
       },
     }),
   ];

@@ -43,6 +43,8 @@ interface Fresh {
  */
 export class DecisionService {
   private readonly inflight = new Map<string, Promise<Fresh>>();
+  /** Edge reports being recorded, by agent and report id: a resend racing its original waits for it. */
+  private readonly edgeInflight = new Map<string, Promise<EdgeVerdict>>();
 
   constructor(
     private readonly store: Store,
@@ -92,6 +94,100 @@ export class DecisionService {
       return { outcome: { response, durable: true, replayed: true }, requestHash: stored.request_hash };
     }
     return { outcome: await this.run(identity, call, { key, requestHash }), requestHash };
+  }
+
+  /**
+   * Edge mode: records the allows an SDK answered in-process, each re-checked with the server's own
+   * copy of the version the SDK used. The call already ran, so the record is written whatever the
+   * verdict; a disagreement (a forged or stale report) is marked `edge.agreed: false` in the record.
+   *
+   * Exactly once per report id: an SDK resends a batch whose answer it did not get, so each record
+   * is stored with an idempotency row (`edge:<id>`, same transaction), a report already stored is
+   * answered with its first verdict, and one still being recorded (a resend racing the original)
+   * waits for it.
+   */
+  async recordEdge(identity: AgentIdentity, reports: readonly EdgeReport[]): Promise<{ recorded: number; verdicts: EdgeVerdict[] }> {
+    const slot = (id: string) => `${identity.agent}\u0000${id}`;
+    const waiting = new Map<string, Promise<EdgeVerdict>>();
+    const candidates = new Map<string, EdgeReport>();
+    for (const report of reports) {
+      const pending = this.edgeInflight.get(slot(report.id));
+      if (pending) waiting.set(report.id, pending);
+      else if (!candidates.has(report.id)) candidates.set(report.id, report);
+    }
+    const stored = candidates.size === 0 ? [] : await this.store.getIdempotencies(identity.agent, [...candidates.keys()].map(edgeKey));
+    const known = new Map(stored.map((row) => [row.key, JSON.parse(row.response) as EdgeVerdict]));
+    const fresh: EdgeReport[] = [];
+    for (const report of candidates.values()) {
+      if (known.has(edgeKey(report.id))) continue;
+      // Another request may have started recording it during the lookup: wait for that one.
+      const pending = this.edgeInflight.get(slot(report.id));
+      if (pending) waiting.set(report.id, pending);
+      else fresh.push(report);
+    }
+    if (fresh.length > 0) {
+      const recorded = this.recordFreshEdge(identity, fresh);
+      for (const [i, report] of fresh.entries()) {
+        const verdict = recorded.then((all) => all[i] as EdgeVerdict);
+        verdict.catch(() => undefined);
+        this.edgeInflight.set(slot(report.id), verdict);
+        waiting.set(report.id, verdict);
+      }
+      recorded
+        .finally(() => {
+          for (const report of fresh) this.edgeInflight.delete(slot(report.id));
+        })
+        .catch(() => undefined);
+    }
+    const verdicts = await Promise.all(reports.map((report) => known.get(edgeKey(report.id)) ?? (waiting.get(report.id) as Promise<EdgeVerdict>)));
+    return { recorded: fresh.length, verdicts };
+  }
+
+  private async recordFreshEdge(identity: AgentIdentity, reports: readonly EdgeReport[]): Promise<EdgeVerdict[]> {
+    const now = this.clock.now();
+    const active = this.policies.active();
+    const verdicts: EdgeVerdict[] = [];
+    const entries: AuditEntry[] = [];
+    const published: { id: string; at: number; call: Call; decision: Decision }[] = [];
+    for (const report of reports) {
+      // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
+      const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
+      const request = engineRequest(identity, report.call, at);
+      const verified = active !== undefined && active.version === report.version;
+      const own = verified ? active.engine.statelessDecision(request) : undefined;
+      const agreed = own?.effect === 'allow';
+      const decision: Decision = own && agreed
+        ? own
+        : {
+            effect: 'allow',
+            rule: report.rule,
+            reason: 'allowed in-process by an edge SDK',
+            decidedBy: 'rule',
+            matched: [],
+            limits: [],
+            risk: { score: 0, level: 'low' },
+            flagged: !agreed,
+            policy: { bundle: active?.row.bundle ?? '', version: report.version, policies: [] },
+          };
+      const record = decisionRecord({ id: report.id, at, identity, call: report.call, decision });
+      record.data.edge = { receivedAt: new Date(now).toISOString(), verified, agreed, ...(own && !agreed ? { server: { effect: own.effect, rule: own.rule } } : {}) };
+      const verdict: EdgeVerdict = { id: report.id, agreed, verified };
+      const remembered: StoreWrite = {
+        kind: 'idempotency.insert',
+        row: { agent: identity.agent, key: edgeKey(report.id), request_hash: '', decision_id: report.id, response: JSON.stringify(verdict), created_at: now },
+      };
+      entries.push({ record, writes: [remembered] });
+      verdicts.push(verdict);
+      published.push({ id: report.id, at, call: report.call, decision });
+    }
+    const sealed = await this.writer.append(entries);
+    for (const [i, { id, at, call, decision }] of published.entries()) {
+      this.metrics.recordDecision(identity.agent, decision, undefined);
+      if (this.events.hasSubscribers('decision')) {
+        this.events.publish({ type: 'decision', data: { ...decisionEvent(id, sealed[i]?.seq ?? 0, new Date(at).toISOString(), identity, call, decision), edge: true } });
+      }
+    }
+    return verdicts;
   }
 
   private async run(identity: AgentIdentity, call: Call, idempotency: { key: string; requestHash: string } | undefined): Promise<DecideOutcome> {
@@ -175,55 +271,9 @@ export interface EdgeVerdict {
   verified: boolean;
 }
 
-/**
- * Edge mode: records the allows an SDK answered in-process, each re-checked with the server's own
- * copy of the version the SDK used. The call already ran, so the record is written whatever the
- * verdict; a disagreement (a forged or stale report) is marked `edge.agreed: false` in the record.
- */
-export async function recordEdgeDecisions(
-  deps: { writer: AuditWriter; policies: PolicyService; events: EventBus; metrics: Metrics; clock: Clock },
-  identity: AgentIdentity,
-  reports: readonly EdgeReport[],
-): Promise<EdgeVerdict[]> {
-  const now = deps.clock.now();
-  const active = deps.policies.active();
-  const verdicts: EdgeVerdict[] = [];
-  const entries: AuditEntry[] = [];
-  const published: { id: string; at: number; call: Call; decision: Decision }[] = [];
-  for (const report of reports) {
-    // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
-    const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
-    const request = engineRequest(identity, report.call, at);
-    const verified = active !== undefined && active.version === report.version;
-    const own = verified ? active.engine.statelessDecision(request) : undefined;
-    const agreed = own?.effect === 'allow';
-    const decision: Decision = own && agreed
-      ? own
-      : {
-          effect: 'allow',
-          rule: report.rule,
-          reason: 'allowed in-process by an edge SDK',
-          decidedBy: 'rule',
-          matched: [],
-          limits: [],
-          risk: { score: 0, level: 'low' },
-          flagged: !agreed,
-          policy: { bundle: active?.row.bundle ?? '', version: report.version, policies: [] },
-        };
-    const record = decisionRecord({ id: report.id, at, identity, call: report.call, decision });
-    record.data.edge = { receivedAt: new Date(now).toISOString(), verified, agreed, ...(own && !agreed ? { server: { effect: own.effect, rule: own.rule } } : {}) };
-    entries.push({ record });
-    verdicts.push({ id: report.id, agreed, verified });
-    published.push({ id: report.id, at, call: report.call, decision });
-  }
-  const sealed = await deps.writer.append(entries);
-  for (const [i, { id, at, call, decision }] of published.entries()) {
-    deps.metrics.recordDecision(identity.agent, decision, undefined);
-    if (deps.events.hasSubscribers('decision')) {
-      deps.events.publish({ type: 'decision', data: { ...decisionEvent(id, sealed[i]?.seq ?? 0, new Date(at).toISOString(), identity, call, decision), edge: true } });
-    }
-  }
-  return verdicts;
+/** The idempotency key under which an edge report is remembered (beside the agents' own keys). */
+function edgeKey(id: string): string {
+  return `edge:${id}`;
 }
 
 /** What the engine decides: the call with the identity its key fixes, at the server's time. */

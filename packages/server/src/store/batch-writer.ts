@@ -91,7 +91,13 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
     case 'pause.resume':
       return db.updateTable('pauses').set({ resumed_by: write.by, resumed_at: write.at }).where('id', '=', write.id).where('resumed_at', 'is', null).compile();
     case 'idempotency.insert':
-      return db.insertInto('idempotency').values(write.row).compile();
+      // The first answer stays. A key stored meanwhile by another instance (the same retry sent to
+      // two instances at once) must not fail this transaction: it carries other callers' records.
+      return db
+        .insertInto('idempotency')
+        .values(write.row)
+        .onConflict((conflict) => conflict.columns(['agent', 'key']).doNothing())
+        .compile();
     case 'idempotency.purge':
       return db.deleteFrom('idempotency').where('created_at', '<', write.before).compile();
     case 'policy.insert':

@@ -186,6 +186,11 @@ export class KyselyStore implements Store {
     return this.db.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', '=', key).executeTakeFirst();
   }
 
+  async getIdempotencies(agent: string, keys: readonly string[]): Promise<IdempotencyRow[]> {
+    if (keys.length === 0) return [];
+    return this.db.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', 'in', [...keys]).execute();
+  }
+
   async deleteIdempotencyBefore(atMs: number): Promise<void> {
     await this.writer.apply([{ kind: 'idempotency.purge', before: atMs }]);
   }

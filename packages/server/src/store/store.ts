@@ -58,6 +58,8 @@ export interface Store {
   countPendingApprovals(atMs: number): Promise<number>;
 
   getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined>;
+  /** The stored rows among `keys` (one query). */
+  getIdempotencies(agent: string, keys: readonly string[]): Promise<IdempotencyRow[]>;
   deleteIdempotencyBefore(atMs: number): Promise<void>;
 
   /**
