@@ -172,6 +172,26 @@ describe('SDK edge mode', () => {
     await expect.poll(async () => (await airlock.check(readAccount('EDGE-6'))).outcome, { timeout: 1000, interval: 20 }).toBe('run');
   });
 
+  it('shows edge allows to shadow mode: a candidate that puts account reads behind approval flips them', async () => {
+    const files = readPolicySources('examples/policies').map((file) =>
+      file.file === 'customer-support.yaml' ? { ...file, text: file.text.replace(/(- id: read-account\n(?:.*\n)*?\s+effect: )allow/, '$1require_approval') } : file,
+    );
+    const uploaded = await admin.post('/v1/policies', { name: 'edge-shadow', files });
+    expect(uploaded.status).toBe(201);
+    const candidate = uploaded.body.version as number;
+    expect((await admin.post(`/v1/policies/${candidate}/shadow`)).status).toBe(200);
+    try {
+      for (const n of [1, 2, 3]) expect((await airlock.check(readAccount(`SHADOW-${n}`))).outcome).toBe('run');
+      const shadow = async () => (await admin.get('/v1/policies/shadow')).body.shadow as { calls: number; flipped: number; flips: { from: string; to: string; rule: string | null; count: number }[] };
+      await expect.poll(async () => (await shadow()).flipped, { timeout: 3000, interval: 50 }).toBe(3);
+      expect((await shadow()).flips.map(({ from, to, rule, count }) => ({ from, to, rule, count }))).toEqual([{ from: 'allow', to: 'require_approval', rule: 'read-account', count: 3 }]);
+      const flips = (await admin.get('/v1/audit?type=shadow.flip&limit=10')).body.records as { data: { decision: string } }[];
+      expect(flips.map((r) => r.data.decision).every((id) => id.startsWith('edg_'))).toBe(true);
+    } finally {
+      await admin.delete('/v1/policies/shadow');
+    }
+  });
+
   it('marks a report the server does not agree with (a forged or stale allow)', async () => {
     const response = await fetch(`${server.url}/v1/edge/decisions`, {
       method: 'POST',

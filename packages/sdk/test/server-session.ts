@@ -2,6 +2,7 @@
 export interface ServerSession {
   post(path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  delete(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 export async function signIn(url: string, username: string, password: string): Promise<ServerSession> {
@@ -16,5 +17,5 @@ export async function signIn(url: string, username: string, password: string): P
     });
     return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
   };
-  return { post: (path, body) => send('POST', path, body ?? {}), get: (path) => send('GET', path) };
+  return { post: (path, body) => send('POST', path, body ?? {}), get: (path) => send('GET', path), delete: (path) => send('DELETE', path) };
 }

@@ -148,7 +148,7 @@ export class DecisionService {
     const active = this.policies.active();
     const verdicts: EdgeVerdict[] = [];
     const entries: AuditEntry[] = [];
-    const published: { id: string; at: number; call: Call; decision: Decision }[] = [];
+    const published: { id: string; at: number; call: Call; decision: Decision; entry: number }[] = [];
     for (const report of reports) {
       // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
       const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
@@ -176,15 +176,19 @@ export class DecisionService {
         kind: 'idempotency.insert',
         row: { agent: identity.agent, key: edgeKey(report.id), request_hash: '', decision_id: report.id, response: JSON.stringify(verdict), created_at: now },
       };
+      published.push({ id: report.id, at, call: report.call, decision, entry: entries.length });
       entries.push({ record, writes: [remembered] });
       verdicts.push(verdict);
-      published.push({ id: report.id, at, call: report.call, decision });
+      // Shadow mode sees edge traffic too (a candidate that limits reads would otherwise flip
+      // nothing for an edge fleet): when the server re-checked the call, against its own decision.
+      const flip = agreed ? this.shadow?.observe(request, decision, report.id) : undefined;
+      if (flip) entries.push(flip);
     }
     const sealed = await this.writer.append(entries);
-    for (const [i, { id, at, call, decision }] of published.entries()) {
+    for (const { id, at, call, decision, entry } of published) {
       this.metrics.recordDecision(identity.agent, decision, undefined);
       if (this.events.hasSubscribers('decision')) {
-        this.events.publish({ type: 'decision', data: { ...decisionEvent(id, sealed[i]?.seq ?? 0, new Date(at).toISOString(), identity, call, decision), edge: true } });
+        this.events.publish({ type: 'decision', data: { ...decisionEvent(id, sealed[entry]?.seq ?? 0, new Date(at).toISOString(), identity, call, decision), edge: true } });
       }
     }
     return verdicts;
