@@ -99,23 +99,44 @@ describe('MemoryCounterStore memory', () => {
     const store = new MemoryCounterStore();
     const windowMs = 1000;
     for (let i = 0; i < 5000; i++) store.checkAndConsumeSync([{ key: `k${i}`, windowMs, max: 10, amount: 1, blocking: true }], i);
-    // Every key is touched once; by the sweep after 4,096 consumptions all but the last two windows' keys are idle.
+    // Every key is touched once; once 4,096 keys are held the sweep forgets those two windows behind.
     expect(store.keyCount).toBeLessThan(5000);
     expect(store.keyCount).toBeGreaterThanOrEqual(2 * windowMs);
   });
 
-  it('sweeps continuously: the keys held stay close to the live ones, with no periodic pile-up', () => {
+  it('sweeps a few keys at a time: no consumption forgets a whole pile at once, and the keys held stay bounded', () => {
     const store = new MemoryCounterStore();
-    const windowMs = 1000;
+    const windowMs = 5000;
     let most = 0;
-    for (let i = 0; i < 50_000; i++) {
+    let biggestDrop = 0;
+    for (let i = 0; i < 60_000; i++) {
+      const before = store.keyCount;
       store.checkAndConsumeSync([{ key: `k${i}`, windowMs, max: 10, amount: 1, blocking: true }], i);
+      biggestDrop = Math.max(biggestDrop, before + 1 - store.keyCount);
       most = Math.max(most, store.keyCount);
     }
-    // 2,000 keys are live (entries are kept for two windows). Walking 4 keys per consumption (256
-    // every 64), one pass over n keys takes n / 4 consumptions, so ~2,000 × 4/3 are held plus a
-    // step's lag; a sweep of all keys every 4,096 consumptions let 6,000 pile up.
+    // A walk over every key at once (the old sweep, every 4,096 consumptions) forgot thousands in
+    // one call, a stall of milliseconds with 100,000s of keys; a step examines 256.
+    expect(biggestDrop).toBeLessThanOrEqual(256);
+    expect(biggestDrop).toBeGreaterThan(0);
+    // 10,000 keys are live (entries are kept for two windows); 4 examined per consumption keep
+    // the rest to about a third more.
     expect(most).toBeLessThan(2 * windowMs * 1.6);
     expect(store.keyCount).toBeGreaterThanOrEqual(2 * windowMs);
+  });
+
+  it('forgets nothing while it holds few keys, so a stream with a clock jump decides as if nothing were swept', () => {
+    const store = new MemoryCounterStore();
+    const hour = 3_600_000;
+    const rate = (at: number) => store.checkAndConsumeSync([{ key: 'rate:bot-2', windowMs: hour, max: 10, amount: 1, blocking: true }], at);
+    // One call stamped a day ahead (another agent's), then a burst back on the first day: the
+    // eleventh call of the hour is over the limit, however often the sweep has run meanwhile.
+    store.checkAndConsumeSync([{ key: 'rate:bot-1', windowMs: hour, max: 10, amount: 1, blocking: true }], 24 * hour);
+    for (let i = 0; i < 200; i++) store.checkAndConsumeSync([{ key: `other:${i}`, windowMs: hour, max: 10, amount: 1, blocking: true }], 24 * hour + i);
+    const outcomes = Array.from({ length: 11 }, (_, i) => {
+      for (let j = 0; j < 64; j++) store.checkAndConsumeSync([{ key: `noise:${i}:${j}`, windowMs: hour, max: 10, amount: 1, blocking: true }], 1000 + i);
+      return rate(60_000 * i).consumed;
+    });
+    expect(outcomes).toEqual([...Array(10).fill(true), false]);
   });
 });

@@ -104,6 +104,13 @@ class SlidingLog {
  */
 const SWEEP_EVERY = 64;
 const SWEEP_STEP = 256;
+/**
+ * Below this many keys nothing is swept: memory is no concern yet, and a key is judged idle by
+ * the newest time the store has seen, which a request stamped far ahead (an eval file jumping a
+ * day, then back) would make wrong for every other key. Streams with more keys than this get the
+ * rule as documented above: times within one window of the newest are exact.
+ */
+const SWEEP_MIN_KEYS = 4096;
 
 export class MemoryCounterStore implements SyncCounterStore {
   private readonly logs = new Map<string, SlidingLog>();
@@ -162,6 +169,7 @@ export class MemoryCounterStore implements SyncCounterStore {
   /** Forgets keys whose every entry has aged out, so distinct keys do not accumulate forever. */
   private sweep(): void {
     this.untilSweep = SWEEP_EVERY;
+    if (this.logs.size < SWEEP_MIN_KEYS) return;
     this.sweeping ??= this.logs.values();
     for (let i = 0; i < SWEEP_STEP; i++) {
       const next = this.sweeping.next();
