@@ -224,8 +224,16 @@ describe('SDK edge mode', () => {
     const [left, right] = await Promise.all([send([report(4), report(5), report(4)]), send([report(5), report(4)])]);
     expect(left.recorded + right.recorded).toBe(2);
     expect(left.verdicts.map((v) => v.id)).toEqual(['edg_resent-4', 'edg_resent-5', 'edg_resent-4']);
+    // A decide whose own Idempotency-Key is spelled like a report's key does not pass for that report.
+    const decide = await fetch(`${server.url}/v1/decide`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'edge:edg_resent-6' },
+      body: JSON.stringify(readAccount('RESENT-6')),
+    });
+    expect(decide.status).toBe(200);
+    expect((await send([report(6)])).verdicts).toEqual([{ id: 'edg_resent-6', agreed: true, verified: true }]);
     const ids = (await decisions('get_account')).map((r) => r.data.id).filter((id) => id.startsWith('edg_resent-'));
-    expect(ids.sort()).toEqual([1, 2, 3, 4, 5].map((n) => `edg_resent-${n}`));
+    expect(ids.sort()).toEqual([1, 2, 3, 4, 5, 6].map((n) => `edg_resent-${n}`));
     expect((await admin.get('/v1/audit/verify')).body).toMatchObject({ ok: true });
   });
 

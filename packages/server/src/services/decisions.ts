@@ -116,7 +116,9 @@ export class DecisionService {
       else if (!candidates.has(report.id)) candidates.set(report.id, report);
     }
     const stored = candidates.size === 0 ? [] : await this.store.getIdempotencies(identity.agent, [...candidates.keys()].map(edgeKey));
-    const known = new Map(stored.map((row) => [row.key, JSON.parse(row.response) as EdgeVerdict]));
+    // Only rows this path wrote count: an agent's own Idempotency-Key spelled `edge:…` on a decide
+    // must not pass for a recorded report (its record would then be missing).
+    const known = new Map(stored.filter((row) => row.request_hash === EDGE_REPORT).map((row) => [row.key, JSON.parse(row.response) as EdgeVerdict]));
     const fresh: EdgeReport[] = [];
     for (const report of candidates.values()) {
       if (known.has(edgeKey(report.id))) continue;
@@ -174,7 +176,7 @@ export class DecisionService {
       const verdict: EdgeVerdict = { id: report.id, agreed, verified };
       const remembered: StoreWrite = {
         kind: 'idempotency.insert',
-        row: { agent: identity.agent, key: edgeKey(report.id), request_hash: '', decision_id: report.id, response: JSON.stringify(verdict), created_at: now },
+        row: { agent: identity.agent, key: edgeKey(report.id), request_hash: EDGE_REPORT, decision_id: report.id, response: JSON.stringify(verdict), created_at: now },
       };
       published.push({ id: report.id, at, call: report.call, decision, entry: entries.length });
       entries.push({ record, writes: [remembered] });
@@ -274,6 +276,9 @@ export interface EdgeVerdict {
   /** False when the version the SDK used is no longer active, so it could not be re-checked. */
   verified: boolean;
 }
+
+/** `request_hash` of the idempotency rows of edge reports (a decide's is a SHA-256, never this). */
+const EDGE_REPORT = 'edge-report';
 
 /** The idempotency key under which an edge report is remembered (beside the agents' own keys). */
 function edgeKey(id: string): string {
