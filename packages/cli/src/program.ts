@@ -111,7 +111,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .option('--agent <id>', 'pause one agent')
       .option('--role <role>', 'pause every agent of a role')
       .option('--tool <tool>', 'pause one tool for every agent')
-      .option('--reason <text>', 'why (recorded, and shown to every refused caller)'),
+      .option('--reason <text>', 'why (recorded, and shown to every refused caller)')
+      .option('--for <duration>', 'a timed pause: it ends by itself after this long (30m, 2h, 1d)')
+      .option('--until <time>', 'a timed pause: it ends by itself at this ISO time (2026-12-07T08:00:00Z)'),
   ).action(async (options: PauseCommandOptions) => {
     setExitCode(await pauseCommand(options, io));
   });

@@ -92,6 +92,19 @@ describe('airlock pause / resume / pauses', () => {
     expect((await readAccount()).effect).toBe('allow');
   });
 
+  it('pauses for a while (--for): the pause says when it ends, and so does the listing', async () => {
+    const before = Date.now();
+    const paused = await airlock(['pause', '--tool', 'get_account', '--reason', 'vendor outage', '--for', '2h'], login);
+    expect(paused.status, paused.stderr).toBe(0);
+    const endsAt = /until (\S+): every call/.exec(paused.stdout)?.[1] ?? '';
+    expect(Date.parse(endsAt) - before).toBeGreaterThanOrEqual(2 * 3_600_000);
+    expect(Date.parse(endsAt) - before).toBeLessThan(2 * 3_600_000 + 60_000);
+    expect((await readAccount()).error?.code).toBe('paused');
+    expect((await airlock(['pauses'], login)).stdout).toContain(`active until ${endsAt}`);
+    expect((await airlock(['resume', '--tool', 'get_account'], login)).status).toBe(0);
+    expect((await readAccount()).effect).toBe('allow');
+  });
+
   it('resumes by scope, without the id', async () => {
     expect((await airlock(['pause', '--role', 'support', '--reason', 'role drill'], login)).status).toBe(0);
     expect((await readAccount()).error?.code).toBe('paused');
@@ -110,6 +123,8 @@ describe('airlock pause / resume / pauses', () => {
     ['no scope', ['pause', '--reason', 'x'], 2, /exactly one of --fleet/],
     ['two scopes', ['pause', '--fleet', '--tool', 'issue_refund', '--reason', 'x'], 2, /exactly one of --fleet/],
     ['no reason', ['pause', '--tool', 'issue_refund'], 2, /--reason/],
+    ['both --for and --until', ['pause', '--fleet', '--reason', 'x', '--for', '1h', '--until', '2030-01-01T00:00:00Z'], 2, /--for or --until/],
+    ['a malformed duration', ['pause', '--fleet', '--reason', 'x', '--for', 'a while'], 1, /invalid_request|duration/],
     ['unknown pause', ['resume', 'pau_nope'], 1, /not_found/],
   ] as [string, string[], number, RegExp][])('refuses %s', async (_name, args, status, message) => {
     const result = await airlock(args, login);

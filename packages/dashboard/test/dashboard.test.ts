@@ -464,9 +464,16 @@ describe('dashboard in Chromium', () => {
     const form = page.getByTestId('pause-form');
     await expect(form.getByRole('button', { name: 'Pause now' }).isDisabled()).resolves.toBe(true);
     await form.getByLabel(/^Reason/).fill('refund loop, INC-7');
+    // A timed pause: it ends by itself in an hour, and the banner says until when.
+    await form.getByLabel('For').selectOption({ label: '1 hour' });
+    await form.getByText('will be refused for 1 hour (or until a person resumes it)').waitFor({ timeout: WAIT_MS });
     await form.getByRole('button', { name: 'Pause now' }).click();
     const banner = page.getByTestId('pause-banner');
     await banner.filter({ hasText: 'Agent support-bot-1 is paused by admin' }).filter({ hasText: 'refund loop, INC-7' }).waitFor({ timeout: WAIT_MS });
+    const timed = (await admin.get<{ pauses: { scope: string; createdAt: string; endsAt: string | null }[] }>('/v1/pauses?active=true')).body.pauses.find((p) => p.scope === 'agent');
+    expect(Date.parse(timed?.endsAt ?? '') - Date.parse(timed?.createdAt ?? '')).toBe(3_600_000);
+    await banner.getByTestId('pause-ends').filter({ hasText: /\d/ }).waitFor({ timeout: WAIT_MS });
+    expect(await banner.locator('li').filter({ hasText: 'Agent support-bot-1' }).textContent()).toMatch(/until .+\(in \d+ (min|h)/);
     const refused = await readAccount();
     expect(refused.body).toMatchObject({ effect: 'block', rule: null, error: { code: 'paused' } });
     expect(refused.body.reason).toContain('refund loop, INC-7');

@@ -110,6 +110,46 @@ describe('kill switch on one instance', () => {
     expect((await admin.post('/v1/pauses', { scope: 'agent', reason: 'x' })).status).toBe(400);
     expect((await admin.post('/v1/pauses', { scope: 'fleet', target: 'x', reason: 'x' })).status).toBe(400);
   });
+
+  it('ends a timed pause by itself: refused until its end, served from that millisecond, the end audited once', async () => {
+    const created = await admin.post<Pause & { endsAt: string }>('/v1/pauses', { scope: 'agent', target: 'support-bot-1', reason: 'cool-down', for: '30m' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const endsAt = Date.parse(created.body.endsAt);
+    expect(endsAt - t.clock.now()).toBe(30 * 60_000);
+    expect((await call('read')).body.error?.code).toBe('paused');
+    await t.clock.advance(endsAt - t.clock.now() - 1);
+    expect((await call('read')).body.error?.code).toBe('paused');
+    await t.clock.advance(1);
+    expect((await call('read')).body.effect).toBe('allow');
+    // Within a re-read (every second) the end is recorded, stamped with the end time, by the system.
+    const [ended] = await eventually(async () => {
+      const found = (await records(admin, 'pause.resumed')).filter((r) => r.data.pause === created.body.id);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(ended).toMatchObject({ at: created.body.endsAt, data: { expired: true } });
+    expect((await admin.get<{ pauses: (Pause & { resumedBy: string })[] }>('/v1/pauses')).body.pauses.find((p) => p.id === created.body.id)).toMatchObject({ active: false, resumedBy: 'system' });
+  });
+
+  it('pauses a scope anew once its timed pause is over, recorded or not yet', async () => {
+    const first = await admin.post<Pause>('/v1/pauses', { scope: 'tool', target: 'create_ticket', reason: 'freeze', until: new Date(t.clock.now() + 60_000).toISOString() });
+    expect(first.status).toBe(201);
+    await t.clock.advance(60_000);
+    const second = await admin.post<Pause>('/v1/pauses', { scope: 'tool', target: 'create_ticket', reason: 'freeze again' });
+    expect(second.status).toBe(201);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect((await call('ticket')).body.error?.code).toBe('paused');
+    await admin.post(`/v1/pauses/${second.body.id}/resume`);
+  });
+
+  it.each([
+    ['a malformed duration', { for: 'soon' }],
+    ['both for and until', { for: '1h', until: '2030-01-01T00:00:00Z' }],
+    ['an end in the past', { until: '2000-01-01T00:00:00Z' }],
+  ])('answers 400 for %s', async (_, timing) => {
+    expect((await admin.post('/v1/pauses', { scope: 'fleet', reason: 'x', ...timing })).status).toBe(400);
+    expect((await admin.get<{ pauses: Pause[] }>('/v1/pauses?active=true')).body.pauses).toEqual([]);
+  });
 });
 
 describe('quarantine', () => {

@@ -145,6 +145,14 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     expect((await store.getIdempotencies('bot-1', ['k1', 'k2', 'k3'])).map((row) => row.decision_id)).toEqual(['dec_1']);
     expect(await store.getIdempotencies('bot-2', [])).toEqual([]);
     await store.deleteIdempotencyBefore(11);
+
+    // Pauses, a timed one among them: epoch numbers come back as numbers on both stores.
+    const pause = { id: 'pau_1', scope: 'agent', target: 'bot-1', kind: 'manual', reason: 'r', created_by: 'admin', created_at: 1_790_000_000_000, resumed_by: null, resumed_at: null, ends_at: 1_790_000_060_000 };
+    await store.commit([entry(6, [{ kind: 'pause.insert', row: pause }])]);
+    expect(await store.listPauses({ active: true }, 10)).toEqual([pause]);
+    await store.commit([entry(7, [{ kind: 'pause.resume', id: 'pau_1', by: 'system', at: 1_790_000_060_000 }])]);
+    expect(await store.getPause('pau_1')).toEqual({ ...pause, resumed_by: 'system', resumed_at: 1_790_000_060_000 });
+    expect(await store.listPauses({ active: true }, 10)).toEqual([]);
     expect(await store.getIdempotency('bot-1', 'k1')).toBeUndefined();
 
     const version = { version: 1, bundle: 'b', sources: '[]', digest: 'd', created_by: 'system', created_at: 7 };

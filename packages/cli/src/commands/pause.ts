@@ -20,6 +20,9 @@ export interface PauseCommandOptions extends ServerLoginOptions {
   role?: string;
   tool?: string;
   reason?: string;
+  /** A timed pause: a duration (30m) or an ISO time; the server checks both. */
+  for?: string;
+  until?: string;
   json?: boolean;
 }
 
@@ -135,7 +138,7 @@ function scopeOf(pause: PauseView): string {
 }
 
 function describePause(pause: PauseView): string {
-  const state = pause.active ? 'active' : `resumed ${pause.resumedAt ?? ''} by ${pause.resumedBy ?? ''}`;
+  const state = pause.active ? (pause.endsAt ? `active until ${pause.endsAt}` : 'active') : `resumed ${pause.resumedAt ?? ''} by ${pause.resumedBy ?? ''}`;
   return `${pause.id}  ${scopeOf(pause)}  ${pause.kind}  since ${pause.createdAt} by ${pause.createdBy}  ${state}\n    ${pause.reason}`;
 }
 
@@ -159,10 +162,16 @@ export async function pauseCommand(options: PauseCommandOptions, io: Io, env: En
     io.stderr.write('airlock: say why with --reason (it is recorded and shown to every refused caller)\n');
     return 2;
   }
+  if (options.for !== undefined && options.until !== undefined) {
+    io.stderr.write('airlock: give --for or --until, not both\n');
+    return 2;
+  }
   const { scope, target } = named;
+  const timing = { ...(options.for !== undefined ? { for: options.for } : {}), ...(options.until !== undefined ? { until: options.until } : {}) };
   return withSession(options, io, env, async (session) => {
-    const pause = await session.call<PauseView>('POST', '/v1/pauses', { scope, ...(target !== undefined ? { target } : {}), reason: options.reason });
+    const pause = await session.call<PauseView>('POST', '/v1/pauses', { scope, ...(target !== undefined ? { target } : {}), reason: options.reason, ...timing });
     if (options.json) io.stdout.write(`${JSON.stringify(pause)}\n`);
+    else if (pause.endsAt) io.stdout.write(`Paused ${scopeOf(pause)} until ${pause.endsAt}: every call in it is refused (paused) until then, or \`airlock resume ${pause.id}\`.\n`);
     else io.stdout.write(`Paused ${scopeOf(pause)}: every call in it is refused (paused) until \`airlock resume ${pause.id}\`.\n`);
   });
 }

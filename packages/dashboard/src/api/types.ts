@@ -141,6 +141,8 @@ export interface Pause {
   createdAt: string;
   resumedBy: string | null;
   resumedAt: string | null;
+  /** A timed pause ends by itself then; null: until a person resumes it. */
+  endsAt: string | null;
   active: boolean;
 }
 

@@ -37,6 +37,15 @@ function actionKey(action: PauseAction): string {
   return `${action.scope}:${action.target ?? ''}`;
 }
 
+/** How long a pause from the dashboard lasts: until resumed, or ends by itself (the API's `for`). */
+const PAUSE_LENGTHS: readonly (readonly [string, string])[] = [
+  ['', 'until resumed'],
+  ['15m', '15 minutes'],
+  ['1h', '1 hour'],
+  ['4h', '4 hours'],
+  ['24h', '24 hours'],
+];
+
 export interface PauseAction {
   scope: Pause['scope'];
   /** The agent or role; for `tool`, chosen in the form from `tools`. */
@@ -57,6 +66,8 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
   const open = actions.find((action) => actionKey(action) === openKey);
   const setOpen = (action: PauseAction | undefined): void => setOpenKey(action ? actionKey(action) : undefined);
   const [reason, setReason] = useState('');
+  /** '' until resumed, else a duration the server parses (`for`). */
+  const [length, setLength] = useState('');
   const [tool, setTool] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
@@ -70,6 +81,7 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
       pauses.reload();
       setOpen(undefined);
       setReason('');
+      setLength('');
     } catch (failure) {
       setError(failure instanceof ApiError ? failure : new ApiError(0, 'client_error', String(failure)));
     } finally {
@@ -81,7 +93,7 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
     event.preventDefault();
     if (!open) return;
     const target = open.scope === 'tool' ? tool : open.target;
-    void act(() => api.post<Pause>('/v1/pauses', { scope: open.scope, ...(open.scope === 'fleet' ? {} : { target }), reason: reason.trim() }));
+    void act(() => api.post<Pause>('/v1/pauses', { scope: open.scope, ...(open.scope === 'fleet' ? {} : { target }), reason: reason.trim(), ...(length ? { for: length } : {}) }));
   };
 
   return (
@@ -95,7 +107,13 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
                   {describeScope(pause)} is {pause.kind === 'quarantine' ? 'quarantined' : 'paused'}
                 </strong>{' '}
                 by {pause.createdBy}, <span title={formatDateTime(pause.createdAt)}>{formatRelative(pause.createdAt, now)}</span>: {pause.reason}. Every call in it is refused
-                (<span className="mono">paused</span>), approved calls included.{' '}
+                (<span className="mono">paused</span>), approved calls included
+                {pause.endsAt ? (
+                  <>
+                    , until <span title={formatDateTime(pause.endsAt)} data-testid="pause-ends">{formatDateTime(pause.endsAt)}</span> ({formatRelative(pause.endsAt, now)})
+                  </>
+                ) : null}
+                .{' '}
                 {admin ? (
                   <button type="button" className="primary" disabled={busy} onClick={() => void act(() => api.post<Pause>(`/v1/pauses/${encodeURIComponent(pause.id)}/resume`))}>
                     Resume
@@ -131,7 +149,7 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
         <form className="card pause-form" data-testid="pause-form" onSubmit={submit}>
           <p>
             {open.scope === 'tool' ? 'Every agent’s calls of the tool' : open.scope === 'fleet' ? 'Every call of every agent' : `Every call of ${describeScope(open).toLowerCase()}`} will be refused
-            until a person resumes it, approved calls included.
+            {length ? ` for ${PAUSE_LENGTHS.find(([value]) => value === length)?.[1] ?? length} (or until a person resumes it)` : ' until a person resumes it'}, approved calls included.
           </p>
           {open.scope === 'tool' ? (
             <Field label="Tool">
@@ -148,6 +166,17 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
               }
             </Field>
           ) : null}
+          <Field label="For">
+            {(id) => (
+              <select id={id} value={length} onChange={(e) => setLength(e.target.value)}>
+                {PAUSE_LENGTHS.map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
           <Field label="Reason (recorded, and shown to every refused caller)">
             {(id) => <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} required maxLength={2000} placeholder="e.g. refund loop, INC-7" />}
           </Field>

@@ -17,6 +17,10 @@ interface PauseInput {
   target?: string | undefined;
   reason: string;
   kind?: 'manual' | 'quarantine';
+  /** A timed pause: when it ends by itself (epoch ms, in the future)… */
+  endsAt?: number | undefined;
+  /** …or how long after its creation (ms). */
+  forMs?: number | undefined;
 }
 
 export interface PauseView {
@@ -30,6 +34,8 @@ export interface PauseView {
   createdAt: string;
   resumedBy: string | null;
   resumedAt: string | null;
+  /** A timed pause: when it ends by itself (then `resumedBy` is `system`). Null: until resumed. */
+  endsAt: string | null;
   active: boolean;
 }
 
@@ -57,7 +63,10 @@ export interface PauseServiceOptions {
  * `paused` before any policy runs. An instance applies a pause when it is created here, when the
  * event of another instance's pause arrives, or at the latest at its next re-read of the table
  * (every second), and records that moment (`pause.applied`, with its instance name): from then
- * on it issues no allow in that scope. Resuming is an audited act of a person.
+ * on it issues no allow in that scope. Resuming is an audited act of a person, or, for a timed
+ * pause, of the clock: from `ends_at` on no instance refuses a call for it (each compares its own
+ * clock on the hot path), and the first re-read after it records the end (`pause.resumed`, by
+ * `system`, `expired: true`).
  */
 export class PauseService {
   private readonly active = new Map<string, PauseRow>();
@@ -101,7 +110,7 @@ export class PauseService {
 
   /** The active pauses that stop some or all calls of this agent: the fleet, it, its role, any tool. */
   activeFor(identity: Pick<AgentIdentity, 'agent' | 'role'>): PauseView[] {
-    return [...this.active.values()].filter((row) => row.scope === 'tool' || stopsAgent(row, identity)).map(view);
+    return [...this.active.values()].filter((row) => this.inForce(row) && (row.scope === 'tool' || stopsAgent(row, identity))).map(view);
   }
 
   private changed(): void {
@@ -126,7 +135,17 @@ export class PauseService {
   /** The pause that stops this call, if any: the hot path, synchronous and allocation-free when nothing is paused. */
   check(identity: Pick<AgentIdentity, 'agent' | 'role'>, tool: string): PauseRow | undefined {
     if (this.active.size === 0) return undefined;
-    return this.active.get('fleet:') ?? this.active.get(`agent:${identity.agent}`) ?? this.active.get(`role:${identity.role}`) ?? this.active.get(`tool:${tool}`);
+    return (
+      this.inForce(this.active.get('fleet:')) ??
+      this.inForce(this.active.get(`agent:${identity.agent}`)) ??
+      this.inForce(this.active.get(`role:${identity.role}`)) ??
+      this.inForce(this.active.get(`tool:${tool}`))
+    );
+  }
+
+  /** The row, unless its time is up (the clock is read only for a timed pause). */
+  private inForce(row: PauseRow | undefined): PauseRow | undefined {
+    return row && (row.ends_at === null || this.clock.now() < row.ends_at) ? row : undefined;
   }
 
   /** A refusal for a paused call, shaped like every decision. */
@@ -158,8 +177,15 @@ export class PauseService {
   private open(actor: string, input: PauseInput): Promise<{ pause: PauseView; created: boolean }> {
     const target = input.scope === 'fleet' ? '' : (input.target ?? '');
     if (input.scope !== 'fleet' && target === '') throw new AirlockError('invalid_request', `a ${input.scope} pause names the ${input.scope}`);
+    if (input.endsAt !== undefined && input.endsAt <= this.clock.now()) throw new AirlockError('invalid_request', 'a timed pause ends in the future');
+    if (input.forMs !== undefined && !(input.forMs > 0)) throw new AirlockError('invalid_request', 'a timed pause lasts a positive time');
     return this.locks.run(`pause:${input.scope}:${target}`, async () => {
-      const existing = (await this.store.listPauses({ active: true }, 500)).find((row) => row.scope === input.scope && row.target === target);
+      let existing = (await this.store.listPauses({ active: true }, 500)).find((row) => row.scope === input.scope && row.target === target);
+      if (existing && existing.ends_at !== null && existing.ends_at <= this.clock.now()) {
+        // Its time is up but no instance has recorded the end yet: record it, then pause anew.
+        await this.end('system', existing.id, true);
+        existing = undefined;
+      }
       if (existing) return { pause: view(existing), created: false };
       const at = this.clock.now();
       const row: PauseRow = {
@@ -172,6 +198,7 @@ export class PauseService {
         created_at: at,
         resumed_by: null,
         resumed_at: null,
+        ends_at: input.forMs !== undefined ? at + input.forMs : (input.endsAt ?? null),
       };
       await this.writer.append([
         { record: { type: 'pause.created', at, actor, agent: input.scope === 'agent' ? target : null, tool: input.scope === 'tool' ? target : null, data: { ...view(row) } }, writes: [{ kind: 'pause.insert', row }] },
@@ -183,16 +210,23 @@ export class PauseService {
   }
 
   async resume(actor: string, id: string): Promise<PauseView> {
+    return this.end(actor, id, false);
+  }
+
+  /** Resumes a pause once (under its lock: one of several instances records it). */
+  private end(actor: string, id: string, expired: boolean): Promise<PauseView> {
     return this.locks.run(`resume:${id}`, async () => {
       const row = await this.store.getPause(id);
       if (!row) throw notFound(`pause ${id}`);
       if (row.resumed_at !== null) return view(row);
-      const at = this.clock.now();
+      // An expired pause ended at its end time, whenever an instance gets to record it.
+      const at = expired && row.ends_at !== null ? row.ends_at : this.clock.now();
+      const data = { pause: id, scope: row.scope, target: row.target || null, ...(expired ? { expired: true } : {}) };
       await this.writer.append([
-        { record: { type: 'pause.resumed', at, actor, agent: row.scope === 'agent' ? row.target : null, data: { pause: id, scope: row.scope, target: row.target || null } }, writes: [{ kind: 'pause.resume', id, by: personOf(actor), at }] },
+        { record: { type: 'pause.resumed', at, actor, agent: row.scope === 'agent' ? row.target : null, data }, writes: [{ kind: 'pause.resume', id, by: personOf(actor), at }] },
       ]);
       const resumed = { ...row, resumed_by: personOf(actor), resumed_at: at };
-      this.active.delete(key(row));
+      if (this.active.get(key(row))?.id === row.id) this.active.delete(key(row));
       this.changed();
       this.events.publish({ type: 'pause', data: { id } });
       return view(resumed);
@@ -241,7 +275,10 @@ export class PauseService {
 
   /** Brings the map in line with the table; records when this instance applied each new pause. */
   private async sync(): Promise<void> {
-    const rows = await this.store.listPauses({ active: true }, 500);
+    const listed = await this.store.listPauses({ active: true }, 500);
+    const now = this.clock.now();
+    for (const row of listed) if (row.ends_at !== null && row.ends_at <= now) await this.end('system', row.id, true);
+    const rows = listed.filter((row) => row.ends_at === null || row.ends_at > now);
     const current = new Set(rows.map(key));
     let removed = false;
     for (const [k] of this.active) {
@@ -296,6 +333,7 @@ export function view(row: PauseRow): PauseView {
     createdAt: new Date(Number(row.created_at)).toISOString(),
     resumedBy: row.resumed_by,
     resumedAt: row.resumed_at === null ? null : new Date(Number(row.resumed_at)).toISOString(),
+    endsAt: row.ends_at === null ? null : new Date(Number(row.ends_at)).toISOString(),
     active: row.resumed_at === null,
   };
 }

@@ -330,7 +330,12 @@ function applyAuditFilter(
 
 /** PostgreSQL answers bigint columns as strings. */
 function pauseRow(row: PauseRow): PauseRow {
-  return { ...row, created_at: Number(row.created_at), resumed_at: row.resumed_at === null ? null : Number(row.resumed_at) };
+  return {
+    ...row,
+    created_at: Number(row.created_at),
+    resumed_at: row.resumed_at === null ? null : Number(row.resumed_at),
+    ends_at: row.ends_at === null || row.ends_at === undefined ? null : Number(row.ends_at),
+  };
 }
 
 /**

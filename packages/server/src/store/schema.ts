@@ -174,6 +174,8 @@ export interface PauseTable {
   created_at: number;
   resumed_by: string | null;
   resumed_at: number | null;
+  /** When a timed pause ends by itself (epoch ms); null: until a person resumes it. */
+  ends_at: number | null;
 }
 
 export type AuditRow = AuditTable;

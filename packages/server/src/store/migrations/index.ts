@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './001-initial.js';
 import * as approvalRouting from './002-approval-routing.js';
 import * as context from './003-context.js';
+import * as timedPauses from './004-timed-pauses.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-approval-routing': approvalRouting,
   '003-context': context,
+  '004-timed-pauses': timedPauses,
 };
 
 export const migrationProvider: MigrationProvider = {
