@@ -52,6 +52,7 @@ export { MemoryCounterStore } from './limits/memory-counter-store.js';
 export { MemorySeenStore } from './limits/seen-store.js';
 export type { SeenStore } from './limits/seen-store.js';
 export { parseDuration } from './duration.js';
+export { pauseCovers, type PauseScope } from './pause-scope.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';

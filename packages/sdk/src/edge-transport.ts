@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { compile, parseBundle, type Engine, type PolicySource, type ToolReach } from '@airlock/core';
+import { compile, parseBundle, pauseCovers, type Engine, type PauseScope, type PolicySource, type ToolReach } from '@airlock/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { request } from 'undici';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
@@ -33,7 +33,7 @@ export interface EdgeOptions extends RemoteOptions {
 }
 
 interface PauseLite {
-  scope: 'fleet' | 'agent' | 'role' | 'tool';
+  scope: PauseScope;
   target: string | null;
 }
 
@@ -177,9 +177,7 @@ export class EdgeTransport implements Transport {
 
   private paused(tool: string): boolean {
     const identity = this.identity as Identity;
-    return this.pauses.some(
-      (p) => p.scope === 'fleet' || (p.scope === 'agent' && p.target === identity.agent) || (p.scope === 'role' && p.target === identity.role) || (p.scope === 'tool' && p.target === tool),
-    );
+    return this.pauses.some((pause) => pauseCovers(pause, identity, tool));
   }
 
   private remember(key: string, decision: AirlockDecision): void {

@@ -25,6 +25,15 @@ interface AuditRecord {
 
 const readAccount = (id: string) => ({ tool: 'get_account', args: { account_id: id } });
 
+/** The seed policies with customer support's account reads behind approval (a stricter version). */
+function readsNeedApproval() {
+  const files = readPolicySources('examples/policies').map((file) =>
+    file.file === 'customer-support.yaml' ? { ...file, text: file.text.replace(/(- id: read-account\n(?:.*\n)*?\s+effect: )allow/, '$1require_approval') } : file,
+  );
+  expect(files.find((f) => f.file === 'customer-support.yaml')?.text).toMatch(/id: read-account\n(?:.*\n)*?\s+effect: require_approval/);
+  return files;
+}
+
 /**
  * A TCP relay that can freeze the connections carrying the edge stream: they stay open but pass
  * nothing more, as a half-open connection after a network partition does. New connections work.
@@ -83,6 +92,17 @@ describe('SDK edge mode', () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** What an edge SDK sends: a batch of in-process allows, with this suite's agent key. */
+  async function reportEdge(reports: object[]): Promise<{ recorded: number; verdicts: { id: string; agreed: boolean; verified: boolean }[] }> {
+    const response = await fetch(`${server.url}/v1/edge/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decisions: reports }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { recorded: number; verdicts: { id: string; agreed: boolean; verified: boolean }[] };
+  }
 
   async function decisions(tool: string): Promise<AuditRecord[]> {
     const { body } = await admin.get(`/v1/audit?type=decision&agent=support-bot-1&tool=${tool}&limit=500`);
@@ -159,11 +179,7 @@ describe('SDK edge mode', () => {
   });
 
   it('follows a policy activation: what the new version does not allow goes to the server', async () => {
-    const files = readPolicySources('examples/policies').map((file) =>
-      file.file === 'customer-support.yaml' ? { ...file, text: file.text.replace(/(- id: read-account\n(?:.*\n)*?\s+effect: )allow/, '$1require_approval') } : file,
-    );
-    expect(files.find((f) => f.file === 'customer-support.yaml')?.text).toMatch(/id: read-account\n(?:.*\n)*?\s+effect: require_approval/);
-    const uploaded = await admin.post('/v1/policies', { name: 'edge-stricter', files });
+    const uploaded = await admin.post('/v1/policies', { name: 'edge-stricter', files: readsNeedApproval() });
     expect(uploaded.status).toBe(201);
     expect((await admin.post(`/v1/policies/${uploaded.body.version as number}/activate`)).status).toBe(200);
     await expect.poll(async () => (await airlock.check(readAccount('EDGE-5'), { approval: 'return' })).outcome, { timeout: 1000, interval: 20 }).toBe('pending');
@@ -173,10 +189,7 @@ describe('SDK edge mode', () => {
   });
 
   it('shows edge allows to shadow mode: a candidate that puts account reads behind approval flips them', async () => {
-    const files = readPolicySources('examples/policies').map((file) =>
-      file.file === 'customer-support.yaml' ? { ...file, text: file.text.replace(/(- id: read-account\n(?:.*\n)*?\s+effect: )allow/, '$1require_approval') } : file,
-    );
-    const uploaded = await admin.post('/v1/policies', { name: 'edge-shadow', files });
+    const uploaded = await admin.post('/v1/policies', { name: 'edge-shadow', files: readsNeedApproval() });
     expect(uploaded.status).toBe(201);
     const candidate = uploaded.body.version as number;
     expect((await admin.post(`/v1/policies/${candidate}/shadow`)).status).toBe(200);
@@ -193,35 +206,21 @@ describe('SDK edge mode', () => {
   });
 
   it('marks a report the server does not agree with (a forged or stale allow)', async () => {
-    const response = await fetch(`${server.url}/v1/edge/decisions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ decisions: [{ id: 'edg_forged', at: Date.now(), version: 1, rule: 'read-account', call: { tool: 'export_customers', args: {} } }] }),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ recorded: 1, verdicts: [{ id: 'edg_forged', agreed: false, verified: true }] });
+    const answer = await reportEdge([{ id: 'edg_forged', at: Date.now(), version: 1, rule: 'read-account', call: { tool: 'export_customers', args: {} } }]);
+    expect(answer).toEqual({ recorded: 1, verdicts: [{ id: 'edg_forged', agreed: false, verified: true }] });
     const [record] = await decisions('export_customers');
     expect(record?.data).toMatchObject({ id: 'edg_forged', edge: { agreed: false, verified: true, server: { effect: 'block' } }, decision: { flagged: true } });
   });
 
   it('records a resent report once: a batch sent again, two copies at the same time, an id twice in one batch', async () => {
     const report = (n: number) => ({ id: `edg_resent-${n}`, at: Date.now(), version: 1, rule: 'read-account', call: readAccount(`RESENT-${n}`) });
-    const send = async (reports: object[]) => {
-      const response = await fetch(`${server.url}/v1/edge/decisions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ decisions: reports }),
-      });
-      expect(response.status).toBe(200);
-      return (await response.json()) as { recorded: number; verdicts: { id: string; agreed: boolean }[] };
-    };
-    const first = await send([report(1), report(2)]);
+    const first = await reportEdge([report(1), report(2)]);
     expect(first.recorded).toBe(2);
     // The SDK did not get that answer and sends the batch again, with a report decided since.
-    const again = await send([report(1), report(2), report(3)]);
+    const again = await reportEdge([report(1), report(2), report(3)]);
     expect(again).toEqual({ recorded: 1, verdicts: [1, 2, 3].map((n) => ({ id: `edg_resent-${n}`, agreed: true, verified: true })) });
     // Two copies of one batch racing each other, and an id repeated within a batch.
-    const [left, right] = await Promise.all([send([report(4), report(5), report(4)]), send([report(5), report(4)])]);
+    const [left, right] = await Promise.all([reportEdge([report(4), report(5), report(4)]), reportEdge([report(5), report(4)])]);
     expect(left.recorded + right.recorded).toBe(2);
     expect(left.verdicts.map((v) => v.id)).toEqual(['edg_resent-4', 'edg_resent-5', 'edg_resent-4']);
     // A decide whose own Idempotency-Key is spelled like a report's key does not pass for that report.
@@ -231,7 +230,7 @@ describe('SDK edge mode', () => {
       body: JSON.stringify(readAccount('RESENT-6')),
     });
     expect(decide.status).toBe(200);
-    expect((await send([report(6)])).verdicts).toEqual([{ id: 'edg_resent-6', agreed: true, verified: true }]);
+    expect((await reportEdge([report(6)])).verdicts).toEqual([{ id: 'edg_resent-6', agreed: true, verified: true }]);
     const ids = (await decisions('get_account')).map((r) => r.data.id).filter((id) => id.startsWith('edg_resent-'));
     expect(ids.sort()).toEqual([1, 2, 3, 4, 5, 6].map((n) => `edg_resent-${n}`));
     expect((await admin.get('/v1/audit/verify')).body).toMatchObject({ ok: true });

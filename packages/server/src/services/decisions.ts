@@ -66,7 +66,7 @@ export class DecisionService {
     const requestHash = sha256Hex(
       canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null, ...(call.sessionAttributes ? { sessionAttributes: call.sessionAttributes } : {}) }),
     );
-    const slot = `${identity.agent}\u0000${idempotencyKey}`;
+    const slot = slotOf(identity.agent, idempotencyKey);
     let pending = this.inflight.get(slot);
     let first = false;
     if (!pending) {
@@ -107,7 +107,7 @@ export class DecisionService {
    * waits for it.
    */
   async recordEdge(identity: AgentIdentity, reports: readonly EdgeReport[]): Promise<{ recorded: number; verdicts: EdgeVerdict[] }> {
-    const slot = (id: string) => `${identity.agent}\u0000${id}`;
+    const slot = (id: string) => slotOf(identity.agent, id);
     const waiting = new Map<string, Promise<EdgeVerdict>>();
     const candidates = new Map<string, EdgeReport>();
     for (const report of reports) {
@@ -275,6 +275,11 @@ export interface EdgeVerdict {
   agreed: boolean;
   /** False when the version the SDK used is no longer active, so it could not be re-checked. */
   verified: boolean;
+}
+
+/** Where a call with a key (or an edge report) being decided waits, per agent. */
+function slotOf(agent: string, key: string): string {
+  return `${agent}\u0000${key}`;
 }
 
 /** `request_hash` of the idempotency rows of edge reports (a decide's is a SHA-256, never this). */

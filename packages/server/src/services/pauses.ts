@@ -1,4 +1,4 @@
-import { parseDuration, type Decision, type PolicyRef } from '@airlock/core';
+import { parseDuration, pauseCovers, type Decision, type PauseScope, type PolicyRef } from '@airlock/core';
 import type { AuditWriter } from '../audit/writer.js';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
@@ -10,7 +10,7 @@ import type { EventBus } from './events.js';
 import { KeyedLock, type Locks } from './keyed-lock.js';
 import type { PolicyService } from './policies.js';
 
-export type PauseScope = 'fleet' | 'agent' | 'role' | 'tool';
+export type { PauseScope };
 
 interface PauseInput {
   scope: PauseScope;
@@ -110,7 +110,7 @@ export class PauseService {
 
   /** The active pauses that stop some or all calls of this agent: the fleet, it, its role, any tool. */
   activeFor(identity: Pick<AgentIdentity, 'agent' | 'role'>): PauseView[] {
-    return [...this.active.values()].filter((row) => this.inForce(row) && (row.scope === 'tool' || stopsAgent(row, identity))).map(view);
+    return [...this.active.values()].filter((row) => this.inForce(row) && (row.scope === 'tool' || pauseCovers(row, identity))).map(view);
   }
 
   private changed(): void {
@@ -145,7 +145,7 @@ export class PauseService {
 
   /** The row, unless its time is up (the clock is read only for a timed pause). */
   private inForce(row: PauseRow | undefined): PauseRow | undefined {
-    return row && (row.ends_at === null || this.clock.now() < row.ends_at) ? row : undefined;
+    return row && (row.ends_at === null || !isOver(row, this.clock.now())) ? row : undefined;
   }
 
   /** A refusal for a paused call, shaped like every decision. */
@@ -181,7 +181,7 @@ export class PauseService {
     if (input.forMs !== undefined && !(input.forMs > 0)) throw new AirlockError('invalid_request', 'a timed pause lasts a positive time');
     return this.locks.run(`pause:${input.scope}:${target}`, async () => {
       let existing = (await this.store.listPauses({ active: true }, 500)).find((row) => row.scope === input.scope && row.target === target);
-      if (existing && existing.ends_at !== null && existing.ends_at <= this.clock.now()) {
+      if (existing && isOver(existing, this.clock.now())) {
         // Its time is up but no instance has recorded the end yet: record it, then pause anew.
         await this.end('system', existing.id, true);
         existing = undefined;
@@ -268,7 +268,7 @@ export class PauseService {
   private async lastResumeOf(identity: Pick<AgentIdentity, 'agent' | 'role'>): Promise<number> {
     let latest = 0;
     for (const row of await this.store.listPauses({}, 500)) {
-      if (row.resumed_at !== null && stopsAgent(row, identity)) latest = Math.max(latest, Number(row.resumed_at));
+      if (row.resumed_at !== null && pauseCovers(row, identity)) latest = Math.max(latest, Number(row.resumed_at));
     }
     return latest;
   }
@@ -277,8 +277,8 @@ export class PauseService {
   private async sync(): Promise<void> {
     const listed = await this.store.listPauses({ active: true }, 500);
     const now = this.clock.now();
-    for (const row of listed) if (row.ends_at !== null && row.ends_at <= now) await this.end('system', row.id, true);
-    const rows = listed.filter((row) => row.ends_at === null || row.ends_at > now);
+    for (const row of listed) if (isOver(row, now)) await this.end('system', row.id, true);
+    const rows = listed.filter((row) => !isOver(row, now));
     const current = new Set(rows.map(key));
     let removed = false;
     for (const [k] of this.active) {
@@ -309,9 +309,9 @@ function personOf(actor: string): string {
   return actor.startsWith('user:') ? actor.slice('user:'.length) : actor;
 }
 
-/** Whether a pause stops every call of this agent: the fleet's, the agent's own, or its role's. */
-function stopsAgent(row: Pick<PauseRow, 'scope' | 'target'>, identity: Pick<AgentIdentity, 'agent' | 'role'>): boolean {
-  return row.scope === 'fleet' || (row.scope === 'agent' && row.target === identity.agent) || (row.scope === 'role' && row.target === identity.role);
+/** Whether a timed pause has reached its end (a pause without one never does). */
+function isOver(row: Pick<PauseRow, 'ends_at'>, now: number): boolean {
+  return row.ends_at !== null && row.ends_at <= now;
 }
 
 function key(row: Pick<PauseRow, 'scope' | 'target'>): string {
