@@ -169,6 +169,12 @@ describe('POST /v1/decide', () => {
     expect(missing).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', param: 'body.tool' } } });
     const notJson = await support.post('/v1/decide', '{"tool":');
     expect(notJson).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    // A literal past the double range parses to Infinity: refused naming the field, at any depth,
+    // instead of a decision whose audit record could not be written (it was store_unavailable).
+    const overflow = await support.post('/v1/decide', '{"tool":"issue_refund","args":{"account_id":"A-1","amount":1e999,"currency":"USD"}}');
+    expect(overflow).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', param: 'body.args.amount' } } });
+    const nested = await support.post('/v1/decide', '{"tool":"bulk_update","args":{"records":[{"qty":1},{"qty":-1e999}]}}');
+    expect(nested).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', param: 'body.args.records.1.qty' } } });
   });
 
   it('answers 401 without a key and with a wrong or revoked key', async () => {
