@@ -8,7 +8,7 @@ export const toolArgs = z.record(z.string(), z.unknown()).superRefine((args, ctx
   // refuses it as an argument; the audit record of the call could not hold it (canonical JSON has
   // no such number), so the request is refused here, before anything is decided, naming the field.
   const path = nonFinitePath(args, []);
-  if (path) ctx.addIssue({ code: 'custom', message: 'a number out of range (larger than JSON numbers can be here)', path });
+  if (path) ctx.addIssue({ code: 'custom', message: 'number out of range: beyond ±1.8e308, it parses to Infinity', path });
 });
 
 /** The path of the first non-finite number in a parsed JSON value, if any. */
