@@ -57,6 +57,8 @@ export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
+export { JSON_SCHEMA_FILES, jsonSchema, jsonSchemaFiles } from './json-schemas.js';
+export type { JsonSchemaFile } from './json-schemas.js';
 export type { ApprovalExpectation, Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
 export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';
 export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';

@@ -2,13 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import {
   loadSuites,
   parseBundle,
   parseSuite,
   PolicyLoadError,
-  policySuiteSchema,
   runSuites,
   suiteBundlePath,
   SuiteLoadError,
@@ -271,12 +269,5 @@ describe('suite directories', () => {
     mkdirSync(empty);
     expect(() => loadSuites(empty)).toThrow(/no_suites/);
     expect(() => loadSuites(join(dir, 'missing'))).toThrow(/io_error/);
-  });
-});
-
-describe('the published JSON Schema', () => {
-  it('is generated from the zod schema (run vitest with -u to refresh it)', async () => {
-    const schema = z.toJSONSchema(policySuiteSchema, { io: 'input' });
-    await expect(`${JSON.stringify(schema, null, 2)}\n`).toMatchFileSnapshot('../../../docs/schemas/policy-test.schema.json');
   });
 });

@@ -63,23 +63,23 @@ export const approvalRouteSchema = z
 export const toolDefinitionSchema = z.strictObject({
   description: z.string().optional(),
   /** Argument name → JSON Schema. The argument object is closed unless `additionalArgs: true`. */
-  args: z.record(z.string(), jsonSchema).default({}),
+  args: z.record(z.string(), jsonSchema).default({}).meta({ description: 'Argument name → JSON Schema of its value, e.g. { type: number, minimum: 0 }.' }),
   /** Which arguments must be present; default: all of them. */
-  required: z.array(z.string()).optional(),
-  additionalArgs: z.boolean().default(false),
+  required: z.array(z.string()).optional().meta({ description: 'Arguments that must be present. Default: all declared arguments.' }),
+  additionalArgs: z.boolean().default(false).meta({ description: 'Accept arguments that are not declared. Default: false (an unknown argument makes the call invalid).' }),
 });
 
 export const ruleSchema = z
   .strictObject({
-    id: identifier,
+    id: identifier.meta({ description: 'Unique in the bundle; decisions name it.' }),
     description: z.string().optional(),
-    tool: z.union([toolPattern, z.array(toolPattern).min(1)]),
-    when: celExpression.optional(),
-    effect: effectSchema.optional(),
-    reason: z.string().optional(),
-    risk: z.number().int().min(0).max(1000).optional(),
-    approvers: z.array(z.string().min(1)).optional(),
-    approval: approvalRouteSchema.optional(),
+    tool: z.union([toolPattern, z.array(toolPattern).min(1)]).meta({ description: 'A tool name, a glob such as get_*, or a list of them.' }),
+    when: celExpression.optional().meta({ description: 'CEL condition over agent, role, environment, tool, args, session, now …; absent: always matches.' }),
+    effect: effectSchema.optional().meta({ description: 'What a matching call gets. A rule needs an effect, a risk score, or both.' }),
+    reason: z.string().optional().meta({ description: 'Shown to the agent and in the audit trail.' }),
+    risk: z.number().int().min(0).max(1000).optional().meta({ description: 'Risk points added when the rule matches; the sum is compared with riskTiers.' }),
+    approvers: z.array(z.string().min(1)).optional().meta({ description: 'For require_approval: the approver groups (short form of approval).' }),
+    approval: approvalRouteSchema.optional().meta({ description: 'For require_approval: tiers, N distinct approvers, timeouts.' }),
   })
   .refine((rule) => rule.effect !== undefined || rule.risk !== undefined, {
     message: 'a rule needs an effect, a risk score, or both',
@@ -92,19 +92,19 @@ export const ruleSchema = z
 
 export const limitSchema = z
   .strictObject({
-    id: identifier,
+    id: identifier.meta({ description: 'Unique in the bundle; decisions name it.' }),
     description: z.string().optional(),
-    tools: z.array(toolPattern).min(1),
-    when: celExpression.optional(),
+    tools: z.array(toolPattern).min(1).meta({ description: 'Tool names or globs this limit counts.' }),
+    when: celExpression.optional().meta({ description: 'CEL filter: only matching calls count.' }),
     /** CEL expressions whose values form the counter key, e.g. `[agent, args.account_id]`. */
-    key: z.array(celExpression).min(1),
+    key: z.array(celExpression).min(1).meta({ description: 'CEL expressions; one counter per distinct key, e.g. [agent, args.account_id].' }),
     /** Budget: sum this numeric expression. */
-    sum: celExpression.optional(),
+    sum: celExpression.optional().meta({ description: 'Budget: sum this number (CEL). Without sum or items, each call counts 1.' }),
     /** Blast radius: sum the size of this list expression. */
-    items: celExpression.optional(),
-    max: z.number().finite().min(0),
-    window: z.string(),
-    effect: z.enum(['require_approval', 'block']),
+    items: celExpression.optional().meta({ description: 'Blast radius: sum the size of this list (CEL).' }),
+    max: z.number().finite().min(0).meta({ description: 'Largest allowed total in any window.' }),
+    window: z.string().meta({ description: 'Sliding window: 250ms, 30s, 15m, 24h, 7d.' }),
+    effect: z.enum(['require_approval', 'block']).meta({ description: 'What a call that would exceed max gets.' }),
     reason: z.string().optional(),
     approvers: z.array(z.string().min(1)).optional(),
     approval: approvalRouteSchema.optional(),
@@ -190,21 +190,23 @@ export const environmentOverrideSchema = z.strictObject({
 
 export const DEFAULT_RISK_TIERS = { medium: 25, high: 40, critical: 80 } as const;
 
-export const policyDocumentSchema = z.strictObject({
-  policy: identifier,
-  description: z.string().optional(),
-  appliesTo: z.strictObject({
-    roles: z.array(z.string().min(1)).min(1),
-  }),
-  default: effectSchema.default('block'),
-  riskTiers: riskTiersSchema.default(DEFAULT_RISK_TIERS),
-  tools: z.record(toolName, toolDefinitionSchema),
-  rules: z.array(ruleSchema).default([]),
-  limits: z.array(limitSchema).default([]),
-  signals: signalsSchema.optional(),
-  quarantine: quarantineSchema.optional(),
-  environments: z.record(identifier, environmentOverrideSchema).default({}),
-});
+export const policyDocumentSchema = z
+  .strictObject({
+    policy: identifier.meta({ description: 'The policy\'s name, unique in the bundle.' }),
+    description: z.string().optional(),
+    appliesTo: z.strictObject({
+      roles: z.array(z.string().min(1)).min(1).meta({ description: 'Agent roles this policy governs.' }),
+    }),
+    default: effectSchema.default('block').meta({ description: 'Effect when no rule matches a declared tool. Default: block.' }),
+    riskTiers: riskTiersSchema.default(DEFAULT_RISK_TIERS).meta({ description: 'Risk score thresholds. Default: medium 25, high 40, critical 80.' }),
+    tools: z.record(toolName, toolDefinitionSchema).meta({ description: 'Every tool an agent with these roles may call; any other tool is blocked.' }),
+    rules: z.array(ruleSchema).default([]).meta({ description: 'Matched against each call; the strictest matching effect wins.' }),
+    limits: z.array(limitSchema).default([]).meta({ description: 'Rates, budgets and blast radius over a sliding window.' }),
+    signals: signalsSchema.optional().meta({ description: 'History and time signals readable in CEL: novel.<id>, hours.<id>.' }),
+    quarantine: quarantineSchema.optional(),
+    environments: z.record(identifier, environmentOverrideSchema).default({}).meta({ description: 'Overrides per environment (default environment: production).' }),
+  })
+  .meta({ title: 'Airlock policy' });
 
 export type PolicyDocument = z.infer<typeof policyDocumentSchema>;
 export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
