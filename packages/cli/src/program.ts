@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
+import { initCommand, type InitOptions } from './commands/init.js';
 import { policyCheckCommand, type PolicyCheckOptions } from './commands/policy-check.js';
 import { mcpProxyCommand, type McpProxyCommandOptions } from './commands/mcp-proxy.js';
 import { pauseCommand, pausesCommand, resumeCommand, type PauseCommandOptions, type PausesCommandOptions, type ResumeCommandOptions } from './commands/pause.js';
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
+import { POLICIES_DIR, SCAFFOLD_DIR, TESTS_DIR } from './scaffold/files.js';
 
 /**
  * The `airlock` command line. Each command lives in `commands/<name>.ts` and returns an exit code;
@@ -41,13 +44,32 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       setExitCode(await evalCommand(options, io));
     });
 
+  program
+    .command('init')
+    .description(`Create a policy folder for your own agent: a starter policy, its test suite, JSON Schemas for editors, a README; exit 1 when a file exists`)
+    .argument('[dir]', 'the folder to create', SCAFFOLD_DIR)
+    .option('--force', 'overwrite files that exist')
+    .option('--schemas', 'only rewrite the JSON Schemas in <dir>/schemas (after upgrading airlock)')
+    .action(async (dir: string, options: InitOptions) => {
+      setExitCode(await initCommand(dir, options, io));
+    });
+
+  // Without a directory, policy test and check use the folder `airlock init` creates.
+  const scaffolded = (path: string) => `${SCAFFOLD_DIR}/${path}`;
+  const noScaffold = (dir: string, fallback: string): boolean => {
+    if (dir !== fallback || existsSync(dir)) return false;
+    io.stderr.write(`airlock: no ${dir} here: name a directory, or create one with airlock init\n`);
+    setExitCode(2);
+    return true;
+  };
   const policy = program.command('policy').description('Work with policy bundles');
   policy
     .command('test')
     .description('Run the YAML policy test suites in a directory (or one suite file); exit 1 when a case fails, 2 when a suite or bundle does not load')
-    .argument('<dir>', 'test suite directory or file')
+    .argument('[dir]', 'test suite directory or file', scaffolded(TESTS_DIR))
     .option('--verbose', 'list passing cases too')
     .action(async (dir: string, options: PolicyTestOptions) => {
+      if (noScaffold(dir, scaffolded(TESTS_DIR))) return;
       setExitCode(await policyTestCommand(dir, options, io));
     });
 
@@ -56,11 +78,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description(
       'Static analysis of a policy bundle: load errors, threshold gaps, overlapping effects, shadowed and unreachable rules; exit 2 on errors, 1 when a finding reaches --fail-on',
     )
-    .argument('<dir>', 'policy bundle directory or file')
+    .argument('[dir]', 'policy bundle directory or file', scaffolded(POLICIES_DIR))
     .option('--json', 'one JSON document: errors, findings, summary')
     .addOption(new Option('--fail-on <severity>', 'also exit 1 for findings this severe or worse').choices(['warning', 'info', 'error']).default('error'))
     .option('--coverage', 'also show how every tool\'s calls are decided, range by range')
     .action(async (dir: string, options: PolicyCheckOptions) => {
+      if (noScaffold(dir, scaffolded(POLICIES_DIR))) return;
       setExitCode(await policyCheckCommand(dir, options, io));
     });
 
