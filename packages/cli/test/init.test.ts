@@ -49,7 +49,8 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-describe('npx airlock init && npx airlock policy test', () => {
+// Up to three CLI processes per test, on a machine other test files keep busy.
+describe('npx airlock init && npx airlock policy test', { timeout: 120_000 }, () => {
   it('scaffolds ./airlock, whose suite passes and whose policy checks clean, with no arguments', () => {
     const cwd = project('defaults');
     const init = airlock(cwd, ['init']);
