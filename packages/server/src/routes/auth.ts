@@ -20,7 +20,8 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       method: 'POST',
       url: '/v1/auth/login',
       tag: 'auth',
-      summary: 'Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf.',
+      summary:
+        'Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf. Attempts are counted before the password is checked (by default 5 a minute per username and address, 20 per username; past that 429 rate_limited with Retry-After).',
       body: z.object({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) }),
       async handler({ body, request, reply }) {
         // request.ip is the TCP peer, or with trusted proxies the client they forwarded for.
