@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_ACCESS, type Caller as Principal } from '@airlock/server';
 import { signIn } from '../../packages/server/test/support/http.js';
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
-import { recordSummary } from './support.js';
+import { LONG, recordSummary } from './support.js';
 
 /**
  * The authorization matrix: every route of the access table × every kind of caller, with the
@@ -16,6 +16,9 @@ import { recordSummary } from './support.js';
 type Who = 'anonymous' | 'agent' | 'other-agent' | 'viewer' | 'approver' | 'policy-author' | 'admin';
 const WHO: Who[] = ['anonymous', 'agent', 'other-agent', 'viewer', 'approver', 'policy-author', 'admin'];
 const PASSWORD = 'a long enough password';
+/** Concurrent wrong logins per round, and rounds (each for a new username). */
+const LOGIN_BURST = LONG ? 300 : 100;
+const LOGIN_ROUNDS = LONG ? 10 : 1;
 
 function admitted(access: (typeof ROUTE_ACCESS)[string], who: Who): boolean {
   if (access === 'public') return true;
@@ -59,6 +62,31 @@ describe('authorization matrix', () => {
     const table = Object.keys(ROUTE_ACCESS).filter((key) => key !== 'GET /openapi.json').sort();
     expect(documented.filter((key) => key !== 'GET /openapi.json')).toEqual(table);
   });
+
+  it(`checks at most 5 passwords of ${LOGIN_BURST} concurrent wrong logins for one user (${LOGIN_ROUNDS} round(s))`, async () => {
+    // Black box, real scrypt: every password checked and found wrong is one auth.login_failed record.
+    const admin = await t.admin();
+    let excess = 0;
+    let refused = 0;
+    for (let round = 0; round < LOGIN_ROUNDS; round++) {
+      const username = `burst-${round}`;
+      expect((await admin.post('/v1/users', { username, password: PASSWORD, role: 'viewer' })).status).toBe(201);
+      const replies = await Promise.all(
+        Array.from({ length: LOGIN_BURST }, (_, i) =>
+          fetch(`${t.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: `wrong ${i}` }) }),
+        ),
+      );
+      const codes = replies.map((r) => r.status);
+      const failed = await admin.get<{ records: { data: { username: string } }[] }>('/v1/audit?type=auth.login_failed&limit=1000');
+      const checked = failed.body.records.filter((r) => r.data.username === username).length;
+      excess += Math.max(0, checked - 5);
+      refused += codes.filter((c) => c === 429).length;
+      expect(checked).toBe(5);
+      expect(codes.filter((c) => c === 401)).toHaveLength(5);
+      expect(codes.filter((c) => c === 429)).toHaveLength(LOGIN_BURST - 5);
+    }
+    recordSummary({ suite: 'login burst', rounds: LOGIN_ROUNDS, cases: LOGIN_ROUNDS * LOGIN_BURST, faults: refused, lost: excess, notes: 'faults = attempts refused with 429; lost = passwords checked past the 5 allowed' });
+  }, 120_000);
 
   it('admits exactly the callers the table names, for every route', async () => {
     // Logout ends the session it is called with: it goes last.

@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
+import type { TrustProxy } from './config.js';
 import { AirlockError } from './errors.js';
 import { isDashboardRoute, loadDashboard, sendDashboardPage, type DashboardSite } from './http/dashboard.js';
 import { ERROR_STATUS } from './http/error-status.js';
@@ -29,8 +30,10 @@ import type { Services } from './services/services.js';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppOptions {
-  /** Mark the session cookie Secure (serve over https). */
-  secureCookies: boolean;
+  /** Mark the session cookie Secure: always, never, or 'auto' (when the request came over https). */
+  secureCookies: boolean | 'auto';
+  /** Proxies whose X-Forwarded-For / -Proto are believed (see `ServerConfig.trustProxy`); default none. */
+  trustProxy?: TrustProxy;
   sessionTtlMs: number;
   /** Interval of SSE heartbeat comments. */
   heartbeatMs: number;
@@ -73,7 +76,15 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
  * thin handlers over the services, and JSON errors with stable codes.
  */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, exposeHeadRoutes: false, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    // request.ip (the login throttle's client) and request.protocol (Secure cookies) read the
+    // forwarding headers only from the proxies configured here.
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+  });
   await app.register(cookie);
   // Fail closed: a route of any plugin that the access table does not name stops the server at start.
   app.addHook('onRoute', (route) => {

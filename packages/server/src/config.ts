@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
 
@@ -14,12 +15,26 @@ export interface ServerConfig {
   dashboardDir: string;
   approvalTtlMs: number;
   sessionTtlMs: number;
-  /** Mark session cookies Secure; needed when served over https, impossible over plain http. */
-  secureCookies: boolean;
+  /**
+   * Mark session cookies Secure: always (true), never (false), or 'auto': when the request came over
+   * https (TLS, or a trusted proxy's `X-Forwarded-Proto: https`). A browser drops a Secure cookie set
+   * over plain http, so true is for servers only ever reached over https.
+   */
+  secureCookies: boolean | 'auto';
+  /**
+   * Reverse proxies in front of the server, whose `X-Forwarded-For` / `X-Forwarded-Proto` are
+   * believed: false (default: both headers ignored, the client is the TCP peer) or their addresses,
+   * CIDR ranges and the names loopback, linklocal, uniquelocal. The client is then the rightmost
+   * `X-Forwarded-For` address that is not a trusted proxy; the login throttle keys on it.
+   */
+  trustProxy: TrustProxy;
   heartbeatMs: number;
   /** Period of the approval-expiry and cleanup sweep. */
   sweepIntervalMs: number;
+  /** Login attempts per username and client address per minute. */
   loginAttemptsPerMinute: number;
+  /** Login attempts per username per minute, from all addresses together. */
+  loginAttemptsPerUserPerMinute: number;
   restoreWindowMs: number;
   idempotencyTtlMs: number;
   /** Most audit records per transaction. */
@@ -42,6 +57,9 @@ export interface ServerConfig {
   linkSecret?: string | undefined;
 }
 
+/** See `ServerConfig.trustProxy`. */
+export type TrustProxy = false | string[];
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -53,10 +71,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   dashboardDir: fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
   approvalTtlMs: 15 * MINUTE,
   sessionTtlMs: 12 * HOUR,
-  secureCookies: false,
+  secureCookies: 'auto',
+  trustProxy: false,
   heartbeatMs: 15_000,
   sweepIntervalMs: 30_000,
   loginAttemptsPerMinute: 5,
+  loginAttemptsPerUserPerMinute: 20,
   restoreWindowMs: 7 * 24 * HOUR,
   idempotencyTtlMs: 24 * HOUR,
   // Group commit: one batch committing while the next one grows. Measured against 32 records with
@@ -80,7 +100,8 @@ export interface ConfigFlags {
  * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_NOTIFICATIONS (a YAML or JSON file),
  * AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
  * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT,
- * AIRLOCK_ANOMALY_BUCKET_MS.
+ * AIRLOCK_ANOMALY_BUCKET_MS, AIRLOCK_TRUST_PROXY, AIRLOCK_SECURE_COOKIES, AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE,
+ * AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE.
  */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
   const config: Partial<ServerConfig> = {};
@@ -105,11 +126,55 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (inFlight !== undefined) config.maxBatchesInFlight = inFlight;
   const anomalyBucket = positiveInteger('AIRLOCK_ANOMALY_BUCKET_MS', env.AIRLOCK_ANOMALY_BUCKET_MS);
   if (anomalyBucket !== undefined) config.anomalyBucketMs = anomalyBucket;
+  const trustProxy = parseTrustProxy(env.AIRLOCK_TRUST_PROXY);
+  if (trustProxy !== undefined) config.trustProxy = trustProxy;
+  const secureCookies = parseSecureCookies(env.AIRLOCK_SECURE_COOKIES);
+  if (secureCookies !== undefined) config.secureCookies = secureCookies;
+  const perClient = positiveInteger('AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE', env.AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE);
+  if (perClient !== undefined) config.loginAttemptsPerMinute = perClient;
+  const perUser = positiveInteger('AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE', env.AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE);
+  if (perUser !== undefined) config.loginAttemptsPerUserPerMinute = perUser;
   const notifications = flags.notifications ?? env.AIRLOCK_NOTIFICATIONS;
   if (notifications) config.notifications = loadNotificationConfig(notifications);
   if (env.AIRLOCK_PUBLIC_URL) config.notifications = { ...config.notifications, publicUrl: env.AIRLOCK_PUBLIC_URL };
   if (env.AIRLOCK_LINK_SECRET) config.linkSecret = env.AIRLOCK_LINK_SECRET;
   return config;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * AIRLOCK_TRUST_PROXY: off (unset, empty, false, off) or a comma-separated list of the proxies'
+ * addresses, CIDR ranges, and the names loopback, linklocal, uniquelocal. Neither "trust everyone"
+ * (true) nor a hop count: with either, a client that reaches the server directly would choose its
+ * own address by sending X-Forwarded-For (and so escape the login throttle).
+ */
+export function parseTrustProxy(text: string | undefined): TrustProxy | undefined {
+  if (text === undefined) return undefined;
+  const value = text.trim().toLowerCase();
+  if (value === '' || value === 'false' || value === 'off') return false;
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_NAMES.has(entry) && (family === 0 || !validBits || extra !== undefined)) {
+      throw new Error(
+        `invalid AIRLOCK_TRUST_PROXY: '${entry}'; name the proxies in front of Airlock by address or CIDR range (10.0.0.5, 10.0.0.0/8) or as loopback, linklocal, uniquelocal`,
+      );
+    }
+  }
+  return entries;
+}
+
+/** AIRLOCK_SECURE_COOKIES: true, false or auto (Secure when the request came over https). */
+function parseSecureCookies(text: string | undefined): boolean | 'auto' | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = text.trim().toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  if (value === 'auto') return 'auto';
+  throw new Error(`invalid AIRLOCK_SECURE_COOKIES: ${text} (true, false or auto)`);
 }
 
 function positiveInteger(name: string, text: string | undefined): number | undefined {

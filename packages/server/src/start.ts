@@ -24,6 +24,8 @@ export interface StartOptions extends Partial<ServerConfig> {
   logError?: (message: string) => void;
   /** Shut down gracefully on SIGINT / SIGTERM. */
   handleSignals?: boolean;
+  /** Checks a password against its stored hash instead of scrypt (tests count and hold the checks). */
+  verifyPassword?: (password: string, hash: string) => Promise<boolean>;
   /** Transports for notification channels, by channel name, instead of the built-in ones (custom channels, tests). */
   notifiers?: Notifier[];
 }
@@ -76,13 +78,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       linkKey: loadLinkSecret(config.dataDir, config.linkSecret),
       logError,
       notifiers: options.notifiers,
+      verifyPassword: options.verifyPassword,
       ...(shared ? { shared } : {}),
     });
     const ready = services;
     const seedOnce = (): Promise<SeedResult> => seed(ready, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     // Instances starting together on one database seed it once.
     seeded = databaseUrl === undefined ? await seedOnce() : await withSetupLock(databaseUrl, databaseSchema, seedOnce);
-    app = await buildApp(services, { secureCookies: config.secureCookies, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError, dashboardDir: config.dashboardDir });
+    app = await buildApp(services, { secureCookies: config.secureCookies, trustProxy: config.trustProxy, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError, dashboardDir: config.dashboardDir });
     await app.listen({ host: config.host, port: config.port });
     port = (app.server.address() as AddressInfo).port;
     services.notifications.useServerUrl(serverUrl(config.host, port));

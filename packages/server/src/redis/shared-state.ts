@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { RedisCounterStore } from './redis-counter-store.js';
 import { RedisEventBus } from './redis-event-bus.js';
 import { RedisLocks } from './redis-lock.js';
+import { RedisLoginThrottle } from './redis-login-throttle.js';
 
 export interface SharedStateOptions {
   /**
@@ -15,13 +16,15 @@ export interface SharedStateOptions {
 
 /**
  * What several server instances share through Redis: limit counters, live events (with policy
- * activations) and locks. Commands are never queued while Redis is unreachable: they fail at once,
+ * activations), locks and the login throttle. Commands are never queued while Redis is unreachable: they fail at once,
  * so decisions block with `store_unavailable` instead of hanging; the client reconnects by itself.
  */
 export interface SharedState {
   counters: RedisCounterStore;
   events: RedisEventBus;
   locks: RedisLocks;
+  /** Login attempts per username (and address), counted by all instances together. */
+  logins: RedisLoginThrottle;
   /** Answers when Redis does (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -43,6 +46,7 @@ export async function openSharedState(url: string, options: SharedStateOptions =
   await redis.connect();
   const counters = new RedisCounterStore(redis, { prefix: `${prefix}{limits}:` });
   const locks = new RedisLocks(redis, { prefix: `${prefix}{locks}:` });
+  const logins = new RedisLoginThrottle(redis, `${prefix}{logins}:`);
   let events: RedisEventBus;
   try {
     events = await RedisEventBus.connect(redis, { prefix });
@@ -54,6 +58,7 @@ export async function openSharedState(url: string, options: SharedStateOptions =
     counters,
     events,
     locks,
+    logins,
     async ping() {
       await redis.ping();
     },

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
@@ -6,25 +7,29 @@ import type { Services } from '../services/services.js';
 export const SESSION_COOKIE = 'airlock_session';
 
 export interface CookieOptions {
-  secure: boolean;
+  /** Always, never, or 'auto': when the request came over https (TLS or a trusted proxy's X-Forwarded-Proto). */
+  secure: boolean | 'auto';
   sessionTtlMs: number;
 }
 
 export function authRoutes(services: Services, cookies: CookieOptions) {
   const { auth } = services;
+  const secure = (request: FastifyRequest): boolean => (cookies.secure === 'auto' ? request.protocol === 'https' : cookies.secure);
   return [
     defineRoute({
       method: 'POST',
       url: '/v1/auth/login',
       tag: 'auth',
-      summary: 'Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf.',
+      summary:
+        'Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf. Attempts are counted before the password is checked (by default 5 a minute per username and address, 20 per username; past that 429 rate_limited with Retry-After).',
       body: z.object({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) }),
       async handler({ body, request, reply }) {
+        // request.ip is the TCP peer, or with trusted proxies the client they forwarded for.
         const result = await auth.login(body.username, body.password, request.ip);
         reply.setCookie(SESSION_COOKIE, result.token, {
           httpOnly: true,
           sameSite: 'strict',
-          secure: cookies.secure,
+          secure: secure(request),
           path: '/',
           maxAge: Math.floor(cookies.sessionTtlMs / 1000),
         });
@@ -36,9 +41,9 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       url: '/v1/auth/logout',
       tag: 'auth',
       summary: 'Sign out and end the session.',
-      async handler({ principal, reply }) {
+      async handler({ principal, request, reply }) {
         await auth.logout(userOf(principal));
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(request) });
         return { ok: true };
       },
     }),

@@ -5,8 +5,8 @@ import { newId, newSecret } from '../ids.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { SessionRow, UserRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import type { LoginThrottle } from './login-throttle.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import type { LoginReservation, LoginThrottle } from './login-throttle.js';
+import { hashPassword } from './passwords.js';
 
 export const USER_ROLES = ['admin', 'policy-author', 'approver', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -39,6 +39,19 @@ export interface LoginResult {
   user: UserView;
 }
 
+/** Login attempts are counted in rolling windows of this length. */
+export const LOGIN_WINDOW_MS = 60_000;
+
+export interface AuthOptions {
+  sessionTtlMs: number;
+  /** Login attempts per username and client address per window. */
+  attemptsPerClient: number;
+  /** Login attempts per username per window, from all addresses together. */
+  attemptsPerUser: number;
+  /** Checks a password against a stored hash (scrypt, `passwords.ts`). */
+  verifyPassword: (password: string, hash: string) => Promise<boolean>;
+}
+
 /**
  * People: users with scrypt-hashed passwords, sessions stored as hashes of their tokens, each with
  * its own CSRF token. Every login, failed login and logout is audited.
@@ -54,32 +67,55 @@ export class AuthService {
     private readonly writer: AuditWriter,
     private readonly clock: Clock,
     private readonly throttle: LoginThrottle,
-    private readonly sessionTtlMs: number,
+    private readonly options: AuthOptions,
   ) {}
 
+  /**
+   * Signs a person in. The attempt is counted in the login throttle before the password is checked
+   * (reserve, then verify), in two windows of a minute: per (username, client address) and per
+   * username from all addresses. A full window refuses with `rate_limited` without checking the
+   * password; a throttle that does not answer refuses with `store_unavailable` (fail closed). A
+   * failed attempt keeps its place; a successful one gives its place back and forgives the failed
+   * attempts of that username from that address.
+   */
   async login(username: string, password: string, client: string): Promise<LoginResult> {
-    const throttleKey = `${username}\u0000${client}`;
-    const retryAfter = this.throttle.retryAfter(throttleKey);
-    if (retryAfter > 0) {
-      throw new AirlockError('rate_limited', 'too many failed logins; try again later', { retryAfter });
+    // JSON quoting: one key per name whatever it contains (lone surrogates too), and readable in Redis.
+    const name = JSON.stringify(username);
+    const fromClient = `address:${name}:${client}`;
+    const anywhere = `user:${name}`;
+    let reservation: LoginReservation;
+    try {
+      reservation = await this.throttle.reserve(
+        [
+          { key: fromClient, max: this.options.attemptsPerClient },
+          { key: anywhere, max: this.options.attemptsPerUser },
+        ],
+        LOGIN_WINDOW_MS,
+        this.clock.now(),
+      );
+    } catch {
+      throw new AirlockError('store_unavailable', 'the login throttle did not answer; sign-in is refused until it does');
+    }
+    if (!reservation.ok) {
+      throw new AirlockError('rate_limited', 'too many login attempts; try again later', { retryAfter: reservation.retryAfter });
     }
     const user = await this.store.getUserByName(username);
     this.dummyHash ??= hashPassword(newSecret());
-    const valid = await verifyPassword(password, user?.password_hash ?? (await this.dummyHash));
+    const valid = await this.options.verifyPassword(password, user?.password_hash ?? (await this.dummyHash));
     const at = this.clock.now();
     if (!user || !valid) {
-      this.throttle.fail(throttleKey);
       await this.writer.append([{ record: { type: 'auth.login_failed', at, actor: `user:${username}`, data: { username, client } } }]);
       throw new AirlockError('invalid_credentials', 'wrong username or password');
     }
-    this.throttle.succeed(throttleKey);
+    // Not giving the place back (shared state down) only leaves it to age out: not worth failing a login for.
+    await this.throttle.succeed(reservation.ticket, [anywhere], [fromClient]).catch(() => undefined);
     const token = newSecret();
     const session: SessionRow = {
       id_hash: tokenHash(token),
       user_id: user.id,
       csrf_token: newSecret(),
       created_at: at,
-      expires_at: at + this.sessionTtlMs,
+      expires_at: at + this.options.sessionTtlMs,
     };
     await this.writer.append([
       {

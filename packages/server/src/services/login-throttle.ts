@@ -1,46 +1,90 @@
-import type { Clock } from '../clock.js';
+/** One rolling window of login attempts: at most `max` attempts whose time is within the window. */
+export interface LoginWindow {
+  key: string;
+  max: number;
+}
+
+/** A counted attempt (`ticket` gives it back), or a refusal with the seconds until one is allowed. */
+export type LoginReservation = { ok: true; ticket: string } | { ok: false; retryAfter: number };
 
 /**
- * Failed logins per (username, client address) in a rolling window. Once `max` failures are in the
- * window every attempt is refused, the right password included, until the oldest failure ages out.
+ * Login attempts counted BEFORE the password is checked (reserve, then verify), so concurrent
+ * attempts cannot all slip in before the first failure is recorded: of N attempts made at once, at
+ * most `max` per window are admitted, whatever N is. A failed attempt keeps its place in every
+ * window until it ages out; a successful one gives its place back.
  */
-export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
+export interface LoginThrottle {
+  /**
+   * Counts one attempt in every window, or in none when any of them is full (then `retryAfter`
+   * says when the earliest full window has room again). Atomic across all callers of the throttle.
+   * Rejects when the shared state does not answer: the caller must refuse the login (fail closed).
+   */
+  reserve(windows: readonly LoginWindow[], windowMs: number, atMs: number): Promise<LoginReservation>;
+  /**
+   * The attempt with `ticket` logged in: it leaves `windows`, and the windows named by `clear`
+   * are emptied (the attempts of that person at that address are forgiven).
+   */
+  succeed(ticket: string, windows: readonly string[], clear: readonly string[]): Promise<void>;
+}
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly max: number,
-    private readonly windowMs: number,
-  ) {}
+interface Attempt {
+  at: number;
+  ticket: string;
+}
 
-  /** Seconds until the next attempt is allowed; 0 when it is allowed now. */
-  retryAfter(key: string): number {
-    const recent = this.recent(key);
-    if (recent.length < this.max) return 0;
-    const oldest = recent[recent.length - this.max] as number;
-    return Math.max(1, Math.ceil((oldest + this.windowMs - this.clock.now()) / 1000));
+/**
+ * The throttle of a single instance, in memory. `reserve` does all its work synchronously, before
+ * its promise is returned, so attempts are counted in the order they reach the server.
+ */
+export class MemoryLoginThrottle implements LoginThrottle {
+  private readonly attempts = new Map<string, Attempt[]>();
+  private nextTicket = 0;
+  /** Forget aged-out keys when the map grows past this (bounds memory under a username spray). */
+  private pruneAt = 10_000;
+
+  reserve(windows: readonly LoginWindow[], windowMs: number, at: number): Promise<LoginReservation> {
+    let waitMs = 0;
+    const recent = windows.map(({ key, max }) => {
+      const kept = this.recent(key, at, windowMs);
+      // Full: room again when the attempt `max` places from the newest ages out.
+      if (kept.length >= max) waitMs = Math.max(waitMs, (kept[kept.length - max]?.at ?? at) + windowMs - at);
+      return kept;
+    });
+    if (waitMs > 0) return Promise.resolve({ ok: false, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) });
+    const ticket = `t${++this.nextTicket}`;
+    windows.forEach(({ key }, i) => {
+      const kept = recent[i] as Attempt[];
+      kept.push({ at, ticket });
+      this.attempts.set(key, kept);
+    });
+    if (this.attempts.size > this.pruneAt) this.prune(at, windowMs);
+    return Promise.resolve({ ok: true, ticket });
   }
 
-  fail(key: string): void {
-    const recent = this.recent(key);
-    recent.push(this.clock.now());
-    this.failures.set(key, recent);
-    if (this.failures.size > 10_000) this.prune();
-  }
-
-  succeed(key: string): void {
-    this.failures.delete(key);
-  }
-
-  private recent(key: string): number[] {
-    const since = this.clock.now() - this.windowMs;
-    return (this.failures.get(key) ?? []).filter((t) => t > since);
-  }
-
-  /** Bounds memory under a spray of usernames: forget keys whose failures all aged out. */
-  private prune(): void {
-    for (const key of [...this.failures.keys()]) {
-      if (this.recent(key).length === 0) this.failures.delete(key);
+  succeed(ticket: string, windows: readonly string[], clear: readonly string[]): Promise<void> {
+    for (const key of windows) {
+      const kept = this.attempts.get(key)?.filter((attempt) => attempt.ticket !== ticket);
+      if (kept && kept.length > 0) this.attempts.set(key, kept);
+      else this.attempts.delete(key);
     }
+    for (const key of clear) this.attempts.delete(key);
+    return Promise.resolve();
+  }
+
+  /**
+   * Attempts still in the window, oldest first. Attempts stamped later than now count too (a clock
+   * stepping back never re-opens a window).
+   */
+  private recent(key: string, at: number, windowMs: number): Attempt[] {
+    const since = at - windowMs;
+    return (this.attempts.get(key) ?? []).filter((attempt) => attempt.at > since).sort((a, b) => a.at - b.at);
+  }
+
+  private prune(at: number, windowMs: number): void {
+    for (const key of [...this.attempts.keys()]) {
+      if (this.recent(key, at, windowMs).length === 0) this.attempts.delete(key);
+    }
+    // Everything left is recent: scan again only once the map has doubled.
+    this.pruneAt = Math.max(10_000, 2 * this.attempts.size);
   }
 }

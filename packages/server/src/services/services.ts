@@ -14,7 +14,8 @@ import { ensureSharedCounters, restoreCounters, restoreSeen } from './counters.j
 import { DecisionService } from './decisions.js';
 import { InsightsService } from './insights.js';
 import { MemoryEventBus, type EventBus } from './events.js';
-import { LoginThrottle } from './login-throttle.js';
+import { MemoryLoginThrottle } from './login-throttle.js';
+import { verifyPassword } from './passwords.js';
 import { PolicyService } from './policies.js';
 import { ShadowService } from './shadow.js';
 import { AnomalyService } from './anomaly-alerts.js';
@@ -33,8 +34,12 @@ export interface ServiceOptions {
   /** How long an approval stays open. */
   approvalTtlMs: number;
   sessionTtlMs: number;
-  /** Failed logins allowed per username and client address per minute. */
+  /** Login attempts allowed per username and client address per minute (counted before the password is checked). */
   loginAttemptsPerMinute: number;
+  /** Login attempts allowed per username per minute from all addresses together. */
+  loginAttemptsPerUserPerMinute: number;
+  /** Checks a password against its stored hash; default scrypt (`passwords.ts`). Tests count and hold checks with it. */
+  verifyPassword?: ((password: string, hash: string) => Promise<boolean>) | undefined;
   /** How far back the audit trail is replayed into the limit counters at start. */
   restoreWindowMs: number;
   /** Idempotency keys are honoured this long. */
@@ -164,7 +169,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       ...(row.session_attributes === null ? {} : { sessionAttributes: JSON.parse(row.session_attributes) as SessionAttributes }),
     });
   };
-  const throttle = new LoginThrottle(clock, options.loginAttemptsPerMinute, 60_000);
+  // Several instances count login attempts together in Redis; one instance in memory.
+  const throttle = shared?.logins ?? new MemoryLoginThrottle();
   const shadow = new ShadowService(store, writer, policies, clock);
   const anomalies = new AnomalyService(store, writer, events, policies, clock, {
     ...(options.anomalyBucketMs === undefined ? {} : { bucketMs: options.anomalyBucketMs }),
@@ -195,7 +201,12 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     events,
     metrics,
     agents: new AgentService(store, writer, clock),
-    auth: new AuthService(store, writer, clock, throttle, options.sessionTtlMs),
+    auth: new AuthService(store, writer, clock, throttle, {
+      sessionTtlMs: options.sessionTtlMs,
+      attemptsPerClient: options.loginAttemptsPerMinute,
+      attemptsPerUser: options.loginAttemptsPerUserPerMinute,
+      verifyPassword: options.verifyPassword ?? verifyPassword,
+    }),
     policies,
     approvals,
     notifications,
