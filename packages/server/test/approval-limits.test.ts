@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from './support/cluster.js';
 import type { Caller, Person } from './support/http.js';
+import { ManualClock } from './support/manual-clock.js';
 import { activateWith, people } from './support/people.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { deleteRedisPrefix } from './support/shared-services.js';
 
 /**
  * Approvals and limits (docs/approvals.md): a call waiting for approval holds what it consumed of
@@ -295,4 +298,97 @@ describe('approvals and limits (SQLite, in-memory counters)', () => {
     await expectRefundBudgetFree(a);
     expect(await refund(b, 50)).toMatchObject({ effect: 'require_approval', rule: 'refund-budget' });
   });
+});
+
+describe('approvals and limits on three instances (PostgreSQL + Redis)', () => {
+  let cluster: Cluster;
+  const clock = new ManualClock();
+  let n = 0;
+  const account = (label: string): string => `${label}-${++n}`;
+  beforeAll(async () => {
+    cluster = await startCluster(3, { clock });
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
+  async function refund(instance: number, accountId: string, amount: number): Promise<Decision> {
+    const { status, body } = await cluster.agent(instance % 3, 'support-bot-1').post<Decision>('/v1/decide', { tool: 'issue_refund', args: { account_id: accountId, amount, currency: 'USD' } });
+    expect(status).toBe(200);
+    return body;
+  }
+
+  /** $50 and $50 allowed, a dollar more asks for approval: asked of every instance in turn. */
+  async function expectRefundBudgetFree(accountId: string): Promise<void> {
+    expect(await refund(1, accountId, 50)).toMatchObject({ effect: 'allow', rule: 'refund-small' });
+    expect(await refund(2, accountId, 50)).toMatchObject({ effect: 'allow', rule: 'refund-small' });
+    expect(await refund(0, accountId, 1)).toMatchObject({ effect: 'require_approval', rule: 'refund-budget' });
+  }
+
+  async function openRefund(accountId: string, amount = 75): Promise<string> {
+    const decision = await refund(0, accountId, amount);
+    expect(decision.effect).toBe('require_approval');
+    return decision.approval?.id as string;
+  }
+
+  it('a denial on one instance frees the budget on every instance', async () => {
+    const a = account('C-DENY');
+    const id = await openRefund(a);
+    const admin = await cluster.admin(1);
+    expect((await admin.post<Approval>(`/v1/approvals/${id}/deny`, { reason: 'no' })).body.status).toBe('denied');
+    await expectRefundBudgetFree(a);
+  });
+
+  it('releases once when 100 denials of one approval arrive at three instances at once', async () => {
+    const a = account('C-DENY100');
+    const id = await openRefund(a);
+    const admins = await Promise.all([0, 1, 2].map((i) => cluster.admin(i)));
+    const denials = await Promise.all(Array.from({ length: 100 }, (_, i) => (admins[i % 3] as Person).post(`/v1/approvals/${id}/deny`, { reason: 'no' })));
+    expect(denials.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(denials.filter((r) => r.status === 409)).toHaveLength(99);
+    await expectRefundBudgetFree(a);
+  });
+
+  it('an expiry seen by 100 readers on three instances frees the budget once', async () => {
+    const a = account('C-EXPIRE');
+    const id = await openRefund(a, 300);
+    await clock.advance(15 * MINUTE);
+    const reads = await Promise.all(Array.from({ length: 100 }, (_, i) => cluster.agent(i % 3, 'support-bot-1').get<Approval>(`/v1/approvals/${id}`)));
+    expect(reads.every((r) => r.body.status === 'expired')).toBe(true);
+    await expectRefundBudgetFree(a);
+  });
+
+  it('an edit on one instance moves the charge from account A to B for every instance', async () => {
+    const a = account('C-EDIT-A');
+    const b = account('C-EDIT-B');
+    const id = await openRefund(a);
+    const admin = await cluster.admin(2);
+    const edited = await admin.post<Approval>(`/v1/approvals/${id}/approve`, { reason: 'wrong account', args: { account_id: b, amount: 75, currency: 'USD' } });
+    expect(edited.body).toMatchObject({ status: 'approved', args: { account_id: b } });
+    await expectRefundBudgetFree(a);
+    expect(await refund(1, b, 50)).toMatchObject({ effect: 'require_approval', rule: 'refund-budget' });
+  });
+
+  it('counters rebuilt from the audit trail after Redis lost them keep releases released and edits moved', async () => {
+    const denied = account('C-LOST-DENY');
+    const a = account('C-LOST-A');
+    const b = account('C-LOST-B');
+    const admin = await cluster.admin(0);
+    const deniedId = await openRefund(denied);
+    await admin.post(`/v1/approvals/${deniedId}/deny`, { reason: 'no' });
+    const editedId = await openRefund(a);
+    await admin.post(`/v1/approvals/${editedId}/approve`, { reason: 'wrong account', args: { account_id: b, amount: 75, currency: 'USD' } });
+    await deleteRedisPrefix(cluster.prefix);
+    // The first limited calls block (store_unavailable) while an instance rebuilds; wait for it.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const probe = await refund(0, account('C-PROBE'), 1);
+      if (probe.effect === 'allow') break;
+      if (Date.now() > deadline) throw new Error('the counters were not rebuilt');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await expectRefundBudgetFree(denied);
+    await expectRefundBudgetFree(a);
+    expect(await refund(2, b, 50)).toMatchObject({ effect: 'require_approval', rule: 'refund-budget' });
+  }, 60_000);
 });

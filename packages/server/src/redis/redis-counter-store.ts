@@ -103,7 +103,7 @@ return #KEYS
 type ScriptedRedis = Redis & {
   airlockCheckAndConsume(...args: (string | number)[]): Promise<number[]>;
   airlockRestore(...args: (string | number)[]): Promise<number>;
-  airlockRelease(...args: (string | number)[]): Promise<number>;
+  airlockReleaseConsumption(...args: (string | number)[]): Promise<number>;
 };
 
 export interface RedisCounterStoreOptions {
@@ -130,7 +130,7 @@ export class RedisCounterStore implements CounterStore {
     this.prefix = options.prefix ?? 'airlock:{limits}:';
     redis.defineCommand('airlockCheckAndConsume', { lua: CHECK_AND_CONSUME });
     redis.defineCommand('airlockRestore', { lua: RESTORE });
-    redis.defineCommand('airlockRelease', { lua: RELEASE });
+    redis.defineCommand('airlockReleaseConsumption', { lua: RELEASE });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -180,7 +180,7 @@ export class RedisCounterStore implements CounterStore {
       const args: (string | number)[] = [batch.length];
       for (const release of batch) args.push(this.prefix + release.key);
       for (const release of batch) args.push(Math.trunc(release.atMs), release.windowMs, releaseMember(release));
-      await this.redis.airlockRelease(...args);
+      await this.redis.airlockReleaseConsumption(...args);
     }
   }
 
