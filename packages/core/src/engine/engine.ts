@@ -167,8 +167,8 @@ export class Engine {
 
   /**
    * The call judged by the policy alone: argument schema, rules and risk tiers, with the approval
-   * route. Limits are neither consulted nor charged. For re-checking a call an approver edited:
-   * the original call was charged when it was decided.
+   * route. Limits are neither consulted nor charged (what-if judgments; the server decides an
+   * approver's edit with `decideReplacing`).
    */
   evaluatePolicy(request: DecisionRequest): Decision {
     try {
