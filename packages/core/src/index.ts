@@ -47,14 +47,15 @@ export type {
 export { DECISION_ERROR_CODES, formatLoadError, PolicyLoadError } from './errors.js';
 export type { DecisionError, DecisionErrorCode, LoadError, LoadErrorCode, LocatedError } from './errors.js';
 export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
-export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, SyncCounterStore } from './limits/counter-store.js';
+export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, Release, SyncCounterStore } from './limits/counter-store.js';
+export { releasesOf, reservationOf, type Reservation, type ReservedLimit } from './limits/reservation.js';
 export { MemoryCounterStore } from './limits/memory-counter-store.js';
 export { MemorySeenStore } from './limits/seen-store.js';
 export type { SeenStore } from './limits/seen-store.js';
 export { parseDuration } from './duration.js';
 export { pauseCovers, type PauseScope } from './pause-scope.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
-export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
+export { restoreConsumption, restoreReleased, restoreReservation, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
 export { JSON_SCHEMA_FILES, jsonSchema, jsonSchemaFiles } from './json-schemas.js';

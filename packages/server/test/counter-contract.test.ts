@@ -1,4 +1,4 @@
-import { MemoryCounterStore, type CounterStore, type LimitCheck } from '@airlock/core';
+import { MemoryCounterStore, type CounterStore, type LimitCheck, type Release } from '@airlock/core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisCounterStore } from '../src/redis/redis-counter-store.js';
@@ -48,6 +48,13 @@ const implementations: Implementation[] = [
 const HOUR = 3_600_000;
 const rate = (key: string, max: number, blocking = true): LimitCheck => ({ key, windowMs: HOUR, max, amount: 1, blocking });
 const budget = (key: string, max: number, amount: number, blocking = false): LimitCheck => ({ key, windowMs: 24 * HOUR, max, amount, blocking });
+const DAY = 24 * HOUR;
+/** Takes back `amount` consumed on `key` at `atMs` (a budget's 24 h window). */
+const release = (id: string, key: string, atMs: number, amount: number, windowMs = DAY): Release => ({ id, key, atMs, amount, windowMs });
+/** The window total of `key` at `atMs`, read with a zero-amount check. */
+async function usedOf(store: CounterStore, key: string, atMs: number, windowMs = DAY): Promise<number> {
+  return (await store.checkAndConsume([{ key, windowMs, max: Number.MAX_SAFE_INTEGER, amount: 0, blocking: false }], atMs)).results[0]?.used ?? NaN;
+}
 
 describe.each(implementations)('CounterStore contract: $name', (impl) => {
   it('allows exactly max calls in a rolling window and slides', async () => {
@@ -105,6 +112,66 @@ describe.each(implementations)('CounterStore contract: $name', (impl) => {
     const calls = Array.from({ length: 300 }, (_, i) => (stores[i % stores.length] as CounterStore).checkAndConsume([rate('d', 50), budget('e', 1_000, 3)], t0 + i));
     const outcomes = await Promise.all(calls);
     expect(outcomes.filter((o) => o.consumed)).toHaveLength(50);
+  });
+
+  it('releases a consumption: the window total drops by it', async () => {
+    const [store] = (await impl.open()) as [CounterStore];
+    const t0 = 1_790_000_000_000;
+    await store.checkAndConsume([budget('rel-a', 100_000_000, 75_000_000), rate('rel-r', 5)], t0);
+    await store.release?.([release('apr_1.d.0', 'rel-a', t0, 75_000_000), release('apr_1.d.1', 'rel-r', t0, 1, HOUR)]);
+    expect(await usedOf(store, 'rel-a', t0 + 1)).toBe(0);
+    expect(await usedOf(store, 'rel-r', t0 + 1, HOUR)).toBe(0);
+    // The budget is whole again: $50 + $50 fit, a cent more is over.
+    expect((await store.checkAndConsume([budget('rel-a', 100_000_000, 50_000_000)], t0 + 2)).results[0]?.exceeded).toBe(false);
+    expect((await store.checkAndConsume([budget('rel-a', 100_000_000, 50_000_000)], t0 + 3)).results[0]?.exceeded).toBe(false);
+    expect((await store.checkAndConsume([budget('rel-a', 100_000_000, 10_000)], t0 + 4)).results[0]?.exceeded).toBe(true);
+  });
+
+  it('releases once per id, with 100 concurrent copies from several instances', async () => {
+    const stores = await impl.open(2);
+    const t0 = 1_790_000_000_000;
+    await (stores[0] as CounterStore).checkAndConsume([budget('rel-b', 100_000_000, 75_000_000)], t0);
+    await (stores[0] as CounterStore).checkAndConsume([budget('rel-b', 100_000_000, 20_000_000)], t0 + 1);
+    const releases = Array.from({ length: 100 }, (_, i) => (stores[i % stores.length] as CounterStore).release?.([release('apr_2.d.0', 'rel-b', t0, 75_000_000)]));
+    await Promise.all(releases);
+    expect(await usedOf(stores[1] as CounterStore, 'rel-b', t0 + 2)).toBe(20_000_000);
+    // Alone, again, later: still once.
+    await (stores[2] as CounterStore).release?.([release('apr_2.d.0', 'rel-b', t0, 75_000_000)]);
+    expect(await usedOf(stores[0] as CounterStore, 'rel-b', t0 + 3)).toBe(20_000_000);
+  });
+
+  it('counts a release at the time of the consumption it takes back, so both leave the window together', async () => {
+    const [store] = (await impl.open()) as [CounterStore];
+    const t0 = 1_790_000_000_000;
+    await store.checkAndConsume([budget('rel-c', 100_000_000, 75_000_000)], t0);
+    await store.checkAndConsume([budget('rel-c', 100_000_000, 20_000_000)], t0 + 12 * HOUR);
+    await store.release?.([release('apr_3.d.0', 'rel-c', t0, 75_000_000)]);
+    expect(await usedOf(store, 'rel-c', t0 + 12 * HOUR + 1)).toBe(20_000_000);
+    // A day after the first consumption, it and its release are both out; the $20 still counts.
+    expect(await usedOf(store, 'rel-c', t0 + DAY + 1)).toBe(20_000_000);
+    expect(await usedOf(store, 'rel-c', t0 + 12 * HOUR + DAY + 1)).toBe(0);
+  });
+
+  it('judges a replacing call as if the replaced consumption were released, and releases nothing itself', async () => {
+    const [store] = (await impl.open()) as [CounterStore];
+    const t0 = 1_790_000_000_000;
+    const max = 100_000_000;
+    await store.checkAndConsume([budget('rep-a', max, 75_000_000, true)], t0);
+    const replaced = release('apr_4.d.0', 'rep-a', t0, 75_000_000);
+    // Without the replacement, $80 more would pass the blocking cap; replacing the $75 it fits.
+    expect((await store.checkAndConsume([budget('rep-a', max, 80_000_000, true)], t0 + 1)).consumed).toBe(false);
+    const replacing = await store.checkAndConsume([budget('rep-a', max, 80_000_000, true)], t0 + 2, [replaced]);
+    expect(replacing).toEqual({ consumed: true, results: [{ used: 0, exceeded: false }] });
+    // Until the replaced consumption is released both count (the safe side), then only the new one.
+    expect(await usedOf(store, 'rep-a', t0 + 3)).toBe(155_000_000);
+    await store.release?.([replaced]);
+    expect(await usedOf(store, 'rep-a', t0 + 4)).toBe(80_000_000);
+    // A consumption already released is not discounted a second time.
+    expect((await store.checkAndConsume([budget('rep-a', max, 30_000_000, true)], t0 + 5, [replaced])).consumed).toBe(false);
+    // Another key's consumption changes nothing for this one.
+    await store.checkAndConsume([budget('rep-b', max, 90_000_000, true)], t0 + 6);
+    const other = await store.checkAndConsume([budget('rep-b', max, 20_000_000, true)], t0 + 7, [release('apr_5.d.0', 'rep-c', t0, 90_000_000)]);
+    expect(other.consumed).toBe(false);
   });
 });
 

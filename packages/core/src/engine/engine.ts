@@ -1,6 +1,6 @@
 import { CelRuntimeError } from '../cel/compile.js';
 import type { DecisionError } from '../errors.js';
-import type { CounterStore, ConsumeOutcome, LimitCheck } from '../limits/counter-store.js';
+import type { CounterStore, ConsumeOutcome, LimitCheck, Release } from '../limits/counter-store.js';
 import { BUDGET_SCALE, isSyncCounterStore } from '../limits/counter-store.js';
 import { MemoryCounterStore } from '../limits/memory-counter-store.js';
 import { MemorySeenStore, type SeenStore } from '../limits/seen-store.js';
@@ -137,9 +137,38 @@ export class Engine {
   }
 
   /**
+   * Decides a call that takes the place of one already charged (an approver's edit of a call waiting
+   * for approval): policy and limits, as `decide`, with the limits judged as if `replacing` (the
+   * replaced call's consumptions) were released. The call is charged unless it ends blocked; the
+   * caller releases `replacing` once the replacement is recorded. Nothing is recorded as seen:
+   * the call has not run.
+   */
+  async decideReplacing(request: DecisionRequest, replacing: readonly Release[]): Promise<Decision> {
+    let pending: PendingLimits;
+    try {
+      const result = this.evaluate(request, false);
+      if (!(result instanceof PendingLimits)) return result;
+      pending = result;
+    } catch (error) {
+      return this.failure({ code: 'engine_error', message: messageOf(error) });
+    }
+    let outcome: ConsumeOutcome;
+    try {
+      outcome = await this.counters.checkAndConsume(pending.checks, pending.atMs, replacing);
+    } catch (error) {
+      return this.failure({ code: 'store_unavailable', message: `limit state unavailable: ${messageOf(error)}` });
+    }
+    try {
+      return applyLimits(pending, outcome);
+    } catch (error) {
+      return this.failure({ code: 'engine_error', message: messageOf(error) });
+    }
+  }
+
+  /**
    * The call judged by the policy alone: argument schema, rules and risk tiers, with the approval
-   * route. Limits are neither consulted nor charged. For re-checking a call an approver edited:
-   * the original call was charged when it was decided.
+   * route. Limits are neither consulted nor charged (what-if judgments; the server decides an
+   * approver's edit with `decideReplacing`).
    */
   evaluatePolicy(request: DecisionRequest): Decision {
     try {

@@ -32,13 +32,36 @@ export interface ConsumeOutcome {
   consumed: boolean;
 }
 
+/**
+ * A consumption taken back: a call that was charged when it was decided and then never ran (its
+ * approval was denied, expired or replaced by an approver's edit). A release counts at the time of
+ * the consumption it takes back, so both leave the window together.
+ */
+export interface Release {
+  /** Names this release: releasing the same id again changes nothing. No `:` in it. */
+  id: string;
+  key: string;
+  /** When the consumption being taken back was made. */
+  atMs: number;
+  windowMs: number;
+  /** What that consumption added, in integer units. */
+  amount: number;
+}
+
 export interface CounterStore {
-  checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome>;
+  /**
+   * `replacing`: consumptions the checked call takes the place of (the call an approver edited).
+   * The windows are judged as if they were released, but nothing is released here: the caller
+   * releases them once the replacement is recorded, so until then both count (the safe side).
+   */
+  checkAndConsume(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): Promise<ConsumeOutcome>;
+  /** Takes back consumptions, atomically and each id once. A store without it never releases (over-counts). */
+  release?(releases: readonly Release[]): Promise<void>;
 }
 
 /** A store that can answer without a round trip; lets the engine decide synchronously. */
 export interface SyncCounterStore extends CounterStore {
-  checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number): ConsumeOutcome;
+  checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): ConsumeOutcome;
 }
 
 export function isSyncCounterStore(store: CounterStore): store is SyncCounterStore {

@@ -3,6 +3,7 @@ import {
   type ConsumeOutcome,
   type LimitCheck,
   type LimitCheckResult,
+  type Release,
   type SyncCounterStore,
 } from './counter-store.js';
 
@@ -118,15 +119,20 @@ export class MemoryCounterStore implements SyncCounterStore {
   private untilSweep = SWEEP_EVERY;
   /** Where the sweep stands: a Map iterator stays valid while entries are added and deleted. */
   private sweeping: Iterator<SlidingLog> | undefined;
+  /** Ids of the releases applied, each with the time after which its entry is behind every window. */
+  private readonly released = new Map<string, number>();
+  /** Size of `released` at which its aged-out ids are next forgotten. */
+  private forgetAt = 1024;
 
-  checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number): ConsumeOutcome {
+  checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): ConsumeOutcome {
     const results: LimitCheckResult[] = [];
     const logs: (SlidingLog | undefined)[] = [];
     let blocked = false;
     for (const check of checks) {
       const log = this.logs.get(check.key);
       logs.push(log);
-      const used = log ? log.total(atMs - check.windowMs) : 0;
+      let used = log ? log.total(atMs - check.windowMs) : 0;
+      if (replacing && replacing.length > 0) used = Math.max(0, used - this.replaced(replacing, check, atMs));
       const exceeded = isExceeded(used, check.amount, check.max);
       if (exceeded && check.blocking) blocked = true;
       results.push({ used, exceeded });
@@ -137,8 +143,34 @@ export class MemoryCounterStore implements SyncCounterStore {
     return { results, consumed: !blocked };
   }
 
-  checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome> {
-    return Promise.resolve(this.checkAndConsumeSync(checks, atMs));
+  checkAndConsume(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): Promise<ConsumeOutcome> {
+    return Promise.resolve(this.checkAndConsumeSync(checks, atMs, replacing));
+  }
+
+  /**
+   * Takes back consumptions: each is cancelled by an entry of the opposite amount at its time, so
+   * both leave the window together. An id already released is skipped (exactly once per id).
+   */
+  releaseSync(releases: readonly Release[]): void {
+    for (const release of releases) {
+      if (this.released.has(release.id)) continue;
+      this.released.set(release.id, release.atMs + 2 * release.windowMs);
+      this.record(this.logs.get(release.key) ?? this.create(release.key, release.windowMs), release.atMs, -release.amount);
+    }
+    if (this.released.size >= this.forgetAt) {
+      for (const [id, until] of this.released) if (until <= this.newest) this.released.delete(id);
+      this.forgetAt = Math.max(1024, 2 * this.released.size);
+    }
+  }
+
+  release(releases: readonly Release[]): Promise<void> {
+    this.releaseSync(releases);
+    return Promise.resolve();
+  }
+
+  /** Re-applies a release recorded earlier (audit replay), as `releaseSync`. */
+  restoreRelease(release: Release): void {
+    this.releaseSync([release]);
   }
 
   /**
@@ -147,6 +179,15 @@ export class MemoryCounterStore implements SyncCounterStore {
    */
   restore(key: string, atMs: number, amount: number, windowMs: number): void {
     this.record(this.logs.get(key) ?? this.create(key, windowMs), atMs, amount);
+  }
+
+  /** What the window of `check` at `atMs` still holds of the consumptions being replaced. */
+  private replaced(replacing: readonly Release[], check: LimitCheck, atMs: number): number {
+    let sum = 0;
+    for (const release of replacing) {
+      if (release.key === check.key && release.atMs > atMs - check.windowMs && !this.released.has(release.id)) sum += release.amount;
+    }
+    return sum;
   }
 
   /** Number of counter keys held; for tests and metrics. */

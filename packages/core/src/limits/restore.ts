@@ -1,10 +1,13 @@
 import { parseDuration } from '../duration.js';
 import type { Decision } from '../engine/types.js';
-import { BUDGET_SCALE } from './counter-store.js';
+import { BUDGET_SCALE, type Release } from './counter-store.js';
+import { releasesOf, type Reservation } from './reservation.js';
 
 /** Where recorded consumption is re-added: `MemoryCounterStore`, or a collector for a remote store. */
 export interface ConsumptionSink {
   restore(key: string, atMs: number, amount: number, windowMs: number): void;
+  /** Re-applies a recorded release (each id once, as `CounterStore.release`). */
+  restoreRelease(release: Release): void;
 }
 
 /**
@@ -19,4 +22,14 @@ export function restoreConsumption(store: ConsumptionSink, decision: Pick<Decisi
     const scale = outcome.kind === 'budget' ? BUDGET_SCALE : 1;
     store.restore(outcome.key, atMs, Math.round(outcome.adding * scale), windowMs);
   }
+}
+
+/** Replays a recorded charge that no decision record holds (an approver's edited call). */
+export function restoreReservation(store: ConsumptionSink, reservation: Reservation): void {
+  for (const release of releasesOf(reservation)) store.restore(release.key, release.atMs, release.amount, release.windowMs);
+}
+
+/** Replays a recorded release: the reservation's consumptions are taken back again. */
+export function restoreReleased(store: ConsumptionSink, reservation: Reservation): void {
+  for (const release of releasesOf(reservation)) store.restoreRelease(release);
 }

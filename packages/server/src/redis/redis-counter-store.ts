@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CounterStore, ConsumeOutcome, LimitCheck } from '@airlock/core';
+import type { CounterStore, ConsumeOutcome, LimitCheck, Release } from '@airlock/core';
 import type { Redis } from 'ioredis';
 
 /**
@@ -11,12 +11,16 @@ import type { Redis } from 'ioredis';
  * A window total sums the members with score > at - window (so, as in the in-memory store, entries
  * stamped later than `at` count: a clock stepping back never re-opens a window). Entries two
  * windows behind `at` are trimmed, and a key expires two windows after its last consumption.
+ * A release is a member "x.<release id>:-<amount>" at the time of the consumption it takes back,
+ * added at most once (the member is named by the release id).
  *
  * The script refuses to answer when the epoch marker is missing: Redis lost its data (restart
  * without persistence, flush, failover to an empty replica), and counting from zero would hand out
  * fresh budgets. The server then rebuilds the counters from the audit trail and sets the marker.
  *
- * KEYS: marker, counter keys…  ARGV: at, id, then per key: window, max, amount, blocking (1|0)
+ * KEYS: marker, counter keys…  ARGV: at, id, then per key: window, max, amount, blocking (1|0),
+ * then the number of consumptions being replaced and per one: key index (1-based), time, amount,
+ * release member. A replaced consumption still in its window and not yet released is not counted.
  * Returns: [consumed (1|0), used per key…] or an error reply `AIRLOCK_NO_EPOCH`.
  */
 const CHECK_AND_CONSUME = `
@@ -27,12 +31,9 @@ local at = tonumber(ARGV[1])
 local id = ARGV[2]
 local n = #KEYS - 1
 local used = {}
-local blocked = false
 for i = 1, n do
   local base = 2 + (i - 1) * 4
   local window = tonumber(ARGV[base + 1])
-  local max = tonumber(ARGV[base + 2])
-  local amount = tonumber(ARGV[base + 3])
   local key = KEYS[i + 1]
   redis.call('ZREMRANGEBYSCORE', key, '-inf', at - 2 * window)
   local members = redis.call('ZRANGEBYSCORE', key, '(' .. (at - window), '+inf')
@@ -41,7 +42,21 @@ for i = 1, n do
     sum = sum + tonumber(string.sub(member, string.find(member, ':', 1, true) + 1))
   end
   used[i] = sum
-  if ARGV[base + 4] == '1' and sum + amount > max then blocked = true end
+end
+local r = 2 + n * 4 + 1
+for j = 1, tonumber(ARGV[r] or '0') do
+  local base = r + (j - 1) * 4
+  local k = tonumber(ARGV[base + 1])
+  local window = tonumber(ARGV[2 + (k - 1) * 4 + 1])
+  if tonumber(ARGV[base + 2]) > at - window and not redis.call('ZSCORE', KEYS[k + 1], ARGV[base + 4]) then
+    used[k] = used[k] - tonumber(ARGV[base + 3])
+  end
+end
+local blocked = false
+for i = 1, n do
+  local base = 2 + (i - 1) * 4
+  if used[i] < 0 then used[i] = 0 end
+  if ARGV[base + 4] == '1' and used[i] + tonumber(ARGV[base + 3]) > tonumber(ARGV[base + 2]) then blocked = true end
 end
 local reply = { blocked and 0 or 1 }
 for i = 1, n do reply[i + 1] = used[i] end
@@ -56,6 +71,20 @@ if not blocked then
   end
 end
 return reply
+`;
+
+/**
+ * Takes back consumptions, all at once: KEYS: counter keys; ARGV per key: time, window, release
+ * member. NX: a release already applied (by another instance, or by the audit replay) is not added twice.
+ */
+const RELEASE = `
+for i = 1, #KEYS do
+  local base = (i - 1) * 3
+  redis.call('ZADD', KEYS[i], 'NX', tonumber(ARGV[base + 1]), ARGV[base + 3])
+  local ttl = 2 * tonumber(ARGV[base + 2])
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return #KEYS
 `;
 
 /** Re-adds recorded consumptions (audit replay); KEYS: counter keys; ARGV: per key: at, window, amount, id. */
@@ -74,6 +103,7 @@ return #KEYS
 type ScriptedRedis = Redis & {
   airlockCheckAndConsume(...args: (string | number)[]): Promise<number[]>;
   airlockRestore(...args: (string | number)[]): Promise<number>;
+  airlockReleaseConsumption(...args: (string | number)[]): Promise<number>;
 };
 
 export interface RedisCounterStoreOptions {
@@ -100,6 +130,7 @@ export class RedisCounterStore implements CounterStore {
     this.prefix = options.prefix ?? 'airlock:{limits}:';
     redis.defineCommand('airlockCheckAndConsume', { lua: CHECK_AND_CONSUME });
     redis.defineCommand('airlockRestore', { lua: RESTORE });
+    redis.defineCommand('airlockReleaseConsumption', { lua: RELEASE });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -108,11 +139,18 @@ export class RedisCounterStore implements CounterStore {
     return `${this.prefix}epoch`;
   }
 
-  async checkAndConsume(checks: readonly LimitCheck[], atMs: number): Promise<ConsumeOutcome> {
+  async checkAndConsume(checks: readonly LimitCheck[], atMs: number, replacing: readonly Release[] = []): Promise<ConsumeOutcome> {
     const args: (string | number)[] = [checks.length + 1, this.markerKey];
     for (const check of checks) args.push(this.prefix + check.key);
     args.push(Math.trunc(atMs), randomUUID());
     for (const check of checks) args.push(check.windowMs, check.max, check.amount, check.blocking ? 1 : 0);
+    const replaced: (string | number)[] = [];
+    checks.forEach((check, i) => {
+      for (const release of replacing) {
+        if (release.key === check.key) replaced.push(i + 1, Math.trunc(release.atMs), release.amount, releaseMember(release));
+      }
+    });
+    args.push(replaced.length / 4, ...replaced);
     const reply = await this.redis.airlockCheckAndConsume(...args);
     const consumed = reply[0] === 1;
     return {
@@ -135,6 +173,17 @@ export class RedisCounterStore implements CounterStore {
     }
   }
 
+  /** Takes back consumptions, each release id once across every instance; in batches of one script each. */
+  async release(releases: readonly Release[]): Promise<void> {
+    for (let i = 0; i < releases.length; i += 200) {
+      const batch = releases.slice(i, i + 200);
+      const args: (string | number)[] = [batch.length];
+      for (const release of batch) args.push(this.prefix + release.key);
+      for (const release of batch) args.push(Math.trunc(release.atMs), release.windowMs, releaseMember(release));
+      await this.redis.airlockReleaseConsumption(...args);
+    }
+  }
+
   /** True when the counters are known to be complete (the marker is set). */
   async hasEpoch(): Promise<boolean> {
     return (await this.redis.exists(this.markerKey)) === 1;
@@ -144,4 +193,9 @@ export class RedisCounterStore implements CounterStore {
   async setEpoch(value: string): Promise<boolean> {
     return (await this.redis.set(this.markerKey, value, 'NX')) === 'OK';
   }
+}
+
+/** The sorted-set member of a release: named by its id, so adding it again changes nothing. */
+function releaseMember(release: Release): string {
+  return `x.${release.id}:${-release.amount}`;
 }

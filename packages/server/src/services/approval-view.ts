@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTE, type ApprovalRoute, type ApprovalTier, type TimeoutAction } from '@airlock/core';
+import { DEFAULT_ROUTE, type ApprovalRoute, type ApprovalTier, type Reservation, type TimeoutAction } from '@airlock/core';
 import type { ApprovalRow } from '../store/schema.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
@@ -14,6 +14,8 @@ export interface ApprovalVote {
   callHash: string;
   /** True when this vote changed the arguments. */
   edited: boolean;
+  /** What the edited call was charged to the limits (an edit only): the approval holds this from then on. */
+  charged?: Reservation;
 }
 
 /** An approval as the API returns it. */

@@ -1,4 +1,16 @@
-import { callHash, DEFAULT_ROUTE, parseDuration, type ApprovalRoute, type ApprovalTier, type Decision, type SessionAttributes } from '@airlock/core';
+import {
+  callHash,
+  DEFAULT_ROUTE,
+  parseDuration,
+  releasesOf,
+  reservationOf,
+  type ApprovalRoute,
+  type ApprovalTier,
+  type CounterStore,
+  type Decision,
+  type Reservation,
+  type SessionAttributes,
+} from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -59,7 +71,7 @@ export interface LinkUse {
 
 export interface ApproveInput {
   reason: string;
-  /** Edit and approve: the call runs with these arguments instead (re-checked against the policy). */
+  /** Edit and approve: the call runs with these arguments instead (decided again: policy and limits). */
   args?: Record<string, unknown> | undefined;
   link?: LinkUse | undefined;
 }
@@ -73,6 +85,13 @@ export interface ApprovalServiceOptions {
   ttlMs: number;
   /** The active policy judges edited calls. */
   policies: PolicyService;
+  /**
+   * The limit counters the engine charges: what an approval reserved is released here when it ends
+   * without running, and an edited call is charged in place of the call it replaces.
+   */
+  counters?: CounterStore;
+  /** Reports a release the counters refused (they then over-count until the window passes). */
+  logError?: (message: string) => void;
   /** Several instances share one lock service (Redis), so a transition is serialised fleet-wide. */
   lock?: Locks;
 }
@@ -91,6 +110,8 @@ export class ApprovalService {
   private readonly ttlMs: number;
   private readonly policies: PolicyService;
   private readonly lock: Locks;
+  private readonly counters: CounterStore | undefined;
+  private readonly logError: (message: string) => void;
   private listener: ApprovalListener | undefined;
   /** Throws to refuse a redemption (the kill switch). */
   redeemGuard: ((row: ApprovalRow) => void) | undefined;
@@ -107,6 +128,8 @@ export class ApprovalService {
     this.ttlMs = options.ttlMs;
     this.policies = options.policies;
     this.lock = options.lock ?? new KeyedLock();
+    this.counters = options.counters;
+    this.logError = options.logError ?? (() => undefined);
     this.scheduler = new ApprovalScheduler(clock, { sweep: () => this.sweep(), nextDue: () => this.store.nextApprovalDue() });
   }
 
@@ -215,74 +238,101 @@ export class ApprovalService {
   /**
    * One entitled person approves. The approval is granted once the current tier has its required
    * number of distinct approvals; until then it stays pending. With `args` the person edits the
-   * call: the edited call is judged by the active policy first and refused if it would be blocked.
+   * call: the edited call is decided again as a new call, by the active policy and the limits
+   * (charged to its own counters, in place of what the approval held), and refused if it would be
+   * blocked. Semantics: docs/approvals.md, "Approvals and limits".
    */
   async approve(id: string, approver: Approver, input: ApproveInput): Promise<ApprovalView> {
     return this.lock.run(id, async () => {
       const row = await this.openRow(id, approver, input.link);
-      const now = this.clock.now();
-      let route = routeOf(row);
-      let tier = tierOf(route, row.tier);
-      const patch: ApprovalPatch = {};
-      let edited = false;
-      let grantsNow = false;
-      if (input.args !== undefined) {
-        const hash = boundCallHash(row.agent, row.tool, input.args, attributesOf(row));
-        if (hash !== boundHash(row)) {
-          edited = true;
-          const judged = this.judgeEdit(row, input.args, now);
-          patch.edited_args = hash === row.call_hash ? null : JSON.stringify(input.args);
-          patch.edited_call_hash = hash === row.call_hash ? null : hash;
-          if (judged.effect === 'allow') {
-            // The edited call needs no approval at all: this person's approval is enough.
-            grantsNow = true;
+      const edit: EditCharge = {};
+      let step: ApprovalStep;
+      try {
+        step = await this.prepareApproval(row, approver, input, edit);
+      } catch (error) {
+        // Refused before anything was recorded: the edited call's charge is taken back.
+        if (edit.charged) await this.release(edit.charged);
+        throw error;
+      }
+      // Should recording fail from here on, both charges stay counted: the safe side.
+      const view = await this.transition(row, step.patch, step.type, `user:${approver.username}`, step.data, step.kind);
+      if (edit.replaced) await this.release(edit.replaced);
+      return view;
+    });
+  }
+
+  /**
+   * The checks of one approval and the change it makes, not yet recorded. An edit charges the
+   * edited call as soon as it is decided and says so in `edit`, so that a refusal after that can
+   * take the charge back. Call holding the lock.
+   */
+  private async prepareApproval(row: ApprovalRow, approver: Approver, input: ApproveInput, edit: EditCharge): Promise<ApprovalStep> {
+    const now = this.clock.now();
+    let route = routeOf(row);
+    let tier = tierOf(route, row.tier);
+    const patch: ApprovalPatch = {};
+    let edited = false;
+    let grantsNow = false;
+    if (input.args !== undefined) {
+      const hash = boundCallHash(row.agent, row.tool, input.args, attributesOf(row));
+      if (hash !== boundHash(row)) {
+        edited = true;
+        const replaced = await this.reservationOf(row);
+        const judged = await this.judgeEdit(row, input.args, now, replaced);
+        edit.charged = reservationOf(`${row.id}.${newId('edit')}`, now, judged);
+        if (replaced && replaced.limits.length > 0) edit.replaced = replaced;
+        patch.edited_args = hash === row.call_hash ? null : JSON.stringify(input.args);
+        patch.edited_call_hash = hash === row.call_hash ? null : hash;
+        if (judged.effect === 'allow') {
+          // The edited call needs no approval at all: this person's approval is enough.
+          grantsNow = true;
+        } else {
+          const next = judged.approval ?? DEFAULT_ROUTE;
+          let index: number;
+          if (judged.rule === row.rule && sameTiers(next, route)) {
+            index = Math.max(row.tier, next.tierIndex);
           } else {
-            const next = judged.approval ?? DEFAULT_ROUTE;
-            let index: number;
-            if (judged.rule === row.rule && sameTiers(next, route)) {
-              index = Math.max(row.tier, next.tierIndex);
-            } else {
-              route = next;
-              index = next.tierIndex;
-              patch.route = JSON.stringify(next);
-            }
-            if (index !== row.tier || patch.route !== undefined) Object.assign(patch, { tier: index, ...this.timing(route, index, now) });
-            tier = tierOf(route, index);
-            if (!entitled(approver, tier)) {
-              throw new AirlockError('not_entitled', `the edited call needs approval by ${describeTier(tier)}; ${approver.username} is not in those groups`, {
-                tier: tier.name,
-                approvers: tier.approvers,
-              });
-            }
+            route = next;
+            index = next.tierIndex;
+            patch.route = JSON.stringify(next);
+          }
+          if (index !== row.tier || patch.route !== undefined) Object.assign(patch, { tier: index, ...this.timing(route, index, now) });
+          tier = tierOf(route, index);
+          if (!entitled(approver, tier)) {
+            throw new AirlockError('not_entitled', `the edited call needs approval by ${describeTier(tier)}; ${approver.username} is not in those groups`, {
+              tier: tier.name,
+              approvers: tier.approvers,
+            });
           }
         }
       }
-      const updated: ApprovalRow = { ...row, ...patch };
-      const counting = countingVotes(updated);
-      if (counting.some((vote) => vote.by === approver.username)) {
-        throw new AirlockError('already_approved', `${approver.username} has already approved this call; it needs ${tier.required} different people`, {
-          approvalsRemaining: tier.required - counting.length,
-        });
-      }
-      const vote: ApprovalVote = { by: approver.username, at: now, reason: input.reason, tier: updated.tier, callHash: boundHash(updated), edited };
-      patch.votes = JSON.stringify([...(JSON.parse(row.votes) as ApprovalVote[]), vote]);
-      if (input.link) patch.used_tokens = spend(row, input.link);
-      const approvals = counting.length + 1;
-      const data = {
-        reason: input.reason,
-        tier: tier.name,
-        approvals,
-        required: tier.required,
-        ...(edited ? { edited: true, args: input.args } : {}),
-        ...(input.link ? { via: 'link' } : {}),
-      };
-      const actor = `user:${approver.username}`;
-      if (grantsNow || approvals >= tier.required) {
-        Object.assign(patch, { status: 'approved', resolved_by: approver.username, resolved_at: now, resolution_reason: input.reason });
-        return this.transition(row, patch, 'approval.approved', actor, data, 'approved');
-      }
-      return this.transition(row, patch, 'approval.vote', actor, data, 'progress');
-    });
+    }
+    const updated: ApprovalRow = { ...row, ...patch };
+    const counting = countingVotes(updated);
+    if (counting.some((vote) => vote.by === approver.username)) {
+      throw new AirlockError('already_approved', `${approver.username} has already approved this call; it needs ${tier.required} different people`, {
+        approvalsRemaining: tier.required - counting.length,
+      });
+    }
+    const vote: ApprovalVote = { by: approver.username, at: now, reason: input.reason, tier: updated.tier, callHash: boundHash(updated), edited, ...(edit.charged ? { charged: edit.charged } : {}) };
+    patch.votes = JSON.stringify([...(JSON.parse(row.votes) as ApprovalVote[]), vote]);
+    if (input.link) patch.used_tokens = spend(row, input.link);
+    const approvals = counting.length + 1;
+    const data: Record<string, unknown> = {
+      reason: input.reason,
+      tier: tier.name,
+      approvals,
+      required: tier.required,
+      ...(edited ? { edited: true, args: input.args } : {}),
+      ...(edit.charged ? { charged: edit.charged } : {}),
+      ...(edit.replaced ? { released: edit.replaced } : {}),
+      ...(input.link ? { via: 'link' } : {}),
+    };
+    if (grantsNow || approvals >= tier.required) {
+      Object.assign(patch, { status: 'approved', resolved_by: approver.username, resolved_at: now, resolution_reason: input.reason });
+      return { patch, data, type: 'approval.approved', kind: 'approved' };
+    }
+    return { patch, data, type: 'approval.vote', kind: 'progress' };
   }
 
   /** One entitled person denies: a single denial ends the approval, whatever the tier needs to approve. */
@@ -398,11 +448,15 @@ export class ApprovalService {
     return row;
   }
 
-  /** The edited call as the active policy judges it; refused when the policy would block it. */
-  private judgeEdit(row: ApprovalRow, args: Record<string, unknown>, now: number): Decision {
+  /**
+   * The edited call decided again as a new call, by the active policy and the limits: charged to
+   * its own counters (unless it ends blocked), judged as if what the approval holds (`replacing`)
+   * were released. Refused when the policy or a blocking limit would block it.
+   */
+  private async judgeEdit(row: ApprovalRow, args: Record<string, unknown>, now: number, replacing: Reservation | undefined): Promise<Decision> {
     const engine = this.policies.active()?.engine;
     if (!engine) throw new AirlockError('edit_blocked', 'no policy version is active, so the edited call cannot be checked');
-    const decision = engine.evaluatePolicy({
+    const request = {
       agent: row.agent,
       role: row.role,
       environment: row.environment,
@@ -411,14 +465,55 @@ export class ApprovalService {
       at: now,
       ...(row.session === null ? {} : { session: row.session }),
       ...(row.session_attributes === null ? {} : { sessionAttributes: attributesOf(row) as SessionAttributes }),
-    });
+    };
+    const decision = await engine.decideReplacing(request, replacing ? releasesOf(replacing) : []);
     if (decision.effect === 'block') {
-      throw new AirlockError('edit_blocked', `the policy would block the edited call: ${decision.reason}`, {
+      const by = decision.decidedBy === 'limit' ? `the limit ${decision.rule ?? ''}` : 'the policy';
+      throw new AirlockError('edit_blocked', `${by} would block the edited call: ${decision.reason}`, {
         rule: decision.rule,
+        ...(decision.decidedBy === 'limit' ? { limit: decision.rule } : {}),
         ...(decision.error ? { decisionError: decision.error.code } : {}),
       });
     }
     return decision;
+  }
+
+  /**
+   * What the approval holds of the limits now: the charge of its latest edit, or else what the
+   * decision that opened it consumed (read from that decision's audit record).
+   */
+  private async reservationOf(row: ApprovalRow): Promise<Reservation | undefined> {
+    const votes = JSON.parse(row.votes) as ApprovalVote[];
+    for (let i = votes.length - 1; i >= 0; i--) {
+      const charged = votes[i]?.charged;
+      if (charged) return charged;
+    }
+    const at = Number(row.created_at);
+    let beforeSeq: number | undefined;
+    for (;;) {
+      const page = await this.store.queryAudit(
+        { type: 'decision', agent: row.agent, fromMs: at, toMs: at + 1 },
+        { limit: 100, ...(beforeSeq === undefined ? {} : { beforeSeq }) },
+      );
+      for (const record of page) {
+        const { data } = JSON.parse(record.payload) as { data: { id?: string; decision?: Pick<Decision, 'limits'> } };
+        if (data.id === row.decision_id) return data.decision ? reservationOf(`${row.id}.d`, at, data.decision) : undefined;
+      }
+      const last = page[page.length - 1];
+      if (!last || page.length < 100) return undefined;
+      beforeSeq = last.seq;
+    }
+  }
+
+  /** Takes a recorded reservation back from the counters. A refusal is reported: they then over-count, the safe side. */
+  private async release(reservation: Reservation): Promise<void> {
+    const releases = releasesOf(reservation);
+    if (releases.length === 0 || !this.counters?.release) return;
+    try {
+      await this.counters.release(releases);
+    } catch (error) {
+      this.logError(`releasing the limits held by ${reservation.id} failed (they over-count until the window passes): ${String(error)}`);
+    }
   }
 
   /** When a tier that starts at `at` times out, and when the approval expires if nobody acts. */
@@ -494,12 +589,26 @@ export class ApprovalService {
     kind: ApprovalEventKind,
   ): Promise<ApprovalRow> {
     const at = this.clock.now();
+    // An approval that ends without its call running (denied, expired, timed out to a block)
+    // releases what it held of the limits: recorded in this record, then taken back.
+    const ends = (patch.status === 'denied' || patch.status === 'expired') && (row.status === 'pending' || row.status === 'approved');
+    const held = ends ? await this.reservationOf(row) : undefined;
+    const released = held && held.limits.length > 0 ? held : undefined;
     await this.writer.append([
       {
-        record: { type, at, actor, agent: row.agent, tool: row.tool, rule: row.rule, data: { approval: row.id, status: patch.status ?? row.status, ...data } },
+        record: {
+          type,
+          at,
+          actor,
+          agent: row.agent,
+          tool: row.tool,
+          rule: row.rule,
+          data: { approval: row.id, status: patch.status ?? row.status, ...data, ...(released ? { released } : {}) },
+        },
         writes: [{ kind: 'approval.update', id: row.id, patch }],
       },
     ]);
+    if (released) await this.release(released);
     const updated = { ...row, ...patch };
     const view = approvalView(updated);
     this.events.publish({ type: 'approval', data: view });
@@ -508,6 +617,20 @@ export class ApprovalService {
     this.listener?.(kind, view);
     return updated;
   }
+}
+
+/** An edit's effect on the limits: the edited call's charge, and the reservation it replaces. */
+interface EditCharge {
+  charged?: Reservation;
+  replaced?: Reservation;
+}
+
+/** One approval, ready to be recorded. */
+interface ApprovalStep {
+  patch: ApprovalPatch;
+  data: Record<string, unknown>;
+  type: 'approval.approved' | 'approval.vote';
+  kind: ApprovalEventKind;
 }
 
 function entitled(approver: Approver, tier: ApprovalTier): boolean {

@@ -1,25 +1,60 @@
-import { restoreConsumption, type ConsumptionSink, type Decision, type DecisionRequest, type Engine } from '@airlock/core';
+import {
+  restoreConsumption,
+  restoreReleased,
+  restoreReservation,
+  type ConsumptionSink,
+  type Decision,
+  type DecisionRequest,
+  type Engine,
+  type Release,
+  type Reservation,
+} from '@airlock/core';
 import type { Clock } from '../clock.js';
 import type { RedisCounterStore } from '../redis/redis-counter-store.js';
 import type { Store } from '../store/store.js';
 import type { Locks } from './keyed-lock.js';
 
 /**
+ * The approval records that carry limit consumption (docs/approvals.md, "Approvals and limits"):
+ * an approver's edit charges the edited call and releases what the call it replaces held; a
+ * denial, expiry or timeout releases what the approval held.
+ */
+const RESERVATION_RECORDS = ['approval.vote', 'approval.approved', 'approval.denied', 'approval.expired', 'approval.timed_out'] as const;
+
+/**
  * Rebuilds limit state from the audit trail: every decision recorded since `sinceMs` re-adds what
- * it consumed, so a restart never hands an agent a fresh budget.
- * Returns the number of decisions replayed.
+ * it consumed, so a restart never hands an agent a fresh budget; then the charges of approvers'
+ * edits are re-added and the releases of approvals that ended without running are applied again.
+ * A charge made before `sinceMs` is not restored, and neither is its release.
+ * Returns the number of records replayed.
  */
 export async function restoreCounters(store: Store, counters: ConsumptionSink, sinceMs: number): Promise<number> {
+  let replayed = await eachRecord(store, 'decision', sinceMs, (data: { decision?: Pick<Decision, 'limits'> }, at) => {
+    if (!data.decision || data.decision.limits.length === 0) return false;
+    restoreConsumption(counters, data.decision, at);
+    return true;
+  });
+  for (const type of RESERVATION_RECORDS) {
+    replayed += await eachRecord(store, type, sinceMs, (data: { charged?: Reservation; released?: Reservation }) => {
+      const charged = data.charged && data.charged.at >= sinceMs ? data.charged : undefined;
+      const released = data.released && data.released.at >= sinceMs ? data.released : undefined;
+      if (charged) restoreReservation(counters, charged);
+      if (released) restoreReleased(counters, released);
+      return charged !== undefined || released !== undefined;
+    });
+  }
+  return replayed;
+}
+
+/** Calls `replay` with the data of every record of `type` since `sinceMs`, in order; counts the trues. */
+async function eachRecord<T>(store: Store, type: string, sinceMs: number, replay: (data: T, at: number) => boolean): Promise<number> {
   let after = 0;
   let replayed = 0;
   for (;;) {
-    const page = await store.auditAfter(after, 1000, { type: 'decision', fromMs: sinceMs });
+    const page = await store.auditAfter(after, 1000, { type, fromMs: sinceMs });
     for (const row of page) {
-      const { data } = JSON.parse(row.payload) as { data: { decision?: Pick<Decision, 'limits'> } };
-      if (data.decision && data.decision.limits.length > 0) {
-        restoreConsumption(counters, data.decision, Number(row.at));
-        replayed++;
-      }
+      const { data } = JSON.parse(row.payload) as { data: T };
+      if (replay(data, Number(row.at))) replayed++;
     }
     const last = page[page.length - 1];
     if (!last || page.length < 1000) return replayed;
@@ -45,12 +80,14 @@ export async function ensureSharedCounters(
   return locks.run('counters.restore', async () => {
     if (await counters.hasEpoch()) return 0;
     const entries: { key: string; atMs: number; amount: number; windowMs: number }[] = [];
+    const releases: Release[] = [];
     const replayed = await restoreCounters(
       store,
-      { restore: (key, atMs, amount, windowMs) => entries.push({ key, atMs, amount, windowMs }) },
+      { restore: (key, atMs, amount, windowMs) => entries.push({ key, atMs, amount, windowMs }), restoreRelease: (release) => releases.push(release) },
       clock.now() - restoreWindowMs,
     );
     await counters.restore(entries);
+    await counters.release(releases);
     await counters.setEpoch(new Date(clock.now()).toISOString());
     return replayed;
   });

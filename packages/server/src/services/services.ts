@@ -112,9 +112,10 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     // limits block until they are rebuilt from the audit trail, which starts at the first refusal.
     let rebuilding: Promise<unknown> | undefined;
     counters = {
-      async checkAndConsume(checks, atMs) {
+      release: (releases) => redisCounters.release(releases),
+      async checkAndConsume(checks, atMs, replacing) {
         try {
-          return await redisCounters.checkAndConsume(checks, atMs);
+          return await redisCounters.checkAndConsume(checks, atMs, replacing);
         } catch (error) {
           if (error instanceof Error && error.message.includes(COUNTERS_LOST) && !rebuilding) {
             rebuilding = ensureSharedCounters(store, redisCounters, shared.locks, clock, options.restoreWindowMs)
@@ -145,7 +146,13 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   shared?.events.onReconnect(() => {
     policies.load().catch((error: unknown) => logError(`reloading the active policy failed: ${String(error)}`));
   });
-  const approvals = new ApprovalService(store, writer, events, clock, { ttlMs: options.approvalTtlMs, policies, ...(locks ? { lock: locks } : {}) });
+  const approvals = new ApprovalService(store, writer, events, clock, {
+    ttlMs: options.approvalTtlMs,
+    policies,
+    counters,
+    logError,
+    ...(locks ? { lock: locks } : {}),
+  });
   const notificationConfig = parseNotificationConfig(options.notifications ?? {});
   const signer = new LinkSigner(options.linkKey ?? randomBytes(32));
   const notifications = new NotificationDispatcher({
