@@ -56,6 +56,8 @@ export { pauseCovers, type PauseScope } from './pause-scope.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
+export { jsonTextProblem, MAX_JSON_DEPTH, nestsDeeperThan } from './engine/json-text.js';
+export type { JsonTextProblem } from './engine/json-text.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
 export type { ApprovalExpectation, Expectation, PolicySuite, SuiteRequest, TestCase, TestStep } from './testing/suite-schema.js';
 export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testing/load-suite.js';

@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
+import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH } from '@airlock/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
 import { AirlockError } from './errors.js';
@@ -75,6 +76,17 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, exposeHeadRoutes: false, return503OnClosing: true });
   await app.register(cookie);
+  // JSON bodies: one linear scan of the text before Fastify's own (prototype-poisoning-safe) parse.
+  // Nothing nested deeper than MAX_JSON_DEPTH reaches a recursive walk (validation, canonical JSON,
+  // the audit record): 100,000 levels overflowed a recursive check (500 internal_error).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const problem = jsonTextProblem(body as string, MAX_JSON_DEPTH);
+    if (problem?.code !== 'too_deep') return parseJson(request, body as string, done);
+    const param = problem.path === '' ? 'body' : `body.${problem.path}`;
+    done(new AirlockError('request_too_large', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels at ${param} (arguments may nest ${MAX_ARGS_DEPTH})`, { param }), undefined);
+  });
   // Fail closed: a route of any plugin that the access table does not name stops the server at start.
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {

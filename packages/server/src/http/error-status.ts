@@ -26,6 +26,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   link_used: 409,
   no_previous_version: 409,
   payload_too_large: 413,
+  request_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   invalid_policy: 422,
