@@ -77,6 +77,25 @@ describe('airlock eval', () => {
     expect(out[4]).toMatchObject({ effect: 'allow', rule: 'refund-small' });
   });
 
+  it('answers a line naming a key twice with invalid_request naming it, escaped spellings included, and goes on', () => {
+    const input = [
+      '{"agent":"bot","role":"support","tool":"issue_refund","args":{"account_id":"A-1","currency":"USD","amount":20,"amount":900}}',
+      '{"agent":"bot","role":"support","tool":"issue_refund","args":{"account_id":"A-1","currency":"USD","amount":20,"am\\u006funt":900}}',
+      '{"agent":"bot","role":"support","tool":"get_account","args":{"account_id":"A-1"},"role":"devops"}',
+      refund(10, '2026-11-23T10:00:00Z'),
+    ].join('\n');
+    const run = airlock(['eval', '--policy', 'examples/policies'], input);
+    expect(run.status).toBe(0);
+    const out = lines(run.stdout);
+    expect(out).toHaveLength(4);
+    for (const [i, path] of ['args.amount', 'args.amount', 'role'].entries()) {
+      expect(out[i]).toMatchObject({ effect: 'block', error: { code: 'invalid_request', line: i + 1 } });
+      expect((out[i]?.error as { message: string }).message).toContain(`duplicate key`);
+      expect((out[i]?.error as { message: string }).message).toContain(` at ${path}`);
+    }
+    expect(out[3]).toMatchObject({ effect: 'allow', rule: 'refund-small' });
+  });
+
   it('reads --input instead of stdin', () => {
     const file = join(dir, 'calls.jsonl');
     writeFileSync(file, `${refund(500, '2026-11-23T10:00:00Z', 'B')}\n${refund(500.01, '2026-11-23T10:00:00Z', 'C')}\n`);

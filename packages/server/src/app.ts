@@ -78,14 +78,20 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   await app.register(cookie);
   // JSON bodies: one linear scan of the text before Fastify's own (prototype-poisoning-safe) parse.
   // Nothing nested deeper than MAX_JSON_DEPTH reaches a recursive walk (validation, canonical JSON,
-  // the audit record): 100,000 levels overflowed a recursive check (500 internal_error).
+  // the audit record): 100,000 levels overflowed a recursive check (500 internal_error). And an
+  // object naming a key twice is refused: the call would be decided on the value JSON.parse keeps
+  // (the last) while a tool behind a parser that keeps the first would run with the other.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const problem = jsonTextProblem(body as string, MAX_JSON_DEPTH);
-    if (problem?.code !== 'too_deep') return parseJson(request, body as string, done);
+    if (problem === undefined) return parseJson(request, body as string, done);
     const param = problem.path === '' ? 'body' : `body.${problem.path}`;
-    done(new AirlockError('request_too_large', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels at ${param} (arguments may nest ${MAX_ARGS_DEPTH})`, { param }), undefined);
+    if (problem.code === 'too_deep') {
+      done(new AirlockError('request_too_large', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels at ${param} (arguments may nest ${MAX_ARGS_DEPTH})`, { param }), undefined);
+    } else {
+      done(new AirlockError('duplicate_key', `${param}: the key ${JSON.stringify(problem.key)} appears twice in one object; each key may appear once (I-JSON)`, { param }), undefined);
+    }
   });
   // Fail closed: a route of any plugin that the access table does not name stops the server at start.
   app.addHook('onRoute', (route) => {

@@ -86,6 +86,37 @@ describe('hostile JSON bodies', () => {
     expect(after.body).toMatchObject({ effect: 'allow' });
   });
 
+  it('refuses an object naming a key twice on every route: 400 duplicate_key naming it', async () => {
+    for (const route of bodyRoutes) {
+      for (const [body, param] of [
+        ['{"a":1,"a":2}', 'body.a'],
+        ['{"x":[{"k":1},{"k":1,"k":2}]}', 'body.x.1.k'],
+      ] as const) {
+        const reply = await send(route, body);
+        expect([route.key, reply.status, reply.body.error?.code, reply.body.error?.param]).toEqual([route.key, 400, 'duplicate_key', param]);
+      }
+    }
+  });
+
+  it.each([
+    ['the same spelling', '{"tool":"issue_refund","args":{"account_id":"A-1","currency":"USD","amount":20,"amount":900}}', 'body.args.amount'],
+    ['an escaped spelling', '{"tool":"issue_refund","args":{"account_id":"A-1","currency":"USD","amount":20,"am\\u006funt":900}}', 'body.args.amount'],
+    ['the tool', '{"tool":"get_account","args":{"account_id":"A-1"},"tool":"issue_refund"}', 'body.tool'],
+  ])('decide: a key named twice (%s) is refused before anything is decided or recorded', async (_name, body, param) => {
+    const before = await callers.admin.get<{ records: number }>('/v1/audit/verify');
+    const reply = await callers.agent.post<ErrorBody>('/v1/decide', body);
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toMatchObject({ code: 'duplicate_key', param });
+    expect(reply.body.error.message).toContain('twice');
+    const after = await callers.admin.get<{ records: number }>('/v1/audit/verify');
+    expect(after.body.records).toBe(before.body.records);
+  });
+
+  it('refuses 100 concurrent duplicate-key calls alike', async () => {
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => callers.agent.post<ErrorBody>('/v1/decide', `{"tool":"issue_refund","args":{"amount":${i},"amount":900}}`)));
+    expect(replies.map((r) => `${r.status} ${r.body.error.code} ${r.body.error.param}`)).toEqual(Array(100).fill('400 duplicate_key body.args.amount'));
+  });
+
   it('still decides (and audits) arguments nested past the engine bound but within the body bound: a block with request_too_large', async () => {
     const body = `{"tool":"issue_refund","args":{"account_id":"A-1","amount":5,"currency":"USD","x":${objects(MAX_JSON_DEPTH - 3)}}}`;
     const reply = await callers.agent.post<{ effect: string; error?: { code: string }; id: string }>('/v1/decide', body);

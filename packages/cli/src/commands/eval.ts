@@ -42,9 +42,10 @@ export async function evaluateLine(engine: Engine, line: string, number: number)
   if (Buffer.byteLength(line, 'utf8') > MAX_ARGS_BYTES + 64 * 1024) {
     return failure('request_too_large', `line ${number}: request exceeds ${MAX_ARGS_BYTES} bytes`, number);
   }
-  // Before the parse: nothing nested deeper than any request may be reaches a recursive walk.
+  // Before the parse: nothing nested deeper than any request may be reaches a recursive walk, and
+  // a key named twice is refused (the decision would read one value, a tool's parser maybe the other).
   const problem = jsonTextProblem(line, MAX_JSON_DEPTH);
-  if (problem?.code === 'too_deep') return failure('request_too_large', `line ${number}: ${problem.message}`, number);
+  if (problem) return failure(problem.code === 'too_deep' ? 'request_too_large' : 'invalid_request', `line ${number}: ${problem.message}`, number);
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -28,11 +28,14 @@ const LIST_KEYS = 16;
 /** How many levels of the path to a too-deep container a message shows. */
 const SHOWN_LEVELS = 6;
 
+const FRAMES: Frame[] = [];
+
 interface Frame {
   object: boolean;
   /** The key being read (objects) or the item index (arrays): for the path in a message. */
   at: string | number;
-  /** Keys seen so far (objects only), a list until it grows past LIST_KEYS. */
+  /** Keys seen so far (objects only): the first, then a list, then past LIST_KEYS a Set. */
+  first: string | undefined;
   keys: string[] | undefined;
   set: Set<string> | undefined;
 }
@@ -44,7 +47,9 @@ interface Frame {
  * (`JSON.parse` judges syntax), but always in linear time.
  */
 export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTextProblem | undefined {
-  const stack: Frame[] = [];
+  // Frames are reused across calls (the scan is synchronous): a typical body allocates nothing
+  // but the keys of its objects.
+  const stack = FRAMES;
   let depth = 0;
   let expectKey = false;
   const length = text.length;
@@ -75,10 +80,11 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTe
       if (frame) {
         frame.object = object;
         frame.at = object ? '' : 0;
+        frame.first = undefined;
         frame.keys = undefined;
         frame.set = undefined;
       } else {
-        stack.push({ object, at: object ? '' : 0, keys: undefined, set: undefined });
+        stack.push({ object, at: object ? '' : 0, first: undefined, keys: undefined, set: undefined });
       }
       depth++;
       expectKey = object;
@@ -121,6 +127,11 @@ function unescapeKey(quoted: string): string | undefined {
 
 /** Records `key` in the frame; true when it was already there. */
 function seen(frame: Frame, key: string): boolean {
+  if (frame.first === undefined) {
+    frame.first = key;
+    return false;
+  }
+  if (frame.first === key) return true;
   if (frame.set) {
     if (frame.set.has(key)) return true;
     frame.set.add(key);
