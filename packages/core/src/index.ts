@@ -31,6 +31,7 @@ export { toolArgsSchema } from './engine/args-validator.js';
 export { riskEffect, riskLevel } from './engine/risk.js';
 export type { ToolReach } from './engine/reach.js';
 export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
+export { scopeSources } from './policy/scope.js';
 export type { LoadedPolicy, Locator, PolicyBundle, PolicySource } from './policy/load.js';
 export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema, TIMEOUT_ACTIONS } from './policy/document.js';
 export type {
