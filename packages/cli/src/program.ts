@@ -113,9 +113,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   const audit = program.command('audit').description('Work with the audit trail');
   audit
     .command('verify')
-    .description('Verify the hash chain of a server database; names the first edited, missing or reordered record (exit 1)')
+    .description('Verify the hash chain of a server database and print its head hash; names the first edited, missing or reordered record (exit 1)')
     .requiredOption('--db <file>', 'the server database, e.g. data/airlock.db')
-    .action(async (options: { db: string }) => {
+    .option('--expect-head <hash>', 'an anchored head hash (printed by an earlier verify): fail unless it is still in the chain (a truncated or rewritten tail)')
+    .action(async (options: { db: string; expectHead?: string }) => {
       setExitCode(await auditVerifyCommand(options, io));
     });
 

@@ -56,6 +56,46 @@ describe('airlock eval', () => {
     expect(out[3]).toMatchObject({ effect: 'allow', rule: 'refund-small' });
   });
 
+  it('answers a line nested 100,000 levels with request_too_large, in any field, and goes on', () => {
+    const arrays = '['.repeat(100_000) + ']'.repeat(100_000);
+    const objects = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
+    const call = (tool: string, args: string): string => `{"agent":"bot","role":"workflow","tool":${JSON.stringify(tool)},"args":${args}}`;
+    const input = [
+      // An open map (`fields: { type: object }`) of a closed schema: this one was allowed.
+      call('create_record', `{"system":"crm","object":"contact","fields":${objects}}`),
+      call('create_record', `{"system":"crm","object":"contact","fields":{"list":${arrays}}}`),
+      `{"agent":"bot","role":"support","tool":${arrays}}`,
+      arrays,
+      refund(10, '2026-11-23T10:00:00Z'),
+    ].join('\n');
+    const run = airlock(['eval', '--policy', 'examples/policies'], input);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    const out = lines(run.stdout);
+    expect(out).toHaveLength(5);
+    for (const [i, deep] of out.slice(0, 4).entries()) expect(deep).toMatchObject({ effect: 'block', error: { code: 'request_too_large', line: i + 1 } });
+    expect(out[4]).toMatchObject({ effect: 'allow', rule: 'refund-small' });
+  });
+
+  it('answers a line naming a key twice with invalid_request naming it, escaped spellings included, and goes on', () => {
+    const input = [
+      '{"agent":"bot","role":"support","tool":"issue_refund","args":{"account_id":"A-1","currency":"USD","amount":20,"amount":900}}',
+      '{"agent":"bot","role":"support","tool":"issue_refund","args":{"account_id":"A-1","currency":"USD","amount":20,"am\\u006funt":900}}',
+      '{"agent":"bot","role":"support","tool":"get_account","args":{"account_id":"A-1"},"role":"devops"}',
+      refund(10, '2026-11-23T10:00:00Z'),
+    ].join('\n');
+    const run = airlock(['eval', '--policy', 'examples/policies'], input);
+    expect(run.status).toBe(0);
+    const out = lines(run.stdout);
+    expect(out).toHaveLength(4);
+    for (const [i, path] of ['args.amount', 'args.amount', 'role'].entries()) {
+      expect(out[i]).toMatchObject({ effect: 'block', error: { code: 'invalid_request', line: i + 1 } });
+      expect((out[i]?.error as { message: string }).message).toContain(`duplicate key`);
+      expect((out[i]?.error as { message: string }).message).toContain(` at ${path}`);
+    }
+    expect(out[3]).toMatchObject({ effect: 'allow', rule: 'refund-small' });
+  });
+
   it('reads --input instead of stdin', () => {
     const file = join(dir, 'calls.jsonl');
     writeFileSync(file, `${refund(500, '2026-11-23T10:00:00Z', 'B')}\n${refund(500.01, '2026-11-23T10:00:00Z', 'C')}\n`);

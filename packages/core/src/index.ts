@@ -31,6 +31,7 @@ export { toolArgsSchema } from './engine/args-validator.js';
 export { riskEffect, riskLevel } from './engine/risk.js';
 export type { ToolReach } from './engine/reach.js';
 export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
+export { scopeSources } from './policy/scope.js';
 export type { LoadedPolicy, Locator, PolicyBundle, PolicySource } from './policy/load.js';
 export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema, TIMEOUT_ACTIONS } from './policy/document.js';
 export type {
@@ -57,6 +58,8 @@ export { pauseCovers, type PauseScope } from './pause-scope.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, restoreReleased, restoreReservation, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
+export { jsonTextProblem, MAX_JSON_DEPTH, nestsDeeperThan } from './engine/json-text.js';
+export type { JsonTextProblem } from './engine/json-text.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
 export { JSON_SCHEMA_FILES, jsonSchema, jsonSchemaFiles } from './json-schemas.js';
 export type { JsonSchemaFile } from './json-schemas.js';

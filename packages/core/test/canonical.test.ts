@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callHash, canonicalJson } from '@airlock/core';
+import { canonicalIterative } from '../src/engine/canonical.js';
 
 /** The definition, written the obvious way: sort every object's keys, then JSON.stringify. */
 function reference(value: unknown): unknown {
@@ -68,6 +69,31 @@ describe('canonicalJson', () => {
 
   it.each([NaN, Infinity, -Infinity])('refuses %s anywhere in the value', (n) => {
     expect(() => canonicalJson({ a: [1, { b: n }] })).toThrow(TypeError);
+  });
+
+  it('writes a value nested 100,000 levels (no stack overflow), the same as a shallow one would be', () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 100_000; i++) value = i % 2 ? { b: undefined, a: value } : [value];
+    const text = canonicalJson(value);
+    expect(text.length).toBe(1 + 50_000 * ('[]'.length + '{"a":}'.length));
+    expect(text.startsWith('{"a":[{"a":[')).toBe(true);
+    expect(callHash({ agent: 'a', tool: 't', args: { deep: value } })).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('writes the same text iteratively as recursively', () => {
+    const values = fc.oneof(json, fc.anything({ maxDepth: 4, withBoxedValues: false, withMap: false, withSet: false, withTypedArray: false, withSparseArray: true, withNullPrototype: true }));
+    fc.assert(
+      fc.property(values, (value) => {
+        let recursive: string | Error;
+        try {
+          recursive = canonicalJson(value);
+        } catch (error) {
+          recursive = error as Error;
+        }
+        if (typeof recursive === 'string') expect(canonicalIterative(value)).toBe(recursive);
+        else expect(() => canonicalIterative(value)).toThrow(recursive.constructor as new () => Error);
+      }),
+    );
   });
 
   it('makes callHash independent of argument order and sensitive to any change', () => {

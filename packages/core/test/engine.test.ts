@@ -26,6 +26,13 @@ function engineFor(text: string, options = {}): Engine {
 describe('bad input fails closed with a stable code', () => {
   const engine = compile(seeds);
   const deep = (levels: number): unknown => (levels === 0 ? 'x' : { nested: deep(levels - 1) });
+  /** Built in a loop: 100,000 levels would overflow the recursive builder. */
+  const deeper = (levels: number): unknown => {
+    let value: unknown = 'x';
+    for (let i = 0; i < levels; i++) value = { nested: value };
+    return value;
+  };
+  const record = (fields: unknown): DecisionRequest => ({ agent: 'workflow-bot-1', role: 'workflow', tool: 'create_record', args: { system: 'crm', object: 'contact', fields } as Record<string, unknown> });
   const cases: [string, DecisionRequest, string, string?][] = [
     ['string amount', refund('75'), 'invalid_arguments', 'args.amount'],
     ['exponent string', refund('5e2'), 'invalid_arguments', 'args.amount'],
@@ -49,6 +56,11 @@ describe('bad input fails closed with a stable code', () => {
     ['role named like a prototype property', { ...refund(10), role: '__proto__' }, 'no_policy', 'role'],
     ['tool of another role', { ...refund(10), role: 'devops' }, 'unknown_tool', 'tool'],
     ['arguments deeper than 32 levels', { ...refund(10), args: { account_id: 'A', amount: 1, currency: 'USD', x: deep(40) } as Record<string, unknown> }, 'request_too_large', 'args'],
+    ['arguments nested 100,000 levels', { ...refund(10), args: { account_id: 'A', amount: 1, currency: 'USD', x: deeper(100_000) } as Record<string, unknown> }, 'request_too_large', 'args'],
+    // A closed schema's fast path accepted these: an open map (`fields: { type: object }`) of any depth was allowed.
+    ['an open map of a closed schema deeper than 32 levels', record(deep(40)), 'request_too_large', 'args'],
+    ['an open map of a closed schema nested 100,000 levels', record(deeper(100_000)), 'request_too_large', 'args'],
+    ['an open map of a closed schema over 1 MiB', record({ note: 'x'.repeat(1024 * 1024 + 1) }), 'request_too_large', 'args'],
     ['arguments over 1 MiB', refund(10, { account_id: 'A'.repeat(1024 * 1024 + 1) }), 'request_too_large', 'args'],
     ['unparseable at', { ...refund(10), at: 'yesterday' }, 'invalid_request', 'at'],
     ['non-string agent', { ...refund(10), agent: 42 as unknown as string }, 'invalid_request', 'agent'],

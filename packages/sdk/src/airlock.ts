@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ToolReach } from '@airlock/core';
+import { MAX_JSON_DEPTH, nestsDeeperThan, type ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
@@ -67,6 +67,8 @@ export class Airlock {
   async check(given: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
     const call = inSession(given);
     const settings = { ...this.defaults, ...options };
+    const tooDeep = refuseTooDeep(call);
+    if (tooDeep) return tooDeep;
     let decision: AirlockDecision;
     try {
       decision = await this.transport.decide(call, { idempotencyKey: options.idempotencyKey });
@@ -128,6 +130,8 @@ export class Airlock {
     // no promise of Airlock's own in between; anything else takes the same path as `check`.
     return (args: A) => {
       const call = inSession({ tool, args, session: options.session?.() });
+      const tooDeep = refuseTooDeep(call);
+      if (tooDeep) return this.execute(tooDeep, fn, options);
       let decision: AirlockDecision | undefined;
       try {
         decision = decideSync(call);
@@ -222,6 +226,18 @@ export function createAirlock(options: AirlockOptions): Airlock {
 const sessionStorage = new AsyncLocalStorage<SessionContext>();
 
 /** The call with the bound session's context added (its own fields win); the call itself when none is bound. */
+/**
+ * Arguments nested deeper than any request may be (MAX_JSON_DEPTH) are refused before a transport
+ * sees them, in every mode: the engine would block them (`request_too_large`), but nothing after
+ * it could record or send them (JSON.stringify overflows the stack near 5,000 levels), and a
+ * failure there would count as Airlock unreachable, which `failOpen` runs. An explicit stack,
+ * never recursion; the engine's own bound (32 levels) still decides everything shallower.
+ */
+function refuseTooDeep(call: ToolCall): Verdict | undefined {
+  if (!nestsDeeperThan(call.args, MAX_JSON_DEPTH)) return undefined;
+  return refused(call, 'request_too_large', `the ${call.tool} arguments nest deeper than ${MAX_JSON_DEPTH} levels; they were not sent or decided`, null);
+}
+
 function inSession(call: ToolCall): ToolCall {
   const context = sessionStorage.getStore();
   if (!context) return call;

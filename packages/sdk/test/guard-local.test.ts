@@ -190,3 +190,51 @@ describe('guard against an unreachable server', () => {
     expect(JSON.parse(readFileSync(journal, 'utf8').trim())).toMatchObject({ event: 'fail_open', tool: 'get_account' });
   });
 });
+
+/** Built in a loop (a recursive builder would overflow first): arrays and objects alternating. */
+function nested(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = i % 2 ? { a: value } : [value];
+  return value;
+}
+
+describe('arguments nested 100,000 levels', () => {
+  it('local mode: check and guard answer a block with a code (no RangeError), fail-open or not; the tool never runs', async () => {
+    const { airlock } = setup();
+    const tool = vi.fn(async () => 'ran');
+    for (const args of [{ account_id: 'A', amount: 1, currency: 'USD', x: nested(100_000) }, nested(100_000) as Record<string, unknown>]) {
+      for (const failOpen of [false, true]) {
+        const verdict = await airlock.check({ tool: 'issue_refund', args }, { failOpen });
+        expect(verdict).toMatchObject({ outcome: 'refused', refusal: { airlock: 'blocked', code: 'request_too_large' } });
+        expect(await airlock.guard('issue_refund', tool, { failOpen })(args)).toMatchObject({ airlock: 'blocked', code: 'request_too_large' });
+      }
+    }
+    // 100 at once, and an ordinary call still runs afterwards.
+    const many = await Promise.all(Array.from({ length: 100 }, () => airlock.guard('issue_refund', tool)({ x: nested(100_000) })));
+    expect(many.every((r) => (r as { code?: string }).code === 'request_too_large')).toBe(true);
+    expect(tool).not.toHaveBeenCalled();
+    expect(await airlock.guard('get_account', tool)({ account_id: 'A-1' })).toBe('ran');
+  });
+
+  it('local mode: an open map of a closed schema nested 40 levels is blocked by the engine and audited', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-sdk-'));
+    dirs.push(dir);
+    const audit = join(dir, 'audit.jsonl');
+    const airlock = createAirlock({ policy: 'examples/policies', agent: 'workflow-bot-1', role: 'workflow', audit, watch: false });
+    clients.push(airlock);
+    const tool = vi.fn();
+    expect(await airlock.guard('create_record', tool)({ system: 'crm', object: 'contact', fields: nested(40) })).toMatchObject({ code: 'request_too_large' });
+    expect(tool).not.toHaveBeenCalled();
+    expect(readFileSync(audit, 'utf8')).toContain('"request_too_large"');
+  });
+
+  it('remote mode with failOpen: refused before anything is sent, never run as "Airlock unreachable"', async () => {
+    const sent = vi.fn(async () => new Response('{}', { status: 500, headers: { 'content-type': 'application/json' } }));
+    const airlock = new Airlock({ url: 'http://airlock.test', apiKey: 'ak_1', fetch: sent as unknown as typeof fetch });
+    clients.push(airlock);
+    const tool = vi.fn(async () => 'ran');
+    expect(await airlock.guard('get_account', tool, { failOpen: true })({ account_id: nested(100_000) })).toMatchObject({ airlock: 'blocked', code: 'request_too_large' });
+    expect(tool).not.toHaveBeenCalled();
+    expect(sent).not.toHaveBeenCalled();
+  });
+});

@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
+import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH } from '@airlock/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
 import type { TrustProxy } from './config.js';
@@ -86,6 +87,23 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
   await app.register(cookie);
+  // JSON bodies: one linear scan of the text before Fastify's own (prototype-poisoning-safe) parse.
+  // Nothing nested deeper than MAX_JSON_DEPTH reaches a recursive walk (validation, canonical JSON,
+  // the audit record): 100,000 levels overflowed a recursive check (500 internal_error). And an
+  // object naming a key twice is refused: the call would be decided on the value JSON.parse keeps
+  // (the last) while a tool behind a parser that keeps the first would run with the other.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const problem = jsonTextProblem(body as string, MAX_JSON_DEPTH);
+    if (problem === undefined) return parseJson(request, body as string, done);
+    const param = problem.path === '' ? 'body' : `body.${problem.path}`;
+    if (problem.code === 'too_deep') {
+      done(new AirlockError('request_too_large', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels at ${param} (arguments may nest ${MAX_ARGS_DEPTH})`, { param }), undefined);
+    } else {
+      done(new AirlockError('duplicate_key', `${param}: the key ${JSON.stringify(problem.key)} appears twice in one object; each key may appear once (I-JSON)`, { param }), undefined);
+    }
+  });
   // Fail closed: a route of any plugin that the access table does not name stops the server at start.
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {

@@ -6,6 +6,8 @@
 export type ErrorCode =
   | 'invalid_request'
   | 'invalid_json'
+  | 'duplicate_key'
+  | 'request_too_large'
   | 'unauthenticated'
   | 'invalid_api_key'
   | 'invalid_session'

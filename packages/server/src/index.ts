@@ -5,6 +5,7 @@ export type { ConfigFlags, ServerConfig } from './config.js';
 export type { Clock } from './clock.js';
 export { verifyAuditFile } from './audit/verify-file.js';
 export { replayAuditFile, type ReplayFileOptions, type ReplayFileReport } from './audit/replay-file.js';
+export { HEAD_HASH } from './audit/verify.js';
 export type { VerifyResult } from './audit/verify.js';
 export { DEMO_AGENTS, DEMO_KEYS_FILE } from './seed.js';
 export type { DemoKey, SeedResult } from './seed.js';

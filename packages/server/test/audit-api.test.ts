@@ -8,13 +8,13 @@ import { startTestServer, type TestServer } from './support/server.js';
 
 const CLI = fileURLToPath(new URL('../../cli/bin/airlock.js', import.meta.url));
 
-async function verifyWithCli(db: string): Promise<{ code: number; stdout: string }> {
+async function verifyWithCli(db: string, ...extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'audit', 'verify', '--db', db]);
-    return { code: 0, stdout };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'audit', 'verify', '--db', db, ...extra]);
+    return { code: 0, stdout, stderr };
   } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
 
@@ -97,7 +97,7 @@ describe('audit trail over HTTP', () => {
   it('verify names an edited row (API and CLI), and the CLI reports an intact file', async () => {
     const intact = await verifyWithCli(t.server.databaseFile);
     expect(intact.code).toBe(0);
-    expect(intact.stdout).toMatch(/^OK: \d+ records\n$/);
+    expect(intact.stdout).toMatch(/^OK: \d+ records, head [0-9a-f]{64}\n$/);
 
     const target = (await admin.get<{ records: Record_[] }>('/v1/audit?tool=make_payment&effect=require_approval')).body.records[0] as Record_;
     const raw = new Sqlite(t.server.databaseFile);
@@ -109,5 +109,80 @@ describe('audit trail over HTTP', () => {
     const cli = await verifyWithCli(t.server.databaseFile);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`FAILED at seq ${target.seq}:`);
+  });
+});
+
+/**
+ * Truncation: deleting the newest records leaves a chain that verifies in itself. The head hash
+ * verify prints, anchored elsewhere and given back as expectHead / --expect-head, detects it.
+ */
+describe('an anchored head detects a truncated tail', () => {
+  let t: TestServer;
+  let admin: Person;
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.admin();
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  interface Verified {
+    ok: boolean;
+    records: number;
+    head?: string;
+    seq?: number;
+    reason?: string;
+    anchor?: { hash: string; seq: number; following: number };
+  }
+
+  const decide = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) expect((await t.agent('support-bot-1').post('/v1/decide', { tool: 'get_account', args: { account_id: `A-${i}` } })).status).toBe(200);
+  };
+
+  it('verify prints the head; an anchor still in the chain passes and says how many records follow it', async () => {
+    await decide(3);
+    const first = (await admin.get<Verified>('/v1/audit/verify')).body;
+    expect(first).toMatchObject({ ok: true, head: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const cli = await verifyWithCli(t.server.databaseFile);
+    expect(cli.stdout).toBe(`OK: ${first.records} records, head ${first.head as string}\n`);
+
+    await decide(2);
+    const later = (await admin.get<Verified>(`/v1/audit/verify?expectHead=${first.head as string}`)).body;
+    expect(later).toMatchObject({ ok: true, records: first.records + 2, anchor: { hash: first.head, seq: first.records, following: 2 } });
+    const anchoredCli = await verifyWithCli(t.server.databaseFile, '--expect-head', (first.head as string).toUpperCase());
+    expect(anchoredCli.code).toBe(0);
+    expect(anchoredCli.stdout).toContain(`anchored head found at seq ${first.records}: 2 records follow it`);
+    const atHead = (await admin.get<Verified>(`/v1/audit/verify?expectHead=${later.head as string}`)).body;
+    expect(atHead.anchor).toMatchObject({ seq: later.records, following: 0 });
+  });
+
+  it('after the newest records are deleted: verify alone passes (the weakness), with the anchored head it fails', async () => {
+    const anchored = (await admin.get<Verified>('/v1/audit/verify')).body;
+    const raw = new Sqlite(t.server.databaseFile);
+    raw.prepare('delete from audit where seq > ?').run(anchored.records - 2);
+    raw.close();
+
+    const alone = (await admin.get<Verified>('/v1/audit/verify')).body;
+    expect(alone).toMatchObject({ ok: true, records: anchored.records - 2 });
+    expect((await verifyWithCli(t.server.databaseFile)).code).toBe(0);
+
+    const api = await admin.get<Verified>(`/v1/audit/verify?expectHead=${anchored.head as string}`);
+    expect(api.status).toBe(200);
+    expect(api.body).toMatchObject({ ok: false, records: anchored.records - 2, reason: expect.stringContaining(`anchored head ${anchored.head as string} not found: the trail was truncated or rewritten`) });
+    const cli = await verifyWithCli(t.server.databaseFile, '--expect-head', anchored.head as string);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain('not found: the trail was truncated or rewritten');
+
+    // 100 at once answer the same.
+    const many = await Promise.all(Array.from({ length: 100 }, () => admin.get<Verified>(`/v1/audit/verify?expectHead=${anchored.head as string}`)));
+    expect(many.every((r) => r.body.ok === false && r.body.reason === api.body.reason)).toBe(true);
+  });
+
+  it('refuses a malformed head: 400 invalid_request, CLI exit 2', async () => {
+    expect((await admin.get('/v1/audit/verify?expectHead=abc')).body).toMatchObject({ error: { code: 'invalid_request', param: 'query.expectHead' } });
+    const cli = await verifyWithCli(t.server.databaseFile, '--expect-head', 'abc');
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain('64 hex digits');
   });
 });

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { compile, loadBundle, MAX_ARGS_BYTES, parseDecisionRequest, type Decision, type Engine } from '@airlock/core';
+import { compile, jsonTextProblem, loadBundle, MAX_ARGS_BYTES, MAX_JSON_DEPTH, parseDecisionRequest, type Decision, type Engine } from '@airlock/core';
 
 /**
  * `airlock eval`: one decision request per input line → one decision per output line, in order.
@@ -42,6 +42,10 @@ export async function evaluateLine(engine: Engine, line: string, number: number)
   if (Buffer.byteLength(line, 'utf8') > MAX_ARGS_BYTES + 64 * 1024) {
     return failure('request_too_large', `line ${number}: request exceeds ${MAX_ARGS_BYTES} bytes`, number);
   }
+  // Before the parse: nothing nested deeper than any request may be reaches a recursive walk, and
+  // a key named twice is refused (the decision would read one value, a tool's parser maybe the other).
+  const problem = jsonTextProblem(line, MAX_JSON_DEPTH);
+  if (problem) return failure(problem.code === 'too_deep' ? 'request_too_large' : 'invalid_request', `line ${number}: ${problem.message}`, number);
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -51,7 +51,9 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
     const earlyAccept = fast?.ownRequired ? accepts : undefined;
     const lateAccept = fast?.ownRequired ? undefined : accepts;
     return (args) => {
-      if (earlyAccept?.(args)) return undefined;
+      // An accepted value is within the size and depth bounds only when the schema bounds them: a
+      // closed schema may still hold an open map (`fields: { type: object }`) of any depth.
+      if (earlyAccept?.(args)) return bounded ? undefined : checkArgsSize(args);
       if (!isPlainObject(args)) return { code: 'invalid_arguments', message: 'args must be a plain JSON object', path: 'args' };
       // A schema that bounds every accepted value needs the size walk only to explain a failure.
       const sizeError = bounded ? undefined : checkArgsSize(args);

@@ -11,19 +11,53 @@ import { createHash } from 'node:crypto';
  * sorted only when they are not already in order, quoted keys cached).
  */
 export function canonicalJson(value: unknown): string {
-  if (typeof value !== 'object' || value === null) {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
-    return JSON.stringify(value) ?? 'null';
+  try {
+    return canonical(value, 0);
+  } catch (error) {
+    if (error === TOO_DEEP) return canonicalIterative(value);
+    throw error;
   }
+}
+
+/**
+ * Past this depth the recursive pass gives up and the iterative one starts over: the recursion is
+ * the fast path for every real call, the explicit stack is for values nested deeper than any stack
+ * could hold (100,000 levels), so that no input ends in a stack overflow.
+ */
+const RECURSION_LIMIT = 512;
+const TOO_DEEP = Symbol('too deep');
+
+function canonical(value: unknown, depth: number): string {
+  if (typeof value !== 'object' || value === null) return scalar(value);
+  if (depth >= RECURSION_LIMIT) throw TOO_DEEP;
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
-      out += canonicalJson(value[i]);
+      out += canonical(value[i], depth + 1);
     }
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
+  const keys = sortedKeys(record);
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    if (!first) out += ',';
+    out += `${quotedKey(key)}:${canonical(member, depth + 1)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+function scalar(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
+  return JSON.stringify(value) ?? 'null';
+}
+
+function sortedKeys(record: Record<string, unknown>): string[] {
   const keys = Object.keys(record);
   for (let i = 1; i < keys.length; i++) {
     if ((keys[i - 1] as string) > (keys[i] as string)) {
@@ -31,16 +65,60 @@ export function canonicalJson(value: unknown): string {
       break;
     }
   }
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const member = record[key];
-    if (member === undefined) continue;
-    if (!first) out += ',';
-    out += `${quotedKey(key)}:${canonicalJson(member)}`;
-    first = false;
+  return keys;
+}
+
+interface Open {
+  items: unknown[] | undefined;
+  record: Record<string, unknown> | undefined;
+  keys: string[];
+  next: number;
+  first: boolean;
+}
+
+/** The same text as `canonical`, with an explicit stack instead of recursion. */
+export function canonicalIterative(root: unknown): string {
+  let out = '';
+  const open: Open[] = [];
+  const begin = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) {
+      out += scalar(value);
+    } else if (Array.isArray(value)) {
+      out += '[';
+      open.push({ items: value, record: undefined, keys: [], next: 0, first: true });
+    } else {
+      out += '{';
+      const record = value as Record<string, unknown>;
+      open.push({ items: undefined, record, keys: sortedKeys(record), next: 0, first: true });
+    }
+  };
+  begin(root);
+  while (open.length > 0) {
+    const top = open[open.length - 1] as Open;
+    if (top.items) {
+      if (top.next >= top.items.length) {
+        out += ']';
+        open.pop();
+        continue;
+      }
+      if (top.next > 0) out += ',';
+      begin(top.items[top.next++]);
+      continue;
+    }
+    const record = top.record as Record<string, unknown>;
+    while (top.next < top.keys.length && record[top.keys[top.next] as string] === undefined) top.next++;
+    if (top.next >= top.keys.length) {
+      out += '}';
+      open.pop();
+      continue;
+    }
+    const key = top.keys[top.next++] as string;
+    if (!top.first) out += ',';
+    top.first = false;
+    out += `${quotedKey(key)}:`;
+    begin(record[key]);
   }
-  return `${out}}`;
+  return out;
 }
 
 /** Object keys repeat across calls (argument and decision field names): quote each once. */

@@ -3,8 +3,18 @@ import type { AuditRow } from '../store/schema.js';
 import { FILTER_COLUMNS, GENESIS_HASH } from './record.js';
 
 export type VerifyResult =
-  | { ok: true; records: number; head: string | null }
+  | { ok: true; records: number; head: string | null; anchor?: AnchorFound }
   | { ok: false; records: number; seq: number; reason: string };
+
+/** Where an anchored head hash was found: its record, and how many records were added after it. */
+export interface AnchorFound {
+  hash: string;
+  seq: number;
+  following: number;
+}
+
+/** A SHA-256 hex digest, as heads are printed. */
+export const HEAD_HASH = /^[0-9a-f]{64}$/i;
 
 /**
  * Walks the chain in seq order and names the first record that is not what was sealed:
@@ -12,10 +22,13 @@ export type VerifyResult =
  * re-sealed with a recomputed hash (its successor no longer links to it).
  * `records` counts the records verified before the failure.
  */
-export async function verifyChain(rows: AsyncIterable<AuditRow>): Promise<VerifyResult> {
+export async function verifyChain(rows: AsyncIterable<AuditRow>, options: { expectHead?: string } = {}): Promise<VerifyResult> {
   let expected = 1;
   let prevHash = GENESIS_HASH;
   let count = 0;
+  const anchor = options.expectHead?.toLowerCase();
+  // The anchored head of an empty trail is the genesis hash.
+  let anchorSeq: number | undefined = anchor === GENESIS_HASH ? 0 : undefined;
   for await (const row of rows) {
     const failure = (seq: number, reason: string): VerifyResult => ({ ok: false, records: count, seq, reason });
     if (row.seq !== expected) return failure(expected, `record ${expected} is missing (the next record is ${row.seq})`);
@@ -40,10 +53,18 @@ export async function verifyChain(rows: AsyncIterable<AuditRow>): Promise<Verify
       return { ok: false, records: count - 1, seq: row.seq - 1, reason: `record ${row.seq - 1} was re-sealed: record ${row.seq} links to a different hash` };
     }
     prevHash = row.hash;
+    if (anchorSeq === undefined && row.hash === anchor) anchorSeq = row.seq;
     expected++;
     count++;
   }
-  return { ok: true, records: count, head: count === 0 ? null : prevHash };
+  const head = count === 0 ? null : prevHash;
+  if (anchor === undefined) return { ok: true, records: count, head };
+  // A chain intact in itself but without the anchored head lost its tail (or was rewritten from
+  // some record on, every hash recomputed): nothing in the file alone can show that.
+  if (anchorSeq === undefined) {
+    return { ok: false, records: count, seq: count + 1, reason: `anchored head ${anchor} not found: the trail was truncated or rewritten (its head is now ${head ?? 'empty'} at record ${count})` };
+  }
+  return { ok: true, records: count, head, anchor: { hash: anchor, seq: anchorSeq, following: count - anchorSeq } };
 }
 
 /** Reads every record in seq order, a page at a time. */

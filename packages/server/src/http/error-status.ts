@@ -4,6 +4,7 @@ import type { ErrorCode } from '../errors.js';
 export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
+  duplicate_key: 400,
   unauthenticated: 401,
   invalid_api_key: 401,
   invalid_session: 401,
@@ -26,6 +27,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   link_used: 409,
   no_previous_version: 409,
   payload_too_large: 413,
+  request_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   invalid_policy: 422,

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { HEAD_HASH } from '../audit/verify.js';
 import { defineRoute } from '../http/route.js';
 import type { AuditRecordView } from '../services/audit.js';
 import type { Services } from '../services/services.js';
@@ -75,8 +76,10 @@ export function auditRoutes(services: Services) {
       method: 'GET',
       url: '/v1/audit/verify',
       tag: 'audit',
-      summary: 'Walk the hash chain; names the first edited, missing or reordered record.',
-      handler: () => audit.verify(),
+      summary:
+        'Walk the hash chain; names the first edited, missing or reordered record, and answers the head hash to anchor elsewhere. With `expectHead` (an anchored head): fails unless that record is still in the chain (a truncated or rewritten tail), else says how many records follow it.',
+      query: z.object({ expectHead: z.string().regex(HEAD_HASH, 'a head hash: 64 hex digits').optional().describe('a head hash printed by an earlier verify') }),
+      handler: ({ query }) => audit.verify({ expectHead: query.expectHead }),
     }),
   ];
 }

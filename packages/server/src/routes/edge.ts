@@ -1,8 +1,9 @@
-import { MAX_INTENT_LENGTH, sessionAttributesSchema } from '@airlock/core';
+import { MAX_INTENT_LENGTH, scopeSources, sessionAttributesSchema } from '@airlock/core';
 import { z } from 'zod';
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import { openEventStream } from '../http/sse.js';
+import type { PolicyEvent } from '../services/events.js';
 import type { Services } from '../services/services.js';
 import { toolArgs } from './schemas.js';
 
@@ -29,15 +30,40 @@ const edgeReport = z.object({
   }),
 });
 
+/** Scoped policy events kept, by version, role and environment (cleared when full). */
+const SCOPED_CACHE_SIZE = 256;
+
 export function edgeRoutes(services: Services, options: { open: Set<() => void> }) {
   const { policies, events, pauses, agents } = services;
+  const scoped = new Map<string, PolicyEvent>();
+  /**
+   * Least privilege: a key receives the policies that apply to its own role, without other
+   * environments' overrides (core scopeSources), never the whole bundle. A version that cannot be
+   * separated is sent with no sources: the SDK then cannot load it and asks the server for every call.
+   */
+  const scopedFor = (event: PolicyEvent, identity: { role: string; environment: string }): PolicyEvent => {
+    const key = `${event.version}\u0000${event.digest}\u0000${identity.role}\u0000${identity.environment}`;
+    let found = scoped.get(key);
+    if (!found) {
+      let sources: PolicyEvent['sources'];
+      try {
+        sources = scopeSources(event.sources, identity.role, identity.environment);
+      } catch {
+        sources = [];
+      }
+      found = { ...event, sources };
+      if (scoped.size >= SCOPED_CACHE_SIZE) scoped.clear();
+      scoped.set(key, found);
+    }
+    return found;
+  };
   return [
     defineRoute({
       method: 'GET',
       url: '/v1/edge/stream',
       tag: 'decisions',
       summary:
-        "Edge mode, Server-Sent Events for one agent key: `hello` (the key's identity), `policy` (the active version's sources, now and on every activation), `pauses` (the pauses that concern the agent, now and on every change); a comment line every 500 ms.",
+        "Edge mode, Server-Sent Events for one agent key: `hello` (the key's identity), `policy` (of the active version, now and on every activation, the policies that apply to the key's role, without other environments' overrides), `pauses` (the pauses that concern the agent, now and on every change); a comment line every 500 ms.",
       produces: 'text/event-stream',
       handler({ reply, principal }) {
         const identity = agentOf(principal);
@@ -46,9 +72,13 @@ export function edgeRoutes(services: Services, options: { open: Set<() => void> 
         stream.keepWhile(() => agents.keyActive(identity.keyId));
         stream.send('hello', { agent: identity.agent, role: identity.role, environment: identity.environment, heartbeatMs: EDGE_HEARTBEAT_MS });
         const current = policies.activeEvent();
-        if (current) stream.send('policy', current);
+        if (current) stream.send('policy', scopedFor(current, identity));
         stream.send('pauses', { pauses: pauses.activeFor(identity) });
-        stream.onClose(events.subscribe(['policy'], (event) => stream.send(event.type, event.data)));
+        stream.onClose(
+          events.subscribe(['policy'], (event) => {
+            if (event.type === 'policy') stream.send('policy', scopedFor(event.data, identity));
+          }),
+        );
         stream.onClose(pauses.onChange(() => stream.send('pauses', { pauses: pauses.activeFor(identity) })));
       },
     }),

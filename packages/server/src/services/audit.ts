@@ -32,8 +32,8 @@ export class AuditService {
     for await (const row of auditRows((after, limit) => this.store.auditAfter(after, limit, filter))) yield recordView(row);
   }
 
-  async verify(): Promise<VerifyResult> {
-    return verifyChain(auditRows((after, limit) => this.store.auditAfter(after, limit)));
+  async verify(options: { expectHead?: string } = {}): Promise<VerifyResult> {
+    return verifyChain(auditRows((after, limit) => this.store.auditAfter(after, limit)), options);
   }
 }
 

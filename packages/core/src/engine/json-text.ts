@@ -1,0 +1,193 @@
+/**
+ * Checks on JSON text before (or instead of) trusting its parse: how deep it nests, and whether an
+ * object names a key twice. `JSON.parse` handles any depth, but everything recursive after it may
+ * not (JSON.stringify overflows the stack near 5,000 levels); and it keeps the last of duplicate
+ * keys while another parser may keep the first, so a call decided on one value could run with
+ * the other (I-JSON, RFC 7493, forbids duplicates). One linear pass with an explicit stack: it
+ * never recurses, allocates only for objects with several keys, and jumps over string contents
+ * with `indexOf`.
+ */
+
+/** How deep any JSON value entering Airlock may nest: request bodies, `airlock eval` lines, SDK calls. */
+export const MAX_JSON_DEPTH = 64;
+
+export type JsonTextProblem =
+  | { code: 'too_deep'; message: string; path: string }
+  | { code: 'duplicate_key'; message: string; path: string; key: string };
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+/** Up to this many keys an object's keys are compared in a list; past it, in a Set. */
+const LIST_KEYS = 16;
+/** How many levels of the path to a too-deep container a message shows. */
+const SHOWN_LEVELS = 6;
+
+const FRAMES: Frame[] = [];
+
+interface Frame {
+  object: boolean;
+  /** The key being read (objects) or the item index (arrays): for the path in a message. */
+  at: string | number;
+  /** Keys seen so far (objects only): the first, then a list, then past LIST_KEYS a Set. */
+  first: string | undefined;
+  keys: string[] | undefined;
+  set: Set<string> | undefined;
+}
+
+/**
+ * The first problem of a JSON text: a container nested deeper than `maxDepth`, or a key repeated
+ * within one object (compared after unescaping: `"am\u006funt"` is `"amount"`). Undefined when
+ * there is none. Never throws; for text that is not JSON it may answer anything or nothing
+ * (`JSON.parse` judges syntax), but always in linear time.
+ */
+export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTextProblem | undefined {
+  // Frames are reused across calls (the scan is synchronous): a typical body allocates nothing
+  // but the keys of its objects.
+  const stack = FRAMES;
+  let depth = 0;
+  let expectKey = false;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) return undefined;
+      if (expectKey) {
+        const frame = stack[depth - 1] as Frame;
+        const raw = text.slice(i + 1, end);
+        const key = raw.indexOf('\\') < 0 ? raw : unescapeKey(text.slice(i, end + 1));
+        if (key !== undefined && seen(frame, key)) {
+          frame.at = key;
+          return { code: 'duplicate_key', message: `duplicate key ${JSON.stringify(key)} at ${pathOf(stack, depth)}: a JSON object may name a key once`, path: pathOf(stack, depth), key };
+        }
+        frame.at = key ?? raw;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth >= maxDepth) {
+        const path = pathOf(stack, Math.min(depth, SHOWN_LEVELS)) + (depth > SHOWN_LEVELS ? '…' : '');
+        return { code: 'too_deep', message: `JSON nested deeper than ${maxDepth} levels at ${path || 'the top'}`, path };
+      }
+      const object = c === OPEN_OBJECT;
+      const frame = stack[depth];
+      if (frame) {
+        frame.object = object;
+        frame.at = object ? '' : 0;
+        frame.first = undefined;
+        frame.keys = undefined;
+        frame.set = undefined;
+      } else {
+        stack.push({ object, at: object ? '' : 0, first: undefined, keys: undefined, set: undefined });
+      }
+      depth++;
+      expectKey = object;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (depth > 0) depth--;
+      expectKey = false;
+    } else if (c === COMMA) {
+      const frame = stack[depth - 1];
+      if (frame) {
+        if (frame.object) expectKey = true;
+        else frame.at = (frame.at as number) + 1;
+      }
+    } else if (c === COLON) {
+      expectKey = false;
+    }
+  }
+  return undefined;
+}
+
+/** Index of the quote closing the string that opens at `start`, or -1. */
+function stringEnd(text: string, start: number): number {
+  let end = text.indexOf('"', start + 1);
+  while (end > 0) {
+    let backslashes = 0;
+    for (let j = end - 1; text.charCodeAt(j) === BACKSLASH; j--) backslashes++;
+    if (backslashes % 2 === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
+  return -1;
+}
+
+function unescapeKey(quoted: string): string | undefined {
+  try {
+    const key: unknown = JSON.parse(quoted);
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records `key` in the frame; true when it was already there. */
+function seen(frame: Frame, key: string): boolean {
+  if (frame.first === undefined) {
+    frame.first = key;
+    return false;
+  }
+  if (frame.first === key) return true;
+  if (frame.set) {
+    if (frame.set.has(key)) return true;
+    frame.set.add(key);
+    return false;
+  }
+  const keys = (frame.keys ??= []);
+  for (let k = 0; k < keys.length; k++) if (keys[k] === key) return true;
+  keys.push(key);
+  if (keys.length > LIST_KEYS) {
+    frame.set = new Set(keys);
+    frame.keys = undefined;
+  }
+  return false;
+}
+
+/** `args.records.1.qty`: the keys and indexes leading to the current position. */
+function pathOf(stack: Frame[], depth: number): string {
+  let path = '';
+  for (let d = 0; d < depth; d++) path += `${d > 0 ? '.' : ''}${String((stack[d] as Frame).at)}`;
+  return path;
+}
+
+/**
+ * Whether a value nests containers deeper than `maxDepth` (the top container is level 1). An
+ * explicit stack, never recursion; stops at the first container past the bound. For values that
+ * did not come from JSON text (an SDK caller's object): cycles are reported as too deep.
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (maxDepth < 1) return true;
+  // Allocated only when a container holds another: most arguments are flat.
+  let values: object[] | undefined;
+  let depths: number[] | undefined;
+  let current: object | undefined = value;
+  let depth = 1;
+  while (current !== undefined) {
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const item: unknown = current[i];
+        if (item === null || typeof item !== 'object') continue;
+        if (depth >= maxDepth) return true;
+        (values ??= []).push(item);
+        (depths ??= []).push(depth + 1);
+      }
+    } else {
+      for (const key in current) {
+        if (!Object.prototype.hasOwnProperty.call(current, key)) continue;
+        const member: unknown = (current as Record<string, unknown>)[key];
+        if (member === null || typeof member !== 'object') continue;
+        if (depth >= maxDepth) return true;
+        (values ??= []).push(member);
+        (depths ??= []).push(depth + 1);
+      }
+    }
+    current = values?.pop();
+    depth = depths?.pop() ?? 0;
+  }
+  return false;
+}

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { jsonTextProblem, MAX_JSON_DEPTH, nestsDeeperThan } from '../src/index.js';
+
+const arrays = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
+const objects = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+
+/** Nesting depth of a parsed value, the top container being level 1 (a reference written the obvious way). */
+function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const members: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  return 1 + Math.max(0, ...members.map(depthOf));
+}
+
+describe('jsonTextProblem: depth', () => {
+  it('refuses 100,000 levels of arrays and of objects, naming where', () => {
+    expect(jsonTextProblem(arrays(100_000))).toMatchObject({ code: 'too_deep' });
+    const problem = jsonTextProblem(`{"tool":"t","args":${objects(100_000)}}`);
+    expect(problem?.code).toBe('too_deep');
+    expect(problem?.path.startsWith('args.a.a')).toBe(true);
+  });
+
+  it('allows exactly the bound and refuses one more', () => {
+    expect(jsonTextProblem(arrays(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(jsonTextProblem(arrays(MAX_JSON_DEPTH + 1))?.code).toBe('too_deep');
+    expect(jsonTextProblem(objects(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(jsonTextProblem(objects(MAX_JSON_DEPTH + 1))?.code).toBe('too_deep');
+    expect(jsonTextProblem(arrays(3), 2)?.code).toBe('too_deep');
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', () => {
+    expect(jsonTextProblem(JSON.stringify({ a: '['.repeat(1000), b: '\\"[[[[', c: '"{{{{' }), 2)).toBeUndefined();
+  });
+
+  it('agrees with the parsed depth on random JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 9 }), (value, bound) => {
+        const text = JSON.stringify(value);
+        const deep = jsonTextProblem(text, bound)?.code === 'too_deep';
+        expect(deep).toBe(depthOf(JSON.parse(text)) > bound);
+        expect(nestsDeeperThan(JSON.parse(text), bound)).toBe(depthOf(JSON.parse(text)) > bound);
+      }),
+    );
+  });
+});
+
+describe('jsonTextProblem: duplicate keys', () => {
+  const cases: [string, string, string][] = [
+    ['a repeated argument', '{"tool":"issue_refund","args":{"amount":20,"amount":900}}', 'args.amount'],
+    ['an escaped spelling of the same key', '{"args":{"amount":20,"am\\u006funt":900}}', 'args.amount'],
+    ['an escaped first spelling', '{"\\u0074ool":"a","tool":"b"}', 'tool'],
+    ['at the top', '{"tool":"a","args":{},"tool":"b"}', 'tool'],
+    ['inside an array of objects', '{"records":[{"q":1},{"q":1,"p":2,"q":3}]}', 'records.1.q'],
+    ['__proto__ twice', '{"__proto__":{},"__proto__":{}}', '__proto__'],
+    ['after many keys (a set, not a list)', `{${Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`).join(',')},"k7":0}`, 'k7'],
+    ['with whitespace and nested values between', '{ "a" : { "a" : [ "a", {"a":1} ] } ,\n "a" : 2 }', 'a'],
+  ];
+  it.each(cases)('%s', (_name, text, path) => {
+    expect(jsonTextProblem(text)).toMatchObject({ code: 'duplicate_key', path });
+  });
+
+  it('does not confuse equal keys of different objects, values that look like keys, or escaped quotes', () => {
+    for (const text of [
+      '{"a":{"a":{"a":1}},"b":{"a":2}}',
+      '[{"a":1},{"a":2}]',
+      '{"a":"a","b":"a"}',
+      '{"a\\"":1,"a":2}',
+      '{"a\\\\":1,"a":2}',
+      '{"a":[1,2,{"b":1}],"b":{"a":1}}',
+    ]) {
+      expect(jsonTextProblem(text), text).toBeUndefined();
+    }
+  });
+
+  it('finds none in JSON.stringify output (which cannot repeat a key)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        expect(jsonTextProblem(JSON.stringify(value))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('finds the repeat JSON.stringify output gets when a key is written twice', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1 }), fc.nat(), (record, pick) => {
+        const keys = Object.keys(record);
+        const key = keys[pick % keys.length] as string;
+        const text = JSON.stringify(record);
+        // Append the key again at the end of the object.
+        const repeated = `${text.slice(0, -1)},${JSON.stringify(key)}:0}`;
+        expect(jsonTextProblem(repeated)).toMatchObject({ code: 'duplicate_key', path: key, key });
+      }),
+    );
+  });
+
+  it('scans a 1 MB body in linear time', () => {
+    const body = JSON.stringify({ tool: 't', args: { items: Array.from({ length: 20_000 }, (_, i) => ({ id: `r-${i}`, qty: i, note: 'a "quoted" \\ note' })) } });
+    expect(body.length).toBeGreaterThan(1_000_000);
+    const started = performance.now();
+    expect(jsonTextProblem(body)).toBeUndefined();
+    // Milliseconds when linear; a quadratic scan of 20,000 objects would take far longer.
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it('answers for 100,000 levels without recursion', () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 100_000; i++) value = i % 2 ? { a: value } : [value];
+    expect(nestsDeeperThan(value, MAX_JSON_DEPTH)).toBe(true);
+  });
+
+  it('treats a cycle as too deep', () => {
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = cycle;
+    expect(nestsDeeperThan(cycle, MAX_JSON_DEPTH)).toBe(true);
+  });
+});
