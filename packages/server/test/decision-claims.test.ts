@@ -123,6 +123,14 @@ describe('a decision authorizes one run', () => {
     expect(repeated.body.approval?.id).not.toBe(id);
   });
 
+  it('a repeated id for another call is decided afresh with Airlock-Repeat: decide, and refused as a reused key without', async () => {
+    const first = await decide(refund('OTHER-1', 20), 'call_7', { 'airlock-claim': 'clm_o1' });
+    const other = await decide(refund('OTHER-2', 30), 'call_7', { 'airlock-claim': 'clm_o2', 'airlock-repeat': 'decide' });
+    expect(other.body).toMatchObject({ effect: 'allow', repeatOf: first.body.id, claim: { id: 'clm_o2' } });
+    const reused = await decide(refund('OTHER-3', 40), 'call_7', { 'airlock-claim': 'clm_o3' });
+    expect(reused).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+  });
+
   it('without a key a claim changes nothing: every call is its own decision', async () => {
     const a = await support.post<DecisionBody>('/v1/decide', refund('NOKEY-1', 20), { 'airlock-claim': 'clm_same' });
     const b = await support.post<DecisionBody>('/v1/decide', refund('NOKEY-1', 20), { 'airlock-claim': 'clm_same' });

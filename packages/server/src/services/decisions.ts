@@ -108,7 +108,10 @@ export class DecisionService {
     const stored = await this.store.getIdempotency(identity.agent, idempotency.key);
     if (!stored) return this.run(identity, call, { ...idempotency, claim: options.claim });
     if (stored.request_hash !== idempotency.requestHash) {
-      throw new AirlockError('idempotency_key_reused', 'this Idempotency-Key was already used for a different call');
+      // A repeated id for another call (the framework's approval flows always present the same
+      // call): with `repeat: decide` a new call, decided afresh in place of the stored one.
+      if (options.repeat !== 'decide' || stored.request_hash === EDGE_REPORT) throw new AirlockError('idempotency_key_reused', 'this Idempotency-Key was already used for a different call');
+      return this.run(identity, call, { ...idempotency, claim: options.claim, replaces: stored.decision_id });
     }
     const response = JSON.parse(stored.response) as DecisionResponse;
     let ranAt = response.effect === 'allow' ? stored.claimed_at : null;
@@ -242,6 +245,12 @@ export class DecisionService {
     for (const report of reports) {
       // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
       const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
+      if (report.refused) {
+        entries.push(edgeRefusal(identity, report, report.refused, at, now));
+        verdicts.push({ id: report.id, agreed: true, verified: true });
+        this.metrics.recordRefusedRun(identity.agent);
+        continue;
+      }
       const request = engineRequest(identity, report.call, at);
       const verified = active !== undefined && active.version === report.version;
       const own = verified ? active.engine.statelessDecision(request) : undefined;
@@ -362,6 +371,37 @@ export interface EdgeReport {
   /** The policy version the SDK decided with, and the rule that allowed the call. */
   version: number;
   rule: string | null;
+  /** A second run of a local allow the SDK refused: recorded as `call.refused`, not as a decision. */
+  refused?: { code: 'already_ran'; decision: string; firstRunAt: string } | undefined;
+}
+
+/** The audit record of a second run an edge SDK refused in-process, remembered as its report. */
+function edgeRefusal(identity: AgentIdentity, report: EdgeReport, refused: NonNullable<EdgeReport['refused']>, at: number, now: number): AuditEntry {
+  const verdict: EdgeVerdict = { id: report.id, agreed: true, verified: true };
+  return {
+    record: {
+      type: 'call.refused',
+      at,
+      actor: `agent:${identity.agent}`,
+      agent: identity.agent,
+      tool: report.call.tool,
+      effect: 'block',
+      rule: report.rule,
+      data: {
+        code: refused.code,
+        decision: refused.decision,
+        firstRunAt: refused.firstRunAt,
+        edge: { id: report.id, receivedAt: new Date(now).toISOString() },
+        request: { tool: report.call.tool, args: report.call.args, session: report.call.session ?? null },
+      },
+    },
+    writes: [
+      {
+        kind: 'idempotency.insert',
+        row: { agent: identity.agent, key: edgeKey(report.id), request_hash: EDGE_REPORT, decision_id: report.id, response: JSON.stringify(verdict), created_at: now },
+      },
+    ],
+  };
 }
 
 /** How the server judged one edge report. */
