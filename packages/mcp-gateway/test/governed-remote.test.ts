@@ -94,6 +94,25 @@ describe.each(['stdio', 'http'] as const)('governing an MCP server over %s, deci
     expect(transitions.reverse()).toEqual(['approval.created', 'approval.approved', 'approval.redeemed']);
   });
 
+  it('decides every call of every session afresh, though JSON-RPC ids restart in each: two $50 refunds run, the third waits for approval', async () => {
+    const args = { account_id: account(9), amount: 50, currency: 'USD' };
+    for (let i = 0; i < 2; i++) {
+      await connect();
+      expect(text(await client.callTool({ name: 'issue_refund', arguments: args }))).toBe(`refunded 50 USD to ${account(9)}`);
+      await client.close();
+    }
+    await connect();
+    const sixth = client.callTool({ name: 'issue_refund', arguments: args });
+    const approval = await eventually(async () => {
+      const pending = await admin.get<{ approvals: { id: string; args: Record<string, unknown> }[] }>('/v1/approvals?status=pending&agent=support-bot-1');
+      return pending.body.approvals.find((a) => a.args.account_id === account(9));
+    });
+    expect((await admin.post(`/v1/approvals/${approval.id}/deny`, { reason: 'budget' })).status).toBe(200);
+    expect(refusalOf(await sixth)).toMatchObject({ code: 'approval_denied' });
+    expect(received(record)).toEqual([]);
+    expect(await audited(forAccount(account(9)))).toEqual([...Array(2).fill('issue_refund allow refund-small'), 'issue_refund require_approval refund-budget']);
+  }, 120_000);
+
   it('refuses a $900 refund and export_customers with the reason, and neither reaches the server', async () => {
     await connect();
     const large = refusalOf(await client.callTool({ name: 'issue_refund', arguments: { account_id: account(3), amount: 900, currency: 'USD' } }));
@@ -120,3 +139,12 @@ describe.each(['stdio', 'http'] as const)('governing an MCP server over %s, deci
     expect(text(await client.callTool({ name: 'get_account', arguments: { account_id: account(4) } }))).toContain(account(4));
   });
 });
+
+/** Polls `check` until it answers something. */
+async function eventually<T>(check: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

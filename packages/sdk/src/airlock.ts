@@ -1,11 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { MAX_JSON_DEPTH, nestsDeeperThan, type ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
-import type { Transport } from './transport.js';
+import type { DecideOptions, Transport } from './transport.js';
 import {
+  AirlockAlreadyRanError,
   AirlockRefusalError,
   AirlockUnavailableError,
   type AirlockDecision,
@@ -28,6 +30,14 @@ export type AirlockOptions = (EdgeOptions | RemoteOptions | LocalOptions) & {
 export interface CheckOptions extends GuardOptions {
   /** Decide this call once; see DecideOptions.idempotencyKey. */
   idempotencyKey?: string;
+  /**
+   * With a key: the call runs right after this check if it is allowed (the adapters' run path).
+   * The decision is claimed for this run; one that already ran is refused `already_ran` unless
+   * `repeat` is `decide`. A check without `claim` only reads the decision (approval flows).
+   */
+  claim?: boolean;
+  /** With a key whose decision already ran: see DecideOptions.repeat. */
+  repeat?: 'decide' | 'refuse';
 }
 
 /** What a guarded function resolves to: its own result, or what Airlock says instead. */
@@ -71,7 +81,7 @@ export class Airlock {
     if (tooDeep) return tooDeep;
     let decision: AirlockDecision;
     try {
-      decision = await this.transport.decide(call, { idempotencyKey: options.idempotencyKey });
+      decision = await this.transport.decide(call, decideOptions(options));
     } catch (error) {
       return this.unavailable(call, error, settings);
     }
@@ -196,6 +206,10 @@ export class Airlock {
   }
 
   private unavailable(call: ToolCall, error: unknown, settings: GuardOptions): Verdict {
+    if (error instanceof AirlockAlreadyRanError) {
+      const reason = `this ${call.tool} call already ran at ${error.firstRunAt}; a decision allows one run, so it does not run again`;
+      return { outcome: 'refused', refusal: { ...refusal(call.tool, 'already_ran', reason, null, error.decisionId), firstRunAt: error.firstRunAt } };
+    }
     const cause = error instanceof Error ? error : new Error(String(error));
     if (settings.failOpen && !(error instanceof AirlockUnavailableError && error.refused)) {
       this.transport.recordFailOpen(call, cause);
@@ -205,6 +219,17 @@ export class Airlock {
     const reason = error instanceof AirlockUnavailableError ? error.message : `Airlock failed: ${cause.message}`;
     return refused(call, 'airlock_unavailable', reason, null);
   }
+}
+
+/** What the transport is asked: the key, and for a run, a fresh claim id for this attempt. */
+function decideOptions(options: CheckOptions): DecideOptions {
+  const { idempotencyKey } = options;
+  if (idempotencyKey === undefined) return {};
+  return {
+    idempotencyKey,
+    ...(options.claim ? { claim: `clm_${randomUUID()}` } : {}),
+    ...(options.repeat ? { repeat: options.repeat } : {}),
+  };
 }
 
 function cancelled(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined): Verdict {

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { compile, parseBundle, pauseCovers, type Engine, type PauseScope, type PolicySource, type ToolReach } from '@airlock/core';
+import { canonicalJson, compile, parseBundle, pauseCovers, type Engine, type PauseScope, type PolicySource, type ToolReach } from '@airlock/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { request } from 'undici';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import type { DecideOptions, Transport } from './transport.js';
-import type { AirlockDecision, ApprovalState, ToolCall } from './types.js';
+import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
 export interface EdgeSettings {
   /**
@@ -50,6 +50,14 @@ export interface EdgeStats {
   recorded: number;
 }
 
+interface KeyedAllow {
+  decision: AirlockDecision;
+  /** The call the key was first used for, as canonical JSON. */
+  request: string;
+  claim?: string;
+  ranAt?: number;
+}
+
 const SPOOL_FILE = 'current.jsonl';
 const IDEMPOTENCY_MAX_KEYS = 10_000;
 
@@ -77,7 +85,8 @@ export class EdgeTransport implements Transport {
   private readonly abort = new AbortController();
   private readonly flushTimer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
-  private readonly keyed = new Map<string, AirlockDecision>();
+  /** Local allows by idempotency key, with the attempt that claimed each (one run per decision). */
+  private readonly keyed = new Map<string, KeyedAllow>();
   /** Keys this process sent to the server: asked again, the server's first decision is the answer. */
   private readonly keysSent = new Set<string>();
   /** Spool files of an earlier process are waiting to be sent. */
@@ -113,30 +122,58 @@ export class EdgeTransport implements Transport {
     const decision = engine.statelessDecision({ ...identity, tool: call.tool, args: call.args, at, session: call.session, sessionAttributes: call.sessionAttributes });
     if (!decision || decision.effect !== 'allow') return undefined;
     const id = `edg_${randomUUID()}`;
-    // Serialised now: the tool may change its arguments object once it runs.
-    const line = JSON.stringify({
-      id,
-      at,
-      version: this.version,
-      rule: decision.rule,
-      call: { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent },
-    });
-    if (this.spoolFd !== undefined) writeSync(this.spoolFd, `${line}\n`);
-    else this.memory.push(line);
-    this.pending++;
+    this.spool({ id, at, version: this.version, rule: decision.rule, call: reported(call) });
     this.stats.local++;
     return { ...decision, id, approval: undefined };
   }
 
   async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
     const key = options.idempotencyKey;
-    if (key !== undefined) {
+    let request: string | undefined;
+    let repeatOf: string | undefined;
+    if (key !== undefined && this.keyed.size > 0) {
       const known = this.keyed.get(key);
-      if (known) return known;
+      if (known) {
+        request = requestOf(call);
+        if (known.request !== request) {
+          // A repeated id for another call (approval flows always present the same call): with
+          // `repeat: decide` a new call, decided afresh in place of the stored one.
+          if (options.repeat !== 'decide') throw new AirlockUnavailableError(`idempotency key ${key} was already used for a different call`, { refused: true });
+        } else {
+          if (known.ranAt === undefined) {
+            if (options.claim !== undefined) {
+              known.claim = options.claim;
+              known.ranAt = Date.now();
+            }
+            return known.decision;
+          }
+          // The same attempt asking again: the same answer.
+          if (options.claim !== undefined && known.claim === options.claim) return known.decision;
+          if (options.repeat !== 'decide') {
+            if (options.claim === undefined) return known.decision;
+            // A second run of a local allow: refused, and the attempt is reported (audited `call.refused`).
+            const firstRunAt = new Date(known.ranAt).toISOString();
+            const id = `edg_${randomUUID()}`;
+            this.spool({ id, at: Date.now(), version: this.version, rule: known.decision.rule, call: reported(call), refused: { code: 'already_ran', decision: known.decision.id, firstRunAt } });
+            throw new AirlockAlreadyRanError(`the ${call.tool} call of decision ${known.decision.id} already ran at ${firstRunAt}`, known.decision.id, firstRunAt);
+          }
+        }
+        // A new call with a repeated id: decided afresh (a new local decision, reported), or by the server.
+        repeatOf = known.decision.id;
+        this.keyed.delete(key);
+      }
     }
     const local = key !== undefined && this.keysSent.has(key) ? undefined : this.decideSync(call);
     if (local) {
-      if (key !== undefined) this.remember(key, local);
+      if (key !== undefined) {
+        if (repeatOf !== undefined) local.repeatOf = repeatOf;
+        const entry: KeyedAllow = { decision: local, request: request ?? requestOf(call) };
+        if (options.claim !== undefined) {
+          entry.claim = options.claim;
+          entry.ranAt = Date.now();
+        }
+        this.remember(key, entry);
+      }
       return local;
     }
     this.stats.remote++;
@@ -180,7 +217,16 @@ export class EdgeTransport implements Transport {
     return this.pauses.some((pause) => pauseCovers(pause, identity, tool));
   }
 
-  private remember(key: string, decision: AirlockDecision): void {
+  /** Spools one report (synchronously, before the tool runs) until the server has recorded it. */
+  private spool(report: Record<string, unknown>): void {
+    // Serialised now: the tool may change its arguments object once it runs.
+    const line = JSON.stringify(report);
+    if (this.spoolFd !== undefined) writeSync(this.spoolFd, `${line}\n`);
+    else this.memory.push(line);
+    this.pending++;
+  }
+
+  private remember(key: string, decision: KeyedAllow): void {
     this.keyed.set(key, decision);
     if (this.keyed.size > IDEMPOTENCY_MAX_KEYS) this.keyed.delete(this.keyed.keys().next().value as string);
   }
@@ -300,5 +346,19 @@ export class EdgeTransport implements Transport {
     } catch {
       // No current file yet.
     }
+  }
+}
+
+/** A call as an edge report carries it. */
+function reported(call: ToolCall): Record<string, unknown> {
+  return { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent };
+}
+
+/** What a key is bound to: the call it was first used for. */
+function requestOf(call: ToolCall): string {
+  try {
+    return canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null });
+  } catch {
+    return JSON.stringify({ tool: call.tool, session: call.session ?? null });
   }
 }

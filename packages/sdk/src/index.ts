@@ -8,7 +8,7 @@ export { EdgeTransport } from './edge-transport.js';
 export type { EdgeOptions, EdgeSettings, EdgeStats } from './edge-transport.js';
 export type { DecideOptions, Transport } from './transport.js';
 export type { ToolReach } from '@airlock/core';
-export { AirlockRefusalError, AirlockUnavailableError } from './types.js';
+export { AirlockAlreadyRanError, AirlockRefusalError, AirlockUnavailableError } from './types.js';
 export type {
   AirlockDecision,
   ApprovalState,

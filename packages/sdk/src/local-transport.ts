@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from
 import { dirname } from 'node:path';
 import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, MemorySeenStore, PolicyLoadError, type ApprovalRoute, type Engine, type ToolReach } from '@airlock/core';
 import type { DecideOptions, Transport } from './transport.js';
-import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
+import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
 /** A request for a person's decision, handed to the local approver. */
 export interface ApprovalRequest {
@@ -57,8 +57,11 @@ const IDEMPOTENCY_MAX_KEYS = 10_000;
 interface KeyedDecision {
   /** The call the key was first used for, as canonical JSON (compared in memory: no need to hash). */
   request: string;
-  decision: Promise<AirlockDecision>;
+  decision: AirlockDecision;
   at: number;
+  /** The attempt that started the call an allow allows, and when: a decision authorizes one run. */
+  claim?: string;
+  ranAt?: number;
 }
 
 interface LocalApproval {
@@ -66,6 +69,8 @@ interface LocalApproval {
   state: ApprovalState;
   hash: string;
   expiresAt: number;
+  /** When it was redeemed: the approved call's one run started. */
+  redeemedAt?: number;
   waiters: (() => void)[];
 }
 
@@ -120,21 +125,54 @@ export class LocalTransport implements Transport {
       return this.decideSync(call);
     }
     const known = this.keyed.get(key);
+    let repeatOf: string | undefined;
     if (known && known.at > now - IDEMPOTENCY_TTL_MS) {
-      if (known.request !== request) throw new AirlockUnavailableError(`idempotency key ${key} was already used for a different call`, { refused: true });
-      return this.replay(await known.decision);
+      const decision = this.replay(known.decision);
+      // Everything from here to the return is synchronous: two claims cannot both see "not run".
+      const ranAt = decision.effect === 'allow' ? known.ranAt : decision.approval ? this.approvals.get(decision.approval.id)?.redeemedAt : undefined;
+      if (known.request !== request) {
+        // A repeated id for another call (approval flows always present the same call): with
+        // `repeat: decide` a new call, decided afresh in place of the stored one.
+        if (options.repeat !== 'decide') throw new AirlockUnavailableError(`idempotency key ${key} was already used for a different call`, { refused: true });
+      } else {
+        if (ranAt === undefined) {
+          if (decision.effect === 'allow' && options.claim !== undefined) {
+            known.claim = options.claim;
+            known.ranAt = now;
+            this.audit({ event: 'call.started', decision: decision.id, claim: options.claim, idempotencyKey: key });
+          }
+          return decision;
+        }
+        // The same attempt asking again: the same answer.
+        if (options.claim !== undefined && known.claim === options.claim) return decision;
+        if (options.repeat !== 'decide') {
+          if (options.claim === undefined) return decision;
+          const firstRunAt = new Date(ranAt).toISOString();
+          this.audit({ event: 'call.refused', code: 'already_ran', decision: decision.id, firstRunAt, claim: options.claim, idempotencyKey: key, call });
+          throw new AirlockAlreadyRanError(`the ${call.tool} call of decision ${decision.id} already ran at ${firstRunAt}`, decision.id, firstRunAt);
+        }
+      }
+      repeatOf = decision.id;
+      // A new call with a repeated id: decided afresh below, in place of the one that ran.
     }
-    // The promise is stored before it settles, so a concurrent repeat waits for this decision.
-    const decision = this.decideKeyed(call, key);
-    // Deleted first so that a key past its time is re-inserted at the young end of the map.
+    const decision = this.decideSync(call, key, options.claim, repeatOf);
+    const entry: KeyedDecision = { request, decision, at: now };
+    if (decision.effect === 'allow' && options.claim !== undefined) {
+      entry.claim = options.claim;
+      entry.ranAt = now;
+    }
+    // Deleted first so that a key past its time (or decided afresh) is re-inserted at the young end of the map.
     this.keyed.delete(key);
-    this.keyed.set(key, { request, decision, at: now });
-    decision.catch(() => this.keyed.delete(key));
+    this.keyed.set(key, entry);
     if (this.keyed.size > IDEMPOTENCY_MAX_KEYS) this.trimKeys(now);
     return decision;
   }
 
-  decideSync(call: ToolCall, idempotencyKey?: string): AirlockDecision {
+  /**
+   * `claim`: an allow is claimed for the run that follows (recorded on its decision line);
+   * `repeatOf`: the decision that ran before under the same key.
+   */
+  decideSync(call: ToolCall, idempotencyKey?: string, claim?: string, repeatOf?: string): AirlockDecision {
     const { agent, role } = this.options;
     const environment = this.options.environment ?? 'production';
     // The counter store is in memory (synchronous), so the engine answers without a promise.
@@ -146,12 +184,9 @@ export class LocalTransport implements Transport {
       const approval = this.openApproval(call, decision.reason, route, decision.rule);
       result.approval = { ...route, id: approval.state.id, status: 'pending', expiresAt: new Date(approval.expiresAt).toISOString() };
     }
-    this.auditDecision(id, environment, call, result, idempotencyKey);
+    if (repeatOf !== undefined) result.repeatOf = repeatOf;
+    this.auditDecision(id, environment, call, result, idempotencyKey, decision.effect === 'allow' ? claim : undefined);
     return result;
-  }
-
-  private async decideKeyed(call: ToolCall, idempotencyKey: string): Promise<AirlockDecision> {
-    return this.decideSync(call, idempotencyKey);
   }
 
   async waitForApproval(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalState> {
@@ -179,6 +214,7 @@ export class LocalTransport implements Transport {
       throw new AirlockUnavailableError(`approval ${approvalId} was granted for a different call`, { refused: true });
     }
     approval.state.status = 'redeemed';
+    approval.redeemedAt = Date.now();
     // Approved and about to run: novelty signals count it as seen.
     const { agent, role } = this.options;
     this.engine.markExecuted({ agent, role, environment: this.options.environment ?? 'production', tool: call.tool, args: approval.state.args, sessionAttributes: call.sessionAttributes });
@@ -313,10 +349,11 @@ export class LocalTransport implements Transport {
    * The decision record, on every call's path: the same JSON line `audit` would write, built
    * without copying the record into a new object, with the identity part serialised once.
    */
-  private auditDecision(id: string, environment: string, call: ToolCall, decision: AirlockDecision, idempotencyKey: string | undefined): void {
+  private auditDecision(id: string, environment: string, call: ToolCall, decision: AirlockDecision, idempotencyKey: string | undefined, claim: string | undefined): void {
     if (this.auditFd === undefined) return;
     this.identityJson ??= `,"agent":${JSON.stringify(this.options.agent)},"role":${JSON.stringify(this.options.role)},"environment":${JSON.stringify(environment)}`;
-    const key = idempotencyKey === undefined ? '' : `,"idempotencyKey":${JSON.stringify(idempotencyKey)}`;
+    let key = idempotencyKey === undefined ? '' : `,"idempotencyKey":${JSON.stringify(idempotencyKey)}`;
+    if (claim !== undefined) key += `,"claim":${JSON.stringify(claim)}`;
     writeSync(this.auditFd, `{"at":${Date.now()},"event":"decision","id":"${id}"${this.identityJson},"call":${JSON.stringify(call)},"decision":${JSON.stringify(decision)}${key}}\n`);
   }
 }

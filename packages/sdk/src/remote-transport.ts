@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import type { ToolReach } from '@airlock/core';
 import { Pool } from 'undici';
 import type { DecideOptions, Transport } from './transport.js';
-import { AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
+import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
 export interface RemoteOptions {
   /** Server base URL, e.g. http://127.0.0.1:7300 */
@@ -75,15 +75,30 @@ export class RemoteTransport implements Transport {
   }
 
   async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
-    const headers: Record<string, string> = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
-    const body = await this.request(
-      'POST',
-      '/v1/decide',
-      { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent },
-      this.timeoutMs,
-      [200, 503],
-      headers,
-    );
+    const headers: Record<string, string> = {};
+    if (options.idempotencyKey !== undefined) {
+      headers['idempotency-key'] = options.idempotencyKey;
+      if (options.claim !== undefined) headers['airlock-claim'] = options.claim;
+      if (options.repeat !== undefined) headers['airlock-repeat'] = options.repeat;
+    }
+    const send = () =>
+      this.request(
+        'POST',
+        '/v1/decide',
+        { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent },
+        this.timeoutMs,
+        [200, 503],
+        headers,
+      );
+    let body: unknown;
+    try {
+      body = await send();
+    } catch (error) {
+      // A claim whose answer was lost is asked again once, with the same key and claim id: the
+      // server answers the same claim (or refusal), never a second run.
+      if (headers['airlock-claim'] === undefined || !(error instanceof AirlockUnavailableError) || error.refused) throw error;
+      body = await send();
+    }
     if (!isDecision(body)) throw new AirlockUnavailableError('the server answered something that is not a decision');
     return body;
   }
@@ -155,7 +170,11 @@ export class RemoteTransport implements Transport {
       throw new AirlockUnavailableError(`Airlock answered ${response.status} without JSON`, { cause: error });
     }
     if (!accept.includes(response.status)) {
-      const message = (payload as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
+      const error = (payload as { error?: { code?: string; message?: string; decisionId?: string; firstRunAt?: string } } | null)?.error;
+      if (response.status === 409 && error?.code === 'already_ran') {
+        throw new AirlockAlreadyRanError(`Airlock refused the run: ${error.message ?? 'the call already ran'}`, String(error.decisionId), String(error.firstRunAt));
+      }
+      const message = error?.message ?? `HTTP ${response.status}`;
       // A 4xx is the server's considered answer; a 5xx means it could not give one.
       throw new AirlockUnavailableError(`Airlock refused the request: ${message}`, { refused: response.status >= 400 && response.status < 500 });
     }

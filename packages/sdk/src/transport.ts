@@ -10,6 +10,20 @@ export interface DecideOptions {
    * the latest 10,000); reusing one for a different call (tool, arguments, session) is refused.
    */
   idempotencyKey?: string;
+  /**
+   * With a key: this decide is the last step before the call runs, and this is the id of the
+   * attempt (the same id again, e.g. a retry after a lost answer, gets the same answer). An allow
+   * is claimed for this run: a decision authorizes one run. A decision that already ran (an allow
+   * claimed by another attempt, an approval redeemed) is refused with AirlockAlreadyRanError,
+   * unless `repeat` is `decide`. Without a claim the decide only reads.
+   */
+  claim?: string;
+  /**
+   * With a key whose decision already ran: `decide`, the key names a new call (a framework that
+   * repeats tool call ids), decided afresh (audited, counted) and stored under the key; `refuse`
+   * (default), the stored decision is answered and a claim is refused.
+   */
+  repeat?: 'decide' | 'refuse';
 }
 
 /**

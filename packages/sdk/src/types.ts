@@ -44,6 +44,15 @@ export interface ApprovalTicket extends ApprovalRoute {
 export interface AirlockDecision extends Decision {
   id: string;
   approval?: ApprovalTicket;
+  /** Answered from an idempotency key: the stored decision `replayOf`, not a new one (remote mode). */
+  replay?: true;
+  replayOf?: string;
+  /** Replays: when the call this decision allows started, or null when it has not run (remote mode). */
+  ranAt?: string | null;
+  /** The run this decide claimed (`DecideOptions.claim`): the call may start now, once (remote mode). */
+  claim?: { id: string; at: string };
+  /** A new decision for a key whose decision had already run (`repeat: 'decide'`). */
+  repeatOf?: string;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
@@ -60,7 +69,8 @@ export interface ApprovalState {
 /**
  * What the model sees when a call does not run: a structured refusal it can read and explain.
  * `code`: `policy` (a rule, limit or risk tier blocked it), `approval_denied`, `approval_timeout`,
- * `approval_used` (the approved call already ran once), `cancelled` (the caller stopped waiting
+ * `approval_used` (the approved call already ran once), `already_ran` (the decision behind this
+ * tool call id already ran once, at `firstRunAt`), `cancelled` (the caller stopped waiting
  * for approval), `airlock_unavailable`, or an engine error
  * code such as `invalid_arguments`.
  */
@@ -72,6 +82,8 @@ export interface Refusal {
   rule: string | null;
   decisionId?: string;
   approvalId?: string;
+  /** `already_ran`: when the first run of this decision started (ISO 8601). */
+  firstRunAt?: string;
 }
 
 /** What the model sees when a call waits for a person (approval mode `return`). */
@@ -145,5 +157,20 @@ export class AirlockUnavailableError extends Error {
     super(message, options);
     this.name = 'AirlockUnavailableError';
     this.refused = options?.refused ?? false;
+  }
+}
+
+/**
+ * A decide that claimed a run (`DecideOptions.claim`) for a decision that already ran: the call
+ * must not run again. The guard turns it into an `already_ran` refusal (never fail-open).
+ */
+export class AirlockAlreadyRanError extends AirlockUnavailableError {
+  readonly decisionId: string;
+  readonly firstRunAt: string;
+  constructor(message: string, decisionId: string, firstRunAt: string) {
+    super(message, { refused: true });
+    this.name = 'AirlockAlreadyRanError';
+    this.decisionId = decisionId;
+    this.firstRunAt = firstRunAt;
   }
 }

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'call_mismatch'
   | 'paused'
   | 'idempotency_key_reused'
+  | 'already_ran'
   | 'no_previous_version'
   | 'invalid_policy'
   | 'payload_too_large'

@@ -9,6 +9,8 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export class Metrics {
   private readonly decisions = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly limitHits = new Map<string, number>();
+  /** Attempts to run a call whose decision already ran, by agent. */
+  private readonly refusedRuns = new Map<string, number>();
   private readonly bucketCounts = new Array<number>(DURATION_BUCKETS.length).fill(0);
   private durationSum = 0;
   private durationCount = 0;
@@ -31,6 +33,11 @@ export class Metrics {
     }
   }
 
+  /** An attempt to run a call whose decision already ran (refused `already_ran`). */
+  recordRefusedRun(agent: string): void {
+    this.refusedRuns.set(agent, (this.refusedRuns.get(agent) ?? 0) + 1);
+  }
+
   render(gauges: { approvalsPending: number }): string {
     const lines: string[] = [];
     lines.push('# HELP airlock_decisions_total Decisions returned, by effect, deciding rule and agent.');
@@ -51,6 +58,10 @@ export class Metrics {
     lines.push('# HELP airlock_limit_hits_total Decisions in which a limit was exceeded, by limit id.');
     lines.push('# TYPE airlock_limit_hits_total counter');
     for (const [limit, value] of this.limitHits) lines.push(`airlock_limit_hits_total${formatLabels({ limit })} ${value}`);
+
+    lines.push('# HELP airlock_runs_refused_total Attempts to run a call whose decision already ran (already_ran), by agent.');
+    lines.push('# TYPE airlock_runs_refused_total counter');
+    for (const [agent, value] of this.refusedRuns) lines.push(`airlock_runs_refused_total${formatLabels({ agent })} ${value}`);
     return `${lines.join('\n')}\n`;
   }
 }

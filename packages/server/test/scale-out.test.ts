@@ -39,6 +39,18 @@ describe('three instances over PostgreSQL + Redis', () => {
     expect(replies.filter((r) => r.body.effect === 'require_approval' && r.body.rule === 'refund-budget')).toHaveLength(25);
   });
 
+  it('claims a stored allow once across instances: of 99 concurrent claims spread over three instances, one may run', async () => {
+    const call = { tool: 'issue_refund', args: { account_id: 'CLAIM-X', amount: 20, currency: 'USD' } };
+    const key = { 'idempotency-key': 'openai-agents:call_0' };
+    const stored = await cluster.agent(0, 'support-bot-1').post<Decision & { id: string }>('/v1/decide', call, key);
+    expect(stored.body.effect).toBe('allow');
+    const replies = await Promise.all(
+      Array.from({ length: 99 }, (_, i) => cluster.agent(i % 3, 'support-bot-1').post<Decision & { id: string }>('/v1/decide', call, { ...key, 'airlock-claim': `clm_${i}` })),
+    );
+    expect(replies.filter((r) => r.status === 200).map((r) => r.body.id)).toEqual([stored.body.id]);
+    expect(replies.filter((r) => r.status === 409 && r.body.error?.code === 'already_ran')).toHaveLength(98);
+  });
+
   it('opens an approval on A, approves it on B (waking a waiter on C), and redeems it on C once', async () => {
     const args = { account_id: 'APR-X', amount: 75, currency: 'USD' };
     const opened = await cluster.agent(0, 'support-bot-1').post<Decision>('/v1/decide', { tool: 'issue_refund', args });

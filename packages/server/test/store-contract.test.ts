@@ -144,7 +144,24 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     // Several keys in one query, one agent's only.
     expect((await store.getIdempotencies('bot-1', ['k1', 'k2', 'k3'])).map((row) => row.decision_id)).toEqual(['dec_1']);
     expect(await store.getIdempotencies('bot-2', [])).toEqual([]);
-    await store.deleteIdempotencyBefore(11);
+    // One decision, one run: a stored allow is claimed once (a second claim changes nothing), and
+    // a key whose decision ran can name a new decision, unclaimed, only in place of the one it had.
+    expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ claimed_at: null, claim_token: null });
+    const claim = (token: string, at: number): StoreWrite => ({ kind: 'idempotency.claim', agent: 'bot-1', key: 'k1', decisionId: 'dec_1', token, at });
+    await store.commit([entry(5, [claim('clm_a', 20)])]);
+    await store.commit([entry(5, [claim('clm_b', 30)])]);
+    expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ decision_id: 'dec_1', claimed_at: 20, claim_token: 'clm_a' });
+    const replace = (replaces: string, id: string): StoreWrite => ({
+      kind: 'idempotency.replace',
+      replaces,
+      row: { agent: 'bot-1', key: 'k1', request_hash: 'h', decision_id: id, response: '{"id":"x"}', created_at: 40 },
+    });
+    await store.commit([entry(5, [replace('dec_other', 'dec_lost')])]);
+    await store.commit([entry(5, [replace('dec_1', 'dec_3')])]);
+    expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ decision_id: 'dec_3', response: '{"id":"x"}', created_at: 40, claimed_at: null, claim_token: null });
+    await store.commit([entry(5, [{ kind: 'idempotency.claim', agent: 'bot-1', key: 'k1', decisionId: 'dec_1', token: 'clm_c', at: 50 }])]);
+    expect(await store.getIdempotency('bot-1', 'k1')).toMatchObject({ decision_id: 'dec_3', claimed_at: null });
+    await store.deleteIdempotencyBefore(41);
 
     // Pauses, a timed one among them: epoch numbers come back as numbers on both stores.
     const pause = { id: 'pau_1', scope: 'agent', target: 'bot-1', kind: 'manual', reason: 'r', created_by: 'admin', created_at: 1_790_000_000_000, resumed_by: null, resumed_at: null, ends_at: 1_790_000_060_000 };

@@ -18,6 +18,8 @@ const TYPES = [
   'approval.denied',
   'approval.expired',
   'approval.redeemed',
+  'call.started',
+  'call.refused',
   'policy.uploaded',
   'policy.activated',
   'auth.login',

@@ -27,6 +27,13 @@ type Input = Record<string, unknown>;
 const keyOf = (toolCallId: string): string => `ai:${toolCallId}`;
 
 /**
+ * ai never runs a tool call whose result it has, so a call id seen again after its call ran is a
+ * new call from a model that repeats ids (test models, some providers): decided afresh, audited
+ * and counted, never the old decision run again.
+ */
+const REPEAT = 'decide';
+
+/**
  * Wraps an ai tool set: descriptions, input schemas and types stay as they are, so the model sees
  * the same tools; `execute` runs only when Airlock allows the call or a person approved it, and
  * then with the approved arguments. Tools without `execute` (run by the client or the provider)
@@ -48,7 +55,13 @@ function governTool(airlock: Airlock, name: string, tool: Tool, options: AiSdkOp
     // In native mode the approval happened in ai's flow before execute: here Airlock is asked
     // again with the same key, finds the approval it opened, and redeems it.
     execute: async (input: unknown, execution: ToolExecutionOptions) => {
-      const checked = await airlock.check(call(input), { ...guard, approval: approval === 'native' ? 'wait' : approval, idempotencyKey: keyOf(execution.toolCallId) });
+      const checked = await airlock.check(call(input), {
+        ...guard,
+        approval: approval === 'native' ? 'wait' : approval,
+        idempotencyKey: keyOf(execution.toolCallId),
+        claim: true,
+        repeat: REPEAT,
+      });
       const verdict = checked.outcome === 'run' && checked.edited ? await fitSchema(tool, name, checked) : checked;
       return airlock.execute(verdict, (args) => execute(args, execution), guard);
     },
@@ -58,7 +71,7 @@ function governTool(airlock: Airlock, name: string, tool: Tool, options: AiSdkOp
   if (approval === 'native') {
     const own = tool.needsApproval;
     governed.needsApproval = async (input, context) => {
-      const verdict = await airlock.check(call(input), { ...guard, approval: 'return', idempotencyKey: keyOf(context.toolCallId) });
+      const verdict = await airlock.check(call(input), { ...guard, approval: 'return', idempotencyKey: keyOf(context.toolCallId), repeat: REPEAT });
       if (verdict.outcome === 'pending') return true;
       // A refused call needs no one's approval: execute hands the model the refusal.
       if (verdict.outcome === 'refused' || own === undefined) return false;
@@ -112,7 +125,7 @@ async function answer(airlock: Airlock, part: ApprovalRequestPart, timeoutMs: nu
   const { approvalId } = part;
   const { toolCallId, toolName, input } = part.toolCall;
   const response = (approved: boolean, reason?: string): ToolApprovalResponse => ({ type: 'tool-approval-response', approvalId, approved, ...(reason ? { reason } : {}) });
-  const verdict = await airlock.check({ tool: toolName, args: input as Input, session }, { approval: 'return', idempotencyKey: keyOf(toolCallId) });
+  const verdict = await airlock.check({ tool: toolName, args: input as Input, session }, { approval: 'return', idempotencyKey: keyOf(toolCallId), repeat: REPEAT });
   if (verdict.outcome === 'run') return undefined;
   if (verdict.outcome === 'refused') return response(false, verdict.refusal.reason);
   try {

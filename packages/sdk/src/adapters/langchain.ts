@@ -29,7 +29,7 @@ export function governTool<T extends StructuredToolInterface>(airlock: Airlock, 
     const raw: unknown = toolCall ? toolCall.args : input;
     // String tools (DynamicTool) take `{ input }` as their structured form.
     const args = (typeof raw === 'string' ? { input: raw } : raw) as Args;
-    const verdict = await airlock.check({ tool: tool.name, args, session }, { ...guard, idempotencyKey: id === undefined ? undefined : `langchain:${id}` });
+    const verdict = await airlock.check({ tool: tool.name, args, session }, { ...guard, idempotencyKey: keyOf(id, config), claim: true });
     const output = await airlock.execute(verdict, (approved: Args) => {
       const runWith = verdict.outcome === 'run' && verdict.edited ? approved : raw;
       return tool.call((toolCall ? { ...toolCall, args: runWith } : runWith) as Parameters<T['call']>[0], config, tags);
@@ -38,6 +38,19 @@ export function governTool<T extends StructuredToolInterface>(airlock: Airlock, 
   };
   governed.call = call as T['call'];
   return governed;
+}
+
+/**
+ * The idempotency key of one tool call: its id, within its LangGraph thread when there is one.
+ * A graph resumed after an interruption re-runs the node, tool calls that already ran included:
+ * within a thread, a call id whose decision already ran is the same call, and is refused
+ * `already_ran` instead of running twice. Another thread (another conversation) is another key,
+ * so ids a model repeats there are decided afresh.
+ */
+function keyOf(id: string | undefined, config: ToolRunnableConfig | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  const thread: unknown = config?.configurable?.thread_id;
+  return typeof thread === 'string' || typeof thread === 'number' ? `langchain:${String(thread)}:${id}` : `langchain:${id}`;
 }
 
 /** `governTool` for each tool of an agent. */

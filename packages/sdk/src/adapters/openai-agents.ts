@@ -18,6 +18,13 @@ type AnyFunctionTool = FunctionTool<any, any, any>;
 const keyOf = (callId: string | undefined): string | undefined => (callId === undefined ? undefined : `openai-agents:${callId}`);
 
 /**
+ * A run (also one restored from saved state) invokes each call once and keeps its output, so a
+ * call id seen again after its call ran is a new call from a model that repeats ids: decided
+ * afresh, audited and counted, never the old decision run again.
+ */
+const REPEAT = 'decide';
+
+/**
  * Wraps an Agents SDK function tool: name, description, parameters and types stay as they are.
  * A call Airlock sends for approval becomes the SDK's own interruption (`needsApproval`); once a
  * person has approved it in Airlock, `state.approve(interruption)` and `run(agent, state)` run
@@ -31,7 +38,7 @@ export function governTool<T extends AnyFunctionTool>(airlock: Airlock, tool: T,
   const governed: AnyFunctionTool = {
     ...tool,
     needsApproval: async (context, input, callId) => {
-      const verdict = await airlock.check(call(input as Record<string, unknown>), { ...guard, approval: 'return', idempotencyKey: keyOf(callId) });
+      const verdict = await airlock.check(call(input as Record<string, unknown>), { ...guard, approval: 'return', idempotencyKey: keyOf(callId), repeat: REPEAT });
       if (verdict.outcome === 'pending') return true;
       // A refused call needs no one's approval: invoke hands the model the refusal.
       if (verdict.outcome === 'refused') return false;
@@ -41,7 +48,7 @@ export function governTool<T extends AnyFunctionTool>(airlock: Airlock, tool: T,
       const args = parseArguments(input);
       if (!args) return refusal(tool.name, 'invalid_arguments', 'the arguments are not a JSON object', null);
       // After an approved interruption this finds the approval (same key) and redeems it.
-      const verdict = await airlock.check(call(args), { ...guard, approval: 'wait', idempotencyKey: keyOf(details?.toolCall?.callId) });
+      const verdict = await airlock.check(call(args), { ...guard, approval: 'wait', idempotencyKey: keyOf(details?.toolCall?.callId), claim: true, repeat: REPEAT });
       return airlock.execute(verdict, (approved) => tool.invoke(context, verdict.outcome === 'run' && verdict.edited ? JSON.stringify(approved) : input, details), guard);
     },
   };
@@ -63,7 +70,7 @@ export async function airlockApproval(airlock: Airlock, interruption: RunToolApp
   if (raw.type !== 'function_call') return undefined;
   const args = parseArguments(raw.arguments);
   if (!args) return undefined;
-  const verdict = await airlock.check({ tool: raw.name, args, session: options.session }, { approval: 'return', idempotencyKey: keyOf(raw.callId) });
+  const verdict = await airlock.check({ tool: raw.name, args, session: options.session }, { approval: 'return', idempotencyKey: keyOf(raw.callId), repeat: REPEAT });
   return verdict.outcome === 'pending' ? verdict.pending : undefined;
 }
 

@@ -12,6 +12,8 @@ export type AuditType =
   | 'approval.timed_out'
   | 'approval.expired'
   | 'approval.redeemed'
+  | 'call.started'
+  | 'call.refused'
   | 'policy.uploaded'
   | 'policy.activated'
   | 'policy.shadow_started'

@@ -25,6 +25,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   paused: 409,
   already_approved: 409,
   link_used: 409,
+  already_ran: 409,
   no_previous_version: 409,
   payload_too_large: 413,
   request_too_large: 413,

@@ -18,7 +18,26 @@ export const decideBody = z.object({
 });
 
 const decideHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional(),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe(
+      'retry a lost answer: the same key (per agent, 24 h) answers the stored decision, marked replay: true and replayOf, without deciding, auditing or counting again. It is not a way to run a call twice: a decision authorizes one run (Airlock-Claim)',
+    ),
+  'airlock-claim': z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe(
+      "the caller starts the call if the answer allows it; the id of this attempt. Claims a fresh allow, or a replayed one no attempt claimed (audited call.started); a decision that already ran is refused 409 already_ran (audited call.refused). The same id again gets the same answer",
+    ),
+  'airlock-repeat': z
+    .enum(['decide', 'refuse'])
+    .optional()
+    .describe('with Idempotency-Key, when the key\'s decision already ran: decide = a new call with a repeated id, decided afresh (audited, counted) under the key; refuse (default) = answer the stored decision, a claim is refused'),
 });
 
 export function decideRoutes(services: Services) {
@@ -35,6 +54,7 @@ export function decideRoutes(services: Services) {
           agentOf(principal),
           { tool: body.tool, args: body.args ?? {}, session: body.session, sessionAttributes: body.sessionAttributes, intent: body.intent },
           headers['idempotency-key'],
+          { claim: headers['airlock-claim'], repeat: headers['airlock-repeat'] === 'decide' ? 'decide' : undefined },
         );
         if (outcome.replayed) reply.header('idempotent-replayed', 'true');
         reply.code(outcome.durable ? 200 : 503);

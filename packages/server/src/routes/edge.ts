@@ -28,6 +28,10 @@ const edgeReport = z.object({
     sessionAttributes: sessionAttributesSchema.optional(),
     intent: z.string().max(MAX_INTENT_LENGTH).optional(),
   }),
+  refused: z
+    .object({ code: z.literal('already_ran'), decision: z.string().min(1).max(64), firstRunAt: z.string().max(64) })
+    .optional()
+    .describe('a second run of a local allow the SDK refused (one decision, one run): audited as call.refused, not as a decision'),
 });
 
 /** Scoped policy events kept, by version, role and environment (cleared when full). */

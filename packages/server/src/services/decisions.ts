@@ -14,6 +14,7 @@ import type { DecisionEvent, EventBus } from './events.js';
 import type { PolicyService } from './policies.js';
 import type { ShadowService } from './shadow.js';
 import type { PauseService } from './pauses.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
 
 /** The core decision plus its id and, for `require_approval`, the approval it opened. */
 export interface DecisionResponse extends Decision {
@@ -22,6 +23,33 @@ export interface DecisionResponse extends Decision {
   at: string;
   /** The decision's approval route, with the approval it opened. */
   approval?: ApprovalTicket;
+  /** Answered from an Idempotency-Key: this is the stored decision `replayOf`, not a new one. */
+  replay?: true;
+  replayOf?: string;
+  /**
+   * Replays only: when the call this decision allows started (for an approval: when it was
+   * redeemed), or null when it has not run. A decision authorizes one run.
+   */
+  ranAt?: string | null;
+  /** The run this request claimed (`Airlock-Claim`): the caller may start the call now, once. */
+  claim?: { id: string; at: string };
+  /** A new decision for a key whose decision had already run (a new call with a repeated id). */
+  repeatOf?: string;
+}
+
+/** What a keyed decide asks beyond the decision (`POST /v1/decide` headers). */
+export interface DecideOptions {
+  /**
+   * `Airlock-Claim`: the caller starts the call if the answer allows it; the id of this attempt. A
+   * fresh allow is claimed by it; a replayed allow is claimed if no attempt claimed it before; one
+   * already run is refused (`already_ran`). The same id again (a lost answer retried) gets the same answer.
+   */
+  claim?: string | undefined;
+  /**
+   * `Airlock-Repeat: decide`: a key whose decision already ran names a new call (a framework
+   * that repeats tool call ids): decide it afresh (audited, counted) instead of answering the old one.
+   */
+  repeat?: 'decide' | undefined;
 }
 
 export interface DecideOutcome {
@@ -32,8 +60,9 @@ export interface DecideOutcome {
   replayed: boolean;
 }
 
-interface Fresh {
-  outcome: DecideOutcome;
+/** The key a decision is stored under, and the hash of the call it was first used for. */
+interface Idempotency {
+  key: string;
   requestHash: string;
 }
 
@@ -42,7 +71,8 @@ interface Fresh {
  * the server. The decision is returned only once its audit record (and its approval) is durable.
  */
 export class DecisionService {
-  private readonly inflight = new Map<string, Promise<Fresh>>();
+  /** Keyed decides, one at a time per agent and key in this process. */
+  private readonly keyLock = new KeyedLock();
   /** Edge reports being recorded, by agent and report id: a resend racing its original waits for it. */
   private readonly edgeInflight = new Map<string, Promise<EdgeVerdict>>();
 
@@ -59,41 +89,102 @@ export class DecisionService {
     /** The kill switch: checked first, before any policy. */
     private readonly pauses?: PauseService,
     private readonly logError?: (message: string) => void,
+    /** Claims of stored decisions, one at a time per key across instances (Redis when shared). */
+    private readonly claimLocks: Locks = new KeyedLock(),
   ) {}
 
-  async decide(identity: AgentIdentity, call: Call, idempotencyKey?: string): Promise<DecideOutcome> {
+  async decide(identity: AgentIdentity, call: Call, idempotencyKey?: string, options: DecideOptions = {}): Promise<DecideOutcome> {
     if (idempotencyKey === undefined) return this.run(identity, call, undefined);
     const requestHash = sha256Hex(
       canonicalJson({ tool: call.tool, args: call.args, session: call.session ?? null, ...(call.sessionAttributes ? { sessionAttributes: call.sessionAttributes } : {}) }),
     );
-    const slot = slotOf(identity.agent, idempotencyKey);
-    let pending = this.inflight.get(slot);
-    let first = false;
-    if (!pending) {
-      first = true;
-      pending = this.once(identity, call, idempotencyKey, requestHash);
-      this.inflight.set(slot, pending);
-      pending.finally(() => this.inflight.delete(slot)).catch(() => undefined);
-    }
-    const result = await pending;
-    if (result.requestHash !== requestHash) {
-      throw new AirlockError('idempotency_key_reused', 'this Idempotency-Key was already used for a different call');
-    }
-    return first ? result.outcome : { ...result.outcome, replayed: true };
+    // One request per key at a time in this process: a concurrent duplicate reads the first one's
+    // row once it is committed, and then claims (or is refused) on its own account.
+    return this.keyLock.run(slotOf(identity.agent, idempotencyKey), () => this.keyed(identity, call, { key: idempotencyKey, requestHash }, options));
   }
 
-  /** First caller of a key: the stored answer if there is one, else a new decision stored with the key. */
-  private async once(identity: AgentIdentity, call: Call, key: string, requestHash: string): Promise<Fresh> {
-    const stored = await this.store.getIdempotency(identity.agent, key);
-    if (stored) {
-      const response = JSON.parse(stored.response) as DecisionResponse;
-      if (response.approval) {
-        const approval = await this.approvals.get(response.approval.id, { agent: identity.agent });
-        response.approval = { ...response.approval, status: approval.status };
-      }
-      return { outcome: { response, durable: true, replayed: true }, requestHash: stored.request_hash };
+  /** A keyed decide: the stored decision for the key, or a new one stored with it. */
+  private async keyed(identity: AgentIdentity, call: Call, idempotency: Idempotency, options: DecideOptions, locked = false): Promise<DecideOutcome> {
+    const stored = await this.store.getIdempotency(identity.agent, idempotency.key);
+    if (!stored) return this.run(identity, call, { ...idempotency, claim: options.claim });
+    if (stored.request_hash !== idempotency.requestHash) {
+      // A repeated id for another call (the framework's approval flows always present the same
+      // call): with `repeat: decide` a new call, decided afresh in place of the stored one.
+      if (options.repeat !== 'decide' || stored.request_hash === EDGE_REPORT) throw new AirlockError('idempotency_key_reused', 'this Idempotency-Key was already used for a different call');
+      return this.run(identity, call, { ...idempotency, claim: options.claim, replaces: stored.decision_id });
     }
-    return { outcome: await this.run(identity, call, { key, requestHash }), requestHash };
+    const response = JSON.parse(stored.response) as DecisionResponse;
+    let ranAt = response.effect === 'allow' ? stored.claimed_at : null;
+    if (response.approval) {
+      // For an approval, redeeming it is the claim: single-use already.
+      const approval = await this.approvals.get(response.approval.id, { agent: identity.agent });
+      response.approval = { ...response.approval, status: approval.status };
+      if (approval.redeemedAt !== null) ranAt = Date.parse(approval.redeemedAt);
+    }
+    const replay: DecisionResponse = { ...response, replay: true, replayOf: response.id, ranAt: ranAt === null ? null : new Date(ranAt).toISOString() };
+    const answer = (extra: Partial<DecisionResponse> = {}): DecideOutcome => ({ response: { ...replay, ...extra }, durable: true, replayed: true });
+    if (ranAt !== null) {
+      // The same attempt asking again (its answer was lost): the same answer, nothing new.
+      if (options.claim !== undefined && stored.claim_token === options.claim) return answer({ claim: { id: options.claim, at: replay.ranAt as string } });
+      if (options.repeat === 'decide') return this.run(identity, call, { ...idempotency, claim: options.claim, replaces: stored.decision_id });
+      if (options.claim !== undefined) return this.refuseRun(identity, call, idempotency.key, response, ranAt, options.claim);
+      return answer();
+    }
+    if (response.effect !== 'allow' || options.claim === undefined) return answer();
+    // Claiming a stored allow: read, check and write as one step across instances.
+    if (!locked) return this.claimLocks.run(`claim:${slotOf(identity.agent, idempotency.key)}`, () => this.keyed(identity, call, idempotency, options, true));
+    const at = this.clock.now();
+    const claim = options.claim;
+    await this.writer.append([
+      {
+        record: {
+          type: 'call.started',
+          at,
+          actor: `agent:${identity.agent}`,
+          agent: identity.agent,
+          tool: call.tool,
+          rule: response.rule,
+          data: { decision: response.id, claim, idempotencyKey: idempotency.key },
+        },
+        writes: [{ kind: 'idempotency.claim', agent: identity.agent, key: idempotency.key, decisionId: response.id, token: claim, at }],
+      },
+    ]);
+    const claimedAt = new Date(at).toISOString();
+    return answer({ ranAt: claimedAt, claim: { id: claim, at: claimedAt } });
+  }
+
+  /**
+   * A second run of a decision that already ran: refused, and the attempt is audited
+   * (`call.refused`) and counted (`airlock_runs_refused_total`).
+   */
+  private async refuseRun(identity: AgentIdentity, call: Call, key: string, response: DecisionResponse, ranAt: number, claim: string): Promise<never> {
+    const firstRunAt = new Date(ranAt).toISOString();
+    await this.writer.append([
+      {
+        record: {
+          type: 'call.refused',
+          at: this.clock.now(),
+          actor: `agent:${identity.agent}`,
+          agent: identity.agent,
+          tool: call.tool,
+          effect: 'block',
+          rule: response.rule,
+          data: {
+            code: 'already_ran',
+            decision: response.id,
+            firstRunAt,
+            claim,
+            idempotencyKey: key,
+            request: { tool: call.tool, args: call.args, session: call.session ?? null },
+          },
+        },
+      },
+    ]);
+    this.metrics.recordRefusedRun(identity.agent);
+    throw new AirlockError('already_ran', `this ${call.tool} call already ran at ${firstRunAt} (decision ${response.id}); a decision allows one run`, {
+      decisionId: response.id,
+      firstRunAt,
+    });
   }
 
   /**
@@ -154,6 +245,12 @@ export class DecisionService {
     for (const report of reports) {
       // The SDK's clock is trusted to within ten minutes of the server's, never ahead of it.
       const at = Math.min(now, Math.max(report.at, now - 10 * 60_000));
+      if (report.refused) {
+        entries.push(edgeRefusal(identity, report, report.refused, at, now));
+        verdicts.push({ id: report.id, agreed: true, verified: true });
+        this.metrics.recordRefusedRun(identity.agent);
+        continue;
+      }
       const request = engineRequest(identity, report.call, at);
       const verified = active !== undefined && active.version === report.version;
       const own = verified ? active.engine.statelessDecision(request) : undefined;
@@ -196,7 +293,11 @@ export class DecisionService {
     return verdicts;
   }
 
-  private async run(identity: AgentIdentity, call: Call, idempotency: { key: string; requestHash: string } | undefined): Promise<DecideOutcome> {
+  /**
+   * A new decision. With a key it is stored under it (`replaces`: in place of a decision that
+   * already ran); with a claim, an allow is claimed by it: its decision record is its start record.
+   */
+  private async run(identity: AgentIdentity, call: Call, idempotency: (Idempotency & { claim?: string | undefined; replaces?: string }) | undefined): Promise<DecideOutcome> {
     const started = performance.now();
     const at = this.clock.now();
     const active = this.policies.active();
@@ -219,6 +320,9 @@ export class DecisionService {
     const entries: AuditEntry[] = [];
     const writes: StoreWrite[] = [];
     const decisionEntry: AuditEntry = { record: decisionRecord({ id, at, identity, call, decision, idempotencyKey: idempotency?.key }), writes };
+    const claimed = idempotency?.claim !== undefined && decision.effect === 'allow' ? idempotency.claim : undefined;
+    if (claimed !== undefined) decisionEntry.record.data.claim = claimed;
+    if (idempotency?.replaces !== undefined) decisionEntry.record.data.repeatOf = idempotency.replaces;
     entries.push(decisionEntry);
     const flip = paused ? undefined : this.shadow?.observe(request, decision, id);
     if (flip) entries.push(flip);
@@ -231,11 +335,12 @@ export class DecisionService {
     // The engine's route becomes the route plus the approval it opened.
     const response: DecisionResponse = { id, at: atIso, ...decision, approval: approval && ticketOf(approval) };
     if (idempotency) {
-      writes.push({
-        kind: 'idempotency.insert',
-        row: { agent: identity.agent, key: idempotency.key, request_hash: idempotency.requestHash, decision_id: id, response: JSON.stringify(response), created_at: at },
-      });
+      const row = { agent: identity.agent, key: idempotency.key, request_hash: idempotency.requestHash, decision_id: id, response: JSON.stringify(response), created_at: at };
+      const claim = claimed === undefined ? {} : { claimed_at: at, claim_token: claimed };
+      writes.push(idempotency.replaces === undefined ? { kind: 'idempotency.insert', row: { ...row, ...claim } } : { kind: 'idempotency.replace', row: { ...row, ...claim }, replaces: idempotency.replaces });
     }
+    if (claimed !== undefined) response.claim = { id: claimed, at: atIso };
+    if (idempotency?.replaces !== undefined) response.repeatOf = idempotency.replaces;
 
     let seq: number;
     try {
@@ -266,6 +371,37 @@ export interface EdgeReport {
   /** The policy version the SDK decided with, and the rule that allowed the call. */
   version: number;
   rule: string | null;
+  /** A second run of a local allow the SDK refused: recorded as `call.refused`, not as a decision. */
+  refused?: { code: 'already_ran'; decision: string; firstRunAt: string } | undefined;
+}
+
+/** The audit record of a second run an edge SDK refused in-process, remembered as its report. */
+function edgeRefusal(identity: AgentIdentity, report: EdgeReport, refused: NonNullable<EdgeReport['refused']>, at: number, now: number): AuditEntry {
+  const verdict: EdgeVerdict = { id: report.id, agreed: true, verified: true };
+  return {
+    record: {
+      type: 'call.refused',
+      at,
+      actor: `agent:${identity.agent}`,
+      agent: identity.agent,
+      tool: report.call.tool,
+      effect: 'block',
+      rule: report.rule,
+      data: {
+        code: refused.code,
+        decision: refused.decision,
+        firstRunAt: refused.firstRunAt,
+        edge: { id: report.id, receivedAt: new Date(now).toISOString() },
+        request: { tool: report.call.tool, args: report.call.args, session: report.call.session ?? null },
+      },
+    },
+    writes: [
+      {
+        kind: 'idempotency.insert',
+        row: { agent: identity.agent, key: edgeKey(report.id), request_hash: EDGE_REPORT, decision_id: report.id, response: JSON.stringify(verdict), created_at: now },
+      },
+    ],
+  };
 }
 
 /** How the server judged one edge report. */

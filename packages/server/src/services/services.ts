@@ -219,7 +219,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     notifications,
     links: { signer, mode: notificationConfig.links.mode },
     shadow,
-    decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError),
+    decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
     audit: new AuditService(store),
     insights: new InsightsService(store, approvals, clock),
     simulation: new SimulationService(store, policies, clock),

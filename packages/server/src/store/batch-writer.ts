@@ -98,6 +98,21 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
         .values(write.row)
         .onConflict((conflict) => conflict.columns(['agent', 'key']).doNothing())
         .compile();
+    case 'idempotency.claim':
+      return db
+        .updateTable('idempotency')
+        .set({ claimed_at: write.at, claim_token: write.token })
+        .where('agent', '=', write.agent)
+        .where('key', '=', write.key)
+        .where('decision_id', '=', write.decisionId)
+        .where('claimed_at', 'is', null)
+        .compile();
+    case 'idempotency.replace': {
+      const { agent, key, ...row } = write.row;
+      return db
+        .updateTable('idempotency')
+        .set({ claimed_at: null, claim_token: null, ...row }).where('agent', '=', agent).where('key', '=', key).where('decision_id', '=', write.replaces).compile();
+    }
     case 'idempotency.purge':
       return db.deleteFrom('idempotency').where('created_at', '<', write.before).compile();
     case 'policy.insert':

@@ -127,6 +127,10 @@ export interface IdempotencyTable {
   /** JSON of the response as first returned. */
   response: string;
   created_at: number;
+  /** When the call an allowed decision allows started (epoch ms); null until it runs. */
+  claimed_at: number | null;
+  /** The claim id of the attempt that started it: the same attempt retried gets the same answer. */
+  claim_token: string | null;
 }
 
 export interface PolicyVersionTable {

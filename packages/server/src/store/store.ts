@@ -161,13 +161,20 @@ export type StoreWrite =
   | { kind: 'sessions.purge'; expiredBy: number }
   | { kind: 'approval.insert'; row: ApprovalRow }
   | { kind: 'approval.update'; id: string; patch: ApprovalPatch }
-  | { kind: 'idempotency.insert'; row: IdempotencyRow }
+  | { kind: 'idempotency.insert'; row: IdempotencyInsert }
   | { kind: 'idempotency.purge'; before: number }
+  /** The call a stored allow allows starts: only if no attempt started it before. */
+  | { kind: 'idempotency.claim'; agent: string; key: string; decisionId: string; token: string; at: number }
+  /** A key whose decision already ran names a new decision (a new call with a repeated id). */
+  | { kind: 'idempotency.replace'; row: IdempotencyInsert; replaces: string }
   | { kind: 'policy.insert'; row: PolicyVersionRow }
   | { kind: 'policy.activate'; row: PolicyActivationRow }
   | { kind: 'delivery.insert'; row: NotificationDeliveryRow }
   | { kind: 'pause.insert'; row: PauseRow }
   | { kind: 'pause.resume'; id: string; by: string; at: number };
+
+/** An idempotency row as first written: not yet claimed unless said. */
+export type IdempotencyInsert = Omit<IdempotencyRow, 'claimed_at' | 'claim_token'> & Partial<Pick<IdempotencyRow, 'claimed_at' | 'claim_token'>>;
 
 export type ApprovalPatch = Partial<
   Pick<
