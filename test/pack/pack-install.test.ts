@@ -241,6 +241,8 @@ describe('the packed packages, installed into a project outside the repository',
         'install',
         '--no-audit',
         '--no-fund',
+        // The registry's metadata from npm's cache when it has it: only what is missing is fetched.
+        '--prefer-offline',
         ...files.map((f) => f.file),
         `ai@${repoVersion('ai')}`,
         `zod@${repoVersion('zod')}`,
