@@ -9,9 +9,9 @@ export interface ServerConfig {
   dataDir: string;
   /** Password of the `admin` user created on first start; random (and printed) when absent. */
   adminPassword?: string;
-  /** Bundle directory seeded as policy version 1 on first start. */
+  /** Bundle directory seeded as policy version 1 on first start; default: the example policies shipped in this package. */
   seedPolicies: string;
-  /** The built dashboard served at `/` (index.html and assets/). */
+  /** The built dashboard served at `/` (index.html and assets/); default: the copy shipped in this package. */
   dashboardDir: string;
   approvalTtlMs: number;
   sessionTtlMs: number;
@@ -67,8 +67,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   host: '127.0.0.1',
   port: 7300,
   dataDir: './data',
-  seedPolicies: fileURLToPath(new URL('../../../examples/policies', import.meta.url)),
-  dashboardDir: fileURLToPath(new URL('../../dashboard/dist', import.meta.url)),
+  // Inside this package (from src/ and dist/ alike): copied there by scripts/bundle-assets.mjs at
+  // build and pack time, so an installed server reads nothing outside its own directory.
+  seedPolicies: fileURLToPath(new URL('../seed-policies', import.meta.url)),
+  dashboardDir: fileURLToPath(new URL('../dashboard-dist', import.meta.url)),
   approvalTtlMs: 15 * MINUTE,
   sessionTtlMs: 12 * HOUR,
   secureCookies: 'auto',

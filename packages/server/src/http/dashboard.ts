@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyReply } from 'fastify';
 import { notFound } from '../errors.js';
 
-/** The built single-page dashboard (`packages/dashboard/dist`), read once at start. */
+/** The built single-page dashboard (`packages/dashboard/dist`, copied into this package's `dashboard-dist/`), read once at start. */
 export interface DashboardSite {
   /** index.html; undefined when the dashboard was not built. */
   index: string | undefined;
