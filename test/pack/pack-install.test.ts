@@ -298,6 +298,19 @@ describe('the packed packages, installed into a project outside the repository',
     expect(decisions.map((d) => `${d.effect} ${d.rule}`)).toEqual(['allow refund-small', 'block refund-large']);
   });
 
+  it('npx airlock init scaffolds a policy folder whose own tests and check pass out of the box', async () => {
+    const created = await mustRun('npx', ['--no', 'airlock', 'init'], { cwd: project });
+    expect(created.stdout).toContain('policies');
+    const tested = await mustRun('npx', ['--no', 'airlock', 'policy', 'test'], { cwd: project });
+    expect(tested.stdout).toMatch(/\d+ passed, 0 failed/);
+    await mustRun('npx', ['--no', 'airlock', 'policy', 'check'], { cwd: project });
+    // The scaffold's $schema= lines point at schema files that shipped with it.
+    const policy = readFileSync(join(project, 'airlock', 'policies', 'my-agent.yaml'), 'utf8');
+    const schemaRef = /\$schema=(\S+)/.exec(policy)?.[1];
+    expect(schemaRef).toBeDefined();
+    expect(existsSync(join(project, 'airlock', 'policies', schemaRef as string))).toBe(true);
+  });
+
   it('@airlock/sdk/ai governs an AI SDK tool against the installed server: the $20 refund runs, the $900 one is refused', async () => {
     const dataDir = join(work, 'data-sdk');
     const server = await startServer(project, dataDir);
