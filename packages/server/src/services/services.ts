@@ -23,6 +23,7 @@ import { AirlockError } from '../errors.js';
 import { newId } from '../ids.js';
 import { SimulationService } from './simulation.js';
 import { TrustService } from './trust.js';
+import { TokenService } from './tokens.js';
 import { parseNotificationConfig, type NotificationConfigInput } from '../notifications/config.js';
 import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { LinkSigner } from '../notifications/links.js';
@@ -71,6 +72,8 @@ export interface Services {
   metrics: Metrics;
   agents: AgentService;
   auth: AuthService;
+  /** People's API tokens. */
+  tokens: TokenService;
   policies: PolicyService;
   approvals: ApprovalService;
   notifications: NotificationDispatcher;
@@ -196,6 +199,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     metrics,
     agents: new AgentService(store, writer, clock),
     auth: new AuthService(store, writer, clock, throttle, options.sessionTtlMs),
+    tokens: new TokenService(store, writer, clock, logError),
     policies,
     approvals,
     notifications,

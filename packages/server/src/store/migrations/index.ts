@@ -3,6 +3,7 @@ import * as initial from './001-initial.js';
 import * as approvalRouting from './002-approval-routing.js';
 import * as context from './003-context.js';
 import * as timedPauses from './004-timed-pauses.js';
+import * as userTokens from './006-user-tokens.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-approval-routing': approvalRouting,
   '003-context': context,
   '004-timed-pauses': timedPauses,
+  '006-user-tokens': userTokens,
 };
 
 export const migrationProvider: MigrationProvider = {
