@@ -13,8 +13,10 @@ import { LONG, recordSummary } from './support.js';
  * bogus parameters may earn 400/404/409/422); anyone else gets 401 (no credentials) or 403.
  * An agent's key only reaches its own approvals: another agent's key gets 403 on them.
  */
-type Who = 'anonymous' | 'agent' | 'other-agent' | 'viewer' | 'approver' | 'policy-author' | 'admin';
-const WHO: Who[] = ['anonymous', 'agent', 'other-agent', 'viewer', 'approver', 'policy-author', 'admin'];
+type Role = 'viewer' | 'approver' | 'policy-author' | 'admin';
+type Who = 'anonymous' | 'agent' | 'other-agent' | Role | `${Role} token` | 'admin token as viewer';
+const ROLES: Role[] = ['viewer', 'approver', 'policy-author', 'admin'];
+const WHO: Who[] = ['anonymous', 'agent', 'other-agent', ...ROLES, ...ROLES.map((role) => `${role} token` as const), 'admin token as viewer'];
 const PASSWORD = 'a long enough password';
 /** Concurrent wrong logins per round, and rounds (each for a new username). */
 const LOGIN_BURST = LONG ? 300 : 100;
@@ -23,7 +25,8 @@ const LOGIN_ROUNDS = LONG ? 10 : 1;
 function admitted(access: (typeof ROUTE_ACCESS)[string], who: Who): boolean {
   if (access === 'public') return true;
   if (who === 'anonymous') return false;
-  const as: Principal = who === 'other-agent' ? 'agent' : who;
+  // A person's API token is the person (or the narrower role it was given).
+  const as: Principal = who === 'other-agent' ? 'agent' : who === 'admin token as viewer' ? 'viewer' : (who.replace(/ token$/, '') as Principal);
   return access.includes(as);
 }
 
@@ -49,6 +52,18 @@ describe('authorization matrix', () => {
     }
     const root = await t.admin();
     headers.admin = { cookie: root.cookie, 'x-airlock-csrf': root.csrfToken };
+    // API tokens: bearer, no cookie, no CSRF header.
+    const tokenOf = async (role: Role, narrowTo?: Role): Promise<Record<string, string>> => {
+      const created = await fetch(`${t.url}/v1/tokens`, {
+        method: 'POST',
+        headers: { ...headers[role], 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'matrix', ...(narrowTo ? { role: narrowTo } : {}) }),
+      });
+      expect(created.status).toBe(201);
+      return { authorization: `Bearer ${((await created.json()) as { token: string }).token}` };
+    };
+    for (const role of ROLES) headers[`${role} token`] = await tokenOf(role);
+    headers['admin token as viewer'] = await tokenOf('admin', 'viewer');
   }, 60_000);
   afterAll(async () => {
     await t.dispose();

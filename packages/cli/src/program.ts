@@ -11,6 +11,22 @@ import { pauseCommand, pausesCommand, resumeCommand, type PauseCommandOptions, t
 import { policyTestCommand, type PolicyTestOptions } from './commands/policy-test.js';
 import { replayCommand, type ReplayCommandOptions } from './commands/replay.js';
 import { startCommand, type StartCommandOptions } from './commands/start.js';
+import { loginCommand, logoutCommand, type LoginOptions } from './commands/login.js';
+import {
+  approvalsApproveCommand,
+  approvalsDenyCommand,
+  approvalsListCommand,
+  approvalsShowCommand,
+  approvalsWaitCommand,
+  APPROVAL_STATUSES,
+  WAIT_EXIT,
+  type ApprovalActOptions,
+  type ApprovalsListOptions,
+  type ApprovalWaitOptions,
+} from './commands/approvals.js';
+import { agentsCreateCommand, agentsListCommand, keysListCommand, keysRevokeCommand, keysRotateCommand, type AgentCreateOptions, type KeysRotateOptions } from './commands/agents.js';
+import { usersCreateCommand, usersListCommand, USER_ROLE_NAMES, type UserCreateOptions } from './commands/users.js';
+import type { ServerLoginOptions } from './commands/server-client.js';
 import { POLICIES_DIR, SCAFFOLD_DIR, TESTS_DIR } from './scaffold/files.js';
 
 /**
@@ -160,6 +176,130 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   );
 
   const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+  // People commands: act as a person with a personal API token (AIRLOCK_TOKEN, or the one
+  // `airlock login` stored), or sign in with --user/--password (AIRLOCK_USER/AIRLOCK_PASSWORD).
+  const asPerson = (command: Command): Command =>
+    command
+      .option('--url <url>', 'the Airlock server (env AIRLOCK_URL; default: where airlock login signed in, else http://127.0.0.1:7300)')
+      .option('--user <name>', 'sign in with a password instead of a token (env AIRLOCK_USER)')
+      .option('--password <password>', 'password for --user (env AIRLOCK_PASSWORD; prefer the variable: flags show in ps)')
+      .option('--json', 'print JSON');
+  type JsonOptions = ServerLoginOptions & { json?: boolean };
+
+  program
+    .command('login')
+    .description('Sign in once: exchange a username and password for a personal API token, stored in ~/.config/airlock/credentials.json (0600) for the other commands')
+    .option('--url <url>', 'the Airlock server (env AIRLOCK_URL; default http://127.0.0.1:7300)')
+    .option('--user <name>', 'username (env AIRLOCK_USER; asked on a terminal)')
+    .option('--password-stdin', 'read the password from standard input (scripts); else it is asked on the terminal, hidden')
+    .option('--name <name>', 'what to call the token on the server (default: airlock CLI on <host>)')
+    .option('--expires-in-days <days>', 'the token expires after this many days (default: never)')
+    .addOption(new Option('--role <role>', 'a narrower role for the token than yours').choices([...USER_ROLE_NAMES]))
+    .action(async (options: LoginOptions) => {
+      setExitCode(await loginCommand(options, io));
+    });
+  program
+    .command('logout')
+    .description('Revoke the stored token on the server and delete the credentials file')
+    .action(async () => {
+      setExitCode(await logoutCommand(io));
+    });
+
+  const approvals = program.command('approvals').description('Approve, deny and wait for approvals as a person (airlock login, AIRLOCK_TOKEN, or --user/--password)');
+  asPerson(
+    approvals
+      .command('list')
+      .description('Pending approvals as a table: id, agent, tool, arguments, age, tier and approvals so far')
+      .addOption(new Option('--status <status>', 'only approvals in this status (default pending)').choices([...APPROVAL_STATUSES]))
+      .option('--all', 'approvals in every status')
+      .option('--agent <id>', "only this agent's")
+      .option('--limit <n>', 'at most this many, newest first', '100'),
+  ).action(async (options: ApprovalsListOptions) => {
+    setExitCode(await approvalsListCommand(options, io));
+  });
+  asPerson(approvals.command('show').description('One approval in full').argument('<id>', 'the approval id')).action(async (id: string, options: JsonOptions) => {
+    setExitCode(await approvalsShowCommand(id, options, io));
+  });
+  asPerson(
+    approvals
+      .command('approve')
+      .description('Approve (one of the approvals the current tier needs); with --edit, approve the call with changed arguments')
+      .argument('<id>', 'the approval id')
+      .option('--reason <text>', 'why (required; recorded)')
+      .option('--edit <key=value>', 'change an argument before approving (repeatable); the value is JSON when it parses (50, true), else a string', collect, []),
+  ).action(async (id: string, options: ApprovalActOptions) => {
+    setExitCode(await approvalsApproveCommand(id, options, io));
+  });
+  asPerson(approvals.command('deny').description('Deny: the call does not run').argument('<id>', 'the approval id').option('--reason <text>', 'why (required; the agent gets it)')).action(
+    async (id: string, options: ApprovalActOptions) => {
+      setExitCode(await approvalsDenyCommand(id, options, io));
+    },
+  );
+  asPerson(
+    approvals
+      .command('wait')
+      .description(`Block until the approval is decided; exit ${WAIT_EXIT.approved} approved (or redeemed), ${WAIT_EXIT.denied} denied, ${WAIT_EXIT.expired} expired, ${WAIT_EXIT.timeout} still pending after --timeout, ${WAIT_EXIT.error} error`)
+      .argument('<id>', 'the approval id')
+      .option('--timeout <duration>', 'give up after this long: 90s, 15m, 2h (default: wait until it is decided or expires)'),
+  )
+    // A usage mistake must not exit 1 or 2, which mean denied and expired here.
+    .exitOverride((error) => {
+      throw error.exitCode === 0 ? error : new CommanderError(WAIT_EXIT.error, error.code, error.message);
+    })
+    .action(async (id: string, options: ApprovalWaitOptions) => {
+      setExitCode(await approvalsWaitCommand(id, options, io));
+    });
+
+  const agents = program.command('agents').description('Agents and their API keys (admin; list: any person)');
+  asPerson(agents.command('list').description('Registered agents')).action(async (options: JsonOptions) => {
+    setExitCode(await agentsListCommand(options, io));
+  });
+  asPerson(
+    agents
+      .command('create')
+      .description('Register an agent and issue its first API key (printed once)')
+      .argument('<id>', 'the agent id')
+      .option('--role <role>', 'its role: which policies apply to it (required)')
+      .option('--environment <env>', 'its environment (default production)')
+      .option('--no-key', 'do not issue a key'),
+  ).action(async (id: string, options: AgentCreateOptions) => {
+    setExitCode(await agentsCreateCommand(id, options, io));
+  });
+  const keys = agents.command('keys').description("An agent's API keys");
+  asPerson(keys.command('list').description("An agent's keys (ids only: secrets are never stored)").argument('<agent>', 'the agent id')).action(
+    async (agent: string, options: JsonOptions) => {
+      setExitCode(await keysListCommand(agent, options, io));
+    },
+  );
+  asPerson(
+    keys
+      .command('rotate')
+      .description("Issue a new key (printed once) and revoke the agent's other keys")
+      .argument('<agent>', 'the agent id')
+      .option('--keep-old', 'keep the other keys active (revoke them later with keys revoke)'),
+  ).action(async (agent: string, options: KeysRotateOptions) => {
+    setExitCode(await keysRotateCommand(agent, options, io));
+  });
+  asPerson(keys.command('revoke').description('Revoke a key: it stops working at once').argument('<key>', 'the key id')).action(async (key: string, options: JsonOptions) => {
+    setExitCode(await keysRevokeCommand(key, options, io));
+  });
+
+  const users = program.command('users').description('People and their roles (admin)');
+  asPerson(users.command('list').description('People, roles and approver groups')).action(async (options: JsonOptions) => {
+    setExitCode(await usersListCommand(options, io));
+  });
+  asPerson(
+    users
+      .command('create')
+      .description('Create a person; a generated password is printed once')
+      .argument('<username>', 'the username')
+      .addOption(new Option('--role <role>', 'their role (required)').choices([...USER_ROLE_NAMES]))
+      .option('--group <group>', 'an approver group (repeatable)', collect, [])
+      .option('--password-stdin', 'read their password from standard input instead of generating one'),
+  ).action(async (username: string, options: UserCreateOptions) => {
+    setExitCode(await usersCreateCommand(username, options, io));
+  });
   program
     .command('mcp-proxy')
     .description(

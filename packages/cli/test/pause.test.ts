@@ -17,7 +17,10 @@ interface Result {
 /** Runs the CLI as a user would (a separate process), asynchronously: the server is in this one. */
 function airlock(args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, AIRLOCK_USER: '', AIRLOCK_PASSWORD: '', AIRLOCK_URL: '', ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      // No token, and no credentials of `airlock login` from the machine's own config directory.
+      env: { ...process.env, AIRLOCK_USER: '', AIRLOCK_PASSWORD: '', AIRLOCK_URL: '', AIRLOCK_TOKEN: '', XDG_CONFIG_HOME: join(tmpdir(), 'airlock-cli-pause-no-config'), ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

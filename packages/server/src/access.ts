@@ -82,6 +82,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/agents/:id/keys': ADMIN,
   'DELETE /v1/keys/:id': ADMIN,
 
+  // People's API tokens: each person manages their own (an admin may list and revoke anyone's).
+  'GET /v1/tokens': VIEW,
+  'POST /v1/tokens': VIEW,
+  'DELETE /v1/tokens/:id': VIEW,
+
   'GET /v1/users': ADMIN,
   'POST /v1/users': ADMIN,
   'POST /v1/users/:username/groups': ADMIN,

@@ -26,6 +26,8 @@ import { pauseRoutes } from './routes/pauses.js';
 import { edgeRoutes } from './routes/edge.js';
 import { userRoutes } from './routes/users.js';
 import type { Services } from './services/services.js';
+import { PERSONAL_TOKEN_PREFIX } from './services/tokens.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -66,6 +68,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...streamRoutes(services, { heartbeatMs: options.heartbeatMs, open: streams }),
     ...agentRoutes(services),
     ...userRoutes(services),
+    ...tokenRoutes(services),
     ...pauseRoutes(services),
     ...edgeRoutes(services, { open: streams }),
   ] as RouteDef[];
@@ -121,6 +124,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const token = BEARER.exec(authorization)?.[1];
+      // A person's API token (apt_…) acts as the person; anything else must be an agent key (ak_…).
+      if (token?.startsWith(PERSONAL_TOKEN_PREFIX)) return { kind: 'user', user: await services.tokens.authenticate(token) };
       const identity = token === undefined ? undefined : await services.agents.authenticate(token);
       if (!identity) throw new AirlockError('invalid_api_key', 'the API key is not valid');
       return { kind: 'agent', identity };
@@ -131,7 +136,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       if (!user) throw new AirlockError('invalid_session', 'the session has expired or does not exist; sign in again');
       return { kind: 'user', user };
     }
-    throw new AirlockError('unauthenticated', 'send an agent API key (Authorization: Bearer) or sign in');
+    throw new AirlockError('unauthenticated', 'send an agent API key or a personal API token (Authorization: Bearer), or sign in');
   }
 
   app.addHook('onRequest', async (request) => {
@@ -144,7 +149,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     if (caller === undefined || !allows(access, caller)) {
       throw new AirlockError('forbidden', `${principal.kind === 'agent' ? 'agent keys' : `role ${String(caller)}`} may not call ${request.method} ${url}`);
     }
-    if (principal.kind === 'user' && request.method !== 'GET') {
+    // CSRF guards cookies a browser sends by itself; a bearer token is never sent that way.
+    if (principal.kind === 'user' && principal.user.tokenId === undefined && request.method !== 'GET') {
       const presented = request.headers[CSRF_HEADER];
       if (!services.auth.checkCsrf(principal.user, typeof presented === 'string' ? presented : undefined)) {
         throw new AirlockError('csrf_token_invalid', `send the session's CSRF token in the ${CSRF_HEADER} header`);

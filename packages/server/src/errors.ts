@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'invalid_api_key'
   | 'invalid_session'
+  | 'invalid_token'
   | 'invalid_credentials'
   | 'forbidden'
   | 'csrf_token_invalid'

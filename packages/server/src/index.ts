@@ -24,3 +24,6 @@ export type { SlackMessage } from './notifications/slack-notifier.js';
 export type { ApprovalView, ApprovalTicket, ApprovalStatus } from './services/approval-view.js';
 export type { ApprovalStats, RuleApprovalStats } from './services/approval-stats.js';
 export type { DeliveryView } from './notifications/dispatcher.js';
+export type { TokenView } from './services/tokens.js';
+export type { AgentView, KeyView } from './services/agents.js';
+export type { UserView, UserRole } from './services/auth.js';

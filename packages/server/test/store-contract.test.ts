@@ -181,6 +181,37 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     expect(await store.listPolicyActivations(5)).toEqual([{ id: 1, version: 1, activated_at: 8, activated_by: 'system' }]);
   });
 
+  it("stores people's API tokens as hashes, revokes them once, and records their use", async () => {
+    const { store, second } = await fresh();
+    const user = { id: 'usr_1', username: 'lead', password_hash: 'p', role: 'approver', groups: '["support-leads"]', created_at: 1, created_by: 'system' };
+    const token = {
+      id: '0123456789abcdef', user_id: 'usr_1', name: 'laptop', role: 'viewer', secret_hash: 'h'.repeat(64),
+      created_at: 1_790_000_000_000, expires_at: 1_790_086_400_000, revoked_at: null, revoked_by: null, last_used_at: null,
+    };
+    const forever = { ...token, id: 'fedcba9876543210', role: null, expires_at: null, created_at: 1_790_000_000_001 };
+    await store.commit([entry(1, [{ kind: 'user.insert', row: user }, { kind: 'token.insert', row: token }, { kind: 'token.insert', row: forever }])]);
+    expect(await store.getUserToken('0123456789abcdef')).toEqual({ token, user });
+    expect(await store.getUserToken('missing')).toBeUndefined();
+    expect(await store.listUserTokens({ userId: 'usr_1' })).toEqual([
+      { ...token, username: 'lead' },
+      { ...forever, username: 'lead' },
+    ]);
+    expect(await store.listUserTokens({ userId: 'usr_2' })).toEqual([]);
+
+    await store.touchUserToken(token.id, 1_790_000_000_500);
+    await store.commit([entry(2, [{ kind: 'token.revoke', id: token.id, at: 1_790_000_001_000, by: 'lead' }])]);
+    // A second revocation (raced, or from another instance) keeps the first.
+    const other = await second();
+    try {
+      await other.commit([entry(3, [{ kind: 'token.revoke', id: token.id, at: 1_790_000_002_000, by: 'admin' }])]);
+    } finally {
+      await other.close();
+    }
+    expect((await store.getUserToken(token.id))?.token).toEqual({ ...token, revoked_at: 1_790_000_001_000, revoked_by: 'lead', last_used_at: 1_790_000_000_500 });
+    expect((await store.listUserTokens({})).map((row) => row.id)).toEqual([token.id, forever.id]);
+    expect(await verify(store)).toMatchObject({ ok: true, records: 3 });
+  });
+
   it('keeps one valid chain when two instances append concurrently', async () => {
     const { store, second } = await fresh();
     const other = await second();

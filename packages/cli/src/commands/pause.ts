@@ -1,18 +1,14 @@
-import type { Writable } from 'node:stream';
 import type { PauseScope, PauseView } from '@airlock/server';
+import { CommandFailure, withServer as withSession, type Env, type Io, type ServerLoginOptions } from './server-client.js';
 
 /**
  * `airlock pause`, `airlock resume` and `airlock pauses`: the kill switch from a terminal
  * (docs/kill-switch.md). They sign in as a person (an admin, for pause and resume) with
- * `--user`/`--password` or AIRLOCK_USER/AIRLOCK_PASSWORD, like the dashboard: a session cookie and
- * its CSRF token, never an agent key (an agent cannot pause or resume anything).
+ * a personal API token (AIRLOCK_TOKEN, or `airlock login`'s) or `--user`/`--password`
+ * (AIRLOCK_USER/AIRLOCK_PASSWORD), never an agent key (an agent cannot pause or resume anything).
  */
 
-export interface ServerLoginOptions {
-  url?: string;
-  user?: string;
-  password?: string;
-}
+export type { ServerLoginOptions };
 
 export interface PauseCommandOptions extends ServerLoginOptions {
   fleet?: boolean;
@@ -29,108 +25,6 @@ export interface PauseCommandOptions extends ServerLoginOptions {
 export interface PausesCommandOptions extends ServerLoginOptions {
   all?: boolean;
   json?: boolean;
-}
-
-interface Io {
-  stdout: Writable;
-  stderr: Writable;
-}
-
-type Env = Record<string, string | undefined>;
-
-
-/** A failure the command reports as one line and exit code 1 (2 for usage). */
-class CommandFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
-/** A signed-in session on one server. */
-class ServerSession {
-  private constructor(
-    private readonly base: string,
-    private readonly cookie: string,
-    private readonly csrf: string,
-  ) {}
-
-  static async login(options: ServerLoginOptions, env: Env): Promise<ServerSession> {
-    const base = (options.url ?? env.AIRLOCK_URL ?? 'http://127.0.0.1:7300').replace(/\/+$/, '');
-    const username = options.user ?? env.AIRLOCK_USER;
-    const password = options.password ?? env.AIRLOCK_PASSWORD;
-    if (!username || !password) throw new CommandFailure('sign in with --user and --password (or AIRLOCK_USER and AIRLOCK_PASSWORD)', 2);
-    const response = await request(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-    const body = (await readJson(response)) as { csrfToken?: string };
-    if (!response.ok) throw failure(response, body, 'sign-in failed');
-    const cookie = (response.headers.getSetCookie?.() ?? [])
-      .map((header) => header.split(';')[0] ?? '')
-      .find((pair) => pair.startsWith('airlock_session='));
-    if (!cookie || !body.csrfToken) throw new CommandFailure('sign-in answered without a session', 1);
-    return new ServerSession(base, cookie, body.csrfToken);
-  }
-
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { cookie: this.cookie };
-    if (method === 'POST') {
-      headers['x-airlock-csrf'] = this.csrf;
-      headers['content-type'] = 'application/json';
-    }
-    const response = await request(`${this.base}${path}`, { method, headers, ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}) });
-    const parsed = await readJson(response);
-    if (!response.ok) throw failure(response, parsed, `${method} ${path} failed`);
-    return parsed as T;
-  }
-
-  /** Ends the session on the server, so a CLI run leaves no live session behind. */
-  async logout(): Promise<void> {
-    await this.call('POST', '/v1/auth/logout').catch(() => undefined);
-  }
-}
-
-async function request(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    throw new CommandFailure(`cannot reach ${new URL(url).origin}${cause}`, 1);
-  }
-}
-
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return { message: text };
-  }
-}
-
-function failure(response: Response, body: unknown, what: string): CommandFailure {
-  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  const detail = error ? `${error.code ?? 'error'}: ${error.message ?? ''}` : `HTTP ${response.status}`;
-  return new CommandFailure(`${what} (${detail})`, 1);
-}
-
-/** Runs one command body with a signed-in session; maps failures to a message and exit code. */
-async function withSession(options: ServerLoginOptions, io: Io, env: Env, body: (session: ServerSession) => Promise<void>): Promise<number> {
-  try {
-    const session = await ServerSession.login(options, env);
-    try {
-      await body(session);
-    } finally {
-      await session.logout();
-    }
-    return 0;
-  } catch (error) {
-    if (error instanceof CommandFailure) {
-      io.stderr.write(`airlock: ${error.message}\n`);
-      return error.exitCode;
-    }
-    throw error;
-  }
 }
 
 function scopeOf(pause: PauseView): string {

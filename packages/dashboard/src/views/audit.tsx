@@ -28,6 +28,8 @@ const TYPES = [
   'agent.created',
   'key.created',
   'key.revoked',
+  'token.created',
+  'token.revoked',
   'user.created',
 ];
 

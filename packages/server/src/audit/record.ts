@@ -29,6 +29,8 @@ export type AuditType =
   | 'auth.logout'
   | 'key.created'
   | 'key.revoked'
+  | 'token.created'
+  | 'token.revoked'
   | 'agent.created'
   | 'user.created'
   | 'user.groups_changed';

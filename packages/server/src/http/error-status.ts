@@ -8,6 +8,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unauthenticated: 401,
   invalid_api_key: 401,
   invalid_session: 401,
+  invalid_token: 401,
   invalid_credentials: 401,
   forbidden: 403,
   csrf_token_invalid: 403,

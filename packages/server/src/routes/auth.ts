@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AirlockError } from '../errors.js';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import type { Services } from '../services/services.js';
@@ -42,7 +43,9 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       tag: 'auth',
       summary: 'Sign out and end the session.',
       async handler({ principal, request, reply }) {
-        await auth.logout(userOf(principal));
+        const user = userOf(principal);
+        if (user.tokenId !== undefined) throw new AirlockError('invalid_request', `an API token has no session to end: revoke it with DELETE /v1/tokens/${user.tokenId}`);
+        await auth.logout(user);
         reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(request) });
         return { ok: true };
       },
@@ -51,10 +54,12 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       method: 'GET',
       url: '/v1/auth/session',
       tag: 'auth',
-      summary: 'The signed-in person and the CSRF token of the session (for a reloaded page).',
+      summary: 'The signed-in person and the CSRF token of the session (for a reloaded page). With an API token: the person, the role the token acts with, and the token id (no CSRF token).',
       handler({ principal }) {
         const user = userOf(principal);
-        return { user: { id: user.userId, username: user.username, role: user.role, groups: user.groups }, csrfToken: user.csrfToken };
+        const person = { id: user.userId, username: user.username, role: user.role, groups: user.groups };
+        if (user.tokenId !== undefined) return { user: person, csrfToken: null, tokenId: user.tokenId };
+        return { user: person, csrfToken: user.csrfToken };
       },
     }),
   ];

@@ -10,10 +10,15 @@ export interface StreamOptions {
 }
 
 export function streamRoutes(services: Services, options: StreamOptions) {
-  const { events, policies, auth } = services;
-  /** A person's stream lives as long as their session: it ends at logout and at expiry. */
+  const { events, policies, auth, tokens } = services;
+  /** A person's stream lives as long as their session (or API token): it ends at logout (revocation) and at expiry. */
   const bindToSession = (stream: EventStream, principal: Principal): void => {
     if (principal.kind !== 'user') return;
+    const { tokenId } = principal.user;
+    if (tokenId !== undefined) {
+      stream.keepWhile(() => tokens.active(tokenId));
+      return;
+    }
     const hash = principal.user.sessionHash;
     stream.onClose(auth.onSessionEnd(hash, () => stream.end()));
     stream.keepWhile(() => auth.sessionActive(hash));

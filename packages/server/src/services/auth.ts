@@ -11,7 +11,7 @@ import { hashPassword } from './passwords.js';
 export const USER_ROLES = ['admin', 'policy-author', 'approver', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-/** A person signed in with a session cookie. */
+/** A person signed in with a session cookie, or acting through one of their API tokens. */
 export interface UserPrincipal {
   userId: string;
   username: string;
@@ -20,6 +20,8 @@ export interface UserPrincipal {
   groups: string[];
   sessionHash: string;
   csrfToken: string;
+  /** Set when the person authenticated with an API token (then there is no session: no hash, no CSRF token). */
+  tokenId?: string;
 }
 
 export interface UserView {
@@ -142,7 +144,7 @@ export class AuthService {
 
   /** Constant-time comparison of the header a browser sent with the session's CSRF token. */
   checkCsrf(principal: UserPrincipal, presented: string | undefined): boolean {
-    if (presented === undefined) return false;
+    if (presented === undefined || principal.csrfToken === '') return false;
     const a = Buffer.from(presented);
     const b = Buffer.from(principal.csrfToken);
     return a.length === b.length && timingSafeEqual(a, b);

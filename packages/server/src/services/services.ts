@@ -24,6 +24,7 @@ import { AirlockError } from '../errors.js';
 import { newId } from '../ids.js';
 import { SimulationService } from './simulation.js';
 import { TrustService } from './trust.js';
+import { TokenService } from './tokens.js';
 import { parseNotificationConfig, type NotificationConfigInput } from '../notifications/config.js';
 import { NotificationDispatcher } from '../notifications/dispatcher.js';
 import { LinkSigner } from '../notifications/links.js';
@@ -76,6 +77,8 @@ export interface Services {
   metrics: Metrics;
   agents: AgentService;
   auth: AuthService;
+  /** People's API tokens. */
+  tokens: TokenService;
   policies: PolicyService;
   approvals: ApprovalService;
   notifications: NotificationDispatcher;
@@ -214,6 +217,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       attemptsPerUser: options.loginAttemptsPerUserPerMinute,
       verifyPassword: options.verifyPassword ?? verifyPassword,
     }),
+    tokens: new TokenService(store, writer, clock, logError),
     policies,
     approvals,
     notifications,

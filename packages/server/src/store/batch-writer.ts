@@ -82,6 +82,13 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.deleteFrom('sessions').where('id_hash', '=', write.idHash).compile();
     case 'sessions.purge':
       return db.deleteFrom('sessions').where('expires_at', '<=', write.expiredBy).compile();
+    case 'token.insert':
+      return db.insertInto('user_tokens').values(write.row).compile();
+    case 'token.revoke':
+      // The first revocation stays: a second (raced, or another instance) changes nothing.
+      return db.updateTable('user_tokens').set({ revoked_at: write.at, revoked_by: write.by }).where('id', '=', write.id).where('revoked_at', 'is', null).compile();
+    case 'token.touch':
+      return db.updateTable('user_tokens').set({ last_used_at: write.at }).where('id', '=', write.id).compile();
     case 'approval.insert':
       return db.insertInto('approvals').values(write.row).compile();
     case 'approval.update':

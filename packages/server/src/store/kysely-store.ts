@@ -15,6 +15,7 @@ import type {
   PolicyVersionRow,
   SessionRow,
   UserRow,
+  UserTokenRow,
 } from './schema.js';
 
 /**
@@ -98,6 +99,23 @@ export class KyselyStore implements Store {
 
   async deleteSessionsExpiredBy(atMs: number): Promise<void> {
     await this.writer.apply([{ kind: 'sessions.purge', expiredBy: atMs }]);
+  }
+
+  async getUserToken(id: string): Promise<{ token: UserTokenRow; user: UserRow } | undefined> {
+    const token = await this.db.selectFrom('user_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!token) return undefined;
+    const user = await this.db.selectFrom('users').selectAll().where('id', '=', token.user_id).executeTakeFirst();
+    return user ? { token, user } : undefined;
+  }
+
+  async listUserTokens(filter: { userId?: string }): Promise<(UserTokenRow & { username: string })[]> {
+    let query = this.db.selectFrom('user_tokens').innerJoin('users', 'users.id', 'user_tokens.user_id').selectAll('user_tokens').select('users.username');
+    if (filter.userId !== undefined) query = query.where('user_tokens.user_id', '=', filter.userId);
+    return query.orderBy('user_tokens.created_at').orderBy('user_tokens.id').execute();
+  }
+
+  async touchUserToken(id: string, atMs: number): Promise<void> {
+    await this.writer.apply([{ kind: 'token.touch', id, at: atMs }]);
   }
 
   async getApproval(id: string): Promise<ApprovalRow | undefined> {

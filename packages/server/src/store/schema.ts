@@ -57,6 +57,25 @@ export interface SessionTable {
   expires_at: number;
 }
 
+/** A person's API token (`apt_<id>_<secret>`): acts as the person, with their role or a narrower one. */
+export interface UserTokenTable {
+  id: string;
+  user_id: string;
+  /** What the person called it (e.g. "airlock CLI on laptop"). */
+  name: string;
+  /** A narrower role than the person's; null: the person's role. */
+  role: string | null;
+  /** sha256 hex of the secret part; the secret itself is never stored. */
+  secret_hash: string;
+  created_at: number;
+  /** null: does not expire. */
+  expires_at: number | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  /** Updated at most once a minute per instance (not audited). */
+  last_used_at: number | null;
+}
+
 export interface ApprovalTable {
   id: string;
   decision_id: string;
@@ -156,6 +175,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   users: UserTable;
   sessions: SessionTable;
+  user_tokens: UserTokenTable;
   approvals: ApprovalTable;
   idempotency: IdempotencyTable;
   policy_versions: PolicyVersionTable;
@@ -187,6 +207,7 @@ export type AgentRow = AgentTable;
 export type ApiKeyRow = ApiKeyTable;
 export type UserRow = UserTable;
 export type SessionRow = SessionTable;
+export type UserTokenRow = UserTokenTable;
 export type ApprovalRow = ApprovalTable;
 export type PauseRow = PauseTable;
 export type IdempotencyRow = IdempotencyTable;

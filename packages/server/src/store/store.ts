@@ -11,6 +11,7 @@ import type {
   PolicyVersionRow,
   SessionRow,
   UserRow,
+  UserTokenRow,
 } from './schema.js';
 
 /**
@@ -46,6 +47,12 @@ export interface Store {
   /** The session and its user, if both exist. */
   getSession(idHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
   deleteSessionsExpiredBy(atMs: number): Promise<void>;
+  /** A person's API token and its person, if both exist. */
+  getUserToken(id: string): Promise<{ token: UserTokenRow; user: UserRow } | undefined>;
+  /** API tokens with their person's username, oldest first: one person's, or everyone's. */
+  listUserTokens(filter: { userId?: string }): Promise<(UserTokenRow & { username: string })[]>;
+  /** Records when a token was last used (housekeeping, not audited). */
+  touchUserToken(id: string, atMs: number): Promise<void>;
 
   getApproval(id: string): Promise<ApprovalRow | undefined>;
   listApprovals(filter: ApprovalFilter, page: { beforeCreated?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]>;
@@ -159,6 +166,9 @@ export type StoreWrite =
   | { kind: 'session.insert'; row: SessionRow }
   | { kind: 'session.delete'; idHash: string }
   | { kind: 'sessions.purge'; expiredBy: number }
+  | { kind: 'token.insert'; row: UserTokenRow }
+  | { kind: 'token.revoke'; id: string; at: number; by: string }
+  | { kind: 'token.touch'; id: string; at: number }
   | { kind: 'approval.insert'; row: ApprovalRow }
   | { kind: 'approval.update'; id: string; patch: ApprovalPatch }
   | { kind: 'idempotency.insert'; row: IdempotencyInsert }

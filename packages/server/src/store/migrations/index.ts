@@ -4,6 +4,7 @@ import * as approvalRouting from './002-approval-routing.js';
 import * as context from './003-context.js';
 import * as timedPauses from './004-timed-pauses.js';
 import * as decisionClaims from './005-decision-claims.js';
+import * as userTokens from './006-user-tokens.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-context': context,
   '004-timed-pauses': timedPauses,
   '005-decision-claims': decisionClaims,
+  '006-user-tokens': userTokens,
 };
 
 export const migrationProvider: MigrationProvider = {
