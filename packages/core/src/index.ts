@@ -28,7 +28,7 @@ export {
   sessionAttributesSchema,
 } from './engine/request.js';
 export { toolArgsSchema } from './engine/args-validator.js';
-export { riskEffect, riskLevel } from './engine/risk.js';
+export { decisionRisk, outcomeLevel, riskEffect, riskLevel } from './engine/risk.js';
 export type { ToolReach } from './engine/reach.js';
 export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
 export { scopeSources } from './policy/scope.js';

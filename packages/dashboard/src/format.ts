@@ -78,3 +78,16 @@ export function shorten(text: string, max: number): string {
 export function formatClock(value: string | number): string {
   return shortTime.format(new Date(value));
 }
+
+/** How each cause reads: what decided a call, or why it was refused. */
+export const CAUSE_LABEL = {
+  rule: 'rule',
+  limit: 'limit',
+  risk: 'risk tier',
+  default: 'no matching rule (default)',
+  paused: 'paused (kill switch)',
+  invalid_arguments: 'invalid arguments',
+  unknown_tool: 'unknown tool',
+  no_policy: 'no policy for the role',
+  evaluation_error: 'evaluation error',
+} as const;

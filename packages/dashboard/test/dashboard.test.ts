@@ -515,6 +515,87 @@ describe('dashboard in Chromium', () => {
     expect((await admin.post(`/v1/approvals/${approvalId}/deny`, { reason: 'checked in the e2e test' })).status).toBe(200);
   });
 
+  it('labels tell the truth: a blocked $900 refund reads critical, a denied approval says denied, refusals name their cause', async () => {
+    expect((await support.post<Decision>('/v1/decide', refund('TRUTH-900', 900))).body).toMatchObject({ effect: 'block', rule: 'refund-large' });
+    expect((await support.post<Decision>('/v1/decide', { tool: 'no_such_tool', args: {} })).body.effect).toBe('block');
+    await nav('Live feed').click();
+    const table = page.getByTestId('feed-table');
+    await table.waitFor({ timeout: WAIT_MS });
+    const blocked = table.locator('tbody tr').filter({ hasText: 'TRUTH-900' });
+    await blocked.waitFor({ timeout: WAIT_MS });
+    await expect(blocked.getByTestId('risk').innerText()).resolves.toMatch(/^critical/i);
+    await expect(table.locator('tbody tr').filter({ hasText: 'no_such_tool' }).getByTestId('cause').innerText()).resolves.toBe('unknown tool');
+    // CTX-1 was denied in the step before: its row says how the approval ended.
+    const denied = table.locator('tbody tr').filter({ hasText: 'CTX-1' });
+    await expect(denied.getByTestId('approval-outcome').getAttribute('data-status')).resolves.toBe('denied');
+    await expect(denied.getByTestId('approval-outcome').innerText()).resolves.toBe('approval: denied');
+    await expect(denied.getByTestId('risk').innerText()).resolves.toMatch(/^high \(40\)/);
+    await screenshot(page, '21-feed-truthful-labels');
+    // The outcome follows live: an approval asked for now reads waiting, then denied.
+    const asked = await support.post<Decision>('/v1/decide', refund('TRUTH-LIVE', 60));
+    const live = table.locator('tbody tr').filter({ hasText: 'TRUTH-LIVE' });
+    await live.getByTestId('approval-outcome').filter({ hasText: 'approval: waiting' }).waitFor({ timeout: LIVE_MS });
+    expect((await admin.post(`/v1/approvals/${asked.body.approval?.id as string}/deny`, { reason: 'e2e' })).status).toBe(200);
+    await live.getByTestId('approval-outcome').filter({ hasText: 'approval: denied' }).waitFor({ timeout: LIVE_MS });
+  });
+
+  it('overview: what needs attention links to its records; a chart bar opens the feed filtered to its effect', async () => {
+    const pause = await admin.post<{ id: string }>('/v1/pauses', { scope: 'agent', target: 'support-bot-1', reason: 'e2e overview' });
+    expect(pause.status).toBe(201);
+    expect((await support.post<Decision>('/v1/decide', refund('PAUSED-1', 5))).body).toMatchObject({ effect: 'block', error: { code: 'paused' } });
+    const oldest = (await admin.get<{ approvals: { oldestPending: { id: string } | null } }>('/v1/stats/overview')).body.approvals.oldestPending;
+    expect(oldest).not.toBeNull();
+
+    await nav('Overview').click();
+    const pauses = page.getByTestId('attention-pauses');
+    await pauses.filter({ hasText: 'Paused: Agent support-bot-1' }).waitFor({ timeout: WAIT_MS });
+    await expect(page.getByTestId('attention-oldest-approval').innerText()).resolves.toMatch(/issue_refund[\s\S]*by support-bot-1, waiting[\s\S]*(Escalates to manager|Expires)/);
+    await expect(page.getByTestId('attention-anomalies').innerText()).resolves.toMatch(/Learning|No anomaly|support-bot-1|devops-bot-1/);
+    expect(await page.getByTestId('attention-anomalies').getByText('No anomaly in the last 7 days').count()).toBe(0);
+    await page.getByTestId('tile-decisions').waitFor({ timeout: WAIT_MS });
+    await screenshot(page, '22-overview-attention');
+
+    // The paused agent's card leads to exactly its refused calls.
+    await pauses.getByRole('link', { name: 'refused calls' }).click();
+    await page.getByTestId('feed-table').waitFor({ timeout: WAIT_MS });
+    const url = new URL(page.url());
+    expect(url.pathname).toBe('/feed');
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ agent: 'support-bot-1', cause: 'paused' });
+    const causes = await page.getByTestId('feed-table').locator('tbody tr[data-decision]').getByTestId('cause').allInnerTexts();
+    expect(causes.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(causes)).toEqual(new Set(['paused (kill switch)']));
+    expect((await admin.post(`/v1/pauses/${pause.body.id}/resume`)).status).toBe(200);
+
+    // The oldest waiting approval opens its page.
+    await nav('Overview').click();
+    await page.getByTestId('oldest-approval-link').click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/approvals/${oldest?.id as string}`);
+    await page.getByTestId('approval-status').filter({ hasText: 'pending' }).waitFor({ timeout: WAIT_MS });
+
+    // A blocked bar of the chart opens the feed with the blocked decisions of that bucket only.
+    await nav('Overview').click();
+    await page.getByTestId('tile-decisions').waitFor({ timeout: WAIT_MS });
+    const chart = page.getByRole('figure', { name: 'Decisions over time, stacked by effect' });
+    await chart.locator('.bar-block .recharts-bar-rectangle').last().click();
+    await page.getByTestId('feed-table').waitFor({ timeout: WAIT_MS });
+    const feedUrl = new URL(page.url());
+    expect(feedUrl.pathname).toBe('/feed');
+    expect(feedUrl.searchParams.get('effect')).toBe('block');
+    expect(Date.parse(feedUrl.searchParams.get('to') ?? '') - Date.parse(feedUrl.searchParams.get('from') ?? '')).toBe(15 * 60_000);
+    await expect(page.getByLabel('Effect').inputValue()).resolves.toBe('block');
+    const effects = await page.getByTestId('feed-table').locator('tbody tr[data-decision]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-effect')));
+    expect(effects.length).toBeGreaterThan(0);
+    expect(new Set(effects)).toEqual(new Set(['block']));
+    await screenshot(page, '23-feed-from-chart');
+
+    // The filters live in the URL: the fleet keeps them on reload.
+    await page.goto(`${server.url}/fleet?role=devops`);
+    await page.getByTestId('fleet-table').waitFor({ timeout: WAIT_MS });
+    await expect.poll(() => page.locator('[data-testid="fleet-table"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-agent')))).toEqual(['devops-bot-1']);
+    await expect(page.getByLabel('Role').inputValue()).resolves.toBe('devops');
+    await screenshot(page, '24-fleet-filtered');
+  });
+
   it('searches the audit trail, opens a record, verifies the chain and offers exports', async () => {
     await nav('Audit').click();
     await page.getByTestId('chain-status').filter({ hasText: 'Chain intact' }).waitFor({ timeout: WAIT_MS });

@@ -88,7 +88,7 @@ describe('dashboard read endpoints', () => {
       { environment: 'dev', allow: 1, require_approval: 0, block: 0 },
       { environment: 'production', allow: 1, require_approval: 2, block: 3 },
     ]);
-    expect(body.approvals).toEqual({ pending: 1, resolved: 1, medianMs: 90_000 });
+    expect(body.approvals).toMatchObject({ pending: 1, resolved: 1, medianMs: 90_000, automatic: 0, oldestPending: { id: pendingId } });
   });
 
   it('overview: aligns buckets, defaults to the last 24 hours, refuses bad ranges', async () => {

@@ -12,7 +12,7 @@ import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
 import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
 import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
 import { toolReach, type ToolReach } from './reach.js';
-import { riskEffect, riskLevel } from './risk.js';
+import { decisionRisk, riskEffect, riskLevel } from './risk.js';
 import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
 
 export interface EngineOptions {
@@ -261,7 +261,7 @@ export class Engine {
       decidedBy: 'error',
       matched: [],
       limits: [],
-      risk: { score: 0, level: 'low' },
+      risk: decisionRisk(0, 'low', 'block', false),
       flagged: false,
       policy: this.noPolicies,
       approvers: undefined,
@@ -371,8 +371,7 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
     return `rule '${rule?.id}': ${scratch.error === undefined ? 'condition is not a bool' : messageOf(scratch.error)}`;
   }
   const score = scratch.score;
-  const risk = score === 0 ? plan.zeroRisk : { score, level: riskLevel(score, plan.riskTiers) };
-  const level = risk.level;
+  const level = score === 0 ? plan.zeroRisk.level : riskLevel(score, plan.riskTiers);
   const deciding = index >= 0 ? plan.rules[index] : undefined;
   const ruleEffect = deciding?.effect ?? plan.defaultEffect;
   const byRisk = level === 'low' || level === 'medium' ? 'allow' : riskEffect(level);
@@ -389,7 +388,7 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
     decidedBy: deciding ? 'rule' : 'default',
     matched,
     limits: [],
-    risk,
+    risk: plan.zeroRisk, // set below, once the effect is final
     flagged: level === 'medium' && ruleEffect === 'allow' && byRisk === 'allow',
     policy: ref,
     // Always present (undefined unless approval is required) so every decision has one shape.
@@ -404,12 +403,14 @@ function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Re
     decision.approval = byRisk === 'require_approval' ? DEFAULT_ROUTE : undefined;
     decision.approvers = decision.approval?.approvers;
   }
+  decision.risk = decisionRisk(score, level, decision.effect, decision.flagged);
   return decision;
 }
 
 /** Completes a decision with the counter store's answer: a limit can only make it stricter. */
 function applyLimits(pending: PendingLimits, outcome: ConsumeOutcome): Decision {
   const decision = pending.decision;
+  const before = decision.effect;
   decision.limits = pending.checked.map(({ limit, adding, scale, route }, i) => {
     const result = outcome.results[i];
     const used = (result?.used ?? 0) / scale;
@@ -437,6 +438,8 @@ function applyLimits(pending: PendingLimits, outcome: ConsumeOutcome): Decision 
       effect: limit.effect,
     };
   });
+  // A limit that made the call stricter makes its risk level so too (the score stays).
+  if (decision.effect !== before) decision.risk = decisionRisk(decision.risk.score, decision.risk.level, decision.effect, decision.flagged);
   return decision;
 }
 

@@ -16,10 +16,18 @@ export interface Session {
   csrfToken: string;
 }
 
+/**
+ * The decision's risk: the raw score of the matched risk points, and the level, which is the
+ * stricter of the score's tier and the tier the outcome stands for (allow low, flagged medium,
+ * approval high, block critical), computed by the engine.
+ */
 export interface Risk {
   score: number;
   level: string;
 }
+
+/** What decided a call; for a block, why it was refused (server: services/refusal-cause.ts). */
+export type Cause = 'rule' | 'limit' | 'risk' | 'default' | 'paused' | 'invalid_arguments' | 'unknown_tool' | 'no_policy' | 'evaluation_error';
 
 export interface LimitOutcome {
   limit: string;
@@ -63,8 +71,11 @@ export interface DecisionEvent {
   rule: string | null;
   reason: string;
   risk: Risk;
+  cause?: Cause;
   policyVersion: number | string;
   approvalId?: string;
+  /** Where the approval the decision opened stands. */
+  approvalStatus?: ApprovalStatus;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
@@ -159,6 +170,8 @@ export interface HistoryEntry {
   effect: Effect;
   rule: string | null;
   reason: string;
+  risk?: Risk;
+  approval?: { id: string; status: ApprovalStatus };
 }
 
 export interface ApprovalContext {
@@ -184,9 +197,35 @@ export interface Overview {
   series: SeriesBucket[];
   totals: EffectCounts;
   topBlockedTools: ValueCount[];
-  topBlockedRules: ValueCount[];
+  /** Rules and limits by id; every other refusal cause (value null) once. */
+  topBlockedRules: (ValueCount & { cause: Cause })[];
   environments: ({ environment: string } & EffectCounts)[];
-  approvals: { pending: number; resolved: number; medianMs: number | null };
+  approvals: {
+    pending: number;
+    /** Decided by people in the range, and their median time. */
+    resolved: number;
+    medianMs: number | null;
+    /** Resolved by the system (a tier timing out): not in the median. */
+    automatic: number;
+    oldestPending: OldestPending | null;
+  };
+}
+
+export interface OldestPending {
+  id: string;
+  agent: string;
+  tool: string;
+  createdAt: string;
+  deadlineAt: string | null;
+  onTimeout: TimeoutAction | null;
+  escalatesTo: string | null;
+  expiresAt: string;
+}
+
+export interface AnomalyBaseline {
+  warmupMs: number;
+  agents: { agent: string; historyMs: number; learning: boolean }[];
+  starting: boolean;
 }
 
 export interface AnomalyFlag {
@@ -228,6 +267,10 @@ export interface AuditRecord {
   data: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** Decision records: what decided the call. */
+  cause?: Cause;
+  /** Decision records that opened an approval: where it stands. */
+  approval?: { id: string; status: ApprovalStatus };
 }
 
 export type VerifyResult = { ok: true; records: number; head: string | null } | { ok: false; records: number; seq: number; reason: string };

@@ -14,7 +14,22 @@ export const PRESETS = [
 /** A preset ending now (live), or a fixed custom range. */
 export type TimeRange = { kind: 'preset'; id: (typeof PRESETS)[number]['id'] } | { kind: 'custom'; from: string; to: string };
 
-export const DEFAULT_RANGE: TimeRange = { kind: 'preset', id: '1h' };
+/** Every view opens on the last 24 hours. */
+export const DEFAULT_RANGE = { kind: 'preset', id: '24h' } as const satisfies TimeRange;
+
+/** The range in a page URL: `range=<preset>`, or `from` and `to` (ISO 8601) for a custom one. */
+export function rangeFromSearch(search: URLSearchParams): TimeRange {
+  const from = search.get('from');
+  const to = search.get('to');
+  if (from && to && Number.isFinite(Date.parse(from)) && Number.isFinite(Date.parse(to))) return { kind: 'custom', from: localInput(Date.parse(from)), to: localInput(Date.parse(to)) };
+  const preset = PRESETS.find((p) => p.id === search.get('range'));
+  return preset ? { kind: 'preset', id: preset.id } : DEFAULT_RANGE;
+}
+
+export function rangeToSearch(range: TimeRange): Record<string, string | undefined> {
+  if (range.kind === 'custom') return { range: undefined, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() };
+  return { range: range.id === DEFAULT_RANGE.id ? undefined : range.id, from: undefined, to: undefined };
+}
 
 /** The range as API query parameters; presets end at the moment they are asked. */
 export function rangeQuery(range: TimeRange, now = Date.now()): { from: string; to: string } {
@@ -28,7 +43,7 @@ export function rangeKey(range: TimeRange): string {
 }
 
 /** `datetime-local` value of a time, in local time. */
-function localInput(ms: number): string {
+export function localInput(ms: number): string {
   const date = new Date(ms - new Date(ms).getTimezoneOffset() * MINUTE);
   return date.toISOString().slice(0, 16);
 }

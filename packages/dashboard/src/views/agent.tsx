@@ -4,7 +4,8 @@ import type { AuditRecord, FleetAgentDetail } from '../api/types';
 import { DecisionsChart, TopBars } from '../components/charts';
 import { EFFECT_COLOR } from '../components/effect';
 import { ErrorNotice, Loading } from '../components/states';
-import { rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
+import { href } from '../components/scope';
+import { DEFAULT_RANGE, rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
 import { formatCount, formatDateTime, formatPercent, formatRelative, plural } from '../format';
 import { Link } from '../router';
 import { useResource } from '../use-resource';
@@ -15,7 +16,7 @@ import { KillSwitch, pauseOfAgent, useActivePauses } from './pauses';
 const PAGE = 50;
 
 export function AgentView({ id }: { id: string }) {
-  const [range, setRange] = useState<TimeRange>({ kind: 'preset', id: '24h' });
+  const [range, setRange] = useState<TimeRange>(DEFAULT_RANGE);
   const detail = useResource(() => api.get<FleetAgentDetail>(`/v1/fleet/${encodeURIComponent(id)}`, rangeQuery(range)), `${id}|${rangeKey(range)}`);
   const agent = detail.data;
   const pauses = useActivePauses();
@@ -71,20 +72,39 @@ export function AgentView({ id }: { id: string }) {
           </div>
           <div className="card">
             <h2>Decisions over time</h2>
-            <DecisionsChart series={agent.series} bucketMs={agent.bucketMs} height={220} title={`${id}: decisions over time`} />
+            <DecisionsChart
+              series={agent.series}
+              bucketMs={agent.bucketMs}
+              height={220}
+              title={`${id}: decisions over time`}
+              linkFor={(effect, bucket) => href('/feed', { agent: id, effect, from: bucket.start, to: bucket.end })}
+            />
           </div>
           <div className="grid-3">
             <div className="card">
               <h2>Tools used</h2>
-              <TopBars data={agent.topTools} color="#2b6cb0" title="Tools used" empty="No calls in this range." measure="calls" />
+              <TopBars data={agent.topTools} color="#2b6cb0" title="Tools used" empty="No calls in this range." measure="calls" linkFor={(row) => href('/feed', { agent: id, tool: row.value ?? undefined, ...rangeQuery(range) })} />
             </div>
             <div className="card">
               <h2>Blocked tools</h2>
-              <TopBars data={agent.topBlockedTools} color={EFFECT_COLOR.block} title="Blocked tools" empty="Nothing was blocked." />
+              <TopBars
+                data={agent.topBlockedTools}
+                color={EFFECT_COLOR.block}
+                title="Blocked tools"
+                empty="Nothing was blocked."
+                linkFor={(row) => href('/feed', { agent: id, effect: 'block', tool: row.value ?? undefined, ...rangeQuery(range) })}
+              />
             </div>
             <div className="card">
               <h2>Deciding rules</h2>
-              <TopBars data={agent.topRules} color="#4a5568" title="Deciding rules" empty="No decisions in this range." measure="decisions" />
+              <TopBars
+                data={agent.topRules}
+                color="#4a5568"
+                title="Deciding rules"
+                empty="No decisions in this range."
+                measure="decisions"
+                name={(row) => row.value ?? 'no rule (default, risk, pause, error)'}
+              />
             </div>
           </div>
         </>

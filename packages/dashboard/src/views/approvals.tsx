@@ -3,7 +3,7 @@ import { api, ApiError, can } from '../api/client';
 import type { Approval, ApprovalContext } from '../api/types';
 import { RouteFacts, RouteLine } from '../components/approval-route';
 import { ArgsEditor, argsDraft, parseArgs } from '../components/args-editor';
-import { EffectBadge } from '../components/effect';
+import { ApprovalOutcome, EffectBadge, RiskBadge } from '../components/effect';
 import { CallContextFacts } from '../components/call-context';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
@@ -119,7 +119,7 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
           <>
             <dt>Risk</dt>
             <dd>
-              {decision.risk.level} ({decision.risk.score})
+              <RiskBadge risk={decision.risk} />
             </dd>
           </>
         ) : null}
@@ -198,6 +198,7 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
               <th scope="col">Arguments</th>
               <th scope="col">Effect</th>
               <th scope="col">Rule</th>
+              <th scope="col">Risk</th>
             </tr>
           </thead>
           <tbody>
@@ -208,8 +209,16 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
                 <td className="mono args">{summarizeArgs(entry.args)}</td>
                 <td>
                   <EffectBadge effect={entry.effect} />
+                  {entry.approval && entry.id !== approval.decisionId ? (
+                    <div>
+                      <ApprovalOutcome id={entry.approval.id} status={entry.approval.status} />
+                    </div>
+                  ) : null}
                 </td>
                 <td className="mono">{entry.rule ?? '—'}</td>
+                <td>
+                  <RiskBadge risk={entry.risk} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -2,11 +2,12 @@ import { Fragment, useState, type FormEvent } from 'react';
 import { api, withQuery } from '../api/client';
 import { EFFECTS, type AuditRecord, type VerifyResult } from '../api/types';
 import { Field } from '../components/field';
-import { EffectBadge } from '../components/effect';
+import { ApprovalOutcome, CauseText, EffectBadge, RiskBadge } from '../components/effect';
 import { CallContextFacts } from '../components/call-context';
 import { JsonBlock } from '../components/json-block';
 import { Empty, ErrorNotice, Loading } from '../components/states';
-import { EFFECT_LABEL, formatDateTime, formatWhen, plural } from '../format';
+import { localInput } from '../components/time-range';
+import { CAUSE_LABEL, EFFECT_LABEL, formatDateTime, formatWhen, plural } from '../format';
 import { useLocation } from '../router';
 import { useResource } from '../use-resource';
 
@@ -39,11 +40,14 @@ interface Filters {
   tool: string;
   effect: string;
   rule: string;
+  cause: string;
+  role: string;
+  environment: string;
   from: string;
   to: string;
 }
 
-const NO_FILTERS: Filters = { type: '', agent: '', tool: '', effect: '', rule: '', from: '', to: '' };
+const NO_FILTERS: Filters = { type: '', agent: '', tool: '', effect: '', rule: '', cause: '', role: '', environment: '', from: '', to: '' };
 
 function toQuery(filters: Filters): Record<string, string | undefined> {
   return {
@@ -52,6 +56,9 @@ function toQuery(filters: Filters): Record<string, string | undefined> {
     tool: filters.tool.trim() || undefined,
     effect: filters.effect || undefined,
     rule: filters.rule.trim() || undefined,
+    cause: filters.cause || undefined,
+    role: filters.role.trim() || undefined,
+    environment: filters.environment.trim() || undefined,
     from: filters.from ? new Date(filters.from).toISOString() : undefined,
     to: filters.to ? new Date(filters.to).toISOString() : undefined,
   };
@@ -59,7 +66,18 @@ function toQuery(filters: Filters): Record<string, string | undefined> {
 
 export function AuditView() {
   const { search } = useLocation();
-  const initial: Filters = { ...NO_FILTERS, ...Object.fromEntries(Object.keys(NO_FILTERS).flatMap((key) => (search.get(key) ? [[key, search.get(key) as string]] : []))) };
+  const initial: Filters = {
+    ...NO_FILTERS,
+    ...Object.fromEntries(
+      Object.keys(NO_FILTERS).flatMap((key) => {
+        const value = search.get(key);
+        if (!value) return [];
+        // Links carry ISO times; the inputs take local ones.
+        if ((key === 'from' || key === 'to') && Number.isFinite(Date.parse(value))) return [[key, localInput(Date.parse(value))]];
+        return [[key, value]];
+      }),
+    ),
+  };
   const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
   const focusSeq = search.get('seq');
@@ -140,6 +158,26 @@ export function AuditView() {
           Rule
           <input {...field('rule')} placeholder="refund-medium" size={14} />
         </label>
+        <Field label="Cause">
+          {(id) => (
+            <select id={id} {...field('cause')}>
+              <option value="">all</option>
+              {Object.entries(CAUSE_LABEL).map(([cause, label]) => (
+                <option key={cause} value={cause}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <label>
+          Role
+          <input {...field('role')} placeholder="support" size={10} />
+        </label>
+        <label>
+          Environment
+          <input {...field('environment')} placeholder="production" size={10} />
+        </label>
         <label>
           From
           <input type="datetime-local" {...field('from')} />
@@ -211,7 +249,8 @@ export function AuditTable({ records, empty, open, onToggle }: { records: AuditR
             <th scope="col">Agent</th>
             <th scope="col">Tool</th>
             <th scope="col">Effect</th>
-            <th scope="col">Rule</th>
+            <th scope="col">Rule or cause</th>
+            <th scope="col">Risk</th>
           </tr>
         </thead>
         <tbody>
@@ -230,12 +269,20 @@ export function AuditTable({ records, empty, open, onToggle }: { records: AuditR
                 <td className="mono small">{record.actor}</td>
                 <td>{record.agent ?? <span className="muted">—</span>}</td>
                 <td className="mono">{record.tool ?? <span className="muted">—</span>}</td>
-                <td>{record.effect ? <EffectBadge effect={record.effect} /> : <span className="muted">—</span>}</td>
-                <td className="mono">{record.rule ?? <span className="muted">—</span>}</td>
+                <td>
+                  {record.effect ? <EffectBadge effect={record.effect} /> : <span className="muted">—</span>}
+                  {record.approval ? (
+                    <div>
+                      <ApprovalOutcome id={record.approval.id} status={record.approval.status} />
+                    </div>
+                  ) : null}
+                </td>
+                <td>{record.rule ? <span className="mono">{record.rule}</span> : record.type === 'decision' ? <CauseText cause={record.cause} /> : <span className="muted">—</span>}</td>
+                <td>{record.type === 'decision' ? <RiskBadge risk={riskOf(record)} /> : <span className="muted">—</span>}</td>
               </tr>
               {opened === record.seq ? (
                 <tr className="detail-row">
-                  <td colSpan={8}>
+                  <td colSpan={9}>
                     <RecordDetail record={record} />
                   </td>
                 </tr>
@@ -246,6 +293,11 @@ export function AuditTable({ records, empty, open, onToggle }: { records: AuditR
       </table>
     </div>
   );
+}
+
+/** The risk of a decision record (`data.decision.risk`). */
+function riskOf(record: AuditRecord): { score: number; level: string } | undefined {
+  return (record.data as { decision?: { risk?: { score: number; level: string } } } | null)?.decision?.risk;
 }
 
 /** The call of a decision record (`data.request`), when the record is one. */

@@ -1,20 +1,23 @@
-import { useState } from 'react';
 import { api } from '../api/client';
-import type { FleetAgent, Pause } from '../api/types';
+import type { AnomalyBaseline, FleetAgent, Pause } from '../api/types';
 import { BlockedTrend, MixBar } from '../components/charts';
+import { href, ScopeFilters, setSearch, useScope } from '../components/scope';
 import { Empty, ErrorNotice, Loading } from '../components/states';
-import { rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
+import { rangeFromSearch, rangeKey, rangeQuery, rangeToSearch, TimeRangePicker } from '../components/time-range';
 import { formatCount, formatDateTime, formatPercent, formatRelative } from '../format';
-import { Link } from '../router';
+import { Link, useLocation } from '../router';
 import { useNow } from '../use-now';
 import { useResource } from '../use-resource';
+import { baselineText } from './overview';
 import { KillSwitch, pauseOfAgent, useActivePauses } from './pauses';
 
 const FLAG_LABEL: Record<string, string> = { blocked_rate_spike: 'Blocked-rate spike' };
 
 export function FleetView() {
-  const [range, setRange] = useState<TimeRange>({ kind: 'preset', id: '24h' });
-  const fleet = useResource(async () => (await api.get<{ agents: FleetAgent[] }>('/v1/fleet', rangeQuery(range))).agents, rangeKey(range));
+  const { search } = useLocation();
+  const range = rangeFromSearch(search);
+  const [scope, setScope] = useScope();
+  const fleet = useResource(async () => (await api.get<{ agents: FleetAgent[] }>('/v1/fleet', { ...rangeQuery(range), ...scope })).agents, `${rangeKey(range)}|${JSON.stringify(scope)}`);
   const now = useNow(30_000);
   const agents = fleet.data ?? [];
   const flagged = agents.filter((a) => a.flags.length > 0).length;
@@ -23,8 +26,11 @@ export function FleetView() {
     <section aria-labelledby="fleet-title">
       <div className="page-head">
         <h1 id="fleet-title">Fleet</h1>
-        <TimeRangePicker value={range} onChange={setRange} />
+        <TimeRangePicker value={range} onChange={(next) => setSearch(rangeToSearch(next))} />
       </div>
+      <form className="filters" role="search" aria-label="Scope of the fleet" onSubmit={(e) => e.preventDefault()}>
+        <ScopeFilters scope={scope} onChange={setScope} />
+      </form>
       <p className="muted">
         {agents.length} agents{flagged ? `, ${flagged} flagged` : ''}. A <strong>blocked-rate spike</strong> flag means: in the last hour, at least 10 decisions, and a blocked share at least 30 points above and twice the agent's own baseline (its previous 7 days).
       </p>
@@ -44,7 +50,7 @@ export function FleetView() {
                 <th scope="col" className="num">Decisions</th>
                 <th scope="col">Mix (allow · approval · block)</th>
                 <th scope="col" className="num">Blocked</th>
-                <th scope="col">Blocked rate, last 24 h</th>
+                <th scope="col">Blocked rate per hour, last 24 h</th>
                 <th scope="col">Flags</th>
               </tr>
             </thead>
@@ -57,7 +63,9 @@ export function FleetView() {
                   <td>{agent.role}</td>
                   <td>{agent.environment}</td>
                   <td title={agent.lastSeen ? formatDateTime(agent.lastSeen) : undefined}>{agent.lastSeen ? formatRelative(agent.lastSeen, now) : <span className="muted">never</span>}</td>
-                  <td className="num">{formatCount(agent.total)}</td>
+                  <td className="num">
+                    <Link to={href('/feed', { agent: agent.id, tool: scope.tool, ...rangeQuery(range) })}>{formatCount(agent.total)}</Link>
+                  </td>
                   <td className="mix-cell">
                     <MixBar mix={agent.mix} />
                   </td>
@@ -91,7 +99,8 @@ interface AnomalyAlert {
 
 /** Alerts of the anomaly detector (per agent and tool, against each agent's own baseline), newest first. */
 export function AnomalyAlerts({ agent }: { agent?: string }) {
-  const alerts = useResource(async () => (await api.get<{ alerts: AnomalyAlert[] }>('/v1/anomalies', { since: '7d', agent })).alerts, `anomalies-${agent ?? ''}`);
+  const answer = useResource(() => api.get<{ alerts: AnomalyAlert[]; baseline: AnomalyBaseline }>('/v1/anomalies', { since: '7d', agent }), `anomalies-${agent ?? ''}`);
+  const alerts = { ...answer, data: answer.data?.alerts };
   return (
     <div className="card" data-testid="anomaly-alerts">
       <h2>Anomaly alerts, last 7 days</h2>
@@ -101,7 +110,11 @@ export function AnomalyAlerts({ agent }: { agent?: string }) {
       </p>
       {alerts.error ? <ErrorNotice error={alerts.error} /> : null}
       {alerts.loading ? <Loading what="Loading anomaly alerts" /> : null}
-      {alerts.data && alerts.data.length === 0 ? <p className="state empty">No anomaly in the last 7 days.</p> : null}
+      {answer.data && answer.data.alerts.length === 0 ? (
+        <p className="state empty" data-testid="anomaly-baseline">
+          {baselineText(answer.data.baseline, agent).replace('No anomaly:', 'No anomaly in the last 7 days:')}
+        </p>
+      ) : null}
       {alerts.data && alerts.data.length > 0 ? (
         <table className="compact">
           <thead>

@@ -5,6 +5,7 @@ import { defineRoute } from '../http/route.js';
 import type { AuditRecordView } from '../services/audit.js';
 import type { Services } from '../services/services.js';
 import type { AuditFilter } from '../store/store.js';
+import { REFUSAL_CAUSES, type RefusalCause } from '../services/refusal-cause.js';
 import { name, pageLimit } from './schemas.js';
 
 const filters = {
@@ -13,6 +14,9 @@ const filters = {
   effect: z.enum(['allow', 'require_approval', 'block']).optional(),
   rule: z.string().min(1).max(256).optional(),
   type: z.string().min(1).max(64).optional(),
+  role: z.string().min(1).max(256).optional().describe("decisions of agents registered with this role"),
+  environment: z.string().min(1).max(256).optional().describe("decisions of agents registered in this environment"),
+  cause: z.enum(REFUSAL_CAUSES as [RefusalCause, ...RefusalCause[]]).optional().describe('decisions with this cause: what decided them (rule, limit, risk, default) or why they were refused (paused, invalid_arguments, unknown_tool, no_policy, evaluation_error)'),
   from: z.iso.datetime({ offset: true }).optional().describe('inclusive'),
   to: z.iso.datetime({ offset: true }).optional().describe('exclusive'),
 };
@@ -24,6 +28,9 @@ function toFilter(query: { [K in keyof typeof filters]?: string | undefined }): 
   if (query.effect !== undefined) filter.effect = query.effect;
   if (query.rule !== undefined) filter.rule = query.rule;
   if (query.type !== undefined) filter.type = query.type;
+  if (query.role !== undefined) filter.role = query.role;
+  if (query.environment !== undefined) filter.environment = query.environment;
+  if (query.cause !== undefined) filter.cause = query.cause as RefusalCause;
   if (query.from !== undefined) filter.fromMs = Date.parse(query.from);
   if (query.to !== undefined) filter.toMs = Date.parse(query.to);
   return filter;

@@ -5,7 +5,7 @@ import { AirlockError } from '../errors.js';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import type { Services } from '../services/services.js';
-import type { TimeRange } from '../store/store.js';
+import type { DecisionFilter, TimeRange } from '../store/store.js';
 import { idParams } from './schemas.js';
 
 const MINUTE = 60_000;
@@ -24,6 +24,23 @@ const rangeQuery = z.object({
 });
 
 type RangeQuery = z.infer<typeof rangeQuery>;
+
+/** Which decisions the figures count (the dashboard keeps these in its URLs). */
+const scopeQuery = {
+  agent: z.string().min(1).max(256).optional(),
+  role: z.string().min(1).max(256).optional(),
+  tool: z.string().min(1).max(256).optional(),
+  environment: z.string().min(1).max(256).optional(),
+};
+
+function scopeOf(query: { agent?: string | undefined; role?: string | undefined; tool?: string | undefined; environment?: string | undefined }): DecisionFilter {
+  const filter: DecisionFilter = {};
+  if (query.agent !== undefined) filter.agent = query.agent;
+  if (query.role !== undefined) filter.role = query.role;
+  if (query.tool !== undefined) filter.tool = query.tool;
+  if (query.environment !== undefined) filter.environment = query.environment;
+  return filter;
+}
 
 /**
  * The time range of a read: `to` defaults to now and `from` to a day before. With `align`, series
@@ -58,11 +75,12 @@ export function insightRoutes(services: Services) {
       method: 'GET',
       url: '/v1/stats/overview',
       tag: 'insights',
-      summary: 'Decisions over time by effect, top blocked tools and rules, the per-environment split, approval queue and median time to decision.',
-      query: rangeQuery,
+      summary:
+        'Decisions over time by effect, top blocked tools and refusal causes, the per-environment split, the approval queue with its oldest approval, and the median time people took to decide; optionally of one agent, role, tool or environment.',
+      query: rangeQuery.extend(scopeQuery),
       handler({ query }) {
         const { range, bucketMs } = resolveRange(query, clock);
-        return insights.overview(range, bucketMs);
+        return insights.overview(range, bucketMs, scopeOf(query));
       },
     }),
     defineRoute({
@@ -70,7 +88,7 @@ export function insightRoutes(services: Services) {
       url: '/v1/anomalies',
       tag: 'insights',
       summary:
-        'Anomaly alerts, newest first: per agent and tool, calls, blocks, approvals or limit hits far above the agent’s own baseline, and tools an agent never used before (default: the last 24 hours).',
+        'Anomaly alerts, newest first: per agent and tool, calls, blocks, approvals or limit hits far above the agent’s own baseline, and tools an agent never used before (default: the last 24 hours). `baseline` says how much history each agent has and whether it is still being learned (no alert can be raised before).',
       query: z.object({
         since: z.string().regex(/^\d+[smhd]$/).optional().describe('a duration such as 24h (default)'),
         agent: z.string().min(1).max(256).optional(),
@@ -78,18 +96,22 @@ export function insightRoutes(services: Services) {
       }),
       async handler({ query }) {
         const sinceMs = clock.now() - (query.since === undefined ? DAY : (parseDuration(query.since) ?? DAY));
-        return { alerts: await services.anomalies.recent({ sinceMs, limit: query.limit, ...(query.agent === undefined ? {} : { agent: query.agent }) }) };
+        return {
+          alerts: await services.anomalies.recent({ sinceMs, limit: query.limit, ...(query.agent === undefined ? {} : { agent: query.agent }) }),
+          baseline: services.anomalies.baseline(query.agent),
+        };
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/v1/fleet',
       tag: 'insights',
-      summary: 'Every agent with role, environment, last seen, decision mix in the range, hourly blocked-rate trend and anomaly flags.',
-      query: rangeQuery,
+      summary:
+        'Every agent with role, environment, last seen, decision mix in the range, hourly blocked-rate trend and anomaly flags; optionally only the agents of one role or environment (or one agent), counting the calls of one tool.',
+      query: rangeQuery.extend(scopeQuery),
       async handler({ query }) {
         const { range } = resolveRange({ ...query, bucket: undefined }, clock, false);
-        return { from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), agents: await insights.fleet(range) };
+        return { from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), agents: await insights.fleet(range, scopeOf(query)) };
       },
     }),
     defineRoute({

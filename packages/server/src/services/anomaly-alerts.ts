@@ -37,6 +37,16 @@ export interface AnomalyServiceOptions {
 
 export type AlertListener = (alert: AnomalyAlert) => void;
 
+/** How much history the baselines have: no alert is raised for an agent still learning. */
+export interface AnomalyBaseline {
+  /** History an agent needs before it can be flagged. */
+  warmupMs: number;
+  /** Agents seen (of the one asked for), with the history observed since their first call. */
+  agents: { agent: string; historyMs: number; learning: boolean }[];
+  /** True while the detector has not yet run (the server just started). */
+  starting: boolean;
+}
+
 /**
  * Runs the anomaly detector over the audit trail, bucket by bucket on the injected clock: at
  * start it replays the last day into the baselines, then after each bucket closes it counts that
@@ -101,6 +111,17 @@ export class AnomalyService {
     this.stopped = true;
     this.cancel?.();
     await this.running;
+  }
+
+  /** How far each agent's baseline has come (all agents seen, or one). */
+  baseline(agent?: string): AnomalyBaseline {
+    const warmup = this.detector.warmupBuckets;
+    const seen = agent === undefined ? this.detector.observedAgents() : [{ agent, buckets: this.detector.observedBuckets(agent) }];
+    return {
+      warmupMs: warmup * this.bucketMs,
+      agents: seen.map(({ agent: id, buckets }) => ({ agent: id, historyMs: buckets * this.bucketMs, learning: buckets < warmup })),
+      starting: this.nextBucket === 0,
+    };
   }
 
   /** Recent alerts from the audit trail, newest first. */

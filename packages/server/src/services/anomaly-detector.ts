@@ -179,6 +179,21 @@ export class AnomalyDetector {
     return reported;
   }
 
+  /** Buckets a series must have seen before it can be flagged. */
+  get warmupBuckets(): number {
+    return this.options.warmupBuckets;
+  }
+
+  /** Buckets an agent has been observed for, from its first call (0: never seen). */
+  observedBuckets(agent: string): number {
+    return this.agents.get(agent)?.buckets ?? 0;
+  }
+
+  /** Every agent seen, with the buckets it has been observed for. */
+  observedAgents(): { agent: string; buckets: number }[] {
+    return [...this.agents].map(([agent, known]) => ({ agent, buckets: known.buckets }));
+  }
+
   /** The smallest count flagged as a spike for this state. */
   private threshold(state: Series): number {
     const { minCount, ratio, falseAlarm } = this.options;

@@ -1,6 +1,7 @@
 import type { AuditRow } from '../store/schema.js';
 import type { AuditFilter, Store } from '../store/store.js';
 import { auditRows, verifyChain, type VerifyResult } from '../audit/verify.js';
+import { causeOf, type RefusalCause } from './refusal-cause.js';
 
 /** An audit record as the API returns it. */
 export interface AuditRecordView {
@@ -17,14 +18,39 @@ export interface AuditRecordView {
   hash: string;
 }
 
+/** A record as queries return it: a decision also says what decided it and where its approval stands. */
+export interface AuditRecordQueryView extends AuditRecordView {
+  /** Decision records: what decided the call (for a block: why it was refused). */
+  cause?: RefusalCause;
+  /** Decision records that opened an approval: its id and current status. */
+  approval?: { id: string; status: string };
+}
+
 export class AuditService {
   constructor(private readonly store: Store) {}
 
   /** Newest first; `cursor` is the `nextCursor` of the previous page. */
-  async query(filter: AuditFilter, cursor: number | undefined, limit: number): Promise<{ records: AuditRecordView[]; nextCursor: string | null }> {
+  async query(filter: AuditFilter, cursor: number | undefined, limit: number): Promise<{ records: AuditRecordQueryView[]; nextCursor: string | null }> {
     const rows = await this.store.queryAudit(filter, { ...(cursor === undefined ? {} : { beforeSeq: cursor }), limit });
     const last = rows[rows.length - 1];
-    return { records: rows.map(recordView), nextCursor: rows.length === limit && last ? String(last.seq) : null };
+    return { records: await this.withOutcomes(rows.map(recordView)), nextCursor: rows.length === limit && last ? String(last.seq) : null };
+  }
+
+  /** Adds each decision's cause and its approval's status (one primary-key lookup for the page). */
+  private async withOutcomes(records: AuditRecordView[]): Promise<AuditRecordQueryView[]> {
+    const approvalOf = (record: AuditRecordView): string | undefined => {
+      const id = record.type === 'decision' ? (record.data as { approval?: unknown } | null)?.approval : undefined;
+      return typeof id === 'string' ? id : undefined;
+    };
+    const ids = records.flatMap((record) => approvalOf(record) ?? []);
+    const statuses = new Map((await this.store.approvalStatuses(ids)).map((row) => [row.id, row.status]));
+    return records.map((record) => {
+      if (record.type !== 'decision') return record;
+      const decision = (record.data as { decision?: { decidedBy?: string; error?: { code?: string } } } | null)?.decision;
+      const id = approvalOf(record);
+      const status = id === undefined ? undefined : statuses.get(id);
+      return { ...record, cause: causeOf(decision), ...(id !== undefined && status !== undefined ? { approval: { id, status } } : {}) };
+    });
   }
 
   /** Every matching record, oldest first, read a page at a time (for streaming export). */

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { canonicalJson, sha256Hex, type Decision, type DecisionRequest } from '@airlock/core';
+import { causeOf } from './refusal-cause.js';
+import { canonicalJson, decisionRisk, sha256Hex, type Decision, type DecisionRequest } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -264,7 +265,7 @@ export class DecisionService {
             decidedBy: 'rule',
             matched: [],
             limits: [],
-            risk: { score: 0, level: 'low' },
+            risk: decisionRisk(0, 'low', 'allow', !agreed),
             flagged: !agreed,
             policy: { bundle: active?.row.bundle ?? '', version: report.version, policies: [] },
           };
@@ -351,7 +352,7 @@ export class DecisionService {
     }
     this.metrics.recordDecision(identity.agent, decision, (performance.now() - started) / 1000);
     if (this.events.hasSubscribers('decision')) {
-      this.events.publish({ type: 'decision', data: { ...decisionEvent(id, seq, atIso, identity, call, decision), ...(approval ? { approvalId: approval.id } : {}) } });
+      this.events.publish({ type: 'decision', data: { ...decisionEvent(id, seq, atIso, identity, call, decision), ...(approval ? { approvalId: approval.id, approvalStatus: approval.status } : {}) } });
     }
     if (approval) this.approvals.published(approval);
     if (decision.effect === 'block' && this.pauses && !paused) {
@@ -455,6 +456,7 @@ function decisionEvent(id: string, seq: number, at: string, identity: AgentIdent
     rule: decision.rule,
     reason: decision.reason,
     risk: decision.risk,
+    cause: causeOf(decision),
     policyVersion: decision.policy.version,
   };
 }
@@ -505,7 +507,7 @@ function noPolicy(): Decision {
     decidedBy: 'error',
     matched: [],
     limits: [],
-    risk: { score: 0, level: 'low' },
+    risk: decisionRisk(0, 'low', 'block', false),
     flagged: false,
     policy: { bundle: '', version: 0, policies: [] },
     error: { code: 'no_policy', message },
@@ -524,7 +526,7 @@ function unavailable(id: string, at: string, decision: Decision, error: unknown)
     decidedBy: 'error',
     matched: [],
     limits: [],
-    risk: { score: 0, level: 'low' },
+    risk: decisionRisk(0, 'low', 'block', false),
     flagged: false,
     policy: decision.policy,
     error: { code: 'store_unavailable', message },

@@ -1,5 +1,6 @@
 import type { AnomalyAlert } from './anomaly-alerts.js';
 import type { ApprovalView } from './approval-view.js';
+import type { RefusalCause } from './refusal-cause.js';
 
 /** A decision as the live feed shows it; the audit record has the rest. */
 export interface DecisionEvent {
@@ -15,8 +16,12 @@ export interface DecisionEvent {
   rule: string | null;
   reason: string;
   risk: { score: number; level: string };
+  /** What decided it (refusal-cause.ts): for a block, why the call was refused. */
+  cause: RefusalCause;
   policyVersion: number | string;
   approvalId?: string;
+  /** Where the approval stands (later changes arrive as `approval` events). */
+  approvalStatus?: string;
   /** Allowed in-process by an edge SDK and reported afterwards. */
   edge?: boolean;
 }

@@ -2,10 +2,12 @@ import type { Decision, Effect, LimitOutcome } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { notFound } from '../errors.js';
 import type { AgentRow } from '../store/schema.js';
-import type { DecisionBucket, Store, TimeRange, ValueCount } from '../store/store.js';
+import type { ApprovalRow } from '../store/schema.js';
+import type { CauseCount, DecisionBucket, DecisionFilter, Store, TimeRange, ValueCount } from '../store/store.js';
+import { refusalCause, type RefusalCause } from './refusal-cause.js';
 import { blockedRateSpike, type AnomalyFlag, type BlockedCount } from './anomaly.js';
 import type { ApprovalService } from './approvals.js';
-import type { ApprovalView } from './approval-view.js';
+import { approvalView, type ApprovalView } from './approval-view.js';
 
 const HOUR = 3_600_000;
 /** The blocked-rate trend of the fleet view: hourly, the last 24 hours of the range. */
@@ -28,9 +30,42 @@ export interface Overview {
   series: OverviewBucket[];
   totals: EffectCounts;
   topBlockedTools: ValueCount[];
-  topBlockedRules: ValueCount[];
+  /**
+   * What blocked the calls: a rule or limit (`value` is its id) or, with `value` null, one of the
+   * other causes (paused, invalid arguments, unknown tool, no policy, the default, the risk tier,
+   * an evaluation error).
+   */
+  topBlockedRules: CauseValueCount[];
   environments: ({ environment: string } & EffectCounts)[];
-  approvals: { pending: number; resolved: number; medianMs: number | null };
+  approvals: {
+    pending: number;
+    /** Approved or denied by a person in the range, and the median time they took. */
+    resolved: number;
+    medianMs: number | null;
+    /** Resolved by the system in the range (a tier timed out with `allow` or `block`): not in the median. */
+    automatic: number;
+    /** The approval waiting longest, with when its tier times out (escalates or ends). */
+    oldestPending: OldestPending | null;
+  };
+  /** The filter the figures are for. */
+  filter: DecisionFilter;
+}
+
+export interface CauseValueCount extends ValueCount {
+  cause: RefusalCause;
+}
+
+export interface OldestPending {
+  id: string;
+  agent: string;
+  tool: string;
+  createdAt: string;
+  /** When the current tier times out; null: no timeout. */
+  deadlineAt: string | null;
+  onTimeout: string | null;
+  /** The tier an escalation moves to. */
+  escalatesTo: string | null;
+  expiresAt: string;
 }
 
 export interface TrendPoint {
@@ -72,6 +107,9 @@ export interface HistoryEntry {
   effect: Effect;
   rule: string | null;
   reason: string;
+  risk: Decision['risk'];
+  /** The approval the decision opened, and where it stands. */
+  approval?: { id: string; status: string };
 }
 
 export interface BudgetView extends LimitOutcome {
@@ -91,7 +129,7 @@ export interface ApprovalContext {
 
 interface DecisionPayload {
   at: string;
-  data: { id: string; request: { tool: string; args: Record<string, unknown> }; decision: Decision };
+  data: { id: string; request: { tool: string; args: Record<string, unknown> }; decision: Decision; approval?: string };
 }
 
 function counts(): EffectCounts {
@@ -111,14 +149,16 @@ export class InsightsService {
   ) {}
 
   /** Decisions over time by effect, top blocked tools and rules, the per-environment split, approvals. */
-  async overview(range: TimeRange, bucketMs: number): Promise<Overview> {
-    const [buckets, tools, rules, environments, pending, resolution] = await Promise.all([
-      this.store.decisionBuckets(range, bucketMs),
-      this.store.topDecisionValues(range, 'tool', { effect: 'block' }, TOP),
-      this.store.topDecisionValues(range, 'rule', { effect: 'block' }, TOP),
-      this.store.decisionsByEnvironment(range),
-      this.store.countPendingApprovals(this.clock.now()),
-      this.store.approvalResolution(range),
+  async overview(range: TimeRange, bucketMs: number, filter: DecisionFilter = {}): Promise<Overview> {
+    const now = this.clock.now();
+    const [buckets, tools, causes, environments, pending, resolution, oldest] = await Promise.all([
+      this.store.decisionBuckets(range, bucketMs, filter),
+      this.store.topDecisionValues(range, 'tool', { ...filter, effect: 'block' }, TOP),
+      this.store.blockedCauses(range, filter),
+      this.store.decisionsByEnvironment(range, filter),
+      this.store.countPendingApprovals(now, filter),
+      this.store.approvalResolution(range, filter),
+      this.store.oldestPendingApproval(now, filter),
     ]);
     const series = seriesOf(range, bucketMs, buckets);
     const totals = counts();
@@ -136,18 +176,24 @@ export class InsightsService {
       series,
       totals,
       topBlockedTools: tools,
-      topBlockedRules: rules,
+      topBlockedRules: topCauses(causes, TOP),
       environments: [...byEnvironment].map(([environment, c]) => ({ environment, ...c })),
-      approvals: { pending, ...resolution },
+      approvals: { pending, ...resolution, oldestPending: oldest ? oldestPending(oldest) : null },
+      filter,
     };
   }
 
   /** Every registered agent with its decision mix in the range, blocked-rate trend and anomaly flags. */
-  async fleet(range: TimeRange): Promise<FleetAgent[]> {
-    const agents = await this.store.listAgents();
+  async fleet(range: TimeRange, filter: DecisionFilter = {}): Promise<FleetAgent[]> {
+    const agents = (await this.store.listAgents()).filter(
+      (agent) =>
+        (filter.agent === undefined || agent.id === filter.agent) &&
+        (filter.role === undefined || agent.role === filter.role) &&
+        (filter.environment === undefined || agent.environment === filter.environment),
+    );
     const [mix, hourly] = await Promise.all([
-      this.store.decisionBuckets(range, range.toMs - range.fromMs, { byAgent: true }),
-      this.store.decisionBuckets(hourlyRange(range.toMs), HOUR, { byAgent: true }),
+      this.store.decisionBuckets(range, range.toMs - range.fromMs, { ...filter, byAgent: true }),
+      this.store.decisionBuckets(hourlyRange(range.toMs), HOUR, { ...filter, byAgent: true }),
     ]);
     const lastSeen = await Promise.all(agents.map((agent) => this.store.lastDecisionAt(agent.id)));
     return agents.map((agent, i) => fleetAgent(agent, lastSeen[i], mix.filter((b) => b.agent === agent.id), hourly.filter((b) => b.agent === agent.id), range.toMs));
@@ -186,12 +232,16 @@ export class InsightsService {
     ]);
     const record = sameInstant.map(payloadOf).find((payload) => payload.data.id === approval.decisionId);
     const decision = record?.data.decision ?? null;
+    const payloads = recent.map(payloadOf);
+    const statuses = new Map((await this.store.approvalStatuses(payloads.flatMap((p) => p.data.approval ?? []))).map((row) => [row.id, row.status]));
     return {
       approval,
       decision,
       budgets: (decision?.limits ?? []).map((limit) => ({ ...limit, remaining: Math.max(0, limit.max - limit.used - (limit.consumed ? limit.adding : 0)) })),
-      history: recent.map((row) => {
-        const payload = payloadOf(row);
+      history: recent.map((row, i) => {
+        const payload = payloads[i] as DecisionPayload;
+        const opened = payload.data.approval;
+        const status = opened === undefined ? undefined : statuses.get(opened);
         return {
           seq: Number(row.seq),
           id: payload.data.id,
@@ -201,10 +251,32 @@ export class InsightsService {
           effect: payload.data.decision.effect,
           rule: payload.data.decision.rule,
           reason: payload.data.decision.reason,
+          risk: payload.data.decision.risk,
+          ...(opened !== undefined && status !== undefined ? { approval: { id: opened, status } } : {}),
         };
       }),
     };
   }
+}
+
+/** Blocked counts by rule or limit id, and by cause for the rest; the largest first. */
+export function topCauses(rows: readonly CauseCount[], top: number): CauseValueCount[] {
+  const merged = new Map<string, CauseValueCount>();
+  for (const row of rows) {
+    const cause = refusalCause(row.decidedBy, row.code);
+    // A rule or a limit is named by its id; every other cause is one entry.
+    const value = cause === 'rule' || cause === 'limit' ? row.rule : null;
+    const key = `${cause}\u0000${value ?? ''}`;
+    const entry = merged.get(key);
+    if (entry) entry.count += row.count;
+    else merged.set(key, { value, cause, count: row.count });
+  }
+  return [...merged.values()].sort((a, b) => b.count - a.count || (a.value ?? a.cause).localeCompare(b.value ?? b.cause)).slice(0, top);
+}
+
+function oldestPending(row: ApprovalRow): OldestPending {
+  const view = approvalView(row);
+  return { id: view.id, agent: view.agent, tool: view.tool, createdAt: view.createdAt, deadlineAt: view.deadlineAt, onTimeout: view.onTimeout, escalatesTo: view.escalatesTo, expiresAt: view.expiresAt };
 }
 
 function payloadOf(row: { payload: string }): DecisionPayload {

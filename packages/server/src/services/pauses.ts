@@ -1,4 +1,4 @@
-import { parseDuration, pauseCovers, type Decision, type PauseScope, type PolicyRef } from '@airlock/core';
+import { decisionRisk, parseDuration, pauseCovers, type Decision, type PauseScope, type PolicyRef } from '@airlock/core';
 import type { AuditWriter } from '../audit/writer.js';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
@@ -158,7 +158,7 @@ export class PauseService {
       decidedBy: 'pause',
       matched: [],
       limits: [],
-      risk: { score: 0, level: 'low' },
+      risk: decisionRisk(0, 'low', 'block', false),
       flagged: false,
       policy,
       error: { code: 'paused', message },

@@ -1,7 +1,20 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { DECIDED_BY_OF, ERROR_CODES_OF, type RefusalCause } from '../services/refusal-cause.js';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
-import type { AuditFilter, ApprovalFilter, ApprovalOutcomeRow, DecisionBucket, DecisionCountRow, EnvironmentCount, Store, TimeRange, ValueCount } from './store.js';
+import type {
+  AuditFilter,
+  ApprovalFilter,
+  ApprovalOutcomeRow,
+  CauseCount,
+  DecisionBucket,
+  DecisionCountRow,
+  DecisionFilter,
+  EnvironmentCount,
+  Store,
+  TimeRange,
+  ValueCount,
+} from './store.js';
 import type {
   AgentRow,
   ApiKeyRow,
@@ -25,12 +38,21 @@ import type {
  */
 export class KyselyStore implements Store {
   private readonly writer: BatchWriter;
+  /** Reads a text field of the decision inside an audit record's JSON payload (dialects differ). */
+  private readonly decisionField: (field: 'decidedBy' | 'code') => RawBuilder<string | null>;
 
   constructor(
     private readonly db: Kysely<Database>,
     writer?: BatchWriter,
   ) {
     this.writer = writer ?? new KyselyBatchWriter(db);
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.decisionField = (field) => {
+      const path = field === 'code' ? ['data', 'decision', 'error', 'code'] : ['data', 'decision', field];
+      return postgres
+        ? sql<string | null>`(audit.payload::jsonb #>> ${sql.lit(`{${path.join(',')}}`)})`
+        : sql<string | null>`json_extract(audit.payload, ${sql.lit(`$.${path.join('.')}`)})`;
+    };
   }
 
   commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
@@ -48,22 +70,45 @@ export class KyselyStore implements Store {
   }
 
   async queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]> {
-    let query = applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter);
+    let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter);
     if (page.beforeSeq !== undefined) query = query.where('seq', '<', page.beforeSeq);
     return query.orderBy('seq', 'desc').limit(page.limit).execute();
   }
 
   async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
-    return applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter)
+    return this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter)
       .where('seq', '>', afterSeq)
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
   }
 
-  /** Decision records in a time range (the (type, at) index). */
-  private decisionsIn(range: TimeRange) {
-    return this.db.selectFrom('audit').where('type', '=', 'decision').where('at', '>=', range.fromMs).where('at', '<', range.toMs);
+  /** Decision records in a time range (the (type, at) index), of the filter's agents and tool. */
+  private decisionsIn(range: TimeRange, filter: DecisionFilter = {}) {
+    let query = this.db.selectFrom('audit').where('type', '=', 'decision').where('at', '>=', range.fromMs).where('at', '<', range.toMs);
+    for (const condition of decisionConditions(filter)) query = query.where(condition);
+    return query;
+  }
+
+  private applyAuditFilter(query: SelectQueryBuilder<Database, 'audit', AuditRow>, filter: AuditFilter): SelectQueryBuilder<Database, 'audit', AuditRow> {
+    let q = applyAuditFilter(query, filter);
+    for (const condition of decisionConditions({ role: filter.role, environment: filter.environment })) q = q.where(condition);
+    if (filter.cause !== undefined) q = q.where('type', '=', 'decision').where(this.causeCondition(filter.cause));
+    return q;
+  }
+
+  /** The records whose decision has this cause (the inverse of `refusalCause`). */
+  private causeCondition(cause: RefusalCause): Expression<SqlBool> {
+    const decidedBy = this.decisionField('decidedBy');
+    const code = this.decisionField('code');
+    const direct = DECIDED_BY_OF[cause];
+    if (cause === 'paused') return sql<SqlBool>`(${decidedBy} = 'pause' or ${code} = 'paused')`;
+    if (direct !== undefined) return sql<SqlBool>`${decidedBy} = ${direct}`;
+    const codes = ERROR_CODES_OF[cause];
+    if (codes) return sql<SqlBool>`(${decidedBy} = 'error' and ${code} in (${sql.join(codes)}))`;
+    // evaluation_error: decided by an error whose code names no other cause.
+    const named = Object.values(ERROR_CODES_OF).flat().concat('paused');
+    return sql<SqlBool>`(${decidedBy} not in ('rule', 'limit', 'risk', 'default', 'pause') and (${code} is null or ${code} not in (${sql.join(named)})))`;
   }
 
   async getAgent(id: string): Promise<AgentRow | undefined> {
@@ -189,13 +234,11 @@ export class KyselyStore implements Store {
     await this.writer.apply([{ kind: 'delivery.insert', row }]);
   }
 
-  async countPendingApprovals(atMs: number): Promise<number> {
-    const row = await this.db
-      .selectFrom('approvals')
-      .select((eb) => eb.fn.countAll<number | string>().as('count'))
-      .where('status', '=', 'pending')
-      .where('expires_at', '>', atMs)
-      .executeTakeFirstOrThrow();
+  async countPendingApprovals(atMs: number, filter: DecisionFilter = {}): Promise<number> {
+    const row = await applyApprovalScope(
+      this.db.selectFrom('approvals').select((eb) => eb.fn.countAll<number | string>().as('count')).where('status', '=', 'pending').where('expires_at', '>', atMs),
+      filter,
+    ).executeTakeFirstOrThrow();
     // PostgreSQL returns count(*) as a string.
     return Number(row.count);
   }
@@ -213,12 +256,11 @@ export class KyselyStore implements Store {
     await this.writer.apply([{ kind: 'idempotency.purge', before: atMs }]);
   }
 
-  async decisionBuckets(range: TimeRange, bucketMs: number, options: { byAgent?: boolean; agent?: string } = {}): Promise<DecisionBucket[]> {
+  async decisionBuckets(range: TimeRange, bucketMs: number, options: { byAgent?: boolean } & DecisionFilter = {}): Promise<DecisionBucket[]> {
     const bucket = bucketOf(range, bucketMs);
-    let query = this.decisionsIn(range)
+    const query = this.decisionsIn(range, options)
       .select((eb) => [bucket.as('bucket'), 'effect', eb.fn.countAll<number | string>().as('count')])
       .groupBy([bucket, 'effect']);
-    if (options.agent !== undefined) query = query.where('agent', '=', options.agent);
     if (options.byAgent) {
       const rows = await query.select('agent').groupBy('agent').execute();
       return rows.map((row) => ({ bucket: Number(row.bucket), agent: row.agent ?? '', effect: row.effect ?? '', count: Number(row.count) }));
@@ -261,28 +303,48 @@ export class KyselyStore implements Store {
     return row && pauseRow(row);
   }
 
-  async topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string; agent?: string }, limit: number): Promise<ValueCount[]> {
-    let query = this.decisionsIn(range)
+  async topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string } & DecisionFilter, limit: number): Promise<ValueCount[]> {
+    let query = this.decisionsIn(range, filter)
       .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll<number | string>().as('count')])
       .groupBy(column);
     if (filter.effect !== undefined) query = query.where('effect', '=', filter.effect);
-    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
     const rows = await query.orderBy('count', 'desc').orderBy(column).limit(limit).execute();
     return rows.map((row) => ({ value: row.value, count: Number(row.count) }));
   }
 
-  async decisionsByEnvironment(range: TimeRange): Promise<EnvironmentCount[]> {
-    const rows = await this.db
+  async decisionsByEnvironment(range: TimeRange, filter: DecisionFilter = {}): Promise<EnvironmentCount[]> {
+    let query = this.db
       .selectFrom('audit')
       .innerJoin('agents', 'agents.id', 'audit.agent')
       .select((eb) => ['agents.environment', 'audit.effect', eb.fn.countAll<number | string>().as('count')])
       .where('audit.type', '=', 'decision')
       .where('audit.at', '>=', range.fromMs)
-      .where('audit.at', '<', range.toMs)
-      .groupBy(['agents.environment', 'audit.effect'])
-      .orderBy('agents.environment')
-      .execute();
+      .where('audit.at', '<', range.toMs);
+    for (const condition of decisionConditions(filter)) query = query.where(condition);
+    const rows = await query.groupBy(['agents.environment', 'audit.effect']).orderBy('agents.environment').execute();
     return rows.map((row) => ({ environment: row.environment, effect: row.effect ?? '', count: Number(row.count) }));
+  }
+
+  async blockedCauses(range: TimeRange, filter: DecisionFilter = {}): Promise<CauseCount[]> {
+    const decidedBy = this.decisionField('decidedBy');
+    const code = this.decisionField('code');
+    const rows = await this.decisionsIn(range, filter)
+      .where('effect', '=', 'block')
+      .select((eb) => ['rule', decidedBy.as('decided_by'), code.as('code'), eb.fn.countAll<number | string>().as('count')])
+      .groupBy(['rule', decidedBy, code])
+      .execute();
+    return rows.map((row) => ({ rule: row.rule, decidedBy: row.decided_by, code: row.code, count: Number(row.count) }));
+  }
+
+  async approvalStatuses(ids: readonly string[]): Promise<{ id: string; status: string }[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('approvals').select(['id', 'status']).where('id', 'in', [...new Set(ids)]).execute();
+  }
+
+  async oldestPendingApproval(atMs: number, filter: DecisionFilter = {}): Promise<ApprovalRow | undefined> {
+    let query = this.db.selectFrom('approvals').selectAll().where('status', '=', 'pending').where('expires_at', '>', atMs);
+    query = applyApprovalScope(query, filter);
+    return query.orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
   }
 
   async lastDecisionAt(agent: string): Promise<number | undefined> {
@@ -298,15 +360,20 @@ export class KyselyStore implements Store {
     return row ? Number(row.at) : undefined;
   }
 
-  async approvalResolution(range: TimeRange): Promise<{ resolved: number; medianMs: number | null }> {
-    const resolvedIn = this.db
-      .selectFrom('approvals')
-      .where('resolved_at', 'is not', null)
-      .where('resolved_at', '>=', range.fromMs)
-      .where('resolved_at', '<', range.toMs);
-    const counted = await resolvedIn.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+  async approvalResolution(range: TimeRange, filter: DecisionFilter = {}): Promise<{ resolved: number; medianMs: number | null; automatic: number }> {
+    const inRange = applyApprovalScope(
+      this.db.selectFrom('approvals').where('resolved_at', 'is not', null).where('resolved_at', '>=', range.fromMs).where('resolved_at', '<', range.toMs),
+      filter,
+    );
+    // `system` resolves a tier that timed out; the time to decision is people's.
+    const resolvedIn = inRange.where('resolved_by', '<>', 'system');
+    const [counted, system] = await Promise.all([
+      resolvedIn.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow(),
+      inRange.where('resolved_by', '=', 'system').select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow(),
+    ]);
     const resolved = Number(counted.count);
-    if (resolved === 0) return { resolved, medianMs: null };
+    const automatic = Number(system.count);
+    if (resolved === 0) return { resolved, medianMs: null, automatic };
     const duration = sql<number>`${sql.ref('resolved_at')} - ${sql.ref('created_at')}`;
     const middle = await resolvedIn
       .select(duration.as('duration'))
@@ -315,7 +382,7 @@ export class KyselyStore implements Store {
       .offset(Math.floor((resolved - 1) / 2))
       .execute();
     const medianMs = middle.reduce((sum, row) => sum + Number(row.duration), 0) / middle.length;
-    return { resolved, medianMs };
+    return { resolved, medianMs, automatic };
   }
 
   async listPolicyVersions(): Promise<PolicyVersionRow[]> {
@@ -329,6 +396,26 @@ export class KyselyStore implements Store {
   async listPolicyActivations(limit: number): Promise<PolicyActivationRow[]> {
     return this.db.selectFrom('policy_activations').selectAll().orderBy('id', 'desc').limit(limit).execute();
   }
+}
+
+/** SQL conditions on audit decision records for a filter (agent, tool, the agents of a role or environment). */
+function decisionConditions(filter: DecisionFilter): Expression<SqlBool>[] {
+  const conditions: Expression<SqlBool>[] = [];
+  if (filter.agent !== undefined) conditions.push(sql<SqlBool>`audit.agent = ${filter.agent}`);
+  if (filter.tool !== undefined) conditions.push(sql<SqlBool>`audit.tool = ${filter.tool}`);
+  if (filter.role !== undefined) conditions.push(sql<SqlBool>`audit.agent in (select id from agents where role = ${filter.role})`);
+  if (filter.environment !== undefined) conditions.push(sql<SqlBool>`audit.agent in (select id from agents where environment = ${filter.environment})`);
+  return conditions;
+}
+
+/** Approvals carry the agent's identity: the same filter, on their own columns. */
+function applyApprovalScope<O>(query: SelectQueryBuilder<Database, 'approvals', O>, filter: DecisionFilter): SelectQueryBuilder<Database, 'approvals', O> {
+  let q = query;
+  if (filter.agent !== undefined) q = q.where('agent', '=', filter.agent);
+  if (filter.tool !== undefined) q = q.where('tool', '=', filter.tool);
+  if (filter.role !== undefined) q = q.where('role', '=', filter.role);
+  if (filter.environment !== undefined) q = q.where('environment', '=', filter.environment);
+  return q;
 }
 
 function applyAuditFilter(

@@ -1,4 +1,5 @@
 import type { PreparedEntry, Sealed } from '../audit/record.js';
+import type { RefusalCause } from '../services/refusal-cause.js';
 import type {
   AgentRow,
   ApiKeyRow,
@@ -62,7 +63,7 @@ export interface Store {
   nextApprovalDue(): Promise<number | undefined>;
   /** What approval statistics are computed from: approvals created in [fromMs, toMs), optionally of one rule. */
   approvalOutcomes(filter: { fromMs: number; toMs: number; rule?: string }): Promise<ApprovalOutcomeRow[]>;
-  countPendingApprovals(atMs: number): Promise<number>;
+  countPendingApprovals(atMs: number, filter?: DecisionFilter): Promise<number>;
 
   getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined>;
   /** The stored rows among `keys` (one query). */
@@ -73,7 +74,7 @@ export interface Store {
    * Decision counts per effect in buckets of `bucketMs` counted from `range.fromMs` (bucket 0),
    * per agent when `byAgent`; only the agent's when `agent` is given.
    */
-  decisionBuckets(range: TimeRange, bucketMs: number, options?: { byAgent?: boolean; agent?: string }): Promise<DecisionBucket[]>;
+  decisionBuckets(range: TimeRange, bucketMs: number, options?: { byAgent?: boolean } & DecisionFilter): Promise<DecisionBucket[]>;
   /** Decision counts per bucket of `bucketMs` from `range.fromMs`, agent, tool, effect and deciding rule (anomaly detection). */
   decisionCounts(range: TimeRange, bucketMs: number): Promise<DecisionCountRow[]>;
   /** Blocked decisions of one agent at or after `fromMs` (quarantine). */
@@ -82,13 +83,22 @@ export interface Store {
   listPauses(filter: { active?: boolean }, limit: number): Promise<PauseRow[]>;
   getPause(id: string): Promise<PauseRow | undefined>;
   /** The most frequent values of `column` among the decisions in range, with the given effect / agent. */
-  topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string; agent?: string }, limit: number): Promise<ValueCount[]>;
+  topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string } & DecisionFilter, limit: number): Promise<ValueCount[]>;
   /** Decision counts per environment (the agent's registered one) and effect. */
-  decisionsByEnvironment(range: TimeRange): Promise<EnvironmentCount[]>;
+  decisionsByEnvironment(range: TimeRange, filter?: DecisionFilter): Promise<EnvironmentCount[]>;
+  /** Blocked decisions in range counted by deciding rule, `decidedBy` and error code (refusal causes). */
+  blockedCauses(range: TimeRange, filter?: DecisionFilter): Promise<CauseCount[]>;
+  /** Status of each of these approvals that exists (primary-key lookups). */
+  approvalStatuses(ids: readonly string[]): Promise<{ id: string; status: string }[]>;
+  /** The pending approval waiting longest (unexpired at `atMs`). */
+  oldestPendingApproval(atMs: number, filter?: DecisionFilter): Promise<ApprovalRow | undefined>;
   /** Time of the agent's newest decision, epoch ms. */
   lastDecisionAt(agent: string): Promise<number | undefined>;
-  /** Approvals approved or denied in range, and the median time from request to that decision. */
-  approvalResolution(range: TimeRange): Promise<{ resolved: number; medianMs: number | null }>;
+  /**
+   * Approvals approved or denied by a person in range and the median time from request to that
+   * decision; `automatic`: those the system resolved (a tier timing out with `allow` or `block`).
+   */
+  approvalResolution(range: TimeRange, filter?: DecisionFilter): Promise<{ resolved: number; medianMs: number | null; automatic: number }>;
   /** Delivery attempts, newest first; of one approval when given. */
   listDeliveries(filter: { approvalId?: string }, limit: number): Promise<NotificationDeliveryRow[]>;
   /** Appends one delivery attempt to the log (not audited: the log is the record). */
@@ -100,7 +110,27 @@ export interface Store {
   listPolicyActivations(limit: number): Promise<PolicyActivationRow[]>;
 }
 
+/** Which decisions a read counts: of one agent, tool, or the agents registered with a role or environment. */
+export interface DecisionFilter {
+  agent?: string | undefined;
+  tool?: string | undefined;
+  role?: string | undefined;
+  environment?: string | undefined;
+}
+
+export interface CauseCount {
+  rule: string | null;
+  decidedBy: string | null;
+  code: string | null;
+  count: number;
+}
+
 export interface AuditFilter {
+  /** Decision records of agents registered with this role / environment. */
+  role?: string;
+  environment?: string;
+  /** Decision records with this cause (services/refusal-cause.ts). */
+  cause?: RefusalCause;
   agent?: string;
   tool?: string;
   effect?: string;
