@@ -581,49 +581,63 @@ function compileMacro(name: string, receiverNode: Node, argNodes: Node[], ctx: C
   const receiver = compileNode(receiverNode, ctx);
   const local = variable.args;
   const inner = compileNode(body, ctx);
-  const each = (a: Activation): { items: unknown[]; run: (item: unknown) => unknown } => {
+  const what = `${name}() predicate`;
+  /** The elements to visit (a map's keys), charged up front: the loop never starts past the budget. */
+  const elements = (a: Activation): unknown[] => {
     const container = receiver(a);
     const items = Array.isArray(container)
       ? container
       : container !== null && typeof container === 'object'
         ? Object.keys(container)
         : fail(`${name}() needs a list or map`);
-    // Every element is charged up front: the loop below may not start if the budget can't cover it.
     charge(a, items.length * ITERATION_COST);
-    const scope = Object.create(a) as Record<string, unknown>;
-    return {
-      items,
-      run: (item) => {
-        scope[local] = item;
-        return inner(scope);
-      },
-    };
+    return items;
   };
+  // One scope per evaluation: the variable is rebound for each element.
+  const scopeOf = (a: Activation): Record<string, unknown> => Object.create(a) as Record<string, unknown>;
   switch (name) {
     case 'all':
       return (a) => {
-        const { items, run } = each(a);
-        return items.every((item) => expectBool(run(item), 'all() predicate'));
+        const items = elements(a);
+        const scope = scopeOf(a);
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          if (!expectBool(inner(scope), what)) return false;
+        }
+        return true;
       };
     case 'exists':
       return (a) => {
-        const { items, run } = each(a);
-        return items.some((item) => expectBool(run(item), 'exists() predicate'));
+        const items = elements(a);
+        const scope = scopeOf(a);
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          if (expectBool(inner(scope), what)) return true;
+        }
+        return false;
       };
     case 'exists_one':
-      return (a) => {
-        const { items, run } = each(a);
-        return items.filter((item) => expectBool(run(item), 'exists_one() predicate')).length === 1;
-      };
     case 'filter':
       return (a) => {
-        const { items, run } = each(a);
-        return items.filter((item) => expectBool(run(item), 'filter() predicate'));
+        const items = elements(a);
+        const scope = scopeOf(a);
+        const kept: unknown[] = [];
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          if (expectBool(inner(scope), what)) kept.push(items[i]);
+        }
+        return name === 'filter' ? kept : kept.length === 1;
       };
     default:
       return (a) => {
-        const { items, run } = each(a);
-        return items.map(run);
+        const items = elements(a);
+        const scope = scopeOf(a);
+        const out = new Array<unknown>(items.length);
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          out[i] = inner(scope);
+        }
+        return out;
       };
   }
 }

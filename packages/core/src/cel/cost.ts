@@ -31,7 +31,7 @@ export const ASSUMED_WEIGHT_PER_PATTERN_CHAR = 64;
 
 /** Default budgets, per policy (the `evaluation:` block of a policy document overrides them). */
 export const DEFAULT_MAX_EXPRESSION_COST = 100_000;
-export const DEFAULT_MAX_DECISION_COST = 200_000;
+export const DEFAULT_MAX_DECISION_COST = 100_000;
 
 /** What a decision may still spend; carried by the activation under METER. */
 export interface Meter {
