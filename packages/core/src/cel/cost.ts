@@ -21,7 +21,7 @@ export const REGEX_CHAR_COST = 0.25;
 /** … plus this many code units of the subject per unit of program weight (see regexWeight). */
 export const REGEX_WEIGHT_DIVISOR = 128;
 /** Per pattern code unit of a pattern compiled at decision time (not a literal). */
-export const REGEX_COMPILE_COST = 20_000;
+export const REGEX_COMPILE_COST = 2_000;
 /**
  * The program weight assumed per pattern code unit for a pattern only known at decision time.
  * Ordinary patterns weigh less; one that weighs more (a large class repeated, `\pL{1000}`) is
