@@ -105,11 +105,14 @@ describe('static cost estimate at load', () => {
     expect(errorsOf(policy({ when: 'true', evaluation: '{ maxExpressionCost: 0 }' }))[0]?.code).toBe('invalid_policy');
   });
 
-  it('keeps the seed policies unmetered where they have no costed expression (the hot path)', () => {
-    const compiled = compileBundle(loadBundle('examples/policies'));
-    const plans = compiled.index.get('support')?.get('*')?.get('issue_refund') ?? [];
-    expect(plans.length).toBeGreaterThan(0);
-    expect(plans.map((plan) => plan.cost)).toEqual(plans.map(() => 0));
+  it('runs the seed policies without a meter: thresholds and comparisons charge nothing (the hot path)', () => {
+    for (const dir of ['examples/policies', 'examples/policies-hardened']) {
+      const plans = [...compileBundle(loadBundle(dir)).index.values()].flatMap((byEnvironment) => [...byEnvironment.values()].flatMap((byTool) => [...byTool.values()].flat()));
+      expect(plans.length).toBeGreaterThan(10);
+      expect(plans.filter((plan) => plan.metered).map((plan) => `${plan.policy} ${plan.tool}`)).toEqual([]);
+    }
+    const metered = compileBundle(parseBundle([{ file: 'p.yaml', text: policy({ when: 'args.xs.exists(x, x == 1)', args: { xs: '{ type: array, maxItems: 10, items: { type: integer } }' } }) }]));
+    expect(metered.index.get('r')?.get('*')?.get('t')?.[0]?.metered).toBe(true);
   });
 });
 

@@ -106,10 +106,25 @@ interface Estimate {
   shape: Shape;
 }
 
-/** The estimated worst-case cost of one evaluation of `ast`, in cost units (cost.ts). */
-export function estimateCost(ast: ASTNode, variables: ReadonlyMap<string, Shape>): number {
-  return estimate(ast, variables).cost;
+/**
+ * Whether the expression contains work the runtime meter charges (a comprehension, a regular
+ * expression, a string or list scan); set while estimating. Expressions without any (thresholds,
+ * scalar and string comparisons) run without a meter.
+ */
+let metered = false;
+
+/**
+ * The estimated worst-case cost of one evaluation of `ast`, in cost units (cost.ts), and whether
+ * evaluating it charges the meter at all.
+ */
+export function estimateCost(ast: ASTNode, variables: ReadonlyMap<string, Shape>): { cost: number; metered: boolean } {
+  metered = false;
+  const { cost } = estimate(ast, variables);
+  return { cost, metered };
 }
+
+const mayBeObject = (shape: Shape): boolean => shape.kind === 'list' || shape.kind === 'map' || shape.kind === 'any';
+const mayBeString = (shape: Shape): boolean => shape.kind === 'string' || shape.kind === 'any';
 
 function merge(a: Shape, b: Shape, depth = 0): Shape {
   if (a === b) return a;
@@ -217,6 +232,7 @@ function estimate(node: ASTNode, scope: ReadonlyMap<string, Shape>): Estimate {
     case '>':
     case '>=': {
       const [l, r] = node.args.map((n) => estimate(n, scope)) as [Estimate, Estimate];
+      if ((node.op === '==' || node.op === '!=') && mayBeObject(l.shape) && mayBeObject(r.shape)) metered = true;
       return { cost: sum(l, r) + compareCost(l.shape, r.shape), shape: SCALAR };
     }
     case '+':
@@ -227,6 +243,7 @@ function estimate(node: ASTNode, scope: ReadonlyMap<string, Shape>): Estimate {
       const [l, r] = node.args.map((n) => estimate(n, scope)) as [Estimate, Estimate];
       if (node.op !== '+' || l.shape.kind === 'scalar' || r.shape.kind === 'scalar') return { cost: sum(l, r), shape: SCALAR };
       // String or list concatenation: a copy of both.
+      metered = true;
       const shape = merge(l.shape, r.shape);
       const joined: Shape = { ...shape, max: l.shape.max + r.shape.max };
       const copy = Math.max((l.shape.max + r.shape.max) * CHAR_COST, l.shape.kind === 'string' ? 0 : (l.shape.max + r.shape.max) * ELEMENT_COST);
@@ -237,6 +254,7 @@ function estimate(node: ASTNode, scope: ReadonlyMap<string, Shape>): Estimate {
       const needle = estimate(needleNode, scope);
       const haystack = estimate(haystackNode, scope);
       const h = haystack.shape;
+      if (!(haystackNode.op === 'list' && haystackNode.args.every((item) => item.op === 'value'))) metered = true;
       const search = h.kind === 'map' ? (needle.shape.kind === 'scalar' ? 0 : needle.shape.max * CHAR_COST) : h.max * (ELEMENT_COST + compareCost(needle.shape, member(h, undefined)));
       return { cost: sum(needle, haystack) + search, shape: SCALAR };
     }
@@ -253,6 +271,9 @@ function estimate(node: ASTNode, scope: ReadonlyMap<string, Shape>): Estimate {
       switch (name) {
         case 'dyn':
           return first;
+        case 'size':
+          if (mayBeString(first.shape)) metered = true;
+          return { cost: first.cost + scanString(first.shape), shape: SCALAR };
         case 'string':
           return { cost: first.cost + scanString(first.shape), shape: first.shape.kind === 'string' ? first.shape : str(32) };
         default:
@@ -267,6 +288,7 @@ function estimate(node: ASTNode, scope: ReadonlyMap<string, Shape>): Estimate {
       const [argNode] = argNodes;
       if (argNodes.length === 1 && argNode) return stringFunction(name, receiver, argNode, estimate(argNode, scope));
       // size, lowerAscii, upperAscii, trim: one scan of a string.
+      if (mayBeString(receiver.shape)) metered = true;
       const shape = name === 'size' ? SCALAR : receiver.shape;
       return { cost: receiver.cost + scanString(receiver.shape), shape };
     }
@@ -286,11 +308,13 @@ function stringFunction(name: string, receiver: Estimate, argNode: ASTNode, arg:
   const subject = receiver.shape.kind === 'scalar' ? 0 : receiver.shape.max;
   switch (name) {
     case 'contains':
+      metered = true;
       return { cost: base + subject * CHAR_COST, shape: SCALAR };
     case 'startsWith':
     case 'endsWith':
       return { cost: base + Math.min(subject, arg.shape.max) * CHAR_COST, shape: SCALAR };
     case 'matches': {
+      metered = true;
       if (argNode.op === 'value' && typeof argNode.args === 'string') {
         let weight: number;
         try {
@@ -309,6 +333,7 @@ function stringFunction(name: string, receiver: Estimate, argNode: ASTNode, arg:
 }
 
 function comprehension(name: string, receiverNode: ASTNode, argNodes: ASTNode[], scope: ReadonlyMap<string, Shape>): Estimate {
+  metered = true;
   const receiver = estimate(receiverNode, scope);
   const [variable, body] = argNodes;
   const r = receiver.shape;

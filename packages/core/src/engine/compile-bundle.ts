@@ -37,6 +37,8 @@ export interface CompiledRule {
   when: ConditionSource | undefined;
   /** Estimated worst-case evaluation cost of its condition and approval tiers (cost units). */
   cost: number;
+  /** Whether evaluating it charges the runtime meter. */
+  metered: boolean;
   /** The entry this rule adds to `decision.matched`; shared and read-only. */
   matchedEntry: Readonly<MatchedRule>;
 }
@@ -62,6 +64,8 @@ export interface CompiledLimit {
   approval: CompiledRoute | undefined;
   /** Estimated worst-case evaluation cost of its expressions (cost units). */
   cost: number;
+  /** Whether evaluating it charges the runtime meter. */
+  metered: boolean;
 }
 
 /** A novelty signal for one tool: `novel.<id>` is whether its key was never seen. */
@@ -72,6 +76,8 @@ export interface CompiledNovelty {
   keyPrefix: string;
   /** Estimated worst-case evaluation cost of its key (cost units). */
   cost: number;
+  /** Whether evaluating it charges the runtime meter. */
+  metered: boolean;
 }
 
 /** One policy's view of one tool in one environment. */
@@ -91,8 +97,10 @@ export interface ToolPlan {
   riskTiers: RiskTiers;
   /** The risk of a call no risk rule matched; shared by those decisions. */
   zeroRisk: Readonly<{ score: number; level: RiskLevel }>;
-  /** Estimated worst-case cost of evaluating this plan for one call; 0 when nothing in it is metered. */
+  /** Estimated worst-case cost of evaluating this plan for one call (cost units). */
   cost: number;
+  /** Whether any of its expressions charges the runtime meter (most plans: none, and no meter). */
+  metered: boolean;
   /** The policy's per-decision budget (its `evaluation.maxDecisionCost`, or the default). */
   budget: number;
 }
@@ -245,6 +253,7 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
             riskTiers: view.riskTiers,
             zeroRisk: Object.freeze({ score: 0, level: riskLevel(0, view.riskTiers) }),
             cost,
+            metered: [...rules, ...limits, ...signals].some((item) => item.metered),
             budget: ctx.maxDecisionCost,
           };
           byTool.set(tool, [...(byTool.get(tool) ?? []), plan]);
@@ -316,7 +325,7 @@ function resolveTools(ctx: PolicyContext, patterns: string[], path: (string | nu
 type Expected = 'bool' | 'number' | 'list' | 'scalar';
 
 /** A compiled expression with its estimated worst-case evaluation cost. */
-type CostedCondition = ConditionSource & { cost: number };
+type CostedCondition = ConditionSource & { cost: number; metered: boolean };
 
 /**
  * Type-checks an expression against the tool, estimates its cost and generates its code; reports
@@ -359,7 +368,7 @@ function compileExpression(
     const declared = Object.keys(definition?.args ?? {});
     const required = new Set((definition?.required ?? declared).filter((name) => declared.includes(name)));
     const generated = generateConditionSource(parsed.ast, env, source, { requiredArgs: required }, ctx.nextConstantsName());
-    const cost = estimateCost(parsed.ast, ctx.shapes.get(tool) ?? new Map());
+    const { cost, metered } = estimateCost(parsed.ast, ctx.shapes.get(tool) ?? new Map());
     if (cost > ctx.maxExpressionCost) {
       report(
         ctx,
@@ -369,7 +378,7 @@ function compileExpression(
       );
       return undefined;
     }
-    return { ...generated, cost };
+    return { ...generated, cost, metered };
   } catch (error) {
     const message = firstLine(error);
     // A pattern RE2 rejects names its rule: the author may not recognise the JavaScript-only syntax.
@@ -461,6 +470,7 @@ function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | num
       approval,
       when,
       cost: (when?.cost ?? 0) + (routed?.cost ?? 0),
+      metered: (when?.metered ?? false) || (routed?.metered ?? false),
       matchedEntry: Object.freeze(matchedEntry),
     });
   }
@@ -479,6 +489,7 @@ function compileNovelty(ctx: PolicyContext, signal: NoveltySignalDocument, path:
       key: parts.map(compileConditionSource),
       keyPrefix: `[${JSON.stringify(policy)},${JSON.stringify(signal.id)}`,
       cost: parts.reduce((total, part) => total + part.cost, 0),
+      metered: parts.some((part) => part.metered),
     });
   }
   return { forTool };
@@ -521,6 +532,7 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
       reason: limit.reason,
       approval,
       cost: [when, measure, ...key].reduce((total, part) => total + (part?.cost ?? 0), 0) + (routed?.cost ?? 0),
+      metered: [when, measure, ...key].some((part) => part?.metered) || (routed?.metered ?? false),
     });
   }
   return { id: limit.id, forTool };
@@ -596,10 +608,11 @@ function compileApproval(
   route: ApprovalRouteDocument | undefined,
   state: ApprovalRouteState,
   path: (string | number)[],
-): { route: CompiledRoute; cost: number } | undefined {
+): { route: CompiledRoute; cost: number; metered: boolean } | undefined {
   const conditions: CompiledRoute['conditions'] = [];
   let valid = true;
   let cost = 0;
+  let metered = false;
   state.conditions.forEach((source, i) => {
     if (source === undefined) {
       conditions.push(undefined);
@@ -609,7 +622,8 @@ function compileApproval(
     const compiled = compileExpression(ctx, tool, source, 'bool', at);
     if (!compiled) valid = false;
     cost += compiled?.cost ?? 0;
+    metered ||= compiled?.metered ?? false;
     conditions.push(compiled && compileConditionSource(compiled));
   });
-  return valid ? { route: { conditions, routes: state.routes, owner }, cost } : undefined;
+  return valid ? { route: { conditions, routes: state.routes, owner }, cost, metered } : undefined;
 }

@@ -96,7 +96,7 @@ export class Engine {
       for (const [environment, tools] of byEnvironment) {
         for (const [tool, plans] of tools) {
           const policies = Object.freeze(plans.map((p) => p.policy)) as string[];
-          const metered = plans.some((plan) => plan.cost > 0);
+          const metered = plans.some((plan) => plan.metered);
           const budget = metered ? (options.evaluationBudget ?? plans.reduce((total, plan) => total + plan.budget, 0)) : undefined;
           const set: PlanSet = { role, environment, plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies }), budget };
           const sets = this.byTool.get(tool);
