@@ -22,8 +22,8 @@ export class RequestActivation {
   private atMs: number | undefined;
   private timeValue: Record<string, unknown> | undefined;
   private sessionValue: Record<string, unknown> | undefined;
-  /** What the decision may still spend on CEL evaluation; set by the engine when a condition is metered. */
-  [METER]: Meter | undefined;
+  /** What the decision may still spend on CEL evaluation; set by the engine only when a condition is metered. */
+  declare [METER]?: Meter;
 
   constructor(
     request: DecisionRequest,
