@@ -182,3 +182,137 @@ describe('fuzzed policy text', () => {
     recordSummary({ suite: 'fuzz: policy text', rounds: 1, cases: POLICY_RUNS, faults: refused, lost: 0, notes: 'faults = mutated bundles refused, each with coded, located errors' });
   }, 600_000);
 });
+
+/**
+ * Bounded evaluation (issue 18): random nested comprehensions, string functions and regular
+ * expressions from a small grammar, over schemas with and without bounds. Every policy is either
+ * refused at load with a coded error, or every decision completes well inside the time a decision
+ * may hold the event loop, whatever the arguments.
+ */
+describe('fuzzed evaluation cost', () => {
+  const COST_RUNS = LONG ? 2_000 : 120;
+  const DECISION_MS = 50;
+  const LOAD_CODES = new Set(['cel_cost_exceeded', 'cel_unsupported', 'cel_type', 'cel_syntax']);
+  const DECISION_CODES = new Set(['evaluation_limit', 'condition_error']);
+
+  const atom = fc.constantFrom('a', 'b', '.', '[a-c]', '\\pL', '\\d', '\\w', '[^b]', 'ab', '(?i)a');
+  const pattern: fc.Arbitrary<string> = fc.letrec<{ p: string }>((tie) => ({
+    p: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      atom,
+      fc.tuple(tie('p'), fc.constantFrom('*', '+', '?', '{2}', '{1,30}', '{300}', '{999}')).map(([p, q]) => `(${p})${q}`),
+      fc.tuple(tie('p'), tie('p')).map(([x, y]) => `${x}${y}`),
+      fc.tuple(tie('p'), tie('p')).map(([x, y]) => `(${x}|${y})`),
+      tie('p').map((p) => `^${p}$`),
+    ),
+  })).p;
+  const bound = (choices: (number | undefined)[]) => fc.constantFrom(...choices);
+
+  /** A bool expression over args.xs (ints), args.ss (strings), args.s and args.p; `vars` are ints in scope. */
+  const expression = (depth: number, vars: string[]): fc.Arbitrary<string> => {
+    const int = fc.constantFrom(...vars, '1', 'size(args.xs)', 'size(args.s)');
+    const leaves: fc.Arbitrary<string>[] = [
+      fc.tuple(int, fc.constantFrom('<', '>=', '=='), int).map(([l, op, r]) => `${l} ${op} ${r}`),
+      pattern.map((p) => `args.s.matches(${JSON.stringify(p)})`),
+      fc.constant('args.s.matches(args.p)'),
+      fc.constantFrom('args.s.contains("ab")', 'args.s.lowerAscii().startsWith("a")', '"a" in args.ss', 'args.ss.exists(t, t.matches("^a+$"))'),
+    ];
+    if (depth === 0) return fc.oneof(...leaves);
+    const v = `x${vars.length}`;
+    const inner = expression(depth - 1, [...vars, v]);
+    return fc.oneof(
+      ...leaves,
+      fc.tuple(fc.constantFrom('all', 'exists', 'exists_one'), inner).map(([m, body]) => `args.xs.${m}(${v}, ${body})`),
+      inner.map((body) => `size(args.xs.filter(${v}, ${body})) > 0`),
+      fc.tuple(expression(depth - 1, vars), expression(depth - 1, vars), fc.constantFrom('&&', '||')).map(([l, r, op]) => `(${l}) ${op} (${r})`),
+    );
+  };
+
+  const schema = fc.record({
+    xsMax: bound([undefined, 10, 100, 1000, 100_000]),
+    sMax: bound([undefined, 100, 10_000, 100_000]),
+    pMax: bound([undefined, 8, 64]),
+    when: fc.integer({ min: 0, max: 4 }).chain((depth) => expression(depth, [])),
+  });
+
+  const policyText = (s: { xsMax?: number; sMax?: number; pMax?: number; when: string }): string =>
+    [
+      'policy: cost',
+      'appliesTo: { roles: [r] }',
+      'default: allow',
+      'tools:',
+      '  t:',
+      '    args:',
+      `      xs: { type: array, items: { type: integer }${s.xsMax === undefined ? '' : `, maxItems: ${s.xsMax}`} }`,
+      '      ss: { type: array, maxItems: 50, items: { type: string, maxLength: 100 } }',
+      `      s: { type: string${s.sMax === undefined ? '' : `, maxLength: ${s.sMax}`} }`,
+      `      p: { type: string${s.pMax === undefined ? '' : `, maxLength: ${s.pMax}`} }`,
+      'rules:',
+      '  - id: r',
+      '    tool: t',
+      `    when: ${JSON.stringify(s.when)}`,
+      '    effect: block',
+      '',
+    ].join('\n');
+
+  const args = fc.record({
+    xsLength: fc.constantFrom(0, 3, 100, 1000, 5000),
+    sLength: fc.constantFrom(0, 10, 1000, 100_000),
+    letters: fc.constantFrom('a', 'ab', 'ba', 'é'),
+    p: fc.oneof(pattern, fc.constantFrom('\\pL{999}', '(a)\\1', '[', '(a+)+$')),
+  });
+
+  it(`refuse at load with a coded error, or decide within ${DECISION_MS} ms (${COST_RUNS.toLocaleString('en-US')} policies)`, () => {
+    let refused = 0;
+    let decisions = 0;
+    let slowest = 0;
+    fc.assert(
+      fc.property(schema, fc.array(args, { minLength: 1, maxLength: 3 }), (s, calls) => {
+        let engine;
+        try {
+          engine = compile(parseBundle([{ file: 'cost.yaml', text: policyText(s) }], 'fuzz'));
+        } catch (error) {
+          expect(PolicyLoadError.isInstance(error), String(error)).toBe(true);
+          for (const e of (error as PolicyLoadError).errors) expect(LOAD_CODES, `${e.code}: ${e.message}`).toContain(e.code);
+          refused++;
+          return;
+        }
+        for (const call of calls) {
+          const length = (max: number | undefined, wanted: number) => Math.min(max ?? wanted, wanted);
+          const request = {
+            agent: 'a',
+            role: 'r',
+            tool: 't',
+            args: {
+              xs: Array.from({ length: length(s.xsMax, call.xsLength) }, (_, i) => i % 7),
+              ss: ['a', 'ab', 'aaa'],
+              s: call.letters.repeat(Math.ceil(length(s.sMax, call.sLength) / call.letters.length)).slice(0, length(s.sMax, call.sLength)),
+              p: call.p.slice(0, s.pMax ?? call.p.length),
+            },
+          };
+          // Decisions are deterministic: a slow one is timed again, so a GC pause is not a failure.
+          let ms = Infinity;
+          let decision;
+          for (let attempt = 0; attempt < 2 && ms > DECISION_MS; attempt++) {
+            const started = performance.now();
+            decision = engine.decideSync(request);
+            ms = Math.min(ms, performance.now() - started);
+          }
+          decisions++;
+          slowest = Math.max(slowest, ms);
+          expect(ms, `${s.when} over ${JSON.stringify({ ...call, p: request.args.p })}`).toBeLessThan(DECISION_MS);
+          if (decision?.error) expect(DECISION_CODES, `${decision.error.code}: ${decision.error.message}`).toContain(decision.error.code);
+        }
+      }),
+      { numRuns: COST_RUNS },
+    );
+    recordSummary({
+      suite: 'fuzz: evaluation cost',
+      rounds: 1,
+      cases: COST_RUNS,
+      faults: refused,
+      lost: 0,
+      notes: `faults = policies refused at load (coded); ${decisions} decisions of the others, slowest ${slowest.toFixed(1)} ms`,
+    });
+  }, 600_000);
+});

@@ -74,6 +74,33 @@ describe('airlock policy check', () => {
     expect(lines[2]).toBe('2 errors, 0 warnings, 0 info');
   });
 
+  it('exits 2 for a comprehension bomb, with its line, estimated cost and budget', async () => {
+    const dir = join(root, 'bomb');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      [
+        'policy: p',
+        'appliesTo: { roles: [r] }',
+        'tools:',
+        '  tag:',
+        '    args:',
+        '      ids: { type: array, items: { type: integer } }',
+        'rules:',
+        '  - id: bomb',
+        '    tool: tag',
+        '    when: args.ids.all(a, args.ids.all(b, args.ids.all(c, args.ids.all(d, a + b + c + d >= 0))))',
+        '    effect: allow',
+        '',
+      ].join('\n'),
+    );
+    const run = await airlock('policy', 'check', dir);
+    expect(run.code).toBe(2);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^p\.yaml:10 \(rules\[0\]\.when\): error cel_cost_exceeded: rule 'bomb': .* has an estimated cost of 7\.6e\+22, over the per-expression budget of 100,000 /);
+    expect(lines[1]).toBe('1 error, 0 warnings, 0 info');
+  });
+
   it('exits 2 for a path that does not exist', async () => {
     const run = await airlock('policy', 'check', join(root, 'missing'));
     expect(run.code).toBe(2);

@@ -15,6 +15,7 @@ export type LoadErrorCode =
   | 'cel_syntax'
   | 'cel_type'
   | 'cel_unsupported'
+  | 'cel_cost_exceeded'
   | 'invalid_duration'
   | 'empty_bundle';
 
@@ -29,6 +30,7 @@ export const DECISION_ERROR_CODES = [
   'engine_error',
   'store_unavailable',
   'paused',
+  'evaluation_limit',
 ] as const;
 export type DecisionErrorCode = (typeof DECISION_ERROR_CODES)[number];
 

@@ -1,4 +1,16 @@
 import type { ASTNode, Environment } from '@marcbachmann/cel-js';
+import type { RE2JS } from 're2js';
+import {
+  CHAR_COST,
+  charge,
+  compileRegex,
+  ELEMENT_COST,
+  EvaluationLimitError,
+  ITERATION_COST,
+  REGEX_COMPILE_COST,
+  regexRunCost,
+  regexWeight,
+} from './cost.js';
 
 /**
  * Compiles a type-checked CEL expression into a JavaScript closure, once per policy version.
@@ -10,6 +22,9 @@ import type { ASTNode, Environment } from '@marcbachmann/cel-js';
  *
  * Anything outside the supported subset is a load-time `cel_unsupported` error, never a surprise
  * at decision time.
+ *
+ * Work that grows with the data (comprehensions, regular expressions, string and list work) is
+ * charged to the decision's meter (cost.ts) before it is done; constant-time nodes charge nothing.
  */
 
 /** The variables of one evaluation: any object whose properties (own or inherited getters) are the names. */
@@ -111,8 +126,32 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'map' : typeof value;
 }
 
+/** Code points of a string (CEL's size), without materialising them. */
+function codePoints(value: string): number {
+  let count = value.length;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
+}
+
+/** What a value costs to scan once: its code units, or its elements. */
+function workOf(value: unknown): number {
+  if (typeof value === 'string') return value.length * CHAR_COST;
+  if (Array.isArray(value)) return value.length * ELEMENT_COST;
+  if (value !== null && typeof value === 'object') return Object.keys(value).length * ELEMENT_COST;
+  return 0;
+}
+
 function size(value: unknown): number {
-  if (typeof value === 'string') return [...value].length;
+  if (typeof value === 'string') return codePoints(value);
   if (Array.isArray(value)) return value.length;
   if (value !== null && typeof value === 'object') return Object.keys(value).length;
   return fail(`size() of ${describe(value)}`);
@@ -121,6 +160,13 @@ function size(value: unknown): number {
 function asString(value: unknown, fn: string): string {
   if (typeof value !== 'string') fail(`${fn}() expects a string, got ${describe(value)}`);
   return value;
+}
+
+/** A string argument whose every code unit the function will visit: charged before it runs. */
+function chargedString(a: Activation, value: unknown, fn: string): string {
+  const text = asString(value, fn);
+  charge(a, text.length * CHAR_COST);
+  return text;
 }
 
 function expectBool(value: unknown, what: string): boolean {
@@ -211,7 +257,14 @@ function compileNode(node: Node, ctx: CompileContext): CompiledExpression {
     case '==':
     case '!=': {
       const [l, r] = node.args.map((n) => compileNode(n, ctx)) as [CompiledExpression, CompiledExpression];
-      return node.op === '==' ? (a) => celEquals(l(a), r(a)) : (a) => !celEquals(l(a), r(a));
+      const equals = (a: Activation): boolean => {
+        const x = l(a);
+        const y = r(a);
+        // Lists and maps compare element by element: charged by the smaller (equal sizes, else O(1)).
+        if (typeof x === 'object' && x !== null && typeof y === 'object' && y !== null) charge(a, Math.min(workOf(x), workOf(y)));
+        return celEquals(x, y);
+      };
+      return node.op === '==' ? equals : (a) => !equals(a);
     }
     case '<':
     case '<=':
@@ -247,6 +300,8 @@ function logical(op: '&&' | '||', l: CompiledExpression, r: CompiledExpression):
     try {
       left = l(a);
     } catch (error) {
+      // A spent budget is not a CEL error: nothing may absorb it.
+      if (error instanceof EvaluationLimitError) throw error;
       if (r(a) === absorbing) return absorbing;
       throw error;
     }
@@ -300,8 +355,14 @@ function compileArithmetic(op: '+' | '-' | '*' | '/' | '%', args: [Node, Node], 
       const x = l(a);
       const y = r(a);
       if (typeof x === 'number' && typeof y === 'number') return x + y;
-      if (typeof x === 'string' && typeof y === 'string') return x + y;
-      if (Array.isArray(x) && Array.isArray(y)) return [...x, ...y];
+      if (typeof x === 'string' && typeof y === 'string') {
+        charge(a, (x.length + y.length) * CHAR_COST);
+        return x + y;
+      }
+      if (Array.isArray(x) && Array.isArray(y)) {
+        charge(a, (x.length + y.length) * ELEMENT_COST);
+        return [...x, ...y];
+      }
       return fail(`no such overload: ${describe(x)} + ${describe(y)}`);
     };
   }
@@ -343,7 +404,10 @@ function compileIn(args: [Node, Node], ctx: CompileContext): CompiledExpression 
   return (a) => {
     const v = needle(a);
     const container = haystack(a);
-    if (Array.isArray(container)) return container.some((item) => celEquals(item, v));
+    if (Array.isArray(container)) {
+      charge(a, container.length * ELEMENT_COST);
+      return container.some((item) => celEquals(item, v));
+    }
     if (container !== null && typeof container === 'object') {
       return typeof v === 'string' && hasOwn.call(container, v);
     }
@@ -369,7 +433,11 @@ function compileCall(name: string, argNodes: Node[], ctx: CompileContext): Compi
   if (fns.length === 1 && first) {
     switch (name) {
       case 'size':
-        return (a) => size(first(a));
+        return (a) => {
+          const value = first(a);
+          if (typeof value === 'string') charge(a, value.length * CHAR_COST);
+          return size(value);
+        };
       case 'dyn':
         return first;
       case 'int':
@@ -421,30 +489,58 @@ function compileStringFunction(
     case 'endsWith':
       return (a) => asString(receiver(a), name).endsWith(asString(arg(a), name));
     case 'contains':
-      return (a) => asString(receiver(a), name).includes(asString(arg(a), name));
-    default: {
-      // matches(): a literal pattern is compiled once; an invalid one is a load error.
-      if (argNode.op === 'value' && typeof argNode.args === 'string') {
-        let pattern: RegExp;
-        try {
-          pattern = new RegExp(argNode.args, 'u');
-        } catch (error) {
-          throw new CelUnsupportedError(`invalid regular expression: ${(error as Error).message}`);
-        }
-        return (a) => pattern.test(asString(receiver(a), name));
-      }
-      return (a) => {
-        const source = asString(arg(a), name);
-        let pattern: RegExp;
-        try {
-          pattern = new RegExp(source, 'u');
-        } catch {
-          return fail(`invalid regular expression: ${source}`);
-        }
-        return pattern.test(asString(receiver(a), name));
-      };
-    }
+      return (a) => chargedString(a, receiver(a), name).includes(asString(arg(a), name));
+    default:
+      return compileMatches(receiver, argNode, arg);
   }
+}
+
+/** Compiled non-literal patterns kept per `matches` call site (a pattern argument often repeats). */
+const PATTERN_CACHE_SIZE = 64;
+
+/**
+ * `matches` with RE2 semantics, as CEL specifies: an unanchored search in time linear in the
+ * subject (no backtracking, so no pattern makes a subject take exponential time). Every run is
+ * charged its cost (subject length times program weight) before it starts, so a pattern too heavy
+ * for its subject is stopped by the budget instead of holding the event loop.
+ */
+function compileMatches(receiver: CompiledExpression, argNode: Node, arg: CompiledExpression): CompiledExpression {
+  // A literal pattern is compiled once; one RE2 rejects (backreferences, lookaround) is a load error.
+  if (argNode.op === 'value' && typeof argNode.args === 'string') {
+    let pattern: RE2JS;
+    try {
+      pattern = compileRegex(argNode.args);
+    } catch (error) {
+      throw new CelUnsupportedError(`invalid regular expression for matches() (RE2 syntax): ${(error as Error).message}`);
+    }
+    const weight = regexWeight(pattern);
+    return (a) => {
+      const subject = asString(receiver(a), 'matches');
+      charge(a, regexRunCost(subject.length, weight));
+      return pattern.test(subject);
+    };
+  }
+  const cache = new Map<string, { pattern: RE2JS; weight: number } | string>();
+  return (a) => {
+    const subject = asString(receiver(a), 'matches');
+    const source = asString(arg(a), 'matches');
+    // Charged whether or not the cache has it, so a decision never depends on earlier ones.
+    charge(a, source.length * REGEX_COMPILE_COST);
+    let compiled = cache.get(source);
+    if (compiled === undefined) {
+      try {
+        const pattern = compileRegex(source);
+        compiled = { pattern, weight: regexWeight(pattern) };
+      } catch (error) {
+        compiled = `invalid regular expression for matches() (RE2 syntax): ${(error as Error).message}`;
+      }
+      if (cache.size >= PATTERN_CACHE_SIZE) cache.clear();
+      cache.set(source, compiled);
+    }
+    if (typeof compiled === 'string') return fail(compiled);
+    charge(a, regexRunCost(subject.length, compiled.weight));
+    return compiled.pattern.test(subject);
+  };
 }
 
 const MACROS = new Set(['all', 'exists', 'exists_one', 'filter', 'map']);
@@ -455,13 +551,17 @@ function compileReceiverCall(name: string, receiverNode: Node, argNodes: Node[],
   if (argNodes.length === 0) {
     switch (name) {
       case 'size':
-        return (a) => size(receiver(a));
+        return (a) => {
+          const value = receiver(a);
+          if (typeof value === 'string') charge(a, value.length * CHAR_COST);
+          return size(value);
+        };
       case 'lowerAscii':
-        return (a) => asString(receiver(a), name).replace(/[A-Z]/g, (c) => c.toLowerCase());
+        return (a) => chargedString(a, receiver(a), name).replace(/[A-Z]/g, (c) => c.toLowerCase());
       case 'upperAscii':
-        return (a) => asString(receiver(a), name).replace(/[a-z]/g, (c) => c.toUpperCase());
+        return (a) => chargedString(a, receiver(a), name).replace(/[a-z]/g, (c) => c.toUpperCase());
       case 'trim':
-        return (a) => asString(receiver(a), name).trim();
+        return (a) => chargedString(a, receiver(a), name).trim();
       default:
         break;
     }
@@ -481,47 +581,63 @@ function compileMacro(name: string, receiverNode: Node, argNodes: Node[], ctx: C
   const receiver = compileNode(receiverNode, ctx);
   const local = variable.args;
   const inner = compileNode(body, ctx);
-  const each = (a: Activation): { items: unknown[]; run: (item: unknown) => unknown } => {
+  const what = `${name}() predicate`;
+  /** The elements to visit (a map's keys), charged up front: the loop never starts past the budget. */
+  const elements = (a: Activation): unknown[] => {
     const container = receiver(a);
     const items = Array.isArray(container)
       ? container
       : container !== null && typeof container === 'object'
         ? Object.keys(container)
         : fail(`${name}() needs a list or map`);
-    const scope = Object.create(a) as Record<string, unknown>;
-    return {
-      items,
-      run: (item) => {
-        scope[local] = item;
-        return inner(scope);
-      },
-    };
+    charge(a, items.length * ITERATION_COST);
+    return items;
   };
+  // One scope per evaluation: the variable is rebound for each element.
+  const scopeOf = (a: Activation): Record<string, unknown> => Object.create(a) as Record<string, unknown>;
   switch (name) {
     case 'all':
       return (a) => {
-        const { items, run } = each(a);
-        return items.every((item) => expectBool(run(item), 'all() predicate'));
+        const items = elements(a);
+        const scope = scopeOf(a);
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          if (!expectBool(inner(scope), what)) return false;
+        }
+        return true;
       };
     case 'exists':
       return (a) => {
-        const { items, run } = each(a);
-        return items.some((item) => expectBool(run(item), 'exists() predicate'));
+        const items = elements(a);
+        const scope = scopeOf(a);
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          if (expectBool(inner(scope), what)) return true;
+        }
+        return false;
       };
     case 'exists_one':
-      return (a) => {
-        const { items, run } = each(a);
-        return items.filter((item) => expectBool(run(item), 'exists_one() predicate')).length === 1;
-      };
     case 'filter':
       return (a) => {
-        const { items, run } = each(a);
-        return items.filter((item) => expectBool(run(item), 'filter() predicate'));
+        const items = elements(a);
+        const scope = scopeOf(a);
+        const kept: unknown[] = [];
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          if (expectBool(inner(scope), what)) kept.push(items[i]);
+        }
+        return name === 'filter' ? kept : kept.length === 1;
       };
     default:
       return (a) => {
-        const { items, run } = each(a);
-        return items.map(run);
+        const items = elements(a);
+        const scope = scopeOf(a);
+        const out = new Array<unknown>(items.length);
+        for (let i = 0; i < items.length; i++) {
+          scope[local] = items[i];
+          out[i] = inner(scope);
+        }
+        return out;
       };
   }
 }

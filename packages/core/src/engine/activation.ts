@@ -1,3 +1,4 @@
+import { METER, type Meter } from '../cel/cost.js';
 import type { DecisionRequest } from './types.js';
 import type { WorkingHours } from './working-hours.js';
 
@@ -21,6 +22,8 @@ export class RequestActivation {
   private atMs: number | undefined;
   private timeValue: Record<string, unknown> | undefined;
   private sessionValue: Record<string, unknown> | undefined;
+  /** What the decision may still spend on CEL evaluation; set by the engine only when a condition is metered. */
+  declare [METER]?: Meter;
 
   constructor(
     request: DecisionRequest,

@@ -4,6 +4,8 @@ import { CelUnsupportedError, type CompiledExpression } from '../cel/compile.js'
 import { compileConditionSource, generateConditionSource, type ConditionSource } from '../cel/codegen.js';
 import { generateMatcher, type Matcher } from './plan-matcher.js';
 import { createBaseEnvironment, environmentForArgs } from '../cel/environment.js';
+import { DEFAULT_MAX_DECISION_COST, DEFAULT_MAX_EXPRESSION_COST } from '../cel/cost.js';
+import { estimateCost, variableShapes, type Shape } from '../cel/estimate.js';
 import { WorkingHours } from './working-hours.js';
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
@@ -33,6 +35,10 @@ export interface CompiledRule {
   /** Where the call goes when this rule asks for approval; undefined for other effects. */
   approval: CompiledRoute | undefined;
   when: ConditionSource | undefined;
+  /** Estimated worst-case evaluation cost of its condition and approval tiers (cost units). */
+  cost: number;
+  /** Whether evaluating it charges the runtime meter. */
+  metered: boolean;
   /** The entry this rule adds to `decision.matched`; shared and read-only. */
   matchedEntry: Readonly<MatchedRule>;
 }
@@ -56,6 +62,10 @@ export interface CompiledLimit {
   reason: string | undefined;
   /** Where the call goes when this limit asks for approval; undefined for `block` limits. */
   approval: CompiledRoute | undefined;
+  /** Estimated worst-case evaluation cost of its expressions (cost units). */
+  cost: number;
+  /** Whether evaluating it charges the runtime meter. */
+  metered: boolean;
 }
 
 /** A novelty signal for one tool: `novel.<id>` is whether its key was never seen. */
@@ -64,6 +74,10 @@ export interface CompiledNovelty {
   key: CompiledExpression[];
   /** Start of every seen-key of this signal: the JSON array [policy, id, ...key values]. */
   keyPrefix: string;
+  /** Estimated worst-case evaluation cost of its key (cost units). */
+  cost: number;
+  /** Whether evaluating it charges the runtime meter. */
+  metered: boolean;
 }
 
 /** One policy's view of one tool in one environment. */
@@ -83,6 +97,12 @@ export interface ToolPlan {
   riskTiers: RiskTiers;
   /** The risk of a call no risk rule matched; shared by those decisions. */
   zeroRisk: Readonly<{ score: number; level: RiskLevel }>;
+  /** Estimated worst-case cost of evaluating this plan for one call (cost units). */
+  cost: number;
+  /** Whether any of its expressions charges the runtime meter (most plans: none, and no meter). */
+  metered: boolean;
+  /** The policy's per-decision budget (its `evaluation.maxDecisionCost`, or the default). */
+  budget: number;
 }
 
 /** role → environment (or BASE) → tool → plans */
@@ -107,6 +127,10 @@ interface PolicyContext {
   declared: string[];
   validators: Map<string, ArgsValidator>;
   environments: Map<string, Environment>;
+  /** Per tool: the shapes of the variables, for cost estimates. */
+  shapes: Map<string, Map<string, Shape>>;
+  maxExpressionCost: number;
+  maxDecisionCost: number;
 }
 
 export function compileBundle(bundle: PolicyBundle): CompiledBundle {
@@ -120,6 +144,8 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
   const index: PlanIndex = new Map();
   const ids = new Map<string, string>();
   let constantsCounter = 0;
+  /** Plans already reported over their per-decision budget (one report per policy, tool and environment). */
+  const overBudget = new Set<string>();
   const nextConstantsName = (): string => `k${constantsCounter++}`;
 
   for (const loaded of bundle.policies) {
@@ -131,6 +157,9 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
       declared: Object.keys(doc.tools),
       validators: new Map(),
       environments: new Map(),
+      shapes: new Map(),
+      maxExpressionCost: doc.evaluation?.maxExpressionCost ?? DEFAULT_MAX_EXPRESSION_COST,
+      maxDecisionCost: doc.evaluation?.maxDecisionCost ?? DEFAULT_MAX_DECISION_COST,
     };
     for (const [tool, definition] of Object.entries(doc.tools)) {
       const reserved = reservedNames(definition.args);
@@ -141,6 +170,7 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
       try {
         ctx.validators.set(tool, compileSchema(definition));
         ctx.environments.set(tool, environmentForArgs(base, definition.args));
+        ctx.shapes.set(tool, variableShapes(definition.args, definition.additionalArgs));
       } catch (error) {
         report(ctx, 'invalid_args_schema', ['tools', tool, 'args'], (error as Error).message);
       }
@@ -206,18 +236,25 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
           const validate = ctx.validators.get(tool);
           if (!validate) continue;
           const rules = view.rules.flatMap((rule) => rule.forTool.get(tool) ?? []);
+          const limits = view.limits.flatMap((limit) => limit.forTool.get(tool) ?? []);
+          const signals = novelty.flatMap((signal) => signal.forTool.get(tool) ?? []);
+          const cost = [...rules, ...limits, ...signals].reduce((total, item) => total + item.cost, 0);
+          checkDecisionCost(ctx, tool, environment, cost, [...rules, ...limits, ...signals], overBudget);
           const plan: ToolPlan = {
             policy: doc.policy,
             tool,
             validate,
             rules,
             match: generateMatcher(rules),
-            limits: view.limits.flatMap((limit) => limit.forTool.get(tool) ?? []),
-            novelty: novelty.flatMap((signal) => signal.forTool.get(tool) ?? []),
+            limits,
+            novelty: signals,
             defaultEffect: view.defaultEffect,
             defaultReason: `No rule of policy ${doc.policy} matched ${tool}: default ${view.defaultEffect}`,
             riskTiers: view.riskTiers,
             zeroRisk: Object.freeze({ score: 0, level: riskLevel(0, view.riskTiers) }),
+            cost,
+            metered: [...rules, ...limits, ...signals].some((item) => item.metered),
+            budget: ctx.maxDecisionCost,
           };
           byTool.set(tool, [...(byTool.get(tool) ?? []), plan]);
         }
@@ -287,14 +324,20 @@ function resolveTools(ctx: PolicyContext, patterns: string[], path: (string | nu
 
 type Expected = 'bool' | 'number' | 'list' | 'scalar';
 
-/** Type-checks an expression against the tool and generates its code; reports and returns undefined on error. */
+/** A compiled expression with its estimated worst-case evaluation cost. */
+type CostedCondition = ConditionSource & { cost: number; metered: boolean };
+
+/**
+ * Type-checks an expression against the tool, estimates its cost and generates its code; reports
+ * and returns undefined on error.
+ */
 function compileExpression(
   ctx: PolicyContext,
   tool: string,
   source: string,
   expected: Expected,
   path: (string | number)[],
-): ConditionSource | undefined {
+): CostedCondition | undefined {
   const env = ctx.environments.get(tool);
   if (!env) return undefined;
   let parsed;
@@ -324,11 +367,78 @@ function compileExpression(
     const definition = ctx.loaded.document.tools[tool];
     const declared = Object.keys(definition?.args ?? {});
     const required = new Set((definition?.required ?? declared).filter((name) => declared.includes(name)));
-    return generateConditionSource(parsed.ast, env, source, { requiredArgs: required }, ctx.nextConstantsName());
+    const generated = generateConditionSource(parsed.ast, env, source, { requiredArgs: required }, ctx.nextConstantsName());
+    const { cost, metered } = estimateCost(parsed.ast, ctx.shapes.get(tool) ?? new Map());
+    if (cost > ctx.maxExpressionCost) {
+      report(
+        ctx,
+        'cel_cost_exceeded',
+        path,
+        `${ownerOf(ctx, path)}'${source}' has an estimated cost of ${formatCost(cost)}, over the per-expression budget of ${formatCost(ctx.maxExpressionCost)} (tool '${tool}'). ${COST_HINT}`,
+      );
+      return undefined;
+    }
+    return { ...generated, cost, metered };
   } catch (error) {
-    report(ctx, error instanceof CelUnsupportedError ? 'cel_unsupported' : 'cel_syntax', path, firstLine(error));
+    const message = firstLine(error);
+    // A pattern RE2 rejects names its rule: the author may not recognise the JavaScript-only syntax.
+    const owner = error instanceof CelUnsupportedError && /regular expression/.test(message) ? ownerOf(ctx, path) : '';
+    report(ctx, error instanceof CelUnsupportedError ? 'cel_unsupported' : 'cel_syntax', path, `${owner}${message}`);
     return undefined;
   }
+}
+
+const COST_HINT =
+  'Bound what it iterates and scans (maxItems on lists, maxLength on strings), or raise the policy\'s evaluation budgets (docs/policy-format.md, "Evaluation cost").';
+
+/** Cost units as text: grouped digits, or an order of magnitude past 10^15. */
+export function formatCost(cost: number): string {
+  const rounded = Math.ceil(cost);
+  return rounded < 1e15 ? rounded.toLocaleString('en-US') : rounded.toExponential(1);
+}
+
+/** `rule 'id': ` for the rule, limit or signal a path lies in ('' when none). */
+function ownerOf(ctx: PolicyContext, path: readonly (string | number)[]): string {
+  let node: unknown = ctx.loaded.document;
+  let owner = '';
+  let container: string | number | undefined;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object') break;
+    node = (node as Record<string | number, unknown>)[segment];
+    if (typeof segment === 'number' && node !== null && typeof node === 'object' && typeof (node as { id?: unknown }).id === 'string') {
+      const kind = container === 'rules' ? 'rule' : container === 'limits' ? 'limit' : container === 'novelty' ? 'signal' : undefined;
+      if (kind) owner = `${kind} '${(node as { id: string }).id}': `;
+    }
+    container = segment;
+  }
+  return owner;
+}
+
+/** Reports a plan (one policy, tool and environment) whose expressions together exceed the per-decision budget. */
+function checkDecisionCost(
+  ctx: PolicyContext,
+  tool: string,
+  environment: string,
+  cost: number,
+  items: readonly { id: string; cost: number }[],
+  reported: Set<string>,
+): void {
+  if (cost <= ctx.maxDecisionCost) return;
+  const key = JSON.stringify([ctx.loaded.file, ctx.loaded.document.policy, tool, environment]);
+  if (reported.has(key)) return;
+  reported.add(key);
+  const top = [...items]
+    .sort((a, b) => b.cost - a.cost)
+    .slice(0, 3)
+    .map((item) => `'${item.id}' ${formatCost(item.cost)}`)
+    .join(', ');
+  const where = environment === BASE_ENVIRONMENT ? '' : ` in environment '${environment}'`;
+  report(
+    ctx,
+    'cel_cost_exceeded',
+    ['tools', tool],
+    `a call to '${tool}'${where} has an estimated evaluation cost of ${formatCost(cost)}, over the per-decision budget of ${formatCost(ctx.maxDecisionCost)} (most expensive: ${top}). ${COST_HINT}`,
+  );
 }
 
 function firstLine(error: unknown): string {
@@ -343,8 +453,9 @@ function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | num
   for (const tool of tools) {
     const when = rule.when === undefined ? undefined : compileExpression(ctx, tool, rule.when, 'bool', [...path, 'when']);
     if (rule.when !== undefined && !when) continue;
-    const approval = routes && compileApproval(ctx, tool, `rule '${rule.id}'`, rule.approval, routes, path);
-    if (routes && !approval) continue;
+    const routed = routes && compileApproval(ctx, tool, `rule '${rule.id}'`, rule.approval, routes, path);
+    if (routes && !routed) continue;
+    const approval = routed?.route;
     const policy = ctx.loaded.document.policy;
     const matchedEntry: MatchedRule = { rule: rule.id, policy };
     if (rule.effect) matchedEntry.effect = rule.effect;
@@ -358,6 +469,8 @@ function compileRule(ctx: PolicyContext, rule: RuleDocument, path: (string | num
       reason: rule.reason ?? `Rule ${rule.id} (policy ${policy}): ${rule.effect ?? 'risk signal'}`,
       approval,
       when,
+      cost: (when?.cost ?? 0) + (routed?.cost ?? 0),
+      metered: (when?.metered ?? false) || (routed?.metered ?? false),
       matchedEntry: Object.freeze(matchedEntry),
     });
   }
@@ -370,7 +483,14 @@ function compileNovelty(ctx: PolicyContext, signal: NoveltySignalDocument, path:
     const key = signal.key.map((k, i) => compileExpression(ctx, tool, k, 'scalar', [...path, 'key', i]));
     if (key.some((k) => !k)) continue;
     const policy = ctx.loaded.document.policy;
-    forTool.set(tool, { id: signal.id, key: (key as ConditionSource[]).map(compileConditionSource), keyPrefix: `[${JSON.stringify(policy)},${JSON.stringify(signal.id)}` });
+    const parts = key as CostedCondition[];
+    forTool.set(tool, {
+      id: signal.id,
+      key: parts.map(compileConditionSource),
+      keyPrefix: `[${JSON.stringify(policy)},${JSON.stringify(signal.id)}`,
+      cost: parts.reduce((total, part) => total + part.cost, 0),
+      metered: parts.some((part) => part.metered),
+    });
   }
   return { forTool };
 }
@@ -384,7 +504,8 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
   const kind: LimitKind = limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
   const routes = limit.effect === 'require_approval' ? approvalRoutes(ctx, limit, path) : undefined;
   for (const tool of resolveTools(ctx, limit.tools, [...path, 'tools'])) {
-    const approval = routes && compileApproval(ctx, tool, `limit '${limit.id}'`, limit.approval, routes, path);
+    const routed = routes && compileApproval(ctx, tool, `limit '${limit.id}'`, limit.approval, routes, path);
+    const approval = routed?.route;
     const when = limit.when === undefined ? undefined : compileExpression(ctx, tool, limit.when, 'bool', [...path, 'when']);
     const key = limit.key.map((k, i) => compileExpression(ctx, tool, k, 'scalar', [...path, 'key', i]));
     const measure = limit.sum
@@ -393,7 +514,7 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
         ? compileExpression(ctx, tool, limit.items, 'list', [...path, 'items'])
         : undefined;
     const failed =
-      (limit.when !== undefined && !when) || key.some((k) => !k) || ((limit.sum ?? limit.items) !== undefined && !measure) || (routes !== undefined && !approval);
+      (limit.when !== undefined && !when) || key.some((k) => !k) || ((limit.sum ?? limit.items) !== undefined && !measure) || (routes !== undefined && !routed);
     if (failed || windowMs === undefined) continue;
     const policy = ctx.loaded.document.policy;
     forTool.set(tool, {
@@ -401,7 +522,7 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
       policy,
       kind,
       when: when && compileConditionSource(when),
-      key: (key as ConditionSource[]).map(compileConditionSource),
+      key: (key as CostedCondition[]).map(compileConditionSource),
       keyPrefix: `[${JSON.stringify(policy)},${JSON.stringify(limit.id)}`,
       measure: measure && compileConditionSource(measure),
       max: limit.max,
@@ -410,6 +531,8 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
       effect: limit.effect,
       reason: limit.reason,
       approval,
+      cost: [when, measure, ...key].reduce((total, part) => total + (part?.cost ?? 0), 0) + (routed?.cost ?? 0),
+      metered: [when, measure, ...key].some((part) => part?.metered) || (routed?.metered ?? false),
     });
   }
   return { id: limit.id, forTool };
@@ -485,9 +608,11 @@ function compileApproval(
   route: ApprovalRouteDocument | undefined,
   state: ApprovalRouteState,
   path: (string | number)[],
-): CompiledRoute | undefined {
+): { route: CompiledRoute; cost: number; metered: boolean } | undefined {
   const conditions: CompiledRoute['conditions'] = [];
   let valid = true;
+  let cost = 0;
+  let metered = false;
   state.conditions.forEach((source, i) => {
     if (source === undefined) {
       conditions.push(undefined);
@@ -496,7 +621,9 @@ function compileApproval(
     const at = route?.tiers ? [...path, 'approval', 'tiers', i, 'when'] : [...path, 'approval', 'when'];
     const compiled = compileExpression(ctx, tool, source, 'bool', at);
     if (!compiled) valid = false;
+    cost += compiled?.cost ?? 0;
+    metered ||= compiled?.metered ?? false;
     conditions.push(compiled && compileConditionSource(compiled));
   });
-  return valid ? { conditions, routes: state.routes, owner } : undefined;
+  return valid ? { route: { conditions, routes: state.routes, owner }, cost, metered } : undefined;
 }

@@ -1,4 +1,5 @@
 import { CelRuntimeError } from '../cel/compile.js';
+import { EvaluationLimitError, METER } from '../cel/cost.js';
 import type { DecisionError } from '../errors.js';
 import type { CounterStore, ConsumeOutcome, LimitCheck, Release } from '../limits/counter-store.js';
 import { BUDGET_SCALE, isSyncCounterStore } from '../limits/counter-store.js';
@@ -24,6 +25,12 @@ export interface EngineOptions {
   version?: string | number;
   /** What novelty signals have seen. Default: a fresh in-memory store. */
   seen?: SeenStore;
+  /**
+   * Cost units one decision may spend evaluating CEL before it is blocked with `evaluation_limit`.
+   * Default: the sum of the `evaluation.maxDecisionCost` of the policies that decide the call
+   * (each policy's expressions are estimated under its own at load, so an accepted policy fits).
+   */
+  evaluationBudget?: number;
 }
 
 const RANK = EFFECT_RANK;
@@ -47,6 +54,8 @@ interface PlanSet {
   environment: string;
   plans: ToolPlan[];
   ref: PolicyRef;
+  /** The decision's evaluation budget; undefined when no expression of these plans is metered. */
+  budget: number | undefined;
 }
 
 /** Matchers run synchronously and never re-enter the engine, so one scratch object serves all. */
@@ -87,7 +96,9 @@ export class Engine {
       for (const [environment, tools] of byEnvironment) {
         for (const [tool, plans] of tools) {
           const policies = Object.freeze(plans.map((p) => p.policy)) as string[];
-          const set: PlanSet = { role, environment, plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies }) };
+          const metered = plans.some((plan) => plan.metered);
+          const budget = metered ? (options.evaluationBudget ?? plans.reduce((total, plan) => total + plan.budget, 0)) : undefined;
+          const set: PlanSet = { role, environment, plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies }), budget };
           const sets = this.byTool.get(tool);
           if (sets) sets.push(set);
           else this.byTool.set(tool, [set]);
@@ -110,7 +121,7 @@ export class Engine {
       }
       return this.settle(result, counters.checkAndConsumeSync(result.checks, result.atMs));
     } catch (error) {
-      return this.failure({ code: 'engine_error', message: messageOf(error) });
+      return this.thrown(error);
     }
   }
 
@@ -121,7 +132,7 @@ export class Engine {
       if (!(result instanceof PendingLimits)) return result;
       pending = result;
     } catch (error) {
-      return this.failure({ code: 'engine_error', message: messageOf(error) });
+      return this.thrown(error);
     }
     let outcome: ConsumeOutcome;
     try {
@@ -175,7 +186,7 @@ export class Engine {
       const result = this.evaluate(request, false);
       return result instanceof PendingLimits ? result.decision : result;
     } catch (error) {
-      return this.failure({ code: 'engine_error', message: messageOf(error) });
+      return this.thrown(error);
     }
   }
 
@@ -214,6 +225,7 @@ export class Engine {
     const args = request.args ?? {};
     if (set.plans.some((plan) => plan.validate(args))) return [];
     const activation = new RequestActivation(request, args, environment, requestTime(request.at), this.clock, this.workingHours);
+    if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
     try {
       return noveltyKeysOf(set.plans, activation).map(([, key]) => key);
     } catch {
@@ -251,6 +263,12 @@ export class Engine {
       if (set.environment === BASE_ENVIRONMENT) base = set;
     }
     return base;
+  }
+
+  /** The block for an error thrown while evaluating: a spent budget, or anything unexpected. */
+  private thrown(error: unknown): Decision {
+    if (error instanceof EvaluationLimitError) return this.failure({ code: 'evaluation_limit', message: error.message });
+    return this.failure({ code: 'engine_error', message: messageOf(error) });
   }
 
   private failure(error: DecisionError): Decision {
@@ -297,6 +315,7 @@ export class Engine {
     }
 
     const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
+    if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
     let novelty: [string, string][] | undefined;
     if (plans.some((plan) => plan.novelty.length > 0)) {
       try {
@@ -367,6 +386,8 @@ function noveltyKeysOf(plans: readonly ToolPlan[], activation: RequestActivation
 function evaluatePlan(plan: ToolPlan, activation: RequestActivation, matched: Readonly<MatchedRule>[], ref: PolicyRef): Decision | string {
   const index = plan.match(activation, matched, scratch);
   if (index === MATCH_ERROR) {
+    // A spent budget stops the whole decision, not just this policy's answer.
+    if (scratch.error instanceof EvaluationLimitError) throw scratch.error;
     const rule = plan.rules[scratch.errorRule];
     return `rule '${rule?.id}': ${scratch.error === undefined ? 'condition is not a bool' : messageOf(scratch.error)}`;
   }

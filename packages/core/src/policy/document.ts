@@ -188,6 +188,17 @@ export const environmentOverrideSchema = z.strictObject({
   riskTiers: riskTiersSchema.optional(),
 });
 
+/**
+ * Evaluation budgets of a policy, in CEL cost units (docs/policy-format.md, "Evaluation cost"):
+ * the estimated worst case of one expression, and of all the policy's expressions one call to a
+ * tool can run. A policy over either is refused at load; the per-call one is also the budget the
+ * engine counts at run time.
+ */
+export const evaluationSchema = z.strictObject({
+  maxExpressionCost: z.number().int().positive().optional(),
+  maxDecisionCost: z.number().int().positive().optional(),
+});
+
 export const DEFAULT_RISK_TIERS = { medium: 25, high: 40, critical: 80 } as const;
 
 export const policyDocumentSchema = z
@@ -204,6 +215,7 @@ export const policyDocumentSchema = z
     limits: z.array(limitSchema).default([]).meta({ description: 'Rates, budgets and blast radius over a sliding window.' }),
     signals: signalsSchema.optional().meta({ description: 'History and time signals readable in CEL: novel.<id>, hours.<id>.' }),
     quarantine: quarantineSchema.optional(),
+    evaluation: evaluationSchema.optional().meta({ description: 'Evaluation budgets in CEL cost units (default 100,000 each): per expression and per call.' }),
     environments: z.record(identifier, environmentOverrideSchema).default({}).meta({ description: 'Overrides per environment (default environment: production).' }),
   })
   .meta({ title: 'Airlock policy' });
@@ -219,3 +231,4 @@ export type RiskTiers = z.infer<typeof riskTiersSchema>;
 export type EnvironmentOverride = z.infer<typeof environmentOverrideSchema>;
 export type ApprovalRouteDocument = z.infer<typeof approvalRouteSchema>;
 export type ApprovalTierDocument = z.infer<typeof approvalTierSchema>;
+export type EvaluationDocument = z.infer<typeof evaluationSchema>;
