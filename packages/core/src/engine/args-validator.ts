@@ -4,6 +4,7 @@ import type { DecisionError } from '../errors.js';
 import type { JsonSchema, ToolDefinition } from '../policy/document.js';
 import { compileFastAccept } from './fast-accept.js';
 import { checkArgsSize } from './request.js';
+import { checkSchemaPatterns, createPatternEngine, type RegExpEngine } from './schema-pattern.js';
 import { schemaIsBounded } from './schema-bounds.js';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default import is the module object.
@@ -16,9 +17,13 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
  */
 export type ArgsValidator = (args: Record<string, unknown>) => DecisionError | undefined;
 
-/** An ajv instance configured as argument validation uses it (also by the static analysis, for single values). */
-export function createAjv(): InstanceType<typeof Ajv> {
+/**
+ * An ajv instance configured as argument validation uses it (also by the static analysis, for
+ * single values). Patterns run on RE2 (schema-pattern.ts): linear time, whatever the pattern.
+ */
+export function createAjv(patterns: RegExpEngine = createPatternEngine()): InstanceType<typeof Ajv> {
   const ajv = new Ajv({
+    code: { regExp: patterns },
     strict: true,
     strictTypes: false,
     strictTuples: false,
@@ -33,13 +38,16 @@ export function createAjv(): InstanceType<typeof Ajv> {
 
 /** One ajv instance per bundle: schemas compile once, when the bundle loads. */
 export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator {
-  const ajv = createAjv();
+  const patterns = createPatternEngine();
+  const ajv = createAjv(patterns);
   return (tool) => {
     const schema = toolArgsSchema(tool);
+    // Every pattern compiles now, even where ajv's compile waits: one RE2 cannot run is a load error.
+    checkSchemaPatterns(tool.args, patterns);
     // ajv is the authority; the fast predicate may only short-cut an acceptance. A schema the
     // predicate covers uses only keywords it has checked, so ajv's compile (a quarter of load
     // time) can wait for the first call it has to judge or explain.
-    const fast = compileFastAccept(schema);
+    const fast = compileFastAccept(schema, patterns);
     let compiled = fast ? undefined : ajv.compile(schema);
     const validate = (args: unknown): boolean => (compiled ??= ajv.compile(schema))(args);
     const explain = (): DecisionError => describeFailure((compiled ??= ajv.compile(schema)));

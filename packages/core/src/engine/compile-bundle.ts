@@ -16,6 +16,7 @@ import { riskLevel } from './risk.js';
 import type { MatchedRule, RiskLevel } from './types.js';
 import { formatPath, type LoadedPolicy, type PolicyBundle } from '../policy/load.js';
 import { createSchemaCompiler, type ArgsValidator } from './args-validator.js';
+import { SchemaPatternError } from './schema-pattern.js';
 
 /**
  * Turns a validated bundle into the engine's lookup structure: for every role, environment and
@@ -172,7 +173,8 @@ export function compileBundle(bundle: PolicyBundle): CompiledBundle {
         ctx.environments.set(tool, environmentForArgs(base, definition.args));
         ctx.shapes.set(tool, variableShapes(definition.args, definition.additionalArgs));
       } catch (error) {
-        report(ctx, 'invalid_args_schema', ['tools', tool, 'args'], (error as Error).message);
+        const where = error instanceof SchemaPatternError && error.path ? error.path : [];
+        report(ctx, 'invalid_args_schema', ['tools', tool, 'args', ...where], (error as Error).message);
       }
     }
 

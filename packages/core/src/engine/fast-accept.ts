@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../policy/document.js';
+import { createPatternEngine, type RegExpEngine } from './schema-pattern.js';
 
 /**
  * Generates a predicate that accepts exactly the values ajv accepts for a common JSON Schema
@@ -40,6 +41,7 @@ class Unsupported extends Error {}
 interface Emitter {
   constants: unknown[];
   counter: number;
+  patterns: RegExpEngine;
 }
 
 /**
@@ -51,8 +53,9 @@ export interface FastAccept {
   ownRequired: boolean;
 }
 
-export function compileFastAccept(schema: JsonSchema): FastAccept | undefined {
-  const emitter: Emitter = { constants: [], counter: 0 };
+/** `patterns` is the engine ajv uses for the same schemas (RE2), so both judge a pattern alike. */
+export function compileFastAccept(schema: JsonSchema, patterns: RegExpEngine = createPatternEngine()): FastAccept | undefined {
+  const emitter: Emitter = { constants: [], counter: 0, patterns };
   let body: string;
   try {
     body = emit(schema, 'v', emitter);
@@ -149,7 +152,7 @@ function emit(schema: JsonSchema, ref: string, emitter: Emitter): string {
     }
     if (schema.pattern !== undefined) {
       if (typeof schema.pattern !== 'string') throw new Unsupported();
-      const pattern = new RegExp(schema.pattern, 'u');
+      const pattern = emitter.patterns(schema.pattern, 'u');
       out.push(`if (!k[${emitter.constants.push(pattern) - 1}].test(${ref})) return false;`);
     }
   }
