@@ -192,8 +192,8 @@ describe('fuzzed policy text', () => {
 describe('fuzzed evaluation cost', () => {
   const COST_RUNS = LONG ? 2_000 : 120;
   const DECISION_MS = 50;
-  const LOAD_CODES = new Set(['cel_cost_exceeded', 'cel_unsupported', 'cel_type', 'cel_syntax']);
-  const DECISION_CODES = new Set(['evaluation_limit', 'condition_error']);
+  const LOAD_CODES = new Set(['cel_cost_exceeded', 'cel_unsupported', 'cel_type', 'cel_syntax', 'invalid_args_schema']);
+  const DECISION_CODES = new Set(['evaluation_limit', 'condition_error', 'invalid_arguments']);
 
   const atom = fc.constantFrom('a', 'b', '.', '[a-c]', '\\pL', '\\d', '\\w', '[^b]', 'ab', '(?i)a');
   const pattern: fc.Arbitrary<string> = fc.letrec<{ p: string }>((tie) => ({
@@ -232,10 +232,12 @@ describe('fuzzed evaluation cost', () => {
     xsMax: bound([undefined, 10, 100, 1000, 100_000]),
     sMax: bound([undefined, 100, 10_000, 100_000]),
     pMax: bound([undefined, 8, 64]),
+    // A JSON Schema `pattern` on args.s too: it runs on RE2 as well (ajv and the fast path).
+    sPattern: fc.option(pattern, { nil: undefined, freq: 3 }),
     when: fc.integer({ min: 0, max: 4 }).chain((depth) => expression(depth, [])),
   });
 
-  const policyText = (s: { xsMax?: number; sMax?: number; pMax?: number; when: string }): string =>
+  const policyText = (s: { xsMax?: number; sMax?: number; pMax?: number; sPattern?: string; when: string }): string =>
     [
       'policy: cost',
       'appliesTo: { roles: [r] }',
@@ -245,7 +247,7 @@ describe('fuzzed evaluation cost', () => {
       '    args:',
       `      xs: { type: array, items: { type: integer }${s.xsMax === undefined ? '' : `, maxItems: ${s.xsMax}`} }`,
       '      ss: { type: array, maxItems: 50, items: { type: string, maxLength: 100 } }',
-      `      s: { type: string${s.sMax === undefined ? '' : `, maxLength: ${s.sMax}`} }`,
+      `      s: { type: string${s.sMax === undefined ? '' : `, maxLength: ${s.sMax}`}${s.sPattern === undefined ? '' : `, pattern: ${JSON.stringify(s.sPattern)}`} }`,
       `      p: { type: string${s.pMax === undefined ? '' : `, maxLength: ${s.pMax}`} }`,
       'rules:',
       '  - id: r',
@@ -300,7 +302,7 @@ describe('fuzzed evaluation cost', () => {
           }
           decisions++;
           slowest = Math.max(slowest, ms);
-          expect(ms, `${s.when} over ${JSON.stringify({ ...call, p: request.args.p })}`).toBeLessThan(DECISION_MS);
+          expect(ms, `${s.when} (pattern ${s.sPattern}) over ${JSON.stringify({ ...call, p: request.args.p })}`).toBeLessThan(DECISION_MS);
           if (decision?.error) expect(DECISION_CODES, `${decision.error.code}: ${decision.error.message}`).toContain(decision.error.code);
         }
       }),

@@ -28,6 +28,10 @@ const TOOLS = `tools:
     description: Checks a long subject line.
     args:
       subject: { type: string, maxLength: 100000 }
+  check_code:
+    description: Checks a code against a careless argument pattern.
+    args:
+      code: { type: string, pattern: "^(a+)+$" }
 `;
 const RULES = `rules:
   - id: screened
@@ -40,6 +44,9 @@ const RULES = `rules:
     effect: block
   - id: subject-ok
     tool: check_subject
+    effect: allow
+  - id: code-ok
+    tool: check_code
     effect: allow
 `;
 
@@ -88,6 +95,15 @@ describe('bounded evaluation on the server', () => {
     expect(body.error.errors[0]?.message).toMatch(/^rule 'echo-twice': invalid regular expression for matches\(\) \(RE2 syntax\)/);
   });
 
+  it('refuses an argument pattern RE2 rejects at upload, naming the tool, field and line', async () => {
+    const files = withSupport((text) => text.replace('tools:\n', 'tools:\n  echo:\n    args:\n      s: { type: string, pattern: "^(a)\\\\1$" }\n'));
+    const { status, body } = await admin.post<LoadErrorBody>('/v1/policies/validate', { files });
+    expect(status).toBe(422);
+    expect(body.error.errors).toEqual([
+      expect.objectContaining({ code: 'invalid_args_schema', file: 'customer-support.yaml', line: lineOf(files, 'pattern: "^(a)'), path: 'tools.echo.args.s.pattern' }),
+    ]);
+  });
+
   describe('with a policy accepted under the estimate', () => {
     beforeAll(async () => {
       const files = withSupport((text) => text.replace('tools:\n', TOOLS).replace('rules:\n', RULES));
@@ -113,6 +129,26 @@ describe('bounded evaluation on the server', () => {
         expect(body).toMatchObject({ effect });
         expect(body.error).toBeUndefined();
       }
+    });
+
+    it('decides an argument schema pattern that backtracks catastrophically over 100,000 characters in under 50 ms, alone and 100 at once', async () => {
+      const support = t.agent('support-bot-1');
+      // Warm up: the first failure compiles ajv's validator.
+      await support.post('/v1/decide', { tool: 'check_code', args: { code: 'aa!' } });
+      const bad = `${'a'.repeat(99_999)}!`;
+      for (const [code, effect] of [[bad, 'block'], ['a'.repeat(100_000), 'allow']] as const) {
+        const started = performance.now();
+        const { body } = await support.post<{ effect: string; error?: { code: string } }>('/v1/decide', { tool: 'check_code', args: { code } });
+        expect(performance.now() - started).toBeLessThan(50);
+        expect(body.effect).toBe(effect);
+        if (effect === 'block') expect(body.error?.code).toBe('invalid_arguments');
+      }
+      const calls = Array.from({ length: 100 }, () => support.post<{ error?: { code: string } }>('/v1/decide', { tool: 'check_code', args: { code: bad } }));
+      const health = await healthz();
+      const replies = await Promise.all(calls);
+      expect(replies.map((r) => r.body.error?.code)).toEqual(replies.map(() => 'invalid_arguments'));
+      // With backtracking one of these would hold the loop for longer than the universe is old.
+      expect(health).toBeLessThan(2000);
     });
 
     it('stops a decision whose run-time pattern would run long with evaluation_limit, audits it, and /healthz stays fast', async () => {
