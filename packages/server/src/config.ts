@@ -43,6 +43,8 @@ export interface ServerConfig {
   maxBatchesInFlight: number;
   /** Anomaly detection compares per-agent rates in buckets of this length (anomaly-alerts.ts). */
   anomalyBucketMs: number;
+  /** Audit streams and the forwarder read the store at least this often, whatever the wake-up events say. */
+  auditPollMs: number;
   /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
   databaseUrl?: string;
   /** PostgreSQL schema for Airlock's tables. */
@@ -87,6 +89,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBatch: 256,
   maxBatchesInFlight: 1,
   anomalyBucketMs: 5 * 60_000,
+  auditPollMs: 1_000,
 };
 
 export interface ConfigFlags {
@@ -102,7 +105,7 @@ export interface ConfigFlags {
  * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_NOTIFICATIONS (a YAML or JSON file),
  * AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
  * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT,
- * AIRLOCK_ANOMALY_BUCKET_MS, AIRLOCK_TRUST_PROXY, AIRLOCK_SECURE_COOKIES, AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE,
+ * AIRLOCK_ANOMALY_BUCKET_MS, AIRLOCK_AUDIT_POLL_MS, AIRLOCK_TRUST_PROXY, AIRLOCK_SECURE_COOKIES, AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE,
  * AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE.
  */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
@@ -128,6 +131,8 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (inFlight !== undefined) config.maxBatchesInFlight = inFlight;
   const anomalyBucket = positiveInteger('AIRLOCK_ANOMALY_BUCKET_MS', env.AIRLOCK_ANOMALY_BUCKET_MS);
   if (anomalyBucket !== undefined) config.anomalyBucketMs = anomalyBucket;
+  const auditPoll = positiveInteger('AIRLOCK_AUDIT_POLL_MS', env.AIRLOCK_AUDIT_POLL_MS);
+  if (auditPoll !== undefined) config.auditPollMs = auditPoll;
   const trustProxy = parseTrustProxy(env.AIRLOCK_TRUST_PROXY);
   if (trustProxy !== undefined) config.trustProxy = trustProxy;
   const secureCookies = parseSecureCookies(env.AIRLOCK_SECURE_COOKIES);

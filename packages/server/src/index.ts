@@ -6,6 +6,8 @@ export type { Clock } from './clock.js';
 export { verifyAuditFile } from './audit/verify-file.js';
 export { replayAuditFile, type ReplayFileOptions, type ReplayFileReport } from './audit/replay-file.js';
 export { HEAD_HASH } from './audit/verify.js';
+export { auditRecordHash, GENESIS_HASH, type AuditRecordFields } from './audit/record.js';
+export type { AuditRecordView } from './services/audit.js';
 export type { VerifyResult } from './audit/verify.js';
 export { DEMO_AGENTS, DEMO_KEYS_FILE } from './seed.js';
 export type { DemoKey, SeedResult } from './seed.js';

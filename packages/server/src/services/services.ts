@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { AgentService } from './agents.js';
 import { ApprovalService } from './approvals.js';
 import { AuditService } from './audit.js';
+import { AuditFeed } from './audit-feed.js';
 import { AuthService } from './auth.js';
 import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
@@ -64,6 +65,8 @@ export interface ServiceOptions {
   env?: Record<string, string | undefined>;
   /** Anomaly detection bucket length. */
   anomalyBucketMs?: number;
+  /** Audit streams and the forwarder read the store at least this often (backstop for lost wake-ups). Default 1 s. */
+  auditPollMs?: number;
   /** Reports background failures (e.g. rebuilding shared counters). */
   logError?: (message: string) => void;
 }
@@ -83,6 +86,8 @@ export interface Services {
   decisions: DecisionService;
   shadow: ShadowService;
   audit: AuditService;
+  /** The trail as it grows: what audit streams and the forwarder follow. */
+  auditFeed: AuditFeed;
   insights: InsightsService;
   simulation: SimulationService;
   trust: TrustService;
@@ -104,6 +109,11 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   const events = options.events ?? shared?.events ?? new MemoryEventBus();
   const metrics = new Metrics();
   const logError = options.logError ?? ((message: string) => console.error(message));
+  // Every committed batch wakes the audit streams and forwarders of every instance (they then read the store).
+  writer.onCommitted((last) => {
+    if (events.hasSubscribers('audit')) events.publish({ type: 'audit', data: { seq: last.seq } });
+  });
+  const auditFeed = new AuditFeed(store, events, { pollMs: options.auditPollMs ?? 1_000, logError });
   let counters: CounterStore;
   if (shared) {
     const redisCounters = shared.counters;
@@ -221,6 +231,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     shadow,
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
     audit: new AuditService(store),
+    auditFeed,
     insights: new InsightsService(store, approvals, clock),
     simulation: new SimulationService(store, policies, clock),
     trust: new TrustService(store, policies, clock),
@@ -243,6 +254,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       await approvals.stopScheduler();
       await anomalies.stop();
       pauses.stop();
+      auditFeed.close();
       await notifications.close();
       await writer.flush();
       await store.close();
