@@ -8,6 +8,7 @@ export { replayAuditFile, type ReplayFileOptions, type ReplayFileReport } from '
 export { HEAD_HASH } from './audit/verify.js';
 export { auditRecordHash, GENESIS_HASH, type AuditRecordFields } from './audit/record.js';
 export type { AuditRecordView } from './services/audit.js';
+export { AUDIT_WEBHOOK_EVENT, type AuditWebhookConfig, type AuditForwarderStatus } from './services/audit-forwarder.js';
 export type { VerifyResult } from './audit/verify.js';
 export { DEMO_AGENTS, DEMO_KEYS_FILE } from './seed.js';
 export type { DemoKey, SeedResult } from './seed.js';

@@ -120,18 +120,20 @@ export class AuditFeed {
     return contiguous(await this.store.auditAfter(after, limit), after);
   }
 
-  /** Resolves when new records are known, after `timeoutMs`, or when the feed closes. */
-  changed(timeoutMs: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  /** Resolves when new records are known, after `timeoutMs`, when the feed closes, or on `signal`. */
+  changed(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       timer.unref();
       this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -8,6 +8,7 @@ import { AgentService } from './agents.js';
 import { ApprovalService } from './approvals.js';
 import { AuditService } from './audit.js';
 import { AuditFeed } from './audit-feed.js';
+import { AuditForwarder, type AuditWebhookConfig } from './audit-forwarder.js';
 import { AuthService } from './auth.js';
 import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
@@ -67,6 +68,8 @@ export interface ServiceOptions {
   anomalyBucketMs?: number;
   /** Audit streams and the forwarder read the store at least this often (backstop for lost wake-ups). Default 1 s. */
   auditPollMs?: number;
+  /** Push the audit trail to a webhook; absent: no forwarding. */
+  auditWebhook?: AuditWebhookConfig | undefined;
   /** Reports background failures (e.g. rebuilding shared counters). */
   logError?: (message: string) => void;
 }
@@ -88,6 +91,8 @@ export interface Services {
   audit: AuditService;
   /** The trail as it grows: what audit streams and the forwarder follow. */
   auditFeed: AuditFeed;
+  /** Pushes the trail to the configured webhook; started once the server listens. */
+  auditForwarder: AuditForwarder | undefined;
   insights: InsightsService;
   simulation: SimulationService;
   trust: TrustService;
@@ -114,6 +119,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     if (events.hasSubscribers('audit')) events.publish({ type: 'audit', data: { seq: last.seq } });
   });
   const auditFeed = new AuditFeed(store, events, { pollMs: options.auditPollMs ?? 1_000, logError });
+  const auditForwarder = options.auditWebhook ? new AuditForwarder(store, auditFeed, clock, options.auditWebhook, { logError }) : undefined;
   let counters: CounterStore;
   if (shared) {
     const redisCounters = shared.counters;
@@ -232,6 +238,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
     audit: new AuditService(store),
     auditFeed,
+    auditForwarder,
     insights: new InsightsService(store, approvals, clock),
     simulation: new SimulationService(store, policies, clock),
     trust: new TrustService(store, policies, clock),
@@ -254,6 +261,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       await approvals.stopScheduler();
       await anomalies.stop();
       pauses.stop();
+      // Before the feed and the store close: the POST in flight finishes and its acknowledgement is stored.
+      await auditForwarder?.stop();
       auditFeed.close();
       await notifications.close();
       await writer.flush();

@@ -4,6 +4,7 @@ import * as approvalRouting from './002-approval-routing.js';
 import * as context from './003-context.js';
 import * as timedPauses from './004-timed-pauses.js';
 import * as decisionClaims from './005-decision-claims.js';
+import * as auditForwarder from './008-audit-forwarder.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-context': context,
   '004-timed-pauses': timedPauses,
   '005-decision-claims': decisionClaims,
+  '008-audit-forwarder': auditForwarder,
 };
 
 export const migrationProvider: MigrationProvider = {
