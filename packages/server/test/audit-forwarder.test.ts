@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { configFromEnvironment } from '../src/index.js';
 import { writeEdgeDecisions } from './support/audit-stream.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
 import { signIn } from './support/http.js';
@@ -58,4 +59,13 @@ describe('audit webhook forwarder', () => {
     expect(receiver.failed / receiver.requests).toBeGreaterThan(0.1);
     expect(receiver.failed / receiver.requests).toBeLessThan(0.3);
   }, 120_000);
+
+  it('reads its settings from the environment, and the server refuses to start without a secret (batches are signed)', async () => {
+    expect(
+      configFromEnvironment({}, { AIRLOCK_AUDIT_WEBHOOK_URL: 'https://siem.example.com/in', AIRLOCK_AUDIT_WEBHOOK_SECRET: SECRET, AIRLOCK_AUDIT_WEBHOOK_BATCH: '250', AIRLOCK_AUDIT_WEBHOOK_NAME: 'splunk' }).auditWebhook,
+    ).toEqual({ url: 'https://siem.example.com/in', secret: SECRET, batchSize: 250, name: 'splunk' });
+    expect(configFromEnvironment({}, {}).auditWebhook).toBeUndefined();
+    await expect(startTestServer({ auditWebhook: { url: 'https://siem.example.com/in', secret: '' } })).rejects.toThrow(/AIRLOCK_AUDIT_WEBHOOK_SECRET must be set/);
+    await expect(startTestServer({ auditWebhook: { url: 'ftp://siem.example.com/in', secret: SECRET } })).rejects.toThrow(/http or https/);
+  });
 });
