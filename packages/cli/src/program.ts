@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
+import { auditTailCommand, type AuditTailOptions } from './commands/audit-tail.js';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { evalCommand } from './commands/eval.js';
 import { initCommand, type InitOptions } from './commands/init.js';
@@ -143,6 +144,27 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .option('--user <name>', 'sign in as (env AIRLOCK_USER)')
       .option('--password <password>', 'password (env AIRLOCK_PASSWORD; prefer the variable: flags show in ps)')
       .option('--json', 'print JSON');
+  withLogin(
+    audit
+      .command('tail')
+      .description(
+        'Print the audit trail of a server (GET /v1/audit/stream) oldest first, verifying the hash chain record by record (exit 1 naming the first record that does not verify); with --follow, wait for new records and resume after the last one printed when the connection drops',
+      )
+      .option('--after <seq>', 'start after this seq (default 0: from the first record, so the whole chain is verified from the genesis hash)')
+      .option('--follow', 'keep printing new records as they are committed; reconnect on a drop'),
+  ).action(async (options: AuditTailOptions) => {
+    // Ctrl-C ends a followed tail cleanly (exit 0, the session signed out).
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      setExitCode(await auditTailCommand(options, io, process.env, stop.signal));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
   withLogin(
     program
       .command('pause')

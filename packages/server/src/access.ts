@@ -53,6 +53,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/audit': VIEW,
   'GET /v1/audit/export': VIEW,
   'GET /v1/audit/verify': VIEW,
+  'GET /v1/audit/stream': VIEW,
 
   'GET /v1/policies': VIEW,
   'GET /v1/policies/diff': VIEW,

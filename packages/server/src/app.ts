@@ -15,6 +15,7 @@ import { agentToolRoutes } from './routes/agent-tools.js';
 import { agentRoutes } from './routes/agents.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
+import { auditStreamRoutes } from './routes/audit-stream.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
 import { decideRoutes } from './routes/decide.js';
 import { linkRoutes } from './routes/links.js';
@@ -63,6 +64,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...approvalRoutes(services),
     ...linkRoutes(services),
     ...auditRoutes(services),
+    ...auditStreamRoutes(services, { heartbeatMs: options.heartbeatMs, open: streams }),
     ...policyRoutes(services),
     ...insightRoutes(services),
     ...streamRoutes(services, { heartbeatMs: options.heartbeatMs, open: streams }),

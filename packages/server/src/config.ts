@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
+import type { AuditWebhookConfig } from './services/audit-forwarder.js';
 
 export interface ServerConfig {
   host: string;
@@ -43,6 +44,8 @@ export interface ServerConfig {
   maxBatchesInFlight: number;
   /** Anomaly detection compares per-agent rates in buckets of this length (anomaly-alerts.ts). */
   anomalyBucketMs: number;
+  /** Audit streams and the forwarder read the store at least this often, whatever the wake-up events say. */
+  auditPollMs: number;
   /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
   databaseUrl?: string;
   /** PostgreSQL schema for Airlock's tables. */
@@ -55,6 +58,8 @@ export interface ServerConfig {
   notifications?: NotificationConfigInput | undefined;
   /** Key for approve/deny links; default: a random key kept in the data directory. */
   linkSecret?: string | undefined;
+  /** Push the audit trail to this webhook (docs/audit-stream.md); absent: no forwarding. */
+  auditWebhook?: AuditWebhookConfig | undefined;
 }
 
 /** See `ServerConfig.trustProxy`. */
@@ -87,6 +92,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBatch: 256,
   maxBatchesInFlight: 1,
   anomalyBucketMs: 5 * 60_000,
+  auditPollMs: 1_000,
 };
 
 export interface ConfigFlags {
@@ -102,8 +108,8 @@ export interface ConfigFlags {
  * AIRLOCK_DATA_DIR, AIRLOCK_ADMIN_PASSWORD, AIRLOCK_NOTIFICATIONS (a YAML or JSON file),
  * AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
  * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT,
- * AIRLOCK_ANOMALY_BUCKET_MS, AIRLOCK_TRUST_PROXY, AIRLOCK_SECURE_COOKIES, AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE,
- * AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE.
+ * AIRLOCK_ANOMALY_BUCKET_MS, AIRLOCK_AUDIT_POLL_MS, AIRLOCK_TRUST_PROXY, AIRLOCK_SECURE_COOKIES, AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE,
+ * AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE, AIRLOCK_AUDIT_WEBHOOK_* (below).
  */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
   const config: Partial<ServerConfig> = {};
@@ -128,6 +134,8 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (inFlight !== undefined) config.maxBatchesInFlight = inFlight;
   const anomalyBucket = positiveInteger('AIRLOCK_ANOMALY_BUCKET_MS', env.AIRLOCK_ANOMALY_BUCKET_MS);
   if (anomalyBucket !== undefined) config.anomalyBucketMs = anomalyBucket;
+  const auditPoll = positiveInteger('AIRLOCK_AUDIT_POLL_MS', env.AIRLOCK_AUDIT_POLL_MS);
+  if (auditPoll !== undefined) config.auditPollMs = auditPoll;
   const trustProxy = parseTrustProxy(env.AIRLOCK_TRUST_PROXY);
   if (trustProxy !== undefined) config.trustProxy = trustProxy;
   const secureCookies = parseSecureCookies(env.AIRLOCK_SECURE_COOKIES);
@@ -140,6 +148,8 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (notifications) config.notifications = loadNotificationConfig(notifications);
   if (env.AIRLOCK_PUBLIC_URL) config.notifications = { ...config.notifications, publicUrl: env.AIRLOCK_PUBLIC_URL };
   if (env.AIRLOCK_LINK_SECRET) config.linkSecret = env.AIRLOCK_LINK_SECRET;
+  const auditWebhook = auditWebhookFromEnvironment(env);
+  if (auditWebhook) config.auditWebhook = auditWebhook;
   return config;
 }
 
@@ -184,4 +194,23 @@ function positiveInteger(name: string, text: string | undefined): number | undef
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`invalid ${name}: ${text}`);
   return value;
+}
+
+/**
+ * The audit forwarder: AIRLOCK_AUDIT_WEBHOOK_URL (on), AIRLOCK_AUDIT_WEBHOOK_SECRET (required with
+ * it), AIRLOCK_AUDIT_WEBHOOK_NAME, AIRLOCK_AUDIT_WEBHOOK_BATCH, AIRLOCK_AUDIT_WEBHOOK_TIMEOUT_MS,
+ * AIRLOCK_AUDIT_WEBHOOK_MAX_DELAY_MS. Checked when the server starts (checkAuditWebhook).
+ */
+function auditWebhookFromEnvironment(env: Record<string, string | undefined>): AuditWebhookConfig | undefined {
+  const url = env.AIRLOCK_AUDIT_WEBHOOK_URL;
+  if (!url) return undefined;
+  const config: AuditWebhookConfig = { url, secret: env.AIRLOCK_AUDIT_WEBHOOK_SECRET ?? '' };
+  if (env.AIRLOCK_AUDIT_WEBHOOK_NAME) config.name = env.AIRLOCK_AUDIT_WEBHOOK_NAME;
+  const batch = positiveInteger('AIRLOCK_AUDIT_WEBHOOK_BATCH', env.AIRLOCK_AUDIT_WEBHOOK_BATCH);
+  if (batch !== undefined) config.batchSize = batch;
+  const timeout = positiveInteger('AIRLOCK_AUDIT_WEBHOOK_TIMEOUT_MS', env.AIRLOCK_AUDIT_WEBHOOK_TIMEOUT_MS);
+  if (timeout !== undefined) config.timeoutMs = timeout;
+  const maxDelay = positiveInteger('AIRLOCK_AUDIT_WEBHOOK_MAX_DELAY_MS', env.AIRLOCK_AUDIT_WEBHOOK_MAX_DELAY_MS);
+  if (maxDelay !== undefined) config.maxDelayMs = maxDelay;
+  return config;
 }

@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'store_unavailable'
+  | 'audit_gap'
   | 'internal_error';
 
 export class AirlockError extends Error {

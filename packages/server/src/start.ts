@@ -56,6 +56,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (options.adminPassword !== undefined) config.adminPassword = options.adminPassword;
   if (options.notifications !== undefined) config.notifications = options.notifications;
   if (options.linkSecret !== undefined) config.linkSecret = options.linkSecret;
+  if (options.auditWebhook !== undefined) config.auditWebhook = options.auditWebhook;
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => console.log(line));
   const logError = options.logError ?? ((message: string) => console.error(message));
@@ -93,6 +94,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await services.approvals.startScheduler((error) => logError(`approval scheduler: ${error instanceof Error ? error.message : String(error)}`));
     // Replays the last day into the per-agent baselines, then checks each bucket as it closes.
     await services.anomalies.start();
+    services.auditForwarder?.start();
   } catch (error) {
     await app?.close();
     if (services) await services.close();

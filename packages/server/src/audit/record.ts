@@ -141,3 +141,40 @@ export function sealBatch(entries: readonly PreparedEntry[], head: Sealed): { ro
   }
   return { rows, sealed: rows.map((row) => ({ seq: row.seq, hash: row.hash })) };
 }
+
+/** An audit record as the API shows it (GET /v1/audit, export, stream): enough to recompute its hash. */
+export interface AuditRecordFields {
+  seq: number;
+  /** ISO time, as sealed. */
+  at: string;
+  type: string;
+  actor: string;
+  agent: string | null;
+  tool: string | null;
+  effect: string | null;
+  rule: string | null;
+  data: unknown;
+  prevHash: string;
+}
+
+/**
+ * The hash a record shown by the API was sealed with: sha256(prevHash + payload), payload being
+ * the canonical JSON (sorted keys, no whitespace) of `{actor, agent, at, data, effect, prev_hash,
+ * rule, seq, tool, type}`, exactly as `sealRecord` wrote it. A receiver of the audit stream checks
+ * each record with it (hash matches) and links it to the one before (prevHash = previous hash).
+ */
+export function auditRecordHash(record: AuditRecordFields): string {
+  const payload = canonicalJson({
+    actor: record.actor,
+    agent: record.agent,
+    at: record.at,
+    data: record.data,
+    effect: record.effect,
+    prev_hash: record.prevHash,
+    rule: record.rule,
+    seq: record.seq,
+    tool: record.tool,
+    type: record.type,
+  });
+  return sha256Hex(record.prevHash + payload);
+}

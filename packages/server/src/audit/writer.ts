@@ -29,6 +29,7 @@ export class AuditWriter {
   private scheduled = false;
   private inFlight = 0;
   private idle: (() => void)[] = [];
+  private readonly committed: ((last: Sealed) => void)[] = [];
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -51,6 +52,11 @@ export class AuditWriter {
       this.queue.push({ entries: prepared, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Called after every committed batch with its last record (audit streams wake up on it). */
+  onCommitted(listener: (last: Sealed) => void): void {
+    this.committed.push(listener);
   }
 
   /** Resolves once everything queued so far is committed (or has failed). */
@@ -82,6 +88,16 @@ export class AuditWriter {
         for (const pending of batch) {
           pending.resolve(sealed.slice(offset, offset + pending.entries.length));
           offset += pending.entries.length;
+        }
+        const last = sealed[sealed.length - 1];
+        if (last) {
+          for (const listener of this.committed) {
+            try {
+              listener(last);
+            } catch {
+              // A listener only says "look again"; it never fails a committed batch.
+            }
+          }
         }
         this.settled();
       },

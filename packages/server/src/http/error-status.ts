@@ -36,5 +36,6 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   edit_blocked: 422,
   rate_limited: 429,
   internal_error: 500,
+  audit_gap: 500,
   store_unavailable: 503,
 };

@@ -38,7 +38,9 @@ export type AirlockEvent =
   | { type: 'approval'; data: ApprovalView }
   | { type: 'policy'; data: PolicyEvent }
   | { type: 'anomaly'; data: AnomalyAlert }
-  | { type: 'pause'; data: { id: string } };
+  | { type: 'pause'; data: { id: string } }
+  /** Audit records up to `seq` are committed: streams and the forwarder read the store again. */
+  | { type: 'audit'; data: { seq: number } };
 
 export type EventType = AirlockEvent['type'];
 

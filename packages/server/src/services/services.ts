@@ -7,6 +7,8 @@ import type { Store } from '../store/store.js';
 import { AgentService } from './agents.js';
 import { ApprovalService } from './approvals.js';
 import { AuditService } from './audit.js';
+import { AuditFeed } from './audit-feed.js';
+import { AuditForwarder, type AuditWebhookConfig } from './audit-forwarder.js';
 import { AuthService } from './auth.js';
 import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
@@ -65,6 +67,10 @@ export interface ServiceOptions {
   env?: Record<string, string | undefined>;
   /** Anomaly detection bucket length. */
   anomalyBucketMs?: number;
+  /** Audit streams and the forwarder read the store at least this often (backstop for lost wake-ups). Default 1 s. */
+  auditPollMs?: number;
+  /** Push the audit trail to a webhook; absent: no forwarding. */
+  auditWebhook?: AuditWebhookConfig | undefined;
   /** Reports background failures (e.g. rebuilding shared counters). */
   logError?: (message: string) => void;
 }
@@ -86,6 +92,10 @@ export interface Services {
   decisions: DecisionService;
   shadow: ShadowService;
   audit: AuditService;
+  /** The trail as it grows: what audit streams and the forwarder follow. */
+  auditFeed: AuditFeed;
+  /** Pushes the trail to the configured webhook; started once the server listens. */
+  auditForwarder: AuditForwarder | undefined;
   insights: InsightsService;
   simulation: SimulationService;
   trust: TrustService;
@@ -107,6 +117,12 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   const events = options.events ?? shared?.events ?? new MemoryEventBus();
   const metrics = new Metrics();
   const logError = options.logError ?? ((message: string) => console.error(message));
+  // Every committed batch wakes the audit streams and forwarders of every instance (they then read the store).
+  writer.onCommitted((last) => {
+    if (events.hasSubscribers('audit')) events.publish({ type: 'audit', data: { seq: last.seq } });
+  });
+  const auditFeed = new AuditFeed(store, events, { pollMs: options.auditPollMs ?? 1_000, logError });
+  const auditForwarder = options.auditWebhook ? new AuditForwarder(store, auditFeed, clock, options.auditWebhook, { logError }) : undefined;
   let counters: CounterStore;
   if (shared) {
     const redisCounters = shared.counters;
@@ -225,6 +241,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     shadow,
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
     audit: new AuditService(store),
+    auditFeed,
+    auditForwarder,
     insights: new InsightsService(store, approvals, clock),
     simulation: new SimulationService(store, policies, clock),
     trust: new TrustService(store, policies, clock),
@@ -247,6 +265,9 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
       await approvals.stopScheduler();
       await anomalies.stop();
       pauses.stop();
+      // Before the feed and the store close: the POST in flight finishes and its acknowledgement is stored.
+      await auditForwarder?.stop();
+      auditFeed.close();
       await notifications.close();
       await writer.flush();
       await store.close();

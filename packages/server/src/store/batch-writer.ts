@@ -128,5 +128,29 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.insertInto('policy_activations').values(write.row).compile();
     case 'delivery.insert':
       return db.insertInto('notification_deliveries').values(write.row).compile();
+    case 'forwarder.ensure':
+      return db
+        .insertInto('audit_forwarders')
+        .values({ name: write.name, seq: 0, holder: '', lease_until: 0, updated_at: write.at })
+        .onConflict((conflict) => conflict.column('name').doNothing())
+        .compile();
+    case 'forwarder.lease':
+      return db
+        .updateTable('audit_forwarders')
+        .set({ holder: write.holder, lease_until: write.until, updated_at: write.at })
+        .where('name', '=', write.name)
+        .where((eb) => eb.or([eb('holder', '=', write.holder), eb('lease_until', '<=', write.at)]))
+        .compile();
+    case 'forwarder.ack':
+      // Fenced by the lease, and never backwards.
+      return db
+        .updateTable('audit_forwarders')
+        .set({ seq: write.seq, lease_until: write.until, updated_at: write.at })
+        .where('name', '=', write.name)
+        .where('holder', '=', write.holder)
+        .where('seq', '<=', write.seq)
+        .compile();
+    case 'forwarder.release':
+      return db.updateTable('audit_forwarders').set({ holder: '', lease_until: 0 }).where('name', '=', write.name).where('holder', '=', write.holder).compile();
   }
 }

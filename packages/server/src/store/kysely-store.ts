@@ -20,6 +20,7 @@ import type {
   ApiKeyRow,
   ApprovalRow,
   AuditRow,
+  AuditForwarderRow,
   Database,
   IdempotencyRow,
   NotificationDeliveryRow,
@@ -81,6 +82,30 @@ export class KyselyStore implements Store {
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
+  }
+
+  async leaseAuditForwarder(name: string, holder: string, nowMs: number, untilMs: number): Promise<AuditForwarderRow | undefined> {
+    await this.writer.apply([
+      { kind: 'forwarder.ensure', name, at: nowMs },
+      { kind: 'forwarder.lease', name, holder, at: nowMs, until: untilMs },
+    ]);
+    const row = await this.getAuditForwarder(name);
+    return row?.holder === holder ? row : undefined;
+  }
+
+  async ackAuditForwarder(name: string, holder: string, seq: number, nowMs: number, untilMs: number): Promise<boolean> {
+    await this.writer.apply([{ kind: 'forwarder.ack', name, holder, seq, at: nowMs, until: untilMs }]);
+    const row = await this.getAuditForwarder(name);
+    return row?.holder === holder && row.seq >= seq;
+  }
+
+  async releaseAuditForwarder(name: string, holder: string): Promise<void> {
+    await this.writer.apply([{ kind: 'forwarder.release', name, holder }]);
+  }
+
+  async getAuditForwarder(name: string): Promise<AuditForwarderRow | undefined> {
+    const row = await this.db.selectFrom('audit_forwarders').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && { ...row, seq: Number(row.seq), lease_until: Number(row.lease_until), updated_at: Number(row.updated_at) };
   }
 
   /** Decision records in a time range (the (type, at) index), of the filter's agents and tool. */

@@ -182,6 +182,19 @@ export interface Database {
   policy_activations: PolicyActivationTable;
   notification_deliveries: NotificationDeliveryTable;
   pauses: PauseTable;
+  audit_forwarders: AuditForwarderTable;
+}
+
+/** One audit webhook forwarder: how far the receiver acknowledged, and which instance forwards now. */
+export interface AuditForwarderTable {
+  name: string;
+  /** The last seq the receiver acknowledged; the next batch starts after it. */
+  seq: number;
+  /** The instance forwarding now; '' when none. */
+  holder: string;
+  /** The holder's lease ends then (epoch ms); another instance may take over after it. */
+  lease_until: number;
+  updated_at: number;
 }
 
 /** A kill switch: every decision in its scope is `block` (`paused`) until a person resumes it. */
@@ -210,6 +223,7 @@ export type SessionRow = SessionTable;
 export type UserTokenRow = UserTokenTable;
 export type ApprovalRow = ApprovalTable;
 export type PauseRow = PauseTable;
+export type AuditForwarderRow = AuditForwarderTable;
 export type IdempotencyRow = IdempotencyTable;
 export type PolicyVersionRow = PolicyVersionTable;
 export type PolicyActivationRow = PolicyActivationTable;

@@ -6,6 +6,7 @@ import type {
   ApprovalRow,
   PauseRow,
   AuditRow,
+  AuditForwarderRow,
   IdempotencyRow,
   NotificationDeliveryRow,
   PolicyActivationRow,
@@ -37,6 +38,21 @@ export interface Store {
   queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]>;
   /** Records with seq above `afterSeq`, oldest first (verification, export, replay). */
   auditAfter(afterSeq: number, limit: number, filter?: AuditFilter): Promise<AuditRow[]>;
+
+  /**
+   * Takes or renews the forwarder's lease for `holder` until `untilMs` (created at seq 0 on first
+   * use): only when it is free, expired at `nowMs`, or already this holder's. Answers the row when
+   * `holder` holds the lease afterwards, undefined when another instance does.
+   */
+  leaseAuditForwarder(name: string, holder: string, nowMs: number, untilMs: number): Promise<AuditForwarderRow | undefined>;
+  /**
+   * Records that the receiver acknowledged everything up to `seq` and renews the lease, only if
+   * `holder` still holds it; answers whether it did (false: another instance took over).
+   */
+  ackAuditForwarder(name: string, holder: string, seq: number, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Gives the lease up (shutdown), so another instance or the next start takes over at once. */
+  releaseAuditForwarder(name: string, holder: string): Promise<void>;
+  getAuditForwarder(name: string): Promise<AuditForwarderRow | undefined>;
 
   getAgent(id: string): Promise<AgentRow | undefined>;
   listAgents(): Promise<AgentRow[]>;
@@ -211,7 +227,11 @@ export type StoreWrite =
   | { kind: 'policy.activate'; row: PolicyActivationRow }
   | { kind: 'delivery.insert'; row: NotificationDeliveryRow }
   | { kind: 'pause.insert'; row: PauseRow }
-  | { kind: 'pause.resume'; id: string; by: string; at: number };
+  | { kind: 'pause.resume'; id: string; by: string; at: number }
+  | { kind: 'forwarder.ensure'; name: string; at: number }
+  | { kind: 'forwarder.lease'; name: string; holder: string; at: number; until: number }
+  | { kind: 'forwarder.ack'; name: string; holder: string; seq: number; at: number; until: number }
+  | { kind: 'forwarder.release'; name: string; holder: string };
 
 /** An idempotency row as first written: not yet claimed unless said. */
 export type IdempotencyInsert = Omit<IdempotencyRow, 'claimed_at' | 'claim_token'> & Partial<Pick<IdempotencyRow, 'claimed_at' | 'claim_token'>>;

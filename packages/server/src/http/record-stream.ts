@@ -1,0 +1,103 @@
+import { once } from 'node:events';
+import type { FastifyReply } from 'fastify';
+import { recordView } from '../services/audit.js';
+import type { AuditRow } from '../store/schema.js';
+
+export interface RecordStream {
+  readonly closed: boolean;
+  /** Writes records in order; resolves once the socket takes more (backpressure), or the stream closed. */
+  records(rows: readonly AuditRow[]): Promise<void>;
+  /** Writes one error (a line `{"error":…}` or an `error` event) and ends the stream. */
+  error(code: string, message: string, details?: Record<string, unknown>): void;
+  /** Runs once when the client goes away or the server ends the stream. */
+  onClose(cleanup: () => void): void;
+  /** Runs at every heartbeat; the stream ends if it answers false (e.g. its session ended). */
+  keepWhile(check: () => Promise<boolean>): void;
+  end(): void;
+}
+
+/**
+ * A long-lived answer of audit records: NDJSON (one record per line; an empty line as heartbeat)
+ * or Server-Sent Events (`event: record`, `id: <seq>` so `Last-Event-ID` resumes; a comment as
+ * heartbeat). Unlike the live-event streams it honours backpressure: a slow reader slows its own
+ * stream down, never the server's memory.
+ */
+export function openRecordStream(reply: FastifyReply, format: 'ndjson' | 'sse', heartbeatMs: number, open: Set<() => void>): RecordStream {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  if (format === 'sse') raw.write('retry: 2000\n\n');
+  else raw.flushHeaders();
+  const cleanups: (() => void)[] = [];
+  const checks: (() => Promise<boolean>)[] = [];
+  let closed = false;
+  const heartbeat = setInterval(() => {
+    // Skipped while the socket is full: the reader is busy with records anyway.
+    if (!raw.writableNeedDrain) raw.write(format === 'sse' ? ': heartbeat\n\n' : '\n');
+    for (const check of checks) {
+      check().then(
+        (keep) => {
+          if (!keep) end();
+        },
+        () => end(),
+      );
+    }
+  }, heartbeatMs);
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    open.delete(end);
+    for (const cleanup of cleanups) cleanup();
+  };
+  const end = (): void => {
+    close();
+    raw.end();
+  };
+  open.add(end);
+  raw.on('close', close);
+  const encode = (row: AuditRow): string => (format === 'sse' ? `id: ${row.seq}\nevent: record\ndata: ${recordJson(row)}\n\n` : `${recordJson(row)}\n`);
+  return {
+    get closed() {
+      return closed;
+    },
+    async records(rows) {
+      if (closed || rows.length === 0) return;
+      if (!raw.write(rows.map(encode).join(''))) {
+        const settled = new AbortController();
+        await Promise.race([once(raw, 'drain', { signal: settled.signal }), once(raw, 'close', { signal: settled.signal })]).catch(() => undefined);
+        settled.abort();
+      }
+    },
+    error(code, message, details) {
+      if (!closed) {
+        const body = JSON.stringify({ error: { code, message, ...details } });
+        raw.write(format === 'sse' ? `event: error\ndata: ${body}\n\n` : `${body}\n`);
+      }
+      end();
+    },
+    onClose(cleanup) {
+      cleanups.push(cleanup);
+    },
+    keepWhile(check) {
+      checks.push(check);
+    },
+    end,
+  };
+}
+
+/** A row's JSON as streamed, made once per row: followers at the head share the feed's row objects. */
+const encoded = new WeakMap<AuditRow, string>();
+function recordJson(row: AuditRow): string {
+  let json = encoded.get(row);
+  if (json === undefined) {
+    json = JSON.stringify(recordView(row));
+    encoded.set(row, json);
+  }
+  return json;
+}
