@@ -97,6 +97,27 @@ describe('airlock audit tail', () => {
     expect(after.stdout.split('\n')[0]).toMatch(/^21 {2}\S+ {2}\S+/);
   });
 
+  it('acts with a personal API token (AIRLOCK_TOKEN) as the other people commands do; a revoked token exits 1', async () => {
+    const signIn = await fetch(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const { csrfToken } = (await signIn.json()) as { csrfToken: string };
+    const created = await fetch(`${server.url}/v1/tokens`, {
+      method: 'POST',
+      headers: { cookie, 'x-airlock-csrf': csrfToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'siem', role: 'viewer' }),
+    });
+    expect(created.status).toBe(201);
+    const { token, id } = (await created.json()) as { token: string; id: string };
+    const tokenEnv = { AIRLOCK_URL: server.url, AIRLOCK_TOKEN: token, XDG_CONFIG_HOME: dir };
+    const result = await run(['audit', 'tail', '--json'], tokenEnv).done;
+    expect(result.status, result.stderr).toBe(0);
+    expect(seqs(result.stdout).slice(0, 3)).toEqual([1, 2, 3]);
+    await fetch(`${server.url}/v1/tokens/${id}`, { method: 'DELETE', headers: { cookie, 'x-airlock-csrf': csrfToken } });
+    const refused = await run(['audit', 'tail', '--follow'], tokenEnv).done;
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('refused the token');
+  });
+
   it('with --follow, resumes after the last printed seq when the server restarts: nothing twice, nothing skipped', async () => {
     const tail = run(['audit', 'tail', '--follow', '--json'], login);
     await recordDecisions(server, key, 50, 'before-restart');

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { auditRecordHash, GENESIS_HASH, type AuditRecordView } from '@airlock/server';
+import { CommandFailure, normalizeUrl, readCredentials } from './server-client.js';
 
 /**
  * `airlock audit tail [--follow] [--after <seq>] [--json]`: the audit trail from a server's
@@ -8,7 +9,8 @@ import { auditRecordHash, GENESIS_HASH, type AuditRecordView } from '@airlock/se
  * recomputed from its content, and each must link to the one before (from the genesis hash when
  * starting at the first record). With --follow it waits for new records, and on a dropped
  * connection (or a server restart) reconnects and resumes after the last seq it printed, so
- * nothing is printed twice or skipped. Signs in as a person like `airlock pause`.
+ * nothing is printed twice or skipped. Acts as a person like `airlock pause`: --user/--password,
+ * AIRLOCK_TOKEN, AIRLOCK_USER/AIRLOCK_PASSWORD, or the token `airlock login` stored.
  *
  * Exit 0 at the end of the trail (without --follow), 1 when the chain does not verify (naming the
  * record), the server refuses or (without --follow) cannot be reached, 2 for usage.
@@ -50,13 +52,15 @@ export async function auditTailCommand(options: AuditTailOptions, io: Io, env: E
     io.stderr.write(`airlock: --after takes a seq (a whole number), not ${JSON.stringify(after)}\n`);
     return 2;
   }
-  const base = (options.url ?? env.AIRLOCK_URL ?? 'http://127.0.0.1:7300').replace(/\/+$/, '');
-  const username = options.user ?? env.AIRLOCK_USER;
-  const password = options.password ?? env.AIRLOCK_PASSWORD;
-  if (!username || !password) {
-    io.stderr.write('airlock: sign in with --user and --password (or AIRLOCK_USER and AIRLOCK_PASSWORD)\n');
-    return 2;
+  let credentials: { base: string; token?: string; username?: string; password?: string };
+  try {
+    credentials = whoTails(options, env);
+  } catch (error) {
+    if (!(error instanceof CommandFailure)) throw error;
+    io.stderr.write(`airlock: ${error.message}\n`);
+    return error.exitCode;
   }
+  const { base } = credentials;
   const verifier = new ChainVerifier(Number(after));
   let session: Session | undefined;
   let delay = RECONNECT_MIN_MS;
@@ -64,7 +68,7 @@ export async function auditTailCommand(options: AuditTailOptions, io: Io, env: E
     for (;;) {
       if (signal?.aborted) return 0;
       try {
-        session ??= await login(base, username, password, signal);
+        session ??= credentials.token !== undefined ? { headers: { authorization: `Bearer ${credentials.token}` } } : await login(base, credentials.username as string, credentials.password as string, signal);
         const outcome = await streamOnce(base, session, verifier, options, io, signal, () => (delay = RECONNECT_MIN_MS));
         if (outcome === 'session') {
           session = undefined;
@@ -96,9 +100,29 @@ export async function auditTailCommand(options: AuditTailOptions, io: Io, env: E
   }
 }
 
+/** How the stream is asked for: a password session (signed out at the end) or a personal token. */
 interface Session {
-  cookie: string;
-  csrf: string;
+  headers: Record<string, string>;
+  csrf?: string;
+}
+
+/** The same order as the other people commands (server-client.ts `connect`). */
+function whoTails(options: AuditTailOptions, env: Env): { base: string; token?: string; username?: string; password?: string } {
+  const named = options.url ?? env.AIRLOCK_URL;
+  const explicit = named ? normalizeUrl(named) : undefined;
+  const password = (username: string | undefined, secret: string | undefined) => {
+    if (!username || !secret) throw new CommandFailure('sign in with --user and --password (or AIRLOCK_USER and AIRLOCK_PASSWORD), AIRLOCK_TOKEN, or airlock login', 2);
+    return { base: explicit ?? 'http://127.0.0.1:7300', username, password: secret };
+  };
+  if (options.user !== undefined || options.password !== undefined) return password(options.user ?? env.AIRLOCK_USER, options.password ?? env.AIRLOCK_PASSWORD);
+  if (env.AIRLOCK_TOKEN) return { base: explicit ?? 'http://127.0.0.1:7300', token: env.AIRLOCK_TOKEN };
+  if (env.AIRLOCK_USER || env.AIRLOCK_PASSWORD) return password(env.AIRLOCK_USER, env.AIRLOCK_PASSWORD);
+  const stored = readCredentials(env);
+  if (stored) {
+    if (explicit !== undefined && explicit !== stored.url) throw new CommandFailure(`signed in to ${stored.url}, not ${explicit}: run airlock login --url ${explicit}, or set AIRLOCK_TOKEN`, 2);
+    return { base: stored.url, token: stored.token };
+  }
+  return password(undefined, undefined);
 }
 
 /** One connection: prints and verifies records until the stream ends. */
@@ -113,11 +137,15 @@ async function streamOnce(
 ): Promise<'ended' | 'session'> {
   let response: Response;
   try {
-    response = await fetch(`${base}/v1/audit/stream?after=${chain.last}&follow=${opts.follow ? 'true' : 'false'}`, { headers: { cookie: session.cookie }, ...(abort ? { signal: abort } : {}) });
+    response = await fetch(`${base}/v1/audit/stream?after=${chain.last}&follow=${opts.follow ? 'true' : 'false'}`, { headers: session.headers, ...(abort ? { signal: abort } : {}) });
   } catch (error) {
     throw new Disconnected(`cannot reach ${new URL(base).origin}${causeOf(error)}`);
   }
-  if (response.status === 401) return 'session';
+  if (response.status === 401) {
+    // A password session that expired is opened again; a token refused stays refused.
+    if (session.csrf === undefined) throw new TailFailure(`GET /v1/audit/stream refused the token (${await errorText(response)})`, 1);
+    return 'session';
+  }
   if (response.status === 503 || response.status === 502 || response.status === 504) throw new Disconnected(`the server answered ${response.status}`);
   if (!response.ok) throw new TailFailure(`GET /v1/audit/stream failed (${await errorText(response)})`, 1);
   connected();
@@ -217,12 +245,13 @@ async function login(base: string, username: string, password: string, signal?: 
   const body = (await response.json().catch(() => ({}))) as { csrfToken?: string };
   const cookie = (response.headers.getSetCookie?.() ?? []).map((header) => header.split(';')[0] ?? '').find((pair) => pair.startsWith('airlock_session='));
   if (!cookie || !body.csrfToken) throw new TailFailure('sign-in answered without a session', 1);
-  return { cookie, csrf: body.csrfToken };
+  return { headers: { cookie }, csrf: body.csrfToken };
 }
 
 /** Ends the session, so a CLI run leaves no live session behind (best effort: the server may be gone). */
 async function logout(base: string, session: Session): Promise<void> {
-  await fetch(`${base}/v1/auth/logout`, { method: 'POST', headers: { cookie: session.cookie, 'x-airlock-csrf': session.csrf, 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
+  if (session.csrf === undefined) return; // a token stays valid: the person revokes it
+  await fetch(`${base}/v1/auth/logout`, { method: 'POST', headers: { ...session.headers, 'x-airlock-csrf': session.csrf, 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
 }
 
 async function errorText(response: Response): Promise<string> {
