@@ -32,7 +32,7 @@ export function App() {
   useEffect(() => {
     api.get<Session>('/v1/auth/session').then(
       (current) => {
-        api.setCsrfToken(current.csrfToken);
+        api.setCsrfToken(current.csrfToken ?? undefined);
         setSession({ state: 'signed-in', session: current });
       },
       (error: unknown) => setSession(error instanceof ApiError && error.status !== 401 ? { state: 'signed-out', error } : { state: 'signed-out' }),
@@ -44,7 +44,7 @@ export function App() {
   }, []);
 
   const signedIn = useCallback((next: Session) => {
-    api.setCsrfToken(next.csrfToken);
+    api.setCsrfToken(next.csrfToken ?? undefined);
     setSession({ state: 'signed-in', session: next });
   }, []);
 

@@ -24,10 +24,10 @@ export function RiskBadge({ risk }: { risk: { score: number; level: string } | u
 const OUTCOME_TEXT: Record<ApprovalStatus, string> = { pending: 'waiting', approved: 'approved', denied: 'denied', expired: 'expired', redeemed: 'approved, ran' };
 
 /** How the approval a decision opened ended (or that it is still waiting), linking to it. */
-export function ApprovalOutcome({ id, status }: { id: string; status: ApprovalStatus | undefined }) {
+export function ApprovalOutcome({ id, status }: { id: string; status: ApprovalStatus | string | undefined }) {
   return (
     <Link to={`/approvals/${id}`} className={`outcome outcome-${status ?? 'unknown'}`} data-testid="approval-outcome" data-status={status ?? ''} title="The approval this decision opened">
-      approval: {status ? OUTCOME_TEXT[status] : 'open'}
+      approval: {status ? ((OUTCOME_TEXT as Record<string, string>)[status] ?? status) : 'open'}
     </Link>
   );
 }

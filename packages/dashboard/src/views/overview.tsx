@@ -1,6 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { api } from '../api/client';
-import type { AnomalyBaseline, DecisionEvent, Effect, Overview, Pause } from '../api/types';
+import { isEffect, type AnomalyBaseline, type DecisionEvent, type Effect, type Overview, type Pause } from '../api/types';
 import { DecisionsChart, EnvironmentChart, TopBars } from '../components/charts';
 import { EFFECT_COLOR } from '../components/effect';
 import { href, ScopeFilters, setSearch, useScope, type Scope } from '../components/scope';
@@ -280,6 +280,8 @@ function Tile({ label, value, detail, tone, testId, to }: { label: string; value
 
 /** Adds one live decision to the figures (the next fetch reconciles them with the server). */
 function countDecision(overview: Overview, event: DecisionEvent): Overview {
+  const effect = event.effect;
+  if (!isEffect(effect)) return overview;
   const at = Date.parse(event.at);
   const from = Date.parse(overview.from);
   if (at < from) return overview;
@@ -287,13 +289,13 @@ function countDecision(overview: Overview, event: DecisionEvent): Overview {
   const series = [...overview.series];
   while (series.length <= index) series.push({ start: new Date(from + series.length * overview.bucketMs).toISOString(), allow: 0, require_approval: 0, block: 0 });
   const bucket = series[index];
-  if (bucket) series[index] = { ...bucket, [event.effect]: bucket[event.effect] + 1 };
-  const next: Overview = { ...overview, series, totals: { ...overview.totals, [event.effect]: overview.totals[event.effect] + 1 } };
+  if (bucket) series[index] = { ...bucket, [effect]: bucket[effect] + 1 };
+  const next: Overview = { ...overview, series, totals: { ...overview.totals, [effect]: overview.totals[effect] + 1 } };
   const environments = [...overview.environments];
   const envIndex = environments.findIndex((e) => e.environment === event.environment);
   const env = envIndex >= 0 ? environments[envIndex] : { environment: event.environment, allow: 0, require_approval: 0, block: 0 };
   if (env) {
-    const updated = { ...env, [event.effect]: env[event.effect] + 1 };
+    const updated = { ...env, [effect]: env[effect] + 1 };
     if (envIndex >= 0) environments[envIndex] = updated;
     else environments.push(updated);
   }

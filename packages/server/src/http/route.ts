@@ -18,7 +18,7 @@ export interface RouteContext<B, Q, P, H> {
  * One HTTP route: where, its zod schemas (validated before the handler runs; also the source of
  * the OpenAPI document) and a thin handler that calls a service. What it returns is sent as JSON.
  */
-export interface RouteDef<B = unknown, Q = unknown, P = unknown, H = unknown> {
+export interface RouteDef<B = unknown, Q = unknown, P = unknown, H = unknown, R = unknown> {
   method: Method;
   url: string;
   summary: string;
@@ -29,12 +29,17 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown, H = unknown> {
   headers?: z.ZodType<H>;
   /** Media type of a successful answer; JSON unless stated. */
   produces?: 'application/json' | 'text/event-stream' | 'text/plain' | 'text/html' | 'application/x-ndjson' | 'text/csv' | '*/*';
-  handler(context: RouteContext<B, Q, P, H>): unknown;
+  /**
+   * What a successful JSON answer looks like (http/views.ts): the OpenAPI document's response
+   * schema. Documentation only (not checked at run time), but the handler's return type must fit it.
+   */
+  response?: z.ZodType<R>;
+  handler(context: RouteContext<B, Q, P, H>): NoInfer<R> | Promise<NoInfer<R>>;
 }
 
 /** Identity function that lets TypeScript infer the handler's types from the schemas. */
-export function defineRoute<B = undefined, Q = undefined, P = undefined, H = undefined>(route: RouteDef<B, Q, P, H>): RouteDef<B, Q, P, H> {
-  return route;
+export function defineRoute<B = undefined, Q = undefined, P = undefined, H = undefined, R = unknown>(route: RouteDef<B, Q, P, H, R>): RouteDef<B, Q, P, H> {
+  return route as RouteDef<B, Q, P, H>;
 }
 
 /** `:id` → `{id}` for OpenAPI. */

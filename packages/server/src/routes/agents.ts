@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import { idParams, name } from './schemas.js';
 
@@ -10,6 +11,7 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/agents',
+      response: z.object({ agents: z.array(V.Agent) }),
       tag: 'agents',
       summary: 'List agents.',
       handler: async () => ({ agents: await agents.list() }),

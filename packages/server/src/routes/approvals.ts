@@ -2,6 +2,7 @@ import { sessionAttributesSchema } from '@airlock/core';
 import { z } from 'zod';
 import { agentOf, approverOf, viewerOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import { idParams, name, pageLimit, toolArgs } from './schemas.js';
 
@@ -37,6 +38,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals',
+      response: z.object({ approvals: z.array(V.ApprovalView) }),
       tag: 'approvals',
       summary: 'List approvals, newest first.',
       query: z.object({
@@ -51,6 +53,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals/:id',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary: 'One approval. Agents see only their own.',
       params: idParams,
@@ -72,6 +75,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/approvals/:id/approve',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary:
         'Approve a pending approval, with a reason; with `args`, approve the call edited to these arguments (re-checked against the active policy). Counts as one of the approvals the current tier needs.',
@@ -82,6 +86,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/approvals/:id/deny',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary: 'Deny a pending approval, with a reason.',
       params: idParams,

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { HEAD_HASH } from '../audit/verify.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { AuditRecordView } from '../services/audit.js';
 import type { Services } from '../services/services.js';
 import type { AuditFilter } from '../store/store.js';
@@ -58,6 +59,7 @@ export function auditRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/audit',
+      response: z.object({ records: z.array(V.AuditRecord), nextCursor: z.string().nullable() }),
       tag: 'audit',
       summary: 'Query the audit trail, newest first, with cursor pagination.',
       query: z.object({ ...filters, cursor: z.coerce.number().int().min(1).optional(), limit: pageLimit }),
@@ -82,6 +84,7 @@ export function auditRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/audit/verify',
+      response: V.VerifyResult,
       tag: 'audit',
       summary:
         'Walk the hash chain; names the first edited, missing or reordered record, and answers the head hash to anchor elsewhere. With `expectHead` (an anchored head): fails unless that record is still in the chain (a truncated or rewritten tail), else says how many records follow it.',

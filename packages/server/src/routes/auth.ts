@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AirlockError } from '../errors.js';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 
 export const SESSION_COOKIE = 'airlock_session';
@@ -20,6 +21,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
     defineRoute({
       method: 'POST',
       url: '/v1/auth/login',
+      response: V.Session,
       tag: 'auth',
       summary:
         'Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf. Attempts are counted before the password is checked (by default 5 a minute per username and address, 20 per username; past that 429 rate_limited with Retry-After).',
@@ -53,6 +55,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
     defineRoute({
       method: 'GET',
       url: '/v1/auth/session',
+      response: V.Session,
       tag: 'auth',
       summary: 'The signed-in person and the CSRF token of the session (for a reloaded page). With an API token: the person, the role the token acts with, and the token id (no CSRF token).',
       handler({ principal }) {

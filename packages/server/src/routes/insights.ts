@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import type { DecisionFilter, TimeRange } from '../store/store.js';
 import { idParams } from './schemas.js';
@@ -74,6 +75,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/stats/overview',
+      response: V.Overview,
       tag: 'insights',
       summary:
         'Decisions over time by effect, top blocked tools and refusal causes, the per-environment split, the approval queue with its oldest approval, and the median time people took to decide; optionally of one agent, role, tool or environment.',
@@ -105,6 +107,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/fleet',
+      response: z.object({ from: z.string(), to: z.string(), agents: z.array(V.FleetAgent) }),
       tag: 'insights',
       summary:
         'Every agent with role, environment, last seen, decision mix in the range, hourly blocked-rate trend and anomaly flags; optionally only the agents of one role or environment (or one agent), counting the calls of one tool.',
@@ -117,6 +120,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/fleet/:id',
+      response: V.FleetAgentDetail,
       tag: 'insights',
       summary: 'One agent: the fleet view plus its decisions over time and its top tools and rules.',
       params: idParams,
@@ -129,6 +133,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals/:id/context',
+      response: V.ApprovalContext,
       tag: 'approvals',
       summary: "An approval with the full decision that opened it, the budgets it consulted, and the agent's recent decisions.",
       params: idParams,

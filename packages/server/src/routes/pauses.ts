@@ -2,6 +2,7 @@ import { parseDuration } from '@airlock/core';
 import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import { idParams } from './schemas.js';
 
@@ -28,6 +29,7 @@ export function pauseRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/pauses',
+      response: z.object({ pauses: z.array(V.Pause) }),
       tag: 'pauses',
       summary: 'Pauses of the fleet, an agent, a role or a tool (manual or by quarantine), newest first; `active=true` for those in force.',
       query: z.object({ active: z.enum(['true', 'false']).optional() }),
@@ -36,6 +38,7 @@ export function pauseRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/pauses',
+      response: V.Pause,
       tag: 'pauses',
       summary: 'Pause the fleet, an agent, a role or a tool: every decision in scope is `block` with code `paused`, and approved calls in scope cannot be redeemed, until resumed, or, with `for` or `until`, until that time. Answers the active pause (an existing one for the same scope is returned as is).',
       body: pauseBody,
@@ -53,6 +56,7 @@ export function pauseRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/pauses/:id/resume',
+      response: V.Pause,
       tag: 'pauses',
       summary: 'Resume: end a pause (audited).',
       params: idParams,

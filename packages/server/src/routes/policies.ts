@@ -2,6 +2,7 @@ import { parseDuration } from '@airlock/core';
 import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import { name, toolArgs } from './schemas.js';
 
@@ -47,6 +48,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/policies',
+      response: z.object({ versions: z.array(V.PolicyVersion), active: z.number().nullable() }),
       tag: 'policies',
       summary: 'List policy versions.',
       handler: async () => ({ versions: await policies.list(), active: policies.active()?.version ?? null }),
@@ -54,6 +56,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies',
+      response: V.PolicyVersion,
       tag: 'policies',
       summary:
         'Upload a bundle as a new (inactive) version. Invalid bundles answer 422 with every error, by file and line; valid ones carry `warnings`, the findings of `airlock policy check`.',
@@ -86,6 +89,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/simulate',
+      response: V.Simulation,
       tag: 'policies',
       summary: `Try a draft bundle without storing it: on one hand-written call, or on the last N (≤ ${MAX_REPLAY}) recorded decisions replayed in time order with fresh limit state; reports which decisions would flip.`,
       body: simulateBody,
@@ -95,6 +99,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/policies/diff',
+      response: z.object({ files: z.array(V.FileDiff) }),
       tag: 'policies',
       summary: 'Unified diff, per file, between two versions.',
       query: z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }),
@@ -103,6 +108,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/policies/:version',
+      response: V.PolicyVersionDetail,
       tag: 'policies',
       summary: 'One version with its sources.',
       params: versionParams,
@@ -111,6 +117,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/:version/activate',
+      response: V.PolicyVersion,
       tag: 'policies',
       summary: 'Activate a version atomically; pushed to /v1/policy/stream subscribers.',
       params: versionParams,
@@ -148,6 +155,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/rollback',
+      response: V.PolicyVersion,
       tag: 'policies',
       summary: 'Re-activate the version that was active before the current one.',
       handler: ({ principal }) => policies.rollback(actorOf(principal)),

@@ -1,0 +1,336 @@
+import { z } from 'zod';
+import type { DecisionEvent as DecisionEventView } from '../services/events.js';
+
+/**
+ * The shapes the API answers with, as zod: the source of the OpenAPI document's response schemas
+ * (named ones become `components.schemas`). Routes declare them as `response`, and the route's
+ * handler must return something that fits (checked by the compiler, see RouteDef), so the
+ * document cannot promise more than the services return. Clients (dashboard, CLI, SDK) read the
+ * types generated from the document: packages/sdk/src/api/openapi.ts (`npm run api:types`).
+ */
+
+const effect = z.enum(['allow', 'require_approval', 'block']);
+const args = z.record(z.string(), z.unknown());
+const iso = z.string();
+const timeoutAction = z.enum(['escalate', 'block', 'allow']);
+const approvalStatus = z.enum(['pending', 'approved', 'denied', 'expired', 'redeemed']);
+const cause = z.enum(['rule', 'limit', 'risk', 'default', 'paused', 'invalid_arguments', 'unknown_tool', 'no_policy', 'evaluation_error']);
+
+export const Effect = effect.meta({ id: 'Effect' });
+export const EffectCounts = z.object({ allow: z.number(), require_approval: z.number(), block: z.number() }).meta({ id: 'EffectCounts' });
+export const Cause = cause.meta({ id: 'Cause', description: 'What decided a call; for a block, why it was refused.' });
+export const ApprovalStatus = approvalStatus.meta({ id: 'ApprovalStatus' });
+export const TimeoutAction = timeoutAction.meta({ id: 'TimeoutAction' });
+export const Role = z.enum(['admin', 'policy-author', 'approver', 'viewer']).meta({ id: 'Role' });
+
+export const Risk = z.object({ score: z.number(), level: z.enum(['low', 'medium', 'high', 'critical']) }).meta({ id: 'Risk' });
+
+export const LimitOutcome = z
+  .object({
+    limit: z.string(),
+    policy: z.string(),
+    kind: z.enum(['rate', 'budget', 'blast_radius']),
+    key: z.string(),
+    used: z.number(),
+    adding: z.number(),
+    max: z.number(),
+    window: z.string(),
+    exceeded: z.boolean(),
+    consumed: z.boolean(),
+    effect: z.enum(['require_approval', 'block']),
+  })
+  .meta({ id: 'LimitOutcome' });
+
+export const ApprovalTier = z
+  .object({ name: z.string(), approvers: z.array(z.string()), required: z.number(), timeout: z.string().nullable(), onTimeout: TimeoutAction })
+  .meta({ id: 'ApprovalTier' });
+
+const approvalRoute = z.object({
+  tier: z.string(),
+  tierIndex: z.number(),
+  approvers: z.array(z.string()),
+  required: z.number(),
+  timeout: z.string().nullable(),
+  onTimeout: TimeoutAction,
+  expiresIn: z.string().nullable(),
+  tiers: z.array(ApprovalTier).readonly(),
+});
+export const ApprovalRoute = approvalRoute.meta({ id: 'ApprovalRoute' });
+
+export const Decision = z
+  .object({
+    effect: Effect,
+    rule: z.string().nullable(),
+    reason: z.string(),
+    decidedBy: z.enum(['rule', 'limit', 'risk', 'default', 'error', 'pause']),
+    matched: z.array(z.object({ rule: z.string(), policy: z.string(), effect: Effect.optional(), risk: z.number().optional() }).readonly()),
+    limits: z.array(LimitOutcome),
+    risk: Risk.readonly(),
+    flagged: z.boolean(),
+    approvers: z.array(z.string()).optional(),
+    approval: ApprovalRoute.readonly().optional(),
+    policy: z.object({ bundle: z.string(), version: z.union([z.string(), z.number()]), policies: z.array(z.string()) }),
+    error: z.object({ code: z.string(), message: z.string(), path: z.string().optional() }).optional(),
+  })
+  .meta({ id: 'Decision' });
+
+export const ApprovalView = z
+  .object({
+    id: z.string(),
+    decisionId: z.string(),
+    status: ApprovalStatus,
+    agent: z.string(),
+    role: z.string(),
+    environment: z.string(),
+    tool: z.string(),
+    args,
+    requestedArgs: args,
+    edited: z.boolean(),
+    session: z.string().nullable(),
+    sessionAttributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
+    intent: z.string().nullable(),
+    callHash: z.string(),
+    rule: z.string().nullable(),
+    reason: z.string(),
+    approvers: z.array(z.string()),
+    tier: z.string(),
+    tierIndex: z.number(),
+    tierCount: z.number(),
+    requiredApprovals: z.number(),
+    approvalsRemaining: z.number(),
+    approvals: z.array(z.object({ by: z.string(), at: iso, reason: z.string(), edited: z.boolean() })),
+    deadlineAt: iso.nullable(),
+    onTimeout: TimeoutAction.nullable(),
+    escalatesTo: z.string().nullable(),
+    escalations: z.number(),
+    route: ApprovalRoute,
+    policyVersion: z.number(),
+    createdAt: iso,
+    expiresAt: iso,
+    resolvedBy: z.string().nullable(),
+    resolvedAt: iso.nullable(),
+    resolutionReason: z.string().nullable(),
+    redeemedAt: iso.nullable(),
+  })
+  .meta({ id: 'Approval' });
+
+export const ValueCount = z.object({ value: z.string().nullable(), count: z.number() }).meta({ id: 'ValueCount' });
+export const SeriesBucket = EffectCounts.extend({ start: iso }).meta({ id: 'SeriesBucket' });
+
+export const OldestPending = z
+  .object({
+    id: z.string(),
+    agent: z.string(),
+    tool: z.string(),
+    createdAt: iso,
+    deadlineAt: iso.nullable(),
+    /** A timeout action. */
+    onTimeout: z.string().nullable(),
+    escalatesTo: z.string().nullable(),
+    expiresAt: iso,
+  })
+  .meta({ id: 'OldestPending' });
+
+export const Overview = z
+  .object({
+    from: iso,
+    to: iso,
+    bucketMs: z.number(),
+    series: z.array(SeriesBucket),
+    totals: EffectCounts,
+    topBlockedTools: z.array(ValueCount),
+    topBlockedRules: z.array(ValueCount.extend({ cause: Cause })),
+    environments: z.array(EffectCounts.extend({ environment: z.string() })),
+    approvals: z.object({ pending: z.number(), resolved: z.number(), medianMs: z.number().nullable(), automatic: z.number(), oldestPending: OldestPending.nullable() }),
+    filter: z.object({ agent: z.string().optional(), environment: z.string().optional() }),
+  })
+  .meta({ id: 'Overview' });
+
+export const AnomalyFlag = z
+  .object({ code: z.literal('blocked_rate_spike'), message: z.string(), recentRate: z.number(), baselineRate: z.number() })
+  .meta({ id: 'AnomalyFlag' });
+
+export const FleetAgent = z
+  .object({
+    id: z.string(),
+    role: z.string(),
+    environment: z.string(),
+    lastSeen: iso.nullable(),
+    mix: EffectCounts,
+    total: z.number(),
+    blockedRate: z.number().nullable(),
+    trend: z.array(z.object({ start: iso, total: z.number(), blocked: z.number() })),
+    flags: z.array(AnomalyFlag),
+  })
+  .meta({ id: 'FleetAgent' });
+
+export const FleetAgentDetail = FleetAgent.extend({
+  series: z.array(SeriesBucket),
+  bucketMs: z.number(),
+  topTools: z.array(ValueCount),
+  topBlockedTools: z.array(ValueCount),
+  topRules: z.array(ValueCount),
+}).meta({ id: 'FleetAgentDetail' });
+
+export const HistoryEntry = z
+  .object({
+    seq: z.number(),
+    id: z.string(),
+    at: iso,
+    tool: z.string(),
+    args,
+    effect: Effect,
+    rule: z.string().nullable(),
+    reason: z.string(),
+    risk: Risk.readonly(),
+    /** Its `status` is an approval status. */
+    approval: z.object({ id: z.string(), status: z.string() }).optional(),
+  })
+  .meta({ id: 'HistoryEntry' });
+
+export const Budget = LimitOutcome.extend({ remaining: z.number() }).meta({ id: 'Budget' });
+
+export const ApprovalContext = z
+  .object({ approval: ApprovalView, decision: Decision.nullable(), budgets: z.array(Budget), history: z.array(HistoryEntry) })
+  .meta({ id: 'ApprovalContext' });
+
+export const DecisionEvent = z
+  .object({
+    id: z.string(),
+    seq: z.number(),
+    at: iso,
+    agent: z.string(),
+    role: z.string(),
+    environment: z.string(),
+    tool: z.string(),
+    args,
+    /** An effect. */
+    effect: z.string(),
+    rule: z.string().nullable(),
+    reason: z.string(),
+    risk: z.object({ score: z.number(), level: z.string() }),
+    cause: Cause,
+    policyVersion: z.union([z.number(), z.string()]),
+    approvalId: z.string().optional(),
+    /** An approval status. */
+    approvalStatus: z.string().optional(),
+    edge: z.boolean().optional(),
+  })
+  .meta({ id: 'DecisionEvent', description: 'A `decision` event of GET /v1/events.' });
+
+export const Pause = z
+  .object({
+    id: z.string(),
+    scope: z.enum(['fleet', 'agent', 'role', 'tool']),
+    target: z.string().nullable(),
+    kind: z.enum(['manual', 'quarantine']),
+    reason: z.string(),
+    createdBy: z.string(),
+    createdAt: iso,
+    resumedBy: z.string().nullable(),
+    resumedAt: iso.nullable(),
+    endsAt: iso.nullable(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'Pause' });
+
+export const AuditRecord = z
+  .object({
+    seq: z.number(),
+    at: iso,
+    type: z.string(),
+    actor: z.string(),
+    agent: z.string().nullable(),
+    tool: z.string().nullable(),
+    /** An effect (`allow`, `require_approval`, `block`) on decision records. */
+    effect: z.string().nullable(),
+    rule: z.string().nullable(),
+    data: z.unknown(),
+    prevHash: z.string(),
+    hash: z.string(),
+    cause: Cause.optional(),
+    /** Its `status` is an approval status. */
+    approval: z.object({ id: z.string(), status: z.string() }).optional(),
+  })
+  .meta({ id: 'AuditRecord' });
+
+export const VerifyResult = z
+  .union([
+    z.object({ ok: z.literal(true), records: z.number(), head: z.string().nullable(), anchor: z.object({ hash: z.string(), seq: z.number(), following: z.number() }).optional() }),
+    z.object({ ok: z.literal(false), records: z.number(), seq: z.number(), reason: z.string() }),
+  ])
+  .meta({ id: 'VerifyResult' });
+
+export const PolicySource = z.object({ file: z.string(), text: z.string() }).meta({ id: 'PolicySource' });
+
+export const PolicyVersion = z
+  .object({ version: z.number(), bundle: z.string(), digest: z.string(), files: z.array(z.string()), createdBy: z.string(), createdAt: iso, active: z.boolean() })
+  .meta({ id: 'PolicyVersion' });
+
+export const PolicyVersionDetail = PolicyVersion.extend({ sources: z.array(PolicySource) }).meta({ id: 'PolicyVersionDetail' });
+
+export const FileDiff = z.object({ file: z.string(), status: z.enum(['added', 'removed', 'modified']), patch: z.string() }).meta({ id: 'FileDiff' });
+
+const recordedRequest = z.object({
+  agent: z.string(),
+  role: z.string(),
+  environment: z.string().optional(),
+  tool: z.string(),
+  args: args.optional(),
+  session: z.string().optional(),
+  sessionAttributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  intent: z.string().optional(),
+  at: z.union([z.string(), z.number()]),
+});
+
+export const FlipGroup = z
+  .object({
+    from: Effect,
+    to: Effect,
+    rule: z.string().nullable(),
+    count: z.number(),
+    examples: z.array(
+      z.object({
+        id: z.string().optional(),
+        request: recordedRequest,
+        before: z.object({ effect: Effect, rule: z.string().nullable() }),
+        after: z.object({ effect: Effect, rule: z.string().nullable(), reason: z.string(), decidedBy: Decision.shape.decidedBy }),
+      }),
+    ),
+  })
+  .meta({ id: 'FlipGroup' });
+
+export const ReplayReport = z
+  .object({ calls: z.number(), before: EffectCounts, after: EffectCounts, flipped: z.number(), flips: z.array(FlipGroup) })
+  .meta({ id: 'ReplayReport' });
+
+export const Simulation = z
+  .discriminatedUnion('mode', [
+    z.object({ mode: z.literal('recorded'), from: iso.nullable(), to: iso.nullable(), report: ReplayReport }),
+    z.object({
+      mode: z.literal('call'),
+      request: recordedRequest,
+      current: z.object({ version: z.number(), decision: Decision }).nullable(),
+      candidate: Decision,
+      flipped: z.boolean(),
+    }),
+  ])
+  .meta({ id: 'Simulation' });
+
+export const Agent = z.object({ id: z.string(), role: z.string(), environment: z.string(), createdAt: iso, createdBy: z.string() }).meta({ id: 'Agent' });
+
+export const User = z
+  .object({ id: z.string(), username: z.string(), role: Role, groups: z.array(z.string()), createdAt: iso, createdBy: z.string() })
+  .meta({ id: 'User' });
+
+export const SessionUser = User.pick({ id: true, username: true, role: true, groups: true }).meta({ id: 'SessionUser' });
+
+export const Session = z
+  .object({ user: SessionUser, csrfToken: z.string().nullable(), expiresAt: iso.optional(), tokenId: z.string().optional() })
+  .meta({ id: 'Session', description: 'The signed-in person; `csrfToken` is null when they authenticated with an API token (`tokenId`).' });
+
+/** Named schemas no JSON route answers with (the `decision` event of the SSE stream GET /v1/events): listed in the document too. */
+export const STREAM_SCHEMAS: readonly z.ZodType[] = [DecisionEvent];
+
+/** What the events service sends fits the schema (a compile-time check: routes check theirs through RouteDef). */
+export const decisionEventFits = (event: DecisionEventView): z.output<typeof DecisionEvent> => event;
