@@ -1260,6 +1260,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every audit record after `after` (or the SSE `Last-Event-ID`), oldest first, then each new record as it is committed by any instance: exactly once and in order across reconnects (resume after the last seq received). NDJSON (one record per line, blank lines as heartbeats), or Server-Sent Events (`event: record`, `id: <seq>`) with `Accept: text/event-stream` or `format=sse`. Each record carries `prevHash` and `hash`, so a receiver verifies the chain as it goes. `follow=false` ends at the newest record. A line/event `error` (`audit_gap`, `store_unavailable`) ends the stream. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the last seq already received; 0: from the first record */
+                    after?: number;
+                    /** @description false: end once the newest record is sent */
+                    follow?: "true" | "false";
+                    /** @description default: sse when Accept names text/event-stream, else ndjson */
+                    format?: "ndjson" | "sse";
+                };
+                header?: {
+                    accept?: string;
+                    "last-event-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": unknown;
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/verify": {
         parameters: {
             query?: never;
