@@ -167,6 +167,9 @@ try {
   if (peer) {
     const throughput = decide.perSecond / peer.perSecond;
     const p99 = decide.p99ms / peer.p99ms;
+    // Each round's pair ran back to back: on a busy machine its ratio varies less than the medians'.
+    const pairs = (rounds.decide ?? []).map((r, i) => `${(r.perSecond / (rounds.cerbos?.[i]?.perSecond ?? Number.NaN)).toFixed(2)}×`);
+    console.log(`Airlock ÷ Cerbos decisions/s by round: ${pairs.join(' / ')}`);
     console.log(`target: Airlock ≥ 4× Cerbos decisions/s → ${throughput.toFixed(2)}× ${throughput >= 4 ? 'PASS' : 'FAIL'}`);
     console.log(`target: Airlock p99 ≤ 0.5× Cerbos's → ${p99.toFixed(2)}× ${p99 <= 0.5 ? 'PASS' : 'FAIL'}`);
   }
