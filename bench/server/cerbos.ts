@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -44,10 +44,18 @@ function freePort(): Promise<number> {
 /** Copies the peer folder into `workDir`, starts Cerbos there and waits for its health check. */
 export async function startCerbos(binary: string, version: string, peerDir: string, workDir: string): Promise<Cerbos> {
   cpSync(peerDir, workDir, { recursive: true });
+  // CI's copy of shared/ has no write bits, and the copy keeps them: made writable again, so Cerbos
+  // can write its audit log here, the config with the bench's ports can sit beside the original,
+  // and the folder can be removed at the end.
+  chmodSync(workDir, 0o700);
+  for (const entry of readdirSync(workDir, { recursive: true, withFileTypes: true })) {
+    chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
+  }
   const [http, grpc] = [await freePort(), await freePort()];
-  const configPath = join(workDir, 'config_audit_file.yaml');
-  const config = readFileSync(configPath, 'utf8').replace('127.0.0.1:3592', `127.0.0.1:${http}`).replace('127.0.0.1:3593', `127.0.0.1:${grpc}`);
-  if (!config.includes(`:${http}`) || !/decisionLogsEnabled:\s*true/.test(config)) throw new Error(`${configPath}: expected the HTTP listen address 127.0.0.1:3592 and decision logs on`);
+  const original = join(workDir, 'config_audit_file.yaml');
+  const configPath = join(workDir, 'bench-config.yaml');
+  const config = readFileSync(original, 'utf8').replace('127.0.0.1:3592', `127.0.0.1:${http}`).replace('127.0.0.1:3593', `127.0.0.1:${grpc}`);
+  if (!config.includes(`:${http}`) || !/decisionLogsEnabled:\s*true/.test(config)) throw new Error(`${original}: expected the HTTP listen address 127.0.0.1:3592 and decision logs on`);
   writeFileSync(configPath, config);
   // Its log goes to a file: wrk closes its connections with requests in flight at the end of a
   // round, which Cerbos logs as errors ("context canceled").
