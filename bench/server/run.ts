@@ -1,25 +1,33 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import autocannon, { type Result } from 'autocannon';
 import Sqlite from 'better-sqlite3';
 import { verifyAuditFile } from '@airlock/server';
+import { cerbosBinary, cerbosVerdict, startCerbos, type Cerbos } from './cerbos.js';
+import { chooseLoadGenerator, CONNECTIONS, load, type LoadResult, type Target } from './load.js';
 
 /**
  * bench:server — POST /v1/decide (a $20 refund, its audit record durable before each answer)
- * against Fastify's hello world, all servers in child processes, loaded by autocannon over
- * loopback with keep-alive and 50 connections. Rounds alternate between targets so a noisy
- * neighbour hurts all of them alike; the table shows each target's median round.
+ * against the Cerbos PDP deciding the same refund with its file audit log on (the system a user
+ * would deploy instead), with Fastify's hello world and a no-work decision-shaped route as
+ * reference rows. All servers run in child processes, loaded by one load generator (wrk, 1 thread,
+ * 50 connections, keep-alive, loopback). Rounds alternate between targets so a noisy neighbour
+ * hurts all of them alike; each row is the target's median round.
+ *
+ * BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_WARMUP_SECONDS (3): round lengths and count.
+ * BENCH_PEERS_DIR: the peers folder (default: `shared/peers` beside the repository's clone).
+ * BENCH_LOADGEN=autocannon: use autocannon instead of wrk.
  */
 
-const CONNECTIONS = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = 3;
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const ADMIN_PASSWORD = 'bench admin password';
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const PEERS = process.env.BENCH_PEERS_DIR ?? join(REPO, '..', 'shared', 'peers');
 
 interface Child {
   process: ChildProcess;
@@ -42,8 +50,8 @@ function launch(script: string, args: string[] = []): Promise<Child> {
   });
 }
 
-function stop(child: Child): Promise<void> {
-  if (child.process.exitCode !== null) return Promise.resolve();
+function stop(child: { process: ChildProcess }): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.process.removeAllListeners('exit');
     child.process.once('exit', () => resolve());
@@ -69,88 +77,111 @@ async function benchKey(base: string): Promise<string> {
   return (await json<{ key: string }>(`${base}/v1/agents/bench-bot-1/keys`, { method: 'POST', headers, body: '{}' })).body.key;
 }
 
-let account = 0;
-/**
- * Each request refunds $20 to a new account. The seed policy's refund-budget allows $100 per
- * account per 24 h, so repeating one account would turn its sixth refund into require_approval and
- * measure a different path; fresh accounts keep every answer `allow` (rule refund-small).
- */
-function refunds(url: string, seconds: number, headers: Record<string, string> = {}): Promise<Result> {
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
+/** Airlock's answer to a refund of `amount` for a fresh account (the parity check before timing). */
+async function airlockVerdict(url: string, key: string, amount: number): Promise<string> {
+  const { body } = await json<{ effect: string }>(`${url}/v1/decide`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    requests: [
-      {
-        setupRequest: (request) => ({
-          ...request,
-          body: `{"tool":"issue_refund","args":{"account_id":"BENCH-${++account}","amount":20,"currency":"USD"}}`,
-        }),
-      },
-    ],
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ tool: 'issue_refund', args: { account_id: `CHECK-${amount}`, amount, currency: 'USD' } }),
   });
+  return body.effect;
 }
 
-function hello(url: string, seconds: number): Promise<Result> {
-  return autocannon({ url, connections: CONNECTIONS, duration: seconds });
+function median(results: LoadResult[]): LoadResult {
+  return [...results].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(results.length / 2)] as LoadResult;
 }
 
-function median(results: Result[]): Result {
-  return [...results].sort((a, b) => a.requests.average - b.requests.average)[Math.floor(results.length / 2)] as Result;
-}
+const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+const count = (value: number) => Math.round(value).toLocaleString('en-US');
 
-function row(name: string, result: Result, reference: Result): string {
-  const failed = result.errors + result.timeouts + result.non2xx;
-  const ratio = ((result.requests.average / reference.requests.average) * 100).toFixed(0);
-  return `| ${name} | ${Math.round(result.requests.average).toLocaleString('en-US')} | ${ratio} % | ${result.latency.p50} ms | ${result.latency.p99} ms | ${failed} |`;
-}
+const log = (line: string) => console.error(`[bench:server] ${line}`);
+const generator = chooseLoadGenerator(log);
+const cerbosBin = cerbosBinary();
+const cerbosPeer = join(PEERS, 'cerbos');
+const cerbosSkipped = 'missing' in cerbosBin ? cerbosBin.missing : existsSync(join(cerbosPeer, 'config_audit_file.yaml')) ? undefined : `${cerbosPeer}/config_audit_file.yaml not found (set BENCH_PEERS_DIR)`;
+if (cerbosSkipped) log(`Cerbos row skipped: ${cerbosSkipped}`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
-const baseline = await launch('./baseline-server.ts');
-const airlock = await launch('./airlock-server.ts', [dataDir]);
+const cerbosDir = mkdtempSync(join(tmpdir(), 'cerbos-bench-'));
+const load0 = loadavg()[0] ?? 0;
+const started = Date.now();
+let baseline: Child | undefined;
+let airlock: Child | undefined;
+let cerbos: Cerbos | undefined;
 try {
+  baseline = await launch('./baseline-server.ts');
+  airlock = await launch('./airlock-server.ts', [dataDir]);
+  if (!cerbosSkipped && !('missing' in cerbosBin)) cerbos = await startCerbos(cerbosBin.path, cerbosBin.version, cerbosPeer, cerbosDir);
   const key = await benchKey(airlock.url);
-  const targets = {
-    hello: () => hello(`${baseline.url}/hello`, SECONDS),
-    shaped: () => refunds(`${baseline.url}/decision-shaped`, SECONDS),
-    decide: () => refunds(`${airlock.url}/v1/decide`, SECONDS, { authorization: `Bearer ${key}` }),
+
+  // Both deciders must give the same answers as the seed policy before anything is timed.
+  if (cerbos) {
+    for (const amount of [20, 50, 50.01, 200, 500, 500.01, 1000]) {
+      const [a, c] = [await airlockVerdict(airlock.url, key, amount), await cerbosVerdict(cerbos.url, amount)];
+      if (a !== c) throw new Error(`$${amount} refund: Airlock ${a}, Cerbos ${c}`);
+    }
+  }
+
+  const targets: Record<string, Target> = {
+    hello: { kind: 'get', url: `${baseline.url}/hello` },
+    shaped: { kind: 'airlock', url: `${baseline.url}/decision-shaped`, key: 'unused' },
+    decide: { kind: 'airlock', url: `${airlock.url}/v1/decide`, key },
+    ...(cerbos ? { cerbos: { kind: 'cerbos', url: cerbos.url } as Target } : {}),
   };
-  await hello(`${baseline.url}/hello`, WARMUP_SECONDS);
-  await refunds(`${baseline.url}/decision-shaped`, WARMUP_SECONDS);
-  await refunds(`${airlock.url}/v1/decide`, WARMUP_SECONDS, { authorization: `Bearer ${key}` });
-  const rounds: Record<keyof typeof targets, Result[]> = { hello: [], shaped: [], decide: [] };
+  const names = Object.keys(targets);
+  for (const name of names) await load(generator, targets[name] as Target, WARMUP_SECONDS);
+  const rounds: Record<string, LoadResult[]> = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const name of Object.keys(targets) as (keyof typeof targets)[]) rounds[name].push(await targets[name]());
+    for (const name of names) {
+      const result = await load(generator, targets[name] as Target, SECONDS);
+      rounds[name]?.push(result);
+      log(`round ${round + 1}/${ROUNDS} ${name}: ${count(result.perSecond)}/s p99 ${ms(result.p99ms)} ms`);
+    }
   }
   await stop(airlock);
+  if (cerbos) await stop(cerbos);
 
   const database = join(dataDir, 'airlock.db');
   const chain = await verifyAuditFile(database);
   const sqlite = new Sqlite(database, { readonly: true });
   const effects = sqlite.prepare("select effect, count(*) as n from audit where type = 'decision' group by effect").all() as { effect: string; n: number }[];
   sqlite.close();
-  const answered = rounds.decide.reduce((sum, r) => sum + r['2xx'], 0);
+  const cerbosDecisions = cerbos && existsSync(cerbos.auditLog) ? readFileSync(cerbos.auditLog, 'utf8').split('\n').filter((line) => line.includes('"decisionLogEntry"') || line.includes('"checkResources"')).length : 0;
 
-  const reference = median(rounds.hello);
-  const decide = median(rounds.decide);
-  console.log(`Server bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
-  console.log(`autocannon: ${CONNECTIONS} connections, keep-alive, loopback; ${ROUNDS} alternating rounds of ${SECONDS} s per target (median round shown)`);
-  console.log(`Airlock: ${airlock.entry ?? '@airlock/server'}, SQLite WAL synchronous=FULL in ${dataDir}\n`);
+  const reference = median(rounds.hello ?? []);
+  const decide = median(rounds.decide ?? []);
+  const peer = cerbos ? median(rounds.cerbos ?? []) : undefined;
+  const row = (name: string, result: LoadResult) =>
+    `| ${name} | ${count(result.perSecond)} | ${((result.perSecond / reference.perSecond) * 100).toFixed(0)} % | ${ms(result.p50ms)} ms | ${ms(result.p99ms)} ms | ${result.failed} |`;
+  console.log(`Server bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average at start ${load0.toFixed(2)}`);
+  console.log(`${generator === 'wrk' ? 'wrk, 1 thread' : 'autocannon'}, ${CONNECTIONS} connections, keep-alive, loopback; ${ROUNDS} alternating rounds of ${SECONDS} s per target after ${WARMUP_SECONDS} s warm-ups (median round shown)`);
+  console.log(`Airlock: ${airlock.entry ?? '@airlock/server'}, SQLite WAL synchronous=FULL in ${dataDir}`);
+  console.log(cerbos ? `Cerbos ${cerbos.version}: ${cerbosPeer} (file audit log on)\n` : `Cerbos: skipped (${cerbosSkipped ?? ''})\n`);
   console.log('| target | req/s | vs hello | p50 | p99 | failed |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  console.log(row('Fastify hello world (GET)', reference, reference));
-  console.log(row('Fastify POST, same body in, decision-sized JSON out, no work (ceiling)', median(rounds.shaped), reference));
-  console.log(row('Airlock POST /v1/decide, $20 refund, durable audit', decide, reference));
-  console.log(`\nrounds (req/s): hello ${rounds.hello.map((r) => Math.round(r.requests.average)).join(' / ')}; decide ${rounds.decide.map((r) => Math.round(r.requests.average)).join(' / ')}`);
-  console.log(`targets: ≥ 60 % of hello world → ${((decide.requests.average / reference.requests.average) * 100).toFixed(1)} %; p99 < 10 ms → ${decide.latency.p99} ms`);
+  console.log(row('Fastify hello world (GET)', reference));
+  console.log(row('Fastify POST, same body in, decision-sized JSON out, no work (ceiling)', median(rounds.shaped ?? [])));
+  console.log(row('Airlock POST /v1/decide, $20 refund, durable audit', decide));
+  if (peer) console.log(row(`Cerbos ${cerbos?.version ?? ''} POST /api/check/resources, $20 refund, file audit log`, peer));
+  console.log(`\nrounds (req/s): ${names.map((name) => `${name} ${(rounds[name] ?? []).map((r) => count(r.perSecond)).join(' / ')}`).join('; ')}`);
+  if (peer) {
+    const throughput = decide.perSecond / peer.perSecond;
+    const p99 = decide.p99ms / peer.p99ms;
+    // Each round's pair ran back to back: on a busy machine its ratio varies less than the medians'.
+    const pairs = (rounds.decide ?? []).map((r, i) => `${(r.perSecond / (rounds.cerbos?.[i]?.perSecond ?? Number.NaN)).toFixed(2)}×`);
+    console.log(`Airlock ÷ Cerbos decisions/s by round: ${pairs.join(' / ')}`);
+    console.log(`target: Airlock ≥ 4× Cerbos decisions/s → ${throughput.toFixed(2)}× ${throughput >= 4 ? 'PASS' : 'FAIL'}`);
+    console.log(`target: Airlock p99 ≤ 0.5× Cerbos's → ${p99.toFixed(2)}× ${p99 <= 0.5 ? 'PASS' : 'FAIL'}`);
+  }
+  const answered = (rounds.decide ?? []).reduce((sum, r) => sum + r.requests - r.failed, 0);
   console.log(
-    `audit: ${chain.ok ? `chain verified, ${chain.records} records` : `CHAIN BROKEN at seq ${chain.seq}: ${chain.reason}`}; ` +
-      `decision records by effect: ${effects.map((e) => `${e.effect} ${e.n}`).join(', ')}; 2xx answers in measured rounds: ${answered}`,
+    `audit: Airlock ${chain.ok ? `chain verified, ${chain.records} records` : `CHAIN BROKEN at seq ${chain.seq}: ${chain.reason}`}; ` +
+      `decision records by effect: ${effects.map((e) => `${e.effect} ${e.n}`).join(', ')}; answered in measured rounds: ${answered}` +
+      (cerbos ? `; Cerbos decision log entries: ${cerbosDecisions}` : ''),
   );
+  console.log(`took ${Math.round((Date.now() - started) / 1000)} s`);
 } finally {
-  await stop(baseline);
-  await stop(airlock);
+  for (const child of [baseline, airlock, cerbos]) if (child) await stop(child);
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(cerbosDir, { recursive: true, force: true });
 }

@@ -46,7 +46,10 @@ export class SqliteWriteThread implements BatchWriter {
   }
 
   async commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
-    return (await this.send({ kind: 'commit', entries: JSON.stringify(entries) })).sealed ?? [];
+    // Structured clone, not a JSON string: each record's `data` is already canonical JSON, which
+    // JSON.stringify would escape again here and the writer thread parse again (~3 µs per record
+    // on the event loop, measured against ~1 µs for the clone).
+    return (await this.send({ kind: 'commit', entries })).sealed ?? [];
   }
 
   async apply(writes: readonly StoreWrite[]): Promise<void> {

@@ -1,5 +1,4 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PreparedEntry } from '../../audit/record.js';
 import { openConnection } from './connection.js';
 import { SqliteSyncBatchWriter } from './sync-batch-writer.js';
 import type { WriteReply, WriteRequest } from './write-protocol.js';
@@ -17,7 +16,7 @@ const writer = new SqliteSyncBatchWriter(sqlite);
 function handle(request: WriteRequest): WriteReply {
   switch (request.kind) {
     case 'commit':
-      return { id: request.id, ok: true, sealed: writer.commit(JSON.parse(request.entries) as PreparedEntry[]) };
+      return { id: request.id, ok: true, sealed: writer.commit(request.entries) };
     case 'apply':
       writer.apply(request.writes);
       return { id: request.id, ok: true };
