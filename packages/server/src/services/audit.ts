@@ -1,20 +1,11 @@
 import type { AuditRow } from '../store/schema.js';
 import type { AuditFilter, Store } from '../store/store.js';
+import type { AuditRecordFields } from '../audit/record.js';
 import { auditRows, verifyChain, type VerifyResult } from '../audit/verify.js';
 import { causeOf, type RefusalCause } from './refusal-cause.js';
 
-/** An audit record as the API returns it. */
-export interface AuditRecordView {
-  seq: number;
-  at: string;
-  type: string;
-  actor: string;
-  agent: string | null;
-  tool: string | null;
-  effect: string | null;
-  rule: string | null;
-  data: unknown;
-  prevHash: string;
+/** An audit record as the API returns it: the fields its hash is made of, and the hash. */
+export interface AuditRecordView extends AuditRecordFields {
   hash: string;
 }
 

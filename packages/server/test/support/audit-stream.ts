@@ -1,19 +1,8 @@
+import type { AuditRecordView } from '../../src/services/audit.js';
 import type { Caller } from './http.js';
 
 /** An audit record as the stream sends it. */
-export interface StreamedRecord {
-  seq: number;
-  at: string;
-  type: string;
-  actor: string;
-  agent: string | null;
-  tool: string | null;
-  effect: string | null;
-  rule: string | null;
-  data: unknown;
-  prevHash: string;
-  hash: string;
-}
+export type StreamedRecord = AuditRecordView;
 
 /** A line/event of the stream: a record, or the error that ended it. */
 export type StreamItem = { record: StreamedRecord } | { error: { code: string; message: string; seq?: number } };
