@@ -153,7 +153,7 @@ function Attention({ overview, scope }: { overview: Overview | undefined; scope:
           <ul>
             {active.map((pause) => (
               <li key={pause.id}>
-                <Link to="/pauses" data-testid="attention-pause-link">
+                <Link to={pausePage(pause)} data-testid="attention-pause-link" data-pause={pause.id}>
                   {pause.kind === 'quarantine' ? 'Quarantined' : 'Paused'}: {describeScope(pause)}
                 </Link>{' '}
                 <span className="muted small">
@@ -244,6 +244,16 @@ function pauseConcerns(pause: Pause, scope: Scope): boolean {
   if (pause.scope === 'agent') return scope.agent === undefined || pause.target === scope.agent;
   if (pause.scope === 'role') return scope.role === undefined || pause.target === scope.role;
   return scope.tool === undefined || pause.target === scope.tool;
+}
+
+/**
+ * Where a pause is shown with its Resume button: an agent's pause on the agent's page, any other
+ * on the fleet page (which lists every pause in force).
+ */
+function pausePage(pause: Pause): string {
+  if (pause.scope === 'agent' && pause.target) return `/fleet/${encodeURIComponent(pause.target)}`;
+  if (pause.scope === 'role' && pause.target) return href('/fleet', { role: pause.target });
+  return '/fleet';
 }
 
 function pauseFeedScope(pause: Pause): Scope {
