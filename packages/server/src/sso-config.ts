@@ -151,7 +151,7 @@ export type ClaimMapping = { ok: true; username: string; role: UserRole; groups:
 export function mapClaims(claims: Record<string, unknown>, config: Pick<OidcConfig, 'usernameClaim' | 'roleClaim' | 'roles' | 'approverGroups' | 'defaultRole'>): ClaimMapping {
   const named = claims[config.usernameClaim];
   const username = typeof named === 'string' && named.trim() !== '' ? named.trim() : claims.sub;
-  if (typeof username !== 'string' || username === '' || username.length > 128 || /[\u0000-\u001f\u007f]/.test(username)) {
+  if (typeof username !== 'string' || username === '' || username.length > 128 || [...username].some((char) => char < ' ' || char === '\u007f')) {
     return { ok: false, code: 'sso_claim_invalid', message: `the provider sent no usable '${config.usernameClaim}' or 'sub' claim (a string of 1 to 128 printable characters)` };
   }
   const raw = claims[config.roleClaim];
