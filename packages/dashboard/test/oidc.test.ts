@@ -100,6 +100,7 @@ describe('single sign-on in Chromium', () => {
     // Password sign-in is switched off: no password form at all.
     expect(await page.getByLabel('Password').count()).toBe(0);
     expect(await page.getByLabel('Username').count()).toBe(0);
+    await screenshot(page, '19-sso-sign-in');
     await button.click();
     await page.waitForURL((url) => url.origin === provider.issuer);
     await page.locator('input[name="login"]').fill(login);
