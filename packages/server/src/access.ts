@@ -24,6 +24,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /metrics': 'public',
   'GET /openapi.json': 'public',
   'POST /v1/auth/login': 'public',
+  'GET /v1/auth/methods': 'public',
+  // Single sign-on: the browser arrives without a session; the callback checks the stored sign-in.
+  'GET /v1/auth/oidc/start': 'public',
+  'GET /v1/auth/oidc/callback': 'public',
   'POST /v1/auth/logout': VIEW,
   'GET /v1/auth/session': VIEW,
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
 import type { AuditWebhookConfig } from './services/audit-forwarder.js';
+import { oidcConfigFromEnvironment, parseSwitch, type OidcConfig } from './sso-config.js';
 
 export interface ServerConfig {
   host: string;
@@ -60,6 +61,10 @@ export interface ServerConfig {
   linkSecret?: string | undefined;
   /** Push the audit trail to this webhook (docs/audit-stream.md); absent: no forwarding. */
   auditWebhook?: AuditWebhookConfig | undefined;
+  /** Single sign-on through an OpenID Connect provider (docs/sso.md); absent: none. */
+  oidc?: OidcConfig | undefined;
+  /** Sign-in with a username and password; false (AIRLOCK_PASSWORD_LOGIN=off) needs `oidc`. */
+  passwordLogin: boolean;
 }
 
 /** See `ServerConfig.trustProxy`. */
@@ -93,6 +98,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBatchesInFlight: 1,
   anomalyBucketMs: 5 * 60_000,
   auditPollMs: 1_000,
+  passwordLogin: true,
 };
 
 export interface ConfigFlags {
@@ -109,7 +115,8 @@ export interface ConfigFlags {
  * AIRLOCK_PUBLIC_URL, AIRLOCK_LINK_SECRET, AIRLOCK_DATABASE_URL, AIRLOCK_DATABASE_SCHEMA,
  * AIRLOCK_REDIS_URL, AIRLOCK_REDIS_PREFIX, AIRLOCK_AUDIT_MAX_BATCH, AIRLOCK_AUDIT_BATCHES_IN_FLIGHT,
  * AIRLOCK_ANOMALY_BUCKET_MS, AIRLOCK_AUDIT_POLL_MS, AIRLOCK_TRUST_PROXY, AIRLOCK_SECURE_COOKIES, AIRLOCK_LOGIN_ATTEMPTS_PER_MINUTE,
- * AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE, AIRLOCK_AUDIT_WEBHOOK_* (below).
+ * AIRLOCK_LOGIN_ATTEMPTS_PER_USER_PER_MINUTE, AIRLOCK_AUDIT_WEBHOOK_* (below), AIRLOCK_OIDC_* and
+ * AIRLOCK_OIDC_CONFIG (single sign-on, sso-config.ts), AIRLOCK_PASSWORD_LOGIN (on/off).
  */
 export function configFromEnvironment(flags: ConfigFlags, env: Record<string, string | undefined>): Partial<ServerConfig> {
   const config: Partial<ServerConfig> = {};
@@ -148,6 +155,9 @@ export function configFromEnvironment(flags: ConfigFlags, env: Record<string, st
   if (notifications) config.notifications = loadNotificationConfig(notifications);
   if (env.AIRLOCK_PUBLIC_URL) config.notifications = { ...config.notifications, publicUrl: env.AIRLOCK_PUBLIC_URL };
   if (env.AIRLOCK_LINK_SECRET) config.linkSecret = env.AIRLOCK_LINK_SECRET;
+  const oidc = oidcConfigFromEnvironment(env);
+  if (oidc) config.oidc = oidc;
+  if (env.AIRLOCK_PASSWORD_LOGIN) config.passwordLogin = parseSwitch('AIRLOCK_PASSWORD_LOGIN', env.AIRLOCK_PASSWORD_LOGIN);
   const auditWebhook = auditWebhookFromEnvironment(env);
   if (auditWebhook) config.auditWebhook = auditWebhook;
   return config;

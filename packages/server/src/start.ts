@@ -57,6 +57,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (options.notifications !== undefined) config.notifications = options.notifications;
   if (options.linkSecret !== undefined) config.linkSecret = options.linkSecret;
   if (options.auditWebhook !== undefined) config.auditWebhook = options.auditWebhook;
+  if (options.oidc !== undefined) config.oidc = options.oidc;
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => console.log(line));
   const logError = options.logError ?? ((message: string) => console.error(message));

@@ -224,6 +224,32 @@ describe.each(implementations)('Store contract: $name', (impl) => {
       await other.close();
     }
   });
+  it('hands a waiting single sign-on to one taker among 100 concurrent ones on two instances, and finds people by (issuer, subject)', async () => {
+    const { store, second } = await fresh();
+    const other = await second();
+    cleanups.push(() => other.close());
+    const login = { state_hash: 's'.repeat(64), binding_hash: 'b'.repeat(64), code_verifier: 'v', nonce: 'n', redirect_uri: 'https://a.example/cb', created_at: 1000, expires_at: 2000, taken_by: null };
+    await store.putOidcLogin(login);
+    await store.putOidcLogin({ ...login, state_hash: 'e'.repeat(64), expires_at: 1500 });
+    const takes = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? store : other).takeOidcLogin(login.state_hash, 1200)));
+    const taken = takes.filter((row) => row !== undefined);
+    expect(taken).toHaveLength(1);
+    expect(taken[0]).toMatchObject({ code_verifier: 'v', nonce: 'n', expires_at: 2000 });
+    expect(await store.takeOidcLogin(login.state_hash, 1200)).toBeUndefined();
+    // Expired: never handed out, then purged.
+    expect(await store.takeOidcLogin('e'.repeat(64), 1500)).toBeUndefined();
+    await store.deleteOidcLoginsExpiredBy(2000);
+    expect(await store.takeOidcLogin(login.state_hash, 0)).toBeUndefined();
+
+    const user = { id: 'usr_1', username: 'alice', password_hash: 'sso', role: 'approver', groups: '["leads"]', created_at: 1, created_by: 'sso:https://idp' };
+    await store.commit([entry(1, [{ kind: 'user.insert', row: user }, { kind: 'identity.insert', row: { issuer: 'https://idp', subject: 'a-1', user_id: 'usr_1', created_at: 1 } }])]);
+    expect(await other.getUserByIdentity('https://idp', 'a-1')).toMatchObject({ id: 'usr_1', username: 'alice' });
+    expect(await store.getUserByIdentity('https://other-idp', 'a-1')).toBeUndefined();
+    // One (issuer, subject) is one person: a second row for it is refused with its batch.
+    const twin = { ...user, id: 'usr_2', username: 'alice2' };
+    await expect(store.commit([entry(2, [{ kind: 'user.insert', row: twin }, { kind: 'identity.insert', row: { issuer: 'https://idp', subject: 'a-1', user_id: 'usr_2', created_at: 2 } }])])).rejects.toThrow();
+    expect(await store.getUserByName('alice2')).toBeUndefined();
+  });
 });
 
 describe('PostgreSQL audit verification', () => {

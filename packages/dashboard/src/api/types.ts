@@ -14,6 +14,7 @@ export type Role = Schemas['Role'];
 export type EffectCounts = Schemas['EffectCounts'];
 export type User = Schemas['SessionUser'];
 export type Session = Schemas['Session'];
+export type SignInMethods = Schemas['SignInMethods'];
 export type Risk = Schemas['Risk'];
 /** What decided a call; for a block, why it was refused (server: services/refusal-cause.ts). */
 export type Cause = Schemas['Cause'];

@@ -26,6 +26,8 @@ const TYPES = [
   'auth.login',
   'auth.login_failed',
   'auth.logout',
+  'user.sso_login',
+  'auth.sso_failed',
   'agent.created',
   'key.created',
   'key.revoked',

@@ -1372,7 +1372,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf. Attempts are counted before the password is checked (by default 5 a minute per username and address, 20 per username; past that 429 rate_limited with Retry-After). */
+        /** Sign in; sets an HttpOnly session cookie and returns the CSRF token to send as x-airlock-csrf. 403 password_login_disabled when password sign-in is switched off (AIRLOCK_PASSWORD_LOGIN=off). Attempts are counted before the password is checked (by default 5 a minute per username and address, 20 per username; past that 429 rate_limited with Retry-After). */
         post: {
             parameters: {
                 query?: never;
@@ -1454,6 +1454,141 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How people sign in here: with a password (unless switched off), and through single sign-on when a provider is configured. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInMethods"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OpenID Connect provider's redirect back: takes the sign-in once (a replayed, tampered or foreign callback is refused), exchanges the code, validates the ID token, maps the claims to a role and approver groups, opens a session (cookie as for POST /v1/auth/login) and redirects (303) to the console. A refusal redirects to `/?sso_error=<code>` (sso_state_invalid, sso_failed, sso_no_role, sso_claim_invalid, sso_username_taken, sso_unavailable). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oidc/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Starts a single sign-on: redirects (303) to the OpenID Connect provider with an authorization code request (PKCE S256, state, nonce) and sets the HttpOnly cookie that binds the sign-in to this browser (10 minutes). 404 sso_not_configured without a provider; 502 sso_unavailable when its discovery document does not answer. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3446,6 +3581,18 @@ export interface components {
             id: string;
             role: components["schemas"]["Role"];
             username: string;
+        };
+        /** @description How people sign in on this server. */
+        SignInMethods: {
+            /** @description false: password sign-in is switched off (POST /v1/auth/login answers 403 password_login_disabled) */
+            password: boolean;
+            /** @description Single sign-on through an OpenID Connect provider; null when none is configured */
+            sso: {
+                /** @description The provider, for "Sign in with <name>" */
+                name: string;
+                /** @description Where the browser goes to start it */
+                url: string;
+            } | null;
         };
         Simulation: {
             from: string | null;

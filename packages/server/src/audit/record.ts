@@ -27,6 +27,8 @@ export type AuditType =
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.logout'
+  | 'auth.sso_failed'
+  | 'user.sso_login'
   | 'key.created'
   | 'key.revoked'
   | 'token.created'

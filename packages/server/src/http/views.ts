@@ -325,6 +325,16 @@ export const User = z
 
 export const SessionUser = User.pick({ id: true, username: true, role: true, groups: true }).meta({ id: 'SessionUser' });
 
+export const SignInMethods = z
+  .object({
+    password: z.boolean().describe('false: password sign-in is switched off (POST /v1/auth/login answers 403 password_login_disabled)'),
+    sso: z
+      .object({ name: z.string().describe('The provider, for "Sign in with <name>"'), url: z.string().describe('Where the browser goes to start it') })
+      .nullable()
+      .describe('Single sign-on through an OpenID Connect provider; null when none is configured'),
+  })
+  .meta({ id: 'SignInMethods', description: 'How people sign in on this server.' });
+
 export const Session = z
   .object({ user: SessionUser, csrfToken: z.string().nullable(), expiresAt: iso.optional(), tokenId: z.string().optional() })
   .meta({ id: 'Session', description: 'The signed-in person; `csrfToken` is null when they authenticated with an API token (`tokenId`).' });

@@ -3,8 +3,9 @@ import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newId, newSecret } from '../ids.js';
 import type { AuditWriter } from '../audit/writer.js';
+import type { AuditEntry, AuditInput } from '../audit/record.js';
 import type { SessionRow, UserRow } from '../store/schema.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoreWrite } from '../store/store.js';
 import type { LoginReservation, LoginThrottle } from './login-throttle.js';
 import { hashPassword } from './passwords.js';
 
@@ -52,6 +53,8 @@ export interface AuthOptions {
   attemptsPerUser: number;
   /** Checks a password against a stored hash (scrypt, `passwords.ts`). */
   verifyPassword: (password: string, hash: string) => Promise<boolean>;
+  /** False: sign-in with a password is refused (`password_login_disabled`); people sign in through single sign-on. Default true. */
+  passwordLogin?: boolean | undefined;
 }
 
 /**
@@ -81,6 +84,9 @@ export class AuthService {
    * attempts of that username from that address.
    */
   async login(username: string, password: string, client: string): Promise<LoginResult> {
+    if (this.options.passwordLogin === false) {
+      throw new AirlockError('password_login_disabled', 'sign-in with a password is switched off on this server; sign in through single sign-on');
+    }
     // JSON quoting: one key per name whatever it contains (lone surrogates too), and readable in Redis.
     const name = JSON.stringify(username);
     const fromClient = `address:${name}:${client}`;
@@ -111,6 +117,14 @@ export class AuthService {
     }
     // Not giving the place back (shared state down) only leaves it to age out: not worth failing a login for.
     await this.throttle.succeed(reservation.ticket, [anywhere], [fromClient]).catch(() => undefined);
+    return this.openSession(user, at, [{ type: 'auth.login', at, actor: `user:${username}`, data: { username, client } }]);
+  }
+
+  /**
+   * Starts a session for `user` (a password sign-in, or single sign-on): the session row is written
+   * with the last of `records` (what the sign-in audits), earlier ones carry their own `writes`.
+   */
+  async openSession(user: UserRow, at: number, records: readonly AuditInput[], writes: readonly StoreWrite[] = []): Promise<LoginResult> {
     const token = newSecret();
     const session: SessionRow = {
       id_hash: tokenHash(token),
@@ -119,13 +133,17 @@ export class AuthService {
       created_at: at,
       expires_at: at + this.options.sessionTtlMs,
     };
-    await this.writer.append([
-      {
-        record: { type: 'auth.login', at, actor: `user:${username}`, data: { username, client } },
-        writes: [{ kind: 'session.insert', row: session }],
-      },
-    ]);
+    const entries: AuditEntry[] = records.map((record, index) => ({
+      record,
+      writes: index === records.length - 1 ? [...writes, { kind: 'session.insert', row: session }] : [],
+    }));
+    await this.writer.append(entries);
     return { token, csrfToken: session.csrf_token, expiresAt: new Date(session.expires_at).toISOString(), user: userView(user) };
+  }
+
+  /** Whether people may sign in with a password here. */
+  get passwordLogin(): boolean {
+    return this.options.passwordLogin !== false;
   }
 
   /** The signed-in person for a cookie's token, if the session exists and has not expired. */
@@ -234,7 +252,7 @@ function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function userView(row: UserRow): UserView {
+export function userView(row: UserRow): UserView {
   return {
     id: row.id,
     username: row.username,
@@ -245,11 +263,11 @@ function userView(row: UserRow): UserView {
   };
 }
 
-function groupsOf(row: Pick<UserRow, 'groups'>): string[] {
+export function groupsOf(row: Pick<UserRow, 'groups'>): string[] {
   return JSON.parse(row.groups) as string[];
 }
 
 /** Sorted and without duplicates, so the stored value and the audit record are canonical. */
-function normalizeGroups(groups: readonly string[]): string[] {
+export function normalizeGroups(groups: readonly string[]): string[] {
   return [...new Set(groups)].sort();
 }

@@ -10,6 +10,8 @@ import { AuditService } from './audit.js';
 import { AuditFeed } from './audit-feed.js';
 import { AuditForwarder, type AuditWebhookConfig } from './audit-forwarder.js';
 import { AuthService } from './auth.js';
+import { OidcService } from './oidc.js';
+import type { OidcConfig } from '../sso-config.js';
 import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
 import { ensureSharedCounters, restoreCounters, restoreSeen } from './counters.js';
@@ -71,6 +73,10 @@ export interface ServiceOptions {
   auditPollMs?: number;
   /** Push the audit trail to a webhook; absent: no forwarding. */
   auditWebhook?: AuditWebhookConfig | undefined;
+  /** Single sign-on through an OpenID Connect provider (docs/sso.md); absent: none. */
+  oidc?: OidcConfig | undefined;
+  /** False: password sign-in is refused (needs `oidc`). Default true. */
+  passwordLogin?: boolean | undefined;
   /** Reports background failures (e.g. rebuilding shared counters). */
   logError?: (message: string) => void;
 }
@@ -83,6 +89,8 @@ export interface Services {
   metrics: Metrics;
   agents: AgentService;
   auth: AuthService;
+  /** Single sign-on through an OpenID Connect provider; undefined when none is configured. */
+  oidc: OidcService | undefined;
   /** People's API tokens. */
   tokens: TokenService;
   policies: PolicyService;
@@ -220,6 +228,15 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     const pause = pauses.check({ agent: row.agent, role: row.role }, row.tool);
     if (pause) throw new AirlockError('paused', pauses.decision(pause, { bundle: '', version: 0, policies: [] }).reason);
   };
+  if (options.passwordLogin === false && !options.oidc) throw new Error('password login is switched off (AIRLOCK_PASSWORD_LOGIN=off) but no single sign-on is configured (AIRLOCK_OIDC_ISSUER): nobody could sign in');
+  const auth = new AuthService(store, writer, clock, throttle, {
+    sessionTtlMs: options.sessionTtlMs,
+    attemptsPerClient: options.loginAttemptsPerMinute,
+    attemptsPerUser: options.loginAttemptsPerUserPerMinute,
+    verifyPassword: options.verifyPassword ?? verifyPassword,
+    passwordLogin: options.passwordLogin,
+  });
+  const oidc = options.oidc ? new OidcService(store, writer, clock, auth, options.oidc) : undefined;
   return {
     store,
     clock,
@@ -227,12 +244,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     events,
     metrics,
     agents: new AgentService(store, writer, clock),
-    auth: new AuthService(store, writer, clock, throttle, {
-      sessionTtlMs: options.sessionTtlMs,
-      attemptsPerClient: options.loginAttemptsPerMinute,
-      attemptsPerUser: options.loginAttemptsPerUserPerMinute,
-      verifyPassword: options.verifyPassword ?? verifyPassword,
-    }),
+    auth,
+    oidc,
     tokens: new TokenService(store, writer, clock, logError),
     policies,
     approvals,
@@ -251,6 +264,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     async maintain() {
       await approvals.sweep();
       await store.deleteSessionsExpiredBy(clock.now());
+      await oidc?.purge();
       await store.deleteIdempotencyBefore(clock.now() - options.idempotencyTtlMs);
     },
     async ready() {

@@ -78,6 +78,20 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.updateTable('users').set(write.patch).where('id', '=', write.id).compile();
     case 'session.insert':
       return db.insertInto('sessions').values(write.row).compile();
+    case 'identity.insert':
+      return db.insertInto('user_identities').values(write.row).compile();
+    case 'oidc_login.insert':
+      return db.insertInto('oidc_logins').values(write.row).compile();
+    case 'oidc_login.take':
+      return db
+        .updateTable('oidc_logins')
+        .set({ taken_by: write.taker })
+        .where('state_hash', '=', write.stateHash)
+        .where('taken_by', 'is', null)
+        .where('expires_at', '>', write.at)
+        .compile();
+    case 'oidc_logins.purge':
+      return db.deleteFrom('oidc_logins').where('expires_at', '<=', write.expiredBy).compile();
     case 'session.delete':
       return db.deleteFrom('sessions').where('id_hash', '=', write.idHash).compile();
     case 'sessions.purge':

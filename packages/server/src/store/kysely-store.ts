@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { DECIDED_BY_OF, ERROR_CODES_OF, type RefusalCause } from '../services/refusal-cause.js';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
@@ -26,6 +27,7 @@ import type {
   NotificationDeliveryRow,
   PauseRow,
   PolicyActivationRow,
+  OidcLoginRow,
   PolicyVersionRow,
   SessionRow,
   UserRow,
@@ -169,6 +171,31 @@ export class KyselyStore implements Store {
 
   async deleteSessionsExpiredBy(atMs: number): Promise<void> {
     await this.writer.apply([{ kind: 'sessions.purge', expiredBy: atMs }]);
+  }
+
+  async getUserByIdentity(issuer: string, subject: string): Promise<UserRow | undefined> {
+    return this.db
+      .selectFrom('user_identities')
+      .innerJoin('users', 'users.id', 'user_identities.user_id')
+      .selectAll('users')
+      .where('user_identities.issuer', '=', issuer)
+      .where('user_identities.subject', '=', subject)
+      .executeTakeFirst();
+  }
+
+  async putOidcLogin(row: OidcLoginRow): Promise<void> {
+    await this.writer.apply([{ kind: 'oidc_login.insert', row }]);
+  }
+
+  async takeOidcLogin(stateHash: string, atMs: number): Promise<OidcLoginRow | undefined> {
+    const taker = randomUUID();
+    await this.writer.apply([{ kind: 'oidc_login.take', stateHash, taker, at: atMs }]);
+    const row = await this.db.selectFrom('oidc_logins').selectAll().where('state_hash', '=', stateHash).executeTakeFirst();
+    return row?.taken_by === taker ? { ...row, created_at: Number(row.created_at), expires_at: Number(row.expires_at) } : undefined;
+  }
+
+  async deleteOidcLoginsExpiredBy(atMs: number): Promise<void> {
+    await this.writer.apply([{ kind: 'oidc_logins.purge', expiredBy: atMs }]);
   }
 
   async getUserToken(id: string): Promise<{ token: UserTokenRow; user: UserRow } | undefined> {

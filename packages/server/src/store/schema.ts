@@ -48,6 +48,30 @@ export interface UserTable {
   created_by: string;
 }
 
+/** An identity provider's person (issuer, subject) signed in as an Airlock user (docs/sso.md). */
+export interface UserIdentityTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+}
+
+/** A single sign-on started and not yet finished (migration 011). */
+export interface OidcLoginTable {
+  /** sha256 hex of the `state` sent to the provider. */
+  state_hash: string;
+  /** sha256 hex of the value in the browser's binding cookie. */
+  binding_hash: string;
+  code_verifier: string;
+  nonce: string;
+  /** The redirect URI the authorization request named (the token request must repeat it). */
+  redirect_uri: string;
+  created_at: number;
+  expires_at: number;
+  /** Set once by the callback that takes the row; null while it waits. */
+  taken_by: string | null;
+}
+
 export interface SessionTable {
   /** sha256 hex of the session token carried by the cookie. */
   id_hash: string;
@@ -183,6 +207,8 @@ export interface Database {
   notification_deliveries: NotificationDeliveryTable;
   pauses: PauseTable;
   audit_forwarders: AuditForwarderTable;
+  user_identities: UserIdentityTable;
+  oidc_logins: OidcLoginTable;
 }
 
 /** One audit webhook forwarder: how far the receiver acknowledged, and which instance forwards now. */
@@ -220,6 +246,8 @@ export type AgentRow = AgentTable;
 export type ApiKeyRow = ApiKeyTable;
 export type UserRow = UserTable;
 export type SessionRow = SessionTable;
+export type UserIdentityRow = UserIdentityTable;
+export type OidcLoginRow = OidcLoginTable;
 export type UserTokenRow = UserTokenTable;
 export type ApprovalRow = ApprovalTable;
 export type PauseRow = PauseTable;

@@ -11,7 +11,9 @@ import type {
   NotificationDeliveryRow,
   PolicyActivationRow,
   PolicyVersionRow,
+  OidcLoginRow,
   SessionRow,
+  UserIdentityRow,
   UserRow,
   UserTokenRow,
 } from './schema.js';
@@ -64,6 +66,16 @@ export interface Store {
   /** The session and its user, if both exist. */
   getSession(idHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
   deleteSessionsExpiredBy(atMs: number): Promise<void>;
+  /** The user an identity provider's person (issuer, subject) signed in as before, if any. */
+  getUserByIdentity(issuer: string, subject: string): Promise<UserRow | undefined>;
+  /** Stores a sign-in started with the identity provider (not audited: the sign-in is, when it ends). */
+  putOidcLogin(row: OidcLoginRow): Promise<void>;
+  /**
+   * Takes the waiting sign-in whose state hashes to `stateHash`, once: answers it to the one caller
+   * whose conditional update took it (unexpired at `atMs`), undefined to every other caller.
+   */
+  takeOidcLogin(stateHash: string, atMs: number): Promise<OidcLoginRow | undefined>;
+  deleteOidcLoginsExpiredBy(atMs: number): Promise<void>;
   /** A person's API token and its person, if both exist. */
   getUserToken(id: string): Promise<{ token: UserTokenRow; user: UserRow } | undefined>;
   /** API tokens with their person's username, oldest first: one person's, or everyone's. */
@@ -211,6 +223,11 @@ export type StoreWrite =
   | { kind: 'user.update'; id: string; patch: UserPatch }
   | { kind: 'session.insert'; row: SessionRow }
   | { kind: 'session.delete'; idHash: string }
+  | { kind: 'identity.insert'; row: UserIdentityRow }
+  | { kind: 'oidc_login.insert'; row: OidcLoginRow }
+  /** Takes a waiting sign-in for `taker`: only if no callback took it and it has not expired at `at`. */
+  | { kind: 'oidc_login.take'; stateHash: string; taker: string; at: number }
+  | { kind: 'oidc_logins.purge'; expiredBy: number }
   | { kind: 'sessions.purge'; expiredBy: number }
   | { kind: 'token.insert'; row: UserTokenRow }
   | { kind: 'token.revoke'; id: string; at: number; by: string }
@@ -255,4 +272,4 @@ export type ApprovalPatch = Partial<
   >
 >;
 
-export type UserPatch = Partial<Pick<UserRow, 'groups'>>;
+export type UserPatch = Partial<Pick<UserRow, 'groups' | 'role'>>;
