@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'csrf_token_invalid'
   | 'not_found'
   | 'already_exists'
+  | 'key_revoked'
+  | 'last_admin'
   | 'approval_not_pending'
   | 'approval_pending'
   | 'approval_denied'

@@ -18,6 +18,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   link_invalid: 403,
   not_found: 404,
   already_exists: 409,
+  key_revoked: 409,
+  last_admin: 409,
   approval_not_pending: 409,
   approval_pending: 409,
   approval_denied: 409,

@@ -220,19 +220,22 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     const pause = pauses.check({ agent: row.agent, role: row.role }, row.tool);
     if (pause) throw new AirlockError('paused', pauses.decision(pause, { bundle: '', version: 0, policies: [] }).reason);
   };
+  const agents = new AgentService(store, writer, clock, { locks, events });
+  // Revocations published while the shared bus was away were missed: look every key up again.
+  shared?.events.onReconnect(() => agents.forgetAll());
   return {
     store,
     clock,
     writer,
     events,
     metrics,
-    agents: new AgentService(store, writer, clock),
+    agents,
     auth: new AuthService(store, writer, clock, throttle, {
       sessionTtlMs: options.sessionTtlMs,
       attemptsPerClient: options.loginAttemptsPerMinute,
       attemptsPerUser: options.loginAttemptsPerUserPerMinute,
       verifyPassword: options.verifyPassword ?? verifyPassword,
-    }),
+    }, locks),
     tokens: new TokenService(store, writer, clock, logError),
     policies,
     approvals,

@@ -211,6 +211,8 @@ export type StoreWrite =
   | { kind: 'user.update'; id: string; patch: UserPatch }
   | { kind: 'session.insert'; row: SessionRow }
   | { kind: 'session.delete'; idHash: string }
+  /** Ends every session of a person (disabled). */
+  | { kind: 'sessions.delete_user'; userId: string }
   | { kind: 'sessions.purge'; expiredBy: number }
   | { kind: 'token.insert'; row: UserTokenRow }
   | { kind: 'token.revoke'; id: string; at: number; by: string }
@@ -255,4 +257,4 @@ export type ApprovalPatch = Partial<
   >
 >;
 
-export type UserPatch = Partial<Pick<UserRow, 'groups'>>;
+export type UserPatch = Partial<Pick<UserRow, 'groups' | 'role' | 'disabled_at'>>;
