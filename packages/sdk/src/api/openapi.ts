@@ -329,7 +329,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List agents. */
+        /** List agents with how many keys they have and when they last asked for a decision. */
         get: {
             parameters: {
                 query?: never;
@@ -346,7 +346,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            agents: components["schemas"]["Agent"][];
+                            agents: components["schemas"]["AgentListed"][];
                         };
                     };
                 };
@@ -387,7 +387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Agent"];
                     };
                 };
                 /** @description Error */
@@ -432,7 +432,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            keys: components["schemas"]["ApiKey"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -465,7 +467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["IssuedApiKey"];
                     };
                 };
                 /** @description Error */
@@ -1879,7 +1881,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ApiKey"];
                     };
                 };
                 /** @description Error */
@@ -1893,6 +1895,53 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate an API key: revoke it and issue its successor for the same agent in one audited step (`key.rotated`). The old key is refused from the next request; the new `key` is shown this once. A key already revoked or rotated: `key_revoked` (409). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedApiKey"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2786,7 +2835,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            tokens: components["schemas"]["PersonalToken"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -2828,7 +2879,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["CreatedPersonalToken"];
                     };
                 };
                 /** @description Error */
@@ -2876,7 +2927,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["PersonalToken"];
                     };
                 };
                 /** @description Error */
@@ -2902,7 +2953,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List people, their roles and approver groups. */
+        /** List people, their roles and approver groups, and whether they are disabled. */
         get: {
             parameters: {
                 query?: never;
@@ -2918,7 +2969,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            users: components["schemas"]["User"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -2959,7 +3012,101 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a person (audited: `user.disabled`): their sessions end at once, sign-in and their API tokens are refused until enabled. Not yourself, not the last admin (`last_admin`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled person again (audited: `user.enabled`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description Error */
@@ -3012,7 +3159,61 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change a person's role (audited: `user.role_changed`); it holds from their next request, for their tokens too. The last admin keeps the role (`last_admin`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "admin" | "policy-author" | "approver" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description Error */
@@ -3043,12 +3244,30 @@ export interface components {
             id: string;
             role: string;
         };
+        AgentListed: {
+            activeKeys: number;
+            createdAt: string;
+            createdBy: string;
+            environment: string;
+            id: string;
+            /** @description Its newest decision, read from the audit trail; null: never decided. */
+            lastSeen: string | null;
+            role: string;
+        };
         AnomalyFlag: {
             baselineRate: number;
             /** @constant */
             code: "blocked_rate_spike";
             message: string;
             recentRate: number;
+        };
+        /** @description An agent's API key; its secret is never stored. */
+        ApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            revokedAt: string | null;
         };
         Approval: {
             agent: string;
@@ -3162,6 +3381,20 @@ export interface components {
          * @enum {string}
          */
         Cause: "rule" | "limit" | "risk" | "default" | "paused" | "invalid_arguments" | "unknown_tool" | "no_policy" | "evaluation_error";
+        CreatedPersonalToken: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
+            /** @description The narrower role the token was given; null: its person's role. */
+            role: components["schemas"]["Role"] | null;
+            /** @description The token itself (`apt_…`), shown this once. */
+            token: string;
+            username: string;
+        };
         Decision: {
             readonly approval?: components["schemas"]["ApprovalRoute"];
             approvers?: string[];
@@ -3321,6 +3554,15 @@ export interface components {
             seq: number;
             tool: string;
         };
+        IssuedApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            /** @description The key itself (`ak_…`), shown this once. */
+            key: string;
+            revokedAt: string | null;
+        };
         LimitOutcome: {
             adding: number;
             consumed: boolean;
@@ -3391,6 +3633,18 @@ export interface components {
             scope: "fleet" | "agent" | "role" | "tool";
             target: string | null;
         };
+        PersonalToken: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
+            /** @description The narrower role the token was given; null: its person's role. */
+            role: components["schemas"]["Role"] | null;
+            username: string;
+        };
         PolicySource: {
             file: string;
             text: string;
@@ -3428,6 +3682,17 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "policy-author" | "approver" | "viewer";
+        RotatedApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            /** @description The key itself (`ak_…`), shown this once. */
+            key: string;
+            /** @description The key revoked by this rotation. */
+            replaces: string;
+            revokedAt: string | null;
+        };
         SeriesBucket: {
             allow: number;
             block: number;
@@ -3480,6 +3745,15 @@ export interface components {
         };
         /** @enum {string} */
         TimeoutAction: "escalate" | "block" | "allow";
+        User: {
+            createdAt: string;
+            createdBy: string;
+            disabledAt: string | null;
+            groups: string[];
+            id: string;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
         ValueCount: {
             count: number;
             value: string | null;
