@@ -183,7 +183,7 @@ describe.each(implementations)('Store contract: $name', (impl) => {
 
   it("stores people's API tokens as hashes, revokes them once, and records their use", async () => {
     const { store, second } = await fresh();
-    const user = { id: 'usr_1', username: 'lead', password_hash: 'p', role: 'approver', groups: '["support-leads"]', created_at: 1, created_by: 'system' };
+    const user = { id: 'usr_1', username: 'lead', password_hash: 'p', role: 'approver', groups: '["support-leads"]', created_at: 1, created_by: 'system', disabled_at: null };
     const token = {
       id: '0123456789abcdef', user_id: 'usr_1', name: 'laptop', role: 'viewer', secret_hash: 'h'.repeat(64),
       created_at: 1_790_000_000_000, expires_at: 1_790_086_400_000, revoked_at: null, revoked_by: null, last_used_at: null,

@@ -322,7 +322,7 @@ function userView(row: UserRow): UserView {
 
 /** Whether a person is disabled (migration 010; null or absent: enabled). */
 export function isDisabled(row: Pick<UserRow, 'disabled_at'>): boolean {
-  return row.disabled_at !== null && row.disabled_at !== undefined;
+  return row.disabled_at !== null;
 }
 
 function groupsOf(row: Pick<UserRow, 'groups'>): string[] {

@@ -47,7 +47,7 @@ export interface UserTable {
   created_at: number;
   created_by: string;
   /** Set while the person is disabled: no sign-in, no session, no token works (migration 010). */
-  disabled_at?: number | null;
+  disabled_at: number | null;
 }
 
 export interface SessionTable {
