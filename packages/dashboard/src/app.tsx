@@ -5,6 +5,8 @@ import { ErrorNotice, Loading } from './components/states';
 import { LiveEvents, useLiveStatus } from './live';
 import { Link, match, navigate, useLocation } from './router';
 import { SessionContext } from './session';
+import { can } from './api/client';
+import { AgentsView } from './views/agents';
 import { ApprovalsView } from './views/approvals';
 import { AuditView } from './views/audit';
 import { AgentView } from './views/agent';
@@ -14,6 +16,9 @@ import { LoginView } from './views/login';
 import { OverviewView } from './views/overview';
 import { PolicyEditorView } from './views/policy-editor';
 import { PoliciesView } from './views/policies';
+import { TokensView } from './views/tokens';
+import { UsersView } from './views/users';
+import { useSession } from './session';
 
 const NAV = [
   { to: '/', label: 'Overview', active: (path: string) => path === '/' },
@@ -22,6 +27,9 @@ const NAV = [
   { to: '/fleet', label: 'Fleet', active: (path: string) => path.startsWith('/fleet') },
   { to: '/policies', label: 'Policies', active: (path: string) => path.startsWith('/policies') },
   { to: '/audit', label: 'Audit', active: (path: string) => path.startsWith('/audit') },
+  { to: '/agents', label: 'Agents', active: (path: string) => path.startsWith('/agents') },
+  { to: '/users', label: 'People', active: (path: string) => path.startsWith('/users'), only: can.manage },
+  { to: '/tokens', label: 'Tokens', active: (path: string) => path.startsWith('/tokens') },
 ];
 
 type SessionState = { state: 'checking' } | { state: 'signed-out'; error?: ApiError } | { state: 'signed-in'; session: Session };
@@ -69,6 +77,7 @@ export function App() {
 
 function Shell() {
   const { path } = useLocation();
+  const { user } = useSession();
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -78,7 +87,7 @@ function Shell() {
         <span className="brand">Airlock</span>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.only || item.only(user.role)).map((item) => (
               <li key={item.to}>
                 <Link to={item.to} aria-current={item.active(path) ? 'page' : undefined}>
                   {item.label}
@@ -110,6 +119,9 @@ function Page({ path }: { path: string }) {
     if (path === '/policies') return <PoliciesView />;
     if (path === '/policies/edit') return <PolicyEditorView />;
     if (path === '/audit') return <AuditView />;
+    if (path === '/agents') return <AgentsView />;
+    if (path === '/users') return <UsersView />;
+    if (path === '/tokens') return <TokensView />;
     return <ErrorNotice error={new Error(`There is no page at ${path}.`)} action={<Link to="/">Go to the overview</Link>} />;
   }, [path]);
   return page;

@@ -86,6 +86,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/agents/:id/keys': VIEW,
   'POST /v1/agents/:id/keys': ADMIN,
   'DELETE /v1/keys/:id': ADMIN,
+  'POST /v1/keys/:id/rotate': ADMIN,
 
   // People's API tokens: each person manages their own (an admin may list and revoke anyone's).
   'GET /v1/tokens': VIEW,
@@ -95,6 +96,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/users': ADMIN,
   'POST /v1/users': ADMIN,
   'POST /v1/users/:username/groups': ADMIN,
+  'POST /v1/users/:username/role': ADMIN,
+  'POST /v1/users/:username/disable': ADMIN,
+  'POST /v1/users/:username/enable': ADMIN,
 };
 
 export function routeKey(method: string, url: string): string {

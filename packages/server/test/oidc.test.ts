@@ -163,6 +163,19 @@ describe('single sign-on (OpenID Connect)', () => {
     }
   });
 
+  it("refuses a person an administrator disabled here, though the provider still signs them in", async () => {
+    expect((await signInAs('nogroups')).location).toBe('/');
+    expect((await admin.post('/v1/users/nogroups/disable', {})).status).toBe(200);
+    try {
+      expect(await signInAs('nogroups')).toEqual({ location: '/?sso_error=sso_user_disabled' });
+      const { body } = await admin.get<{ records: { data: Record<string, unknown> }[] }>('/v1/audit?type=auth.sso_failed&limit=500');
+      expect(body.records.map((record) => record.data)).toContainEqual(expect.objectContaining({ code: 'sso_user_disabled', subject: 'nogroups' }));
+    } finally {
+      expect((await admin.post('/v1/users/nogroups/enable', {})).status).toBe(200);
+    }
+    expect((await signInAs('nogroups')).location).toBe('/');
+  });
+
   it('refuses a replayed callback: the sign-in is taken once', async () => {
     const { url, jar } = await toCallback('victor');
     const replay = jar.clone();

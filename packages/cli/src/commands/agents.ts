@@ -63,11 +63,22 @@ export async function keysListCommand(agent: string, options: JsonOption, io: Io
 export async function keysRotateCommand(agent: string, options: KeysRotateOptions, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
     const { keys } = await client.call<{ keys: KeyView[] }>('GET', `/v1/agents/${encodeURIComponent(agent)}/keys`);
-    const key = await issue(client, agent);
-    const old = keys.filter((k) => k.revokedAt === null && k.id !== key.id);
+    const active = keys.filter((k) => k.revokedAt === null);
+    let key: IssuedKey;
+    let old: KeyView[];
     const revoked: KeyView[] = [];
-    if (!options.keepOld) {
-      for (const k of old) revoked.push(await client.call<KeyView>('DELETE', `/v1/keys/${encodeURIComponent(k.id)}`));
+    if (!options.keepOld && active.length === 1) {
+      // One key: rotated by the server in one step (POST /v1/keys/:id/rotate), never two valid keys.
+      const only = active[0] as KeyView;
+      key = await client.call<IssuedKey>('POST', `/v1/keys/${encodeURIComponent(only.id)}/rotate`);
+      old = [only];
+      revoked.push({ ...only, revokedAt: key.createdAt });
+    } else {
+      key = await issue(client, agent);
+      old = active.filter((k) => k.id !== key.id);
+      if (!options.keepOld) {
+        for (const k of old) revoked.push(await client.call<KeyView>('DELETE', `/v1/keys/${encodeURIComponent(k.id)}`));
+      }
     }
     if (options.json) {
       io.stdout.write(`${JSON.stringify({ key, revoked: revoked.map((k) => k.id) })}\n`);

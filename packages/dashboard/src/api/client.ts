@@ -87,4 +87,6 @@ export const can = {
   author: (role: Role): boolean => role === 'policy-author' || role === 'admin',
   /** The kill switch: pausing and resuming are the admin's. */
   pause: (role: Role): boolean => role === 'admin',
+  /** Agents, their keys, people and their roles: the admin's. */
+  manage: (role: Role): boolean => role === 'admin',
 };

@@ -49,6 +49,15 @@ export type FlipGroup = Schemas['FlipGroup'];
 export type ReplayReport = Schemas['ReplayReport'];
 export type Simulation = Schemas['Simulation'];
 export type Agent = Schemas['Agent'];
+/** An agent on the management screen: its keys and when it was last seen. */
+export type AgentListed = Schemas['AgentListed'];
+export type ApiKey = Schemas['ApiKey'];
+export type IssuedApiKey = Schemas['IssuedApiKey'];
+export type RotatedApiKey = Schemas['RotatedApiKey'];
+/** A person as admins manage them (GET /v1/users). */
+export type ManagedUser = Schemas['User'];
+export type PersonalToken = Schemas['PersonalToken'];
+export type CreatedPersonalToken = Schemas['CreatedPersonalToken'];
 
 /** Not described by the document yet (the dashboard's own reading of these answers). */
 export interface AnomalyBaseline {

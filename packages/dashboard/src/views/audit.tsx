@@ -31,9 +31,14 @@ const TYPES = [
   'agent.created',
   'key.created',
   'key.revoked',
+  'key.rotated',
   'token.created',
   'token.revoked',
   'user.created',
+  'user.role_changed',
+  'user.groups_changed',
+  'user.disabled',
+  'user.enabled',
 ];
 
 interface Filters {

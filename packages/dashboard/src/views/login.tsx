@@ -7,6 +7,7 @@ import { ErrorNotice } from '../components/states';
 const SSO_ERRORS: Record<string, string> = {
   sso_state_invalid: 'That sign-in expired, was already used, or was started in another browser. Sign in again.',
   sso_failed: "The identity provider's answer was refused. Sign in again; if it keeps failing, ask an administrator.",
+  sso_user_disabled: 'Your Airlock account is disabled. Ask an administrator to enable it.',
   sso_no_role: 'Your account at the identity provider has no Airlock role. Ask an administrator for access.',
   sso_claim_invalid: 'The identity provider did not say who you are (no usable username). Ask an administrator.',
   sso_username_taken: 'Your username belongs to another Airlock user. Ask an administrator.',

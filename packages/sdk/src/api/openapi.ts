@@ -329,7 +329,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List agents. */
+        /** List agents with how many keys they have and when they last asked for a decision. */
         get: {
             parameters: {
                 query?: never;
@@ -346,7 +346,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            agents: components["schemas"]["Agent"][];
+                            agents: components["schemas"]["AgentListed"][];
                         };
                     };
                 };
@@ -387,7 +387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Agent"];
                     };
                 };
                 /** @description Error */
@@ -432,7 +432,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            keys: components["schemas"]["ApiKey"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -465,7 +467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["IssuedApiKey"];
                     };
                 };
                 /** @description Error */
@@ -1512,7 +1514,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The OpenID Connect provider's redirect back: takes the sign-in once (a replayed, tampered or foreign callback is refused), exchanges the code, validates the ID token, maps the claims to a role and approver groups, opens a session (cookie as for POST /v1/auth/login) and redirects (303) to the console. A refusal redirects to `/?sso_error=<code>` (sso_state_invalid, sso_failed, sso_no_role, sso_claim_invalid, sso_username_taken, sso_unavailable). */
+        /** The OpenID Connect provider's redirect back: takes the sign-in once (a replayed, tampered or foreign callback is refused), exchanges the code, validates the ID token, maps the claims to a role and approver groups, opens a session (cookie as for POST /v1/auth/login) and redirects (303) to the console. A refusal redirects to `/?sso_error=<code>` (sso_state_invalid, sso_failed, sso_no_role, sso_claim_invalid, sso_username_taken, sso_user_disabled, sso_unavailable). */
         get: {
             parameters: {
                 query?: never;
@@ -2014,7 +2016,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ApiKey"];
                     };
                 };
                 /** @description Error */
@@ -2028,6 +2030,53 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate an API key: revoke it and issue its successor for the same agent in one audited step (`key.rotated`). The old key is refused from the next request; the new `key` is shown this once. A key already revoked or rotated: `key_revoked` (409). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedApiKey"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2921,7 +2970,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            tokens: components["schemas"]["PersonalToken"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -2963,7 +3014,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["CreatedPersonalToken"];
                     };
                 };
                 /** @description Error */
@@ -3011,7 +3062,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["PersonalToken"];
                     };
                 };
                 /** @description Error */
@@ -3037,7 +3088,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List people, their roles and approver groups. */
+        /** List people, their roles and approver groups, and whether they are disabled. */
         get: {
             parameters: {
                 query?: never;
@@ -3053,7 +3104,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            users: components["schemas"]["User"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -3094,7 +3147,101 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a person (audited: `user.disabled`): their sessions end at once, sign-in and their API tokens are refused until enabled. Not yourself, not the last admin (`last_admin`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled person again (audited: `user.enabled`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description Error */
@@ -3147,7 +3294,61 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{username}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change a person's role (audited: `user.role_changed`); it holds from their next request, for their tokens too. The last admin keeps the role (`last_admin`). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "admin" | "policy-author" | "approver" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description Error */
@@ -3178,12 +3379,30 @@ export interface components {
             id: string;
             role: string;
         };
+        AgentListed: {
+            activeKeys: number;
+            createdAt: string;
+            createdBy: string;
+            environment: string;
+            id: string;
+            /** @description Its newest decision, read from the audit trail; null: never decided. */
+            lastSeen: string | null;
+            role: string;
+        };
         AnomalyFlag: {
             baselineRate: number;
             /** @constant */
             code: "blocked_rate_spike";
             message: string;
             recentRate: number;
+        };
+        /** @description An agent's API key; its secret is never stored. */
+        ApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            revokedAt: string | null;
         };
         Approval: {
             agent: string;
@@ -3297,6 +3516,20 @@ export interface components {
          * @enum {string}
          */
         Cause: "rule" | "limit" | "risk" | "default" | "paused" | "invalid_arguments" | "unknown_tool" | "no_policy" | "evaluation_error";
+        CreatedPersonalToken: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
+            /** @description The narrower role the token was given; null: its person's role. */
+            role: components["schemas"]["Role"] | null;
+            /** @description The token itself (`apt_…`), shown this once. */
+            token: string;
+            username: string;
+        };
         Decision: {
             readonly approval?: components["schemas"]["ApprovalRoute"];
             approvers?: string[];
@@ -3456,6 +3689,15 @@ export interface components {
             seq: number;
             tool: string;
         };
+        IssuedApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            /** @description The key itself (`ak_…`), shown this once. */
+            key: string;
+            revokedAt: string | null;
+        };
         LimitOutcome: {
             adding: number;
             consumed: boolean;
@@ -3526,6 +3768,18 @@ export interface components {
             scope: "fleet" | "agent" | "role" | "tool";
             target: string | null;
         };
+        PersonalToken: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
+            /** @description The narrower role the token was given; null: its person's role. */
+            role: components["schemas"]["Role"] | null;
+            username: string;
+        };
         PolicySource: {
             file: string;
             text: string;
@@ -3563,6 +3817,17 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "policy-author" | "approver" | "viewer";
+        RotatedApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            /** @description The key itself (`ak_…`), shown this once. */
+            key: string;
+            /** @description The key revoked by this rotation. */
+            replaces: string;
+            revokedAt: string | null;
+        };
         SeriesBucket: {
             allow: number;
             block: number;
@@ -3627,6 +3892,15 @@ export interface components {
         };
         /** @enum {string} */
         TimeoutAction: "escalate" | "block" | "allow";
+        User: {
+            createdAt: string;
+            createdBy: string;
+            disabledAt: string | null;
+            groups: string[];
+            id: string;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
         ValueCount: {
             count: number;
             value: string | null;

@@ -31,11 +31,15 @@ export type AuditType =
   | 'user.sso_login'
   | 'key.created'
   | 'key.revoked'
+  | 'key.rotated'
   | 'token.created'
   | 'token.revoked'
   | 'agent.created'
   | 'user.created'
-  | 'user.groups_changed';
+  | 'user.groups_changed'
+  | 'user.role_changed'
+  | 'user.disabled'
+  | 'user.enabled';
 
 /** What a service records; the writer adds seq, prev_hash and hash. */
 export interface AuditInput {

@@ -319,9 +319,42 @@ export const Simulation = z
 
 export const Agent = z.object({ id: z.string(), role: z.string(), environment: z.string(), createdAt: iso, createdBy: z.string() }).meta({ id: 'Agent' });
 
+export const AgentListed = Agent.extend({
+  activeKeys: z.number().int(),
+  lastSeen: iso.nullable().meta({ description: 'Its newest decision, read from the audit trail; null: never decided.' }),
+}).meta({ id: 'AgentListed' });
+
+export const ApiKey = z
+  .object({ id: z.string(), agent: z.string(), createdAt: iso, createdBy: z.string(), revokedAt: iso.nullable() })
+  .meta({ id: 'ApiKey', description: "An agent's API key; its secret is never stored." });
+
+export const IssuedApiKey = ApiKey.extend({
+  key: z.string().meta({ description: 'The key itself (`ak_…`), shown this once.' }),
+}).meta({ id: 'IssuedApiKey' });
+
+export const RotatedApiKey = IssuedApiKey.extend({ replaces: z.string().meta({ description: 'The key revoked by this rotation.' }) }).meta({ id: 'RotatedApiKey' });
+
 export const User = z
-  .object({ id: z.string(), username: z.string(), role: Role, groups: z.array(z.string()), createdAt: iso, createdBy: z.string() })
+  .object({ id: z.string(), username: z.string(), role: Role, groups: z.array(z.string()), createdAt: iso, createdBy: z.string(), disabledAt: iso.nullable() })
   .meta({ id: 'User' });
+
+export const PersonalToken = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    username: z.string(),
+    role: Role.nullable().meta({ description: "The narrower role the token was given; null: its person's role." }),
+    createdAt: iso,
+    expiresAt: iso.nullable(),
+    revokedAt: iso.nullable(),
+    revokedBy: z.string().nullable(),
+    lastUsedAt: iso.nullable(),
+  })
+  .meta({ id: 'PersonalToken' });
+
+export const CreatedPersonalToken = PersonalToken.extend({ token: z.string().meta({ description: 'The token itself (`apt_…`), shown this once.' }) }).meta({
+  id: 'CreatedPersonalToken',
+});
 
 export const SessionUser = User.pick({ id: true, username: true, role: true, groups: true }).meta({ id: 'SessionUser' });
 

@@ -11,9 +11,9 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/agents',
-      response: z.object({ agents: z.array(V.Agent) }),
+      response: z.object({ agents: z.array(V.AgentListed) }),
       tag: 'agents',
-      summary: 'List agents.',
+      summary: 'List agents with how many keys they have and when they last asked for a decision.',
       handler: async () => ({ agents: await agents.list() }),
     }),
     defineRoute({
@@ -22,6 +22,7 @@ export function agentRoutes(services: Services) {
       tag: 'agents',
       summary: 'Register an agent with its role and environment (bound to every key it gets).',
       body: z.object({ id: name, role: name, environment: name.default('production') }),
+      response: V.Agent,
       async handler({ body, principal, reply }) {
         reply.code(201);
         return agents.create(actorOf(principal), body);
@@ -33,6 +34,7 @@ export function agentRoutes(services: Services) {
       tag: 'agents',
       summary: "List an agent's API keys (ids only; secrets are never stored).",
       params: idParams,
+      response: z.object({ keys: z.array(V.ApiKey) }),
       handler: async ({ params }) => ({ keys: await agents.listKeys(params.id) }),
     }),
     defineRoute({
@@ -41,9 +43,23 @@ export function agentRoutes(services: Services) {
       tag: 'agents',
       summary: 'Issue an API key. The `key` in the answer is shown this once.',
       params: idParams,
+      response: V.IssuedApiKey,
       async handler({ params, principal, reply }) {
         reply.code(201);
         return agents.issueKey(actorOf(principal), params.id);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/keys/:id/rotate',
+      tag: 'agents',
+      summary:
+        'Rotate an API key: revoke it and issue its successor for the same agent in one audited step (`key.rotated`). The old key is refused from the next request; the new `key` is shown this once. A key already revoked or rotated: `key_revoked` (409).',
+      params: idParams,
+      response: V.RotatedApiKey,
+      async handler({ params, principal, reply }) {
+        reply.code(201);
+        return agents.rotateKey(actorOf(principal), params.id);
       },
     }),
     defineRoute({
@@ -52,6 +68,7 @@ export function agentRoutes(services: Services) {
       tag: 'agents',
       summary: 'Revoke an API key; it stops working at once.',
       params: idParams,
+      response: V.ApiKey,
       handler: ({ params, principal }) => agents.revokeKey(actorOf(principal), params.id),
     }),
   ];

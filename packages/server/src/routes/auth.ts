@@ -76,7 +76,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       tag: 'auth',
       produces: '*/*',
       summary:
-        "The OpenID Connect provider's redirect back: takes the sign-in once (a replayed, tampered or foreign callback is refused), exchanges the code, validates the ID token, maps the claims to a role and approver groups, opens a session (cookie as for POST /v1/auth/login) and redirects (303) to the console. A refusal redirects to `/?sso_error=<code>` (sso_state_invalid, sso_failed, sso_no_role, sso_claim_invalid, sso_username_taken, sso_unavailable).",
+        "The OpenID Connect provider's redirect back: takes the sign-in once (a replayed, tampered or foreign callback is refused), exchanges the code, validates the ID token, maps the claims to a role and approver groups, opens a session (cookie as for POST /v1/auth/login) and redirects (303) to the console. A refusal redirects to `/?sso_error=<code>` (sso_state_invalid, sso_failed, sso_no_role, sso_claim_invalid, sso_username_taken, sso_user_disabled, sso_unavailable).",
       async handler({ request, reply }) {
         const oidc = sso();
         clearBinding(request, reply);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import { USER_ROLES } from '../services/auth.js';
 import type { Services } from '../services/services.js';
 import { idParams, name } from './schemas.js';
@@ -27,6 +28,7 @@ export function tokenRoutes(services: Services) {
       tag: 'tokens',
       summary: "Your API tokens (never their secrets). An admin may pass `user` for one person's, or `all=true` for everyone's.",
       query: z.object({ user: name.optional(), all: z.enum(['true', 'false']).optional() }),
+      response: z.object({ tokens: z.array(V.PersonalToken) }),
       handler: async ({ query, principal }) => ({ tokens: await tokens.list(userOf(principal), { username: query.user, all: query.all === 'true' }) }),
     }),
     defineRoute({
@@ -36,6 +38,7 @@ export function tokenRoutes(services: Services) {
       summary:
         'Create an API token that acts as you (Authorization: Bearer apt_…, no CSRF header), with your role or a narrower `role`, optionally expiring. Needs a signed-in session. The `token` in the answer is shown this once.',
       body: createToken,
+      response: V.CreatedPersonalToken,
       async handler({ body, principal, reply }) {
         const expiresAt = body.expiresAt !== undefined ? Date.parse(body.expiresAt) : body.expiresInDays !== undefined ? clock.now() + body.expiresInDays * DAY_MS : undefined;
         const created = await tokens.create(userOf(principal), { name: body.name, role: body.role, expiresAt });
@@ -49,6 +52,7 @@ export function tokenRoutes(services: Services) {
       tag: 'tokens',
       summary: 'Revoke one of your API tokens (an admin: anyone\'s); it stops working on the next request, on every instance.',
       params: idParams,
+      response: V.PersonalToken,
       handler: ({ params, principal }) => tokens.revoke(userOf(principal), params.id),
     }),
   ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import { USER_ROLES } from '../services/auth.js';
 import type { Services } from '../services/services.js';
 import { name } from './schemas.js';
@@ -15,7 +16,8 @@ export function userRoutes(services: Services) {
       method: 'GET',
       url: '/v1/users',
       tag: 'users',
-      summary: 'List people, their roles and approver groups.',
+      summary: 'List people, their roles and approver groups, and whether they are disabled.',
+      response: z.object({ users: z.array(V.User) }),
       handler: async () => ({ users: await auth.listUsers() }),
     }),
     defineRoute({
@@ -24,6 +26,7 @@ export function userRoutes(services: Services) {
       tag: 'users',
       summary: 'Create a person with a role and, optionally, approver groups.',
       body: z.object({ username: name, password: z.string().min(12).max(1024), role: z.enum(USER_ROLES), groups: groups.optional() }),
+      response: V.User,
       async handler({ body, principal, reply }) {
         reply.code(201);
         return auth.createUser(actorOf(principal), body);
@@ -36,7 +39,37 @@ export function userRoutes(services: Services) {
       summary: 'Replace a person\'s approver groups: the approval tiers they may act on (audited).',
       params: z.object({ username: name }),
       body: z.object({ groups }),
+      response: V.User,
       handler: ({ params, body, principal }) => auth.setGroups(actorOf(principal), params.username, body.groups),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/users/:username/role',
+      tag: 'users',
+      summary: "Change a person's role (audited: `user.role_changed`); it holds from their next request, for their tokens too. The last admin keeps the role (`last_admin`).",
+      params: z.object({ username: name }),
+      body: z.object({ role: z.enum(USER_ROLES) }),
+      response: V.User,
+      handler: ({ params, body, principal }) => auth.setRole(actorOf(principal), params.username, body.role),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/users/:username/disable',
+      tag: 'users',
+      summary:
+        'Disable a person (audited: `user.disabled`): their sessions end at once, sign-in and their API tokens are refused until enabled. Not yourself, not the last admin (`last_admin`).',
+      params: z.object({ username: name }),
+      response: V.User,
+      handler: ({ params, principal }) => auth.disable(actorOf(principal), params.username),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/users/:username/enable',
+      tag: 'users',
+      summary: 'Enable a disabled person again (audited: `user.enabled`).',
+      params: z.object({ username: name }),
+      response: V.User,
+      handler: ({ params, principal }) => auth.enable(actorOf(principal), params.username),
     }),
   ];
 }

@@ -3,6 +3,8 @@ import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newSecret } from '../ids.js';
 import type { AuditWriter } from '../audit/writer.js';
+import type { EventBus } from './events.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
 import type { AgentRow, ApiKeyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 
@@ -20,6 +22,14 @@ export interface AgentView {
   environment: string;
   createdAt: string;
   createdBy: string;
+}
+
+/** An agent as the management screen lists it. */
+export interface AgentListView extends AgentView {
+  /** Keys not revoked. */
+  activeKeys: number;
+  /** When it last asked for a decision (read from the audit trail's agent index, not written per call). */
+  lastSeen: string | null;
 }
 
 export interface KeyView {
@@ -48,11 +58,35 @@ export class AgentService {
   /** Bumped on every revocation so a lookup that raced with one does not cache a revoked key. */
   private generation = 0;
 
+  private readonly locks: Locks;
+
   constructor(
     private readonly store: Store,
     private readonly writer: AuditWriter,
     private readonly clock: Clock,
-  ) {}
+    options: { locks?: Locks | undefined; events?: EventBus | undefined } = {},
+  ) {
+    this.locks = options.locks ?? new KeyedLock();
+    this.events = options.events;
+    // A key revoked on another instance stops working here too.
+    options.events?.subscribe(['key'], (event) => {
+      if (event.type === 'key') this.forget(event.data.id);
+    });
+  }
+
+  private readonly events: EventBus | undefined;
+
+  /** Drops a key from the cache; a lookup racing with this one does not put it back. */
+  forget(keyId: string): void {
+    this.generation++;
+    this.cache.delete(keyId);
+  }
+
+  /** Drops every cached key (the shared event bus reconnected: revocations may have been missed). */
+  forgetAll(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   async authenticate(token: string): Promise<AgentIdentity | undefined> {
     const match = API_KEY.exec(token);
@@ -87,13 +121,59 @@ export class AgentService {
     return agentView(row);
   }
 
-  async list(): Promise<AgentView[]> {
-    return (await this.store.listAgents()).map(agentView);
+  async list(): Promise<AgentListView[]> {
+    const agents = await this.store.listAgents();
+    return Promise.all(
+      agents.map(async (row) => {
+        const [keys, lastSeen] = await Promise.all([this.store.listApiKeys(row.id), this.store.lastDecisionAt(row.id)]);
+        return {
+          ...agentView(row),
+          activeKeys: keys.filter((key) => key.revoked_at === null).length,
+          lastSeen: lastSeen === undefined ? null : new Date(Number(lastSeen)).toISOString(),
+        };
+      }),
+    );
   }
 
   /** Issues a key; the returned `key` is the only time the secret exists outside the caller. */
   async issueKey(actor: string, agentId: string): Promise<KeyView & { key: string }> {
     if (!(await this.store.getAgent(agentId))) throw notFound(`agent '${agentId}'`);
+    const { row, key } = this.newKey(actor, agentId);
+    await this.writer.append([
+      { record: { type: 'key.created', at: row.created_at, actor, agent: agentId, data: { keyId: row.id, agent: agentId } }, writes: [{ kind: 'key.insert', row }] },
+    ]);
+    return { ...keyView(row), key };
+  }
+
+  /**
+   * Replaces a key: revokes it and issues its successor in one audited transaction. Rotations of
+   * one key are serialised (across instances with shared locks), so of concurrent rotations one
+   * wins and the others are refused with `key_revoked`: never two successors. The old key is
+   * refused from the next request, on every instance.
+   */
+  async rotateKey(actor: string, keyId: string): Promise<KeyView & { key: string; replaces: string }> {
+    const rotated = await this.locks.run(`agent-key:${keyId}`, async () => {
+      const old = await this.store.getApiKey(keyId);
+      if (!old) throw notFound(`key '${keyId}'`);
+      if (old.revoked_at !== null) throw new AirlockError('key_revoked', `key '${keyId}' was revoked or already rotated; rotate the agent's current key`);
+      const { row, key } = this.newKey(actor, old.agent_id);
+      const at = row.created_at;
+      await this.writer.append([
+        {
+          record: { type: 'key.rotated', at, actor, agent: old.agent_id, data: { keyId: row.id, replaces: keyId, agent: old.agent_id } },
+          writes: [
+            { kind: 'key.revoke', id: keyId, at },
+            { kind: 'key.insert', row },
+          ],
+        },
+      ]);
+      return { ...keyView(row), key, replaces: keyId };
+    });
+    this.revoked(keyId);
+    return rotated;
+  }
+
+  private newKey(actor: string, agentId: string): { row: ApiKeyRow; key: string } {
     const id = randomBytes(8).toString('hex');
     const secret = newSecret();
     const row: ApiKeyRow = {
@@ -104,10 +184,12 @@ export class AgentService {
       created_by: actor,
       revoked_at: null,
     };
-    await this.writer.append([
-      { record: { type: 'key.created', at: row.created_at, actor, agent: agentId, data: { keyId: id, agent: agentId } }, writes: [{ kind: 'key.insert', row }] },
-    ]);
-    return { ...keyView(row), key: `ak_${id}_${secret}` };
+    return { row, key: `ak_${id}_${secret}` };
+  }
+
+  private revoked(keyId: string): void {
+    this.forget(keyId);
+    this.events?.publish({ type: 'key', data: { id: keyId } });
   }
 
   async listKeys(agentId: string): Promise<KeyView[]> {
@@ -122,16 +204,18 @@ export class AgentService {
   }
 
   async revokeKey(actor: string, keyId: string): Promise<KeyView> {
-    const key = await this.store.getApiKey(keyId);
-    if (!key) throw notFound(`key '${keyId}'`);
-    if (key.revoked_at !== null) return keyView(key);
-    const at = this.clock.now();
-    await this.writer.append([
-      { record: { type: 'key.revoked', at, actor, agent: key.agent_id, data: { keyId, agent: key.agent_id } }, writes: [{ kind: 'key.revoke', id: keyId, at }] },
-    ]);
-    this.generation++;
-    this.cache.delete(keyId);
-    return keyView({ ...key, revoked_at: at });
+    const view = await this.locks.run(`agent-key:${keyId}`, async () => {
+      const key = await this.store.getApiKey(keyId);
+      if (!key) throw notFound(`key '${keyId}'`);
+      if (key.revoked_at !== null) return keyView(key);
+      const at = this.clock.now();
+      await this.writer.append([
+        { record: { type: 'key.revoked', at, actor, agent: key.agent_id, data: { keyId, agent: key.agent_id } }, writes: [{ kind: 'key.revoke', id: keyId, at }] },
+      ]);
+      return keyView({ ...key, revoked_at: at });
+    });
+    this.revoked(keyId);
+    return view;
   }
 }
 

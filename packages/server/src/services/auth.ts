@@ -8,6 +8,7 @@ import type { SessionRow, UserRow } from '../store/schema.js';
 import type { Store, StoreWrite } from '../store/store.js';
 import type { LoginReservation, LoginThrottle } from './login-throttle.js';
 import { hashPassword } from './passwords.js';
+import { KeyedLock, type Locks } from './keyed-lock.js';
 
 export const USER_ROLES = ['admin', 'policy-author', 'approver', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -32,6 +33,8 @@ export interface UserView {
   groups: string[];
   createdAt: string;
   createdBy: string;
+  /** When the person was disabled; null while they may sign in. */
+  disabledAt: string | null;
 }
 
 export interface LoginResult {
@@ -73,6 +76,8 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly throttle: LoginThrottle,
     private readonly options: AuthOptions,
+    /** Serialises changes to people that check the other admins (across instances with shared locks). */
+    private readonly locks: Locks = new KeyedLock(),
   ) {}
 
   /**
@@ -111,7 +116,8 @@ export class AuthService {
     this.dummyHash ??= hashPassword(newSecret());
     const valid = await this.options.verifyPassword(password, user?.password_hash ?? (await this.dummyHash));
     const at = this.clock.now();
-    if (!user || !valid) {
+    // A disabled person's right password is refused like a wrong one (and audited as a failure).
+    if (!user || !valid || isDisabled(user)) {
       await this.writer.append([{ record: { type: 'auth.login_failed', at, actor: `user:${username}`, data: { username, client } } }]);
       throw new AirlockError('invalid_credentials', 'wrong username or password');
     }
@@ -149,7 +155,7 @@ export class AuthService {
   /** The signed-in person for a cookie's token, if the session exists and has not expired. */
   async session(token: string): Promise<UserPrincipal | undefined> {
     const found = await this.store.getSession(tokenHash(token));
-    if (!found || Number(found.session.expires_at) <= this.clock.now()) return undefined;
+    if (!found || Number(found.session.expires_at) <= this.clock.now() || isDisabled(found.user)) return undefined;
     return {
       userId: found.user.id,
       username: found.user.username,
@@ -199,7 +205,7 @@ export class AuthService {
   /** True while the session exists and has not expired. */
   async sessionActive(sessionHash: string): Promise<boolean> {
     const found = await this.store.getSession(sessionHash);
-    return found !== undefined && Number(found.session.expires_at) > this.clock.now();
+    return found !== undefined && Number(found.session.expires_at) > this.clock.now() && !isDisabled(found.user);
   }
 
   async createUser(actor: string, input: { username: string; password: string; role: UserRole; groups?: string[] | undefined }): Promise<UserView> {
@@ -213,6 +219,7 @@ export class AuthService {
       groups: JSON.stringify(groups),
       created_at: this.clock.now(),
       created_by: actor,
+      disabled_at: null,
     };
     await this.writer.append([
       {
@@ -237,10 +244,77 @@ export class AuthService {
     return userView({ ...user, groups: JSON.stringify(next) });
   }
 
+  /**
+   * Changes a person's role (audited); it holds from their next request, for their API tokens too
+   * (a token never acts with more than its person's role). The last enabled admin keeps the role.
+   */
+  async setRole(actor: string, username: string, role: UserRole): Promise<UserView> {
+    return this.locks.run('users', async () => {
+      const user = await this.store.getUserByName(username);
+      if (!user) throw notFound(`user '${username}'`);
+      if (user.role === role) return userView(user);
+      if (user.role === 'admin' && !isDisabled(user)) await this.keepAnAdmin(user.id, `'${username}' is the last admin; make another person admin first`);
+      await this.writer.append([
+        {
+          record: { type: 'user.role_changed', at: this.clock.now(), actor, data: { username, role, previous: user.role } },
+          writes: [{ kind: 'user.update', id: user.id, patch: { role } }],
+        },
+      ]);
+      return userView({ ...user, role });
+    });
+  }
+
+  /**
+   * Disables a person (audited): their sessions end, sign-in and their API tokens are refused until
+   * enabled again. Nobody disables themselves, and the last enabled admin stays.
+   */
+  async disable(actor: string, username: string): Promise<UserView> {
+    if (actor === `user:${username}`) throw new AirlockError('forbidden', 'you cannot disable yourself');
+    return this.locks.run('users', async () => {
+      const user = await this.store.getUserByName(username);
+      if (!user) throw notFound(`user '${username}'`);
+      if (isDisabled(user)) return userView(user);
+      if (user.role === 'admin') await this.keepAnAdmin(user.id, `'${username}' is the last admin; make another person admin first`);
+      const at = this.clock.now();
+      await this.writer.append([
+        {
+          record: { type: 'user.disabled', at, actor, data: { username } },
+          writes: [
+            { kind: 'user.update', id: user.id, patch: { disabled_at: at } },
+            { kind: 'sessions.delete_user', userId: user.id },
+          ],
+        },
+      ]);
+      return userView({ ...user, disabled_at: at });
+    });
+  }
+
+  /** Lets a disabled person sign in again (audited); their unrevoked, unexpired tokens work again. */
+  async enable(actor: string, username: string): Promise<UserView> {
+    return this.locks.run('users', async () => {
+      const user = await this.store.getUserByName(username);
+      if (!user) throw notFound(`user '${username}'`);
+      if (!isDisabled(user)) return userView(user);
+      await this.writer.append([
+        {
+          record: { type: 'user.enabled', at: this.clock.now(), actor, data: { username } },
+          writes: [{ kind: 'user.update', id: user.id, patch: { disabled_at: null } }],
+        },
+      ]);
+      return userView({ ...user, disabled_at: null });
+    });
+  }
+
+  /** Refuses a change that would leave no enabled admin besides `userId`. */
+  private async keepAnAdmin(userId: string, message: string): Promise<void> {
+    const others = (await this.store.listUsers()).filter((u) => u.id !== userId && u.role === 'admin' && !isDisabled(u));
+    if (others.length === 0) throw new AirlockError('last_admin', message);
+  }
+
   /** A person's approver groups, read now (one-click links act for a person without a session). */
   async approver(username: string): Promise<{ username: string; role: UserRole; groups: string[] } | undefined> {
     const user = await this.store.getUserByName(username);
-    return user ? { username: user.username, role: user.role as UserRole, groups: groupsOf(user) } : undefined;
+    return user && !isDisabled(user) ? { username: user.username, role: user.role as UserRole, groups: groupsOf(user) } : undefined;
   }
 
   async listUsers(): Promise<UserView[]> {
@@ -260,7 +334,13 @@ export function userView(row: UserRow): UserView {
     groups: groupsOf(row),
     createdAt: new Date(Number(row.created_at)).toISOString(),
     createdBy: row.created_by,
+    disabledAt: isDisabled(row) ? new Date(Number(row.disabled_at)).toISOString() : null,
   };
+}
+
+/** Whether a person is disabled (migration 010; null or absent: enabled). */
+export function isDisabled(row: Pick<UserRow, 'disabled_at'>): boolean {
+  return row.disabled_at !== null;
 }
 
 export function groupsOf(row: Pick<UserRow, 'groups'>): string[] {

@@ -39,6 +39,8 @@ export type AirlockEvent =
   | { type: 'policy'; data: PolicyEvent }
   | { type: 'anomaly'; data: AnomalyAlert }
   | { type: 'pause'; data: { id: string } }
+  /** An agent key was revoked (or rotated away): every instance drops it from its key cache. */
+  | { type: 'key'; data: { id: string } }
   /** Audit records up to `seq` are committed: streams and the forwarder read the store again. */
   | { type: 'audit'; data: { seq: number } };
 

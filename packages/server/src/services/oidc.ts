@@ -8,7 +8,7 @@ import { newId, newSecret } from '../ids.js';
 import { mapClaims, type OidcConfig } from '../sso-config.js';
 import type { UserRow } from '../store/schema.js';
 import type { Store, StoreWrite } from '../store/store.js';
-import { groupsOf, normalizeGroups, type AuthService, type LoginResult } from './auth.js';
+import { groupsOf, isDisabled, normalizeGroups, type AuthService, type LoginResult } from './auth.js';
 import { KeyedLock } from './keyed-lock.js';
 
 /** How long a sign-in started at the provider may take to come back. */
@@ -103,7 +103,7 @@ export class OidcService {
     if (state === null || state === '' || binding === undefined) throw stateInvalid();
     const login = await this.store.takeOidcLogin(sha256(state), this.clock.now());
     if (!login || !sameHash(login.binding_hash, sha256(binding))) throw stateInvalid();
-    const fail = async (code: 'sso_failed' | 'sso_no_role' | 'sso_claim_invalid' | 'sso_username_taken', message: string, data: Record<string, unknown> = {}): Promise<never> => {
+    const fail = async (code: 'sso_failed' | 'sso_no_role' | 'sso_user_disabled' | 'sso_claim_invalid' | 'sso_username_taken', message: string, data: Record<string, unknown> = {}): Promise<never> => {
       await this.writer.append([{ record: { type: 'auth.sso_failed', at: this.clock.now(), actor: 'anonymous', data: { issuer: this.config.issuer, code, client, ...data } } }]);
       throw new AirlockError(code, message);
     };
@@ -144,6 +144,8 @@ export class OidcService {
         actor: `user:${known?.username ?? mapped.username}`,
         data: { username: known?.username ?? mapped.username, issuer, subject, role: mapped.role, groups, client, created: known === undefined },
       };
+      // An administrator's disable outlasts the provider's say-so: the provider cannot re-enable a person.
+      if (known && isDisabled(known)) return fail('sso_user_disabled', `'${known.username}' is disabled here; ask an administrator`, { subject });
       if (known) {
         const changed = known.role !== mapped.role || JSON.stringify(groupsOf(known)) !== JSON.stringify(groups);
         const writes: StoreWrite[] = changed ? [{ kind: 'user.update', id: known.id, patch: { role: mapped.role, groups: JSON.stringify(groups) } }] : [];
@@ -162,6 +164,7 @@ export class OidcService {
         groups: JSON.stringify(groups),
         created_at: at,
         created_by: `sso:${issuer}`,
+        disabled_at: null,
       };
       const created: AuditInput = { type: 'user.created', at, actor: `sso:${issuer}`, data: { username: user.username, role: user.role, groups, issuer, subject } };
       return this.auth.openSession(user, at, [created, signIn], [

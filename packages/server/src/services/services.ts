@@ -235,15 +235,18 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     attemptsPerUser: options.loginAttemptsPerUserPerMinute,
     verifyPassword: options.verifyPassword ?? verifyPassword,
     passwordLogin: options.passwordLogin,
-  });
+  }, locks);
   const oidc = options.oidc ? new OidcService(store, writer, clock, auth, options.oidc) : undefined;
+  const agents = new AgentService(store, writer, clock, { locks, events });
+  // Revocations published while the shared bus was away were missed: look every key up again.
+  shared?.events.onReconnect(() => agents.forgetAll());
   return {
     store,
     clock,
     writer,
     events,
     metrics,
-    agents: new AgentService(store, writer, clock),
+    agents,
     auth,
     oidc,
     tokens: new TokenService(store, writer, clock, logError),

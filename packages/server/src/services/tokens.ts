@@ -5,7 +5,7 @@ import { newSecret } from '../ids.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { UserTokenRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import type { UserPrincipal, UserRole } from './auth.js';
+import { isDisabled, type UserPrincipal, type UserRole } from './auth.js';
 
 /** A person's API token as the API shows it; the secret is never shown again after creation. */
 export interface TokenView {
@@ -89,6 +89,7 @@ export class TokenService {
     const { token: row, user } = found;
     const now = this.clock.now();
     if (row.revoked_at !== null) throw invalidToken('the token was revoked');
+    if (isDisabled(user)) throw invalidToken('the token\'s person is disabled');
     if (row.expires_at !== null && Number(row.expires_at) <= now) throw invalidToken('the token has expired');
     this.touch(id, now);
     const role = user.role as UserRole;
@@ -177,7 +178,7 @@ export class TokenService {
     const found = await this.store.getUserToken(id);
     if (!found) return false;
     const { token } = found;
-    return token.revoked_at === null && (token.expires_at === null || Number(token.expires_at) > this.clock.now());
+    return token.revoked_at === null && !isDisabled(found.user) && (token.expires_at === null || Number(token.expires_at) > this.clock.now());
   }
 
   /** Records the use, at most once a minute per token; a failure here never fails the request. */

@@ -71,7 +71,8 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
     case 'key.insert':
       return db.insertInto('api_keys').values(write.row).compile();
     case 'key.revoke':
-      return db.updateTable('api_keys').set({ revoked_at: write.at }).where('id', '=', write.id).compile();
+      // The first revocation stays (a rotation raced by another instance changes nothing).
+      return db.updateTable('api_keys').set({ revoked_at: write.at }).where('id', '=', write.id).where('revoked_at', 'is', null).compile();
     case 'user.insert':
       return db.insertInto('users').values(write.row).compile();
     case 'user.update':
@@ -94,6 +95,8 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
       return db.deleteFrom('oidc_logins').where('expires_at', '<=', write.expiredBy).compile();
     case 'session.delete':
       return db.deleteFrom('sessions').where('id_hash', '=', write.idHash).compile();
+    case 'sessions.delete_user':
+      return db.deleteFrom('sessions').where('user_id', '=', write.userId).compile();
     case 'sessions.purge':
       return db.deleteFrom('sessions').where('expires_at', '<=', write.expiredBy).compile();
     case 'token.insert':

@@ -46,6 +46,8 @@ export interface UserTable {
   groups: string;
   created_at: number;
   created_by: string;
+  /** Set while the person is disabled: no sign-in, no session, no token works (migration 010). */
+  disabled_at: number | null;
 }
 
 /** An identity provider's person (issuer, subject) signed in as an Airlock user (docs/sso.md). */

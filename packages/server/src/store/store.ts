@@ -228,6 +228,8 @@ export type StoreWrite =
   /** Takes a waiting sign-in for `taker`: only if no callback took it and it has not expired at `at`. */
   | { kind: 'oidc_login.take'; stateHash: string; taker: string; at: number }
   | { kind: 'oidc_logins.purge'; expiredBy: number }
+  /** Ends every session of a person (disabled). */
+  | { kind: 'sessions.delete_user'; userId: string }
   | { kind: 'sessions.purge'; expiredBy: number }
   | { kind: 'token.insert'; row: UserTokenRow }
   | { kind: 'token.revoke'; id: string; at: number; by: string }
@@ -272,4 +274,4 @@ export type ApprovalPatch = Partial<
   >
 >;
 
-export type UserPatch = Partial<Pick<UserRow, 'groups' | 'role'>>;
+export type UserPatch = Partial<Pick<UserRow, 'groups' | 'role' | 'disabled_at'>>;
