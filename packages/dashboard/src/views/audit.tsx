@@ -164,7 +164,15 @@ export function AuditView() {
           Environment
           <input {...field('environment')} placeholder="production" size={10} />
         </label>
-        <ArgFilterInput value={draft.args} onApply={(text) => setDraft({ ...draft, args: text })} />
+        <ArgFilterInput
+          value={draft.args}
+          onApply={(text) => {
+            // Enter in the box searches at once, with the other filters as typed.
+            const next = { ...draft, args: text };
+            setDraft(next);
+            setFilters(next);
+          }}
+        />
         <label>
           From
           <input type="datetime-local" {...field('from')} />
