@@ -93,8 +93,8 @@ describe('search in Chromium', () => {
     const options = await page.getByLabel('Type').locator('option').allTextContents();
     for (const type of ['pause.created', 'pause.applied', 'shadow.flip', 'policy.shadow_started', 'approval.vote', 'call.started', 'call.refused']) expect(options).toContain(type);
 
-    await page.getByLabel('Arguments').fill('account_id=C-0042');
-    await page.getByLabel('Arguments').press('Enter');
+    await page.getByLabel('Arguments', { exact: true }).fill('account_id=C-0042');
+    await page.getByLabel('Arguments', { exact: true }).press('Enter');
     await page.getByText('10 records shown.').waitFor();
     const rows = page.getByTestId('audit-table').locator('tbody tr[data-seq]');
     expect(await rows.count()).toBe(10);
@@ -102,8 +102,8 @@ describe('search in Chromium', () => {
 
     // Amount range on top: refunds 42, 1042, … have amounts 1 + (i % 9); keep those of $5 and more.
     const wanted = Array.from({ length: 10 }, (_, k) => 42 + k * 1000).filter((i) => 1 + (i % 9) >= 5).length;
-    await page.getByLabel('Arguments').fill('account_id=C-0042 amount>=5');
-    await page.getByLabel('Arguments').press('Enter');
+    await page.getByLabel('Arguments', { exact: true }).fill('account_id=C-0042 amount>=5');
+    await page.getByLabel('Arguments', { exact: true }).press('Enter');
     await page.getByText(`${wanted} records shown.`).waitFor();
     expect(await rows.count()).toBe(wanted);
 
@@ -125,16 +125,16 @@ describe('search in Chromium', () => {
   it("finds the same account's refunds in the feed, and refuses a malformed search with the server's message", async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live feed', exact: true }).click();
     await page.getByRole('heading', { name: 'Live feed' }).waitFor();
-    await page.getByLabel('Arguments').fill('account_id=C-0777');
-    await page.getByLabel('Arguments').press('Enter');
+    await page.getByLabel('Arguments', { exact: true }).fill('account_id=C-0777');
+    await page.getByLabel('Arguments', { exact: true }).press('Enter');
     const rows = page.getByTestId('feed-table').locator('tbody tr[data-decision]');
     await expect.poll(() => rows.count(), { timeout: WAIT_MS }).toBe(10);
     const args = await page.getByTestId('feed-table').locator('tbody td.args').allTextContents();
     expect(args.every((text) => text.includes('C-0777'))).toBe(true);
     expect(new URL(page.url()).searchParams.get('args')).toBe('account_id=C-0777');
 
-    await page.getByLabel('Arguments').fill('account_id.a.b.c.d=1');
-    await page.getByLabel('Arguments').press('Enter');
+    await page.getByLabel('Arguments', { exact: true }).fill('account_id.a.b.c.d=1');
+    await page.getByLabel('Arguments', { exact: true }).press('Enter');
     await page.getByText(/path "account_id\.a\.b\.c\.d"/).waitFor();
     expectConsoleClean({ status: 400, path: '/v1/audit' });
   });
@@ -143,8 +143,8 @@ describe('search in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Approvals/ }).click();
     await page.getByRole('heading', { name: /Approvals inbox/ }).waitFor();
     const items = page.locator('[data-approval]');
-    await page.getByLabel('Arguments').fill('account_id=Z-1');
-    await page.getByLabel('Arguments').press('Enter');
+    await page.getByLabel('Arguments', { exact: true }).fill('account_id=Z-1');
+    await page.getByLabel('Arguments', { exact: true }).press('Enter');
     await expect.poll(() => items.count()).toBe(1);
     expect(await items.first().textContent()).toContain('120');
     await page.getByRole('tab', { name: 'Resolved' }).click();
