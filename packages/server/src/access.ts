@@ -56,6 +56,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/pauses/:id/resume': ADMIN,
   'GET /v1/audit': VIEW,
   'GET /v1/audit/export': VIEW,
+  'GET /v1/audit/types': VIEW,
   'GET /v1/audit/verify': VIEW,
   'GET /v1/audit/stream': VIEW,
 

@@ -33,7 +33,7 @@ export class ApiClient {
     return () => this.unauthorized.delete(listener);
   }
 
-  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+  get<T>(path: string, query: Query = {}): Promise<T> {
     return this.send<T>('GET', withQuery(path, query));
   }
 
@@ -72,9 +72,15 @@ export class ApiClient {
   }
 }
 
-export function withQuery(path: string, query: Record<string, string | number | undefined>): string {
+/** Query parameters; a list repeats its parameter (`arg=a&arg=b`). */
+export type Query = Record<string, string | number | readonly string[] | undefined>;
+
+export function withQuery(path: string, query: Query): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value)) for (const item of value as readonly string[]) params.append(key, item);
+    else if (value !== undefined && value !== '') params.set(key, String(value));
+  }
   const text = params.toString();
   return text ? `${path}?${text}` : path;
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api, ApiError, can } from '../api/client';
 import type { Approval, ApprovalContext } from '../api/types';
 import { RouteFacts, RouteLine } from '../components/approval-route';
+import { ArgFilterInput, argFilters, argsMatch } from '../components/arg-filter';
 import { ArgsEditor, argsDraft, parseArgs } from '../components/args-editor';
 import { ApprovalOutcome, EffectBadge, RiskBadge } from '../components/effect';
 import { CallContextFacts } from '../components/call-context';
@@ -14,8 +15,33 @@ import { useSession } from '../session';
 import { useNow } from '../use-now';
 import { useResource } from '../use-resource';
 
+type InboxTab = 'pending' | 'resolved';
+type InboxSort = 'deadline' | 'newest' | 'oldest';
+const SORT_LABEL: Record<InboxSort, string> = { deadline: 'deadline (soonest first)', newest: 'age (newest first)', oldest: 'age (oldest first)' };
+const INBOX_PAGE = 100;
+
+/** Whether a live approval belongs on the tab (its status), and where it sorts. */
+function onTab(approval: Approval, tab: InboxTab): boolean {
+  return tab === 'pending' ? approval.status === 'pending' : approval.status !== 'pending';
+}
+
+function sortKey(approval: Approval, sort: InboxSort): number {
+  if (sort === 'deadline') return Date.parse(approval.deadlineAt ?? approval.expiresAt);
+  return sort === 'oldest' ? Date.parse(approval.createdAt) : -Date.parse(approval.createdAt);
+}
+
 export function ApprovalsView({ selected }: { selected: string | undefined }) {
-  const pending = useResource(async () => (await api.get<{ approvals: Approval[] }>('/v1/approvals', { status: 'pending', limit: 200 })).approvals, 'pending');
+  const [tab, setTab] = useState<InboxTab>('pending');
+  const [sort, setSort] = useState<InboxSort>('deadline');
+  const [args, setArgs] = useState('');
+  const [pages, setPages] = useState<{ next: string | null; more: Approval[]; busy: boolean; error?: Error }>({ next: null, more: [], busy: false });
+  const effectiveSort: InboxSort = tab === 'resolved' && sort === 'deadline' ? 'newest' : sort;
+  const query = { status: tab, sort: effectiveSort, limit: INBOX_PAGE, arg: argFilters(args) };
+  const pending = useResource(async () => {
+    const page = await api.get<{ approvals: Approval[]; nextCursor: string | null }>('/v1/approvals', query);
+    setPages({ next: page.nextCursor, more: [], busy: false });
+    return page.approvals;
+  }, JSON.stringify(query));
   const now = useNow(10_000);
 
   useLiveEvents((event) => {
@@ -23,23 +49,63 @@ export function ApprovalsView({ selected }: { selected: string | undefined }) {
     const approval = event.data;
     pending.setData((list) => {
       const rest = (list ?? []).filter((a) => a.id !== approval.id);
-      return approval.status === 'pending' ? [approval, ...rest] : rest;
+      if (!onTab(approval, tab) || !argsMatch(approval.args, argFilters(args))) return rest;
+      return [approval, ...rest].sort((a, b) => sortKey(a, effectiveSort) - sortKey(b, effectiveSort));
     });
   });
 
-  const list = (pending.data ?? []).filter((a) => Date.parse(a.expiresAt) > now);
+  const loadMore = async (): Promise<void> => {
+    if (!pages.next) return;
+    setPages((p) => ({ ...p, busy: true }));
+    try {
+      const page = await api.get<{ approvals: Approval[]; nextCursor: string | null }>('/v1/approvals', { ...query, cursor: pages.next });
+      setPages((p) => ({ next: page.nextCursor, more: [...p.more, ...page.approvals], busy: false }));
+    } catch (error) {
+      setPages((p) => ({ ...p, busy: false, error: error as Error }));
+    }
+  };
+
+  const all = [...(pending.data ?? []), ...pages.more];
+  const list = tab === 'pending' ? all.filter((a) => Date.parse(a.expiresAt) > now) : all;
   return (
     <section aria-labelledby="approvals-title">
       <div className="page-head">
         <h1 id="approvals-title">
-          Approvals inbox <span className="count-pill" data-testid="pending-count">{list.length} pending</span>
+          Approvals inbox{' '}
+          {tab === 'pending' ? (
+            <span className="count-pill" data-testid="pending-count">
+              {list.length} pending
+            </span>
+          ) : null}
         </h1>
       </div>
+      <div className="tabs" role="tablist" aria-label="Approvals">
+        {(['pending', 'resolved'] as const).map((name) => (
+          <button key={name} type="button" role="tab" aria-selected={tab === name} className={tab === name ? 'tab selected' : 'tab'} onClick={() => setTab(name)}>
+            {name === 'pending' ? 'Pending' : 'Resolved'}
+          </button>
+        ))}
+      </div>
+      <form className="filters" role="search" aria-label="Filter approvals" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Sort by
+          <select value={effectiveSort} onChange={(e) => setSort(e.target.value as InboxSort)}>
+            {(tab === 'pending' ? (['deadline', 'newest', 'oldest'] as const) : (['newest', 'oldest'] as const)).map((value) => (
+              <option key={value} value={value}>
+                {SORT_LABEL[value]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <ArgFilterInput value={args} onApply={setArgs} />
+      </form>
       <div className="inbox">
-        <div className="inbox-list card" aria-label="Pending approvals">
+        <div className="inbox-list card" aria-label={tab === 'pending' ? 'Pending approvals' : 'Resolved approvals'}>
           {pending.error ? <ErrorNotice error={pending.error} action={<button onClick={pending.reload}>Try again</button>} /> : null}
-          {pending.loading ? <Loading what="Loading pending approvals" /> : null}
-          {!pending.loading && list.length === 0 && !pending.error ? <Empty>Nothing waits for a decision. New requests appear here as they arrive.</Empty> : null}
+          {pending.loading ? <Loading what={tab === 'pending' ? 'Loading pending approvals' : 'Loading resolved approvals'} /> : null}
+          {!pending.loading && list.length === 0 && !pending.error ? (
+            <Empty>{args ? 'No approval matches this search.' : tab === 'pending' ? 'Nothing waits for a decision. New requests appear here as they arrive.' : 'No approval has been resolved yet.'}</Empty>
+          ) : null}
           <ul className="approval-list">
             {list.map((approval) => (
               <li key={approval.id}>
@@ -50,16 +116,32 @@ export function ApprovalsView({ selected }: { selected: string | undefined }) {
                   </span>
                   <span className="mono small args">{summarizeArgs(approval.args)}</span>
                   <span className="small">
-                    {approval.agent} · {approval.rule ?? 'no rule'} · expires {formatRelative(approval.expiresAt, now)}
+                    {approval.agent} · {approval.rule ?? 'no rule'} ·{' '}
+                    {approval.status === 'pending' ? (
+                      <>
+                        {approval.deadlineAt ? `escalates ${formatRelative(approval.deadlineAt, now)} · ` : ''}expires {formatRelative(approval.expiresAt, now)}
+                      </>
+                    ) : (
+                      <span className={`outcome outcome-${approval.status}`} data-status={approval.status}>
+                        {approval.status}
+                        {approval.resolvedBy ? ` by ${approval.resolvedBy}` : ''}
+                      </span>
+                    )}
                   </span>
                   <RouteLine approval={approval} />
                 </Link>
               </li>
             ))}
           </ul>
+          {pages.error ? <ErrorNotice error={pages.error} /> : null}
+          {pages.next ? (
+            <button type="button" onClick={() => void loadMore()} disabled={pages.busy}>
+              {pages.busy ? 'Loading…' : 'More'}
+            </button>
+          ) : null}
         </div>
         <div className="inbox-detail">
-          {selected ? <ApprovalDetail key={selected} id={selected} next={list.find((a) => a.id !== selected)?.id} /> : <Empty>Select a request to see the full call, its rule, the agent's history and budgets.</Empty>}
+          {selected ? <ApprovalDetail key={selected} id={selected} next={list.find((a) => a.id !== selected && a.status === 'pending')?.id} /> : <Empty>Select a request to see the full call, its rule, the agent's history and budgets.</Empty>}
         </div>
       </div>
     </section>

@@ -1,5 +1,6 @@
 import { Fragment, useState, type FormEvent } from 'react';
-import { api, withQuery } from '../api/client';
+import { api, withQuery, type Query } from '../api/client';
+import { ArgFilterInput, argFilters } from '../components/arg-filter';
 import { EFFECTS, type AuditRecord, type VerifyResult } from '../api/types';
 import { Field } from '../components/field';
 import { ApprovalOutcome, CauseText, EffectBadge, RiskBadge } from '../components/effect';
@@ -12,34 +13,8 @@ import { useLocation } from '../router';
 import { useResource } from '../use-resource';
 
 const PAGE = 50;
-const TYPES = [
-  'decision',
-  'approval.created',
-  'approval.approved',
-  'approval.denied',
-  'approval.expired',
-  'approval.redeemed',
-  'call.started',
-  'call.refused',
-  'policy.uploaded',
-  'policy.activated',
-  'auth.login',
-  'auth.login_failed',
-  'auth.logout',
-  'user.sso_login',
-  'auth.sso_failed',
-  'agent.created',
-  'key.created',
-  'key.revoked',
-  'key.rotated',
-  'token.created',
-  'token.revoked',
-  'user.created',
-  'user.role_changed',
-  'user.groups_changed',
-  'user.disabled',
-  'user.enabled',
-];
+/** Shown until the server's list arrives (GET /v1/audit/types names every type it writes). */
+const COMMON_TYPES = ['decision'];
 
 interface Filters {
   type: string;
@@ -52,12 +27,15 @@ interface Filters {
   environment: string;
   from: string;
   to: string;
+  /** Argument search as typed (filters separated by spaces). */
+  args: string;
 }
 
-const NO_FILTERS: Filters = { type: '', agent: '', tool: '', effect: '', rule: '', cause: '', role: '', environment: '', from: '', to: '' };
+const NO_FILTERS: Filters = { type: '', agent: '', tool: '', effect: '', rule: '', cause: '', role: '', environment: '', from: '', to: '', args: '' };
 
-function toQuery(filters: Filters): Record<string, string | undefined> {
+function toQuery(filters: Filters): Query {
   return {
+    arg: argFilters(filters.args),
     type: filters.type || undefined,
     agent: filters.agent.trim() || undefined,
     tool: filters.tool.trim() || undefined,
@@ -101,6 +79,7 @@ export function AuditView() {
     `focus-${focusSeq ?? ''}`,
   );
   const [more, setMore] = useState<{ busy: boolean; error?: Error }>({ busy: false });
+  const types = useResource(async () => (await api.get<{ types: string[] }>('/v1/audit/types')).types, 'audit-types');
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -135,7 +114,7 @@ export function AuditView() {
           {(id) => (
             <select id={id} {...field('type')}>
               <option value="">all</option>
-              {TYPES.map((type) => (
+              {(types.data ?? COMMON_TYPES).map((type) => (
                 <option key={type}>{type}</option>
               ))}
             </select>
@@ -185,6 +164,15 @@ export function AuditView() {
           Environment
           <input {...field('environment')} placeholder="production" size={10} />
         </label>
+        <ArgFilterInput
+          value={draft.args}
+          onApply={(text) => {
+            // Enter in the box searches at once, with the other filters as typed.
+            const next = { ...draft, args: text };
+            setDraft(next);
+            setFilters(next);
+          }}
+        />
         <label>
           From
           <input type="datetime-local" {...field('from')} />
@@ -307,31 +295,153 @@ function riskOf(record: AuditRecord): { score: number; level: string } | undefin
   return (record.data as { decision?: { risk?: { score: number; level: string } } } | null)?.decision?.risk;
 }
 
-/** The call of a decision record (`data.request`), when the record is one. */
-function requestOf(record: AuditRecord): { intent?: string; sessionAttributes?: Record<string, unknown> } | undefined {
-  const request = (record.data as { request?: unknown } | null)?.request;
-  return request !== null && typeof request === 'object' ? (request as { intent?: string; sessionAttributes?: Record<string, unknown> }) : undefined;
+interface DecisionData {
+  id?: string;
+  request?: { tool?: string; args?: Record<string, unknown>; session?: string | null; intent?: string; sessionAttributes?: Record<string, unknown> };
+  identity?: { agent?: string; role?: string; environment?: string; keyId?: string };
+  decision?: { effect?: string; rule?: string | null; reason?: string; decidedBy?: string; policy?: { version?: number }; matched?: unknown[]; error?: { code?: string; message?: string } };
+  approval?: string;
 }
 
+/** One value as text: scalars as they are, structures as compact JSON. */
+function valueText(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * A record read as a person reads it: what happened (its fields), then the call it concerns (tool,
+ * arguments one per line, the decision), then where it sits in the hash chain. The raw JSON stays
+ * one click away.
+ */
 function RecordDetail({ record }: { record: AuditRecord }) {
+  const data = (record.data ?? {}) as DecisionData & Record<string, unknown>;
+  const request = record.type === 'decision' ? data.request : undefined;
+  const decision = record.type === 'decision' ? data.decision : undefined;
+  // Fields of other record types: the data's own scalar fields, in order.
+  const otherFields = record.type === 'decision' ? [] : Object.entries(data).filter(([, value]) => value === null || typeof value !== 'object' || Array.isArray(value));
+  const nested = record.type === 'decision' ? [] : Object.entries(data).filter(([, value]) => value !== null && typeof value === 'object' && !Array.isArray(value));
   return (
-    <div className="record-detail">
-      <dl className="facts two-col">
-        <dt>Sequence</dt>
-        <dd>{record.seq}</dd>
+    <div className="record-detail" data-testid="record-detail">
+      <h3>Record</h3>
+      <dl className="facts two-col" data-testid="record-fields">
         <dt>Time</dt>
         <dd>{formatDateTime(record.at)}</dd>
         <dt>Type</dt>
         <dd className="mono">{record.type}</dd>
         <dt>Actor</dt>
         <dd className="mono">{record.actor}</dd>
-        <dt>Hash</dt>
-        <dd className="mono hash">{record.hash}</dd>
+        {record.agent ? (
+          <>
+            <dt>Agent</dt>
+            <dd>{record.agent}</dd>
+          </>
+        ) : null}
+        {record.effect ? (
+          <>
+            <dt>Effect</dt>
+            <dd>
+              <EffectBadge effect={record.effect} />
+              {record.approval ? (
+                <>
+                  {' '}
+                  <ApprovalOutcome id={record.approval.id} status={record.approval.status} />
+                </>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
+        {record.rule || record.type === 'decision' ? (
+          <>
+            <dt>Rule or cause</dt>
+            <dd>{record.rule ? <span className="mono">{record.rule}</span> : <CauseText cause={record.cause} />}</dd>
+          </>
+        ) : null}
+        {otherFields.map(([key, value]) => (
+          <Fragment key={key}>
+            <dt>{key}</dt>
+            <dd className="mono">{valueText(value)}</dd>
+          </Fragment>
+        ))}
+      </dl>
+      {nested.map(([key, value]) => (
+        <Fragment key={key}>
+          <h3>{key}</h3>
+          <dl className="facts two-col">
+            {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
+              <Fragment key={k}>
+                <dt>{k}</dt>
+                <dd className="mono">{valueText(v)}</dd>
+              </Fragment>
+            ))}
+          </dl>
+        </Fragment>
+      ))}
+      {request ? (
+        <>
+          <h3>The call</h3>
+          <dl className="facts two-col" data-testid="record-call">
+            <dt>Tool</dt>
+            <dd className="mono">{request.tool ?? record.tool}</dd>
+            {Object.entries(request.args ?? {}).map(([key, value]) => (
+              <Fragment key={key}>
+                <dt className="mono">{key}</dt>
+                <dd className="mono">{valueText(value)}</dd>
+              </Fragment>
+            ))}
+            {data.identity ? (
+              <>
+                <dt>Identity</dt>
+                <dd>
+                  {data.identity.agent} · {data.identity.role} · {data.identity.environment} <span className="muted small mono">key {data.identity.keyId}</span>
+                </dd>
+              </>
+            ) : null}
+            {request.session ? (
+              <>
+                <dt>Session</dt>
+                <dd className="mono">{request.session}</dd>
+              </>
+            ) : null}
+            <CallContextFacts intent={request.intent} sessionAttributes={request.sessionAttributes} />
+            {decision ? (
+              <>
+                <dt>Decision</dt>
+                <dd>
+                  {decision.reason} <span className="muted small">(decided by {decision.decidedBy ?? '—'}{decision.policy?.version !== undefined ? `, policy v${decision.policy.version}` : ''})</span>
+                </dd>
+                <dt>Risk</dt>
+                <dd>
+                  <RiskBadge risk={riskOf(record)} />
+                </dd>
+                {decision.error ? (
+                  <>
+                    <dt>Error</dt>
+                    <dd className="mono">
+                      {decision.error.code}: {decision.error.message}
+                    </dd>
+                  </>
+                ) : null}
+                <dt>Decision id</dt>
+                <dd className="mono">{data.id}</dd>
+              </>
+            ) : null}
+          </dl>
+        </>
+      ) : null}
+      <h3>Chain position</h3>
+      <dl className="facts two-col" data-testid="record-chain">
+        <dt>Sequence</dt>
+        <dd>#{record.seq}</dd>
         <dt>Previous hash</dt>
         <dd className="mono hash">{record.prevHash}</dd>
-        <CallContextFacts intent={requestOf(record)?.intent} sessionAttributes={requestOf(record)?.sessionAttributes} />
+        <dt>Hash</dt>
+        <dd className="mono hash">{record.hash}</dd>
       </dl>
-      <JsonBlock value={record.data} label={`Record ${record.seq} data`} />
+      <details>
+        <summary>Raw record data (JSON)</summary>
+        <JsonBlock value={record.data} label={`Record ${record.seq} data`} />
+      </details>
     </div>
   );
 }

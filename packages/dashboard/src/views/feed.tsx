@@ -1,6 +1,7 @@
 import { Fragment, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import { EFFECTS, type ApprovalStatus, type AuditRecord, type Cause, type Decision, type DecisionEvent, type Effect } from '../api/types';
+import { ArgFilterInput, argFilters, argsMatch } from '../components/arg-filter';
 import { Field } from '../components/field';
 import { ApprovalOutcome, CauseText, EffectBadge, RiskBadge } from '../components/effect';
 import { JsonBlock } from '../components/json-block';
@@ -57,6 +58,8 @@ interface FeedFilter {
   environment?: string;
   from?: string;
   to?: string;
+  /** Argument search as typed (filters separated by spaces). */
+  args?: string;
 }
 
 function filterFromSearch(search: URLSearchParams): FeedFilter {
@@ -65,7 +68,7 @@ function filterFromSearch(search: URLSearchParams): FeedFilter {
   if (effect && (EFFECTS as readonly string[]).includes(effect)) filter.effect = effect as Effect;
   const cause = search.get('cause');
   if (cause && cause in CAUSE_LABEL) filter.cause = cause as Cause;
-  for (const key of ['rule', 'agent', 'role', 'tool', 'environment'] as const) {
+  for (const key of ['rule', 'agent', 'role', 'tool', 'environment', 'args'] as const) {
     const value = search.get(key);
     if (value) filter[key] = value;
   }
@@ -87,7 +90,8 @@ function matches(row: DecisionEvent, filter: FeedFilter): boolean {
     (filter.tool === undefined || row.tool === filter.tool) &&
     (filter.environment === undefined || row.environment === filter.environment) &&
     (filter.from === undefined || at >= Date.parse(filter.from)) &&
-    (filter.to === undefined || at < Date.parse(filter.to))
+    (filter.to === undefined || at < Date.parse(filter.to)) &&
+    argsMatch(row.args, argFilters(filter.args))
   );
 }
 
@@ -99,7 +103,10 @@ export function FeedView() {
   const [scope, setScope] = useScope();
   const key = JSON.stringify(filter);
   const recent = useResource(
-    async () => (await api.get<{ records: AuditRecord[] }>('/v1/audit', { type: 'decision', limit: INITIAL, ...filter })).records.map(fromAudit),
+    async () => {
+      const { args, ...rest } = filter;
+      return (await api.get<{ records: AuditRecord[] }>('/v1/audit', { type: 'decision', limit: INITIAL, ...rest, arg: argFilters(args) })).records.map(fromAudit);
+    },
     `feed-${key}`,
   );
   const [paused, setPaused] = useState(false);
@@ -134,6 +141,7 @@ export function FeedView() {
   const tools = useMemo(() => [...new Set(rows.map((row) => row.tool))], [rows]);
   const chips: [string, string][] = [];
   if (filter.rule) chips.push(['rule', `rule ${filter.rule}`]);
+  if (filter.args) chips.push(['args', `arguments ${filter.args}`]);
   if (filter.cause) chips.push(['cause', `cause: ${CAUSE_LABEL[filter.cause]}`]);
   if (filter.from || filter.to) chips.push(['from,to', `${filter.from ? formatDateTime(filter.from) : '…'} – ${filter.to ? formatDateTime(filter.to) : 'now'}`]);
 
@@ -179,8 +187,9 @@ export function FeedView() {
           )}
         </Field>
         <ScopeFilters scope={scope} onChange={setScope} tools={tools} />
+        <ArgFilterInput value={filter.args ?? ''} onApply={(text) => setSearch({ args: text || undefined })} />
         <label className="grow">
-          Search
+          Search shown
           <input type="search" placeholder="tool, rule, reason or argument" value={search} onChange={(e) => setSearchText(e.target.value)} />
         </label>
         <span className="muted" aria-live="polite">

@@ -679,14 +679,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List approvals, newest first. */
+        /** List approvals (newest first unless sorted otherwise), filtered, with cursor pagination. */
         get: {
             parameters: {
                 query?: {
                     agent?: string;
+                    /** @description argument filters, repeat for several (all must hold, at most 8): path=value (equal), path^=prefix, path>=n, path>n, path<=n, path<n; path is dotted keys into the call's arguments (e.g. account, amount, payee.country) */
+                    arg?: string | string[];
                     cursor?: string;
+                    /** @description created at or after */
+                    from?: string;
                     limit?: number;
-                    status?: "pending" | "approved" | "denied" | "expired" | "redeemed";
+                    rule?: string;
+                    /** @description deadline: the soonest tier deadline (else expiry) first */
+                    sort?: "newest" | "oldest" | "deadline";
+                    /** @description resolved: approved, denied, expired or redeemed */
+                    status?: "pending" | "approved" | "denied" | "expired" | "redeemed" | "resolved";
+                    /** @description created before */
+                    to?: string;
+                    tool?: string;
                 };
                 header?: never;
                 path?: never;
@@ -702,6 +713,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             approvals: components["schemas"]["Approval"][];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1146,6 +1158,8 @@ export interface paths {
             parameters: {
                 query?: {
                     agent?: string;
+                    /** @description argument filters, repeat for several (all must hold, at most 8): path=value (equal), path^=prefix, path>=n, path>n, path<=n, path<n; path is dotted keys into the call's arguments (e.g. account, amount, payee.country) */
+                    arg?: string | string[];
                     /** @description decisions with this cause: what decided them (rule, limit, risk, default) or why they were refused (paused, invalid_arguments, unknown_tool, no_policy, evaluation_error) */
                     cause?: "rule" | "limit" | "risk" | "default" | "paused" | "invalid_arguments" | "unknown_tool" | "no_policy" | "evaluation_error";
                     cursor?: number;
@@ -1212,6 +1226,8 @@ export interface paths {
             parameters: {
                 query?: {
                     agent?: string;
+                    /** @description argument filters, repeat for several (all must hold, at most 8): path=value (equal), path^=prefix, path>=n, path>n, path<=n, path<n; path is dotted keys into the call's arguments (e.g. account, amount, payee.country) */
+                    arg?: string | string[];
                     /** @description decisions with this cause: what decided them (rule, limit, risk, default) or why they were refused (paused, invalid_arguments, unknown_tool, no_policy, evaluation_error) */
                     cause?: "rule" | "limit" | "risk" | "default" | "paused" | "invalid_arguments" | "unknown_tool" | "no_policy" | "evaluation_error";
                     effect?: "allow" | "require_approval" | "block";
@@ -1296,6 +1312,53 @@ export interface paths {
                     };
                     content: {
                         "application/x-ndjson": unknown;
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every type of audit record the server writes (for type filters). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            types: string[];
+                        };
                     };
                 };
                 /** @description Error */

@@ -1,45 +1,50 @@
 import { canonicalJson, sha256Hex } from '@airlock/core';
-import type { AuditRow } from '../store/schema.js';
+import type { AuditArgsRow, AuditRow } from '../store/schema.js';
+import { argLeaves, type ArgLeaf } from './arg-index.js';
 import type { StoreWrite } from '../store/store.js';
 
-export type AuditType =
-  | 'decision'
-  | 'approval.created'
-  | 'approval.vote'
-  | 'approval.approved'
-  | 'approval.denied'
-  | 'approval.escalated'
-  | 'approval.timed_out'
-  | 'approval.expired'
-  | 'approval.redeemed'
-  | 'call.started'
-  | 'call.refused'
-  | 'policy.uploaded'
-  | 'policy.activated'
-  | 'policy.shadow_started'
-  | 'policy.shadow_stopped'
-  | 'shadow.flip'
-  | 'anomaly.flagged'
-  | 'pause.created'
-  | 'pause.applied'
-  | 'pause.resumed'
-  | 'agent.quarantined'
-  | 'auth.login'
-  | 'auth.login_failed'
-  | 'auth.logout'
-  | 'auth.sso_failed'
-  | 'user.sso_login'
-  | 'key.created'
-  | 'key.revoked'
-  | 'key.rotated'
-  | 'token.created'
-  | 'token.revoked'
-  | 'agent.created'
-  | 'user.created'
-  | 'user.groups_changed'
-  | 'user.role_changed'
-  | 'user.disabled'
-  | 'user.enabled';
+/** Every type of audit record (the dashboard's type filter lists them: GET /v1/audit/types). */
+export const AUDIT_TYPES = [
+  'decision',
+  'approval.created',
+  'approval.vote',
+  'approval.approved',
+  'approval.denied',
+  'approval.escalated',
+  'approval.timed_out',
+  'approval.expired',
+  'approval.redeemed',
+  'call.started',
+  'call.refused',
+  'policy.uploaded',
+  'policy.activated',
+  'policy.shadow_started',
+  'policy.shadow_stopped',
+  'shadow.flip',
+  'anomaly.flagged',
+  'pause.created',
+  'pause.applied',
+  'pause.resumed',
+  'agent.quarantined',
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'key.created',
+  'key.revoked',
+  'token.created',
+  'token.revoked',
+  'agent.created',
+  'user.created',
+  'user.groups_changed',
+  'auth.sso_failed',
+  'user.sso_login',
+  'key.rotated',
+  'user.role_changed',
+  'user.disabled',
+  'user.enabled',
+] as const;
+
+export type AuditType = (typeof AUDIT_TYPES)[number];
 
 /** What a service records; the writer adds seq, prev_hash and hash. */
 export interface AuditInput {
@@ -76,6 +81,8 @@ export interface PreparedRecord {
   rule: string | null;
   /** canonicalJson(input.data) */
   data: string;
+  /** Decision records: the call's indexed argument fields (audit_args rows, arg-index.ts). */
+  args?: ArgLeaf[];
 }
 
 export function prepareRecord(input: AuditInput): PreparedRecord {
@@ -88,6 +95,7 @@ export function prepareRecord(input: AuditInput): PreparedRecord {
     effect: input.effect ?? null,
     rule: input.rule ?? null,
     data: canonicalJson(input.data),
+    ...(input.type === 'decision' ? { args: argLeaves((input.data.request as { args?: unknown } | undefined)?.args) } : {}),
   };
 }
 
@@ -146,6 +154,17 @@ export function sealBatch(entries: readonly PreparedEntry[], head: Sealed): { ro
     rows.push(row);
   }
   return { rows, sealed: rows.map((row) => ({ seq: row.seq, hash: row.hash })) };
+}
+
+/** The audit_args rows of a sealed batch: each decision's indexed argument fields under its seq. */
+export function argRows(entries: readonly PreparedEntry[], rows: readonly AuditRow[]): AuditArgsRow[] {
+  const out: AuditArgsRow[] = [];
+  entries.forEach((entry, i) => {
+    const seq = rows[i]?.seq;
+    if (seq === undefined) return;
+    for (const leaf of entry.record.args ?? []) out.push({ seq, path: leaf.path, text_value: leaf.text, num_value: leaf.num });
+  });
+  return out;
 }
 
 /** An audit record as the API shows it (GET /v1/audit, export, stream): enough to recompute its hash. */

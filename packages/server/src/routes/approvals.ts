@@ -5,6 +5,10 @@ import { defineRoute } from '../http/route.js';
 import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import { idParams, name, pageLimit, toolArgs } from './schemas.js';
+import { argFilterParam } from '../audit/arg-index.js';
+import type { ApprovalFilter } from '../store/store.js';
+
+const RESOLVED = ['approved', 'denied', 'expired', 'redeemed'] as const;
 
 const reason = z.string().trim().min(1).max(2000);
 const resolution = z.object({ reason });
@@ -38,17 +42,32 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals',
-      response: z.object({ approvals: z.array(V.ApprovalView) }),
+      response: z.object({ approvals: z.array(V.ApprovalView), nextCursor: z.string().nullable() }),
       tag: 'approvals',
-      summary: 'List approvals, newest first.',
+      summary: 'List approvals (newest first unless sorted otherwise), filtered, with cursor pagination.',
       query: z.object({
-        status: z.enum(['pending', 'approved', 'denied', 'expired', 'redeemed']).optional(),
+        status: z.enum(['pending', 'approved', 'denied', 'expired', 'redeemed', 'resolved']).optional().describe('resolved: approved, denied, expired or redeemed'),
         agent: name.optional(),
-        cursor: z.string().max(200).optional(),
+        tool: z.string().min(1).max(256).optional(),
+        rule: z.string().min(1).max(256).optional(),
+        from: isoTime.optional().describe('created at or after'),
+        to: isoTime.optional().describe('created before'),
+        arg: argFilterParam.optional(),
+        sort: z.enum(['newest', 'oldest', 'deadline']).default('newest').describe('deadline: the soonest tier deadline (else expiry) first'),
+        cursor: z.string().max(400).optional(),
         limit: pageLimit,
       }),
-      handler: ({ query }) =>
-        approvals.list({ ...(query.status ? { status: query.status } : {}), ...(query.agent ? { agent: query.agent } : {}) }, query.cursor, query.limit),
+      handler: ({ query }) => {
+        const filter: ApprovalFilter = { sort: query.sort };
+        if (query.status !== undefined) filter.status = query.status === 'resolved' ? RESOLVED : query.status;
+        if (query.agent !== undefined) filter.agent = query.agent;
+        if (query.tool !== undefined) filter.tool = query.tool;
+        if (query.rule !== undefined) filter.rule = query.rule;
+        if (query.from !== undefined) filter.fromMs = Date.parse(query.from);
+        if (query.to !== undefined) filter.toMs = Date.parse(query.to);
+        if (query.arg !== undefined && query.arg.length > 0) filter.args = query.arg;
+        return approvals.list(filter, query.cursor, query.limit);
+      },
     }),
     defineRoute({
       method: 'GET',

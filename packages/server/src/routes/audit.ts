@@ -8,6 +8,8 @@ import type { Services } from '../services/services.js';
 import type { AuditFilter } from '../store/store.js';
 import { REFUSAL_CAUSES, type RefusalCause } from '../services/refusal-cause.js';
 import { name, pageLimit } from './schemas.js';
+import { argFilterParam, type ArgFilter } from '../audit/arg-index.js';
+import { AUDIT_TYPES } from '../audit/record.js';
 
 const filters = {
   agent: name.optional(),
@@ -20,9 +22,12 @@ const filters = {
   cause: z.enum(REFUSAL_CAUSES as [RefusalCause, ...RefusalCause[]]).optional().describe('decisions with this cause: what decided them (rule, limit, risk, default) or why they were refused (paused, invalid_arguments, unknown_tool, no_policy, evaluation_error)'),
   from: z.iso.datetime({ offset: true }).optional().describe('inclusive'),
   to: z.iso.datetime({ offset: true }).optional().describe('exclusive'),
+  arg: argFilterParam.optional(),
 };
 
-function toFilter(query: { [K in keyof typeof filters]?: string | undefined }): AuditFilter {
+type FilterQuery = { [K in Exclude<keyof typeof filters, 'arg'>]?: string | undefined } & { arg?: ArgFilter[] | undefined };
+
+function toFilter(query: FilterQuery): AuditFilter {
   const filter: AuditFilter = {};
   if (query.agent !== undefined) filter.agent = query.agent;
   if (query.tool !== undefined) filter.tool = query.tool;
@@ -34,6 +39,7 @@ function toFilter(query: { [K in keyof typeof filters]?: string | undefined }): 
   if (query.cause !== undefined) filter.cause = query.cause as RefusalCause;
   if (query.from !== undefined) filter.fromMs = Date.parse(query.from);
   if (query.to !== undefined) filter.toMs = Date.parse(query.to);
+  if (query.arg !== undefined && query.arg.length > 0) filter.args = query.arg;
   return filter;
 }
 
@@ -64,6 +70,14 @@ export function auditRoutes(services: Services) {
       summary: 'Query the audit trail, newest first, with cursor pagination.',
       query: z.object({ ...filters, cursor: z.coerce.number().int().min(1).optional(), limit: pageLimit }),
       handler: ({ query }) => audit.query(toFilter(query), query.cursor, query.limit),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/audit/types',
+      response: z.object({ types: z.array(z.string()) }),
+      tag: 'audit',
+      summary: 'Every type of audit record the server writes (for type filters).',
+      handler: () => ({ types: [...AUDIT_TYPES] }),
     }),
     defineRoute({
       method: 'GET',

@@ -17,7 +17,7 @@ import { newId } from '../ids.js';
 import type { AuditEntry, AuditWriter } from '../audit/writer.js';
 import type { AuditType } from '../audit/record.js';
 import type { ApprovalRow } from '../store/schema.js';
-import type { ApprovalPatch, ApprovalFilter, Store } from '../store/store.js';
+import type { ApprovalPatch, ApprovalFilter, ApprovalSort, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
 import {
   approvalView,
@@ -226,12 +226,14 @@ export class ApprovalService {
 
   async list(filter: ApprovalFilter, cursor: string | undefined, limit: number): Promise<{ approvals: ApprovalView[]; nextCursor: string | null }> {
     await this.sweep();
-    const before = cursor === undefined ? undefined : decodeCursor(cursor);
-    const rows = await this.store.listApprovals(filter, { ...(before ? { beforeCreated: before } : {}), limit });
+    const sort = filter.sort ?? 'newest';
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, sort);
+    const rows = await this.store.listApprovals(filter, { ...(after ? { after } : {}), limit });
     const last = rows[rows.length - 1];
+    const keyOf = (row: ApprovalRow): number => Number(sort === 'deadline' ? (row.deadline_at ?? row.expires_at) : row.created_at);
     return {
       approvals: rows.map(approvalView),
-      nextCursor: rows.length === limit && last ? encodeCursor(Number(last.created_at), last.id) : null,
+      nextCursor: rows.length === limit && last ? encodeCursor(keyOf(last), last.id, sort) : null,
     };
   }
 
@@ -673,14 +675,15 @@ function refusal(status: ApprovalStatus): AirlockError {
   }
 }
 
-function encodeCursor(at: number, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+/** Opaque to clients: the sort key and id of a page's last row, and the sort it belongs to. */
+function encodeCursor(at: number, id: string, sort: ApprovalSort): string {
+  return Buffer.from(JSON.stringify([at, id, sort])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: number; id: string } {
+function decodeCursor(cursor: string, sort: ApprovalSort): { at: number; id: string } {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof at === 'number' && typeof id === 'string') return { at, id };
+    const [at, id, cursorSort = 'newest'] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown, unknown];
+    if (typeof at === 'number' && Number.isFinite(at) && typeof id === 'string' && id.length <= 128 && cursorSort === sort) return { at, id };
   } catch {
     // falls through to the error below
   }

@@ -1,5 +1,5 @@
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
-import { GENESIS_HASH, sealBatch, type PreparedEntry, type Sealed } from '../audit/record.js';
+import { GENESIS_HASH, argRows, sealBatch, type PreparedEntry, type Sealed } from '../audit/record.js';
 import type { Database } from './schema.js';
 import type { StoreWrite } from './store.js';
 
@@ -47,6 +47,10 @@ export class KyselyBatchWriter implements BatchWriter {
       }
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('audit').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      }
+      const args = argRows(entries, rows);
+      for (let i = 0; i < args.length; i += INSERT_CHUNK) {
+        await trx.insertInto('audit_args').values(args.slice(i, i + INSERT_CHUNK)).execute();
       }
       return sealed;
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { groupByPath, prefixSuccessor, type ArgFilter } from '../audit/arg-index.js';
 import { DECIDED_BY_OF, ERROR_CODES_OF, type RefusalCause } from '../services/refusal-cause.js';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
@@ -43,6 +44,7 @@ export class KyselyStore implements Store {
   private readonly writer: BatchWriter;
   /** Reads a text field of the decision inside an audit record's JSON payload (dialects differ). */
   private readonly decisionField: (field: 'decidedBy' | 'code') => RawBuilder<string | null>;
+  private readonly postgres: boolean;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -50,6 +52,7 @@ export class KyselyStore implements Store {
   ) {
     this.writer = writer ?? new KyselyBatchWriter(db);
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.postgres = postgres;
     this.decisionField = (field) => {
       const path = field === 'code' ? ['data', 'decision', 'error', 'code'] : ['data', 'decision', field];
       return postgres
@@ -73,7 +76,7 @@ export class KyselyStore implements Store {
   }
 
   async queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]> {
-    let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter);
+    let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, page.beforeSeq);
     if (page.beforeSeq !== undefined) query = query.where('seq', '<', page.beforeSeq);
     return query.orderBy('seq', 'desc').limit(page.limit).execute();
   }
@@ -117,8 +120,12 @@ export class KyselyStore implements Store {
     return query;
   }
 
-  private applyAuditFilter(query: SelectQueryBuilder<Database, 'audit', AuditRow>, filter: AuditFilter): SelectQueryBuilder<Database, 'audit', AuditRow> {
+  private applyAuditFilter(query: SelectQueryBuilder<Database, 'audit', AuditRow>, filter: AuditFilter, beforeSeq?: number): SelectQueryBuilder<Database, 'audit', AuditRow> {
     let q = applyAuditFilter(query, filter);
+    if (filter.args !== undefined && filter.args.length > 0) {
+      q = q.where('type', '=', 'decision');
+      for (const [path, filters] of groupByPath(filter.args)) q = q.where(argCondition(path, filters, beforeSeq));
+    }
     for (const condition of decisionConditions({ role: filter.role, environment: filter.environment })) q = q.where(condition);
     if (filter.cause !== undefined) q = q.where('type', '=', 'decision').where(this.causeCondition(filter.cause));
     return q;
@@ -219,20 +226,52 @@ export class KyselyStore implements Store {
     return this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async listApprovals(
-    filter: ApprovalFilter,
-    page: { beforeCreated?: { at: number; id: string }; limit: number },
-  ): Promise<ApprovalRow[]> {
+  async listApprovals(filter: ApprovalFilter, page: { after?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]> {
     let query = this.db.selectFrom('approvals').selectAll();
-    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (typeof filter.status === 'string') query = query.where('status', '=', filter.status);
+    else if (filter.status !== undefined) query = query.where('status', 'in', [...filter.status]);
     if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
-    const before = page.beforeCreated;
-    if (before) {
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', before.at), eb.and([eb('created_at', '=', before.at), eb('id', '<', before.id)])]),
-      );
+    if (filter.tool !== undefined) query = query.where('tool', '=', filter.tool);
+    if (filter.rule !== undefined) query = query.where('rule', '=', filter.rule);
+    if (filter.fromMs !== undefined) query = query.where('created_at', '>=', filter.fromMs);
+    if (filter.toMs !== undefined) query = query.where('created_at', '<', filter.toMs);
+    for (const arg of filter.args ?? []) query = query.where(this.approvalArgCondition(arg));
+    const sort = filter.sort ?? 'newest';
+    // deadline: the current tier's timeout, else the approval's expiry (whichever comes first to act on).
+    const key = sort === 'deadline' ? sql<number>`coalesce(${sql.ref('deadline_at')}, ${sql.ref('expires_at')})` : sql<number>`${sql.ref('created_at')}`;
+    const after = page.after;
+    const ascending = sort !== 'newest';
+    if (after) {
+      const cmp = ascending ? sql.raw('>') : sql.raw('<');
+      query = query.where(sql<SqlBool>`(${key} ${cmp} ${after.at} or (${key} = ${after.at} and ${sql.ref('id')} ${cmp} ${after.id}))`);
     }
-    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+    const direction = ascending ? 'asc' : 'desc';
+    return query.orderBy(key, direction).orderBy('id', direction).limit(page.limit).execute();
+  }
+
+  /** One argument filter on an approval's call arguments (JSON text in `args`), dialect by dialect. */
+  private approvalArgCondition(filter: ArgFilter): Expression<SqlBool> {
+    const keys = filter.path.split('.');
+    if (this.postgres) {
+      const at = sql`(${sql.ref('args')}::jsonb #> ${keys}::text[])`;
+      const text = sql`(${sql.ref('args')}::jsonb #>> ${keys}::text[])`;
+      const type = sql`jsonb_typeof(${at})`;
+      if (filter.op === 'eq') {
+        const num = canonicalNumber(filter.value);
+        return sql<SqlBool>`(case ${type} when 'string' then ${text} = ${filter.value} when 'boolean' then ${text} = ${filter.value} when 'number' then ${num === undefined ? sql`false` : sql`(${text})::float8 = ${num}`} else false end)`;
+      }
+      if (filter.op === 'prefix') return sql<SqlBool>`(${type} = 'string' and starts_with(${text}, ${filter.value}))`;
+      return sql<SqlBool>`(case when ${type} = 'number' then (${text})::float8 end ${sql.raw(RANGE_SQL[filter.op])} ${filter.value})`;
+    }
+    const path = `$${keys.map((key) => `."${key}"`).join('')}`;
+    const type = sql`json_type(${sql.ref('args')}, ${path})`;
+    const value = sql`json_extract(${sql.ref('args')}, ${path})`;
+    if (filter.op === 'eq') {
+      const num = canonicalNumber(filter.value);
+      return sql<SqlBool>`(case ${type} when 'text' then ${value} = ${filter.value} when 'true' then ${filter.value} = 'true' when 'false' then ${filter.value} = 'false' when 'integer' then ${value} = ${num ?? null} when 'real' then ${value} = ${num ?? null} else 0 end)`;
+    }
+    if (filter.op === 'prefix') return sql<SqlBool>`(${type} = 'text' and substr(${value}, 1, ${filter.value.length}) = ${filter.value})`;
+    return sql<SqlBool>`(${type} in ('integer', 'real') and ${value} ${sql.raw(RANGE_SQL[filter.op])} ${filter.value})`;
   }
 
   async approvalsDueBy(atMs: number, limit: number): Promise<ApprovalRow[]> {
@@ -483,6 +522,39 @@ function applyAuditFilter(
   if (filter.fromMs !== undefined) q = q.where('at', '>=', filter.fromMs);
   if (filter.toMs !== undefined) q = q.where('at', '<', filter.toMs);
   return q;
+}
+
+const RANGE_SQL = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/** The number a filter's text names when it is written as JSON writes that number (`900`, `0.5`); else undefined. */
+function canonicalNumber(text: string): number | undefined {
+  const value = Number(text);
+  return Number.isFinite(value) && String(value) === text ? value : undefined;
+}
+
+/**
+ * The records whose call arguments hold, at `path`, a field meeting every filter: one lookup in
+ * the audit_args index on (path, text_value) or (path, num_value). Values are bound parameters;
+ * `path` was validated (arg-index.ts) and is bound too. The page's cursor is pushed inside, so a
+ * deep page reads only the index entries below it.
+ */
+function argCondition(path: string, filters: readonly ArgFilter[], beforeSeq: number | undefined): Expression<SqlBool> {
+  const conditions = filters.map((filter) => {
+    switch (filter.op) {
+      case 'eq':
+        return sql`text_value = ${filter.value}`;
+      case 'prefix': {
+        const upper = prefixSuccessor(filter.value);
+        return upper === undefined
+          ? sql`(text_value >= ${filter.value} and num_value is null)`
+          : sql`(text_value >= ${filter.value} and text_value < ${upper} and num_value is null)`;
+      }
+      default:
+        return sql`num_value ${sql.raw(RANGE_SQL[filter.op])} ${filter.value}`;
+    }
+  });
+  if (beforeSeq !== undefined) conditions.push(sql`seq < ${beforeSeq}`);
+  return sql<SqlBool>`audit.seq in (select seq from audit_args where path = ${path} and ${sql.join(conditions, sql` and `)})`;
 }
 
 /** PostgreSQL answers bigint columns as strings. */

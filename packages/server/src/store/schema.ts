@@ -19,6 +19,20 @@ export interface AuditTable {
   hash: string;
 }
 
+/**
+ * One indexed scalar field of a decision's call arguments (audit/arg-index.ts), written with its
+ * record: what argument filters look up. Not part of the hash chain: derived from `payload`.
+ */
+export interface AuditArgsTable {
+  seq: number;
+  /** Dotted keys into the arguments, e.g. `payee.country`. */
+  path: string;
+  /** The value's text form: strings as written, numbers as JSON writes them, true / false. */
+  text_value: string;
+  /** Numbers only; null otherwise. */
+  num_value: number | null;
+}
+
 export interface AgentTable {
   id: string;
   role: string;
@@ -197,6 +211,7 @@ export interface PolicyActivationTable {
 
 export interface Database {
   audit: AuditTable;
+  audit_args: AuditArgsTable;
   agents: AgentTable;
   api_keys: ApiKeyTable;
   users: UserTable;
@@ -244,6 +259,7 @@ export interface PauseTable {
 }
 
 export type AuditRow = AuditTable;
+export type AuditArgsRow = AuditArgsTable;
 export type AgentRow = AgentTable;
 export type ApiKeyRow = ApiKeyTable;
 export type UserRow = UserTable;

@@ -1,4 +1,5 @@
 import type { PreparedEntry, Sealed } from '../audit/record.js';
+import type { ArgFilter } from '../audit/arg-index.js';
 import type { RefusalCause } from '../services/refusal-cause.js';
 import type {
   AgentRow,
@@ -84,7 +85,8 @@ export interface Store {
   touchUserToken(id: string, atMs: number): Promise<void>;
 
   getApproval(id: string): Promise<ApprovalRow | undefined>;
-  listApprovals(filter: ApprovalFilter, page: { beforeCreated?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]>;
+  /** Approvals in the filter's order (`sort`), after the position `after` (the sort key and id of the last row of the previous page). */
+  listApprovals(filter: ApprovalFilter, page: { after?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]>;
   /** Pending or approved (unredeemed) approvals whose expiry, or pending ones whose tier deadline, is at or before `atMs`. */
   approvalsDueBy(atMs: number, limit: number): Promise<ApprovalRow[]>;
   /** The earliest expiry or tier deadline of any open approval; undefined when none is open. */
@@ -164,6 +166,8 @@ export interface AuditFilter {
   effect?: string;
   rule?: string;
   type?: string;
+  /** Decision records whose call arguments match every one of these (the audit_args index). */
+  args?: readonly ArgFilter[];
   /** Inclusive lower bound on `at`, epoch ms. */
   fromMs?: number;
   /** Exclusive upper bound on `at`, epoch ms. */
@@ -210,9 +214,21 @@ export type ApprovalOutcomeRow = Pick<
 >;
 
 export interface ApprovalFilter {
-  status?: string;
+  /** One status, or any of several (the inbox's resolved tab). */
+  status?: string | readonly string[];
   agent?: string;
+  tool?: string;
+  rule?: string;
+  /** Created at or after (inclusive), before (exclusive); epoch ms. */
+  fromMs?: number;
+  toMs?: number;
+  /** The approval's call arguments match every one of these (evaluated on `args`; approvals are far fewer than decisions). */
+  args?: readonly ArgFilter[];
+  /** newest (default) / oldest: by creation; deadline: the soonest tier deadline or expiry first. */
+  sort?: ApprovalSort;
 }
+
+export type ApprovalSort = 'newest' | 'oldest' | 'deadline';
 
 /** A state change carried by an audit record. */
 export type StoreWrite =

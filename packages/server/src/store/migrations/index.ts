@@ -6,6 +6,7 @@ import * as timedPauses from './004-timed-pauses.js';
 import * as decisionClaims from './005-decision-claims.js';
 import * as userTokens from './006-user-tokens.js';
 import * as auditForwarder from './008-audit-forwarder.js';
+import * as searchIndexes from './009-search-indexes.js';
 import * as management from './010-management.js';
 import * as oidcIdentities from './011-oidc-identities.js';
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-decision-claims': decisionClaims,
   '006-user-tokens': userTokens,
   '008-audit-forwarder': auditForwarder,
+  '009-search-indexes': searchIndexes,
   '010-management': management,
   '011-oidc-identities': oidcIdentities,
 };

@@ -1,7 +1,7 @@
 import type Sqlite from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
-import { GENESIS_HASH, sealBatch, type PreparedEntry, type Sealed } from '../../audit/record.js';
-import type { AuditRow, Database } from '../schema.js';
+import { GENESIS_HASH, argRows, sealBatch, type PreparedEntry, type Sealed } from '../../audit/record.js';
+import type { AuditArgsRow, AuditRow, Database } from '../schema.js';
 import { writeQuery } from '../batch-writer.js';
 import type { StoreWrite } from '../store.js';
 
@@ -27,6 +27,7 @@ export class SqliteSyncBatchWriter {
   private readonly statements = new Map<string, Sqlite.Statement>();
   private readonly head: Sqlite.Statement<[], { seq: number; hash: string }>;
   private readonly insertAudit: Sqlite.Statement<AuditRow>;
+  private readonly insertArg: Sqlite.Statement<AuditArgsRow>;
   private readonly commitTx: Sqlite.Transaction<(entries: readonly PreparedEntry[]) => Sealed[]>;
   private readonly applyTx: Sqlite.Transaction<(writes: readonly StoreWrite[]) => void>;
 
@@ -36,6 +37,7 @@ export class SqliteSyncBatchWriter {
       'INSERT INTO audit (seq, at, type, actor, agent, tool, effect, rule, payload, prev_hash, hash) ' +
         'VALUES (@seq, @at, @type, @actor, @agent, @tool, @effect, @rule, @payload, @prev_hash, @hash)',
     );
+    this.insertArg = sqlite.prepare('INSERT INTO audit_args (seq, path, text_value, num_value) VALUES (@seq, @path, @text_value, @num_value)');
     this.commitTx = sqlite.transaction((entries: readonly PreparedEntry[]) => {
       // The head is read inside the transaction that appends to it: the chain cannot fork, and a
       // failed batch leaves nothing behind for the next.
@@ -43,6 +45,7 @@ export class SqliteSyncBatchWriter {
       const { rows, sealed } = sealBatch(entries, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
       for (const entry of entries) for (const write of entry.writes) this.run(write);
       for (const row of rows) this.insertAudit.run(row);
+      for (const arg of argRows(entries, rows)) this.insertArg.run(arg);
       return sealed;
     });
     this.applyTx = sqlite.transaction((writes: readonly StoreWrite[]) => {
