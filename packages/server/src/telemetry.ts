@@ -141,7 +141,9 @@ export class Telemetry {
       const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
       const { OTLPTraceExporter } =
         traces.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
-      const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: traces.url }))] });
+      const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
+      const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: traces.url }), Number.isFinite(delay) && delay >= 0 ? { scheduledDelayMillis: delay } : {});
+      const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
       tracer = provider.getTracer('@airlock/server', settings.version);
       shutdownTraces = () => provider.shutdown();
     }
