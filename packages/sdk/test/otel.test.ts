@@ -5,6 +5,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { generateText, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../server/test/support/otlp-receiver.js';
@@ -185,5 +187,34 @@ describe('OpenTelemetry: the SDK inside the application\'s traces', () => {
     expect(receiver.spans.map((span) => span.name)).toEqual(['invoke_agent support', 'airlock.decide get_account']);
     // The server's span is a root: no trace context came with the request.
     expect(one('airlock.decide get_account', 'airlock').parentSpanId).toBe('');
+  });
+});
+
+// Runs against the build (npm test builds first), as an application would import the package.
+describe('OpenTelemetry off: never loaded', () => {
+  const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const policy = fileURLToPath(new URL('../../../examples/policies', import.meta.url));
+  /** Governs one call in a fresh process and answers whether any @opentelemetry module was loaded. */
+  const loadsOpenTelemetry = (tracing: string, env: Record<string, string> = {}): string => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const { createAirlock } = await import(${JSON.stringify(entry)});
+      const airlock = createAirlock({ policy: ${JSON.stringify(policy)}, agent: 'support-bot-1', role: 'support', audit: false, watch: false${tracing} });
+      const result = await airlock.guard('get_account', async () => 'ran')({ account_id: 'A-1' });
+      await airlock.close();
+      const loaded = Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('@opentelemetry'));
+      process.stdout.write(result + ' ' + loaded);`;
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...clean, ...env } });
+    expect(child.stderr).toBe('');
+    return child.stdout;
+  };
+
+  it('by default, with tracing: false beside an endpoint, and with OTEL_SDK_DISABLED=true; loaded once an endpoint turns it on', { timeout: 120_000 }, () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' };
+    expect(loadsOpenTelemetry('')).toBe('ran false');
+    expect(loadsOpenTelemetry(', tracing: false', endpoint)).toBe('ran false');
+    expect(loadsOpenTelemetry('', { ...endpoint, OTEL_SDK_DISABLED: 'true' })).toBe('ran false');
+    expect(loadsOpenTelemetry('', endpoint)).toBe('ran true');
   });
 });
