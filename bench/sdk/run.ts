@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { jsonSchema, tool } from 'ai';
 import { median, measure, type Measurement, type Plan } from './measure.js';
 import { createAirlock, governTools } from './sdk.js';
+import { tracerProvider } from './tracing.js';
 
 /**
  * `npm run bench:sdk`: what governing a tool call costs the agent. The same tool function is
@@ -16,6 +17,9 @@ import { createAirlock, governTools } from './sdk.js';
  * rounds so a slow patch of the machine hits all of them; each figure is the median round. The
  * call is `get_account`, which the customer-support seed policy allows with no limit, so every
  * row times the path on which the tool runs. Reports, never gates: exit 0 whatever the numbers.
+ * Tracing rows: the same guard with OpenTelemetry on (`tracing: { tracerProvider }`, spans ended
+ * and handed to an exporter that drops them, the AsyncLocalStorage context manager registered, as
+ * an instrumented app has it) beside the default (off: never loaded).
  */
 
 const ROUNDS = 3;
@@ -40,10 +44,17 @@ interface Contender {
   start(): Promise<{ call: (i: number) => Promise<unknown>; close: () => Promise<void> }>;
 }
 
-function local(audit: boolean): Contender['start'] {
+function local(audit: boolean, traced = false): Contender['start'] {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-'));
-    const airlock = createAirlock({ policy: POLICY, agent: 'bench-bot-1', role: 'support', audit: audit ? join(dir, 'audit.jsonl') : false, watch: false });
+    const airlock = createAirlock({
+      policy: POLICY,
+      agent: 'bench-bot-1',
+      role: 'support',
+      audit: audit ? join(dir, 'audit.jsonl') : false,
+      watch: false,
+      ...(traced ? { tracing: { tracerProvider } } : {}),
+    });
     const guarded = airlock.guard('get_account', getAccount);
     return { call: (i) => guarded(args(i)), close: async () => (await airlock.close(), rmSync(dir, { recursive: true, force: true })) };
   };
@@ -53,6 +64,7 @@ const contenders: Contender[] = [
   { label: 'tool function, unguarded', plan: LOCAL, start: async () => ({ call: (i) => getAccount(args(i)), close: async () => undefined }) },
   { label: 'guard, local, no audit file', plan: LOCAL, start: local(false) },
   { label: 'guard, local, JSONL audit', plan: LOCAL, start: local(true) },
+  { label: 'guard, local, no audit file, tracing on', plan: LOCAL, start: local(false, true) },
   {
     label: 'ai-sdk adapter execute, local, JSONL audit',
     plan: LOCAL,
@@ -105,6 +117,15 @@ if (server) {
     plan: REMOTE,
     start: async () => {
       const airlock = createAirlock({ url: server.url, apiKey: server.key });
+      const guarded = airlock.guard('get_account', getAccount);
+      return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+    },
+  });
+  contenders.push({
+    label: 'guard, remote (server on loopback), tracing on',
+    plan: REMOTE,
+    start: async () => {
+      const airlock = createAirlock({ url: server.url, apiKey: server.key, tracing: { tracerProvider } });
       const guarded = airlock.guard('get_account', getAccount);
       return { call: (i) => guarded(args(i)), close: () => airlock.close() };
     },
@@ -174,5 +195,14 @@ const remote = contenders.findIndex((contender) => contender.label.startsWith('g
 if (remote >= 0 && summary[remote]) {
   const p99 = (summary[remote] as (typeof summary)[number]).p99Us / 1000;
   console.log(`target: guard, remote p99 < ${TARGET_REMOTE_P99_MS} ms: ${p99.toFixed(2)} ms ${p99 < TARGET_REMOTE_P99_MS ? 'PASS' : 'FAIL'}`);
+}
+for (const [off, on] of [
+  ['guard, local, no audit file', 'guard, local, no audit file, tracing on'],
+  ['guard, remote (server on loopback)', 'guard, remote (server on loopback), tracing on'],
+]) {
+  const [a, b] = [contenders.findIndex((c) => c.label === off), contenders.findIndex((c) => c.label === on)];
+  if (a < 0 || b < 0) continue;
+  const [sa, sb] = [summary[a] as (typeof summary)[number], summary[b] as (typeof summary)[number]];
+  console.log(`tracing on adds to ${off}: ${(sb.p50Us - sa.p50Us).toFixed(2)} µs at p50 (${(sa.callsPerSec / sb.callsPerSec).toFixed(2)}× the time per call); off, OpenTelemetry is not loaded`);
 }
 if (!server) console.log('remote mode: left out (the server did not start; reason above)');

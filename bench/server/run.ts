@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,10 @@ import { chooseLoadGenerator, CONNECTIONS, load, type LoadResult, type Target } 
  * reference rows. All servers run in child processes, loaded by one load generator (wrk, 1 thread,
  * 50 connections, keep-alive, loopback). Rounds alternate between targets so a noisy neighbour
  * hurts all of them alike; each row is the target's median round.
+ *
+ * A second Airlock server with OpenTelemetry on (OTEL_EXPORTER_OTLP_ENDPOINT pointing at a sink in
+ * this process that reads and drops each OTLP/protobuf export) gives the "tracing on" row beside
+ * the default (off: OpenTelemetry not loaded).
  *
  * BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_WARMUP_SECONDS (3): round lengths and count.
  * BENCH_PEERS_DIR: the peers folder (default: `shared/peers` beside the repository's clone).
@@ -35,11 +41,11 @@ interface Child {
   entry?: string;
 }
 
-function launch(script: string, args: string[] = []): Promise<Child> {
+function launch(script: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // The server package's tsconfig has no path aliases: `@airlock/server` resolves to the built dist.
-    env: { ...process.env, AIRLOCK_ADMIN_PASSWORD: ADMIN_PASSWORD, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../packages/server/tsconfig.json', import.meta.url)) },
+    env: { ...process.env, AIRLOCK_ADMIN_PASSWORD: ADMIN_PASSWORD, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../packages/server/tsconfig.json', import.meta.url)), ...extraEnv },
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited with ${String(code)}`)));
@@ -101,18 +107,32 @@ const cerbosPeer = join(PEERS, 'cerbos');
 const cerbosSkipped = 'missing' in cerbosBin ? cerbosBin.missing : existsSync(join(cerbosPeer, 'config_audit_file.yaml')) ? undefined : `${cerbosPeer}/config_audit_file.yaml not found (set BENCH_PEERS_DIR)`;
 if (cerbosSkipped) log(`Cerbos row skipped: ${cerbosSkipped}`);
 
+/** The OTLP sink of the traced server: reads each export and answers 200, counting what it received. */
+const otlp = { requests: 0, bytes: 0 };
+const sink = createServer((request, response) => {
+  otlp.requests++;
+  request.on('data', (chunk: Buffer) => (otlp.bytes += chunk.length));
+  request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+
 const dataDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+const tracedDir = mkdtempSync(join(tmpdir(), 'airlock-bench-traced-'));
 const cerbosDir = mkdtempSync(join(tmpdir(), 'cerbos-bench-'));
 const load0 = loadavg()[0] ?? 0;
 const started = Date.now();
 let baseline: Child | undefined;
 let airlock: Child | undefined;
+let traced: Child | undefined;
 let cerbos: Cerbos | undefined;
 try {
   baseline = await launch('./baseline-server.ts');
   airlock = await launch('./airlock-server.ts', [dataDir]);
+  traced = await launch('./airlock-server.ts', [tracedDir], { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'airlock-bench' });
   if (!cerbosSkipped && !('missing' in cerbosBin)) cerbos = await startCerbos(cerbosBin.path, cerbosBin.version, cerbosPeer, cerbosDir);
   const key = await benchKey(airlock.url);
+  const tracedKey = await benchKey(traced.url);
 
   // Both deciders must give the same answers as the seed policy before anything is timed.
   if (cerbos) {
@@ -126,6 +146,7 @@ try {
     hello: { kind: 'get', url: `${baseline.url}/hello` },
     shaped: { kind: 'airlock', url: `${baseline.url}/decision-shaped`, key: 'unused' },
     decide: { kind: 'airlock', url: `${airlock.url}/v1/decide`, key },
+    traced: { kind: 'airlock', url: `${traced.url}/v1/decide`, key: tracedKey },
     ...(cerbos ? { cerbos: { kind: 'cerbos', url: cerbos.url } as Target } : {}),
   };
   const names = Object.keys(targets);
@@ -139,6 +160,7 @@ try {
     }
   }
   await stop(airlock);
+  await stop(traced);
   if (cerbos) await stop(cerbos);
 
   const database = join(dataDir, 'airlock.db');
@@ -162,6 +184,8 @@ try {
   console.log(row('Fastify hello world (GET)', reference));
   console.log(row('Fastify POST, same body in, decision-sized JSON out, no work (ceiling)', median(rounds.shaped ?? [])));
   console.log(row('Airlock POST /v1/decide, $20 refund, durable audit', decide));
+  const tracedResult = median(rounds.traced ?? []);
+  console.log(row('the same, OpenTelemetry on (a span per decision, OTLP/protobuf to a local sink)', tracedResult));
   if (peer) console.log(row(`Cerbos ${cerbos?.version ?? ''} POST /api/check/resources, $20 refund, file audit log`, peer));
   console.log(`\nrounds (req/s): ${names.map((name) => `${name} ${(rounds[name] ?? []).map((r) => count(r.perSecond)).join(' / ')}`).join('; ')}`);
   if (peer) {
@@ -173,6 +197,8 @@ try {
     console.log(`target: Airlock ≥ 4× Cerbos decisions/s → ${throughput.toFixed(2)}× ${throughput >= 4 ? 'PASS' : 'FAIL'}`);
     console.log(`target: Airlock p99 ≤ 0.5× Cerbos's → ${p99.toFixed(2)}× ${p99 <= 0.5 ? 'PASS' : 'FAIL'}`);
   }
+  const tracedPairs = (rounds.decide ?? []).map((r, i) => `${((rounds.traced?.[i]?.perSecond ?? Number.NaN) / r.perSecond).toFixed(2)}×`);
+  console.log(`tracing on ÷ off decisions/s by round: ${tracedPairs.join(' / ')}; p50 ${ms(decide.p50ms)} → ${ms(tracedResult.p50ms)} ms; OTLP sink received ${count(otlp.requests)} exports, ${count(otlp.bytes)} bytes`);
   const answered = (rounds.decide ?? []).reduce((sum, r) => sum + r.requests - r.failed, 0);
   console.log(
     `audit: Airlock ${chain.ok ? `chain verified, ${chain.records} records` : `CHAIN BROKEN at seq ${chain.seq}: ${chain.reason}`}; ` +
@@ -181,7 +207,9 @@ try {
   );
   console.log(`took ${Math.round((Date.now() - started) / 1000)} s`);
 } finally {
-  for (const child of [baseline, airlock, cerbos]) if (child) await stop(child);
+  for (const child of [baseline, airlock, traced, cerbos]) if (child) await stop(child);
+  sink.close();
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(tracedDir, { recursive: true, force: true });
   rmSync(cerbosDir, { recursive: true, force: true });
 }

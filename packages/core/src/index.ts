@@ -85,3 +85,5 @@ export { regionContains, regionText } from './analysis/regions.js';
 export type { Constraint, Interval, Region } from './analysis/regions.js';
 export { roundDown, suggestThresholds } from './trust/suggest.js';
 export type { ApprovalEvidence, ApprovalVerdict, SuggestOptions, ThresholdEvidence, ThresholdSuggestion } from './trust/suggest.js';
+export { decisionSpanAttributes, SPAN_NAMES } from './telemetry/span-attributes.js';
+export type { SpanAttributeValue } from './telemetry/span-attributes.js';

@@ -5,6 +5,7 @@ import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
+import { Tracing, type TracingOption } from './tracing.js';
 import type { DecideOptions, Transport } from './transport.js';
 import {
   AirlockAlreadyRanError,
@@ -25,6 +26,11 @@ export type AirlockOptions = (EdgeOptions | RemoteOptions | LocalOptions) & {
   defaults?: GuardOptions;
   /** Called when a fail-open tool ran without a decision. */
   onFailOpen?: (call: ToolCall, error: Error) => void;
+  /**
+   * OpenTelemetry spans for every governed call: the decision, approval waits and the tool's
+   * execution (docs/observability.md). Default: on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+   */
+  tracing?: TracingOption;
 };
 
 export interface CheckOptions extends GuardOptions {
@@ -38,6 +44,8 @@ export interface CheckOptions extends GuardOptions {
   claim?: boolean;
   /** With a key whose decision already ran: see DecideOptions.repeat. */
   repeat?: 'decide' | 'refuse';
+  /** The framework's id of this tool call, for traces (`gen_ai.tool.call.id`). */
+  toolCallId?: string;
 }
 
 /** What a guarded function resolves to: its own result, or what Airlock says instead. */
@@ -53,11 +61,14 @@ export class Airlock {
   readonly transport: Transport;
   private readonly defaults: GuardOptions;
   private readonly onFailOpen: AirlockOptions['onFailOpen'];
+  /** Undefined when tracing is off: then one check per call is all it costs. */
+  private readonly tracing: Tracing | undefined;
 
   constructor(options: AirlockOptions, transport?: Transport) {
     this.transport = transport ?? ('policy' in options ? new LocalTransport(options) : 'edge' in options && options.edge ? new EdgeTransport(options) : new RemoteTransport(options));
     this.defaults = options.defaults ?? {};
     this.onFailOpen = options.onFailOpen;
+    this.tracing = Tracing.from(options.tracing, !(this.transport instanceof LocalTransport));
   }
 
   /**
@@ -75,13 +86,22 @@ export class Airlock {
   }
 
   async check(given: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
+    if (!this.tracing) return this.checkCall(given, options);
+    const verdict = await this.checkCall(given, options);
+    this.tracing.remember(verdict, given.tool, options.toolCallId);
+    return verdict;
+  }
+
+  private async checkCall(given: ToolCall, options: CheckOptions): Promise<Verdict> {
     const call = inSession(given);
     const settings = { ...this.defaults, ...options };
     const tooDeep = refuseTooDeep(call);
     if (tooDeep) return tooDeep;
     let decision: AirlockDecision;
     try {
-      decision = await this.transport.decide(call, decideOptions(options));
+      decision = await (this.tracing
+        ? this.tracing.decision(call, options.toolCallId, () => this.transport.decide(call, decideOptions(options)))
+        : this.transport.decide(call, decideOptions(options)));
     } catch (error) {
       return this.unavailable(call, error, settings);
     }
@@ -116,7 +136,9 @@ export class Airlock {
   /** Completes a call whose approval was requested earlier (approval mode `return`, or a resumed run). */
   async resume(call: ToolCall, approvalId: string, options: GuardOptions = {}): Promise<Verdict> {
     const settings = { ...this.defaults, ...options };
-    return this.awaitApproval(call, approvalId, undefined, settings);
+    const verdict = await this.awaitApproval(call, approvalId, undefined, settings);
+    this.tracing?.remember(verdict, call.tool, undefined);
+    return verdict;
   }
 
   /**
@@ -129,7 +151,8 @@ export class Airlock {
     fn: (args: A) => T | Promise<T>,
     options: GuardOptions & { session?: () => string | undefined } = {},
   ): (args: A) => Promise<Guarded<T>> {
-    const decideSync = this.transport.decideSync?.bind(this.transport);
+    // Traced calls take the asynchronous path, where their spans are made.
+    const decideSync = this.tracing ? undefined : this.transport.decideSync?.bind(this.transport);
     if (!decideSync) {
       return async (args: A) => {
         const call: ToolCall = { tool, args, session: options.session?.() };
@@ -168,7 +191,7 @@ export class Airlock {
       if ((options.onBlock ?? this.defaults.onBlock) === 'throw') throw new AirlockRefusalError(verdict.refusal);
       return verdict.refusal;
     }
-    const result = await fn(verdict.args as A);
+    const result = this.tracing ? await this.tracing.executeTool(verdict, () => fn(verdict.args as A)) : await fn(verdict.args as A);
     if (!verdict.edited) return result;
     return { airlock: 'approved_with_changes', args: verdict.args, result };
   }
@@ -187,7 +210,12 @@ export class Airlock {
     await this.transport.close();
   }
 
-  private async awaitApproval(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined, settings: GuardOptions): Promise<Verdict> {
+  private awaitApproval(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined, settings: GuardOptions): Promise<Verdict> {
+    if (!this.tracing) return this.waitAndRedeem(call, approvalId, decision, settings);
+    return this.tracing.approvalWait(call, approvalId, () => this.waitAndRedeem(call, approvalId, decision, settings));
+  }
+
+  private async waitAndRedeem(call: ToolCall, approvalId: string, decision: AirlockDecision | undefined, settings: GuardOptions): Promise<Verdict> {
     const signal = settings.signal;
     try {
       const state = await this.transport.waitForApproval(approvalId, settings.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, signal);

@@ -23,3 +23,4 @@ export type {
   ToolCall,
   Verdict,
 } from './types.js';
+export type { TracerProviderLike, TracingOption } from './tracing.js';

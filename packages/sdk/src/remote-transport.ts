@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { ToolReach } from '@airlock/core';
 import { Pool } from 'undici';
+import { traceHeadersFor, type TraceHeaders, type TracingOption } from './tracing.js';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -19,6 +20,8 @@ export interface RemoteOptions {
    * global fetch does on loopback (bench/README.md, SDK).
    */
   fetch?: typeof fetch;
+  /** Send the active span's trace context (W3C `traceparent`) with each request: see `AirlockOptions.tracing`. */
+  tracing?: TracingOption;
 }
 
 /** What the transport needs of an HTTP response. */
@@ -61,10 +64,12 @@ export class RemoteTransport implements Transport {
   private readonly timeoutMs: number;
   private readonly send: HttpSend;
   private readonly closePool: (() => Promise<void>) | undefined;
+  private readonly traceHeaders: TraceHeaders | undefined;
 
   constructor(private readonly options: RemoteOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.traceHeaders = traceHeadersFor(options.tracing);
     if (options.fetch) {
       this.send = fetchSender(this.base, options.fetch);
     } else {
@@ -156,7 +161,7 @@ export class RemoteTransport implements Transport {
       response = await this.send(
         method,
         path,
-        { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        { authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers, ...this.traceHeaders?.() },
         body === undefined ? undefined : body instanceof EncodedJson ? body.text : JSON.stringify(body),
         cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       );

@@ -27,6 +27,7 @@ import { pauseRoutes } from './routes/pauses.js';
 import { edgeRoutes } from './routes/edge.js';
 import { userRoutes } from './routes/users.js';
 import type { Services } from './services/services.js';
+import type { Telemetry } from './telemetry.js';
 import { PERSONAL_TOKEN_PREFIX } from './services/tokens.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -47,6 +48,8 @@ export interface AppOptions {
   logError: (message: string) => void;
   /** The built dashboard (`index.html` + `assets/`), served at `/`. */
   dashboardDir: string;
+  /** OpenTelemetry (`telemetry.ts`): traced routes run inside their spans. Absent: off. */
+  telemetry?: Telemetry | undefined;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -163,11 +166,12 @@ export async function buildApp(services: Services, options: AppOptions): Promise
 
   const streams = new Set<() => void>();
   for (const route of allRoutes(services, options, streams, dashboard)) {
+    const handler = options.telemetry?.wrap(route) ?? route.handler;
     app.route({
       method: route.method,
       url: route.url,
       handler: async (request, reply) =>
-        route.handler({
+        handler({
           body: route.body ? parseInput(route.body, request.body, 'body') : undefined,
           query: route.query ? parseInput(route.query, request.query, 'query') : undefined,
           params: route.params ? parseInput(route.params, request.params, 'params') : undefined,

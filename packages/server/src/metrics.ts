@@ -1,6 +1,13 @@
 import type { Decision } from '@airlock/core';
 
-const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Upper bounds (seconds) of the decision latency histogram, here and over OTLP. */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Receives every recorded decision and refused run as it happens (the OTLP metrics exporter, `telemetry.ts`). */
+export interface MetricsSink {
+  decision(agent: string, decision: Pick<Decision, 'effect' | 'rule' | 'limits'>, seconds: number | undefined): void;
+  refusedRun(agent: string): void;
+}
 
 /**
  * Counters and the latency histogram behind `/metrics`, rendered in the Prometheus text format.
@@ -14,9 +21,16 @@ export class Metrics {
   private readonly bucketCounts = new Array<number>(DURATION_BUCKETS.length).fill(0);
   private durationSum = 0;
   private durationCount = 0;
+  private sink: MetricsSink | undefined;
+
+  /** Also hands every recording to `sink` (one at most). */
+  forward(sink: MetricsSink): void {
+    this.sink = sink;
+  }
 
   /** `seconds` undefined: a decision the server did not make itself (edge mode), left out of the latency histogram. */
   recordDecision(agent: string, decision: Pick<Decision, 'effect' | 'rule' | 'limits'>, seconds: number | undefined): void {
+    this.sink?.decision(agent, decision, seconds);
     const rule = decision.rule ?? '';
     const key = `${decision.effect}\u0000${rule}\u0000${agent}`;
     const entry = this.decisions.get(key);
@@ -35,6 +49,7 @@ export class Metrics {
 
   /** An attempt to run a call whose decision already ran (refused `already_ran`). */
   recordRefusedRun(agent: string): void {
+    this.sink?.refusedRun(agent);
     this.refusedRuns.set(agent, (this.refusedRuns.get(agent) ?? 0) + 1);
   }
 

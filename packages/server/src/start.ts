@@ -13,6 +13,7 @@ import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { loadLinkSecret } from './notifications/link-secret.js';
 import type { Notifier } from './notifications/notifier.js';
 import type { Store } from './store/store.js';
+import { Telemetry, type OtelEnvironment } from './telemetry.js';
 
 export const DATABASE_FILE = 'airlock.db';
 
@@ -28,6 +29,8 @@ export interface StartOptions extends Partial<ServerConfig> {
   verifyPassword?: (password: string, hash: string) => Promise<boolean>;
   /** Transports for notification channels, by channel name, instead of the built-in ones (custom channels, tests). */
   notifiers?: Notifier[];
+  /** Where the OpenTelemetry `OTEL_*` variables are read (docs/observability.md). Default: process.env. */
+  otelEnvironment?: OtelEnvironment;
 }
 
 export interface RunningServer {
@@ -68,6 +71,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const store: Store =
     databaseUrl === undefined ? await openSqliteStore(databaseFile) : await openPostgresStore(databaseUrl, databaseSchema === undefined ? {} : { schema: databaseSchema });
   let shared: SharedState | undefined;
+  let telemetry: Telemetry | undefined;
   let services;
   let app;
   let seeded: SeedResult;
@@ -83,11 +87,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       verifyPassword: options.verifyPassword,
       ...(shared ? { shared } : {}),
     });
+    telemetry = await Telemetry.fromEnvironment(options.otelEnvironment ?? process.env, { version, logError });
+    const counted = services;
+    telemetry?.observe(services.metrics, () => counted.store.countPendingApprovals(clock.now()));
     const ready = services;
     const seedOnce = (): Promise<SeedResult> => seed(ready, { seedPolicies: config.seedPolicies, adminPassword: config.adminPassword, dataDir: config.dataDir });
     // Instances starting together on one database seed it once.
     seeded = databaseUrl === undefined ? await seedOnce() : await withSetupLock(databaseUrl, databaseSchema, seedOnce);
-    app = await buildApp(services, { secureCookies: config.secureCookies, trustProxy: config.trustProxy, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError, dashboardDir: config.dashboardDir });
+    app = await buildApp(services, { secureCookies: config.secureCookies, trustProxy: config.trustProxy, sessionTtlMs: config.sessionTtlMs, heartbeatMs: config.heartbeatMs, version, logError, dashboardDir: config.dashboardDir, telemetry });
     await app.listen({ host: config.host, port: config.port });
     port = (app.server.address() as AddressInfo).port;
     services.notifications.useServerUrl(serverUrl(config.host, port));
@@ -98,6 +105,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     services.auditForwarder?.start();
   } catch (error) {
     await app?.close();
+    await telemetry?.shutdown();
     if (services) await services.close();
     else {
       await store.close();
@@ -131,6 +139,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       try {
         await listening.close();
       } finally {
+        await telemetry?.shutdown();
         await ready.close();
         resolveClosed();
       }

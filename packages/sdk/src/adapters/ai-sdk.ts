@@ -59,6 +59,7 @@ function governTool(airlock: Airlock, name: string, tool: Tool, options: AiSdkOp
         ...guard,
         approval: approval === 'native' ? 'wait' : approval,
         idempotencyKey: keyOf(execution.toolCallId),
+        toolCallId: execution.toolCallId,
         claim: true,
         repeat: REPEAT,
       });

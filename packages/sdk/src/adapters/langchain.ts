@@ -29,7 +29,7 @@ export function governTool<T extends StructuredToolInterface>(airlock: Airlock, 
     const raw: unknown = toolCall ? toolCall.args : input;
     // String tools (DynamicTool) take `{ input }` as their structured form.
     const args = (typeof raw === 'string' ? { input: raw } : raw) as Args;
-    const verdict = await airlock.check({ tool: tool.name, args, session }, { ...guard, idempotencyKey: keyOf(id, config), claim: true });
+    const verdict = await airlock.check({ tool: tool.name, args, session }, { ...guard, idempotencyKey: keyOf(id, config), toolCallId: id, claim: true });
     const output = await airlock.execute(verdict, (approved: Args) => {
       const runWith = verdict.outcome === 'run' && verdict.edited ? approved : raw;
       return tool.call((toolCall ? { ...toolCall, args: runWith } : runWith) as Parameters<T['call']>[0], config, tags);

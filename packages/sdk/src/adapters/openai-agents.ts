@@ -48,7 +48,7 @@ export function governTool<T extends AnyFunctionTool>(airlock: Airlock, tool: T,
       const args = parseArguments(input);
       if (!args) return refusal(tool.name, 'invalid_arguments', 'the arguments are not a JSON object', null);
       // After an approved interruption this finds the approval (same key) and redeems it.
-      const verdict = await airlock.check(call(args), { ...guard, approval: 'wait', idempotencyKey: keyOf(details?.toolCall?.callId), claim: true, repeat: REPEAT });
+      const verdict = await airlock.check(call(args), { ...guard, approval: 'wait', idempotencyKey: keyOf(details?.toolCall?.callId), toolCallId: details?.toolCall?.callId, claim: true, repeat: REPEAT });
       return airlock.execute(verdict, (approved) => tool.invoke(context, verdict.outcome === 'run' && verdict.edited ? JSON.stringify(approved) : input, details), guard);
     },
   };
