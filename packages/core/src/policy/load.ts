@@ -104,21 +104,24 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
       }
       if (raw === null || raw === undefined) continue; // an empty document, e.g. a trailing `---`
       const locate = locator(doc, lineCounter);
+      const position = positioner(doc, lineCounter, source.text);
       const parsed = policyDocumentSchema.safeParse(raw);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+          const at = position(path);
           errors.push({
             code: 'invalid_policy',
             file: source.file,
-            line: locate(path),
+            line: at?.line,
+            ...(at ? { column: at.column } : {}),
             path: formatPath(path),
             message: issue.message,
           });
         }
         continue;
       }
-      policies.push({ document: parsed.data, file: source.file, locate, position: positioner(doc, lineCounter, source.text) });
+      policies.push({ document: parsed.data, file: source.file, locate, position });
     }
   }
   const seen = new Map<string, LoadedPolicy>();

@@ -101,6 +101,8 @@ function indentationSlip(text: string, near: number): { line: number; column: nu
   let previous: { indent: number; opens: boolean; child: number } | undefined;
   let blockScalar: number | undefined;
   const slips: { line: number; column: number; indent: number }[] = [];
+  /** Indentation of each content line outside block scalars, by 1-based line. */
+  const indents = new Map<number, number>();
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] as string;
     const content = raw.trim();
@@ -110,6 +112,7 @@ function indentationSlip(text: string, near: number): { line: number; column: nu
       if (indent > blockScalar) continue;
       blockScalar = undefined;
     }
+    indents.set(i + 1, indent);
     while (open.length > 0 && (open[open.length - 1] as number) > indent) open.pop();
     const top = open[open.length - 1];
     let slip = false;
@@ -128,7 +131,16 @@ function indentationSlip(text: string, near: number): { line: number; column: nu
     previous = { indent, opens, child: dash ? indent + dash[0].length : -1 };
     if (dash) open.push(indent + dash[0].length);
   }
-  // The slip closest to where the parser noticed, at most three lines before it or one after.
+  // A line indented like no other line of the file is the likeliest slip; then the structural slip
+  // closest to where the parser noticed, at most three lines before it or one after.
+  const counts = new Map<number, number>();
+  for (const indent of indents.values()) counts.set(indent, (counts.get(indent) ?? 0) + 1);
+  const unique = [...indents].filter(([line, indent]) => line >= near - 3 && line <= near + 1 && counts.get(indent) === 1 && indents.size > 5);
+  if (unique.length > 0) {
+    unique.sort((a, b) => Math.abs(a[0] - near) - Math.abs(b[0] - near) || a[0] - b[0]);
+    const [line, indent] = unique[0] as [number, number];
+    return { line, column: indent + 1, indent };
+  }
   const candidates = slips.filter((s) => s.line >= near - 3 && s.line <= near + 1);
   candidates.sort((a, b) => Math.abs(a.line - near) - Math.abs(b.line - near) || a.line - b.line);
   return candidates[0];
