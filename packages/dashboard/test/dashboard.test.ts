@@ -241,7 +241,7 @@ describe('dashboard in Chromium', () => {
     // Nor edit policies: the sources are read-only.
     await nav('Policies').click();
     await page.getByRole('link', { name: 'View the active sources' }).click();
-    await expect(page.getByLabel('customer-support.yaml source').getAttribute('readonly')).resolves.not.toBeNull();
+    await expect(page.getByLabel('customer-support.yaml source').getAttribute('aria-readonly')).resolves.toBe('true');
     expect(await page.getByRole('button', { name: 'Save as new version' }).count()).toBe(0);
     await signOut();
     await signIn('admin', ADMIN_PASSWORD);

@@ -128,8 +128,8 @@ describe('policy editor in Chromium', () => {
     await page.keyboard.insertText(" == 'USD'\n    effect: allow");
     // Accepted completions made a valid rule.
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
-    const content = await page.locator('.cm-content').innerText();
-    expect(content).toContain("tool: issue_refund\n    when: args.currency == 'USD'");
+    await page.locator('.cm-line').filter({ hasText: /^ {4}when: args\.currency == 'USD'$/ }).waitFor();
+    await expect(page.locator('.cm-line').filter({ hasText: 'completion-check' }).locator('xpath=following-sibling::div[1]').innerText()).resolves.toBe('    tool: issue_refund');
     await editor().fill(original);
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
     // The half-typed drafts were refused by the server's validation on the way.

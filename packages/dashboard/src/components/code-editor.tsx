@@ -65,7 +65,7 @@ const CodeEditor = forwardRef<CodeEditorHandle, Props>(function CodeEditor({ lab
           autocompletion({ override: [(context) => complete(context, words.current)], activateOnTyping: true }),
           keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
           EditorState.tabSize.of(2),
-          editable.current.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
+          editable.current.of(editability(readOnly)),
           EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) change.current(update.state.doc.toString());
@@ -89,7 +89,7 @@ const CodeEditor = forwardRef<CodeEditorHandle, Props>(function CodeEditor({ lab
   }, [value]);
 
   useEffect(() => {
-    view.current?.dispatch({ effects: editable.current.reconfigure([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]) });
+    view.current?.dispatch({ effects: editable.current.reconfigure(editability(readOnly)) });
   }, [readOnly]);
 
   useEffect(() => {
@@ -112,6 +112,11 @@ const CodeEditor = forwardRef<CodeEditorHandle, Props>(function CodeEditor({ lab
 });
 
 export default CodeEditor;
+
+/** Read-only sources (a viewer's) cannot be focused for typing, and say so to assistive technology. */
+function editability(readOnly: boolean) {
+  return [EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly), EditorView.contentAttributes.of({ 'aria-readonly': String(readOnly) })];
+}
 
 /** The document offset of a 1-based line and column, clamped to the document. */
 function offsetOf(doc: Text, line: number, column: number): number {
