@@ -45,6 +45,8 @@ const CodeEditor = forwardRef<CodeEditorHandle, Props>(function CodeEditor({ lab
   const words = useRef(vocabulary);
   words.current = vocabulary;
   const editable = useRef(new Compartment());
+  /** Texts this editor reported, newest last: a render may still carry one of them after more typing. */
+  const emitted = useRef<string[]>([]);
 
   useEffect(() => {
     const created = new EditorView({
@@ -68,7 +70,11 @@ const CodeEditor = forwardRef<CodeEditorHandle, Props>(function CodeEditor({ lab
           editable.current.of(editability(readOnly)),
           EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((update) => {
-            if (update.docChanged) change.current(update.state.doc.toString());
+            if (!update.docChanged) return;
+            const text = update.state.doc.toString();
+            emitted.current.push(text);
+            if (emitted.current.length > 100) emitted.current.shift();
+            change.current(text);
           }),
         ],
       }),
@@ -82,10 +88,13 @@ const CodeEditor = forwardRef<CodeEditorHandle, Props>(function CodeEditor({ lab
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  // A value set from outside (not typed here) replaces the document.
+  // A value set from outside (not typed here) replaces the document. A value this editor reported
+  // is never written back: React may render it after newer keystrokes, which it would undo.
   useEffect(() => {
     const current = view.current;
-    if (current && current.state.doc.toString() !== value) current.dispatch({ changes: { from: 0, to: current.state.doc.length, insert: value } });
+    if (!current || emitted.current.includes(value) || current.state.doc.toString() === value) return;
+    emitted.current = [];
+    current.dispatch({ changes: { from: 0, to: current.state.doc.length, insert: value } });
   }, [value]);
 
   useEffect(() => {
