@@ -95,11 +95,13 @@ describe('policy editor in Chromium', () => {
     const mark = page.locator('.cm-activeLine .cm-lintRange-error');
     await expect(mark.innerText()).resolves.toBe('"50"');
     // The mark's column: the characters of its line before it, plus one.
+    // (Typed structurally: this file is checked without the DOM library.)
     const markColumn = await mark.evaluate((element) => {
-      const lineElement = element.closest('.cm-line') as Element;
-      const range = document.createRange();
-      range.setStart(lineElement, 0);
-      range.setEndBefore(element);
+      type Range = { setStart(node: unknown, offset: number): void; setEndBefore(node: unknown): void; toString(): string };
+      const node = element as unknown as { closest(selector: string): unknown; ownerDocument: { createRange(): Range } };
+      const range = node.ownerDocument.createRange();
+      range.setStart(node.closest('.cm-line'), 0);
+      range.setEndBefore(node);
       return range.toString().length + 1;
     });
     expect(markColumn).toBe(column);
