@@ -11,12 +11,14 @@ export interface YamlProblem {
 /**
  * One problem per broken document: the parser reports the first mistake and then every construct
  * the mistake throws off (one missing colon gives four messages over three lines), so only the
- * first, by position, is kept. It is moved to where the author made it when the parser noticed it
+ * first the parser met is kept. It is moved to where the author made it when the parser noticed it
  * elsewhere: an unclosed quote or bracket at its opening character (the parser notices at the end
  * of the file or on the next line), an indentation slip at the line indented unlike its neighbours.
  */
 export function firstYamlProblem(text: string, errors: readonly YAMLError[], lineCounter: LineCounter): YamlProblem | undefined {
-  const first = [...errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  // The parser's own order: it reports the mistake it met first (sorting by position would put a
+  // follow-on error, such as a duplicate key whose first occurrence is earlier, in front).
+  const first = errors[0];
   if (!first) return undefined;
   const detail = first.message.split('\n')[0] ?? first.message;
   let offset = first.pos[0];
