@@ -123,9 +123,14 @@ describe('policy editor in Chromium', () => {
     const options = page.locator('.cm-tooltip-autocomplete li');
     await options.filter({ hasText: 'issue_refund' }).first().waitFor();
     await page.keyboard.press('Enter');
+    await page.locator('.cm-activeLine').filter({ hasText: /^ {4}tool: issue_refund$/ }).waitFor();
     await page.keyboard.insertText('\n    when: ');
-    await page.keyboard.type('args.cur');
+    await page.keyboard.type('args.');
+    // Ctrl+Space asks explicitly (what the editor's hint says), then the typed prefix narrows the list.
+    await page.keyboard.press('Control+Space');
+    await page.keyboard.type('cur');
     await options.filter({ hasText: 'currency' }).first().waitFor();
+    expect(await options.filter({ hasText: 'subject' }).count()).toBe(0);
     await page.keyboard.press('Enter');
     await page.keyboard.insertText(" == 'USD'\n    effect: allow");
     // Accepted completions made a valid rule.

@@ -205,7 +205,8 @@ function complete(context: CompletionContext, vocabulary: Vocabulary): Completio
   // args.<field>: the fields of the tool the surrounding rule or limit names (all tools' otherwise).
   const field = /\bargs\.(\w*)$/.exec(before);
   if (field) {
-    const tools = toolsInScope(context.state.doc, line.number);
+    // Only tools the bundle declares narrow the list; a half-typed name does not empty it.
+    const tools = toolsInScope(context.state.doc, line.number).filter((tool) => vocabulary.tools.has(tool));
     const fields = new Map<string, string>();
     for (const [tool, args] of vocabulary.tools) {
       if (tools.length > 0 && !tools.includes(tool)) continue;
