@@ -121,8 +121,7 @@ describe('policy editor in Chromium', () => {
     await page.keyboard.insertText('\n  - id: completion-check\n    tool: ');
     await page.keyboard.type('iss');
     const options = page.locator('.cm-tooltip-autocomplete li');
-    await options.filter({ hasText: 'issue_refund' }).first().waitFor();
-    await page.keyboard.press('Enter');
+    await options.filter({ hasText: 'issue_refund' }).first().click();
     await page.locator('.cm-activeLine').filter({ hasText: /^ {4}tool: issue_refund$/ }).waitFor();
     await page.keyboard.insertText('\n    when: ');
     await page.keyboard.type('args.');
@@ -131,7 +130,7 @@ describe('policy editor in Chromium', () => {
     await page.keyboard.type('cur');
     await options.filter({ hasText: 'currency' }).first().waitFor();
     expect(await options.filter({ hasText: 'subject' }).count()).toBe(0);
-    await page.keyboard.press('Enter');
+    await options.filter({ hasText: 'currency' }).first().click();
     await page.keyboard.insertText(" == 'USD'\n    effect: allow");
     // Accepted completions made a valid rule.
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
