@@ -41,8 +41,12 @@ export interface LoadError {
   file: string;
   /** 1-based line, when known. */
   line?: number;
+  /** 1-based column on `line`, when known (the character a CEL error is about, for expressions). */
+  column?: number;
   /** Path inside the document, e.g. `rules[2].when`. */
   path?: string;
+  /** The parser's or type checker's own text, when `message` rewords it in plain language. */
+  detail?: string;
 }
 
 export interface DecisionError {

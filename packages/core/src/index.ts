@@ -32,7 +32,7 @@ export { decisionRisk, outcomeLevel, riskEffect, riskLevel } from './engine/risk
 export type { ToolReach } from './engine/reach.js';
 export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
 export { scopeSources } from './policy/scope.js';
-export type { LoadedPolicy, Locator, PolicyBundle, PolicySource } from './policy/load.js';
+export type { LoadedPolicy, Locator, PolicyBundle, PolicySource, Positioner, SourcePosition } from './policy/load.js';
 export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema, TIMEOUT_ACTIONS } from './policy/document.js';
 export type {
   ApprovalRouteDocument,

@@ -31,7 +31,8 @@ describe('policy loading errors name file, line, path and a stable code', () => 
   });
 
   it.each<[string, string, Partial<LoadError>]>([
-    ['YAML syntax', valid.replace('    effect: allow', '    effect: [allow'), { code: 'yaml_syntax', line: 12 }],
+    // Reported at the unclosed bracket's line (the parser notices one line later).
+    ['YAML syntax', valid.replace('    effect: allow', '    effect: [allow'), { code: 'yaml_syntax', line: 11, column: 13 }],
     // Found by the policy-text fuzzer: aliases resolve after parsing, and used to escape as a ReferenceError.
     ['alias to no anchor', valid.replace('    effect: allow', '    effect: *allow'), { code: 'yaml_syntax', line: 11 }],
     [

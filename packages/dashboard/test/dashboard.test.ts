@@ -88,6 +88,13 @@ describe('dashboard in Chromium', () => {
     expectConsoleClean({ status: 401, path: '/v1/auth/session' });
   }
 
+  /** A file of the active policy version, as the editor loads it (CodeMirror has no input value). */
+  async function activeSource(file: string): Promise<string> {
+    const version = (await admin.get<{ active: number }>('/v1/policies')).body.active;
+    const detail = await admin.get<{ sources: { file: string; text: string }[] }>(`/v1/policies/${version}`);
+    return (detail.body.sources.find((s) => s.file === file) as { text: string }).text;
+  }
+
   /** A link of the main navigation. */
   function nav(name: string) {
     return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
@@ -234,7 +241,7 @@ describe('dashboard in Chromium', () => {
     // Nor edit policies: the sources are read-only.
     await nav('Policies').click();
     await page.getByRole('link', { name: 'View the active sources' }).click();
-    await expect(page.getByLabel('customer-support.yaml source').getAttribute('readonly')).resolves.not.toBeNull();
+    await expect(page.getByLabel('customer-support.yaml source').getAttribute('aria-readonly')).resolves.toBe('true');
     expect(await page.getByRole('button', { name: 'Save as new version' }).count()).toBe(0);
     await signOut();
     await signIn('admin', ADMIN_PASSWORD);
@@ -358,21 +365,21 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Edit a new version' }).click();
     await page.getByRole('tab', { name: 'customer-support.yaml' }).click();
     const editor = page.getByLabel('customer-support.yaml source');
-    const original = await editor.inputValue();
+    const original = await activeSource('customer-support.yaml');
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
 
     const line = original.split('\n').findIndex((text) => text.includes('when: args.amount <= 50')) + 1;
     await editor.fill(original.replace('when: args.amount <= 50', 'when: args.amount: <= 50'));
     await page.getByTestId('validation').filter({ hasText: 'problem' }).waitFor({ timeout: WAIT_MS });
     await expect(page.getByTestId('validation').innerText()).resolves.toContain(`customer-support.yaml:${line}`);
-    await expect(page.locator('.gutter-line.has-error').first().getAttribute('data-line')).resolves.toBe(String(line));
+    await page.locator('.cm-lintRange-error').first().waitFor({ timeout: WAIT_MS });
     // The server's 422 for the invalid draft is what the page shows.
     expectConsoleClean({ status: 422, path: '/v1/policies/validate' });
 
     // The problem links to its line: the editor scrolls there with the caret on it.
     await page.getByRole('button', { name: `customer-support.yaml:${line}` }).click();
     await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('aria-label')")).toBe('customer-support.yaml source');
-    await expect.poll(() => editor.evaluate((element) => (element as unknown as { value: string; selectionStart: number }).value.slice(0, (element as unknown as { selectionStart: number }).selectionStart).split('\n').length)).toBe(line);
+    await expect.poll(() => page.locator('.cm-lineNumbers .cm-activeLineGutter').innerText()).toBe(String(line));
     await screenshot(page, '08-policy-editor-error');
     await editor.fill(original);
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
@@ -383,7 +390,7 @@ describe('dashboard in Chromium', () => {
     for (let i = 0; i < 3; i++) expect((await support.post<Decision>('/v1/decide', refund('SIM-1', 30))).body).toMatchObject({ effect: 'allow', policy: { version: 1 } });
 
     const editor = page.getByLabel('customer-support.yaml source');
-    const original = await editor.inputValue();
+    const original = await activeSource('customer-support.yaml');
     expect(original).toContain('max: 100\n');
     await editor.fill(original.replace('max: 100\n', 'max: 40\n'));
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
@@ -410,6 +417,7 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Save as new version' }).click();
     await page.getByTestId('saved').filter({ hasText: 'Stored as version 2' }).waitFor({ timeout: WAIT_MS });
     await page.getByRole('button', { name: 'Activate version 2' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Activate to version 2' }).click();
     await page.getByTestId('activated').waitFor({ timeout: WAIT_MS });
 
     // $30 then $30 to a fresh account: the second passes the new $40 budget (it would fit $100).

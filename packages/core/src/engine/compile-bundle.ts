@@ -10,6 +10,7 @@ import { WorkingHours } from './working-hours.js';
 import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
+import { celSyntaxProblem, celTypeProblem } from '../cel/messages.js';
 import type { ApprovalRouteDocument, Effect, JsonSchema, LimitDocument, NoveltySignalDocument, RiskTiers, RuleDocument } from '../policy/document.js';
 import { routesFor, type CompiledRoute, type TierSpec } from './approval-route.js';
 import { riskLevel } from './risk.js';
@@ -302,8 +303,18 @@ function reservedNames(properties: Record<string, JsonSchema>): string[] {
   return found;
 }
 
-function report(ctx: PolicyContext, code: LoadError['code'], path: (string | number)[], message: string): void {
-  ctx.errors.push({ code, file: ctx.loaded.file, line: ctx.loaded.locate(path), path: formatPath(path), message });
+function report(ctx: PolicyContext, code: LoadError['code'], path: (string | number)[], message: string, at?: { offset?: number; detail?: string }): void {
+  // With an offset, the position is that character of the expression as written in the file.
+  const position = ctx.loaded.position?.(path, at?.offset);
+  ctx.errors.push({
+    code,
+    file: ctx.loaded.file,
+    line: position?.line ?? ctx.loaded.locate(path),
+    ...(position ? { column: position.column } : {}),
+    path: formatPath(path),
+    message,
+    ...(at?.detail !== undefined ? { detail: at.detail } : {}),
+  });
 }
 
 /** Exact names must be declared; globs must match at least one declared tool. */
@@ -346,12 +357,15 @@ function compileExpression(
   try {
     parsed = env.parse(source);
   } catch (error) {
-    report(ctx, 'cel_syntax', path, firstLine(error));
+    const problem = celSyntaxProblem(error);
+    report(ctx, 'cel_syntax', path, problem.message, problem);
     return undefined;
   }
   const checked = parsed.check();
   if (!checked.valid) {
-    report(ctx, 'cel_type', path, `${firstLine(checked.error)} (checked against tool '${tool}')`);
+    const args = Object.keys(ctx.loaded.document.tools[tool]?.args ?? {});
+    const problem = celTypeProblem(checked.error, { source, tool, args });
+    report(ctx, 'cel_type', path, `${problem.message} (checked against tool '${tool}')`, problem);
     return undefined;
   }
   const type = checked.type ?? 'dyn';

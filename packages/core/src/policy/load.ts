@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isNode, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { isNode, isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
 import { policyDocumentSchema, type PolicyDocument } from './document.js';
+import { firstYamlProblem } from './yaml-errors.js';
 
 /** One YAML file of a bundle. `file` is bundle-relative and appears in every error about it. */
 export interface PolicySource {
@@ -15,10 +16,24 @@ export interface PolicySource {
 /** Finds the 1-based line of a path inside the document it was parsed from. */
 export type Locator = (path: readonly (string | number)[]) => number | undefined;
 
+/** A 1-based line and column in a source file. */
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+/**
+ * Finds where a path's value starts; `offset`, a character offset inside a string value (a CEL
+ * expression), moves the position to that character of the value as written in the file.
+ */
+export type Positioner = (path: readonly (string | number)[], offset?: number) => SourcePosition | undefined;
+
 export interface LoadedPolicy {
   document: PolicyDocument;
   file: string;
   locate: Locator;
+  /** Line and column of a path, or of a character inside its string value. */
+  position?: Positioner;
 }
 
 /** A validated, not yet compiled, set of policies. */
@@ -69,14 +84,9 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
     const list = Array.isArray(documents) ? documents : [];
     for (const doc of list) {
       if (doc.errors.length > 0) {
-        for (const error of doc.errors) {
-          errors.push({
-            code: 'yaml_syntax',
-            file: source.file,
-            line: lineCounter.linePos(error.pos[0]).line,
-            message: error.message.split('\n')[0] ?? error.message,
-          });
-        }
+        // One mistake, one problem: what follows the first error is the parser thrown off by it.
+        const problem = firstYamlProblem(source.text, doc.errors, lineCounter);
+        if (problem) errors.push({ code: 'yaml_syntax', file: source.file, ...problem });
         continue;
       }
       let raw: unknown;
@@ -87,28 +97,31 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
         errors.push({
           code: 'yaml_syntax',
           file: source.file,
-          line: firstAliasLine(doc, lineCounter),
+          ...firstAliasPosition(doc, lineCounter),
           message: error instanceof Error ? error.message : String(error),
         });
         continue;
       }
       if (raw === null || raw === undefined) continue; // an empty document, e.g. a trailing `---`
       const locate = locator(doc, lineCounter);
+      const position = positioner(doc, lineCounter, source.text);
       const parsed = policyDocumentSchema.safeParse(raw);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+          const at = position(path);
           errors.push({
             code: 'invalid_policy',
             file: source.file,
-            line: locate(path),
+            line: at?.line,
+            ...(at ? { column: at.column } : {}),
             path: formatPath(path),
             message: issue.message,
           });
         }
         continue;
       }
-      policies.push({ document: parsed.data, file: source.file, locate });
+      policies.push({ document: parsed.data, file: source.file, locate, position });
     }
   }
   const seen = new Map<string, LoadedPolicy>();
@@ -132,15 +145,61 @@ export function parseBundle(sources: readonly PolicySource[], name = 'bundle'): 
   return { name, digest: digestSources(sources), policies, sources: [...sources] };
 }
 
-function firstAliasLine(doc: Document, lineCounter: LineCounter): number | undefined {
-  let line: number | undefined;
+function firstAliasPosition(doc: Document, lineCounter: LineCounter): Partial<SourcePosition> {
+  let position: Partial<SourcePosition> = {};
   visit(doc, {
     Alias(_key, node) {
-      if (node.range) line = lineCounter.linePos(node.range[0]).line;
+      if (node.range) {
+        const { line, col } = lineCounter.linePos(node.range[0]);
+        position = { line, column: col };
+      }
       return visit.BREAK;
     },
   });
-  return line;
+  return position;
+}
+
+/**
+ * A positioner over a parsed YAML document. An offset inside a string value is mapped to the file
+ * by walking the value's characters through its source: quotes, escapes, line breaks and the
+ * indentation of block scalars are skipped, so the position lands on the character as written.
+ */
+export function positioner(doc: Document, lineCounter: LineCounter, text: string): Positioner {
+  return (path, offset) => {
+    for (let length = path.length; length >= 0; length--) {
+      const node = length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true);
+      if (!isNode(node) || !node.range) continue;
+      let at = node.range[0];
+      if (offset !== undefined && length === path.length && isScalar(node) && typeof node.value === 'string') {
+        at = offsetInSource(text, node.value, node.range[0], node.range[1], offset);
+      }
+      const { line, col } = lineCounter.linePos(at);
+      return { line, column: col };
+    }
+    return undefined;
+  };
+}
+
+function offsetInSource(text: string, value: string, start: number, end: number, offset: number): number {
+  // Skip a block scalar's header line (`|`, `>-`, ...): the value starts on the next line.
+  let at = start;
+  if (text[at] === '|' || text[at] === '>') {
+    const newline = text.indexOf('\n', at);
+    at = newline < 0 ? start : newline + 1;
+  }
+  const target = Math.min(Math.max(0, offset), value.length);
+  for (let i = 0; i < target && at < end; i++) {
+    const char = value[i] as string;
+    const found = text.indexOf(char, at);
+    if (found < 0 || found >= end) return start;
+    at = found + 1;
+  }
+  // Land on the target character itself, past any quote, escape or indentation before it.
+  if (target < value.length) {
+    const found = text.indexOf(value[target] as string, at);
+    if (found >= 0 && found < end) at = found;
+  }
+  return at;
 }
 
 /** A locator over a parsed YAML document: the line where a path's node starts. */

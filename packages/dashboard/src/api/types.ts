@@ -70,6 +70,10 @@ export interface PolicyProblem {
   code: string;
   file: string;
   line: number | null;
+  /** 1-based column on `line` (absent from servers before column reporting). */
+  column?: number | null;
   path: string | null;
+  /** In plain words; `detail` keeps the parser's or type checker's own text. */
   message: string;
+  detail?: string;
 }

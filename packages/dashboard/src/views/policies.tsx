@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, ApiError, can } from '../api/client';
 import type { FileDiff, PolicyVersion } from '../api/types';
+import { ConfirmChange } from '../components/confirm-change';
 import { DiffView } from '../components/diff-view';
 import { Field } from '../components/field';
 import { Empty, ErrorNotice, Loading, OutcomeNotice, type Outcome } from '../components/states';
@@ -20,10 +21,12 @@ export function PoliciesView() {
   const versions = useResource(() => api.get<Versions>('/v1/policies'), 'versions');
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const [confirming, setConfirming] = useState<{ action: 'activate' | 'rollback'; target: number } | undefined>(undefined);
   const list = [...(versions.data?.versions ?? [])].reverse();
   const author = can.author(user.role);
 
   const act = async (label: string, path: string): Promise<void> => {
+    setConfirming(undefined);
     setBusy(label);
     setOutcome(undefined);
     try {
@@ -31,9 +34,21 @@ export function PoliciesView() {
       setOutcome({ ok: `Version ${result.version} is now active.` });
       versions.reload();
     } catch (error) {
-      setOutcome({ error: error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)) });
+      setOutcome({ error: readable(error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error))) });
     } finally {
       setBusy(undefined);
+    }
+  };
+
+  // Roll back goes to the version active before the current one: the activation trail names it.
+  const askRollback = async (): Promise<void> => {
+    setOutcome(undefined);
+    try {
+      const target = await previousActive();
+      if (target === undefined) setOutcome({ error: readable(new ApiError(409, 'no_previous_version', 'no earlier version was ever active')) });
+      else setConfirming({ action: 'rollback', target });
+    } catch (error) {
+      setOutcome({ error: error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)) });
     }
   };
 
@@ -46,13 +61,26 @@ export function PoliciesView() {
             {author ? 'Edit a new version' : 'View the active sources'}
           </Link>
           {author ? (
-            <button type="button" onClick={() => void act('rollback', '/v1/policies/rollback')} disabled={busy !== undefined}>
+            <button type="button" onClick={() => void askRollback()} disabled={busy !== undefined}>
               {busy === 'rollback' ? 'Rolling back…' : 'Roll back'}
             </button>
           ) : null}
         </div>
       </div>
       <OutcomeNotice outcome={outcome} />
+      {confirming ? (
+        <ConfirmChange
+          action={confirming.action}
+          target={confirming.target}
+          active={versions.data?.active ?? null}
+          onConfirm={() =>
+            void (confirming.action === 'rollback'
+              ? act('rollback', '/v1/policies/rollback')
+              : act(`activate-${confirming.target}`, `/v1/policies/${confirming.target}/activate`))
+          }
+          onCancel={() => setConfirming(undefined)}
+        />
+      ) : null}
       {versions.error ? <ErrorNotice error={versions.error} action={<button onClick={versions.reload}>Try again</button>} /> : null}
       {versions.loading ? <Loading what="Loading policy versions" /> : null}
       {versions.data && list.length === 0 ? <Empty>No policy version was uploaded yet.</Empty> : null}
@@ -64,6 +92,7 @@ export function PoliciesView() {
               <tr>
                 <th scope="col" className="num">Version</th>
                 <th scope="col">Bundle</th>
+                <th scope="col">Note</th>
                 <th scope="col">Files</th>
                 <th scope="col">Uploaded</th>
                 <th scope="col">Digest</th>
@@ -76,6 +105,7 @@ export function PoliciesView() {
                 <tr key={version.version} className={version.active ? 'active-version' : undefined} data-version={version.version}>
                   <td className="num">{version.version}</td>
                   <td>{version.bundle}</td>
+                  <td className="small" data-testid="version-note">{version.note ?? <span className="muted">—</span>}</td>
                   <td className="small">{version.files.join(', ')}</td>
                   <td className="small">
                     {formatDateTime(version.createdAt)} by {version.createdBy}
@@ -86,7 +116,7 @@ export function PoliciesView() {
                     <div className="actions-cell">
                       <Link to={`/policies/edit?from=${version.version}`}>{author ? 'Edit from here' : 'Sources'}</Link>
                       {author && !version.active ? (
-                        <button type="button" onClick={() => void act(`activate-${version.version}`, `/v1/policies/${version.version}/activate`)} disabled={busy !== undefined}>
+                        <button type="button" onClick={() => setConfirming({ action: 'activate', target: version.version })} disabled={busy !== undefined}>
                           {busy === `activate-${version.version}` ? 'Activating…' : 'Activate'}
                         </button>
                       ) : null}
@@ -144,4 +174,23 @@ function DiffPicker({ versions, active }: { versions: PolicyVersion[]; active: n
       {diff.data ? <DiffView files={diff.data.files} /> : null}
     </div>
   );
+}
+
+/** The version that was active before the current one, from the activation trail (newest first). */
+async function previousActive(): Promise<number | undefined> {
+  const trail = await api.get<{ records: { data: { version?: number } }[] }>('/v1/audit', { type: 'policy.activated', limit: 200 });
+  const versions = trail.records.map((r) => r.data.version).filter((v): v is number => typeof v === 'number');
+  const current = versions[0];
+  return versions.find((v) => v !== current);
+}
+
+/** Refusals an author meets here, in words; the code stays for looking up in docs/errors.md. */
+function readable(error: ApiError): ApiError {
+  const words: Record<string, string> = {
+    no_previous_version: 'There is nothing to roll back to: no earlier version was ever active. Activate a version from the list instead.',
+    not_found: 'That version no longer exists. Reload the list and pick another.',
+    forbidden: 'Your role cannot change the active policy; ask a policy author or an admin.',
+  };
+  const message = words[error.code];
+  return message ? new ApiError(error.status, error.code, message, error.details) : error;
 }

@@ -1,14 +1,20 @@
-import { useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, can } from '../api/client';
 import type { PolicyProblem, PolicySource, PolicyVersion, PolicyVersionDetail } from '../api/types';
+import type { CodeEditorHandle } from '../components/code-editor';
+import { ConfirmChange } from '../components/confirm-change';
+import { Field } from '../components/field';
 import { ErrorNotice, Loading } from '../components/states';
-import { YamlEditor, type YamlEditorHandle } from '../components/yaml-editor';
+import { vocabularyOf } from '../components/vocabulary';
 import { Link, useLocation } from '../router';
 import { useSession } from '../session';
 import { useResource } from '../use-resource';
 import { SimulationPanel } from './simulation';
 
 const VALIDATE_AFTER_MS = 500;
+
+/** CodeMirror is a chunk of its own: only this view downloads it. */
+const CodeEditor = lazy(() => import('../components/code-editor'));
 
 type Validation =
   | { state: 'checking' }
@@ -40,7 +46,10 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
   const [saveError, setSaveError] = useState<ApiError | undefined>(undefined);
   const [activated, setActivated] = useState<number | undefined>(undefined);
   const [busy, setBusy] = useState<'save' | 'activate' | undefined>(undefined);
-  const editor = useRef<YamlEditorHandle>(null);
+  const [note, setNote] = useState('');
+  const [confirming, setConfirming] = useState<number | undefined>(undefined);
+  const editor = useRef<CodeEditorHandle>(null);
+  const vocabulary = useMemo(() => vocabularyOf(files), [files]);
   const changed = files.some((file, i) => file.text !== base.sources[i]?.text);
 
   // The server checks the draft shortly after each edit; a result for other text is stale.
@@ -78,14 +87,15 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
   const show = (problem: PolicyProblem): void => {
     const index = files.findIndex((f) => f.file === problem.file);
     if (index >= 0) setCurrent(index);
-    if (problem.line !== null) requestAnimationFrame(() => editor.current?.goToLine(problem.line as number));
+    if (problem.line !== null) requestAnimationFrame(() => editor.current?.goTo(problem.line as number, problem.column ?? null));
   };
 
   const save = async (): Promise<void> => {
     setBusy('save');
     setSaveError(undefined);
     try {
-      setSaved(await api.post<PolicyVersion>('/v1/policies', { name: base.bundle, files }));
+      const text = note.trim();
+      setSaved(await api.post<PolicyVersion>('/v1/policies', { name: base.bundle, files, ...(text ? { note: text } : {}) }));
     } catch (error) {
       setSaveError(error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)));
     } finally {
@@ -93,6 +103,7 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
     }
   };
   const activate = async (version: number): Promise<void> => {
+    setConfirming(undefined);
     setBusy('activate');
     setSaveError(undefined);
     try {
@@ -134,8 +145,25 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
               );
             })}
           </div>
-          <YamlEditor ref={editor} id="policy-source" label={`${file.file} source`} value={file.text} readOnly={!author} problems={problems.filter((p) => p.file === file.file && p.line !== null).map((p) => ({ line: p.line as number, message: p.message }))} onChange={edit} />
-          {author ? <p className="muted small">Tab indents; press Esc, then Tab, to leave the editor. Checked by the server as you type.</p> : null}
+          <Suspense fallback={<Loading what="Loading the editor" />}>
+            <CodeEditor
+              key={file.file}
+              ref={editor}
+              label={`${file.file} source`}
+              value={file.text}
+              readOnly={!author}
+              vocabulary={vocabulary}
+              problems={problems
+                .filter((p) => p.file === file.file && p.line !== null)
+                .map((p) => ({ line: p.line as number, column: p.column ?? null, message: p.message, code: p.code, ...(p.detail !== undefined ? { detail: p.detail } : {}) }))}
+              onChange={edit}
+            />
+          </Suspense>
+          {author ? (
+            <p className="muted small">
+              Tab indents; press Esc, then Tab, to leave the editor. Ctrl+Space completes tool names, <code>args.</code> fields and CEL functions. Checked by the server as you type.
+            </p>
+          ) : null}
         </div>
         {author ? (
           <aside className="side">
@@ -146,6 +174,11 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
             <div className="card">
               <h2>Save and activate</h2>
               {saveError ? <ErrorNotice error={saveError} /> : null}
+              {!saved ? (
+                <Field label="Note (what changed and why)">
+                  {(id) => <textarea id={id} className="note" rows={2} maxLength={2000} value={note} onChange={(e) => setNote(e.target.value)} placeholder="e.g. Lower the refund budget to $40 after INC-7" />}
+                </Field>
+              ) : null}
               {saved ? (
                 <div className="notice ok" role="status" data-testid="saved">
                   Stored as version {saved.version} (inactive). <Link to="/policies">Compare it with the others</Link>.
@@ -161,7 +194,7 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
                   {busy === 'save' ? 'Saving…' : 'Save as new version'}
                 </button>
                 {saved && activated === undefined ? (
-                  <button type="button" className="primary" onClick={() => void activate(saved.version)} disabled={busy !== undefined}>
+                  <button type="button" className="primary" onClick={() => setConfirming(saved.version)} disabled={busy !== undefined}>
                     {busy === 'activate' ? 'Activating…' : `Activate version ${saved.version}`}
                   </button>
                 ) : null}
@@ -172,6 +205,7 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
         ) : null}
       </div>
       {author ? <SimulationPanel bundle={base.bundle} files={files} valid={validation.state === 'valid'} /> : null}
+      {confirming !== undefined ? <ConfirmActivate target={confirming} onConfirm={() => void activate(confirming)} onCancel={() => setConfirming(undefined)} /> : null}
     </section>
   );
 }
@@ -201,13 +235,22 @@ function ValidationStatus({ validation, onShow }: { validation: Validation; onSh
                   <span className="mono">
                     {problem.file}
                     {problem.line !== null ? `:${problem.line}` : ''}
+                    {problem.line !== null && problem.column ? `:${problem.column}` : ''}
                   </span>
                 </button>{' '}
                 <code className="muted">{problem.code}</code> {problem.message}
+                {problem.detail ? <div className="muted small problem-detail">{problem.detail}</div> : null}
               </li>
             ))}
           </ul>
         </div>
       );
   }
+}
+
+/** The confirmation for the version just saved: compared with whichever version is active now. */
+function ConfirmActivate({ target, onConfirm, onCancel }: { target: number; onConfirm(): void; onCancel(): void }) {
+  const list = useResource(() => api.get<{ active: number | null }>('/v1/policies'), `active-${target}`);
+  if (!list.data) return list.error ? <ErrorNotice error={list.error} /> : null;
+  return <ConfirmChange action="activate" target={target} active={list.data.active} onConfirm={onConfirm} onCancel={onCancel} />;
 }

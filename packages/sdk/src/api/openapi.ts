@@ -2328,7 +2328,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload a bundle as a new (inactive) version. Invalid bundles answer 422 with every error, by file and line; valid ones carry `warnings`, the findings of `airlock policy check`. */
+        /** Upload a bundle as a new (inactive) version, with an optional `note`. Invalid bundles answer 422 with every error, by file, line and column (a plain `message`, the parser's own text as `detail`); valid ones carry `warnings`, the findings of `airlock policy check`. */
         post: {
             parameters: {
                 query?: never;
@@ -2345,6 +2345,8 @@ export interface paths {
                         }[];
                         /** @default bundle */
                         name?: string;
+                        /** @description what changed and why; shown with the version and recorded in the audit trail */
+                        note?: string;
                     };
                 };
             };
@@ -3854,6 +3856,7 @@ export interface components {
             createdBy: string;
             digest: string;
             files: string[];
+            note?: string;
             version: number;
         };
         PolicyVersionDetail: {
@@ -3863,6 +3866,7 @@ export interface components {
             createdBy: string;
             digest: string;
             files: string[];
+            note?: string;
             sources: components["schemas"]["PolicySource"][];
             version: number;
         };

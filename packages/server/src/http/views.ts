@@ -264,7 +264,7 @@ export const VerifyResult = z
 export const PolicySource = z.object({ file: z.string(), text: z.string() }).meta({ id: 'PolicySource' });
 
 export const PolicyVersion = z
-  .object({ version: z.number(), bundle: z.string(), digest: z.string(), files: z.array(z.string()), createdBy: z.string(), createdAt: iso, active: z.boolean() })
+  .object({ version: z.number(), bundle: z.string(), digest: z.string(), files: z.array(z.string()), createdBy: z.string(), createdAt: iso, active: z.boolean(), note: z.string().optional() })
   .meta({ id: 'PolicyVersion' });
 
 export const PolicyVersionDetail = PolicyVersion.extend({ sources: z.array(PolicySource) }).meta({ id: 'PolicyVersionDetail' });

@@ -23,6 +23,10 @@ const bundleBody = z.object({
     .refine((files) => new Set(files.map((f) => f.file)).size === files.length, 'file names must be unique'),
 });
 
+const uploadBody = bundleBody.extend({
+  note: z.string().trim().max(2000).optional().describe('what changed and why; shown with the version and recorded in the audit trail'),
+});
+
 const simulateBody = bundleBody
   .extend({
     call: z
@@ -59,11 +63,11 @@ export function policyRoutes(services: Services) {
       response: V.PolicyVersion,
       tag: 'policies',
       summary:
-        'Upload a bundle as a new (inactive) version. Invalid bundles answer 422 with every error, by file and line; valid ones carry `warnings`, the findings of `airlock policy check`.',
-      body: bundleBody,
+        'Upload a bundle as a new (inactive) version, with an optional `note`. Invalid bundles answer 422 with every error, by file, line and column (a plain `message`, the parser\'s own text as `detail`); valid ones carry `warnings`, the findings of `airlock policy check`.',
+      body: uploadBody,
       async handler({ body, principal, reply }) {
         reply.code(201);
-        return policies.upload(actorOf(principal), body.name, body.files);
+        return policies.upload(actorOf(principal), body.name, body.files, body.note);
       },
     }),
     defineRoute({

@@ -31,6 +31,8 @@ export interface PolicyVersionView {
   createdBy: string;
   createdAt: string;
   active: boolean;
+  /** The author's note, when one was given on upload. */
+  note?: string;
 }
 
 export interface PolicyVersionDetail extends PolicyVersionView {
@@ -114,7 +116,7 @@ export class PolicyService {
   }
 
   /** Stores a new inactive version; the answer carries the `policy check` findings as `warnings`. */
-  async upload(actor: string, bundle: string, sources: PolicySource[]): Promise<PolicyVersionDetail & { warnings: Finding[] }> {
+  async upload(actor: string, bundle: string, sources: PolicySource[], note?: string): Promise<PolicyVersionDetail & { warnings: Finding[] }> {
     this.build(bundle, sources, 0);
     const warnings = checkSources(sources, bundle).findings;
     return this.lock.run('policies', async () => {
@@ -126,6 +128,7 @@ export class PolicyService {
         digest: digestOf(bundle, sources),
         created_by: actor,
         created_at: this.clock.now(),
+        ...(note ? { note } : {}),
       };
       await this.writer.append([
         {
@@ -133,7 +136,7 @@ export class PolicyService {
             type: 'policy.uploaded',
             at: row.created_at,
             actor,
-            data: { version: row.version, bundle, digest: row.digest, files: sources.map((s) => s.file), sourcesHash: sha256Hex(canonicalJson(sources)) },
+            data: { version: row.version, bundle, digest: row.digest, files: sources.map((s) => s.file), sourcesHash: sha256Hex(canonicalJson(sources)), ...(note ? { note } : {}) },
           },
           writes: [{ kind: 'policy.insert', row }],
         },
@@ -238,7 +241,15 @@ function loading<T>(load: () => T): T {
   } catch (error) {
     if (PolicyLoadError.isInstance(error)) {
       throw new AirlockError('invalid_policy', `the policy bundle has ${error.errors.length} error(s)`, {
-        errors: error.errors.map((e) => ({ code: e.code, file: e.file, line: e.line ?? null, path: e.path ?? null, message: e.message })),
+        errors: error.errors.map((e) => ({
+          code: e.code,
+          file: e.file,
+          line: e.line ?? null,
+          column: e.column ?? null,
+          path: e.path ?? null,
+          message: e.message,
+          ...(e.detail !== undefined ? { detail: e.detail } : {}),
+        })),
       });
     }
     throw error;
@@ -263,6 +274,7 @@ function view(row: PolicyVersionRow, active: boolean): PolicyVersionView {
     createdBy: row.created_by,
     createdAt: new Date(Number(row.created_at)).toISOString(),
     active,
+    ...(row.note ? { note: row.note } : {}),
   };
 }
 

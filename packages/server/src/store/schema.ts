@@ -200,6 +200,8 @@ export interface PolicyVersionTable {
   digest: string;
   created_by: string;
   created_at: number;
+  /** The author's note on this version (migration 012); null when none was given. */
+  note?: string | null;
 }
 
 export interface PolicyActivationTable {

@@ -9,6 +9,7 @@ import * as auditForwarder from './008-audit-forwarder.js';
 import * as searchIndexes from './009-search-indexes.js';
 import * as management from './010-management.js';
 import * as oidcIdentities from './011-oidc-identities.js';
+import * as policyVersionNotes from './012-policy-version-notes.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-search-indexes': searchIndexes,
   '010-management': management,
   '011-oidc-identities': oidcIdentities,
+  '012-policy-version-notes': policyVersionNotes,
 };
 
 export const migrationProvider: MigrationProvider = {
