@@ -2933,7 +2933,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a person with a role and, optionally, approver groups. */
+        /** Create a person (or a bot: a service account whose approval decisions are counted apart) with a role and, optionally, approver groups. */
         post: {
             parameters: {
                 query?: never;
@@ -2945,6 +2945,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         groups?: string[];
+                        /** @enum {string} */
+                        kind?: "person" | "bot";
                         password: string;
                         /** @enum {string} */
                         role: "admin" | "policy-author" | "approver" | "viewer";
@@ -3056,6 +3058,8 @@ export interface components {
                 at: string;
                 by: string;
                 edited: boolean;
+                /** @enum {string} */
+                kind: "person" | "bot";
                 reason: string;
             }[];
             approvalsRemaining: number;
@@ -3085,6 +3089,7 @@ export interface components {
             resolutionReason: string | null;
             resolvedAt: string | null;
             resolvedBy: string | null;
+            resolvedByKind: ("person" | "bot") | null;
             role: string;
             route: components["schemas"]["ApprovalRoute"];
             rule: string | null;
@@ -3349,6 +3354,10 @@ export interface components {
         Overview: {
             approvals: {
                 automatic: number;
+                bots: {
+                    medianMs: number | null;
+                    resolved: number;
+                };
                 medianMs: number | null;
                 oldestPending: components["schemas"]["OldestPending"] | null;
                 pending: number;
@@ -3444,6 +3453,8 @@ export interface components {
         SessionUser: {
             groups: string[];
             id: string;
+            /** @enum {string} */
+            kind: "person" | "bot";
             role: components["schemas"]["Role"];
             username: string;
         };

@@ -6,6 +6,7 @@ import * as timedPauses from './004-timed-pauses.js';
 import * as decisionClaims from './005-decision-claims.js';
 import * as userTokens from './006-user-tokens.js';
 import * as auditForwarder from './008-audit-forwarder.js';
+import * as approverKind from './013-approver-kind.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-decision-claims': decisionClaims,
   '006-user-tokens': userTokens,
   '008-audit-forwarder': auditForwarder,
+  '013-approver-kind': approverKind,
 };
 
 export const migrationProvider: MigrationProvider = {
