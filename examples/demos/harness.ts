@@ -105,8 +105,10 @@ interface PendingApproval {
 }
 
 /**
- * Decides pending approvals of the demo's calls through the API, as people in the dashboard would:
- * the admin first, then (for a two-person rule) a second demo approver it creates in the same groups.
+ * Decides pending approvals of the demo's calls through the API, as people in the dashboard would,
+ * but at once: so it acts as a bot account (kind `bot`, created by the admin in the approval's
+ * groups), whose decisions the server counts apart from people's time to decision. A two-person
+ * rule gets a second bot in the same groups.
  */
 function startApprover(connection: Connection, demo: Demo): () => void {
   const admin = connection.admin;
@@ -116,21 +118,25 @@ function startApprover(connection: Connection, demo: Demo): () => void {
   }
   let stopped = false;
   const handled = new Set<string>();
-  const seconds = new Map<string, Session>();
+  const bots = new Map<string, Session>();
   void (async () => {
     const session = await login(connection.url, admin.username, admin.password);
-    /** A second person in the approval's groups (created once per group set and run). */
-    const secondApprover = async (groups: string[]): Promise<Session> => {
-      const key = groups.join(',');
-      const known = seconds.get(key);
+    /** The first or second bot approver in the approval's groups (created once per group set and run). */
+    const botApprover = async (groups: string[], which: 1 | 2): Promise<Session> => {
+      const key = `${which}:${groups.join(',')}`;
+      const known = bots.get(key);
       if (known) return known;
-      const username = `demo-approver-${randomBytes(3).toString('hex')}`;
+      const username = `demo-bot-${randomBytes(3).toString('hex')}`;
       const password = randomBytes(18).toString('base64url');
-      const created = await fetch(`${connection.url}/v1/users`, { method: 'POST', headers: session.headers, body: JSON.stringify({ username, password, role: 'approver', groups }) });
-      if (!created.ok) throw new Error(`cannot create a second demo approver: HTTP ${created.status}`);
-      const second = await login(connection.url, username, password);
-      seconds.set(key, second);
-      return second;
+      const created = await fetch(`${connection.url}/v1/users`, {
+        method: 'POST',
+        headers: session.headers,
+        body: JSON.stringify({ username, password, role: 'approver', groups, kind: 'bot' }),
+      });
+      if (!created.ok) throw new Error(`cannot create a demo bot approver: HTTP ${created.status}`);
+      const bot = await login(connection.url, username, password);
+      bots.set(key, bot);
+      return bot;
     };
     while (!stopped) {
       const list = (await (await fetch(`${connection.url}/v1/approvals?status=pending`, { headers: session.headers })).json()) as { approvals: PendingApproval[] };
@@ -143,10 +149,10 @@ function startApprover(connection: Connection, demo: Demo): () => void {
         console.log(`      approver: ${action === 'deny' ? 'denies' : typeof approve === 'object' ? `approves it changed to ${brief(approve)}` : 'approves'} ${approval.tool} ${brief(approval.args)}`);
         const decide = (who: Session, body: Record<string, unknown>) =>
           fetch(`${connection.url}/v1/approvals/${approval.id}/${action}`, { method: 'POST', headers: who.headers, body: JSON.stringify({ reason: 'demo approver', ...body }) });
-        const answer = (await (await decide(session, edit)).json()) as Partial<PendingApproval> & { status?: string };
+        const answer = (await (await decide(await botApprover(approval.approvers, 1), edit)).json()) as Partial<PendingApproval> & { status?: string };
         if (action === 'approve' && answer.status === 'pending' && (answer.approvalsRemaining ?? 0) > 0) {
-          console.log(`      approver: a second person must approve too (two-person rule); a second demo approver approves`);
-          await decide(await secondApprover(answer.approvers ?? []), {});
+          console.log(`      approver: a second approver must approve too (two-person rule); a second demo bot approves`);
+          await decide(await botApprover(answer.approvers ?? approval.approvers, 2), {});
         }
       }
       await new Promise((resolve) => setTimeout(resolve, 200));

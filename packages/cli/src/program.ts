@@ -318,6 +318,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .argument('<username>', 'the username')
       .addOption(new Option('--role <role>', 'their role (required)').choices([...USER_ROLE_NAMES]))
       .option('--group <group>', 'an approver group (repeatable)', collect, [])
+      .option('--bot', 'a bot (service account): its approval decisions are counted apart from people\'s time to decision')
       .option('--password-stdin', 'read their password from standard input instead of generating one'),
   ).action(async (username: string, options: UserCreateOptions) => {
     setExitCode(await usersCreateCommand(username, options, io));

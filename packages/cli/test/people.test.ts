@@ -285,7 +285,12 @@ describe('airlock login, approvals, agents, users', () => {
     const chosen = await airlock(['users', 'create', 'picked', '--role', 'viewer', '--password-stdin'], {}, 'a password I chose myself\n');
     expect(chosen.status, chosen.stderr).toBe(0);
     expect(chosen.stdout).not.toContain('a password I chose myself');
-    expect((await airlock(['users', 'list'])).stdout).toMatch(/newlead\s+approver\s+support-leads/);
+    const bot = await airlock(['users', 'create', 'harness', '--role', 'approver', '--group', 'support-leads', '--bot']);
+    expect(bot.status, bot.stderr).toBe(0);
+    expect(bot.stdout).toContain('Created bot harness (role approver');
+    const listed = (await airlock(['users', 'list'])).stdout;
+    expect(listed).toMatch(/newlead\s+person\s+approver\s+support-leads/);
+    expect(listed).toMatch(/harness\s+bot\s+approver\s+support-leads/);
 
     // Not an admin: refused by the server.
     freshConfig();

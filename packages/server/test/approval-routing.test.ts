@@ -422,6 +422,7 @@ describe('approval stats', () => {
       escalated: 1,
       grantRate: 2 / 3,
       timeToDecisionMs: { count: 3, mean: 140_000, median: 120_000, p90: 240_000, max: 240_000 },
+      bots: { count: 0, median: null },
     });
     expect(body.rules.find((r) => r.rule === 'payment-medium')).toMatchObject({ requested: 1, pending: 1, granted: 0, grantRate: null, timeToDecisionMs: { count: 0 } });
 

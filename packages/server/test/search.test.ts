@@ -186,6 +186,7 @@ describe.each(implementations)('argument search in the store: $name', (impl) => 
       used_tokens: '[]',
       session_attributes: null,
       intent: null,
+      resolved_by_kind: null,
     }));
     await store.commit([{ ...decision(10_000, {}), writes: rows.map((row) => ({ kind: 'approval.insert' as const, row })) }]);
     const ids = async (filter: Parameters<Store['listApprovals']>[0], limit = 100) => (await store.listApprovals(filter, { limit })).map((row) => row.id);

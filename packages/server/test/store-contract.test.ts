@@ -121,7 +121,7 @@ describe.each(implementations)('Store contract: $name', (impl) => {
       id: 'apr_1', decision_id: 'dec_1', agent: 'bot-1', role: 'support', environment: 'production', tool: 'issue_refund',
       args: '{"amount":75}', session: null, call_hash: 'c', rule: 'refund-medium', reason: 'r', approvers: '["leads"]',
       policy_version: 3, status: 'pending', created_at: 1_790_000_000_000, expires_at: 1_790_000_900_000,
-      resolved_by: null, resolved_at: null, resolution_reason: null, redeemed_at: null,
+      resolved_by: null, resolved_by_kind: null, resolved_at: null, resolution_reason: null, redeemed_at: null,
       route: '{"tiers":[{"approvers":["leads"],"required":1}]}', tier: 0, votes: '[]', deadline_at: 1_790_000_600_000,
       edited_args: null, edited_call_hash: null, used_tokens: '[]', session_attributes: null, intent: null,
     };
@@ -183,7 +183,7 @@ describe.each(implementations)('Store contract: $name', (impl) => {
 
   it("stores people's API tokens as hashes, revokes them once, and records their use", async () => {
     const { store, second } = await fresh();
-    const user = { id: 'usr_1', username: 'lead', password_hash: 'p', role: 'approver', groups: '["support-leads"]', created_at: 1, created_by: 'system', disabled_at: null };
+    const user = { id: 'usr_1', username: 'lead', password_hash: 'p', role: 'approver', groups: '["support-leads"]', created_at: 1, created_by: 'system', disabled_at: null, kind: 'person' };
     const token = {
       id: '0123456789abcdef', user_id: 'usr_1', name: 'laptop', role: 'viewer', secret_hash: 'h'.repeat(64),
       created_at: 1_790_000_000_000, expires_at: 1_790_086_400_000, revoked_at: null, revoked_by: null, last_used_at: null,
@@ -241,7 +241,7 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     await store.deleteOidcLoginsExpiredBy(2000);
     expect(await store.takeOidcLogin(login.state_hash, 0)).toBeUndefined();
 
-    const user = { id: 'usr_1', username: 'alice', password_hash: 'sso', role: 'approver', groups: '["leads"]', created_at: 1, created_by: 'sso:https://idp', disabled_at: null };
+    const user = { id: 'usr_1', username: 'alice', password_hash: 'sso', role: 'approver', groups: '["leads"]', created_at: 1, created_by: 'sso:https://idp', disabled_at: null, kind: 'person' };
     await store.commit([entry(1, [{ kind: 'user.insert', row: user }, { kind: 'identity.insert', row: { issuer: 'https://idp', subject: 'a-1', user_id: 'usr_1', created_at: 1 } }])]);
     expect(await other.getUserByIdentity('https://idp', 'a-1')).toMatchObject({ id: 'usr_1', username: 'alice' });
     expect(await store.getUserByIdentity('https://other-idp', 'a-1')).toBeUndefined();

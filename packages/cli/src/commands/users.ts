@@ -12,6 +12,8 @@ import { withServer, type Env, type Io, type ServerLoginOptions } from './server
 export interface UserCreateOptions extends ServerLoginOptions {
   role?: string;
   group?: string[];
+  /** A service account (scripts, harnesses): its approval decisions are counted apart. */
+  bot?: boolean;
   passwordStdin?: boolean;
   json?: boolean;
 }
@@ -22,7 +24,7 @@ export async function usersListCommand(options: ServerLoginOptions & { json?: bo
   return withServer(options, io, env, async (client) => {
     const { users } = await client.call<{ users: UserView[] }>('GET', '/v1/users');
     if (options.json) io.stdout.write(`${JSON.stringify(users)}\n`);
-    else io.stdout.write(table([['USER', 'ROLE', 'GROUPS', 'CREATED', 'BY'], ...users.map((u) => [u.username, u.role, u.groups.join(',') || '-', u.createdAt, u.createdBy])]));
+    else io.stdout.write(table([['USER', 'KIND', 'ROLE', 'GROUPS', 'CREATED', 'BY'], ...users.map((u) => [u.username, u.kind, u.role, u.groups.join(',') || '-', u.createdAt, u.createdBy])]));
   });
 }
 
@@ -44,13 +46,19 @@ export async function usersCreateCommand(username: string, options: UserCreateOp
     generated = true;
   }
   return withServer(options, io, env, async (client) => {
-    const user = await client.call<UserView>('POST', '/v1/users', { username, password, role: options.role, ...(options.group && options.group.length > 0 ? { groups: options.group } : {}) });
+    const user = await client.call<UserView>('POST', '/v1/users', {
+      username,
+      password,
+      role: options.role,
+      ...(options.group && options.group.length > 0 ? { groups: options.group } : {}),
+      ...(options.bot ? { kind: 'bot' } : {}),
+    });
     if (options.json) {
       io.stdout.write(`${JSON.stringify({ user, ...(generated ? { password } : {}) })}\n`);
       return;
     }
     const groups = user.groups.length > 0 ? `, approver groups ${user.groups.join(', ')}` : '';
-    io.stdout.write(`Created ${user.username} (role ${user.role}${groups}).\n`);
+    io.stdout.write(`Created ${user.kind === 'bot' ? 'bot ' : ''}${user.username} (role ${user.role}${groups}).\n`);
     if (generated) io.stdout.write(`Password (shown this once; hand it over privately):\n${password}\n`);
   });
 }

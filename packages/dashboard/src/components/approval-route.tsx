@@ -58,7 +58,8 @@ export function RouteFacts({ approval, now }: { approval: Approval; now: number 
           <ul className="plain">
             {approval.approvals.map((vote) => (
               <li key={`${vote.by}-${vote.at}`}>
-                <strong>{vote.by}</strong> at {formatTime(vote.at)}
+                <strong>{vote.by}</strong>
+                {vote.kind === 'bot' ? ' (bot)' : ''} at {formatTime(vote.at)}
                 {vote.edited ? ' (with changes)' : ''}: “{vote.reason}”
               </li>
             ))}

@@ -317,6 +317,7 @@ function Resolution({ approval, mine, expired }: { approval: Approval; mine: boo
   return (
     <p className={`notice ${approval.status === 'denied' ? 'warn' : 'ok'}`} role="status" data-testid="resolution">
       {verb} by <strong>{by}</strong>
+      {approval.resolvedByKind === 'bot' ? ' (bot)' : ''}
       {approval.resolvedAt ? ` at ${formatTime(approval.resolvedAt)}` : ''}: “{approval.resolutionReason}”{approval.status === 'redeemed' ? ' — the agent has run the call.' : ''}
     </p>
   );

@@ -86,7 +86,7 @@ export function OverviewView() {
             <Tile
               label="Median time for people to decide"
               value={data.approvals.medianMs === null ? '—' : formatDuration(data.approvals.medianMs)}
-              detail={`${plural(data.approvals.resolved, 'approval')} decided by people${data.approvals.automatic ? `; ${data.approvals.automatic} by timeout, not counted` : ''}`}
+              detail={`${plural(data.approvals.resolved, 'approval')} decided by people${botsDetail(data.approvals.bots)}${data.approvals.automatic ? `; ${data.approvals.automatic} by timeout, not counted` : ''}`}
               testId="tile-median"
             />
           </div>
@@ -323,4 +323,10 @@ function bump<T extends { value: string | null; count: number }>(list: T[], same
   const found = list.some(same);
   const next = found ? list.map((row) => (same(row) ? { ...row, count: row.count + 1 } : row)) : [...list, fresh];
   return next.sort((a, b) => b.count - a.count || String(a.value).localeCompare(String(b.value))).slice(0, 8);
+}
+
+/** Bot accounts decide at machine speed: counted apart, with their own median, never in people's. */
+export function botsDetail(bots: Overview['approvals']['bots']): string {
+  if (bots.resolved === 0) return '';
+  return `; ${plural(bots.resolved, 'approval')} by bots${bots.medianMs === null ? '' : ` (median ${formatDuration(bots.medianMs)})`}, not counted`;
 }

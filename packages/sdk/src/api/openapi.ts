@@ -3186,7 +3186,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a person with a role and, optionally, approver groups. */
+        /** Create a person (or a bot: a service account whose approval decisions are counted apart) with a role and, optionally, approver groups. */
         post: {
             parameters: {
                 query?: never;
@@ -3198,6 +3198,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         groups?: string[];
+                        /** @enum {string} */
+                        kind?: "person" | "bot";
                         password: string;
                         /** @enum {string} */
                         role: "admin" | "policy-author" | "approver" | "viewer";
@@ -3475,6 +3477,8 @@ export interface components {
                 at: string;
                 by: string;
                 edited: boolean;
+                /** @enum {string} */
+                kind: "person" | "bot";
                 reason: string;
             }[];
             approvalsRemaining: number;
@@ -3504,6 +3508,7 @@ export interface components {
             resolutionReason: string | null;
             resolvedAt: string | null;
             resolvedBy: string | null;
+            resolvedByKind: ("person" | "bot") | null;
             role: string;
             route: components["schemas"]["ApprovalRoute"];
             rule: string | null;
@@ -3791,6 +3796,10 @@ export interface components {
         Overview: {
             approvals: {
                 automatic: number;
+                bots: {
+                    medianMs: number | null;
+                    resolved: number;
+                };
                 medianMs: number | null;
                 oldestPending: components["schemas"]["OldestPending"] | null;
                 pending: number;
@@ -3911,6 +3920,8 @@ export interface components {
         SessionUser: {
             groups: string[];
             id: string;
+            /** @enum {string} */
+            kind: "person" | "bot";
             role: components["schemas"]["Role"];
             username: string;
         };
@@ -3965,6 +3976,8 @@ export interface components {
             disabledAt: string | null;
             groups: string[];
             id: string;
+            /** @enum {string} */
+            kind: "person" | "bot";
             role: components["schemas"]["Role"];
             username: string;
         };

@@ -19,7 +19,7 @@ export function userOf(principal: Principal): UserPrincipal {
 /** A signed-in person as an approver: their approver groups entitle them to tiers. */
 export function approverOf(principal: Principal): Approver {
   const user = userOf(principal);
-  return { username: user.username, groups: user.groups };
+  return { username: user.username, groups: user.groups, kind: user.kind };
 }
 
 /** The audit actor string for a principal. */

@@ -98,7 +98,7 @@ export const ApprovalView = z
     tierCount: z.number(),
     requiredApprovals: z.number(),
     approvalsRemaining: z.number(),
-    approvals: z.array(z.object({ by: z.string(), at: iso, reason: z.string(), edited: z.boolean() })),
+    approvals: z.array(z.object({ by: z.string(), kind: z.enum(['person', 'bot']), at: iso, reason: z.string(), edited: z.boolean() })),
     deadlineAt: iso.nullable(),
     onTimeout: TimeoutAction.nullable(),
     escalatesTo: z.string().nullable(),
@@ -108,6 +108,8 @@ export const ApprovalView = z
     createdAt: iso,
     expiresAt: iso,
     resolvedBy: z.string().nullable(),
+    /** The kind of account that decided; null while pending or when the system resolved it. */
+    resolvedByKind: z.enum(['person', 'bot']).nullable(),
     resolvedAt: iso.nullable(),
     resolutionReason: z.string().nullable(),
     redeemedAt: iso.nullable(),
@@ -141,7 +143,16 @@ export const Overview = z
     topBlockedTools: z.array(ValueCount),
     topBlockedRules: z.array(ValueCount.extend({ cause: Cause })),
     environments: z.array(EffectCounts.extend({ environment: z.string() })),
-    approvals: z.object({ pending: z.number(), resolved: z.number(), medianMs: z.number().nullable(), automatic: z.number(), oldestPending: OldestPending.nullable() }),
+    approvals: z.object({
+      pending: z.number(),
+      /** Decided by people, and their median time to decision. */
+      resolved: z.number(),
+      medianMs: z.number().nullable(),
+      /** Decided by bot accounts: counted apart, never in the people's median. */
+      bots: z.object({ resolved: z.number(), medianMs: z.number().nullable() }),
+      automatic: z.number(),
+      oldestPending: OldestPending.nullable(),
+    }),
     filter: z.object({ agent: z.string().optional(), environment: z.string().optional() }),
   })
   .meta({ id: 'Overview' });
@@ -335,7 +346,17 @@ export const IssuedApiKey = ApiKey.extend({
 export const RotatedApiKey = IssuedApiKey.extend({ replaces: z.string().meta({ description: 'The key revoked by this rotation.' }) }).meta({ id: 'RotatedApiKey' });
 
 export const User = z
-  .object({ id: z.string(), username: z.string(), role: Role, groups: z.array(z.string()), createdAt: iso, createdBy: z.string(), disabledAt: iso.nullable() })
+  .object({
+    id: z.string(),
+    username: z.string(),
+    role: Role,
+    groups: z.array(z.string()),
+    /** `bot`: a service account; its approval decisions are counted apart from people's. */
+    kind: z.enum(['person', 'bot']),
+    createdAt: iso,
+    createdBy: z.string(),
+    disabledAt: iso.nullable(),
+  })
   .meta({ id: 'User' });
 
 export const PersonalToken = z
@@ -356,7 +377,7 @@ export const CreatedPersonalToken = PersonalToken.extend({ token: z.string().met
   id: 'CreatedPersonalToken',
 });
 
-export const SessionUser = User.pick({ id: true, username: true, role: true, groups: true }).meta({ id: 'SessionUser' });
+export const SessionUser = User.pick({ id: true, username: true, role: true, groups: true, kind: true }).meta({ id: 'SessionUser' });
 
 export const SignInMethods = z
   .object({

@@ -128,7 +128,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
       summary: 'The signed-in person and the CSRF token of the session (for a reloaded page). With an API token: the person, the role the token acts with, and the token id (no CSRF token).',
       handler({ principal }) {
         const user = userOf(principal);
-        const person = { id: user.userId, username: user.username, role: user.role, groups: user.groups };
+        const person = { id: user.userId, username: user.username, role: user.role, groups: user.groups, kind: user.kind };
         if (user.tokenId !== undefined) return { user: person, csrfToken: null, tokenId: user.tokenId };
         return { user: person, csrfToken: user.csrfToken };
       },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import * as V from '../http/views.js';
-import { USER_ROLES } from '../services/auth.js';
+import { USER_KINDS, USER_ROLES } from '../services/auth.js';
 import type { Services } from '../services/services.js';
 import { name } from './schemas.js';
 
@@ -24,8 +24,14 @@ export function userRoutes(services: Services) {
       method: 'POST',
       url: '/v1/users',
       tag: 'users',
-      summary: 'Create a person with a role and, optionally, approver groups.',
-      body: z.object({ username: name, password: z.string().min(12).max(1024), role: z.enum(USER_ROLES), groups: groups.optional() }),
+      summary: 'Create a person (or a bot: a service account whose approval decisions are counted apart) with a role and, optionally, approver groups.',
+      body: z.object({
+        username: name,
+        password: z.string().min(12).max(1024),
+        role: z.enum(USER_ROLES),
+        groups: groups.optional(),
+        kind: z.enum(USER_KINDS).optional(),
+      }),
       response: V.User,
       async handler({ body, principal, reply }) {
         reply.code(201);

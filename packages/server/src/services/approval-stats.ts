@@ -8,7 +8,7 @@ export interface StatsFilter {
   rule?: string;
 }
 
-/** Milliseconds from request to a person's decision. */
+/** Milliseconds from request to a decision. */
 export interface DecisionTimes {
   count: number;
   mean: number | null;
@@ -21,7 +21,7 @@ export interface DecisionTimes {
 export interface RuleApprovalStats {
   rule: string | null;
   requested: number;
-  /** Granted by people (redeemed, waiting to be, or expired unused). */
+  /** Granted by a user, person or bot (redeemed, waiting to be, or expired unused). */
   granted: number;
   denied: number;
   /** Granted or pending with arguments an approver changed. */
@@ -36,7 +36,10 @@ export interface RuleApprovalStats {
   escalated: number;
   /** granted / (granted + denied); null before any decision. */
   grantRate: number | null;
+  /** Time to decision of people only: bots decide at machine speed and would drown it. */
   timeToDecisionMs: DecisionTimes;
+  /** Granted or denied by bot accounts (also in `granted`/`denied`), and how long they took. */
+  bots: { count: number; median: number | null };
 }
 
 export interface ApprovalStats {
@@ -51,18 +54,18 @@ export interface ApprovalStats {
  * approvals are nearly always granted unchanged and quickly is a candidate for loosening.
  */
 export function approvalStats(rows: readonly ApprovalOutcomeRow[], filter: StatsFilter): ApprovalStats {
-  const byRule = new Map<string | null, { stats: RuleApprovalStats; times: number[] }>();
+  const byRule = new Map<string | null, { stats: RuleApprovalStats; times: number[]; botTimes: number[] }>();
   for (const row of rows) {
     let entry = byRule.get(row.rule);
     if (!entry) {
-      entry = { stats: emptyStats(row.rule), times: [] };
+      entry = { stats: emptyStats(row.rule), times: [], botTimes: [] };
       byRule.set(row.rule, entry);
     }
-    const { stats, times } = entry;
+    const { stats, times, botTimes } = entry;
     stats.requested++;
     if (row.edited_args !== null) stats.edited++;
     if (row.tier > routeOf({ route: row.route, approvers: '[]' }).tierIndex) stats.escalated++;
-    const byPerson = row.resolved_by !== null && row.resolved_by !== 'system';
+    const byUser = row.resolved_by !== null && row.resolved_by !== 'system';
     switch (row.status) {
       case 'pending':
         stats.pending++;
@@ -72,21 +75,27 @@ export function approvalStats(rows: readonly ApprovalOutcomeRow[], filter: Stats
         break;
       case 'approved':
       case 'redeemed':
-        if (byPerson) stats.granted++;
+        if (byUser) stats.granted++;
         else stats.timedOutAllowed++;
         break;
       case 'expired':
         // Expired after a person granted it (never redeemed), after a timeout fallback, or untouched.
-        if (byPerson) stats.granted++;
+        if (byUser) stats.granted++;
         else if (row.resolved_by === 'system') stats.timedOutBlocked++;
         else stats.expired++;
         break;
     }
-    if (byPerson && row.resolved_at !== null) times.push(Number(row.resolved_at) - Number(row.created_at));
+    if (byUser && row.resolved_at !== null) (row.resolved_by_kind === 'bot' ? botTimes : times).push(Number(row.resolved_at) - Number(row.created_at));
   }
-  const rules = [...byRule.values()].map(({ stats, times }) => {
+  const rules = [...byRule.values()].map(({ stats, times, botTimes }) => {
     const decided = stats.granted + stats.denied;
-    return { ...stats, grantRate: decided === 0 ? null : stats.granted / decided, timeToDecisionMs: summarize(times) };
+    const bots = summarize(botTimes);
+    return {
+      ...stats,
+      grantRate: decided === 0 ? null : stats.granted / decided,
+      timeToDecisionMs: summarize(times),
+      bots: { count: bots.count, median: bots.median },
+    };
   });
   rules.sort((a, b) => b.requested - a.requested || String(a.rule).localeCompare(String(b.rule)));
   return { from: new Date(filter.fromMs).toISOString(), to: new Date(filter.toMs).toISOString(), rules };
@@ -106,6 +115,7 @@ function emptyStats(rule: string | null): RuleApprovalStats {
     escalated: 0,
     grantRate: null,
     timeToDecisionMs: summarize([]),
+    bots: { count: 0, median: null },
   };
 }
 

@@ -1,11 +1,14 @@
 import { DEFAULT_ROUTE, type ApprovalRoute, type ApprovalTier, type Reservation, type TimeoutAction } from '@airlock/core';
 import type { ApprovalRow } from '../store/schema.js';
+import type { UserKind } from './auth.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
 
 /** One person's approval of one call in one tier. */
 export interface ApprovalVote {
   by: string;
+  /** The kind of account that voted; absent on votes from before it was recorded (people). */
+  kind?: UserKind;
   at: number;
   reason: string;
   /** Index of the tier the vote was cast in. */
@@ -52,7 +55,7 @@ export interface ApprovalView {
   requiredApprovals: number;
   approvalsRemaining: number;
   /** The approvals that count toward the current tier, oldest first. */
-  approvals: { by: string; at: string; reason: string; edited: boolean }[];
+  approvals: { by: string; kind: UserKind; at: string; reason: string; edited: boolean }[];
   /** When the current tier times out, and what happens then; null: no timeout. */
   deadlineAt: string | null;
   onTimeout: TimeoutAction | null;
@@ -66,6 +69,8 @@ export interface ApprovalView {
   createdAt: string;
   expiresAt: string;
   resolvedBy: string | null;
+  /** The kind of account that decided; null while pending or when the system resolved it. */
+  resolvedByKind: UserKind | null;
   resolvedAt: string | null;
   resolutionReason: string | null;
   redeemedAt: string | null;
@@ -139,7 +144,7 @@ export function approvalView(row: ApprovalRow): ApprovalView {
     tierCount: route.tiers.length,
     requiredApprovals: tier.required,
     approvalsRemaining: pending ? Math.max(0, tier.required - votes.length) : 0,
-    approvals: votes.map((vote) => ({ by: vote.by, at: iso(vote.at), reason: vote.reason, edited: vote.edited })),
+    approvals: votes.map((vote) => ({ by: vote.by, kind: vote.kind === 'bot' ? 'bot' : 'person', at: iso(vote.at), reason: vote.reason, edited: vote.edited })),
     deadlineAt: pending && row.deadline_at !== null ? iso(row.deadline_at) : null,
     onTimeout: pending && row.deadline_at !== null ? tier.onTimeout : null,
     escalatesTo: tier.onTimeout === 'escalate' && next ? next.name : null,
@@ -149,6 +154,7 @@ export function approvalView(row: ApprovalRow): ApprovalView {
     createdAt: iso(row.created_at),
     expiresAt: iso(row.expires_at),
     resolvedBy: row.resolved_by,
+    resolvedByKind: row.resolved_by_kind === 'bot' ? 'bot' : row.resolved_by_kind === 'person' ? 'person' : null,
     resolvedAt: row.resolved_at === null ? null : iso(row.resolved_at),
     resolutionReason: row.resolution_reason,
     redeemedAt: row.redeemed_at === null ? null : iso(row.redeemed_at),

@@ -19,6 +19,7 @@ import type { AuditType } from '../audit/record.js';
 import type { ApprovalRow } from '../store/schema.js';
 import type { ApprovalPatch, ApprovalFilter, ApprovalSort, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
+import type { UserKind } from './auth.js';
 import {
   approvalView,
   boundHash,
@@ -61,6 +62,8 @@ function attributesOf(row: Pick<ApprovalRow, 'session_attributes'>): SessionAttr
 export interface Approver {
   username: string;
   groups: readonly string[];
+  /** Recorded on each vote and on the decision: time to decision is counted for people only. */
+  kind: UserKind;
 }
 
 /** A single-use link token presented with an action: it must be unspent and for the current tier. */
@@ -171,6 +174,7 @@ export class ApprovalService {
       created_at: input.at,
       expires_at: timing.expires_at,
       resolved_by: null,
+      resolved_by_kind: null,
       resolved_at: null,
       resolution_reason: null,
       redeemed_at: null,
@@ -316,12 +320,13 @@ export class ApprovalService {
         approvalsRemaining: tier.required - counting.length,
       });
     }
-    const vote: ApprovalVote = { by: approver.username, at: now, reason: input.reason, tier: updated.tier, callHash: boundHash(updated), edited, ...(edit.charged ? { charged: edit.charged } : {}) };
+    const vote: ApprovalVote = { by: approver.username, kind: approver.kind, at: now, reason: input.reason, tier: updated.tier, callHash: boundHash(updated), edited, ...(edit.charged ? { charged: edit.charged } : {}) };
     patch.votes = JSON.stringify([...(JSON.parse(row.votes) as ApprovalVote[]), vote]);
     if (input.link) patch.used_tokens = spend(row, input.link);
     const approvals = counting.length + 1;
     const data: Record<string, unknown> = {
       reason: input.reason,
+      kind: approver.kind,
       tier: tier.name,
       approvals,
       required: tier.required,
@@ -331,7 +336,7 @@ export class ApprovalService {
       ...(input.link ? { via: 'link' } : {}),
     };
     if (grantsNow || approvals >= tier.required) {
-      Object.assign(patch, { status: 'approved', resolved_by: approver.username, resolved_at: now, resolution_reason: input.reason });
+      Object.assign(patch, { status: 'approved', resolved_by: approver.username, resolved_by_kind: approver.kind, resolved_at: now, resolution_reason: input.reason });
       return { patch, data, type: 'approval.approved', kind: 'approved' };
     }
     return { patch, data, type: 'approval.vote', kind: 'progress' };
@@ -341,10 +346,16 @@ export class ApprovalService {
   async deny(id: string, approver: Approver, input: { reason: string; link?: LinkUse | undefined }): Promise<ApprovalView> {
     return this.lock.run(id, async () => {
       const row = await this.openRow(id, approver, input.link);
-      const patch: ApprovalPatch = { status: 'denied', resolved_by: approver.username, resolved_at: this.clock.now(), resolution_reason: input.reason };
+      const patch: ApprovalPatch = {
+        status: 'denied',
+        resolved_by: approver.username,
+        resolved_by_kind: approver.kind,
+        resolved_at: this.clock.now(),
+        resolution_reason: input.reason,
+      };
       if (input.link) patch.used_tokens = spend(row, input.link);
       const tier = tierOf(routeOf(row), row.tier);
-      return this.transition(row, patch, 'approval.denied', `user:${approver.username}`, { reason: input.reason, tier: tier.name, ...(input.link ? { via: 'link' } : {}) }, 'denied');
+      return this.transition(row, patch, 'approval.denied', `user:${approver.username}`, { reason: input.reason, kind: approver.kind, tier: tier.name, ...(input.link ? { via: 'link' } : {}) }, 'denied');
     });
   }
 

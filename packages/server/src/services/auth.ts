@@ -13,6 +13,18 @@ import { KeyedLock, type Locks } from './keyed-lock.js';
 export const USER_ROLES = ['admin', 'policy-author', 'approver', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
+/**
+ * A user account is a `person` or a `bot`: a service account (a harness, a script) that acts
+ * automatically. Bots' approval decisions are counted apart from people's time to decision.
+ */
+export const USER_KINDS = ['person', 'bot'] as const;
+export type UserKind = (typeof USER_KINDS)[number];
+
+/** The kind a stored account is; anything but `bot` is a person (the column defaults to `person`). */
+export function kindOf(row: Pick<UserRow, 'kind'>): UserKind {
+  return row.kind === 'bot' ? 'bot' : 'person';
+}
+
 /** A person signed in with a session cookie, or acting through one of their API tokens. */
 export interface UserPrincipal {
   userId: string;
@@ -20,6 +32,8 @@ export interface UserPrincipal {
   role: UserRole;
   /** Approver groups: which approval tiers this person may act on. */
   groups: string[];
+  /** A person or a bot account; a person using their API token is still a person. */
+  kind: UserKind;
   sessionHash: string;
   csrfToken: string;
   /** Set when the person authenticated with an API token (then there is no session: no hash, no CSRF token). */
@@ -31,6 +45,7 @@ export interface UserView {
   username: string;
   role: UserRole;
   groups: string[];
+  kind: UserKind;
   createdAt: string;
   createdBy: string;
   /** When the person was disabled; null while they may sign in. */
@@ -161,6 +176,7 @@ export class AuthService {
       username: found.user.username,
       role: found.user.role as UserRole,
       groups: groupsOf(found.user),
+      kind: kindOf(found.user),
       sessionHash: found.session.id_hash,
       csrfToken: found.session.csrf_token,
     };
@@ -208,7 +224,10 @@ export class AuthService {
     return found !== undefined && Number(found.session.expires_at) > this.clock.now() && !isDisabled(found.user);
   }
 
-  async createUser(actor: string, input: { username: string; password: string; role: UserRole; groups?: string[] | undefined }): Promise<UserView> {
+  async createUser(
+    actor: string,
+    input: { username: string; password: string; role: UserRole; groups?: string[] | undefined; kind?: UserKind | undefined },
+  ): Promise<UserView> {
     if (await this.store.getUserByName(input.username)) throw new AirlockError('already_exists', `user '${input.username}' already exists`);
     const groups = normalizeGroups(input.groups ?? []);
     const row: UserRow = {
@@ -217,13 +236,14 @@ export class AuthService {
       password_hash: await hashPassword(input.password),
       role: input.role,
       groups: JSON.stringify(groups),
+      kind: input.kind ?? 'person',
       created_at: this.clock.now(),
       created_by: actor,
       disabled_at: null,
     };
     await this.writer.append([
       {
-        record: { type: 'user.created', at: row.created_at, actor, data: { username: row.username, role: row.role, groups } },
+        record: { type: 'user.created', at: row.created_at, actor, data: { username: row.username, role: row.role, groups, kind: row.kind } },
         writes: [{ kind: 'user.insert', row }],
       },
     ]);
@@ -312,9 +332,9 @@ export class AuthService {
   }
 
   /** A person's approver groups, read now (one-click links act for a person without a session). */
-  async approver(username: string): Promise<{ username: string; role: UserRole; groups: string[] } | undefined> {
+  async approver(username: string): Promise<{ username: string; role: UserRole; groups: string[]; kind: UserKind } | undefined> {
     const user = await this.store.getUserByName(username);
-    return user && !isDisabled(user) ? { username: user.username, role: user.role as UserRole, groups: groupsOf(user) } : undefined;
+    return user && !isDisabled(user) ? { username: user.username, role: user.role as UserRole, groups: groupsOf(user), kind: kindOf(user) } : undefined;
   }
 
   async listUsers(): Promise<UserView[]> {
@@ -332,6 +352,7 @@ export function userView(row: UserRow): UserView {
     username: row.username,
     role: row.role as UserRole,
     groups: groupsOf(row),
+    kind: kindOf(row),
     createdAt: new Date(Number(row.created_at)).toISOString(),
     createdBy: row.created_by,
     disabledAt: isDisabled(row) ? new Date(Number(row.disabled_at)).toISOString() : null,

@@ -42,6 +42,8 @@ export interface Overview {
     /** Approved or denied by a person in the range, and the median time they took. */
     resolved: number;
     medianMs: number | null;
+    /** Approved or denied by a bot account (scripts, harnesses): counted apart, not in the median. */
+    bots: { resolved: number; medianMs: number | null };
     /** Resolved by the system in the range (a tier timed out with `allow` or `block`): not in the median. */
     automatic: number;
     /** The approval waiting longest, with when its tier times out (escalates or ends). */

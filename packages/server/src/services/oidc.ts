@@ -165,6 +165,7 @@ export class OidcService {
         created_at: at,
         created_by: `sso:${issuer}`,
         disabled_at: null,
+        kind: 'person',
       };
       const created: AuditInput = { type: 'user.created', at, actor: `sso:${issuer}`, data: { username: user.username, role: user.role, groups, issuer, subject } };
       return this.auth.openSession(user, at, [created, signIn], [

@@ -5,7 +5,7 @@ import { newSecret } from '../ids.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { UserTokenRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { isDisabled, type UserPrincipal, type UserRole } from './auth.js';
+import { isDisabled, kindOf, type UserPrincipal, type UserRole } from './auth.js';
 
 /** A person's API token as the API shows it; the secret is never shown again after creation. */
 export interface TokenView {
@@ -98,6 +98,7 @@ export class TokenService {
       username: user.username,
       role: row.role === null ? role : narrowerRole(row.role as UserRole, role),
       groups: JSON.parse(user.groups) as string[],
+      kind: kindOf(user),
       sessionHash: '',
       csrfToken: '',
       tokenId: id,

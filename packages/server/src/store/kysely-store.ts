@@ -8,6 +8,7 @@ import type {
   AuditFilter,
   ApprovalFilter,
   ApprovalOutcomeRow,
+  ApprovalResolution,
   CauseCount,
   DecisionBucket,
   DecisionCountRow,
@@ -308,7 +309,7 @@ export class KyselyStore implements Store {
   async approvalOutcomes(filter: { fromMs: number; toMs: number; rule?: string }): Promise<ApprovalOutcomeRow[]> {
     let query = this.db
       .selectFrom('approvals')
-      .select(['rule', 'status', 'created_at', 'resolved_at', 'resolved_by', 'tier', 'route', 'edited_args', 'agent', 'role', 'environment', 'tool', 'args'])
+      .select(['rule', 'status', 'created_at', 'resolved_at', 'resolved_by', 'resolved_by_kind', 'tier', 'route', 'edited_args', 'agent', 'role', 'environment', 'tool', 'args'])
       .where('created_at', '>=', filter.fromMs)
       .where('created_at', '<', filter.toMs);
     if (filter.rule !== undefined) query = query.where('rule', '=', filter.rule);
@@ -451,29 +452,33 @@ export class KyselyStore implements Store {
     return row ? Number(row.at) : undefined;
   }
 
-  async approvalResolution(range: TimeRange, filter: DecisionFilter = {}): Promise<{ resolved: number; medianMs: number | null; automatic: number }> {
+  async approvalResolution(range: TimeRange, filter: DecisionFilter = {}): Promise<ApprovalResolution> {
     const inRange = applyApprovalScope(
       this.db.selectFrom('approvals').where('resolved_at', 'is not', null).where('resolved_at', '>=', range.fromMs).where('resolved_at', '<', range.toMs),
       filter,
     );
-    // `system` resolves a tier that timed out; the time to decision is people's.
-    const resolvedIn = inRange.where('resolved_by', '<>', 'system');
-    const [counted, system] = await Promise.all([
-      resolvedIn.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow(),
-      inRange.where('resolved_by', '=', 'system').select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow(),
-    ]);
-    const resolved = Number(counted.count);
-    const automatic = Number(system.count);
-    if (resolved === 0) return { resolved, medianMs: null, automatic };
+    // `system` resolves a tier that timed out; bot accounts decide at machine speed. The time to
+    // decision is people's; bots are counted apart.
+    const byUser = inRange.where('resolved_by', '<>', 'system');
+    const people = byUser.where((eb) => eb.or([eb('resolved_by_kind', 'is', null), eb('resolved_by_kind', '<>', 'bot')]));
+    const bots = byUser.where('resolved_by_kind', '=', 'bot');
+    const count = (query: typeof inRange) => query.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+    const [counted, botCount, system] = await Promise.all([count(people), count(bots), count(inRange.where('resolved_by', '=', 'system'))]);
     const duration = sql<number>`${sql.ref('resolved_at')} - ${sql.ref('created_at')}`;
-    const middle = await resolvedIn
-      .select(duration.as('duration'))
-      .orderBy(duration)
-      .limit(resolved % 2 === 0 ? 2 : 1)
-      .offset(Math.floor((resolved - 1) / 2))
-      .execute();
-    const medianMs = middle.reduce((sum, row) => sum + Number(row.duration), 0) / middle.length;
-    return { resolved, medianMs, automatic };
+    const median = async (query: typeof inRange, n: number): Promise<number | null> => {
+      if (n === 0) return null;
+      const middle = await query
+        .select(duration.as('duration'))
+        .orderBy(duration)
+        .limit(n % 2 === 0 ? 2 : 1)
+        .offset(Math.floor((n - 1) / 2))
+        .execute();
+      return middle.reduce((sum, row) => sum + Number(row.duration), 0) / middle.length;
+    };
+    const resolved = Number(counted.count);
+    const botsResolved = Number(botCount.count);
+    const [medianMs, botMedianMs] = await Promise.all([median(people, resolved), median(bots, botsResolved)]);
+    return { resolved, medianMs, bots: { resolved: botsResolved, medianMs: botMedianMs }, automatic: Number(system.count) };
   }
 
   async listPolicyVersions(): Promise<PolicyVersionRow[]> {

@@ -58,6 +58,8 @@ export interface UserTable {
   role: string;
   /** JSON array of approver groups. */
   groups: string;
+  /** `person`, or `bot`: a service account (scripts, harnesses) whose decisions are counted apart. */
+  kind: string;
   created_at: number;
   created_by: string;
   /** Set while the person is disabled: no sign-in, no session, no token works (migration 010). */
@@ -136,6 +138,8 @@ export interface ApprovalTable {
   created_at: number;
   expires_at: number;
   resolved_by: string | null;
+  /** The kind of account that decided (`person` or `bot`); null: undecided, or the system (a tier timing out). */
+  resolved_by_kind: string | null;
   resolved_at: number | null;
   resolution_reason: string | null;
   redeemed_at: number | null;

@@ -126,9 +126,10 @@ export interface Store {
   lastDecisionAt(agent: string): Promise<number | undefined>;
   /**
    * Approvals approved or denied by a person in range and the median time from request to that
-   * decision; `automatic`: those the system resolved (a tier timing out with `allow` or `block`).
+   * decision; `bots`: those a bot account decided, and their median, counted apart; `automatic`:
+   * those the system resolved (a tier timing out with `allow` or `block`).
    */
-  approvalResolution(range: TimeRange, filter?: DecisionFilter): Promise<{ resolved: number; medianMs: number | null; automatic: number }>;
+  approvalResolution(range: TimeRange, filter?: DecisionFilter): Promise<ApprovalResolution>;
   /** Delivery attempts, newest first; of one approval when given. */
   listDeliveries(filter: { approvalId?: string }, limit: number): Promise<NotificationDeliveryRow[]>;
   /** Appends one delivery attempt to the log (not audited: the log is the record). */
@@ -208,9 +209,18 @@ export interface DecisionCountRow {
   count: number;
 }
 
+export interface ApprovalResolution {
+  /** Decided by people. */
+  resolved: number;
+  medianMs: number | null;
+  /** Decided by bot accounts: not in `resolved` nor in `medianMs`. */
+  bots: { resolved: number; medianMs: number | null };
+  automatic: number;
+}
+
 export type ApprovalOutcomeRow = Pick<
   ApprovalRow,
-  'rule' | 'status' | 'created_at' | 'resolved_at' | 'resolved_by' | 'tier' | 'route' | 'edited_args' | 'agent' | 'role' | 'environment' | 'tool' | 'args'
+  'rule' | 'status' | 'created_at' | 'resolved_at' | 'resolved_by' | 'resolved_by_kind' | 'tier' | 'route' | 'edited_args' | 'agent' | 'role' | 'environment' | 'tool' | 'args'
 >;
 
 export interface ApprovalFilter {
@@ -276,6 +286,7 @@ export type ApprovalPatch = Partial<
     ApprovalRow,
     | 'status'
     | 'resolved_by'
+    | 'resolved_by_kind'
     | 'resolved_at'
     | 'resolution_reason'
     | 'redeemed_at'

@@ -10,6 +10,7 @@ import * as searchIndexes from './009-search-indexes.js';
 import * as management from './010-management.js';
 import * as oidcIdentities from './011-oidc-identities.js';
 import * as policyVersionNotes from './012-policy-version-notes.js';
+import * as approverKind from './013-approver-kind.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-management': management,
   '011-oidc-identities': oidcIdentities,
   '012-policy-version-notes': policyVersionNotes,
+  '013-approver-kind': approverKind,
 };
 
 export const migrationProvider: MigrationProvider = {
