@@ -120,7 +120,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            /** @constant */
+                            status: "ok";
+                        };
                     };
                 };
                 /** @description Error */
@@ -210,7 +213,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
                     };
                 };
                 /** @description Error */
@@ -255,7 +260,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            policyVersion: number | null;
+                            /** @constant */
+                            status: "ready";
+                        };
                     };
                 };
                 /** @description Error */
@@ -300,7 +309,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["AgentTools"];
                     };
                 };
                 /** @description Error */
@@ -387,7 +396,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Agent"];
                     };
                 };
                 /** @description Error */
@@ -432,7 +441,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            keys: components["schemas"]["ApiKey"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -465,7 +476,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["IssuedApiKey"];
                     };
                 };
                 /** @description Error */
@@ -513,7 +524,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            alerts: components["schemas"]["AnomalyAlert"][];
+                            baseline: components["schemas"]["AnomalyBaseline"];
+                        };
                     };
                 };
                 /** @description Error */
@@ -598,7 +612,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -650,7 +664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -700,6 +714,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             approvals: components["schemas"]["Approval"][];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -899,7 +914,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            deliveries: components["schemas"]["Delivery"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -1014,7 +1031,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -1061,7 +1078,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -1110,7 +1127,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ApprovalStats"];
                     };
                 };
                 /** @description Error */
@@ -1440,7 +1457,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Ok"];
                     };
                 };
                 /** @description Error */
@@ -1553,7 +1570,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["DecisionResponse"];
                     };
                 };
                 /** @description Error */
@@ -1627,7 +1644,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["EdgeVerdicts"];
                     };
                 };
                 /** @description Error */
@@ -1879,7 +1896,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ApiKey"];
                     };
                 };
                 /** @description Error */
@@ -2249,7 +2266,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ShadowReport"];
                     };
                 };
                 /** @description Error */
@@ -2387,7 +2404,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            shadow: components["schemas"]["ShadowReport"] | null;
+                        };
                     };
                 };
                 /** @description Error */
@@ -2419,7 +2438,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            stopped: number | null;
+                        };
                     };
                 };
                 /** @description Error */
@@ -2463,7 +2484,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["PolicyVersion"];
                     };
                 };
                 /** @description Error */
@@ -2581,7 +2602,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["SuggestionsReport"];
                     };
                 };
                 /** @description Error */
@@ -2639,7 +2660,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["BundleCheck"];
                     };
                 };
                 /** @description Error */
@@ -2786,7 +2807,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            tokens: components["schemas"]["Token"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -2828,7 +2851,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["CreatedToken"];
                     };
                 };
                 /** @description Error */
@@ -2876,7 +2899,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Token"];
                     };
                 };
                 /** @description Error */
@@ -2918,7 +2941,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            users: components["schemas"]["User"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -2959,7 +2984,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description Error */
@@ -3012,7 +3037,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["User"];
                     };
                 };
                 /** @description Error */
@@ -3043,12 +3068,60 @@ export interface components {
             id: string;
             role: string;
         };
+        AgentTools: {
+            agent: string;
+            environment: string;
+            policy: {
+                bundle: string;
+                version: number;
+            } | null;
+            role: string;
+            tools: components["schemas"]["ToolReach"][];
+        };
+        AnomalyAlert: {
+            agent: string;
+            anomalies: {
+                agent: string;
+                baseline: number;
+                bucketStart: number;
+                /** @enum {string} */
+                code: "rate_spike" | "new_tool";
+                count: number;
+                message: string;
+                /** @enum {string} */
+                metric: "calls" | "blocks" | "approvals" | "limit_hits";
+                threshold: number;
+                tool: string | null;
+            }[];
+            at: string;
+            bucketEnd: string;
+            bucketStart: string;
+            id: string;
+            summary: string;
+        };
+        AnomalyBaseline: {
+            agents: {
+                agent: string;
+                historyMs: number;
+                learning: boolean;
+            }[];
+            starting: boolean;
+            warmupMs: number;
+        };
         AnomalyFlag: {
             baselineRate: number;
             /** @constant */
             code: "blocked_rate_spike";
             message: string;
             recentRate: number;
+        };
+        /** @description An agent's API key (never its secret). */
+        ApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            revokedAt: string | null;
         };
         Approval: {
             agent: string;
@@ -3114,8 +3187,46 @@ export interface components {
             readonly tiers: components["schemas"]["ApprovalTier"][];
             timeout: string | null;
         };
+        ApprovalStats: {
+            from: string;
+            rules: {
+                denied: number;
+                edited: number;
+                escalated: number;
+                expired: number;
+                granted: number;
+                grantRate: number | null;
+                pending: number;
+                requested: number;
+                rule: string | null;
+                timedOutAllowed: number;
+                timedOutBlocked: number;
+                timeToDecisionMs: {
+                    count: number;
+                    max: number | null;
+                    mean: number | null;
+                    median: number | null;
+                    p90: number | null;
+                };
+            }[];
+            to: string;
+        };
         /** @enum {string} */
         ApprovalStatus: "pending" | "approved" | "denied" | "expired" | "redeemed";
+        ApprovalTicket: {
+            approvers: string[];
+            deadlineAt: string | null;
+            expiresAt: string;
+            expiresIn: string | null;
+            id: string;
+            onTimeout: components["schemas"]["TimeoutAction"];
+            required: number;
+            status: components["schemas"]["ApprovalStatus"];
+            tier: string;
+            tierIndex: number;
+            readonly tiers: components["schemas"]["ApprovalTier"][];
+            timeout: string | null;
+        };
         ApprovalTier: {
             approvers: string[];
             name: string;
@@ -3157,11 +3268,32 @@ export interface components {
             used: number;
             window: string;
         };
+        BundleCheck: {
+            bundle: string;
+            digest: string;
+            policies: string[];
+            /** @constant */
+            valid: true;
+            warnings: components["schemas"]["Finding"][];
+        };
         /**
          * @description What decided a call; for a block, why it was refused.
          * @enum {string}
          */
         Cause: "rule" | "limit" | "risk" | "default" | "paused" | "invalid_arguments" | "unknown_tool" | "no_policy" | "evaluation_error";
+        /** @description A new API token: `token` is shown this once. */
+        CreatedToken: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
+            role: components["schemas"]["Role"] | null;
+            token: string;
+            username: string;
+        };
         Decision: {
             readonly approval?: components["schemas"]["ApprovalRoute"];
             approvers?: string[];
@@ -3215,6 +3347,69 @@ export interface components {
             seq: number;
             tool: string;
         };
+        /** @description POST /v1/decide: the decision with its id, and for `require_approval` the approval it opened. */
+        DecisionResponse: {
+            approval?: components["schemas"]["ApprovalTicket"];
+            approvers?: string[];
+            at: string;
+            claim?: {
+                at: string;
+                id: string;
+            };
+            /** @enum {string} */
+            decidedBy: "rule" | "limit" | "risk" | "default" | "error" | "pause";
+            effect: components["schemas"]["Effect"];
+            error?: {
+                code: string;
+                message: string;
+                path?: string;
+            };
+            flagged: boolean;
+            id: string;
+            limits: components["schemas"]["LimitOutcome"][];
+            matched: {
+                effect?: components["schemas"]["Effect"];
+                policy: string;
+                risk?: number;
+                rule: string;
+            }[];
+            policy: {
+                bundle: string;
+                policies: string[];
+                version: string | number;
+            };
+            ranAt?: string | null;
+            reason: string;
+            repeatOf?: string;
+            /** @constant */
+            replay?: true;
+            replayOf?: string;
+            readonly risk: components["schemas"]["Risk"];
+            rule: string | null;
+        };
+        Delivery: {
+            approvalId: string;
+            at: string;
+            attempt: number;
+            channel: string;
+            deliveryId: string;
+            error: string | null;
+            event: string;
+            id: string;
+            kind: string;
+            nextAttemptAt: string | null;
+            /** @enum {string} */
+            outcome: "delivered" | "failed";
+            statusCode: number | null;
+        };
+        EdgeVerdicts: {
+            recorded: number;
+            verdicts: {
+                agreed: boolean;
+                id: string;
+                verified: boolean;
+            }[];
+        };
         /** @enum {string} */
         Effect: "allow" | "require_approval" | "block";
         EffectCounts: {
@@ -3233,6 +3428,24 @@ export interface components {
             patch: string;
             /** @enum {string} */
             status: "added" | "removed" | "modified";
+        };
+        /** @description A finding of `airlock policy check` (docs/policy-check.md). */
+        Finding: {
+            code: string;
+            effect?: components["schemas"]["Effect"];
+            environments: string[];
+            file: string;
+            line?: number;
+            message: string;
+            path?: string;
+            policy: string;
+            region?: unknown;
+            roles: string[];
+            rule?: string;
+            rules?: string[];
+            /** @enum {string} */
+            severity: "warning" | "info";
+            tool?: string;
         };
         FleetAgent: {
             blockedRate: number | null;
@@ -3321,6 +3534,15 @@ export interface components {
             seq: number;
             tool: string;
         };
+        /** @description A new API key: `key` is shown this once. */
+        IssuedApiKey: {
+            agent: string;
+            createdAt: string;
+            createdBy: string;
+            id: string;
+            key: string;
+            revokedAt: string | null;
+        };
         LimitOutcome: {
             adding: number;
             consumed: boolean;
@@ -3335,6 +3557,10 @@ export interface components {
             policy: string;
             used: number;
             window: string;
+        };
+        Ok: {
+            /** @constant */
+            ok: true;
         };
         OldestPending: {
             agent: string;
@@ -3447,6 +3673,15 @@ export interface components {
             role: components["schemas"]["Role"];
             username: string;
         };
+        ShadowReport: {
+            after: components["schemas"]["EffectCounts"];
+            before: components["schemas"]["EffectCounts"];
+            calls: number;
+            flipped: number;
+            flips: components["schemas"]["FlipGroup"][];
+            since: string;
+            version: number;
+        };
         Simulation: {
             from: string | null;
             /** @constant */
@@ -3478,8 +3713,71 @@ export interface components {
                 tool: string;
             };
         };
+        Suggestion: {
+            allowRule: string;
+            approvalRule: string;
+            argument: string;
+            candidate: {
+                files: components["schemas"]["PolicySource"][];
+                name: string;
+            };
+            evidence: {
+                approved: number;
+                denied: number;
+                edited: number;
+                highest: number;
+                lowest: number;
+                undecided: number;
+                wouldAllow: number;
+            };
+            file: string;
+            from: number;
+            id: string;
+            /** @constant */
+            kind: "raise_allow_threshold";
+            message: string;
+            patch: string;
+            policy: string;
+            review: string[];
+            to: number;
+            tool: string;
+        };
+        SuggestionsReport: {
+            approvals: number;
+            from: string;
+            suggestions: components["schemas"]["Suggestion"][];
+            to: string;
+            version: number | null;
+        };
         /** @enum {string} */
         TimeoutAction: "escalate" | "block" | "allow";
+        /** @description A person's API token (never its secret); `role` null: the person's own. */
+        Token: {
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            revokedAt: string | null;
+            revokedBy: string | null;
+            role: components["schemas"]["Role"] | null;
+            username: string;
+        };
+        ToolReach: {
+            /** @enum {string} */
+            reach: "open" | "blocked";
+            reason: string | null;
+            rule: string | null;
+            tool: string;
+        };
+        User: {
+            createdAt: string;
+            createdBy: string;
+            groups: string[];
+            id: string;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
         ValueCount: {
             count: number;
             value: string | null;

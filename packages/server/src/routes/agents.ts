@@ -19,6 +19,7 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/agents',
+      response: V.Agent,
       tag: 'agents',
       summary: 'Register an agent with its role and environment (bound to every key it gets).',
       body: z.object({ id: name, role: name, environment: name.default('production') }),
@@ -30,6 +31,7 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/agents/:id/keys',
+      response: z.object({ keys: z.array(V.ApiKey) }),
       tag: 'agents',
       summary: "List an agent's API keys (ids only; secrets are never stored).",
       params: idParams,
@@ -38,6 +40,7 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/agents/:id/keys',
+      response: V.IssuedApiKey,
       tag: 'agents',
       summary: 'Issue an API key. The `key` in the answer is shown this once.',
       params: idParams,
@@ -49,6 +52,7 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       url: '/v1/keys/:id',
+      response: V.ApiKey,
       tag: 'agents',
       summary: 'Revoke an API key; it stops working at once.',
       params: idParams,

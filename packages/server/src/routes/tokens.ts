@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { userOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import { USER_ROLES } from '../services/auth.js';
 import type { Services } from '../services/services.js';
 import { idParams, name } from './schemas.js';
@@ -24,6 +25,7 @@ export function tokenRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/tokens',
+      response: z.object({ tokens: z.array(V.Token) }),
       tag: 'tokens',
       summary: "Your API tokens (never their secrets). An admin may pass `user` for one person's, or `all=true` for everyone's.",
       query: z.object({ user: name.optional(), all: z.enum(['true', 'false']).optional() }),
@@ -32,6 +34,7 @@ export function tokenRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/tokens',
+      response: V.CreatedToken,
       tag: 'tokens',
       summary:
         'Create an API token that acts as you (Authorization: Bearer apt_…, no CSRF header), with your role or a narrower `role`, optionally expiring. Needs a signed-in session. The `token` in the answer is shown this once.',
@@ -46,6 +49,7 @@ export function tokenRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       url: '/v1/tokens/:id',
+      response: V.Token,
       tag: 'tokens',
       summary: 'Revoke one of your API tokens (an admin: anyone\'s); it stops working on the next request, on every instance.',
       params: idParams,

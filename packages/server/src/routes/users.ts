@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import { USER_ROLES } from '../services/auth.js';
 import type { Services } from '../services/services.js';
 import { name } from './schemas.js';
@@ -14,6 +15,7 @@ export function userRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/users',
+      response: z.object({ users: z.array(V.User) }),
       tag: 'users',
       summary: 'List people, their roles and approver groups.',
       handler: async () => ({ users: await auth.listUsers() }),
@@ -21,6 +23,7 @@ export function userRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/users',
+      response: V.User,
       tag: 'users',
       summary: 'Create a person with a role and, optionally, approver groups.',
       body: z.object({ username: name, password: z.string().min(12).max(1024), role: z.enum(USER_ROLES), groups: groups.optional() }),
@@ -32,6 +35,7 @@ export function userRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/users/:username/groups',
+      response: V.User,
       tag: 'users',
       summary: 'Replace a person\'s approver groups: the approval tiers they may act on (audited).',
       params: z.object({ username: name }),
