@@ -1,4 +1,5 @@
 import type { ApprovalRoute, Decision } from '@airlock/core';
+import type { components } from './api/index.js';
 
 /** One tool call as the agent attempts it. Identity comes from the Airlock client, never the call. */
 export interface ToolCall {
@@ -55,7 +56,8 @@ export interface AirlockDecision extends Decision {
   repeatOf?: string;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
+/** Where an approval stands (the API's `ApprovalStatus`). */
+export type ApprovalStatus = components['schemas']['ApprovalStatus'];
 
 export interface ApprovalState {
   id: string;

@@ -3301,7 +3301,8 @@ export interface components {
             decidedBy: "rule" | "limit" | "risk" | "default" | "error" | "pause";
             effect: components["schemas"]["Effect"];
             error?: {
-                code: string;
+                /** @enum {string} */
+                code: "invalid_request" | "unknown_tool" | "no_policy" | "invalid_arguments" | "request_too_large" | "condition_error" | "engine_error" | "store_unavailable" | "paused" | "evaluation_limit";
                 message: string;
                 path?: string;
             };
@@ -3360,7 +3361,8 @@ export interface components {
             decidedBy: "rule" | "limit" | "risk" | "default" | "error" | "pause";
             effect: components["schemas"]["Effect"];
             error?: {
-                code: string;
+                /** @enum {string} */
+                code: "invalid_request" | "unknown_tool" | "no_policy" | "invalid_arguments" | "request_too_large" | "condition_error" | "engine_error" | "store_unavailable" | "paused" | "evaluation_limit";
                 message: string;
                 path?: string;
             };

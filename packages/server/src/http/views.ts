@@ -1,3 +1,4 @@
+import { DECISION_ERROR_CODES } from '@airlock/core';
 import { z } from 'zod';
 import type { DecisionEvent as DecisionEventView } from '../services/events.js';
 
@@ -70,7 +71,7 @@ export const Decision = z
     approvers: z.array(z.string()).optional(),
     approval: ApprovalRoute.readonly().optional(),
     policy: z.object({ bundle: z.string(), version: z.union([z.string(), z.number()]), policies: z.array(z.string()) }),
-    error: z.object({ code: z.string(), message: z.string(), path: z.string().optional() }).optional(),
+    error: z.object({ code: z.enum(DECISION_ERROR_CODES), message: z.string(), path: z.string().optional() }).optional(),
   })
   .meta({ id: 'Decision' });
 
