@@ -10,7 +10,7 @@ export default defineConfig({
       '@airlock/core': src('core'),
       '@airlock/server': src('server'),
       // SDK subpaths come before '@airlock/sdk', which would otherwise match them as a prefix.
-      '@airlock/sdk/api': src('sdk', 'api/openapi.ts'),
+      '@airlock/sdk/api': src('sdk', 'api/index.ts'),
       '@airlock/sdk/ai': src('sdk', 'adapters/ai-sdk.ts'),
       '@airlock/sdk/openai-agents': src('sdk', 'adapters/openai-agents.ts'),
       '@airlock/sdk/langchain': src('sdk', 'adapters/langchain.ts'),

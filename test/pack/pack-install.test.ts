@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,33 @@ await airlock.close();
 console.log(JSON.stringify({ small, large, refunded }));
 `;
 
+/**
+ * An agent whose `issue_refund` is governed by the installed SDK against the server, waiting for
+ * a person's decision: it asks for a $75 refund (approval by a support lead), says so, and prints
+ * what the tool answered and how many times the tool itself ran.
+ */
+const WAITING_AGENT = `
+import { readFileSync } from 'node:fs';
+import { createAirlock } from '@airlock/sdk';
+
+const [url, keysFile] = process.argv.slice(2);
+const keys = JSON.parse(readFileSync(keysFile, 'utf8'));
+const airlock = createAirlock({ url, apiKey: keys['support-bot-1'].key });
+let runs = 0;
+const issueRefund = airlock.guard(
+  'issue_refund',
+  async (refund) => {
+    runs += 1;
+    return { refunded: refund.amount, currency: refund.currency, account: refund.account_id };
+  },
+  { approval: 'wait', approvalTimeoutMs: 300000 },
+);
+console.error('asking for a 75 USD refund');
+const result = await issueRefund({ account_id: 'A-75', amount: 75, currency: 'USD' });
+await airlock.close();
+console.log(JSON.stringify({ result, runs }));
+`;
+
 /** An MCP server to put the proxy in front of. */
 const UPSTREAM_MCP_SERVER = `
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -253,6 +280,7 @@ describe('the packed packages, installed into a project outside the repository',
     policies = join(project, 'node_modules', '@airlock', 'server', 'seed-policies');
     writeFileSync(join(project, 'governed-ai-tool.mjs'), GOVERNED_AI_TOOL);
     writeFileSync(join(project, 'upstream-mcp-server.mjs'), UPSTREAM_MCP_SERVER);
+    writeFileSync(join(project, 'waiting-agent.mjs'), WAITING_AGENT);
     writeFileSync(join(project, 'mcp-client.mjs'), MCP_CLIENT);
   }, INSTALL_TIMEOUT_MS + 2 * STEP_TIMEOUT_MS);
 
@@ -332,5 +360,56 @@ describe('the packed packages, installed into a project outside the repository',
     expect(outcome.small.content[0]?.text).toBe('refunded 20 USD to A-1');
     expect(outcome.large.isError).toBe(true);
     expect(JSON.parse(outcome.large.content[0]?.text ?? '{}')).toMatchObject({ airlock: 'blocked', rule: 'refund-large' });
+  });
+
+  it('airlock login, then airlock approvals approve: the $75 refund an SDK-governed agent waits on runs, once', async () => {
+    const dataDir = join(work, 'data-approve');
+    const server = await startServer(project, dataDir);
+    // The person's configuration lives in the temporary directory: the user's own is never touched.
+    const home = join(work, 'home');
+    mkdirSync(home);
+    const personEnv = outsideEnv({ HOME: home, XDG_CONFIG_HOME: join(home, '.config') });
+    const agent = spawn(process.execPath, ['waiting-agent.mjs', server.url, join(dataDir, 'demo-keys.json')], { cwd: project, env: outsideEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let agentOut = '';
+    let agentErr = '';
+    agent.stdout.on('data', (chunk: Buffer) => (agentOut += chunk.toString('utf8')));
+    agent.stderr.on('data', (chunk: Buffer) => (agentErr += chunk.toString('utf8')));
+    const agentExit = new Promise<number | null>((resolve) => agent.once('close', resolve));
+    try {
+      const login = await mustRun('npx', ['--no', 'airlock', 'login', '--url', server.url, '--user', 'admin', '--password-stdin'], {
+        cwd: project,
+        env: personEnv,
+        input: `${ADMIN_PASSWORD}\n`,
+      });
+      expect(login.stdout).toContain('Signed in');
+      const credentials = join(home, '.config', 'airlock', 'credentials.json');
+      expect(statSync(credentials).mode & 0o777).toBe(0o600);
+      const stored = JSON.parse(readFileSync(credentials, 'utf8')) as { url: string; token: string };
+      expect(stored.url).toBe(server.url);
+      expect(stored.token).toMatch(/^apt_/);
+      expect(readFileSync(credentials, 'utf8')).not.toContain(ADMIN_PASSWORD);
+
+      // The agent is waiting once its approval is listed (each listing is a fresh CLI run: no timing assumed).
+      type Listed = { id: string; status: string; agent: string; tool: string; args: { amount?: number } };
+      let pending: Listed | undefined;
+      for (let attempt = 0; attempt < 60 && pending === undefined; attempt++) {
+        const listed = await mustRun('npx', ['--no', 'airlock', 'approvals', 'list', '--json'], { cwd: project, env: personEnv });
+        pending = (JSON.parse(listed.stdout) as Listed[]).find((a) => a.tool === 'issue_refund' && a.args.amount === 75);
+        if (pending === undefined && agent.exitCode !== null) break;
+      }
+      expect(pending, `no pending approval listed; the agent said:\n${agentErr}`).toMatchObject({ status: 'pending', agent: 'support-bot-1' });
+      expect(agentOut).toBe(''); // still waiting: the tool has not answered
+
+      const approved = await mustRun('npx', ['--no', 'airlock', 'approvals', 'approve', (pending as Listed).id, '--reason', 'customer was double charged'], { cwd: project, env: personEnv });
+      expect(approved.stdout).toContain(`Approved ${(pending as Listed).id}`);
+
+      expect(await agentExit, agentErr).toBe(0);
+      expect(JSON.parse(agentOut)).toEqual({ result: { refunded: 75, currency: 'USD', account: 'A-75' }, runs: 1 });
+      const shown = await mustRun('npx', ['--no', 'airlock', 'approvals', 'show', (pending as Listed).id, '--json'], { cwd: project, env: personEnv });
+      expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'redeemed', resolvedBy: 'admin', resolutionReason: 'customer was double charged' });
+    } finally {
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+      await stopGroup(server.child);
+    }
   });
 });

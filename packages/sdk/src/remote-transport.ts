@@ -2,8 +2,9 @@ import { appendFileSync } from 'node:fs';
 import type { ToolReach } from '@airlock/core';
 import { Pool } from 'undici';
 import { traceHeadersFor, type TraceHeaders, type TracingOption } from './tracing.js';
+import { apiPath, type ApiMethod, type ApiPath, type ApiRequest, type ApiResponse, type components } from './api/index.js';
 import type { DecideOptions, Transport } from './transport.js';
-import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
+import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ApprovalStatus, type ToolCall } from './types.js';
 
 export interface RemoteOptions {
   /** Server base URL, e.g. http://127.0.0.1:7300 */
@@ -90,12 +91,12 @@ export class RemoteTransport implements Transport {
       this.request(
         'POST',
         '/v1/decide',
-        { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent },
+        { body: { tool: call.tool, args: call.args, session: call.session, sessionAttributes: call.sessionAttributes, intent: call.intent } },
         this.timeoutMs,
         [200, 503],
         headers,
       );
-    let body: unknown;
+    let body: Answer<'POST', '/v1/decide'>;
     try {
       body = await send();
     } catch (error) {
@@ -113,19 +114,32 @@ export class RemoteTransport implements Transport {
     for (;;) {
       const remaining = deadline - Date.now();
       const seconds = Math.max(0, Math.min(60, Math.floor(remaining / 1000)));
-      const body = await this.request('GET', `/v1/approvals/${encodeURIComponent(approvalId)}/wait?timeout=${seconds}`, undefined, seconds * 1000 + this.timeoutMs, [200], {}, signal);
+      const body = await this.request(
+        'GET',
+        '/v1/approvals/{id}/wait',
+        { params: { id: approvalId }, query: { timeout: seconds } },
+        seconds * 1000 + this.timeoutMs,
+        [200],
+        {},
+        signal,
+      );
       const state = approvalState(body);
       if (state.status !== 'pending' || Date.now() >= deadline - 1000 || signal?.aborted) return state;
     }
   }
 
   async redeem(approvalId: string, call: ToolCall): Promise<ApprovalState> {
-    const body = await this.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/redeem`, { tool: call.tool, args: call.args, sessionAttributes: call.sessionAttributes }, this.timeoutMs);
+    const body = await this.request(
+      'POST',
+      '/v1/approvals/{id}/redeem',
+      { params: { id: approvalId }, body: { tool: call.tool, args: call.args, sessionAttributes: call.sessionAttributes } },
+      this.timeoutMs,
+    );
     return approvalState(body);
   }
 
   async tools(): Promise<ToolReach[]> {
-    const body = (await this.request('GET', '/v1/agent/tools', undefined, this.timeoutMs)) as { tools?: unknown } | null;
+    const body = await this.request('GET', '/v1/agent/tools', {}, this.timeoutMs);
     const tools = body?.tools;
     if (!Array.isArray(tools) || !tools.every(isToolReach)) throw new AirlockUnavailableError('the server answered something that is not a tool list');
     return tools;
@@ -133,7 +147,7 @@ export class RemoteTransport implements Transport {
 
   /** Edge mode: sends a batch of in-process allows (`{"decisions":[…]}`, already JSON) to be audited. */
   async reportEdge(body: string): Promise<void> {
-    await this.request('POST', '/v1/edge/decisions', new EncodedJson(body), this.timeoutMs);
+    await this.request('POST', '/v1/edge/decisions', { body: new EncodedJson(body) }, this.timeoutMs);
   }
 
   recordFailOpen(call: ToolCall, error: Error): void {
@@ -146,15 +160,20 @@ export class RemoteTransport implements Transport {
     await this.closePool?.();
   }
 
-  private async request(
-    method: string,
-    path: string,
-    body: unknown,
+  /**
+   * One request to a route of the API, typed by its generated description (`@airlock/sdk/api`).
+   * The answer is parsed, not yet checked: each caller checks what it relies on.
+   */
+  private async request<M extends ApiMethod, P extends ApiPath<M>>(
+    method: M,
+    route: P,
+    { params, query, body }: ApiRequest<M, P> | { params?: undefined; query?: undefined; body: EncodedJson },
     timeoutMs: number,
     accept: number[] = [200],
     headers: Record<string, string> = {},
     cancel?: AbortSignal,
-  ): Promise<unknown> {
+  ): Promise<Answer<M, P>> {
+    const path = params === undefined && query === undefined ? route : apiPath(route, params as Record<string, string> | undefined, query);
     let response: HttpAnswer;
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
@@ -183,27 +202,33 @@ export class RemoteTransport implements Transport {
       // A 4xx is the server's considered answer; a 5xx means it could not give one.
       throw new AirlockUnavailableError(`Airlock refused the request: ${message}`, { refused: response.status >= 400 && response.status < 500 });
     }
-    return payload;
+    return payload as Answer<M, P>;
   }
 }
 
-function isDecision(value: unknown): value is AirlockDecision {
+/** The answer of a route as it arrives: the described shape or, from a broken or hostile server, anything. */
+type Answer<M extends ApiMethod, P extends ApiPath<M>> = Partial<ApiResponse<M, P>> | null | undefined;
+
+type Schemas = components['schemas'];
+
+/** The answer checked where the guard relies on it: an effect, a reason, an id. */
+function isDecision(value: Answer<'POST', '/v1/decide'>): value is Schemas['DecisionResponse'] {
   if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return ['allow', 'require_approval', 'block'].includes(v.effect as string) && typeof v.reason === 'string' && typeof v.id === 'string';
+  return ['allow', 'require_approval', 'block'].includes(value.effect as string) && typeof value.reason === 'string' && typeof value.id === 'string';
 }
 
-function isToolReach(value: unknown): value is ToolReach {
+function isToolReach(value: unknown): value is Schemas['ToolReach'] {
   if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
+  const v = value as Partial<Schemas['ToolReach']>;
   return typeof v.tool === 'string' && (v.reach === 'open' || v.reach === 'blocked');
 }
 
+const APPROVAL_STATUSES: ReadonlySet<string> = new Set<ApprovalStatus>(['pending', 'approved', 'denied', 'expired', 'redeemed']);
+
 /** The server's approval view: `args` are the approved arguments, `resolutionReason` the approver's words. */
-function approvalState(value: unknown): ApprovalState {
-  const v = value as (Partial<ApprovalState> & { resolutionReason?: string | null }) | null;
-  if (!v || typeof v.id !== 'string' || typeof v.status !== 'string' || !v.args || typeof v.args !== 'object') {
+function approvalState(v: Answer<'GET', '/v1/approvals/{id}/wait'>): ApprovalState {
+  if (!v || typeof v.id !== 'string' || !APPROVAL_STATUSES.has(v.status as string) || !v.args || typeof v.args !== 'object') {
     throw new AirlockUnavailableError('the server answered something that is not an approval');
   }
-  return { id: v.id, status: v.status, args: v.args, reason: v.resolutionReason ?? null, resolvedBy: v.resolvedBy ?? null };
+  return { id: v.id, status: v.status as ApprovalStatus, args: v.args, reason: v.resolutionReason ?? null, resolvedBy: v.resolvedBy ?? null };
 }

@@ -1,4 +1,5 @@
 import type { ApprovalRoute, Decision } from '@airlock/core';
+import type { components } from './api/index.js';
 
 /** One tool call as the agent attempts it. Identity comes from the Airlock client, never the call. */
 export interface ToolCall {
@@ -40,22 +41,21 @@ export interface ApprovalTicket extends ApprovalRoute {
   deadlineAt?: string | null;
 }
 
-/** A decision as the SDK receives it: the engine's, with the ids the server (or local mode) adds. */
-export interface AirlockDecision extends Decision {
+/**
+ * A decision as the SDK receives it: the engine's, with the ids the server (or local mode) adds.
+ * The server's additions (remote mode) are the API's `DecisionResponse` fields: `replay` and
+ * `replayOf` (answered from an idempotency key: the stored decision, not a new one), `ranAt`
+ * (replays: when the call started, or null), `claim` (the run this decide claimed,
+ * `DecideOptions.claim`: the call may start now, once) and `repeatOf` (a new decision for a key
+ * whose decision had already run, `repeat: 'decide'`).
+ */
+export interface AirlockDecision extends Decision, Pick<components['schemas']['DecisionResponse'], 'replay' | 'replayOf' | 'ranAt' | 'claim' | 'repeatOf'> {
   id: string;
   approval?: ApprovalTicket;
-  /** Answered from an idempotency key: the stored decision `replayOf`, not a new one (remote mode). */
-  replay?: true;
-  replayOf?: string;
-  /** Replays: when the call this decision allows started, or null when it has not run (remote mode). */
-  ranAt?: string | null;
-  /** The run this decide claimed (`DecideOptions.claim`): the call may start now, once (remote mode). */
-  claim?: { id: string; at: string };
-  /** A new decision for a key whose decision had already run (`repeat: 'decide'`). */
-  repeatOf?: string;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'redeemed';
+/** Where an approval stands (the API's `ApprovalStatus`). */
+export type ApprovalStatus = components['schemas']['ApprovalStatus'];
 
 export interface ApprovalState {
   id: string;

@@ -48,6 +48,19 @@ describe('operations endpoints', () => {
     expect(decide.requestBody.content['application/json'].schema.required).toEqual(['tool']);
   });
 
+  it('describes the answer of every JSON route (clients read their types from it: @airlock/sdk/api)', async () => {
+    type Operation = { responses: { '200': { content: Record<string, { schema: Record<string, unknown> }> } } };
+    const { body } = await caller(t.url).get<{ paths: Record<string, Record<string, Operation>> }>('/openapi.json');
+    const undescribed: string[] = [];
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const json = operation.responses['200'].content['application/json'];
+        if (json && Object.keys(json.schema).length === 0) undescribed.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(undescribed).toEqual([]);
+  });
+
   it('registers exactly the routes of the access table', async () => {
     const anonymous = caller(t.url);
     for (const key of Object.keys(ROUTE_ACCESS)) {

@@ -1,4 +1,4 @@
-import type { AgentView, KeyView } from '@airlock/server';
+import type { components } from '@airlock/sdk/api';
 import { table } from './approvals.js';
 import { CommandFailure, withServer, type Env, type Io, type ServerClient, type ServerLoginOptions } from './server-client.js';
 
@@ -22,11 +22,12 @@ export interface KeysRotateOptions extends ServerLoginOptions {
 }
 
 type JsonOption = ServerLoginOptions & { json?: boolean };
-type IssuedKey = KeyView & { key: string };
+type KeyView = components['schemas']['ApiKey'];
+type IssuedKey = components['schemas']['IssuedApiKey'];
 
 export async function agentsListCommand(options: JsonOption, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
-    const { agents } = await client.call<{ agents: AgentView[] }>('GET', '/v1/agents');
+    const { agents } = await client.call('GET', '/v1/agents', {});
     if (options.json) io.stdout.write(`${JSON.stringify(agents)}\n`);
     else if (agents.length === 0) io.stdout.write('No agents.\n');
     else io.stdout.write(table([['ID', 'ROLE', 'ENVIRONMENT', 'CREATED', 'BY'], ...agents.map((a) => [a.id, a.role, a.environment, a.createdAt, a.createdBy])]));
@@ -39,7 +40,7 @@ export async function agentsCreateCommand(id: string, options: AgentCreateOption
     return 2;
   }
   return withServer(options, io, env, async (client) => {
-    const agent = await client.call<AgentView>('POST', '/v1/agents', { id, role: options.role, ...(options.environment ? { environment: options.environment } : {}) });
+    const agent = await client.call('POST', '/v1/agents', { body: { id, role: options.role as string, ...(options.environment ? { environment: options.environment } : {}) } });
     const key = options.key === false ? undefined : await issue(client, agent.id);
     if (options.json) {
       io.stdout.write(`${JSON.stringify({ agent, ...(key ? { key } : {}) })}\n`);
@@ -52,7 +53,7 @@ export async function agentsCreateCommand(id: string, options: AgentCreateOption
 
 export async function keysListCommand(agent: string, options: JsonOption, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
-    const { keys } = await client.call<{ keys: KeyView[] }>('GET', `/v1/agents/${encodeURIComponent(agent)}/keys`);
+    const { keys } = await client.call('GET', '/v1/agents/{id}/keys', { params: { id: agent } });
     if (options.json) io.stdout.write(`${JSON.stringify(keys)}\n`);
     else if (keys.length === 0) io.stdout.write(`${agent} has no keys.\n`);
     else io.stdout.write(table([['KEY', 'CREATED', 'BY', 'REVOKED'], ...keys.map((k) => [k.id, k.createdAt, k.createdBy, k.revokedAt ?? '-'])]));
@@ -62,7 +63,7 @@ export async function keysListCommand(agent: string, options: JsonOption, io: Io
 /** Issues a new key, then revokes the agent's other active keys (unless --keep-old, for a handover). */
 export async function keysRotateCommand(agent: string, options: KeysRotateOptions, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
-    const { keys } = await client.call<{ keys: KeyView[] }>('GET', `/v1/agents/${encodeURIComponent(agent)}/keys`);
+    const { keys } = await client.call('GET', '/v1/agents/{id}/keys', { params: { id: agent } });
     const active = keys.filter((k) => k.revokedAt === null);
     let key: IssuedKey;
     let old: KeyView[];
@@ -70,14 +71,14 @@ export async function keysRotateCommand(agent: string, options: KeysRotateOption
     if (!options.keepOld && active.length === 1) {
       // One key: rotated by the server in one step (POST /v1/keys/:id/rotate), never two valid keys.
       const only = active[0] as KeyView;
-      key = await client.call<IssuedKey>('POST', `/v1/keys/${encodeURIComponent(only.id)}/rotate`);
+      key = await client.call('POST', '/v1/keys/{id}/rotate', { params: { id: only.id } });
       old = [only];
       revoked.push({ ...only, revokedAt: key.createdAt });
     } else {
       key = await issue(client, agent);
       old = active.filter((k) => k.id !== key.id);
       if (!options.keepOld) {
-        for (const k of old) revoked.push(await client.call<KeyView>('DELETE', `/v1/keys/${encodeURIComponent(k.id)}`));
+        for (const k of old) revoked.push(await client.call('DELETE', '/v1/keys/{id}', { params: { id: k.id } }));
       }
     }
     if (options.json) {
@@ -92,13 +93,13 @@ export async function keysRotateCommand(agent: string, options: KeysRotateOption
 
 export async function keysRevokeCommand(keyId: string, options: JsonOption, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
-    const key = await client.call<KeyView>('DELETE', `/v1/keys/${encodeURIComponent(keyId)}`);
+    const key = await client.call('DELETE', '/v1/keys/{id}', { params: { id: keyId } });
     io.stdout.write(options.json ? `${JSON.stringify(key)}\n` : `Revoked key ${key.id} of ${key.agent}: it stops working now.\n`);
   });
 }
 
 async function issue(client: ServerClient, agent: string): Promise<IssuedKey> {
-  const key = await client.call<IssuedKey>('POST', `/v1/agents/${encodeURIComponent(agent)}/keys`);
+  const key = await client.call('POST', '/v1/agents/{id}/keys', { params: { id: agent } });
   if (!key.key) throw new CommandFailure('the server answered without a key');
   return key;
 }

@@ -1,4 +1,4 @@
-import type { ApprovalView } from '@airlock/server';
+import type { components } from '@airlock/sdk/api';
 import { CommandFailure, connect, reportFailure, withServer, type Env, type Io, type ServerClient, type ServerLoginOptions } from './server-client.js';
 
 /**
@@ -25,7 +25,10 @@ export interface ApprovalWaitOptions extends ServerLoginOptions {
   json?: boolean;
 }
 
-export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'redeemed'] as const;
+type Approval = components['schemas']['Approval'];
+type ApprovalStatus = components['schemas']['ApprovalStatus'];
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'redeemed'] as const satisfies readonly ApprovalStatus[];
 
 /** Exit codes of `airlock approvals wait`. */
 export const WAIT_EXIT = { approved: 0, denied: 1, expired: 2, timeout: 3, error: 4 } as const;
@@ -38,11 +41,10 @@ export async function approvalsListCommand(options: ApprovalsListOptions, io: Io
   const status = options.all ? undefined : (options.status ?? 'pending');
   const limit = options.limit === undefined ? 100 : Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return usage(io, '--limit takes a number from 1 to 1000');
-  const query = new URLSearchParams({ limit: String(limit) });
-  if (status !== undefined) query.set('status', status);
-  if (options.agent !== undefined) query.set('agent', options.agent);
+  if (status !== undefined && !(APPROVAL_STATUSES as readonly string[]).includes(status)) return usage(io, `--status takes one of ${APPROVAL_STATUSES.join(', ')}`);
+  const query = { limit, status: status as ApprovalStatus | undefined, agent: options.agent };
   return withServer(options, io, env, async (client) => {
-    const { approvals } = await client.call<{ approvals: ApprovalView[] }>('GET', `/v1/approvals?${query.toString()}`);
+    const { approvals } = await client.call('GET', '/v1/approvals', { query });
     if (options.json) {
       io.stdout.write(`${JSON.stringify(approvals)}\n`);
       return;
@@ -68,7 +70,7 @@ export async function approvalsListCommand(options: ApprovalsListOptions, io: Io
 
 export async function approvalsShowCommand(id: string, options: ServerLoginOptions & { json?: boolean }, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
-    const approval = await client.call<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}`);
+    const approval = await client.call('GET', '/v1/approvals/{id}', { params: { id } });
     io.stdout.write(options.json ? `${JSON.stringify(approval)}\n` : describe(approval));
   });
 }
@@ -85,10 +87,10 @@ export async function approvalsApproveCommand(id: string, options: ApprovalActOp
     let args: Record<string, unknown> | undefined;
     if (edits) {
       // Edit the call that would run now (an earlier approver's edit included).
-      const current = await client.call<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}`);
+      const current = await client.call('GET', '/v1/approvals/{id}', { params: { id } });
       args = { ...current.args, ...edits };
     }
-    const approval = await client.call<ApprovalView>('POST', `/v1/approvals/${encodeURIComponent(id)}/approve`, { reason: options.reason, ...(args ? { args } : {}) });
+    const approval = await client.call('POST', '/v1/approvals/{id}/approve', { params: { id }, body: { reason: options.reason as string, ...(args ? { args } : {}) } });
     if (options.json) {
       io.stdout.write(`${JSON.stringify(approval)}\n`);
       return;
@@ -105,7 +107,7 @@ export async function approvalsApproveCommand(id: string, options: ApprovalActOp
 export async function approvalsDenyCommand(id: string, options: ApprovalActOptions, io: Io, env: Env = process.env): Promise<number> {
   if (!options.reason?.trim()) return usage(io, 'say why with --reason (the agent and the audit trail get it)');
   return withServer(options, io, env, async (client) => {
-    const approval = await client.call<ApprovalView>('POST', `/v1/approvals/${encodeURIComponent(id)}/deny`, { reason: options.reason });
+    const approval = await client.call('POST', '/v1/approvals/{id}/deny', { params: { id }, body: { reason: options.reason as string } });
     io.stdout.write(options.json ? `${JSON.stringify(approval)}\n` : `Denied ${approval.id}: ${approval.agent} will not run ${approval.tool}.\n`);
   });
 }
@@ -161,8 +163,8 @@ export async function approvalsWaitCommand(id: string, options: ApprovalWaitOpti
   }
 }
 
-function waitOnce(client: ServerClient, id: string, seconds: number): Promise<ApprovalView> {
-  return client.call<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}`);
+function waitOnce(client: ServerClient, id: string, seconds: number): Promise<Approval> {
+  return client.call('GET', '/v1/approvals/{id}/wait', { params: { id }, query: { timeout: seconds } });
 }
 
 /** `key=value` pairs: a value that parses as JSON is that value (50, true, {"a":1}), else the string. */
@@ -217,7 +219,7 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')).join('\n') + '\n';
 }
 
-function describe(a: ApprovalView): string {
+function describe(a: Approval): string {
   const lines = [
     `${a.id}  ${a.status}`,
     `agent     ${a.agent} (role ${a.role}, ${a.environment})`,

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import type { TokenView } from '@airlock/server';
+import type { ApiBody, ApiResponse } from '@airlock/sdk/api';
 import {
   CommandFailure,
   DEFAULT_URL,
@@ -62,12 +62,14 @@ export async function loginCommand(options: LoginOptions, io: LoginIo, env: Env 
 
     const previous = safeRead(env);
     const session = await PasswordSession.login(url, username, password);
-    let created: TokenView & { token: string };
+    let created: ApiResponse<'POST', '/v1/tokens'>;
     try {
-      created = await session.call<TokenView & { token: string }>('POST', '/v1/tokens', {
-        name: options.name ?? `airlock CLI on ${hostname()}`,
-        ...(options.role !== undefined ? { role: options.role } : {}),
-        ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+      created = await session.call('POST', '/v1/tokens', {
+        body: {
+          name: options.name ?? `airlock CLI on ${hostname()}`,
+          ...(options.role !== undefined ? { role: options.role as NonNullable<ApiBody<'POST', '/v1/tokens'>['role']> } : {}),
+          ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+        },
       });
     } finally {
       await session.close();
@@ -96,7 +98,7 @@ export async function logoutCommand(io: Io, env: Env = process.env): Promise<num
     let problem = '';
     try {
       const client = await connect({ url: stored.url }, { ...env, AIRLOCK_TOKEN: '', AIRLOCK_USER: '', AIRLOCK_PASSWORD: '', AIRLOCK_URL: '' });
-      await client.call('DELETE', `/v1/tokens/${encodeURIComponent(stored.tokenId)}`);
+      await client.call('DELETE', '/v1/tokens/{id}', { params: { id: stored.tokenId } });
     } catch (error) {
       // A token the server no longer takes is as good as revoked.
       if (!(error instanceof ServerError && error.code === 'invalid_token')) {

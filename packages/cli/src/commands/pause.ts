@@ -1,5 +1,8 @@
-import type { PauseScope, PauseView } from '@airlock/server';
+import type { components } from '@airlock/sdk/api';
 import { CommandFailure, withServer as withSession, type Env, type Io, type ServerLoginOptions } from './server-client.js';
+
+type PauseView = components['schemas']['Pause'];
+type PauseScope = PauseView['scope'];
 
 /**
  * `airlock pause`, `airlock resume` and `airlock pauses`: the kill switch from a terminal
@@ -63,7 +66,7 @@ export async function pauseCommand(options: PauseCommandOptions, io: Io, env: En
   const { scope, target } = named;
   const timing = { ...(options.for !== undefined ? { for: options.for } : {}), ...(options.until !== undefined ? { until: options.until } : {}) };
   return withSession(options, io, env, async (session) => {
-    const pause = await session.call<PauseView>('POST', '/v1/pauses', { scope, ...(target !== undefined ? { target } : {}), reason: options.reason, ...timing });
+    const pause = await session.call('POST', '/v1/pauses', { body: { scope, ...(target !== undefined ? { target } : {}), reason: options.reason as string, ...timing } });
     if (options.json) io.stdout.write(`${JSON.stringify(pause)}\n`);
     else if (pause.endsAt) io.stdout.write(`Paused ${scopeOf(pause)} until ${pause.endsAt}: every call in it is refused (paused) until then, or \`airlock resume ${pause.id}\`.\n`);
     else io.stdout.write(`Paused ${scopeOf(pause)}: every call in it is refused (paused) until \`airlock resume ${pause.id}\`.\n`);
@@ -82,12 +85,12 @@ export async function resumeCommand(id: string | undefined, options: ResumeComma
   return withSession(options, io, env, async (session) => {
     let pauseId = id;
     if (named) {
-      const { pauses } = await session.call<{ pauses: PauseView[] }>('GET', '/v1/pauses?active=true');
+      const { pauses } = await session.call('GET', '/v1/pauses', { query: { active: 'true' } });
       const found = pauses.find((p) => p.scope === named.scope && p.target === (named.target ?? null));
       if (!found) throw new CommandFailure(`${named.scope === 'fleet' ? 'the fleet' : `${named.scope} ${named.target ?? ''}`} is not paused`, 1);
       pauseId = found.id;
     }
-    const pause = await session.call<PauseView>('POST', `/v1/pauses/${encodeURIComponent(pauseId as string)}/resume`);
+    const pause = await session.call('POST', '/v1/pauses/{id}/resume', { params: { id: pauseId as string } });
     if (options.json) io.stdout.write(`${JSON.stringify(pause)}\n`);
     else io.stdout.write(`Resumed ${scopeOf(pause)}.\n`);
   });
@@ -95,7 +98,7 @@ export async function resumeCommand(id: string | undefined, options: ResumeComma
 
 export async function pausesCommand(options: PausesCommandOptions, io: Io, env: Env = process.env): Promise<number> {
   return withSession(options, io, env, async (session) => {
-    const { pauses } = await session.call<{ pauses: PauseView[] }>('GET', `/v1/pauses${options.all ? '' : '?active=true'}`);
+    const { pauses } = await session.call('GET', '/v1/pauses', { query: options.all ? {} : { active: 'true' } });
     if (options.json) {
       io.stdout.write(`${JSON.stringify(pauses)}\n`);
       return;

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, openSync, closeSync, writeSync, readFileSync, ren
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { apiPath, type ApiMethod, type ApiPath, type ApiRequest, type ApiResponse } from '@airlock/sdk/api';
 
 /**
  * How the people commands (pause, approvals, agents, users, …) reach a server as a person:
@@ -24,7 +25,7 @@ export interface Io {
 
 export type Env = Record<string, string | undefined>;
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = ApiMethod;
 
 /** A failure the command reports as one line and an exit code (1 by default, 2 for usage). */
 export class CommandFailure extends Error {
@@ -36,10 +37,13 @@ export class CommandFailure extends Error {
   }
 }
 
-/** One server, as one person. */
+/**
+ * One server, as one person. Requests name a route of the API by method and path template; its
+ * parameters, query, body and answer are typed from the server's own description (`@airlock/sdk/api`).
+ */
 export interface ServerClient {
   readonly url: string;
-  call<T>(method: Method, path: string, body?: unknown): Promise<T>;
+  call<M extends Method, P extends ApiPath<M>>(method: M, route: P, request: ApiRequest<M, P>): Promise<ApiResponse<M, P>>;
   /** Ends what this run opened (a password session); a token stays valid. */
   close(): Promise<void>;
 }
@@ -161,8 +165,8 @@ class TokenClient implements ServerClient {
     private readonly token: string,
   ) {}
 
-  call<T>(method: Method, path: string, body?: unknown): Promise<T> {
-    return send<T>(this.url, method, path, { authorization: `Bearer ${this.token}` }, body);
+  call<M extends Method, P extends ApiPath<M>>(method: M, route: P, request: ApiRequest<M, P>): Promise<ApiResponse<M, P>> {
+    return send(this.url, method, route, request, { authorization: `Bearer ${this.token}` });
   }
 
   close(): Promise<void> {
@@ -181,22 +185,22 @@ export class PasswordSession implements ServerClient {
   static async login(url: string, username: string | undefined, password: string | undefined): Promise<PasswordSession> {
     if (!username || !password) throw new CommandFailure('sign in with --user and --password (or AIRLOCK_USER and AIRLOCK_PASSWORD)', 2);
     const response = await request(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-    const body = (await readJson(response)) as { csrfToken?: string };
+    const body = (await readJson(response)) as Partial<ApiResponse<'POST', '/v1/auth/login'>>;
     if (!response.ok) throw failure(response, body, 'sign-in failed');
     const cookie = (response.headers.getSetCookie?.() ?? []).map((header) => header.split(';')[0] ?? '').find((pair) => pair.startsWith('airlock_session='));
     if (!cookie || !body.csrfToken) throw new CommandFailure('sign-in answered without a session');
     return new PasswordSession(url, cookie, body.csrfToken);
   }
 
-  call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  call<M extends Method, P extends ApiPath<M>>(method: M, route: P, request: ApiRequest<M, P>): Promise<ApiResponse<M, P>> {
     const headers: Record<string, string> = { cookie: this.cookie };
     if (method !== 'GET') headers['x-airlock-csrf'] = this.csrf;
-    return send<T>(this.url, method, path, headers, body);
+    return send(this.url, method, route, request, headers);
   }
 
   /** Ends the session on the server, so a CLI run leaves no live session behind. */
   async close(): Promise<void> {
-    await this.call('POST', '/v1/auth/logout').catch(() => undefined);
+    await this.call('POST', '/v1/auth/logout', {}).catch(() => undefined);
   }
 }
 
@@ -211,7 +215,9 @@ export class ServerError extends CommandFailure {
   }
 }
 
-async function send<T>(base: string, method: Method, path: string, auth: Record<string, string>, body: unknown): Promise<T> {
+async function send<M extends Method, P extends ApiPath<M>>(base: string, method: M, route: P, parts: ApiRequest<M, P>, auth: Record<string, string>): Promise<ApiResponse<M, P>> {
+  const { params, query, body } = parts as { params?: Record<string, string>; query?: object; body?: unknown };
+  const path = apiPath(route, params, query);
   const withBody = method === 'POST';
   const response = await request(`${base}${path}`, {
     method,
@@ -220,7 +226,7 @@ async function send<T>(base: string, method: Method, path: string, auth: Record<
   });
   const parsed = await readJson(response);
   if (!response.ok) throw failure(response, parsed, `${method} ${path.split('?')[0] ?? path} failed`);
-  return parsed as T;
+  return parsed as ApiResponse<M, P>;
 }
 
 async function request(url: string, init: RequestInit): Promise<Response> {

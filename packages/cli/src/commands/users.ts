@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { UserView } from '@airlock/server';
+import type { components } from '@airlock/sdk/api';
 import { table } from './approvals.js';
 import { withServer, type Env, type Io, type ServerLoginOptions } from './server-client.js';
 
@@ -18,11 +18,13 @@ export interface UserCreateOptions extends ServerLoginOptions {
   json?: boolean;
 }
 
-export const USER_ROLE_NAMES = ['admin', 'policy-author', 'approver', 'viewer'] as const;
+type Role = components['schemas']['Role'];
+
+export const USER_ROLE_NAMES = ['admin', 'policy-author', 'approver', 'viewer'] as const satisfies readonly Role[];
 
 export async function usersListCommand(options: ServerLoginOptions & { json?: boolean }, io: Io, env: Env = process.env): Promise<number> {
   return withServer(options, io, env, async (client) => {
-    const { users } = await client.call<{ users: UserView[] }>('GET', '/v1/users');
+    const { users } = await client.call('GET', '/v1/users', {});
     if (options.json) io.stdout.write(`${JSON.stringify(users)}\n`);
     else io.stdout.write(table([['USER', 'KIND', 'ROLE', 'GROUPS', 'CREATED', 'BY'], ...users.map((u) => [u.username, u.kind, u.role, u.groups.join(',') || '-', u.createdAt, u.createdBy])]));
   });
@@ -46,12 +48,14 @@ export async function usersCreateCommand(username: string, options: UserCreateOp
     generated = true;
   }
   return withServer(options, io, env, async (client) => {
-    const user = await client.call<UserView>('POST', '/v1/users', {
-      username,
-      password,
-      role: options.role,
-      ...(options.group && options.group.length > 0 ? { groups: options.group } : {}),
-      ...(options.bot ? { kind: 'bot' } : {}),
+    const user = await client.call('POST', '/v1/users', {
+      body: {
+        username,
+        password,
+        role: options.role as Role,
+        ...(options.group && options.group.length > 0 ? { groups: options.group } : {}),
+        ...(options.bot ? { kind: 'bot' as const } : {}),
+      },
     });
     if (options.json) {
       io.stdout.write(`${JSON.stringify({ user, ...(generated ? { password } : {}) })}\n`);

@@ -59,13 +59,14 @@ export type ManagedUser = Schemas['User'];
 export type PersonalToken = Schemas['PersonalToken'];
 export type CreatedPersonalToken = Schemas['CreatedPersonalToken'];
 
-/** Not described by the document yet (the dashboard's own reading of these answers). */
-export interface AnomalyBaseline {
-  warmupMs: number;
-  agents: { agent: string; historyMs: number; learning: boolean }[];
-  starting: boolean;
-}
+export type AnomalyBaseline = Schemas['AnomalyBaseline'];
+export type AnomalyAlert = Schemas['AnomalyAlert'];
+export type ApprovalStats = Schemas['ApprovalStats'];
+export type Delivery = Schemas['Delivery'];
+export type Suggestion = Schemas['Suggestion'];
+export type ShadowReport = Schemas['ShadowReport'];
 
+/** Not described by the document (the body of a 422 answer to an invalid bundle: the dashboard's own reading of it). */
 export interface PolicyProblem {
   code: string;
   file: string;

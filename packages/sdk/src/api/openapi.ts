@@ -120,7 +120,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            /** @constant */
+                            status: "ok";
+                        };
                     };
                 };
                 /** @description Error */
@@ -210,7 +213,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
                     };
                 };
                 /** @description Error */
@@ -255,7 +260,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            policyVersion: number | null;
+                            /** @constant */
+                            status: "ready";
+                        };
                     };
                 };
                 /** @description Error */
@@ -300,7 +309,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["AgentTools"];
                     };
                 };
                 /** @description Error */
@@ -515,7 +524,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            alerts: components["schemas"]["AnomalyAlert"][];
+                            baseline: components["schemas"]["AnomalyBaseline"];
+                        };
                     };
                 };
                 /** @description Error */
@@ -600,7 +612,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -652,7 +664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -913,7 +925,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            deliveries: components["schemas"]["Delivery"][];
+                        };
                     };
                 };
                 /** @description Error */
@@ -1028,7 +1042,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -1075,7 +1089,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Approval"];
                     };
                 };
                 /** @description Error */
@@ -1124,7 +1138,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ApprovalStats"];
                     };
                 };
                 /** @description Error */
@@ -1505,7 +1519,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["Ok"];
                     };
                 };
                 /** @description Error */
@@ -1753,7 +1767,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["DecisionResponse"];
                     };
                 };
                 /** @description Error */
@@ -1827,7 +1841,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["EdgeVerdicts"];
                     };
                 };
                 /** @description Error */
@@ -2498,7 +2512,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ShadowReport"];
                     };
                 };
                 /** @description Error */
@@ -2636,7 +2650,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            shadow: components["schemas"]["ShadowReport"] | null;
+                        };
                     };
                 };
                 /** @description Error */
@@ -2668,7 +2684,9 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            stopped: number | null;
+                        };
                     };
                 };
                 /** @description Error */
@@ -2712,7 +2730,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["PolicyVersion"];
                     };
                 };
                 /** @description Error */
@@ -2830,7 +2848,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["SuggestionsReport"];
                     };
                 };
                 /** @description Error */
@@ -2888,7 +2906,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["BundleCheck"];
                     };
                 };
                 /** @description Error */
@@ -3456,6 +3474,46 @@ export interface components {
             lastSeen: string | null;
             role: string;
         };
+        AgentTools: {
+            agent: string;
+            environment: string;
+            policy: {
+                bundle: string;
+                version: number;
+            } | null;
+            role: string;
+            tools: components["schemas"]["ToolReach"][];
+        };
+        AnomalyAlert: {
+            agent: string;
+            anomalies: {
+                agent: string;
+                baseline: number;
+                bucketStart: number;
+                /** @enum {string} */
+                code: "rate_spike" | "new_tool";
+                count: number;
+                message: string;
+                /** @enum {string} */
+                metric: "calls" | "blocks" | "approvals" | "limit_hits";
+                threshold: number;
+                tool: string | null;
+            }[];
+            at: string;
+            bucketEnd: string;
+            bucketStart: string;
+            id: string;
+            summary: string;
+        };
+        AnomalyBaseline: {
+            agents: {
+                agent: string;
+                historyMs: number;
+                learning: boolean;
+            }[];
+            starting: boolean;
+            warmupMs: number;
+        };
         AnomalyFlag: {
             baselineRate: number;
             /** @constant */
@@ -3538,8 +3596,52 @@ export interface components {
             readonly tiers: components["schemas"]["ApprovalTier"][];
             timeout: string | null;
         };
+        ApprovalStats: {
+            from: string;
+            rules: {
+                /** @description Decisions by bot accounts, counted apart. */
+                bots: {
+                    count: number;
+                    median: number | null;
+                };
+                denied: number;
+                edited: number;
+                escalated: number;
+                expired: number;
+                granted: number;
+                grantRate: number | null;
+                pending: number;
+                requested: number;
+                rule: string | null;
+                timedOutAllowed: number;
+                timedOutBlocked: number;
+                /** @description People's decisions only. */
+                timeToDecisionMs: {
+                    count: number;
+                    max: number | null;
+                    mean: number | null;
+                    median: number | null;
+                    p90: number | null;
+                };
+            }[];
+            to: string;
+        };
         /** @enum {string} */
         ApprovalStatus: "pending" | "approved" | "denied" | "expired" | "redeemed";
+        ApprovalTicket: {
+            approvers: string[];
+            deadlineAt: string | null;
+            expiresAt: string;
+            expiresIn: string | null;
+            id: string;
+            onTimeout: components["schemas"]["TimeoutAction"];
+            required: number;
+            status: components["schemas"]["ApprovalStatus"];
+            tier: string;
+            tierIndex: number;
+            readonly tiers: components["schemas"]["ApprovalTier"][];
+            timeout: string | null;
+        };
         ApprovalTier: {
             approvers: string[];
             name: string;
@@ -3581,6 +3683,14 @@ export interface components {
             used: number;
             window: string;
         };
+        BundleCheck: {
+            bundle: string;
+            digest: string;
+            policies: string[];
+            /** @constant */
+            valid: true;
+            warnings: components["schemas"]["Finding"][];
+        };
         /**
          * @description What decided a call; for a block, why it was refused.
          * @enum {string}
@@ -3607,7 +3717,8 @@ export interface components {
             decidedBy: "rule" | "limit" | "risk" | "default" | "error" | "pause";
             effect: components["schemas"]["Effect"];
             error?: {
-                code: string;
+                /** @enum {string} */
+                code: "invalid_request" | "unknown_tool" | "no_policy" | "invalid_arguments" | "request_too_large" | "condition_error" | "engine_error" | "store_unavailable" | "paused" | "evaluation_limit";
                 message: string;
                 path?: string;
             };
@@ -3653,6 +3764,70 @@ export interface components {
             seq: number;
             tool: string;
         };
+        /** @description POST /v1/decide: the decision with its id, and for `require_approval` the approval it opened. */
+        DecisionResponse: {
+            approval?: components["schemas"]["ApprovalTicket"];
+            approvers?: string[];
+            at: string;
+            claim?: {
+                at: string;
+                id: string;
+            };
+            /** @enum {string} */
+            decidedBy: "rule" | "limit" | "risk" | "default" | "error" | "pause";
+            effect: components["schemas"]["Effect"];
+            error?: {
+                /** @enum {string} */
+                code: "invalid_request" | "unknown_tool" | "no_policy" | "invalid_arguments" | "request_too_large" | "condition_error" | "engine_error" | "store_unavailable" | "paused" | "evaluation_limit";
+                message: string;
+                path?: string;
+            };
+            flagged: boolean;
+            id: string;
+            limits: components["schemas"]["LimitOutcome"][];
+            matched: {
+                effect?: components["schemas"]["Effect"];
+                policy: string;
+                risk?: number;
+                rule: string;
+            }[];
+            policy: {
+                bundle: string;
+                policies: string[];
+                version: string | number;
+            };
+            ranAt?: string | null;
+            reason: string;
+            repeatOf?: string;
+            /** @constant */
+            replay?: true;
+            replayOf?: string;
+            readonly risk: components["schemas"]["Risk"];
+            rule: string | null;
+        };
+        Delivery: {
+            approvalId: string;
+            at: string;
+            attempt: number;
+            channel: string;
+            deliveryId: string;
+            error: string | null;
+            event: string;
+            id: string;
+            kind: string;
+            nextAttemptAt: string | null;
+            /** @enum {string} */
+            outcome: "delivered" | "failed";
+            statusCode: number | null;
+        };
+        EdgeVerdicts: {
+            recorded: number;
+            verdicts: {
+                agreed: boolean;
+                id: string;
+                verified: boolean;
+            }[];
+        };
         /** @enum {string} */
         Effect: "allow" | "require_approval" | "block";
         EffectCounts: {
@@ -3671,6 +3846,24 @@ export interface components {
             patch: string;
             /** @enum {string} */
             status: "added" | "removed" | "modified";
+        };
+        /** @description A finding of `airlock policy check` (docs/policy-check.md). */
+        Finding: {
+            code: string;
+            effect?: components["schemas"]["Effect"];
+            environments: string[];
+            file: string;
+            line?: number;
+            message: string;
+            path?: string;
+            policy: string;
+            region?: unknown;
+            roles: string[];
+            rule?: string;
+            rules?: string[];
+            /** @enum {string} */
+            severity: "warning" | "info";
+            tool?: string;
         };
         FleetAgent: {
             blockedRate: number | null;
@@ -3782,6 +3975,10 @@ export interface components {
             policy: string;
             used: number;
             window: string;
+        };
+        Ok: {
+            /** @constant */
+            ok: true;
         };
         OldestPending: {
             agent: string;
@@ -3925,6 +4122,15 @@ export interface components {
             role: components["schemas"]["Role"];
             username: string;
         };
+        ShadowReport: {
+            after: components["schemas"]["EffectCounts"];
+            before: components["schemas"]["EffectCounts"];
+            calls: number;
+            flipped: number;
+            flips: components["schemas"]["FlipGroup"][];
+            since: string;
+            version: number;
+        };
         /** @description How people sign in on this server. */
         SignInMethods: {
             /** @description false: password sign-in is switched off (POST /v1/auth/login answers 403 password_login_disabled) */
@@ -3968,8 +4174,51 @@ export interface components {
                 tool: string;
             };
         };
+        Suggestion: {
+            allowRule: string;
+            approvalRule: string;
+            argument: string;
+            candidate: {
+                files: components["schemas"]["PolicySource"][];
+                name: string;
+            };
+            evidence: {
+                approved: number;
+                denied: number;
+                edited: number;
+                highest: number;
+                lowest: number;
+                undecided: number;
+                wouldAllow: number;
+            };
+            file: string;
+            from: number;
+            id: string;
+            /** @constant */
+            kind: "raise_allow_threshold";
+            message: string;
+            patch: string;
+            policy: string;
+            review: string[];
+            to: number;
+            tool: string;
+        };
+        SuggestionsReport: {
+            approvals: number;
+            from: string;
+            suggestions: components["schemas"]["Suggestion"][];
+            to: string;
+            version: number | null;
+        };
         /** @enum {string} */
         TimeoutAction: "escalate" | "block" | "allow";
+        ToolReach: {
+            /** @enum {string} */
+            reach: "open" | "blocked";
+            reason: string | null;
+            rule: string | null;
+            tool: string;
+        };
         User: {
             createdAt: string;
             createdBy: string;

@@ -1,3 +1,4 @@
+import { DECISION_ERROR_CODES } from '@airlock/core';
 import { z } from 'zod';
 import type { DecisionEvent as DecisionEventView } from '../services/events.js';
 
@@ -70,7 +71,7 @@ export const Decision = z
     approvers: z.array(z.string()).optional(),
     approval: ApprovalRoute.readonly().optional(),
     policy: z.object({ bundle: z.string(), version: z.union([z.string(), z.number()]), policies: z.array(z.string()) }),
-    error: z.object({ code: z.string(), message: z.string(), path: z.string().optional() }).optional(),
+    error: z.object({ code: z.enum(DECISION_ERROR_CODES), message: z.string(), path: z.string().optional() }).optional(),
   })
   .meta({ id: 'Decision' });
 
@@ -392,6 +393,172 @@ export const SignInMethods = z
 export const Session = z
   .object({ user: SessionUser, csrfToken: z.string().nullable(), expiresAt: iso.optional(), tokenId: z.string().optional() })
   .meta({ id: 'Session', description: 'The signed-in person; `csrfToken` is null when they authenticated with an API token (`tokenId`).' });
+
+/** The approval a `require_approval` decision opened: its route and where it stands. */
+export const ApprovalTicket = approvalRoute
+  .extend({ id: z.string(), status: ApprovalStatus, expiresAt: iso, deadlineAt: iso.nullable() })
+  .meta({ id: 'ApprovalTicket' });
+
+export const DecisionResponse = Decision.extend({
+  id: z.string(),
+  at: iso,
+  approval: ApprovalTicket.optional(),
+  replay: z.literal(true).optional(),
+  replayOf: z.string().optional(),
+  ranAt: iso.nullable().optional(),
+  claim: z.object({ id: z.string(), at: iso }).optional(),
+  repeatOf: z.string().optional(),
+}).meta({ id: 'DecisionResponse', description: 'POST /v1/decide: the decision with its id, and for `require_approval` the approval it opened.' });
+
+export const ToolReach = z
+  .object({ tool: z.string(), reach: z.enum(['open', 'blocked']), rule: z.string().nullable(), reason: z.string().nullable() })
+  .meta({ id: 'ToolReach' });
+
+export const AgentTools = z
+  .object({
+    agent: z.string(),
+    role: z.string(),
+    environment: z.string(),
+    policy: z.object({ bundle: z.string(), version: z.number() }).nullable(),
+    tools: z.array(ToolReach),
+  })
+  .meta({ id: 'AgentTools' });
+
+export const EdgeVerdicts = z
+  .object({ recorded: z.number(), verdicts: z.array(z.object({ id: z.string(), agreed: z.boolean(), verified: z.boolean() })) })
+  .meta({ id: 'EdgeVerdicts' });
+
+const decisionTimes = z.object({ count: z.number(), mean: z.number().nullable(), median: z.number().nullable(), p90: z.number().nullable(), max: z.number().nullable() });
+
+export const ApprovalStats = z
+  .object({
+    from: iso,
+    to: iso,
+    rules: z.array(
+      z.object({
+        rule: z.string().nullable(),
+        requested: z.number(),
+        granted: z.number(),
+        denied: z.number(),
+        edited: z.number(),
+        timedOutBlocked: z.number(),
+        timedOutAllowed: z.number(),
+        expired: z.number(),
+        pending: z.number(),
+        escalated: z.number(),
+        grantRate: z.number().nullable(),
+        timeToDecisionMs: decisionTimes.meta({ description: "People's decisions only." }),
+        bots: z.object({ count: z.number(), median: z.number().nullable() }).meta({ description: 'Decisions by bot accounts, counted apart.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'ApprovalStats' });
+
+export const Delivery = z
+  .object({
+    id: z.string(),
+    deliveryId: z.string(),
+    approvalId: z.string(),
+    channel: z.string(),
+    kind: z.string(),
+    event: z.string(),
+    attempt: z.number(),
+    outcome: z.enum(['delivered', 'failed']),
+    statusCode: z.number().nullable(),
+    error: z.string().nullable(),
+    at: iso,
+    nextAttemptAt: iso.nullable(),
+  })
+  .meta({ id: 'Delivery' });
+
+export const AnomalyAlert = z
+  .object({
+    id: z.string(),
+    at: iso,
+    agent: z.string(),
+    bucketStart: iso,
+    bucketEnd: iso,
+    anomalies: z.array(
+      z.object({
+        code: z.enum(['rate_spike', 'new_tool']),
+        agent: z.string(),
+        tool: z.string().nullable(),
+        metric: z.enum(['calls', 'blocks', 'approvals', 'limit_hits']),
+        /** Epoch ms. */
+        bucketStart: z.number(),
+        count: z.number(),
+        baseline: z.number(),
+        threshold: z.number(),
+        message: z.string(),
+      }),
+    ),
+    summary: z.string(),
+  })
+  .meta({ id: 'AnomalyAlert' });
+
+export const AnomalyBaseline = z
+  .object({ warmupMs: z.number(), agents: z.array(z.object({ agent: z.string(), historyMs: z.number(), learning: z.boolean() })), starting: z.boolean() })
+  .meta({ id: 'AnomalyBaseline' });
+
+export const Finding = z
+  .object({
+    code: z.string(),
+    severity: z.enum(['warning', 'info']),
+    message: z.string(),
+    file: z.string(),
+    line: z.number().optional(),
+    path: z.string().optional(),
+    policy: z.string(),
+    tool: z.string().optional(),
+    rule: z.string().optional(),
+    rules: z.array(z.string()).optional(),
+    roles: z.array(z.string()),
+    environments: z.array(z.string()),
+    /** The argument region concerned (docs/policy-check.md). */
+    region: z.unknown().optional(),
+    effect: Effect.optional(),
+  })
+  .meta({ id: 'Finding', description: 'A finding of `airlock policy check` (docs/policy-check.md).' });
+
+export const BundleCheck = z
+  .object({ valid: z.literal(true), bundle: z.string(), digest: z.string(), policies: z.array(z.string()), warnings: z.array(Finding) })
+  .meta({ id: 'BundleCheck' });
+
+export const Suggestion = z
+  .object({
+    kind: z.literal('raise_allow_threshold'),
+    id: z.string(),
+    policy: z.string(),
+    file: z.string(),
+    tool: z.string(),
+    argument: z.string(),
+    allowRule: z.string(),
+    approvalRule: z.string(),
+    from: z.number(),
+    to: z.number(),
+    evidence: z.object({
+      approved: z.number(),
+      edited: z.number(),
+      denied: z.number(),
+      undecided: z.number(),
+      lowest: z.number(),
+      highest: z.number(),
+      wouldAllow: z.number(),
+    }),
+    message: z.string(),
+    review: z.array(z.string()),
+    patch: z.string(),
+    candidate: z.object({ name: z.string(), files: z.array(PolicySource) }),
+  })
+  .meta({ id: 'Suggestion' });
+
+export const SuggestionsReport = z
+  .object({ from: iso, to: iso, version: z.number().nullable(), approvals: z.number(), suggestions: z.array(Suggestion) })
+  .meta({ id: 'SuggestionsReport' });
+
+export const ShadowReport = ReplayReport.extend({ version: z.number(), since: iso }).meta({ id: 'ShadowReport' });
+
+export const Ok = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
 
 /** Named schemas no JSON route answers with (the `decision` event of the SSE stream GET /v1/events): listed in the document too. */
 export const STREAM_SCHEMAS: readonly z.ZodType[] = [DecisionEvent];

@@ -1,5 +1,6 @@
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 
 /**
@@ -12,6 +13,7 @@ export function agentToolRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/agent/tools',
+      response: V.AgentTools,
       tag: 'decisions',
       summary:
         "The tools the calling agent's active policy declares, each with `reach`: `blocked` when every call is blocked whatever its arguments, else `open`. Tools not listed are unknown to the agent (blocked).",

@@ -19,10 +19,10 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/agents',
+      response: V.Agent,
       tag: 'agents',
       summary: 'Register an agent with its role and environment (bound to every key it gets).',
       body: z.object({ id: name, role: name, environment: name.default('production') }),
-      response: V.Agent,
       async handler({ body, principal, reply }) {
         reply.code(201);
         return agents.create(actorOf(principal), body);
@@ -31,19 +31,19 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/agents/:id/keys',
+      response: z.object({ keys: z.array(V.ApiKey) }),
       tag: 'agents',
       summary: "List an agent's API keys (ids only; secrets are never stored).",
       params: idParams,
-      response: z.object({ keys: z.array(V.ApiKey) }),
       handler: async ({ params }) => ({ keys: await agents.listKeys(params.id) }),
     }),
     defineRoute({
       method: 'POST',
       url: '/v1/agents/:id/keys',
+      response: V.IssuedApiKey,
       tag: 'agents',
       summary: 'Issue an API key. The `key` in the answer is shown this once.',
       params: idParams,
-      response: V.IssuedApiKey,
       async handler({ params, principal, reply }) {
         reply.code(201);
         return agents.issueKey(actorOf(principal), params.id);
@@ -65,10 +65,10 @@ export function agentRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       url: '/v1/keys/:id',
+      response: V.ApiKey,
       tag: 'agents',
       summary: 'Revoke an API key; it stops working at once.',
       params: idParams,
-      response: V.ApiKey,
       handler: ({ params, principal }) => agents.revokeKey(actorOf(principal), params.id),
     }),
   ];

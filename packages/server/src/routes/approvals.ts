@@ -30,6 +30,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals/stats',
+      response: V.ApprovalStats,
       tag: 'approvals',
       summary: 'Per rule: approvals granted, denied, edited, timed out, escalated, and time to decision (default: the last 30 days).',
       query: z.object({ from: isoTime.optional(), to: isoTime.optional(), rule: z.string().min(1).max(128).optional() }),
@@ -81,6 +82,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals/:id/wait',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary: `Long-poll: answers as soon as the approval leaves pending, or after timeout seconds (at most ${MAX_WAIT_SECONDS}).`,
       params: idParams,
@@ -115,6 +117,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals/:id/deliveries',
+      response: z.object({ deliveries: z.array(V.Delivery) }),
       tag: 'approvals',
       summary: 'The notification delivery log of an approval, newest attempt first.',
       params: idParams,
@@ -124,6 +127,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/approvals/:id/redeem',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary: 'Spend an approved approval, once, before it expires: send the call as requested (or as edited); the answer\'s `args` are the arguments to run.',
       params: idParams,

@@ -110,6 +110,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
     defineRoute({
       method: 'POST',
       url: '/v1/auth/logout',
+      response: V.Ok,
       tag: 'auth',
       summary: 'Sign out and end the session.',
       async handler({ principal, request, reply }) {
@@ -117,7 +118,7 @@ export function authRoutes(services: Services, cookies: CookieOptions) {
         if (user.tokenId !== undefined) throw new AirlockError('invalid_request', `an API token has no session to end: revoke it with DELETE /v1/tokens/${user.tokenId}`);
         await auth.logout(user);
         reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secure(request) });
-        return { ok: true };
+        return { ok: true as const };
       },
     }),
     defineRoute({

@@ -2,6 +2,7 @@ import { MAX_INTENT_LENGTH, sessionAttributesSchema } from '@airlock/core';
 import { z } from 'zod';
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
 import { toolArgs } from './schemas.js';
 
@@ -45,6 +46,7 @@ export function decideRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/decide',
+      response: V.DecisionResponse,
       tag: 'decisions',
       summary: 'Decide a tool call: allow, require_approval or block. Durable (audited) before it answers.',
       body: decideBody,

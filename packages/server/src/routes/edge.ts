@@ -2,6 +2,7 @@ import { MAX_INTENT_LENGTH, scopeSources, sessionAttributesSchema } from '@airlo
 import { z } from 'zod';
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import { openEventStream } from '../http/sse.js';
 import type { PolicyEvent } from '../services/events.js';
 import type { Services } from '../services/services.js';
@@ -89,6 +90,7 @@ export function edgeRoutes(services: Services, options: { open: Set<() => void> 
     defineRoute({
       method: 'POST',
       url: '/v1/edge/decisions',
+      response: V.EdgeVerdicts,
       tag: 'decisions',
       summary:
         'Edge mode: the allows an SDK answered in-process, in a batch (at most 500). Each is re-checked with the server\'s copy of the version used and audited as a `decision` record with `edge` (whether the server agreed); answers the verdicts. A report already recorded (same id, same agent: a batch resent because its answer was lost) is not recorded again; its first verdict is answered, and `recorded` counts only the new ones.',

@@ -88,6 +88,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/anomalies',
+      response: z.object({ alerts: z.array(V.AnomalyAlert), baseline: V.AnomalyBaseline }),
       tag: 'insights',
       summary:
         'Anomaly alerts, newest first: per agent and tool, calls, blocks, approvals or limit hits far above the agent’s own baseline, and tools an agent never used before (default: the last 24 hours). `baseline` says how much history each agent has and whether it is still being learned (no alert can be raised before).',

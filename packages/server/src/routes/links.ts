@@ -4,6 +4,7 @@ import { AirlockError } from '../errors.js';
 import { escapeHtml, htmlPage, scriptLiteral } from '../http/html.js';
 import { approverOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
+import * as V from '../http/views.js';
 import type { LinkClaims } from '../notifications/links.js';
 import type { ApprovalView } from '../services/approval-view.js';
 import type { Approver } from '../services/approvals.js';
@@ -69,6 +70,7 @@ export function linkRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/approval-links',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary: 'Act on an approve/deny link as the signed-in person (session and CSRF header required).',
       body: linkBody,
@@ -82,6 +84,7 @@ export function linkRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/approval-links/one-click',
+      response: V.ApprovalView,
       tag: 'approvals',
       summary: 'Act on a one-click link without a session: only when links.mode is one-click and the token names its user.',
       body: linkBody,

@@ -26,13 +26,15 @@ export function opsRoutes(services: Services, openApi: () => unknown, dashboard:
     defineRoute({
       method: 'GET',
       url: '/healthz',
+      response: z.object({ status: z.literal('ok') }),
       tag: 'ops',
       summary: 'Liveness: the process answers.',
-      handler: () => ({ status: 'ok' }),
+      handler: () => ({ status: 'ok' as const }),
     }),
     defineRoute({
       method: 'GET',
       url: '/readyz',
+      response: z.object({ status: z.literal('ready'), policyVersion: z.number().nullable() }),
       tag: 'ops',
       summary: 'Readiness: the store (and, with several instances, Redis) answers.',
       async handler() {
@@ -41,7 +43,7 @@ export function opsRoutes(services: Services, openApi: () => unknown, dashboard:
         } catch (error) {
           throw new AirlockError('store_unavailable', `not ready: ${error instanceof Error ? error.message : String(error)}`);
         }
-        return { status: 'ready', policyVersion: services.policies.active()?.version ?? null };
+        return { status: 'ready' as const, policyVersion: services.policies.active()?.version ?? null };
       },
     }),
     defineRoute({
@@ -58,9 +60,10 @@ export function opsRoutes(services: Services, openApi: () => unknown, dashboard:
     defineRoute({
       method: 'GET',
       url: '/openapi.json',
+      response: z.record(z.string(), z.unknown()),
       tag: 'ops',
       summary: 'This API as OpenAPI 3.1.',
-      handler: () => openApi(),
+      handler: () => openApi() as Record<string, unknown>,
     }),
   ];
 }

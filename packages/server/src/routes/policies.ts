@@ -73,14 +73,16 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/validate',
+      response: V.BundleCheck,
       tag: 'policies',
       summary: 'Validate a bundle without storing it: 422 with every error, or `valid: true` with `warnings` (the findings of `airlock policy check`).',
       body: bundleBody,
-      handler: ({ body }) => ({ valid: true, ...policies.validate(body.name, body.files) }),
+      handler: ({ body }) => ({ valid: true as const, ...policies.validate(body.name, body.files) }),
     }),
     defineRoute({
       method: 'GET',
       url: '/v1/policies/suggestions',
+      response: V.SuggestionsReport,
       tag: 'policies',
       summary:
         'Progressive trust: changes to the active version that approval history supports (default: the last 30 days), each with its evidence, a diff and the candidate bundle to simulate or upload. Nothing is applied.',
@@ -130,6 +132,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/:version/shadow',
+      response: V.ShadowReport,
       tag: 'policies',
       summary: 'Shadow mode: this version decides every live call beside the active one, enforcing nothing; disagreements are audited (`shadow.flip`).',
       params: versionParams,
@@ -138,6 +141,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/policies/shadow',
+      response: z.object({ shadow: V.ShadowReport.nullable() }),
       tag: 'policies',
       summary: 'The shadowed version and its disagreements with the active one, counted by candidate rule, with examples (null when none).',
       handler: () => ({ shadow: shadow.report() }),
@@ -145,6 +149,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       url: '/v1/policies/shadow',
+      response: z.object({ stopped: z.number().nullable() }),
       tag: 'policies',
       summary: 'Stop shadowing.',
       handler: ({ principal }) => shadow.stop(actorOf(principal)),
@@ -152,6 +157,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/shadow/promote',
+      response: V.PolicyVersion,
       tag: 'policies',
       summary: 'Activate the shadowed version and stop shadowing, in one step.',
       handler: ({ principal }) => shadow.promote(actorOf(principal)),

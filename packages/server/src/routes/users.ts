@@ -15,14 +15,15 @@ export function userRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/users',
+      response: z.object({ users: z.array(V.User) }),
       tag: 'users',
       summary: 'List people, their roles and approver groups, and whether they are disabled.',
-      response: z.object({ users: z.array(V.User) }),
       handler: async () => ({ users: await auth.listUsers() }),
     }),
     defineRoute({
       method: 'POST',
       url: '/v1/users',
+      response: V.User,
       tag: 'users',
       summary: 'Create a person (or a bot: a service account whose approval decisions are counted apart) with a role and, optionally, approver groups.',
       body: z.object({
@@ -32,7 +33,6 @@ export function userRoutes(services: Services) {
         groups: groups.optional(),
         kind: z.enum(USER_KINDS).optional(),
       }),
-      response: V.User,
       async handler({ body, principal, reply }) {
         reply.code(201);
         return auth.createUser(actorOf(principal), body);
@@ -41,11 +41,11 @@ export function userRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/users/:username/groups',
+      response: V.User,
       tag: 'users',
       summary: 'Replace a person\'s approver groups: the approval tiers they may act on (audited).',
       params: z.object({ username: name }),
       body: z.object({ groups }),
-      response: V.User,
       handler: ({ params, body, principal }) => auth.setGroups(actorOf(principal), params.username, body.groups),
     }),
     defineRoute({
