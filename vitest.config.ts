@@ -22,5 +22,7 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Every server the tests start checks its JSON answers against the documented schemas (app.ts).
+    env: { AIRLOCK_CHECK_RESPONSES: '1' },
   },
 });

