@@ -172,7 +172,7 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     expect(await store.listPauses({ active: true }, 10)).toEqual([]);
     expect(await store.getIdempotency('bot-1', 'k1')).toBeUndefined();
 
-    const version = { version: 1, bundle: 'b', sources: '[]', digest: 'd', created_by: 'system', created_at: 7 };
+    const version = { version: 1, bundle: 'b', sources: '[]', digest: 'd', created_by: 'system', created_at: 7, note: null };
     await store.commit([
       entry(4, [{ kind: 'policy.insert', row: version }]),
       entry(5, [{ kind: 'policy.activate', row: { id: 1, version: 1, activated_at: 8, activated_by: 'system' } }]),
