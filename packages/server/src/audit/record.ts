@@ -14,6 +14,8 @@ export type AuditType =
   | 'approval.redeemed'
   | 'call.started'
   | 'call.refused'
+  | 'call.executed'
+  | 'call.failed'
   | 'policy.uploaded'
   | 'policy.activated'
   | 'policy.shadow_started'

@@ -5,6 +5,7 @@ import * as context from './003-context.js';
 import * as timedPauses from './004-timed-pauses.js';
 import * as decisionClaims from './005-decision-claims.js';
 import * as userTokens from './006-user-tokens.js';
+import * as executionOutcomes from './007-execution-outcomes.js';
 import * as auditForwarder from './008-audit-forwarder.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-timed-pauses': timedPauses,
   '005-decision-claims': decisionClaims,
   '006-user-tokens': userTokens,
+  '007-execution-outcomes': executionOutcomes,
   '008-audit-forwarder': auditForwarder,
 };
 
