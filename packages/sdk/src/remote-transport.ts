@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { ToolReach } from '@airlock/core';
 import { Pool } from 'undici';
+import { OutcomeBatcher, type ExecutionOutcome, type OutcomeReport } from './outcomes.js';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -19,6 +20,11 @@ export interface RemoteOptions {
    * global fetch does on loopback (bench/README.md, SDK).
    */
   fetch?: typeof fetch;
+  /**
+   * Execution outcomes (docs/outcomes.md): reported by default, batched off the tool's path and
+   * sent every `flushMs` (default 200) and on close; `false` turns reporting off.
+   */
+  outcomes?: false | { flushMs?: number };
 }
 
 /** What the transport needs of an HTTP response. */
@@ -61,6 +67,8 @@ export class RemoteTransport implements Transport {
   private readonly timeoutMs: number;
   private readonly send: HttpSend;
   private readonly closePool: (() => Promise<void>) | undefined;
+  /** Outcomes waiting for their batch; made at the first outcome. */
+  private outcomes: OutcomeBatcher | undefined;
 
   constructor(private readonly options: RemoteOptions) {
     this.base = options.url.replace(/\/+$/, '');
@@ -131,6 +139,21 @@ export class RemoteTransport implements Transport {
     await this.request('POST', '/v1/edge/decisions', new EncodedJson(body), this.timeoutMs);
   }
 
+  reportOutcome(outcome: ExecutionOutcome): void {
+    if (this.options.outcomes === false || outcome.decision.at === undefined) return;
+    (this.outcomes ??= new OutcomeBatcher({ send: (reports) => this.postOutcomes(reports), flushMs: this.options.outcomes?.flushMs })).push(outcome);
+  }
+
+  /** Outcomes reported and not sent yet are sent now (tests, a process about to exit). */
+  async flushOutcomes(): Promise<void> {
+    await this.outcomes?.flush();
+  }
+
+  /** One batch of outcomes, one POST. The server answers each recorded or refused; a refusal is final. */
+  async postOutcomes(reports: OutcomeReport[]): Promise<void> {
+    await this.request('POST', '/v1/outcomes', { outcomes: reports }, this.timeoutMs);
+  }
+
   recordFailOpen(call: ToolCall, error: Error): void {
     if (!this.options.failOpenJournal) return;
     const record = { at: new Date().toISOString(), event: 'fail_open', tool: call.tool, args: call.args, session: call.session, error: error.message };
@@ -138,6 +161,7 @@ export class RemoteTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    await this.outcomes?.close();
     await this.closePool?.();
   }
 
