@@ -69,6 +69,7 @@ export class RemoteTransport implements Transport {
   private readonly closePool: (() => Promise<void>) | undefined;
   /** Outcomes waiting for their batch; made at the first outcome. */
   private outcomes: OutcomeBatcher | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RemoteOptions) {
     this.base = options.url.replace(/\/+$/, '');
@@ -161,8 +162,12 @@ export class RemoteTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await this.outcomes?.close();
-    await this.closePool?.();
+    // Once: the outcomes still buffered are sent before the connections close.
+    this.closing ??= (async () => {
+      await this.outcomes?.close();
+      await this.closePool?.();
+    })();
+    await this.closing;
   }
 
   private async request(
