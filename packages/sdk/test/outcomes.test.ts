@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { startServer, type RunningServer } from '@airlock/server';
 import { governTools as governAiTools } from '../src/adapters/ai-sdk.js';
 import { governTool as governAgentsTool } from '../src/adapters/openai-agents.js';
-import { createAirlock, EdgeTransport, RemoteTransport, type Airlock } from '../src/index.js';
+import type { RemoteTransport} from '../src/index.js';
+import { createAirlock, EdgeTransport, type Airlock } from '../src/index.js';
 import { localFixture } from './local-fixture.js';
 import { signIn, type ServerSession } from './server-session.js';
 
