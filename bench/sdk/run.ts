@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { jsonSchema, tool } from 'ai';
 import { median, measure, type Measurement, type Plan } from './measure.js';
-import { createAirlock, governTools } from './sdk.js';
+import { Airlock, createAirlock, governTools, OutcomeBatcher, type ExecutionOutcome, type Transport } from './sdk.js';
 
 /**
  * `npm run bench:sdk`: what governing a tool call costs the agent. The same tool function is
@@ -49,10 +49,37 @@ function local(audit: boolean): Contender['start'] {
   };
 }
 
+/**
+ * Outcome reporting alone (docs/outcomes.md): a transport that answers every decide with the same
+ * allow at once, with and without the remote batcher behind `reportOutcome` (its POST replaced by
+ * a resolved promise). The difference between the two rows is what reporting adds on the tool's
+ * path in remote mode: two clock reads and a push; the digest and the request are made in the batch.
+ */
+function stubbed(reporting: boolean): Contender['start'] {
+  return async () => {
+    const decision = { id: 'dec_bench', at: new Date().toISOString(), effect: 'allow', rule: 'get-account', reason: '', decidedBy: 'rule', matched: [], limits: [], flagged: false, risk: { score: 0, level: 'low' }, policy: { bundle: '', version: 1, policies: [] } };
+    const batcher = new OutcomeBatcher({ send: async () => undefined });
+    const transport = {
+      decide: async () => decision,
+      waitForApproval: async () => ({ id: '', status: 'denied', args: {} }),
+      redeem: async () => ({ id: '', status: 'denied', args: {} }),
+      tools: async () => [],
+      recordFailOpen: () => undefined,
+      close: () => batcher.close(),
+      ...(reporting ? { reportOutcome: (outcome: ExecutionOutcome) => batcher.push(outcome) } : {}),
+    } as unknown as Transport;
+    const airlock = new Airlock({ url: 'http://127.0.0.1:1', apiKey: 'unused' }, transport);
+    const guarded = airlock.guard('get_account', getAccount);
+    return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+  };
+}
+
 const contenders: Contender[] = [
   { label: 'tool function, unguarded', plan: LOCAL, start: async () => ({ call: (i) => getAccount(args(i)), close: async () => undefined }) },
   { label: 'guard, local, no audit file', plan: LOCAL, start: local(false) },
   { label: 'guard, local, JSONL audit', plan: LOCAL, start: local(true) },
+  { label: 'guard, stub transport, outcomes off', plan: LOCAL, start: stubbed(false) },
+  { label: 'guard, stub transport, outcomes batched', plan: LOCAL, start: stubbed(true) },
   {
     label: 'ai-sdk adapter execute, local, JSONL audit',
     plan: LOCAL,
@@ -105,6 +132,17 @@ if (server) {
     plan: REMOTE,
     start: async () => {
       const airlock = createAirlock({ url: server.url, apiKey: server.key });
+      const guarded = airlock.guard('get_account', getAccount);
+      return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+    },
+  });
+  // The same with outcome reporting off: the server's cost of recording the outcome batches shows
+  // as the difference between the two rows' p50 (measured in the same run, rounds alternating).
+  contenders.push({
+    label: 'guard, remote, outcome reporting off',
+    plan: REMOTE,
+    start: async () => {
+      const airlock = createAirlock({ url: server.url, apiKey: server.key, outcomes: false });
       const guarded = airlock.guard('get_account', getAccount);
       return { call: (i) => guarded(args(i)), close: () => airlock.close() };
     },
@@ -169,6 +207,18 @@ console.log('');
 for (const c of [1, 2]) {
   const added = (summary[c] as (typeof summary)[number]).p50Us - base.p50Us;
   console.log(`target: ${contenders[c]?.label} adds < ${TARGET_ADDED_P50_US} µs at p50: ${added.toFixed(2)} µs ${added < TARGET_ADDED_P50_US ? 'PASS' : 'FAIL'}`);
+}
+const at = (label: string) => summary[contenders.findIndex((contender) => contender.label === label)];
+const stubOff = at('guard, stub transport, outcomes off');
+const stubOn = at('guard, stub transport, outcomes batched');
+if (stubOff && stubOn) {
+  const added = stubOn.p50Us - stubOff.p50Us;
+  console.log(`target: outcome reporting adds < 2 µs on the tool's path (remote batcher) at p50: ${added.toFixed(2)} µs ${added < 2 ? 'PASS' : 'FAIL'}`);
+}
+const remoteOn = at('guard, remote (server on loopback)');
+const remoteOff = at('guard, remote, outcome reporting off');
+if (remoteOn && remoteOff) {
+  console.log(`remote decide p50 with outcome reporting on / off: ${(remoteOn.p50Us / 1000).toFixed(3)} ms / ${(remoteOff.p50Us / 1000).toFixed(3)} ms (ratio ${(remoteOn.p50Us / remoteOff.p50Us).toFixed(2)})`);
 }
 const remote = contenders.findIndex((contender) => contender.label.startsWith('guard, remote'));
 if (remote >= 0 && summary[remote]) {

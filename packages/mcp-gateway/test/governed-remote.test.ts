@@ -81,8 +81,8 @@ describe.each(['stdio', 'http'] as const)('governing an MCP server over %s, deci
       const refund = decisionOf((a) => a.account_id === account(40));
       const lookup = decisionOf((a) => a.account_id === 'fail');
       return {
-        executed: records.find((r) => r.type === 'call.executed' && r.data.decision === refund?.data.id && r.seq > refund.seq),
-        failed: records.find((r) => r.type === 'call.failed' && r.data.decision === lookup?.data.id && r.seq > lookup.seq),
+        executed: records.find((r) => r.type === 'call.executed' && r.data.decision === refund?.data.id && r.seq > (refund?.seq ?? Infinity)),
+        failed: records.find((r) => r.type === 'call.failed' && r.data.decision === lookup?.data.id && r.seq > (lookup?.seq ?? Infinity)),
       };
     };
     // Outcomes go in batches off the call's path: wait for them to land.
