@@ -21,6 +21,8 @@ const TYPES = [
   'approval.redeemed',
   'call.started',
   'call.refused',
+  'call.executed',
+  'call.failed',
   'policy.uploaded',
   'policy.activated',
   'auth.login',
