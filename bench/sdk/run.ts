@@ -107,7 +107,7 @@ interface Server {
 /** The server in a child process; undefined (with the reason printed) when it cannot start. */
 async function startServer(): Promise<Server | undefined> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./remote-server.ts', import.meta.url)), dataDir], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SDK_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', fileURLToPath(new URL('./remote-server.ts', import.meta.url)), dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../packages/server/tsconfig.json', import.meta.url)) },
   });
@@ -170,6 +170,9 @@ if (server) {
   });
 }
 
+// BENCH_SDK_ONLY=<regexp>: only the rows whose label matches (e.g. 'remote' for the two remote rows); the first row stays as the base.
+const only = process.env.BENCH_SDK_ONLY ? new RegExp(process.env.BENCH_SDK_ONLY) : undefined;
+if (only) contenders.splice(1, contenders.length - 1, ...contenders.slice(1).filter((contender) => only.test(contender.label)));
 const started = Date.now();
 const results = contenders.map(() => [] as Measurement[]);
 for (let round = 1; round <= ROUNDS; round++) {

@@ -124,10 +124,15 @@ export class OutcomeBatcher {
     }
   }
 
-  /** Sends everything buffered now (in batches); resolves when done or failed (what failed stays buffered). */
+  /**
+   * Sends what is buffered now (in batches); resolves when done or failed (what failed stays
+   * buffered). Outcomes pushed while it sends wait for their own timer: a flush that went on
+   * sending them would post each call's outcome alone as soon as the previous POST returns, one
+   * POST per call beside every decide (what bench:sdk measured: remote decide p50 ×3.8).
+   */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing.then(() => (this.buffer.length > 0 ? this.flush() : undefined));
-    this.flushing = this.sendAll().finally(() => (this.flushing = undefined));
+    this.flushing = this.sendAll(this.buffer.length).finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
@@ -138,9 +143,11 @@ export class OutcomeBatcher {
     await this.flush();
   }
 
-  private async sendAll(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.maxBatch);
+  /** Sends the first `count` outcomes buffered, at most `maxBatch` per POST. */
+  private async sendAll(count: number): Promise<void> {
+    while (count > 0 && this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, Math.min(count, this.maxBatch));
+      count -= batch.length;
       try {
         await this.options.before?.();
         await this.options.send(batch.map(outcomeReport));

@@ -162,6 +162,30 @@ describe('outcome reporting, off the tool path', () => {
     expect(posts).toEqual([5]);
   });
 
+  it('remote: outcomes reported while a batch is being sent wait for the next batch, not one POST each', async () => {
+    const posts: number[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/v1/outcomes')) {
+        posts.push((JSON.parse(String(init?.body)) as { outcomes: unknown[] }).outcomes.length);
+        if (posts.length === 1) await held;
+      }
+      return fetch(input, init);
+    };
+    const airlock = createAirlock({ url: server.url, apiKey: supportKey, fetch: holding, outcomes: { flushMs: 60_000 } });
+    const lookup = airlock.guard('get_account', async (args: { account_id: string }) => ({ id: args.account_id }));
+    await lookup({ account_id: 'DURING-0' });
+    const first = (airlock.transport as RemoteTransport).flushOutcomes();
+    // The first POST is on the wire (held); three more calls report while it is.
+    for (let i = 1; i <= 3; i++) await lookup({ account_id: `DURING-${i}` });
+    release();
+    await first;
+    expect(posts).toEqual([1]);
+    await airlock.close();
+    expect(posts).toEqual([1, 3]);
+  });
+
   it('local: the outcome is a line of the audit file after its decision, with the digest and never the result', async () => {
     const fixture = localFixture();
     const airlock = createAirlock({ policy: fixture.policy, agent: 'support-bot-1', role: 'support', audit: fixture.audit, watch: false });
