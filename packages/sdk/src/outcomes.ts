@@ -136,11 +136,15 @@ export class OutcomeBatcher {
     return this.flushing;
   }
 
-  /** Sends what is buffered (one try) and stops the timer. */
+  /** Stops the timer and sends what is buffered, and what is reported meanwhile, until none is left or a batch fails. */
   async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flush();
+    for (;;) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      const failed = this.stats.failedBatches;
+      await this.flush();
+      if (this.buffer.length === 0 || this.stats.failedBatches !== failed) return;
+    }
   }
 
   /** Sends the first `count` outcomes buffered, at most `maxBatch` per POST. */

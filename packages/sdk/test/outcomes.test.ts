@@ -12,7 +12,7 @@ import { startServer, type RunningServer } from '@airlock/server';
 import { governTools as governAiTools } from '../src/adapters/ai-sdk.js';
 import { governTool as governAgentsTool } from '../src/adapters/openai-agents.js';
 import type { RemoteTransport} from '../src/index.js';
-import { createAirlock, EdgeTransport, type Airlock } from '../src/index.js';
+import { createAirlock, EdgeTransport, OutcomeBatcher, type Airlock, type ExecutionOutcome } from '../src/index.js';
 import { localFixture } from './local-fixture.js';
 import { signIn, type ServerSession } from './server-session.js';
 
@@ -184,6 +184,32 @@ describe('outcome reporting, off the tool path', () => {
     expect(posts).toEqual([1]);
     await airlock.close();
     expect(posts).toEqual([1, 3]);
+  });
+
+  it('close sends what is reported while it sends, and stops at a failed batch', async () => {
+    const sent: string[][] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let fail = false;
+    const batcher = new OutcomeBatcher({
+      flushMs: 60_000,
+      send: async (reports) => {
+        if (fail) throw new Error('down');
+        sent.push(reports.map((report) => report.decisionId));
+        if (sent.length === 1) await held;
+      },
+    });
+    const outcome = (id: string): ExecutionOutcome => ({ decision: { id, at: new Date().toISOString() } as ExecutionOutcome['decision'], tool: 'get_account', startedAt: Date.now(), durationMs: 1, ok: true, value: { id } });
+    batcher.push(outcome('dec_1'));
+    const closing = batcher.close();
+    batcher.push(outcome('dec_2'));
+    release();
+    await closing;
+    expect(sent).toEqual([['dec_1'], ['dec_2']]);
+    fail = true;
+    batcher.push(outcome('dec_3'));
+    await batcher.close();
+    expect(batcher.stats).toMatchObject({ sent: 2, failedBatches: 1 });
   });
 
   it('local: the outcome is a line of the audit file after its decision, with the digest and never the result', async () => {
