@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { jsonSchema, tool } from 'ai';
 import { median, measure, type Measurement, type Plan } from './measure.js';
-import { createAirlock, governTools } from './sdk.js';
+import { Airlock, createAirlock, governTools, OutcomeBatcher, type ExecutionOutcome, type Transport } from './sdk.js';
 import { tracerProvider } from './tracing.js';
 
 /**
@@ -60,11 +60,38 @@ function local(audit: boolean, traced = false): Contender['start'] {
   };
 }
 
+/**
+ * Outcome reporting alone (docs/outcomes.md): a transport that answers every decide with the same
+ * allow at once, with and without the remote batcher behind `reportOutcome` (its POST replaced by
+ * a resolved promise). The difference between the two rows is what reporting adds on the tool's
+ * path in remote mode: two clock reads and a push; the digest and the request are made in the batch.
+ */
+function stubbed(reporting: boolean): Contender['start'] {
+  return async () => {
+    const decision = { id: 'dec_bench', at: new Date().toISOString(), effect: 'allow', rule: 'get-account', reason: '', decidedBy: 'rule', matched: [], limits: [], flagged: false, risk: { score: 0, level: 'low' }, policy: { bundle: '', version: 1, policies: [] } };
+    const batcher = new OutcomeBatcher({ send: async () => undefined });
+    const transport = {
+      decide: async () => decision,
+      waitForApproval: async () => ({ id: '', status: 'denied', args: {} }),
+      redeem: async () => ({ id: '', status: 'denied', args: {} }),
+      tools: async () => [],
+      recordFailOpen: () => undefined,
+      close: () => batcher.close(),
+      ...(reporting ? { reportOutcome: (outcome: ExecutionOutcome) => batcher.push(outcome) } : {}),
+    } as unknown as Transport;
+    const airlock = new Airlock({ url: 'http://127.0.0.1:1', apiKey: 'unused' }, transport);
+    const guarded = airlock.guard('get_account', getAccount);
+    return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+  };
+}
+
 const contenders: Contender[] = [
   { label: 'tool function, unguarded', plan: LOCAL, start: async () => ({ call: (i) => getAccount(args(i)), close: async () => undefined }) },
   { label: 'guard, local, no audit file', plan: LOCAL, start: local(false) },
   { label: 'guard, local, JSONL audit', plan: LOCAL, start: local(true) },
   { label: 'guard, local, no audit file, tracing on', plan: LOCAL, start: local(false, true) },
+  { label: 'guard, stub transport, outcomes off', plan: LOCAL, start: stubbed(false) },
+  { label: 'guard, stub transport, outcomes batched', plan: LOCAL, start: stubbed(true) },
   {
     label: 'ai-sdk adapter execute, local, JSONL audit',
     plan: LOCAL,
@@ -92,7 +119,7 @@ interface Server {
 /** The server in a child process; undefined (with the reason printed) when it cannot start. */
 async function startServer(): Promise<Server | undefined> {
   const dataDir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./remote-server.ts', import.meta.url)), dataDir], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SDK_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', fileURLToPath(new URL('./remote-server.ts', import.meta.url)), dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../packages/server/tsconfig.json', import.meta.url)) },
   });
@@ -130,6 +157,17 @@ if (server) {
       return { call: (i) => guarded(args(i)), close: () => airlock.close() };
     },
   });
+  // The same with outcome reporting off: the server's cost of recording the outcome batches shows
+  // as the difference between the two rows' p50 (measured in the same run, rounds alternating).
+  contenders.push({
+    label: 'guard, remote, outcome reporting off',
+    plan: REMOTE,
+    start: async () => {
+      const airlock = createAirlock({ url: server.url, apiKey: server.key, outcomes: false });
+      const guarded = airlock.guard('get_account', getAccount);
+      return { call: (i) => guarded(args(i)), close: () => airlock.close() };
+    },
+  });
   // Edge mode: the same server; allows answered in-process, spooled to a file, sent in batches.
   contenders.push({
     label: 'guard, edge (spooled, server on loopback)',
@@ -153,6 +191,9 @@ if (server) {
   });
 }
 
+// BENCH_SDK_ONLY=<regexp>: only the rows whose label matches (e.g. 'remote' for the two remote rows); the first row stays as the base.
+const only = process.env.BENCH_SDK_ONLY ? new RegExp(process.env.BENCH_SDK_ONLY) : undefined;
+if (only) contenders.splice(1, contenders.length - 1, ...contenders.slice(1).filter((contender) => only.test(contender.label)));
 const started = Date.now();
 const results = contenders.map(() => [] as Measurement[]);
 for (let round = 1; round <= ROUNDS; round++) {
@@ -188,8 +229,21 @@ console.log(`${new Date().toISOString()}, ${cpus()[0]?.model ?? 'unknown CPU'}, 
 console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
 console.log('');
 for (const c of [1, 2]) {
-  const added = (summary[c] as (typeof summary)[number]).p50Us - base.p50Us;
+  if (!summary[c] || !contenders[c]?.label.startsWith('guard, local')) continue;
+  const added = summary[c].p50Us - base.p50Us;
   console.log(`target: ${contenders[c]?.label} adds < ${TARGET_ADDED_P50_US} µs at p50: ${added.toFixed(2)} µs ${added < TARGET_ADDED_P50_US ? 'PASS' : 'FAIL'}`);
+}
+const at = (label: string) => summary[contenders.findIndex((contender) => contender.label === label)];
+const stubOff = at('guard, stub transport, outcomes off');
+const stubOn = at('guard, stub transport, outcomes batched');
+if (stubOff && stubOn) {
+  const added = stubOn.p50Us - stubOff.p50Us;
+  console.log(`target: outcome reporting adds < 2 µs on the tool's path (remote batcher) at p50: ${added.toFixed(2)} µs ${added < 2 ? 'PASS' : 'FAIL'}`);
+}
+const remoteOn = at('guard, remote (server on loopback)');
+const remoteOff = at('guard, remote, outcome reporting off');
+if (remoteOn && remoteOff) {
+  console.log(`remote decide p50 with outcome reporting on / off: ${(remoteOn.p50Us / 1000).toFixed(3)} ms / ${(remoteOff.p50Us / 1000).toFixed(3)} ms (ratio ${(remoteOn.p50Us / remoteOff.p50Us).toFixed(2)})`);
 }
 const remote = contenders.findIndex((contender) => contender.label.startsWith('guard, remote'));
 if (remote >= 0 && summary[remote]) {

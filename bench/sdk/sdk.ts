@@ -9,5 +9,6 @@ import type * as AiAdapter from '@airlock/sdk/ai';
 export const SDK_ENTRY = new URL('../../packages/sdk/dist/index.js', import.meta.url);
 const AI_ENTRY = new URL('../../packages/sdk/dist/adapters/ai-sdk.js', import.meta.url);
 
-export const { createAirlock } = (await import(SDK_ENTRY.href)) as typeof Sdk;
+export const { createAirlock, Airlock, OutcomeBatcher } = (await import(SDK_ENTRY.href)) as typeof Sdk;
+export type { Transport, ExecutionOutcome } from '@airlock/sdk';
 export const { governTools } = (await import(AI_ENTRY.href)) as typeof AiAdapter;

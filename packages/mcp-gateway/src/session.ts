@@ -153,7 +153,13 @@ export class ProxySession {
     this.assertUpstream();
     // Exactly the arguments Airlock says to run: an approver may have changed them.
     const forwarded: Request = { method: 'tools/call', params: { ...rest, name, arguments: verdict.args } };
-    const result = await this.send(forwarded, extra, (r, options) => this.client.request(r, CallToolResultSchema, options));
+    // Run through Airlock, which reports the outcome: an upstream error (thrown) or a tool error
+    // (`isError`) is a failed call, anything else succeeded (docs/outcomes.md).
+    const result = await this.airlock.run(
+      verdict,
+      () => this.send(forwarded, extra, (r, options) => this.client.request(r, CallToolResultSchema, options)),
+      toolFailure,
+    );
     return verdict.edited ? withChangedArgs(result as CallToolResult, verdict.args) : (result as CallToolResult);
   }
 
@@ -198,4 +204,12 @@ export class ProxySession {
     promise.then(forget, forget);
     return promise;
   }
+}
+
+/** A tool result that reports an error in the tool's own terms (`isError`): a failed call, its text the message. */
+function toolFailure(result: Result): { class: string; message: string } | undefined {
+  const tool = result as CallToolResult;
+  if (tool.isError !== true) return undefined;
+  const text = (tool.content ?? []).flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+  return { class: 'ToolError', message: text || 'the tool reported an error' };
 }

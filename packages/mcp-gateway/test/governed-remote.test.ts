@@ -69,6 +69,29 @@ describe.each(['stdio', 'http'] as const)('governing an MCP server over %s, deci
     expect(await audited(forAccount(account(1)))).toEqual(['issue_refund allow refund-small']);
   });
 
+  it('records the outcome of a forwarded call and of an upstream error, each after its decision', async () => {
+    await connect();
+    const args = { account_id: account(40), amount: 20, currency: 'USD' };
+    expect((await client.callTool({ name: 'issue_refund', arguments: args })).isError).toBeFalsy();
+    expect((await client.callTool({ name: 'get_account', arguments: { account_id: 'fail' } })).isError).toBe(true);
+    const outcomes = async () => {
+      const page = await admin.get<{ records: (AuditRecord & { seq: number; data: { id?: string; decision?: string; error?: unknown } })[] }>('/v1/audit?agent=support-bot-1&limit=1000');
+      const records = [...page.body.records].reverse();
+      const decisionOf = (match: (a: Record<string, unknown>) => boolean) => records.filter((r) => r.type === 'decision' && match(r.data.request?.args ?? {})).pop();
+      const refund = decisionOf((a) => a.account_id === account(40));
+      const lookup = decisionOf((a) => a.account_id === 'fail');
+      return {
+        executed: records.find((r) => r.type === 'call.executed' && r.data.decision === refund?.data.id && r.seq > (refund?.seq ?? Infinity)),
+        failed: records.find((r) => r.type === 'call.failed' && r.data.decision === lookup?.data.id && r.seq > (lookup?.seq ?? Infinity)),
+      };
+    };
+    // Outcomes go in batches off the call's path: wait for them to land.
+    await expect.poll(outcomes, { timeout: 10_000, interval: 100 }).toMatchObject({
+      executed: { tool: 'issue_refund' },
+      failed: { tool: 'get_account', data: { error: { class: 'ToolError', message: expect.stringContaining('account store is down') } } },
+    });
+  });
+
   it('holds a $75 refund for approval, reports progress while it waits, and runs it once a person approves through the API', async () => {
     await connect();
     const args = { account_id: account(2), amount: 75, currency: 'USD' };

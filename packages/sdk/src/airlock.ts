@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { MAX_JSON_DEPTH, nestsDeeperThan, type ToolReach } from '@airlock/core';
 import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
@@ -7,6 +8,7 @@ import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
 import { Tracing, type TracingOption } from './tracing.js';
 import type { DecideOptions, Transport } from './transport.js';
+import type { ExecutionOutcome } from './outcomes.js';
 import {
   AirlockAlreadyRanError,
   AirlockRefusalError,
@@ -52,6 +54,11 @@ export interface CheckOptions extends GuardOptions {
 export type Guarded<T> = T | EditedResult<T> | Refusal | PendingApproval;
 
 const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
+/** Decisions of approvals answered `pending`, kept so a later `resume` reports its outcome under them. */
+const MAX_AWAITED = 10_000;
+
+/** Tells a result that is a failure in the tool's own terms (an MCP result with `isError`). */
+export type FailureOf<T> = (result: T) => { class: string; message: string } | undefined;
 
 /**
  * The client an agent's tools go through. `check` asks for a verdict; `guard` wraps a function so
@@ -63,6 +70,7 @@ export class Airlock {
   private readonly onFailOpen: AirlockOptions['onFailOpen'];
   /** Undefined when tracing is off: then one check per call is all it costs. */
   private readonly tracing: Tracing | undefined;
+  private readonly awaited = new Map<string, AirlockDecision>();
 
   constructor(options: AirlockOptions, transport?: Transport) {
     this.transport = transport ?? ('policy' in options ? new LocalTransport(options) : 'edge' in options && options.edge ? new EdgeTransport(options) : new RemoteTransport(options));
@@ -110,11 +118,13 @@ export class Airlock {
 
   /** What a decision means for the call: run it, refuse it, or (for an approval) wait or report pending. */
   private async verdict(call: ToolCall, decision: AirlockDecision, settings: GuardOptions): Promise<Verdict> {
-    if (decision.effect === 'allow') return { outcome: 'run', args: call.args, edited: false, decision };
+    if (decision.effect === 'allow') return { outcome: 'run', tool: call.tool, args: call.args, edited: false, decision };
     if (decision.effect === 'block') return refused(call, decision.error?.code ?? 'policy', decision.reason, decision.rule, decision.id);
     const approval = decision.approval;
     if (!approval) return refused(call, 'airlock_unavailable', 'approval required but none was opened', decision.rule, decision.id);
     if ((settings.approval ?? 'wait') === 'return') {
+      if (this.awaited.size >= MAX_AWAITED) this.awaited.clear();
+      this.awaited.set(approval.id, decision);
       const who = `${approval.approvers.join(', ') || 'a person'}${approval.required > 1 ? ` (${approval.required} different people)` : ''}`;
       return {
         outcome: 'pending',
@@ -136,7 +146,9 @@ export class Airlock {
   /** Completes a call whose approval was requested earlier (approval mode `return`, or a resumed run). */
   async resume(call: ToolCall, approvalId: string, options: GuardOptions = {}): Promise<Verdict> {
     const settings = { ...this.defaults, ...options };
-    const verdict = await this.awaitApproval(call, approvalId, undefined, settings);
+    const decision = this.awaited.get(approvalId);
+    this.awaited.delete(approvalId);
+    const verdict = await this.awaitApproval(call, approvalId, decision, settings);
     this.tracing?.remember(verdict, call.tool, undefined);
     return verdict;
   }
@@ -173,6 +185,7 @@ export class Airlock {
       }
       if (decision === undefined) return this.check(call, options).then((verdict) => this.execute(verdict, fn, options));
       if (decision.effect === 'allow') {
+        if (this.transport.reportOutcome) return this.timed(tool, decision, fn, args);
         try {
           return Promise.resolve(fn(args));
         } catch (error) {
@@ -191,9 +204,59 @@ export class Airlock {
       if ((options.onBlock ?? this.defaults.onBlock) === 'throw') throw new AirlockRefusalError(verdict.refusal);
       return verdict.refusal;
     }
-    const result = this.tracing ? await this.tracing.executeTool(verdict, () => fn(verdict.args as A)) : await fn(verdict.args as A);
+    const result = await this.run(verdict, fn);
     if (!verdict.edited) return result;
     return { airlock: 'approved_with_changes', args: verdict.args, result };
+  }
+
+  /**
+   * Runs the function of a call Airlock let through, with the verdict's arguments, and reports
+   * what happened (docs/outcomes.md): started, duration, succeeded or failed (a throw, or a result
+   * `failure` says is one), the result's digest. Resolves to the function's own result. `execute`
+   * and the adapters run through it; use it directly when the result needs no wrapping (a gateway).
+   */
+  run<A extends Record<string, unknown>, T>(verdict: Verdict & { outcome: 'run' }, fn: (args: A) => T | Promise<T>, failure?: FailureOf<Awaited<T>>): Promise<Awaited<T>> {
+    const { decision } = verdict;
+    const args = verdict.args as A;
+    const body = (): Promise<Awaited<T>> =>
+      !decision || !this.transport.reportOutcome ? (async (): Promise<Awaited<T>> => await fn(args))() : this.timed(verdict.tool ?? '', decision, fn, args, failure);
+    // Traced: the run is the `execute_tool` span (OpenTelemetry GenAI conventions), outcome reporting inside it.
+    return this.tracing ? this.tracing.executeTool(verdict, body) : body();
+  }
+
+  /** Runs `fn` and hands the outcome to the transport: on the tool's path, two clock reads and a push. */
+  private timed<A, T>(tool: string, decision: AirlockDecision, fn: (args: A) => T | Promise<T>, args: A, failure?: FailureOf<Awaited<T>>): Promise<Awaited<T>> {
+    const transport = this.transport;
+    const start = performance.now();
+    const done = (ok: boolean, value: unknown): void => {
+      const end = performance.now();
+      (transport.reportOutcome as (outcome: ExecutionOutcome) => void)({
+        decision,
+        tool,
+        startedAt: performance.timeOrigin + start,
+        durationMs: end - start,
+        ok,
+        value,
+        failure: ok && failure ? failure(value as Awaited<T>) : undefined,
+      });
+    };
+    let pending: T | Promise<T>;
+    try {
+      pending = fn(args);
+    } catch (error) {
+      done(false, error);
+      return Promise.reject(error as Error);
+    }
+    return Promise.resolve(pending).then(
+      (result) => {
+        done(true, result);
+        return result as Awaited<T>;
+      },
+      (error: unknown) => {
+        done(false, error);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -225,7 +288,7 @@ export class Airlock {
       // Spend the approval on exactly this call; the server answers the arguments to run.
       const redeemed = await this.transport.redeem(approvalId, call);
       const edited = JSON.stringify(redeemed.args) !== JSON.stringify(call.args);
-      return { outcome: 'run', args: redeemed.args, edited, decision };
+      return { outcome: 'run', tool: call.tool, args: redeemed.args, edited, decision };
     } catch (error) {
       // A wait the caller stopped never fails open: nothing was decided for it to run on.
       if (signal?.aborted) return cancelled(call, approvalId, decision);
@@ -242,7 +305,7 @@ export class Airlock {
     if (settings.failOpen && !(error instanceof AirlockUnavailableError && error.refused)) {
       this.transport.recordFailOpen(call, cause);
       this.onFailOpen?.(call, cause);
-      return { outcome: 'run', args: call.args, edited: false, decision: undefined };
+      return { outcome: 'run', tool: call.tool, args: call.args, edited: false, decision: undefined };
     }
     const reason = error instanceof AirlockUnavailableError ? error.message : `Airlock failed: ${cause.message}`;
     return refused(call, 'airlock_unavailable', reason, null);

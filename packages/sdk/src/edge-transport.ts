@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { canonicalJson, compile, parseBundle, pauseCovers, type Engine, type PauseScope, type PolicySource, type ToolReach } from '@airlock/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { request } from 'undici';
+import { OutcomeBatcher, type ExecutionOutcome } from './outcomes.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
@@ -84,6 +85,10 @@ export class EdgeTransport implements Transport {
   private lastBeat = 0;
   private readonly abort = new AbortController();
   private readonly flushTimer: NodeJS.Timeout;
+  /** Outcomes of the calls run (local allows and the server's answers), sent after the spooled allows they refer to. */
+  private outcomes: OutcomeBatcher | undefined;
+  /** The last send of the spool failed (outcomes wait for it). */
+  private flushFailed = false;
   private flushing: Promise<void> | undefined;
   /** Local allows by idempotency key, with the attempt that claimed each (one run per decision). */
   private readonly keyed = new Map<string, KeyedAllow>();
@@ -124,7 +129,7 @@ export class EdgeTransport implements Transport {
     const id = `edg_${randomUUID()}`;
     this.spool({ id, at, version: this.version, rule: decision.rule, call: reported(call) });
     this.stats.local++;
-    return { ...decision, id, approval: undefined };
+    return { ...decision, id, at: new Date(at).toISOString(), approval: undefined };
   }
 
   async decide(call: ToolCall, options: DecideOptions = {}): Promise<AirlockDecision> {
@@ -200,6 +205,17 @@ export class EdgeTransport implements Transport {
     this.remote.recordFailOpen(call, error);
   }
 
+  reportOutcome(outcome: ExecutionOutcome): void {
+    if (this.options.outcomes === false || outcome.decision.at === undefined) return;
+    this.outcomes ??= new OutcomeBatcher({
+      // The allows spooled so far go first: the server must know a decision before its outcome.
+      before: () => this.flush(true).then(() => (this.flushFailed ? Promise.reject(new Error('the spooled allows are not recorded yet')) : undefined)),
+      send: (reports) => this.remote.postOutcomes(reports),
+      flushMs: this.options.outcomes?.flushMs,
+    });
+    this.outcomes.push(outcome);
+  }
+
   /** Stops following the server, sends what is spooled (once), closes the connections. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -208,6 +224,7 @@ export class EdgeTransport implements Transport {
     this.abort.abort();
     await this.flushing;
     await this.flush(true);
+    await this.outcomes?.close();
     if (this.spoolFd !== undefined) closeSync(this.spoolFd);
     await this.remote.close();
   }
@@ -293,7 +310,12 @@ export class EdgeTransport implements Transport {
   private flush(last = false): Promise<void> {
     if (this.flushing) return last ? this.flushing.then(() => this.flush(true)) : this.flushing;
     const run = this.spoolDir ? this.flushFiles(this.spoolDir) : this.flushMemory();
-    this.flushing = run.catch(() => undefined).finally(() => (this.flushing = undefined));
+    this.flushing = run
+      .then(
+        () => void (this.flushFailed = false),
+        () => void (this.flushFailed = true),
+      )
+      .finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 

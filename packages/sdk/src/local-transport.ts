@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { callHash, canonicalJson, compile, DEFAULT_ROUTE, loadBundle, MemoryCounterStore, MemorySeenStore, PolicyLoadError, type ApprovalRoute, type Engine, type ToolReach } from '@airlock/core';
+import { outcomeReport, type ExecutionOutcome } from './outcomes.js';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ToolCall } from './types.js';
 
@@ -245,6 +246,26 @@ export class LocalTransport implements Transport {
 
   async tools(): Promise<ToolReach[]> {
     return this.engine.toolsFor(this.options.role, this.options.environment ?? 'production');
+  }
+
+  /**
+   * The call's outcome, appended to the audit file (synchronously, like its decision) as a
+   * `call.executed` or `call.failed` line naming the decision: never the result, only its
+   * SHA-256 and size.
+   */
+  reportOutcome(outcome: ExecutionOutcome): void {
+    if (this.auditFd === undefined) return;
+    const report = outcomeReport(outcome);
+    this.audit({
+      event: report.status === 'succeeded' ? 'call.executed' : 'call.failed',
+      decision: report.decisionId,
+      tool: outcome.tool,
+      agent: this.options.agent,
+      status: report.status,
+      durationMs: report.durationMs,
+      ...(report.error ? { error: report.error } : {}),
+      ...(report.result ? { result: { digest: report.result.digest, size: report.result.size } } : {}),
+    });
   }
 
   recordFailOpen(): void {

@@ -3,6 +3,7 @@ import type { ToolReach } from '@airlock/core';
 import { Pool } from 'undici';
 import { traceHeadersFor, type TraceHeaders, type TracingOption } from './tracing.js';
 import { apiPath, type ApiMethod, type ApiPath, type ApiRequest, type ApiResponse, type components } from './api/index.js';
+import { OutcomeBatcher, type ExecutionOutcome, type OutcomeReport } from './outcomes.js';
 import type { DecideOptions, Transport } from './transport.js';
 import { AirlockAlreadyRanError, AirlockUnavailableError, type AirlockDecision, type ApprovalState, type ApprovalStatus, type ToolCall } from './types.js';
 
@@ -23,6 +24,11 @@ export interface RemoteOptions {
   fetch?: typeof fetch;
   /** Send the active span's trace context (W3C `traceparent`) with each request: see `AirlockOptions.tracing`. */
   tracing?: TracingOption;
+  /**
+   * Execution outcomes (docs/outcomes.md): reported by default, batched off the tool's path and
+   * sent every `flushMs` (default 200) and on close; `false` turns reporting off.
+   */
+  outcomes?: false | { flushMs?: number };
 }
 
 /** What the transport needs of an HTTP response. */
@@ -66,6 +72,9 @@ export class RemoteTransport implements Transport {
   private readonly send: HttpSend;
   private readonly closePool: (() => Promise<void>) | undefined;
   private readonly traceHeaders: TraceHeaders | undefined;
+  /** Outcomes waiting for their batch; made at the first outcome. */
+  private outcomes: OutcomeBatcher | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RemoteOptions) {
     this.base = options.url.replace(/\/+$/, '');
@@ -150,6 +159,21 @@ export class RemoteTransport implements Transport {
     await this.request('POST', '/v1/edge/decisions', { body: new EncodedJson(body) }, this.timeoutMs);
   }
 
+  reportOutcome(outcome: ExecutionOutcome): void {
+    if (this.options.outcomes === false || outcome.decision.at === undefined) return;
+    (this.outcomes ??= new OutcomeBatcher({ send: (reports) => this.postOutcomes(reports), flushMs: this.options.outcomes?.flushMs })).push(outcome);
+  }
+
+  /** Outcomes reported and not sent yet are sent now (tests, a process about to exit). */
+  async flushOutcomes(): Promise<void> {
+    await this.outcomes?.flush();
+  }
+
+  /** One batch of outcomes, one POST. The server answers each recorded or refused; a refusal is final. */
+  async postOutcomes(reports: OutcomeReport[]): Promise<void> {
+    await this.request('POST', '/v1/outcomes', { body: { outcomes: reports } }, this.timeoutMs);
+  }
+
   recordFailOpen(call: ToolCall, error: Error): void {
     if (!this.options.failOpenJournal) return;
     const record = { at: new Date().toISOString(), event: 'fail_open', tool: call.tool, args: call.args, session: call.session, error: error.message };
@@ -157,7 +181,12 @@ export class RemoteTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await this.closePool?.();
+    // Once: the outcomes still buffered are sent before the connections close.
+    this.closing ??= (async () => {
+      await this.outcomes?.close();
+      await this.closePool?.();
+    })();
+    await this.closing;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ToolReach } from '@airlock/core';
+import type { ExecutionOutcome } from './outcomes.js';
 import type { AirlockDecision, ApprovalState, ToolCall } from './types.js';
 
 export interface DecideOptions {
@@ -51,6 +52,11 @@ export interface Transport {
    * tool not listed is unknown to the agent: every call to it is blocked.
    */
   tools(): Promise<ToolReach[]>;
+  /**
+   * Records what happened when a decided call ran (docs/outcomes.md): on the tool's path, so it
+   * only queues (remote, edge) or appends one line (local). Absent: outcomes are not reported.
+   */
+  reportOutcome?(outcome: ExecutionOutcome): void;
   /** Records a call that ran while Airlock was unreachable (fail-open tools only). */
   recordFailOpen(call: ToolCall, error: Error): void;
   close(): Promise<void>;

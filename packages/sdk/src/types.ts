@@ -51,6 +51,10 @@ export interface ApprovalTicket extends ApprovalRoute {
  */
 export interface AirlockDecision extends Decision, Pick<components['schemas']['DecisionResponse'], 'replay' | 'replayOf' | 'ranAt' | 'claim' | 'repeatOf'> {
   id: string;
+  /** When it was decided (ISO 8601; remote and edge mode): its execution outcome names it with the id. */
+  at?: string;
+  /** The policy records this tool's result with the call's outcome (`recordResult: true`; remote mode). */
+  recordResult?: true;
   approval?: ApprovalTicket;
 }
 
@@ -109,7 +113,7 @@ export interface EditedResult<T> {
 
 /** The SDK's verdict on one call, before anything runs. */
 export type Verdict =
-  | { outcome: 'run'; args: Record<string, unknown>; edited: boolean; decision: AirlockDecision | undefined }
+  | { outcome: 'run'; args: Record<string, unknown>; edited: boolean; decision: AirlockDecision | undefined; tool?: string }
   | { outcome: 'refused'; refusal: Refusal }
   | { outcome: 'pending'; pending: PendingApproval };
 

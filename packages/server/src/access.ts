@@ -35,6 +35,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/agent/tools': ['agent'],
   'GET /v1/edge/stream': ['agent'],
   'POST /v1/edge/decisions': ['agent'],
+  'POST /v1/outcomes': ['agent'],
+  'GET /v1/outcomes/orphans': VIEW,
+  'GET /v1/outcomes/failure-rates': VIEW,
+  'GET /v1/outcomes/:decisionId': VIEW,
 
   'GET /v1/approvals': VIEW,
   'GET /v1/approvals/stats': VIEW,

@@ -18,6 +18,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { auditStreamRoutes } from './routes/audit-stream.js';
 import { authRoutes, SESSION_COOKIE } from './routes/auth.js';
+import { outcomeRoutes } from './routes/outcomes.js';
 import { decideRoutes } from './routes/decide.js';
 import { linkRoutes } from './routes/links.js';
 import { opsRoutes } from './routes/ops.js';
@@ -71,6 +72,7 @@ export function allRoutes(services: Services, options: AppOptions, streams: Set<
     ...opsRoutes(services, () => (document ??= buildOpenApi(routes, options.version)), dashboard),
     ...authRoutes(services, { secure: options.secureCookies, sessionTtlMs: options.sessionTtlMs }),
     ...decideRoutes(services),
+    ...outcomeRoutes(services),
     ...agentToolRoutes(services),
     ...approvalRoutes(services),
     ...linkRoutes(services),

@@ -18,6 +18,9 @@ export class Metrics {
   private readonly limitHits = new Map<string, number>();
   /** Attempts to run a call whose decision already ran, by agent. */
   private readonly refusedRuns = new Map<string, number>();
+  /** Execution outcomes recorded, by agent, tool and status; outcomes refused, by agent and code. */
+  private readonly outcomes = new Map<string, { labels: Record<string, string>; value: number }>();
+  private readonly outcomesRefused = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly bucketCounts = new Array<number>(DURATION_BUCKETS.length).fill(0);
   private durationSum = 0;
   private durationCount = 0;
@@ -53,7 +56,17 @@ export class Metrics {
     this.refusedRuns.set(agent, (this.refusedRuns.get(agent) ?? 0) + 1);
   }
 
-  render(gauges: { approvalsPending: number }): string {
+  /** An execution outcome recorded (`started`, `succeeded`, `failed`). */
+  recordOutcome(agent: string, tool: string, status: string): void {
+    increment(this.outcomes, { agent, tool, status });
+  }
+
+  /** An execution outcome refused (its error code: `outcome_already_reported` for a call reported twice). */
+  recordOutcomeRefused(agent: string, code: string): void {
+    increment(this.outcomesRefused, { agent, code });
+  }
+
+  render(gauges: { approvalsPending: number; orphans?: OrphanGauges | undefined }): string {
     const lines: string[] = [];
     lines.push('# HELP airlock_decisions_total Decisions returned, by effect, deciding rule and agent.');
     lines.push('# TYPE airlock_decisions_total counter');
@@ -77,8 +90,35 @@ export class Metrics {
     lines.push('# HELP airlock_runs_refused_total Attempts to run a call whose decision already ran (already_ran), by agent.');
     lines.push('# TYPE airlock_runs_refused_total counter');
     for (const [agent, value] of this.refusedRuns) lines.push(`airlock_runs_refused_total${formatLabels({ agent })} ${value}`);
+
+    lines.push('# HELP airlock_outcomes_total Execution outcomes recorded, by agent, tool and status (started, succeeded, failed).');
+    lines.push('# TYPE airlock_outcomes_total counter');
+    for (const { labels, value } of this.outcomes.values()) lines.push(`airlock_outcomes_total${formatLabels(labels)} ${value}`);
+    lines.push('# HELP airlock_outcomes_refused_total Execution outcomes refused, by agent and error code (outcome_already_reported: a call reported twice).');
+    lines.push('# TYPE airlock_outcomes_refused_total counter');
+    for (const { labels, value } of this.outcomesRefused.values()) lines.push(`airlock_outcomes_refused_total${formatLabels(labels)} ${value}`);
+    if (gauges.orphans) {
+      lines.push('# HELP airlock_outcome_orphans Calls the trail cannot account for, of agents that report outcomes, by kind (capped at the orphans query limit).');
+      lines.push('# TYPE airlock_outcome_orphans gauge');
+      for (const [kind, value] of Object.entries(gauges.orphans)) lines.push(`airlock_outcome_orphans${formatLabels({ kind })} ${value}`);
+    }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** Orphan counts for `/metrics`, by kind (services/outcomes.ts). */
+export interface OrphanGauges {
+  allowed_unreported: number;
+  redeemed_unreported: number;
+  started_unfinished: number;
+  reported_twice: number;
+}
+
+function increment(counters: Map<string, { labels: Record<string, string>; value: number }>, labels: Record<string, string>): void {
+  const key = Object.values(labels).join('\u0000');
+  const entry = counters.get(key);
+  if (entry) entry.value++;
+  else counters.set(key, { labels, value: 1 });
 }
 
 function formatLabels(labels: Record<string, string>): string {

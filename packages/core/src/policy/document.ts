@@ -67,6 +67,10 @@ export const toolDefinitionSchema = z.strictObject({
   /** Which arguments must be present; default: all of them. */
   required: z.array(z.string()).optional().meta({ description: 'Arguments that must be present. Default: all declared arguments.' }),
   additionalArgs: z.boolean().default(false).meta({ description: 'Accept arguments that are not declared. Default: false (an unknown argument makes the call invalid).' }),
+  recordResult: z
+    .boolean()
+    .optional()
+    .meta({ description: "Record the tool's result (its JSON text, cut at 4 KB) with the call's execution outcome. Default: false (only a SHA-256 digest and the size are recorded)." }),
 });
 
 export const ruleSchema = z

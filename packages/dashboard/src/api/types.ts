@@ -26,6 +26,7 @@ export type ApprovalStatus = Schemas['ApprovalStatus'];
 export type TimeoutAction = Schemas['TimeoutAction'];
 export type ApprovalTier = Schemas['ApprovalTier'];
 export type Approval = Schemas['Approval'];
+export type Outcome = Schemas['Outcome'];
 export type ApprovalVote = Approval['approvals'][number];
 /** A kill switch in force or lifted (GET /v1/pauses). */
 export type Pause = Schemas['Pause'];

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, ApiError, can } from '../api/client';
-import type { Approval, ApprovalContext } from '../api/types';
+import type { Approval, ApprovalContext, Outcome } from '../api/types';
 import { RouteFacts, RouteLine } from '../components/approval-route';
 import { ArgFilterInput, argFilters, argsMatch } from '../components/arg-filter';
 import { ArgsEditor, argsDraft, parseArgs } from '../components/args-editor';
@@ -319,7 +319,26 @@ function Resolution({ approval, mine, expired }: { approval: Approval; mine: boo
       {verb} by <strong>{by}</strong>
       {approval.resolvedByKind === 'bot' ? ' (bot)' : ''}
       {approval.resolvedAt ? ` at ${formatTime(approval.resolvedAt)}` : ''}: “{approval.resolutionReason}”{approval.status === 'redeemed' ? ' — the agent has run the call.' : ''}
+      {approval.status === 'redeemed' ? <Execution approval={approval} /> : null}
     </p>
+  );
+}
+
+/** What ran on the approval, as its agent reported it: "approved 14:02, ran 14:03, succeeded in 210 ms". */
+function Execution({ approval }: { approval: Approval }) {
+  const outcome = useResource(() => api.get<Outcome>(`/v1/outcomes/${encodeURIComponent(approval.id)}`, { approval: '1' }), `outcome:${approval.id}`);
+  const approved = approval.resolvedAt ? `approved ${formatTime(approval.resolvedAt)}` : 'approved';
+  if (outcome.loading && !outcome.data) return null;
+  const found = outcome.data;
+  if (!found) return <span className="execution" data-testid="execution"><br />{approved}; no outcome reported.</span>;
+  const ran = found.startedAt ?? found.finishedAt;
+  const took = found.durationMs === null ? '' : ` in ${Math.round(found.durationMs)} ms`;
+  const result = found.status === 'failed' ? `failed${took}${found.error ? `: ${found.error.class ?? 'Error'}: ${found.error.message ?? ''}` : ''}` : found.status === 'started' ? 'still running' : `succeeded${took}`;
+  return (
+    <span className="execution" data-testid="execution">
+      <br />
+      {approved}, ran {ran ? formatTime(ran) : '?'}, {result}
+    </span>
   );
 }
 

@@ -2159,6 +2159,229 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Execution outcomes: what ran after the agent's decisions, in a batch (at most 500): `started`, `succeeded` or `failed`, with duration, error class and message, and the result's SHA-256 and size. Recorded as `call.started` / `call.executed` / `call.failed` in the audit chain, linked to the decision and its approval. Each is answered `recorded`, or refused: `unknown_decision`, `decision_of_another_agent`, `decision_not_runnable`, `outcome_already_reported` (one outcome per decision). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        outcomes: {
+                            /** @description when it happened (epoch ms, the agent clock; kept between the decision and now) */
+                            at: number;
+                            /** @description the decision's `at`, as the decide answered it */
+                            decidedAt: string;
+                            decisionId: string;
+                            durationMs?: number;
+                            error?: {
+                                class: string;
+                                message: string;
+                            };
+                            result?: {
+                                /** @description the text itself (cut), kept only when the policy sets `recordResult: true` for the tool */
+                                content?: string;
+                                /** @description SHA-256 (hex) of the result's JSON text */
+                                digest: string;
+                                /** @description bytes of that text */
+                                size: number;
+                                truncated?: boolean;
+                            };
+                            /** @enum {string} */
+                            status: "started" | "succeeded" | "failed";
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/outcomes/{decisionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The outcome of one decision (`approval=1`: the id is an approval's, the outcome of the call it allowed). */
+        get: {
+            parameters: {
+                query?: {
+                    approval?: "0" | "1";
+                };
+                header?: never;
+                path: {
+                    decisionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Outcome"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/outcomes/failure-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failure rate per agent and tool over the outcomes finished in the window. */
+        get: {
+            parameters: {
+                query?: {
+                    agent?: string;
+                    /** @description seconds */
+                    window?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rates: components["schemas"]["FailureRate"][];
+                        };
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/outcomes/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls the trail cannot account for, of the agents that report outcomes (from their first report): allowed calls and redeemed approvals with no outcome after the grace period, calls started and never finished, calls reported twice. */
+        get: {
+            parameters: {
+                query?: {
+                    agent?: string;
+                    /** @description seconds a call may run before it counts as unreported */
+                    grace?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Orphans"];
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pauses": {
         parameters: {
             query?: never;
@@ -3841,6 +4064,13 @@ export interface components {
                 message: string;
             };
         };
+        FailureRate: {
+            agent: string;
+            failed: number;
+            rate: number;
+            succeeded: number;
+            tool: string;
+        };
         FileDiff: {
             file: string;
             patch: string;
@@ -3988,6 +4218,56 @@ export interface components {
             expiresAt: string;
             id: string;
             onTimeout: string | null;
+            tool: string;
+        };
+        /** @description Calls the trail cannot account for, of the agents that report outcomes. */
+        Orphans: {
+            agents: {
+                agent: string;
+                since: string;
+            }[];
+            allowedUnreported: {
+                agent: string;
+                decidedAt: string;
+                decisionId: string;
+                tool: string;
+            }[];
+            redeemedUnreported: {
+                agent: string;
+                approvalId: string;
+                decisionId: string;
+                redeemedAt: string;
+                tool: string;
+            }[];
+            reportedTwice: components["schemas"]["Outcome"][];
+            startedUnfinished: {
+                agent: string;
+                decidedAt: string;
+                decisionId: string;
+                tool: string;
+            }[];
+        };
+        /** @description What ran after one decision, as its agent reported it. */
+        Outcome: {
+            agent: string;
+            approvalId: string | null;
+            decidedAt: string;
+            decisionId: string;
+            /** @description outcomes refused for this decision because one was already recorded */
+            duplicates: number;
+            durationMs: number | null;
+            error: {
+                class: string | null;
+                message: string | null;
+            } | null;
+            finishedAt: string | null;
+            reportedAt: string;
+            result: {
+                digest: string;
+                size: number;
+            } | null;
+            startedAt: string | null;
+            status: ("started" | "succeeded" | "failed") | string;
             tool: string;
         };
         Overview: {

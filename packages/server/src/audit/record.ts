@@ -16,6 +16,8 @@ export const AUDIT_TYPES = [
   'approval.redeemed',
   'call.started',
   'call.refused',
+  'call.executed',
+  'call.failed',
   'policy.uploaded',
   'policy.activated',
   'policy.shadow_started',

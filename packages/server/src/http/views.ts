@@ -565,3 +565,37 @@ export const STREAM_SCHEMAS: readonly z.ZodType[] = [DecisionEvent];
 
 /** What the events service sends fits the schema (a compile-time check: routes check theirs through RouteDef). */
 export const decisionEventFits = (event: DecisionEventView): z.output<typeof DecisionEvent> => event;
+
+export const Outcome = z
+  .object({
+    decisionId: z.string(),
+    agent: z.string(),
+    tool: z.string(),
+    approvalId: z.string().nullable(),
+    status: z.enum(['started', 'succeeded', 'failed']).or(z.string()),
+    decidedAt: iso,
+    startedAt: iso.nullable(),
+    finishedAt: iso.nullable(),
+    durationMs: z.number().nullable(),
+    error: z.object({ class: z.string().nullable(), message: z.string().nullable() }).nullable(),
+    result: z.object({ digest: z.string(), size: z.number() }).nullable(),
+    reportedAt: iso,
+    duplicates: z.number().describe('outcomes refused for this decision because one was already recorded'),
+  })
+  .meta({ id: 'Outcome', description: 'What ran after one decision, as its agent reported it.' });
+
+const OrphanDecision = z.object({ decisionId: z.string(), agent: z.string(), tool: z.string(), decidedAt: iso });
+
+export const Orphans = z
+  .object({
+    agents: z.array(z.object({ agent: z.string(), since: iso })),
+    allowedUnreported: z.array(OrphanDecision),
+    redeemedUnreported: z.array(z.object({ approvalId: z.string(), decisionId: z.string(), agent: z.string(), tool: z.string(), redeemedAt: iso })),
+    startedUnfinished: z.array(OrphanDecision),
+    reportedTwice: z.array(Outcome),
+  })
+  .meta({ id: 'Orphans', description: 'Calls the trail cannot account for, of the agents that report outcomes.' });
+
+export const FailureRate = z
+  .object({ agent: z.string(), tool: z.string(), succeeded: z.number(), failed: z.number(), rate: z.number() })
+  .meta({ id: 'FailureRate' });

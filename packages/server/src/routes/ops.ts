@@ -54,7 +54,8 @@ export function opsRoutes(services: Services, openApi: () => unknown, dashboard:
       produces: 'text/plain',
       async handler({ reply }) {
         const approvalsPending = await services.store.countPendingApprovals(services.clock.now());
-        return reply.type('text/plain; version=0.0.4; charset=utf-8').send(services.metrics.render({ approvalsPending }));
+        const orphans = await services.outcomes.orphanGauges();
+        return reply.type('text/plain; version=0.0.4; charset=utf-8').send(services.metrics.render({ approvalsPending, orphans }));
       },
     }),
     defineRoute({

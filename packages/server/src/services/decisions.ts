@@ -36,6 +36,8 @@ export interface DecisionResponse extends Decision {
   claim?: { id: string; at: string };
   /** A new decision for a key whose decision had already run (a new call with a repeated id). */
   repeatOf?: string;
+  /** The policy records this tool's result with its execution outcome (`recordResult: true`): the SDK sends it. */
+  recordResult?: true;
 }
 
 /** What a keyed decide asks beyond the decision (`POST /v1/decide` headers). */
@@ -341,6 +343,7 @@ export class DecisionService {
       writes.push(idempotency.replaces === undefined ? { kind: 'idempotency.insert', row: { ...row, ...claim } } : { kind: 'idempotency.replace', row: { ...row, ...claim }, replaces: idempotency.replaces });
     }
     if (claimed !== undefined) response.claim = { id: claimed, at: atIso };
+    if (decision.effect !== 'block' && active?.recordResults.has(`${identity.role}\u0000${call.tool}`)) response.recordResult = true;
     if (idempotency?.replaces !== undefined) response.repeatOf = idempotency.replaces;
 
     let seq: number;

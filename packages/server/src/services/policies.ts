@@ -52,6 +52,8 @@ export interface ActivePolicy {
   row: PolicyVersionRow;
   /** Each policy's `quarantine` setting, by policy name. */
   quarantine: Map<string, QuarantineSetting>;
+  /** `role\u0000tool` of the tools whose results are recorded with their outcomes (`recordResult: true`). */
+  recordResults: Set<string>;
 }
 
 /**
@@ -216,7 +218,7 @@ export class PolicyService {
   private activeOf(row: PolicyVersionRow): ActivePolicy {
     return loading(() => {
       const parsed = parseBundle(sourcesOf(row), row.bundle);
-      return { version: row.version, engine: this.compileParsed(parsed, row.version), row, quarantine: quarantineOf(parsed) };
+      return { version: row.version, engine: this.compileParsed(parsed, row.version), row, quarantine: quarantineOf(parsed), recordResults: recordResultsOf(parsed) };
     });
   }
 
@@ -284,6 +286,16 @@ function detail(row: PolicyVersionRow, active: boolean): PolicyVersionDetail {
 
 function policyEvent(row: PolicyVersionRow): PolicyEvent {
   return { version: row.version, digest: row.digest, bundle: row.bundle, sources: sourcesOf(row) };
+}
+
+function recordResultsOf(bundle: PolicyBundle): Set<string> {
+  const tools = new Set<string>();
+  for (const policy of bundle.policies) {
+    for (const [tool, definition] of Object.entries(policy.document.tools)) {
+      if (definition.recordResult === true) for (const role of policy.document.appliesTo.roles) tools.add(`${role}\u0000${tool}`);
+    }
+  }
+  return tools;
 }
 
 function quarantineOf(bundle: PolicyBundle): Map<string, QuarantineSetting> {

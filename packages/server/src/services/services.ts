@@ -16,6 +16,7 @@ import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
 import { ensureSharedCounters, restoreCounters, restoreSeen } from './counters.js';
 import { DecisionService } from './decisions.js';
+import { OutcomeService } from './outcomes.js';
 import { InsightsService } from './insights.js';
 import { MemoryEventBus, type EventBus } from './events.js';
 import { MemoryLoginThrottle } from './login-throttle.js';
@@ -109,6 +110,8 @@ export interface Services {
   trust: TrustService;
   anomalies: AnomalyService;
   pauses: PauseService;
+  /** Execution outcomes: what ran after each decision, and the calls the trail cannot account for. */
+  outcomes: OutcomeService;
   /** Expires due approvals and forgets expired sessions and idempotency keys. */
   maintain(): Promise<void>;
   /** Resolves when every dependency answers (store, shared state); for readiness. */
@@ -256,6 +259,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     links: { signer, mode: notificationConfig.links.mode },
     shadow,
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
+    outcomes: new OutcomeService(store, writer, policies, metrics, clock),
     audit: new AuditService(store),
     auditFeed,
     auditForwarder,

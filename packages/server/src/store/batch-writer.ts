@@ -171,6 +171,20 @@ export function writeQuery(db: Kysely<Database>, write: StoreWrite): CompiledQue
         .where('holder', '=', write.holder)
         .where('seq', '<=', write.seq)
         .compile();
+    case 'outcome.insert':
+      return db
+        .insertInto('outcomes')
+        .values(write.row)
+        .onConflict((conflict) => conflict.column('decision_id').doNothing())
+        .compile();
+    case 'outcome.finish':
+      return db.updateTable('outcomes').set(write.patch).where('decision_id', '=', write.decisionId).where('status', '=', 'started').compile();
+    case 'outcome.duplicate':
+      return db
+        .updateTable('outcomes')
+        .set((eb) => ({ duplicates: eb('duplicates', '+', 1) }))
+        .where('decision_id', '=', write.decisionId)
+        .compile();
     case 'forwarder.release':
       return db.updateTable('audit_forwarders').set({ holder: '', lease_until: 0 }).where('name', '=', write.name).where('holder', '=', write.holder).compile();
   }

@@ -14,6 +14,8 @@ import type {
   DecisionCountRow,
   DecisionFilter,
   EnvironmentCount,
+  DecisionRef,
+  OutcomeRate,
   Store,
   TimeRange,
   ValueCount,
@@ -27,6 +29,7 @@ import type {
   Database,
   IdempotencyRow,
   NotificationDeliveryRow,
+  OutcomeRow,
   PauseRow,
   PolicyActivationRow,
   OidcLoginRow,
@@ -46,6 +49,8 @@ export class KyselyStore implements Store {
   /** Reads a text field of the decision inside an audit record's JSON payload (dialects differ). */
   private readonly decisionField: (field: 'decidedBy' | 'code') => RawBuilder<string | null>;
   private readonly postgres: boolean;
+  /** Reads a text field at `path` inside an audit record's JSON payload (dialects differ). */
+  private readonly payloadField: (path: readonly string[]) => RawBuilder<string | null>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -54,12 +59,11 @@ export class KyselyStore implements Store {
     this.writer = writer ?? new KyselyBatchWriter(db);
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
     this.postgres = postgres;
-    this.decisionField = (field) => {
-      const path = field === 'code' ? ['data', 'decision', 'error', 'code'] : ['data', 'decision', field];
-      return postgres
+    this.payloadField = (path) =>
+      postgres
         ? sql<string | null>`(audit.payload::jsonb #>> ${sql.lit(`{${path.join(',')}}`)})`
         : sql<string | null>`json_extract(audit.payload, ${sql.lit(`$.${path.join('.')}`)})`;
-    };
+    this.decisionField = (field) => this.payloadField(field === 'code' ? ['data', 'decision', 'error', 'code'] : ['data', 'decision', field]);
   }
 
   commit(entries: readonly PreparedEntry[]): Promise<Sealed[]> {
@@ -74,6 +78,120 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.writer.close?.();
     await this.db.destroy();
+  }
+
+  async findDecisions(refs: readonly { id: string; at: number }[]): Promise<DecisionRef[]> {
+    if (refs.length === 0) return [];
+    const id = this.payloadField(['data', 'id']);
+    const rows = await this.db
+      .selectFrom('audit')
+      .select(['at', 'agent', 'tool', 'effect', 'rule', id.as('id'), this.payloadField(['data', 'approval']).as('approval')])
+      .where('type', '=', 'decision')
+      .where('at', 'in', [...new Set(refs.map((ref) => ref.at))])
+      .where(id, 'in', [...new Set(refs.map((ref) => ref.id))])
+      .execute();
+    return rows.map((row) => ({
+      id: row.id ?? '',
+      at: Number(row.at),
+      agent: row.agent ?? '',
+      tool: row.tool ?? '',
+      effect: row.effect ?? '',
+      rule: row.rule,
+      approvalId: row.approval,
+    }));
+  }
+
+  async getOutcomes(decisionIds: readonly string[]): Promise<OutcomeRow[]> {
+    if (decisionIds.length === 0) return [];
+    const rows = await this.db.selectFrom('outcomes').selectAll().where('decision_id', 'in', [...new Set(decisionIds)]).execute();
+    return rows.map(outcomeRow);
+  }
+
+  async outcomeOf(filter: { decisionId?: string; approvalId?: string }): Promise<OutcomeRow | undefined> {
+    let query = this.db.selectFrom('outcomes').selectAll();
+    if (filter.decisionId !== undefined) query = query.where('decision_id', '=', filter.decisionId);
+    if (filter.approvalId !== undefined) query = query.where('approval_id', '=', filter.approvalId);
+    if (filter.decisionId === undefined && filter.approvalId === undefined) return undefined;
+    const row = await query.limit(1).executeTakeFirst();
+    return row && outcomeRow(row);
+  }
+
+  async reportingAgents(agent?: string): Promise<{ agent: string; since: number }[]> {
+    let query = this.db.selectFrom('outcomes').select(['agent', (eb) => eb.fn.min('decided_at').as('since')]).groupBy('agent');
+    if (agent !== undefined) query = query.where('agent', '=', agent);
+    const rows = await query.execute();
+    return rows.map((row) => ({ agent: row.agent, since: Number(row.since) }));
+  }
+
+  async unreportedAllows(agent: string, fromMs: number, toMs: number, limit: number): Promise<DecisionRef[]> {
+    const id = this.payloadField(['data', 'id']);
+    const rows = await this.db
+      .selectFrom('audit')
+      .leftJoin('outcomes', (join) => join.on(sql<SqlBool>`outcomes.decision_id = ${id}`))
+      .select(['audit.at', 'audit.agent', 'audit.tool', 'audit.effect', 'audit.rule', id.as('id')])
+      .where('audit.type', '=', 'decision')
+      .where('audit.agent', '=', agent)
+      .where('audit.effect', '=', 'allow')
+      .where('audit.at', '>=', fromMs)
+      .where('audit.at', '<', toMs)
+      .where('outcomes.decision_id', 'is', null)
+      .orderBy('audit.seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id ?? '', at: Number(row.at), agent: row.agent ?? '', tool: row.tool ?? '', effect: row.effect ?? '', rule: row.rule, approvalId: null }));
+  }
+
+  async unreportedRedemptions(agent: string, fromMs: number, toMs: number, limit: number): Promise<ApprovalRow[]> {
+    return this.db
+      .selectFrom('approvals')
+      .leftJoin('outcomes', 'outcomes.decision_id', 'approvals.decision_id')
+      .selectAll('approvals')
+      .where('approvals.agent', '=', agent)
+      .where('approvals.status', '=', 'redeemed')
+      .where('approvals.redeemed_at', '>=', fromMs)
+      .where('approvals.redeemed_at', '<', toMs)
+      .where((eb) => eb.or([eb('outcomes.decision_id', 'is', null), eb('outcomes.status', '=', 'started')]))
+      .orderBy('approvals.redeemed_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  async unfinishedOutcomes(agent: string, startedBefore: number, limit: number): Promise<OutcomeRow[]> {
+    const rows = await this.db
+      .selectFrom('outcomes')
+      .selectAll()
+      .where('agent', '=', agent)
+      .where('status', '=', 'started')
+      .where('approval_id', 'is', null)
+      .where('started_at', '<', startedBefore)
+      .orderBy('decided_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(outcomeRow);
+  }
+
+  async reportedTwice(agent: string | undefined, limit: number): Promise<OutcomeRow[]> {
+    let query = this.db.selectFrom('outcomes').selectAll().where('duplicates', '>', 0);
+    if (agent !== undefined) query = query.where('agent', '=', agent);
+    const rows = await query.orderBy('reported_at', 'desc').limit(limit).execute();
+    return rows.map(outcomeRow);
+  }
+
+  async recordDuplicateOutcomes(decisionIds: readonly string[]): Promise<void> {
+    if (decisionIds.length === 0) return;
+    await this.writer.apply(decisionIds.map((decisionId) => ({ kind: 'outcome.duplicate', decisionId })));
+  }
+
+  async outcomeRates(range: TimeRange, filter: { agent?: string } = {}): Promise<OutcomeRate[]> {
+    let query = this.db
+      .selectFrom('outcomes')
+      .select(['agent', 'tool', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('finished_at', '>=', range.fromMs)
+      .where('finished_at', '<', range.toMs)
+      .groupBy(['agent', 'tool', 'status']);
+    if (filter.agent !== undefined) query = query.where('agent', '=', filter.agent);
+    const rows = await query.execute();
+    return rows.map((row) => ({ agent: row.agent, tool: row.tool, status: row.status, count: Number(row.count) }));
   }
 
   async queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]> {
@@ -560,6 +678,21 @@ function argCondition(path: string, filters: readonly ArgFilter[], beforeSeq: nu
   });
   if (beforeSeq !== undefined) conditions.push(sql`seq < ${beforeSeq}`);
   return sql<SqlBool>`audit.seq in (select seq from audit_args where path = ${path} and ${sql.join(conditions, sql` and `)})`;
+}
+
+/** PostgreSQL answers bigint columns as strings. */
+function outcomeRow(row: OutcomeRow): OutcomeRow {
+  const num = (value: number | null): number | null => (value === null ? null : Number(value));
+  return {
+    ...row,
+    decided_at: Number(row.decided_at),
+    started_at: num(row.started_at),
+    finished_at: num(row.finished_at),
+    duration_ms: num(row.duration_ms),
+    result_size: num(row.result_size),
+    reported_at: Number(row.reported_at),
+    duplicates: Number(row.duplicates),
+  };
 }
 
 /** PostgreSQL answers bigint columns as strings. */

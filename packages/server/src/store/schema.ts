@@ -232,6 +232,34 @@ export interface Database {
   audit_forwarders: AuditForwarderTable;
   user_identities: UserIdentityTable;
   oidc_logins: OidcLoginTable;
+  outcomes: OutcomeTable;
+}
+
+/** What ran after one decision, as its agent reported it (migration 014, docs/outcomes.md). */
+export interface OutcomeTable {
+  decision_id: string;
+  agent: string;
+  tool: string;
+  /** The approval the call ran on, if it needed one. */
+  approval_id: string | null;
+  /** The decision's effect: `allow`, or `require_approval` for a call that ran on an approval. */
+  decision_effect: string;
+  decided_at: number;
+  /** started | succeeded | failed */
+  status: string;
+  started_at: number | null;
+  finished_at: number | null;
+  duration_ms: number | null;
+  /** The error's class (its `name`), for a failed call. */
+  error_class: string | null;
+  /** The error's message, truncated. */
+  error_message: string | null;
+  /** sha256 hex of the result's JSON text, and that text's size in bytes. */
+  result_digest: string | null;
+  result_size: number | null;
+  reported_at: number;
+  /** Outcomes refused for this decision because one was already recorded. */
+  duplicates: number;
 }
 
 /** One audit webhook forwarder: how far the receiver acknowledged, and which instance forwards now. */
@@ -276,6 +304,7 @@ export type UserTokenRow = UserTokenTable;
 export type ApprovalRow = ApprovalTable;
 export type PauseRow = PauseTable;
 export type AuditForwarderRow = AuditForwarderTable;
+export type OutcomeRow = OutcomeTable;
 export type IdempotencyRow = IdempotencyTable;
 export type PolicyVersionRow = PolicyVersionTable;
 export type PolicyActivationRow = PolicyActivationTable;

@@ -10,6 +10,7 @@ import type {
   AuditForwarderRow,
   IdempotencyRow,
   NotificationDeliveryRow,
+  OutcomeRow,
   PolicyActivationRow,
   PolicyVersionRow,
   OidcLoginRow,
@@ -56,6 +57,30 @@ export interface Store {
   /** Gives the lease up (shutdown), so another instance or the next start takes over at once. */
   releaseAuditForwarder(name: string, holder: string): Promise<void>;
   getAuditForwarder(name: string): Promise<AuditForwarderRow | undefined>;
+
+  /**
+   * The decision records among `refs` (each found by its time, then its id: the time is indexed,
+   * the id is inside the payload), with the approval each opened.
+   */
+  findDecisions(refs: readonly { id: string; at: number }[]): Promise<DecisionRef[]>;
+  /** The recorded outcomes of these decisions. */
+  getOutcomes(decisionIds: readonly string[]): Promise<OutcomeRow[]>;
+  /** The outcome of one decision, or of the call one approval allowed. */
+  outcomeOf(filter: { decisionId?: string; approvalId?: string }): Promise<OutcomeRow | undefined>;
+  /** Agents that have reported an outcome, each with its earliest reported decision's time (orphans count from there). */
+  reportingAgents(agent?: string): Promise<{ agent: string; since: number }[]>;
+  /** The agent's allows decided in [fromMs, toMs) with no outcome, newest first. */
+  unreportedAllows(agent: string, fromMs: number, toMs: number, limit: number): Promise<DecisionRef[]>;
+  /** The agent's approvals redeemed in [fromMs, toMs) whose call never reported finishing, newest first. */
+  unreportedRedemptions(agent: string, fromMs: number, toMs: number, limit: number): Promise<ApprovalRow[]>;
+  /** The agent's allowed calls reported started before `startedBefore` and never finished. */
+  unfinishedOutcomes(agent: string, startedBefore: number, limit: number): Promise<OutcomeRow[]>;
+  /** Outcomes reported more than once (the later ones refused), newest first. */
+  reportedTwice(agent: string | undefined, limit: number): Promise<OutcomeRow[]>;
+  /** Counts outcomes refused because one was already recorded, once per id listed (housekeeping, not audited). */
+  recordDuplicateOutcomes(decisionIds: readonly string[]): Promise<void>;
+  /** Finished outcomes in range counted by agent, tool and status (failure rates). */
+  outcomeRates(range: TimeRange, filter?: { agent?: string }): Promise<OutcomeRate[]>;
 
   getAgent(id: string): Promise<AgentRow | undefined>;
   listAgents(): Promise<AgentRow[]>;
@@ -147,6 +172,25 @@ export interface DecisionFilter {
   tool?: string | undefined;
   role?: string | undefined;
   environment?: string | undefined;
+}
+
+/** A decision record as outcomes refer to it. */
+export interface DecisionRef {
+  id: string;
+  at: number;
+  agent: string;
+  tool: string;
+  effect: string;
+  rule: string | null;
+  /** The approval a `require_approval` decision opened. */
+  approvalId: string | null;
+}
+
+export interface OutcomeRate {
+  agent: string;
+  tool: string;
+  status: string;
+  count: number;
 }
 
 export interface CauseCount {
@@ -276,7 +320,15 @@ export type StoreWrite =
   | { kind: 'forwarder.ensure'; name: string; at: number }
   | { kind: 'forwarder.lease'; name: string; holder: string; at: number; until: number }
   | { kind: 'forwarder.ack'; name: string; holder: string; seq: number; at: number; until: number }
-  | { kind: 'forwarder.release'; name: string; holder: string };
+  | { kind: 'forwarder.release'; name: string; holder: string }
+  /** A decision's first outcome: the first row for a decision stays (another instance may have raced). */
+  | { kind: 'outcome.insert'; row: OutcomeRow }
+  /** A started call finishes: only while it is still `started`. */
+  | { kind: 'outcome.finish'; decisionId: string; patch: OutcomeFinish }
+  /** An outcome refused because one was already recorded (housekeeping, not audited). */
+  | { kind: 'outcome.duplicate'; decisionId: string };
+
+export type OutcomeFinish = Pick<OutcomeRow, 'status' | 'finished_at' | 'duration_ms' | 'error_class' | 'error_message' | 'result_digest' | 'result_size' | 'reported_at'>;
 
 /** An idempotency row as first written: not yet claimed unless said. */
 export type IdempotencyInsert = Omit<IdempotencyRow, 'claimed_at' | 'claim_token'> & Partial<Pick<IdempotencyRow, 'claimed_at' | 'claim_token'>>;

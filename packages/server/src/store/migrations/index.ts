@@ -11,6 +11,7 @@ import * as management from './010-management.js';
 import * as oidcIdentities from './011-oidc-identities.js';
 import * as policyVersionNotes from './012-policy-version-notes.js';
 import * as approverKind from './013-approver-kind.js';
+import * as executionOutcomes from './014-execution-outcomes.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011-oidc-identities': oidcIdentities,
   '012-policy-version-notes': policyVersionNotes,
   '013-approver-kind': approverKind,
+  '014-execution-outcomes': executionOutcomes,
 };
 
 export const migrationProvider: MigrationProvider = {
