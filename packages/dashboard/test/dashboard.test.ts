@@ -172,7 +172,7 @@ describe('dashboard in Chromium', () => {
     await page.getByLabel('Effect').selectOption('block');
     await expect.poll(() => page.locator('[data-testid="feed-table"] tbody tr').allInnerTexts()).not.toContainEqual(expect.stringContaining('LIVE-3'));
     await page.locator('tbody tr').filter({ hasText: 'LIVE-2' }).getByRole('button').click();
-    await page.getByLabel('Arguments').waitFor();
+    await page.getByTestId('feed-table').getByLabel('Arguments').waitFor();
     await screenshot(page, '03-live-feed');
   });
 
@@ -381,8 +381,11 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('aria-label')")).toBe('customer-support.yaml source');
     await expect.poll(() => page.locator('.cm-lineNumbers .cm-activeLineGutter').innerText()).toBe(String(line));
     await screenshot(page, '08-policy-editor-error');
+    // Close whatever the editor has open (a completion list) before the fix is typed over the draft.
+    await editor.press('Escape');
     await editor.fill(original);
-    await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
+    // Polled text, not a locator wait: a failure shows what the validation said instead.
+    await expect.poll(() => page.getByTestId('validation').innerText(), { timeout: WAIT_MS }).toContain('Valid:');
   });
 
   it('simulates a stricter refund limit against recorded calls, shows the flips, activates it and the next decision uses it', async () => {
@@ -613,6 +616,9 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.getByTestId('audit-table').locator('tbody tr').count(), { timeout: WAIT_MS }).toBe(1);
     await page.getByTestId('audit-table').locator('tbody tr').first().getByRole('button').click();
+    // Read as the call first; the raw JSON one click away.
+    await expect.poll(() => page.getByTestId('record-call').textContent(), { timeout: WAIT_MS }).toContain('SIM-2');
+    await page.getByText('Raw record data (JSON)').click();
     await expect(page.getByLabel(/Record \d+ data/).innerText()).resolves.toContain('"account_id": "SIM-2"');
     const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
     expect(csv).toBe('/v1/audit/export?type=decision&agent=support-bot-1&rule=refund-budget&format=csv');

@@ -39,6 +39,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/outcomes/orphans': VIEW,
   'GET /v1/outcomes/failure-rates': VIEW,
   'GET /v1/outcomes/:decisionId': VIEW,
+  'GET /v1/approvals/:id/outcome': VIEW,
 
   'GET /v1/approvals': VIEW,
   'GET /v1/approvals/stats': VIEW,

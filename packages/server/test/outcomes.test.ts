@@ -125,6 +125,7 @@ describe('execution outcomes', () => {
     const lost = await ask('OUT-APR-2');
     expect((await report([succeeded(ran.decision)])).body.recorded).toBe(1);
     expect((await admin.get(`/v1/outcomes/${ran.approvalId}?approval=1`)).body).toMatchObject({ decisionId: ran.decision.id, approvalId: ran.approvalId, status: 'succeeded' });
+    expect((await admin.get(`/v1/approvals/${ran.approvalId}/outcome`)).body).toMatchObject({ outcome: { decisionId: ran.decision.id, approvalId: ran.approvalId, status: 'succeeded' } });
     expect((await audit('type=call.executed')).find((r) => r.data.decision === ran.decision.id)?.data.approval).toBe(ran.approvalId);
     await t.clock.advance(10 * 60_000);
     const orphans = (await admin.get<{ redeemedUnreported: { approvalId: string }[]; allowedUnreported: { decisionId: string }[] }>('/v1/outcomes/orphans')).body;

@@ -326,10 +326,11 @@ function Resolution({ approval, mine, expired }: { approval: Approval; mine: boo
 
 /** What ran on the approval, as its agent reported it: "approved 14:02, ran 14:03, succeeded in 210 ms". */
 function Execution({ approval }: { approval: Approval }) {
-  const outcome = useResource(() => api.get<Outcome>(`/v1/outcomes/${encodeURIComponent(approval.id)}`, { approval: '1' }), `outcome:${approval.id}`);
+  // null while nothing was reported: a 200, so the console logs no failed request for it.
+  const outcome = useResource(() => api.get<{ outcome: Outcome | null }>(`/v1/approvals/${encodeURIComponent(approval.id)}/outcome`), `outcome:${approval.id}`);
   const approved = approval.resolvedAt ? `approved ${formatTime(approval.resolvedAt)}` : 'approved';
   if (outcome.loading && !outcome.data) return null;
-  const found = outcome.data;
+  const found = outcome.data?.outcome;
   if (!found) return <span className="execution" data-testid="execution"><br />{approved}; no outcome reported.</span>;
   const ran = found.startedAt ?? found.finishedAt;
   const took = found.durationMs === null ? '' : ` in ${Math.round(found.durationMs)} ms`;

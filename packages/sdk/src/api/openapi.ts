@@ -1002,6 +1002,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/approvals/{id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What ran on an approval, as its agent reported it: `outcome` null while nothing was reported (an approval not redeemed yet, or an agent whose adapter does not report). The approval detail's "approved 14:02, ran 14:03, succeeded in 210 ms". */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            outcome: components["schemas"]["Outcome"] | null;
+                        };
+                    };
+                };
+                /** @description Error */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/approvals/{id}/redeem": {
         parameters: {
             query?: never;
@@ -2212,7 +2261,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["OutcomesRecorded"];
                     };
                 };
                 /** @description Error */
@@ -4269,6 +4318,20 @@ export interface components {
             startedAt: string | null;
             status: ("started" | "succeeded" | "failed") | string;
             tool: string;
+        };
+        OutcomesRecorded: {
+            outcomes: {
+                decisionId: string;
+                /** @description Why it was refused (final: the SDK does not send it again). */
+                error?: {
+                    /** @enum {string} */
+                    code: "unknown_decision" | "decision_of_another_agent" | "decision_not_runnable" | "outcome_already_reported";
+                    message: string;
+                };
+                recorded: boolean;
+            }[];
+            /** @description How many of the batch were recorded now. */
+            recorded: number;
         };
         Overview: {
             approvals: {

@@ -599,3 +599,19 @@ export const Orphans = z
 export const FailureRate = z
   .object({ agent: z.string(), tool: z.string(), succeeded: z.number(), failed: z.number(), rate: z.number() })
   .meta({ id: 'FailureRate' });
+
+export const OutcomesRecorded = z
+  .object({
+    recorded: z.number().int().meta({ description: 'How many of the batch were recorded now.' }),
+    outcomes: z.array(
+      z.object({
+        decisionId: z.string(),
+        recorded: z.boolean(),
+        error: z
+          .object({ code: z.enum(['unknown_decision', 'decision_of_another_agent', 'decision_not_runnable', 'outcome_already_reported']), message: z.string() })
+          .optional()
+          .meta({ description: 'Why it was refused (final: the SDK does not send it again).' }),
+      }),
+    ),
+  })
+  .meta({ id: 'OutcomesRecorded' });

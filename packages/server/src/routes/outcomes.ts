@@ -36,6 +36,7 @@ export function outcomeRoutes(services: Services) {
       summary:
         "Execution outcomes: what ran after the agent's decisions, in a batch (at most 500): `started`, `succeeded` or `failed`, with duration, error class and message, and the result's SHA-256 and size. Recorded as `call.started` / `call.executed` / `call.failed` in the audit chain, linked to the decision and its approval. Each is answered `recorded`, or refused: `unknown_decision`, `decision_of_another_agent`, `decision_not_runnable`, `outcome_already_reported` (one outcome per decision).",
       body: z.object({ outcomes: z.array(outcomeReport).min(1).max(MAX_OUTCOME_BATCH) }),
+      response: V.OutcomesRecorded,
       async handler({ body, principal }) {
         return outcomes.record(agentOf(principal), body.outcomes);
       },
@@ -80,6 +81,18 @@ export function outcomeRoutes(services: Services) {
         const found = await outcomes.outcomeOf(query.approval === '1' ? { approvalId: params.decisionId } : { decisionId: params.decisionId });
         if (!found) throw new AirlockError('not_found', 'no outcome reported for it');
         return found;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/approvals/:id/outcome',
+      tag: 'approvals',
+      summary:
+        "What ran on an approval, as its agent reported it: `outcome` null while nothing was reported (an approval not redeemed yet, or an agent whose adapter does not report). The approval detail's \"approved 14:02, ran 14:03, succeeded in 210 ms\".",
+      params: z.object({ id: z.string().min(1).max(64) }),
+      response: z.object({ outcome: V.Outcome.nullable() }),
+      async handler({ params }) {
+        return { outcome: (await outcomes.outcomeOf({ approvalId: params.id })) ?? null };
       },
     }),
   ];
