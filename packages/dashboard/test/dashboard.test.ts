@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '@airlock/server';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
 
 /**
  * The dashboard end to end: the built app (packages/dashboard/dist, made by `npm run build`)
@@ -74,9 +74,7 @@ describe('dashboard in Chromium', () => {
    * before anyone signed in, or the 422 of an invalid draft.
    */
   function expectConsoleClean(...expected: { status: number; path: string }[]): void {
-    const allowed = (message: ConsoleMessage): boolean =>
-      expected.some(({ status, path }) => message.text().includes(`status of ${status}`) && new URL(message.location().url).pathname === path);
-    expect(browser.takeConsoleErrors(allowed)).toEqual([]);
+    expect(browser.takeConsoleErrors(answered(...expected))).toEqual([]);
   }
 
   async function signIn(username: string, password: string): Promise<void> {

@@ -1,35 +1,29 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@airlock/server';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { RunningServer } from '@airlock/server';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 /** Generous bound for what the page waits for (loading, validation round trips, replays). */
 const WAIT_MS = 15_000;
 
 const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('policy editor in Chromium', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
   let page: Page;
   let support: Client;
   let admin: Client;
   let original: string;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-editor-'));
-    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: (message) => errors.push(message) });
-    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
+    harness = await startConsoleServer('airlock-editor-', ADMIN_PASSWORD);
+    server = harness.server;
+    const keys = harness.keys;
     support = agentClient(server.url, keys['support-bot-1'] as string);
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
     const active = await admin.get<{ sources: { file: string; text: string }[] }>('/v1/policies/1');
@@ -51,16 +45,13 @@ describe('policy editor in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    expect(errors).toEqual([]);
+    await harness?.close();
+    expect(harness?.errors).toEqual([]);
   });
 
   /** Fails on any console error but the API answers a step expects (Chromium logs each 4xx). */
   function expectConsoleClean(...expected: { status: number; path: string }[]): void {
-    const allowed = (message: ConsoleMessage): boolean =>
-      expected.some(({ status, path }) => message.text().includes(`status of ${status}`) && new URL(message.location().url).pathname === path);
-    expect(browser.takeConsoleErrors(allowed)).toEqual([]);
+    expect(browser.takeConsoleErrors(answered(...expected))).toEqual([]);
   }
 
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });

@@ -1,19 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@airlock/server';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { RunningServer } from '@airlock/server';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
 
 /**
  * Management screens end to end (issue 20 item 4): an admin registers an agent in the console and
  * the key it shows works; rotating it in the console makes the old key refused and the new one
  * work; a viewer sees no management control and the API refuses their mutation.
  */
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const VIEWER_PASSWORD = 'a viewer password 1234';
 const WAIT_MS = 15_000;
@@ -21,17 +17,15 @@ const WAIT_MS = 15_000;
 const refund = { tool: 'issue_refund', args: { account_id: 'CONSOLE-1', amount: 5, currency: 'USD' } };
 
 describe('management screens in Chromium', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
   let page: Page;
   let admin: Client;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-management-'));
-    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: (message) => errors.push(message) });
+    harness = await startConsoleServer('airlock-management-', ADMIN_PASSWORD);
+    server = harness.server;
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
     expect((await admin.post('/v1/users', { username: 'vera', password: VIEWER_PASSWORD, role: 'viewer' })).status).toBe(201);
     browser = await launchBrowser({ width: 1440, height: 900 });
@@ -45,15 +39,12 @@ describe('management screens in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    expect(errors).toEqual([]);
+    await harness?.close();
+    expect(harness?.errors).toEqual([]);
   });
 
   function expectConsoleClean(...expected: { status: number; path: string }[]): void {
-    const allowed = (message: ConsoleMessage): boolean =>
-      expected.some(({ status, path }) => message.text().includes(`status of ${status}`) && new URL(message.location().url).pathname === path);
-    expect(browser.takeConsoleErrors(allowed)).toEqual([]);
+    expect(browser.takeConsoleErrors(answered(...expected))).toEqual([]);
   }
 
   async function signIn(username: string, password: string): Promise<void> {

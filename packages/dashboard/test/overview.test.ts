@@ -1,10 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@airlock/server';
+import type { RunningServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
 import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
 
@@ -12,7 +9,6 @@ import { launchBrowser, screenshot, type TestBrowser } from './support/browser.j
  * The overview as an operator's main screen (issue 20.2), end to end in Chromium: what needs
  * attention links to its page, and every figure links to exactly the records behind it.
  */
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const WAIT_MS = 15_000;
 
@@ -25,20 +21,18 @@ interface Decision {
 const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('overview in Chromium', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
   let page: Page;
   let support: Client;
   let devops: Client;
   let admin: Client;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-overview-'));
-    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: (message) => errors.push(message) });
-    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
+    harness = await startConsoleServer('airlock-overview-', ADMIN_PASSWORD);
+    server = harness.server;
+    const keys = harness.keys;
     support = agentClient(server.url, keys['support-bot-1'] as string);
     devops = agentClient(server.url, keys['devops-bot-1'] as string);
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
@@ -60,9 +54,8 @@ describe('overview in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    expect(errors).toEqual([]);
+    await harness?.close();
+    expect(harness?.errors).toEqual([]);
   });
 
   /** The decisions of the feed table, as the page shows them. */

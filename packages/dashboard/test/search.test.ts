@@ -1,18 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@airlock/server';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { RunningServer } from '@airlock/server';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
 
 /**
  * Search in the console (issue 20 item 3), end to end in headless Chromium against a real server:
  * 10,000 refunds across 1,000 accounts, and an argument search that finds exactly one account's.
  */
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const WAIT_MS = 30_000;
 const REFUNDS = 10_000;
@@ -20,19 +16,17 @@ const ACCOUNTS = 1000;
 const account = (n: number): string => `C-${String(n % ACCOUNTS).padStart(4, '0')}`;
 
 describe('search in Chromium', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
   let page: Page;
   let support: Client;
   let admin: Client;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-dashboard-search-'));
-    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: (message) => errors.push(message) });
-    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
+    harness = await startConsoleServer('airlock-dashboard-search-', ADMIN_PASSWORD);
+    server = harness.server;
+    const keys = harness.keys;
     support = agentClient(server.url, keys['support-bot-1'] as string);
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
     // 10 refunds per account of $1–$9: under the $100 per-account budget, so every one is allowed.
@@ -67,15 +61,12 @@ describe('search in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    expect(errors).toEqual([]);
+    await harness?.close();
+    expect(harness?.errors).toEqual([]);
   });
 
   function expectConsoleClean(...expected: { status: number; path: string }[]): void {
-    const allowed = (message: ConsoleMessage): boolean =>
-      expected.some(({ status, path }) => message.text().includes(`status of ${status}`) && new URL(message.location().url).pathname === path);
-    expect(browser.takeConsoleErrors(allowed)).toEqual([]);
+    expect(browser.takeConsoleErrors(answered(...expected))).toEqual([]);
   }
 
   /** The account of each row of the audit table, read from the record view would be slow: from the API's answer instead. */

@@ -52,3 +52,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.mouse.move(0, 0);
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
 }
+
+/**
+ * The console errors a step expects: Chromium logs every 4xx answer, so a step that provokes one
+ * (a 401 before signing in, the 422 of an invalid draft) names it by status and path.
+ */
+export function answered(...expected: { status: number; path: string }[]): (message: ConsoleMessage) => boolean {
+  return (message) => expected.some(({ status, path }) => message.text().includes(`status of ${status}`) && new URL(message.location().url).pathname === path);
+}
