@@ -82,7 +82,9 @@ describe('policy editor in Chromium', () => {
 
     // The problem links to its line and column: the caret lands on the lint mark.
     await page.getByRole('button', { name: `customer-support.yaml:${line}:${column}` }).click();
-    await expect(page.locator('.cm-lineNumbers .cm-activeLineGutter').innerText()).resolves.toBe(String(line));
+    // Waited for, not read once: the click moves the caret on the editor's next update, and until then
+    // it still sits on the last line, where fill() left it.
+    await page.locator('.cm-lineNumbers .cm-activeLineGutter').filter({ hasText: new RegExp(`^${line}$`) }).waitFor();
     const mark = page.locator('.cm-activeLine .cm-lintRange-error');
     await expect(mark.innerText()).resolves.toBe('"50"');
     // The mark's column: the characters of its line before it, plus one.
