@@ -27,6 +27,8 @@ export type TimeoutAction = Schemas['TimeoutAction'];
 export type ApprovalTier = Schemas['ApprovalTier'];
 export type Approval = Schemas['Approval'];
 export type Outcome = Schemas['Outcome'];
+/** Calls the trail cannot account for, of agents that report outcomes (GET /v1/outcomes/orphans). */
+export type Orphans = Schemas['Orphans'];
 export type ApprovalVote = Approval['approvals'][number];
 /** A kill switch in force or lifted (GET /v1/pauses). */
 export type Pause = Schemas['Pause'];

@@ -11,6 +11,7 @@ import { Link } from '../router';
 import { useResource } from '../use-resource';
 import { AuditTable } from './audit';
 import { AnomalyAlerts, Flags, PausedFlag } from './fleet';
+import { OrphansPanel } from './orphans';
 import { KillSwitch, pauseOfAgent, useActivePauses } from './pauses';
 
 const PAGE = 50;
@@ -110,6 +111,7 @@ export function AgentView({ id }: { id: string }) {
         </>
       ) : null}
       <AnomalyAlerts agent={id} />
+      <OrphansPanel agent={id} />
       <div className="card">
         <h2>Timeline</h2>
         <Timeline agent={id} />

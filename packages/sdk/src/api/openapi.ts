@@ -4279,6 +4279,8 @@ export interface components {
                 agent: string;
                 decidedAt: string;
                 decisionId: string;
+                /** @description the decision's audit record (sequence number), null if not found */
+                seq: number | null;
                 tool: string;
             }[];
             redeemedUnreported: {
@@ -4288,11 +4290,36 @@ export interface components {
                 redeemedAt: string;
                 tool: string;
             }[];
-            reportedTwice: components["schemas"]["Outcome"][];
+            reportedTwice: {
+                agent: string;
+                approvalId: string | null;
+                decidedAt: string;
+                decisionId: string;
+                /** @description outcomes refused for this decision because one was already recorded */
+                duplicates: number;
+                durationMs: number | null;
+                error: {
+                    class: string | null;
+                    message: string | null;
+                } | null;
+                finishedAt: string | null;
+                reportedAt: string;
+                result: {
+                    digest: string;
+                    size: number;
+                } | null;
+                /** @description the decision's audit record (sequence number), null if not found */
+                seq: number | null;
+                startedAt: string | null;
+                status: ("started" | "succeeded" | "failed") | string;
+                tool: string;
+            }[];
             startedUnfinished: {
                 agent: string;
                 decidedAt: string;
                 decisionId: string;
+                /** @description the decision's audit record (sequence number), null if not found */
+                seq: number | null;
                 tool: string;
             }[];
         };

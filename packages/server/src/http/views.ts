@@ -584,7 +584,8 @@ export const Outcome = z
   })
   .meta({ id: 'Outcome', description: 'What ran after one decision, as its agent reported it.' });
 
-const OrphanDecision = z.object({ decisionId: z.string(), agent: z.string(), tool: z.string(), decidedAt: iso });
+const decisionSeq = z.number().int().nullable().describe("the decision's audit record (sequence number), null if not found");
+const OrphanDecision = z.object({ decisionId: z.string(), agent: z.string(), tool: z.string(), decidedAt: iso, seq: decisionSeq });
 
 export const Orphans = z
   .object({
@@ -592,7 +593,7 @@ export const Orphans = z
     allowedUnreported: z.array(OrphanDecision),
     redeemedUnreported: z.array(z.object({ approvalId: z.string(), decisionId: z.string(), agent: z.string(), tool: z.string(), redeemedAt: iso })),
     startedUnfinished: z.array(OrphanDecision),
-    reportedTwice: z.array(Outcome),
+    reportedTwice: z.array(Outcome.extend({ seq: decisionSeq })),
   })
   .meta({ id: 'Orphans', description: 'Calls the trail cannot account for, of the agents that report outcomes.' });
 

@@ -62,6 +62,8 @@ export interface OrphanDecision {
   agent: string;
   tool: string;
   decidedAt: string;
+  /** The decision's audit record (null if it is not found). */
+  seq: number | null;
 }
 
 export interface OrphanRedemption {
@@ -82,8 +84,8 @@ export interface OrphansView {
   redeemedUnreported: OrphanRedemption[];
   /** Allowed calls reported started that never reported finishing. */
   startedUnfinished: OrphanDecision[];
-  /** Calls reported more than once (the later reports refused). */
-  reportedTwice: OutcomeView[];
+  /** Calls reported more than once (the later reports refused), with their decision's audit record. */
+  reportedTwice: (OutcomeView & { seq: number | null })[];
 }
 
 export interface FailureRate {
@@ -281,14 +283,25 @@ export class OutcomeService {
         this.store.unreportedRedemptions(agent, since, cutoff, filter.limit),
         this.store.unfinishedOutcomes(agent, cutoff, filter.limit),
       ]);
-      view.allowedUnreported.push(...allows.map((ref) => ({ decisionId: ref.id, agent, tool: ref.tool, decidedAt: new Date(ref.at).toISOString() })));
+      view.allowedUnreported.push(...allows.map((ref) => ({ decisionId: ref.id, agent, tool: ref.tool, decidedAt: new Date(ref.at).toISOString(), seq: ref.seq ?? null })));
       view.redeemedUnreported.push(
         ...redemptions.map((row) => ({ approvalId: row.id, decisionId: row.decision_id, agent, tool: row.tool, redeemedAt: new Date(Number(row.redeemed_at)).toISOString() })),
       );
-      view.startedUnfinished.push(...unfinished.map((row) => ({ decisionId: row.decision_id, agent, tool: row.tool, decidedAt: new Date(row.decided_at).toISOString() })));
+      const seqs = await this.decisionSeqs(unfinished);
+      view.startedUnfinished.push(
+        ...unfinished.map((row) => ({ decisionId: row.decision_id, agent, tool: row.tool, decidedAt: new Date(row.decided_at).toISOString(), seq: seqs.get(row.decision_id) ?? null })),
+      );
     }
-    view.reportedTwice = (await this.store.reportedTwice(filter.agent, filter.limit)).map(outcomeView);
+    const twice = await this.store.reportedTwice(filter.agent, filter.limit);
+    const seqs = await this.decisionSeqs(twice);
+    view.reportedTwice = twice.map((row) => ({ ...outcomeView(row), seq: seqs.get(row.decision_id) ?? null }));
     return view;
+  }
+
+  /** The audit records (sequence numbers) of these outcomes' decisions, so the console can link to them. */
+  private async decisionSeqs(rows: readonly OutcomeRow[]): Promise<Map<string, number>> {
+    const found = await this.store.findDecisions(rows.map((row) => ({ id: row.decision_id, at: row.decided_at })));
+    return new Map(found.flatMap((ref) => (ref.seq === undefined ? [] : [[ref.id, ref.seq] as const])));
   }
 
   /** Orphan counts for `/metrics` (default grace period, each kind capped at the orphans limit); none until an agent reports. */

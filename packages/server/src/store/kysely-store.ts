@@ -85,7 +85,7 @@ export class KyselyStore implements Store {
     const id = this.payloadField(['data', 'id']);
     const rows = await this.db
       .selectFrom('audit')
-      .select(['at', 'agent', 'tool', 'effect', 'rule', id.as('id'), this.payloadField(['data', 'approval']).as('approval')])
+      .select(['seq', 'at', 'agent', 'tool', 'effect', 'rule', id.as('id'), this.payloadField(['data', 'approval']).as('approval')])
       .where('type', '=', 'decision')
       .where('at', 'in', [...new Set(refs.map((ref) => ref.at))])
       .where(id, 'in', [...new Set(refs.map((ref) => ref.id))])
@@ -98,6 +98,7 @@ export class KyselyStore implements Store {
       effect: row.effect ?? '',
       rule: row.rule,
       approvalId: row.approval,
+      seq: Number(row.seq),
     }));
   }
 
@@ -128,7 +129,7 @@ export class KyselyStore implements Store {
     const rows = await this.db
       .selectFrom('audit')
       .leftJoin('outcomes', (join) => join.on(sql<SqlBool>`outcomes.decision_id = ${id}`))
-      .select(['audit.at', 'audit.agent', 'audit.tool', 'audit.effect', 'audit.rule', id.as('id')])
+      .select(['audit.seq', 'audit.at', 'audit.agent', 'audit.tool', 'audit.effect', 'audit.rule', id.as('id')])
       .where('audit.type', '=', 'decision')
       .where('audit.agent', '=', agent)
       .where('audit.effect', '=', 'allow')
@@ -138,7 +139,7 @@ export class KyselyStore implements Store {
       .orderBy('audit.seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({ id: row.id ?? '', at: Number(row.at), agent: row.agent ?? '', tool: row.tool ?? '', effect: row.effect ?? '', rule: row.rule, approvalId: null }));
+    return rows.map((row) => ({ id: row.id ?? '', at: Number(row.at), agent: row.agent ?? '', tool: row.tool ?? '', effect: row.effect ?? '', rule: row.rule, approvalId: null, seq: Number(row.seq) }));
   }
 
   async unreportedRedemptions(agent: string, fromMs: number, toMs: number, limit: number): Promise<ApprovalRow[]> {

@@ -184,6 +184,8 @@ export interface DecisionRef {
   rule: string | null;
   /** The approval a `require_approval` decision opened. */
   approvalId: string | null;
+  /** The decision's audit record (its sequence number in the chain). */
+  seq?: number;
 }
 
 export interface OutcomeRate {
