@@ -131,18 +131,36 @@ export function sealRecord(record: PreparedRecord, seq: number, prevHash: string
 export interface AuditEntry {
   record: AuditInput;
   writes?: readonly StoreWrite[];
+  /**
+   * A conditional write run first, in the transaction that appends the record: when it changes no
+   * row (another request or instance claimed it first, committed before this transaction took the
+   * chain), the entry is dropped: no record, none of its writes, and it is answered `DROPPED`.
+   */
+  claim?: StoreWrite | undefined;
 }
 
 /** An entry on its way to the store. */
 export interface PreparedEntry {
   record: PreparedRecord;
   writes: readonly StoreWrite[];
+  claim?: StoreWrite | undefined;
 }
 
 /** Where a record landed in the chain. */
 export interface Sealed {
   seq: number;
   hash: string;
+  /** The entry was not appended: its claim changed no row (`AuditEntry.claim`). */
+  dropped?: true;
+}
+
+/** The answer for an entry whose claim failed: nothing appended. */
+export const DROPPED: Sealed = Object.freeze({ seq: 0, hash: '', dropped: true });
+
+/** Each entry's answer: the sealed ones in order, `DROPPED` where `held` is false. */
+export function withDropped(held: readonly boolean[], sealed: readonly Sealed[]): Sealed[] {
+  let i = 0;
+  return held.map((kept) => (kept ? (sealed[i++] as Sealed) : DROPPED));
 }
 
 /** Seals a batch of entries onto the chain head, in order. */

@@ -48,7 +48,7 @@ export class AuditWriter {
    */
   append(entries: readonly AuditEntry[]): Promise<Sealed[]> {
     return new Promise<Sealed[]>((resolve, reject) => {
-      const prepared = entries.map((entry) => ({ record: prepareRecord(entry.record), writes: entry.writes ?? [] }));
+      const prepared = entries.map((entry) => ({ record: prepareRecord(entry.record), writes: entry.writes ?? [], ...(entry.claim ? { claim: entry.claim } : {}) }));
       this.queue.push({ entries: prepared, resolve, reject });
       this.schedule();
     });
@@ -89,7 +89,7 @@ export class AuditWriter {
           pending.resolve(sealed.slice(offset, offset + pending.entries.length));
           offset += pending.entries.length;
         }
-        const last = sealed[sealed.length - 1];
+        const last = sealed.findLast((one) => one.dropped !== true);
         if (last) {
           for (const listener of this.committed) {
             try {

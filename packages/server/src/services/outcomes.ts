@@ -150,6 +150,8 @@ export class OutcomeService {
     const entries: AuditEntry[] = [];
     const verdicts: OutcomeVerdict[] = [];
     const duplicates: string[] = [];
+    /** The entries appended, with the verdict each answers. */
+    const appended: { verdict: number; report: OutcomeReport; previous: boolean }[] = [];
     const refuse = (report: OutcomeReport, code: OutcomeRefusal, message: string): void => {
       verdicts.push({ decisionId: report.decisionId, recorded: false, error: { code, message } });
       this.metrics.recordOutcomeRefused(identity.agent, code);
@@ -178,19 +180,36 @@ export class OutcomeService {
       const entry = this.entry(identity, decision, report, previous, now);
       outcomes.set(report.decisionId, entry.row);
       entries.push(entry.audit);
+      appended.push({ verdict: verdicts.length, report, previous: entry.previous });
       verdicts.push({ decisionId: report.decisionId, recorded: true });
     }
-    if (entries.length > 0) await this.writer.append(entries);
-    for (const entry of entries) {
+    // Each outcome claims its row in the transaction that appends its record: one that another
+    // instance recorded first (committed before this append took the chain) is dropped there,
+    // with no record, and refused here like any second outcome.
+    const sealed = entries.length > 0 ? await this.writer.append(entries) : [];
+    let recorded = 0;
+    entries.forEach((entry, i) => {
+      const { verdict, report, previous } = appended[i] as (typeof appended)[number];
+      if (sealed[i]?.dropped === true) {
+        duplicates.push(report.decisionId);
+        verdicts[verdict] = {
+          decisionId: report.decisionId,
+          recorded: false,
+          error: { code: 'outcome_already_reported', message: `decision ${report.decisionId} already has its outcome${previous ? ' (finished)' : ''}` },
+        };
+        this.metrics.recordOutcomeRefused(identity.agent, 'outcome_already_reported');
+        return;
+      }
+      recorded++;
       const { status } = entry.record.data as { status: string };
       this.metrics.recordOutcome(identity.agent, entry.record.tool ?? '', status);
-    }
+    });
     if (duplicates.length > 0) await this.store.recordDuplicateOutcomes(duplicates);
-    return { recorded: entries.length, outcomes: verdicts };
+    return { recorded, outcomes: verdicts };
   }
 
   /** The audit record of one outcome and the row it writes (inserted, or a started one finished). */
-  private entry(identity: AgentIdentity, decision: DecisionRef, report: OutcomeReport, previous: OutcomeRow | undefined, now: number): { audit: AuditEntry; row: OutcomeRow } {
+  private entry(identity: AgentIdentity, decision: DecisionRef, report: OutcomeReport, previous: OutcomeRow | undefined, now: number): { audit: AuditEntry; row: OutcomeRow; previous: boolean } {
     // The agent's clock is trusted only between the decision and now.
     const at = Math.min(now, Math.max(report.at, decision.at));
     const final = report.status !== 'started';
@@ -234,7 +253,9 @@ export class OutcomeService {
           ...(result ? { result: content === undefined ? result : { ...result, content, truncated: content.length < (report.result?.content?.length ?? 0) || report.result?.truncated === true } } : {}),
         },
       },
-      writes: [
+      // The claim: inserted only if the decision has no outcome, finished only if it is still started.
+      writes: [],
+      claim:
         previous
           ? {
               kind: 'outcome.finish',
@@ -251,9 +272,8 @@ export class OutcomeService {
               },
             }
           : { kind: 'outcome.insert', row },
-      ],
     };
-    return { audit, row: previous ? { ...row, started_at: previous.started_at } : row };
+    return { audit, row: previous ? { ...row, started_at: previous.started_at } : row, previous: previous !== undefined };
   }
 
   /** Whether the active policy records this tool's results for this role (`recordResult: true`). */

@@ -1,5 +1,5 @@
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
-import { GENESIS_HASH, argRows, sealBatch, type PreparedEntry, type Sealed } from '../audit/record.js';
+import { GENESIS_HASH, argRows, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../audit/record.js';
 import type { Database } from './schema.js';
 import type { StoreWrite } from './store.js';
 
@@ -41,18 +41,31 @@ export class KyselyBatchWriter implements BatchWriter {
     return this.db.transaction().execute(async (trx) => {
       await this.options.beforeAppend?.(trx);
       const head = await trx.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      const { rows, sealed } = sealBatch(entries, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
+      // Claims first: an entry whose claim changes no row is dropped (after the chain lock, so
+      // another instance's committed claim is seen), the others are sealed in order.
+      const kept: PreparedEntry[] = [];
+      const held: boolean[] = [];
       for (const entry of entries) {
+        if (entry.claim) {
+          const claimed = await trx.executeQuery(writeQuery(this.db, entry.claim));
+          if (!(Number(claimed.numAffectedRows ?? 0n) > 0)) {
+            held.push(false);
+            continue;
+          }
+        }
         for (const write of entry.writes) await trx.executeQuery(writeQuery(this.db, write));
+        held.push(true);
+        kept.push(entry);
       }
+      const { rows, sealed } = sealBatch(kept, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('audit').values(rows.slice(i, i + INSERT_CHUNK)).execute();
       }
-      const args = argRows(entries, rows);
+      const args = argRows(kept, rows);
       for (let i = 0; i < args.length; i += INSERT_CHUNK) {
         await trx.insertInto('audit_args').values(args.slice(i, i + INSERT_CHUNK)).execute();
       }
-      return sealed;
+      return kept.length === entries.length ? sealed : withDropped(held, sealed);
     });
   }
 

@@ -1,6 +1,6 @@
 import type Sqlite from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
-import { GENESIS_HASH, argRows, sealBatch, type PreparedEntry, type Sealed } from '../../audit/record.js';
+import { GENESIS_HASH, argRows, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../../audit/record.js';
 import type { AuditArgsRow, AuditRow, Database, OutcomeRow } from '../schema.js';
 import { writeQuery } from '../batch-writer.js';
 import type { StoreWrite } from '../store.js';
@@ -71,11 +71,22 @@ export class SqliteSyncBatchWriter {
       // The head is read inside the transaction that appends to it: the chain cannot fork, and a
       // failed batch leaves nothing behind for the next.
       const head = this.head.get();
-      const { rows, sealed } = sealBatch(entries, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
-      for (const entry of entries) for (const write of entry.writes) this.run(write);
+      // Claims first: an entry whose claim changes no row is dropped, the others sealed in order.
+      const kept: PreparedEntry[] = [];
+      const held: boolean[] = [];
+      for (const entry of entries) {
+        if (entry.claim && this.run(entry.claim) === 0) {
+          held.push(false);
+          continue;
+        }
+        for (const write of entry.writes) this.run(write);
+        held.push(true);
+        kept.push(entry);
+      }
+      const { rows, sealed } = sealBatch(kept, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
       for (const row of rows) this.insertAudit.run(row);
-      for (const arg of argRows(entries, rows)) this.insertArg.run(arg);
-      return sealed;
+      for (const arg of argRows(kept, rows)) this.insertArg.run(arg);
+      return kept.length === entries.length ? sealed : withDropped(held, sealed);
     });
     this.applyTx = sqlite.transaction((writes: readonly StoreWrite[]) => {
       for (const write of writes) this.run(write);
@@ -97,11 +108,11 @@ export class SqliteSyncBatchWriter {
     this.head.get();
   }
 
-  private run(write: StoreWrite): void {
+  /** Runs one write; answers the rows it changed. */
+  private run(write: StoreWrite): number {
     if (write.kind === 'outcome.insert') {
       const { row } = write;
-      this.insertOutcome.run(OUTCOME_COLUMNS.map((column) => row[column] ?? (column === 'duplicates' ? 0 : null)));
-      return;
+      return this.insertOutcome.run(OUTCOME_COLUMNS.map((column) => row[column] ?? (column === 'duplicates' ? 0 : null))).changes;
     }
     const query = writeQuery(this.compiler, write);
     let statement = this.statements.get(query.sql);
@@ -110,6 +121,6 @@ export class SqliteSyncBatchWriter {
       statement = this.sqlite.prepare(query.sql);
       this.statements.set(query.sql, statement);
     }
-    statement.run(...(query.parameters as unknown[]));
+    return statement.run(...(query.parameters as unknown[])).changes;
   }
 }
