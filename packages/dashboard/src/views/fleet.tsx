@@ -106,7 +106,7 @@ export function AnomalyAlerts({ agent }: { agent?: string }) {
       <h2>Anomaly alerts, last 7 days</h2>
       <p className="muted">
         Each agent's calls, blocks, approval requests and limit hits, per tool and in all, are compared every 5 minutes with that agent's own moving average; a count far in the tail is flagged,
-        and so is a tool the agent never used before. Alerts also go to the notification channels.
+        and so is a tool the agent never used before, and a tool whose reported calls suddenly fail far more often than they used to. Alerts also go to the notification channels.
       </p>
       {alerts.error ? <ErrorNotice error={alerts.error} /> : null}
       {alerts.loading ? <Loading what="Loading anomaly alerts" /> : null}
@@ -135,7 +135,7 @@ export function AnomalyAlerts({ agent }: { agent?: string }) {
                   <ul className="flags">
                     {alert.anomalies.map((anomaly, i) => (
                       <li key={i} className="flag">
-                        <span aria-hidden="true">⚠</span> {anomaly.code === 'new_tool' ? 'New tool' : 'Spike'}: {anomaly.message}
+                        <span aria-hidden="true">⚠</span> {anomaly.code === 'new_tool' ? 'New tool' : anomaly.code === 'failure_rate' ? 'Failures' : 'Spike'}: {anomaly.message}
                       </li>
                     ))}
                   </ul>

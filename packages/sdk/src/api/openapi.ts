@@ -3760,14 +3760,17 @@ export interface components {
             agent: string;
             anomalies: {
                 agent: string;
+                /** @description the series' average per bucket before; for `failure_rate`, the tool's failure rate before (0 to 1) */
                 baseline: number;
                 bucketStart: number;
                 /** @enum {string} */
-                code: "rate_spike" | "new_tool";
+                code: "rate_spike" | "new_tool" | "failure_rate";
                 count: number;
                 message: string;
                 /** @enum {string} */
-                metric: "calls" | "blocks" | "approvals" | "limit_hits";
+                metric: "calls" | "blocks" | "approvals" | "limit_hits" | "failures";
+                /** @description `failure_rate`: calls whose outcome was reported in the bucket (`count` of them failed) */
+                reported?: number;
                 threshold: number;
                 tool: string | null;
             }[];

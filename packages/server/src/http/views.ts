@@ -480,14 +480,15 @@ export const AnomalyAlert = z
     bucketEnd: iso,
     anomalies: z.array(
       z.object({
-        code: z.enum(['rate_spike', 'new_tool']),
+        code: z.enum(['rate_spike', 'new_tool', 'failure_rate']),
         agent: z.string(),
         tool: z.string().nullable(),
-        metric: z.enum(['calls', 'blocks', 'approvals', 'limit_hits']),
+        metric: z.enum(['calls', 'blocks', 'approvals', 'limit_hits', 'failures']),
         /** Epoch ms. */
         bucketStart: z.number(),
         count: z.number(),
-        baseline: z.number(),
+        baseline: z.number().describe("the series' average per bucket before; for `failure_rate`, the tool's failure rate before (0 to 1)"),
+        reported: z.number().optional().describe('`failure_rate`: calls whose outcome was reported in the bucket (`count` of them failed)'),
         threshold: z.number(),
         message: z.string(),
       }),

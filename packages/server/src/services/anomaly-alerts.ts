@@ -4,6 +4,7 @@ import type { AuditWriter } from '../audit/writer.js';
 import { newId } from '../ids.js';
 import type { Store } from '../store/store.js';
 import { AnomalyDetector, type AnomalyOptions, type RateAnomaly } from './anomaly-detector.js';
+import { FailureRateDetector, type FailureRateOptions, type OutcomeCount } from './failure-rate-detector.js';
 import type { EventBus } from './events.js';
 import { KeyedLock, type Locks } from './keyed-lock.js';
 import type { PolicyService } from './policies.js';
@@ -30,6 +31,8 @@ export interface AnomalyServiceOptions {
   cooldownMs?: number;
   /** Detector thresholds (anomaly-detector.ts). */
   detector?: Partial<AnomalyOptions>;
+  /** Failure-rate thresholds (failure-rate-detector.ts). */
+  failureRates?: Partial<FailureRateOptions>;
   /** Cluster-wide mutual exclusion (Redis), so one instance raises each alert. */
   locks?: Locks;
   logError: (message: string) => void;
@@ -61,6 +64,7 @@ export class AnomalyService {
   private readonly cooldownMs: number;
   private readonly locks: Locks;
   private detector: AnomalyDetector;
+  private readonly failures: FailureRateDetector;
   private limitIds = new Set<string>();
   private limitVersion: number | undefined;
   private readonly lastAlerted = new Map<string, number>();
@@ -83,6 +87,7 @@ export class AnomalyService {
     this.cooldownMs = options.cooldownMs ?? 3_600_000;
     this.locks = options.locks ?? new KeyedLock();
     this.detector = new AnomalyDetector(options.detector, (rule) => this.limitIds.has(rule));
+    this.failures = new FailureRateDetector(options.failureRates);
   }
 
   /** Calls `listener` with every alert this instance raises. */
@@ -95,13 +100,20 @@ export class AnomalyService {
     await this.refreshLimits();
     const current = Math.floor(this.clock.now() / this.bucketMs) * this.bucketMs;
     const from = current - this.historyMs;
-    const rows = await this.store.decisionCounts({ fromMs: from, toMs: current }, this.bucketMs);
+    const [rows, outcomeRows] = await Promise.all([
+      this.store.decisionCounts({ fromMs: from, toMs: current }, this.bucketMs),
+      this.store.outcomeCounts({ fromMs: from, toMs: current }, this.bucketMs),
+    ]);
     const buckets = Math.round(this.historyMs / this.bucketMs);
     let i = 0;
+    let j = 0;
     for (let bucket = 0; bucket < buckets; bucket++) {
       const counts = [];
       while (i < rows.length && (rows[i] as { bucket: number }).bucket === bucket) counts.push(rows[i++] as (typeof rows)[number]);
       this.detector.observe(from + bucket * this.bucketMs, counts, false);
+      const outcomes: OutcomeCount[] = [];
+      while (j < outcomeRows.length && (outcomeRows[j] as { bucket: number }).bucket === bucket) outcomes.push(outcomeRows[j++] as OutcomeCount);
+      this.failures.observe(from + bucket * this.bucketMs, outcomes, false);
     }
     this.nextBucket = current;
     this.schedule();
@@ -157,8 +169,9 @@ export class AnomalyService {
   private async checkBucket(start: number): Promise<void> {
     await this.refreshLimits();
     const end = start + this.bucketMs;
-    const rows = await this.store.decisionCounts({ fromMs: start, toMs: end }, this.bucketMs);
-    const anomalies = this.detector.observe(start, rows);
+    const [rows, outcomes] = await Promise.all([this.store.decisionCounts({ fromMs: start, toMs: end }, this.bucketMs), this.store.outcomeCounts({ fromMs: start, toMs: end }, this.bucketMs)]);
+    // Failure rates per tool (execution outcomes reported in the bucket) beside the decision rates.
+    const anomalies = [...this.detector.observe(start, rows), ...this.failures.observe(start, outcomes)];
     const now = this.clock.now();
     const byAgent = new Map<string, RateAnomaly[]>();
     for (const anomaly of anomalies) {

@@ -41,16 +41,20 @@ export interface AnomalyOptions {
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = { alpha: 0.1, warmupBuckets: 12, minCount: 5, ratio: 3, falseAlarm: 1e-6 };
 
 export interface RateAnomaly {
-  code: 'rate_spike' | 'new_tool';
+  /** `failure_rate`: the share of a tool's reported calls that failed (failure-rate-detector.ts). */
+  code: 'rate_spike' | 'new_tool' | 'failure_rate';
   agent: string;
   /** null: across all the agent's tools. */
   tool: string | null;
-  metric: AnomalyMetric;
+  /** `failures`: failed calls of those reported (execution outcomes), with `reported`. */
+  metric: AnomalyMetric | 'failures';
   /** Start of the bucket, epoch ms. */
   bucketStart: number;
   count: number;
-  /** The series' average per bucket before this one (0 for a new tool). */
+  /** The series' average per bucket before this one (0 for a new tool); for `failure_rate`, the tool's failure rate before (0 to 1). */
   baseline: number;
+  /** `failure_rate`: the calls whose outcome was reported in the bucket (`count` of them failed). */
+  reported?: number;
   /** The count at which this bucket would have been flagged. */
   threshold: number;
   message: string;

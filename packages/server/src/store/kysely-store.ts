@@ -15,6 +15,7 @@ import type {
   DecisionFilter,
   EnvironmentCount,
   DecisionRef,
+  OutcomeCountRow,
   OutcomeRate,
   Store,
   TimeRange,
@@ -181,6 +182,20 @@ export class KyselyStore implements Store {
   async recordDuplicateOutcomes(decisionIds: readonly string[]): Promise<void> {
     if (decisionIds.length === 0) return;
     await this.writer.apply(decisionIds.map((decisionId) => ({ kind: 'outcome.duplicate', decisionId })));
+  }
+
+  async outcomeCounts(range: TimeRange, bucketMs: number): Promise<OutcomeCountRow[]> {
+    const bucket = sql<number>`cast((${sql.ref('reported_at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
+    const rows = await this.db
+      .selectFrom('outcomes')
+      .select((eb) => [bucket.as('bucket'), 'agent', 'tool', 'status', eb.fn.countAll<number | string>().as('count')])
+      .where('reported_at', '>=', range.fromMs)
+      .where('reported_at', '<', range.toMs)
+      .where('status', 'in', ['succeeded', 'failed'])
+      .groupBy([bucket, 'agent', 'tool', 'status'])
+      .orderBy('bucket')
+      .execute();
+    return rows.map((row) => ({ bucket: Number(row.bucket), agent: row.agent, tool: row.tool, status: row.status, count: Number(row.count) }));
   }
 
   async outcomeRates(range: TimeRange, filter: { agent?: string } = {}): Promise<OutcomeRate[]> {

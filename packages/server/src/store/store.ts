@@ -79,6 +79,8 @@ export interface Store {
   reportedTwice(agent: string | undefined, limit: number): Promise<OutcomeRow[]>;
   /** Counts outcomes refused because one was already recorded, once per id listed (housekeeping, not audited). */
   recordDuplicateOutcomes(decisionIds: readonly string[]): Promise<void>;
+  /** Finished outcomes reported in range (server time), counted per bucket (0-based from `range.fromMs`), agent, tool and status; ordered by bucket. */
+  outcomeCounts(range: TimeRange, bucketMs: number): Promise<OutcomeCountRow[]>;
   /** Finished outcomes in range counted by agent, tool and status (failure rates). */
   outcomeRates(range: TimeRange, filter?: { agent?: string }): Promise<OutcomeRate[]>;
 
@@ -186,6 +188,15 @@ export interface DecisionRef {
   approvalId: string | null;
   /** The decision's audit record (its sequence number in the chain). */
   seq?: number;
+}
+
+export interface OutcomeCountRow {
+  bucket: number;
+  agent: string;
+  tool: string;
+  /** `succeeded` | `failed`. */
+  status: string;
+  count: number;
 }
 
 export interface OutcomeRate {
