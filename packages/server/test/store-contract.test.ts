@@ -224,6 +224,50 @@ describe.each(implementations)('Store contract: $name', (impl) => {
       await other.close();
     }
   });
+  it('drops an entry whose claim changes no row, across two instances: 100 concurrent claims of one outcome append one record', async () => {
+    const { store, second } = await fresh();
+    const other = await second();
+    try {
+      const outcome = (n: number, decisionId: string): PreparedEntry => ({
+        ...entry(n, [], { type: 'call.executed', data: { decision: decisionId, n } }),
+        claim: {
+          kind: 'outcome.insert',
+          row: {
+            decision_id: decisionId,
+            agent: 'bot-1',
+            tool: 'issue_refund',
+            approval_id: null,
+            decision_effect: 'allow',
+            decided_at: 1_790_000_000_000,
+            status: 'succeeded',
+            started_at: null,
+            finished_at: 1_790_000_000_100,
+            duration_ms: 5,
+            error_class: null,
+            error_message: null,
+            result_digest: null,
+            result_size: null,
+            reported_at: 1_790_000_000_150,
+            duplicates: 0,
+          },
+        },
+      });
+      // In one batch: the second claim of dec-1 is dropped, the entries around it are sealed in order.
+      const batch = await store.commit([entry(1), outcome(2, 'dec-1'), outcome(3, 'dec-1'), entry(4)]);
+      expect(batch.map((s) => (s.dropped ? 'dropped' : s.seq))).toEqual([1, 2, 'dropped', 3]);
+      const raced = (await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? store : other).commit([outcome(10 + i, 'dec-2')])))).flat();
+      expect(raced.filter((s) => !s.dropped)).toHaveLength(1);
+      const records = await store.auditAfter(0, 1000);
+      expect(records.filter((r) => r.type === 'call.executed')).toHaveLength(2);
+      expect(await verify(store)).toMatchObject({ ok: true, records: 4 });
+      // The outcome rows count per bucket of their report time.
+      const counts = await store.outcomeCounts({ fromMs: 1_790_000_000_000, toMs: 1_790_000_001_000 }, 100);
+      expect(counts).toEqual([{ bucket: 1, agent: 'bot-1', tool: 'issue_refund', status: 'succeeded', count: 2 }]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('hands a waiting single sign-on to one taker among 100 concurrent ones on two instances, and finds people by (issuer, subject)', async () => {
     const { store, second } = await fresh();
     const other = await second();
