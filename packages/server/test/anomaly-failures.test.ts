@@ -1,3 +1,4 @@
+import { readPolicySources } from '@airlock/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnomalyAlert } from '../src/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -24,6 +25,13 @@ describe('failure-rate anomaly alerts', () => {
 
   beforeAll(async () => {
     t = await startTestServer();
+    // The support policy quarantines on anomaly alerts: a failure-rate alert must not (it notifies only).
+    const files = readPolicySources('examples/policies').map((file) =>
+      file.file === 'customer-support.yaml' ? { ...file, text: `${file.text}\nquarantine: { blocks: 1000, within: 10m, onAnomaly: true }\n` } : file,
+    );
+    const admin = await t.admin();
+    const uploaded = await admin.post<{ version: number }>('/v1/policies', { name: 'quarantine-on-anomaly', files });
+    expect((await admin.post(`/v1/policies/${uploaded.body.version}/activate`)).status).toBe(200);
     await t.clock.advance(BUCKET - (t.clock.now() % BUCKET) + 2_000);
   });
   afterAll(async () => {
@@ -67,6 +75,9 @@ describe('failure-rate anomaly alerts', () => {
     expect(raised[0]?.summary).toMatch(/^support-bot-1 on create_ticket: 100 of 100 reported calls failed \(100 %\) against \d+ % before$/);
     const audit = await (await t.admin()).get<{ records: unknown[] }>('/v1/audit?type=anomaly.flagged');
     expect(audit.body.records).toHaveLength(1);
+    // onAnomaly quarantines on what the agent did, not on a failing tool: the agent still runs.
+    expect((await (await t.admin()).get<{ pauses: unknown[] }>('/v1/pauses?active=true')).body.pauses).toEqual([]);
+    expect((await (await t.admin()).get<{ records: unknown[] }>('/v1/audit?type=agent.quarantined')).body.records).toEqual([]);
   });
 
   it('does not alert the same ongoing failures again within the hour', async () => {
