@@ -1,7 +1,7 @@
 import type { RunningServer } from '@airlock/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, personClient } from './support/api.js';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /** The approval detail says what ran on a redeemed approval (issue 21 item 2), in headless Chromium. */
@@ -37,11 +37,7 @@ describe('approval detail: the outcome of the approved call', () => {
 
     const { page } = browser;
     page.setDefaultTimeout(WAIT_MS);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInWithPassword(page, server.url, 'admin', ADMIN_PASSWORD);
     await page.goto(`${server.url}/approvals/${approvalId}`);
     const line = page.getByTestId('execution');
     await line.waitFor();
