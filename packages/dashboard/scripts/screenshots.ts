@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { agentClient, personClient, type Client } from '../test/support/api.js';
-import { launchBrowser } from '../test/support/browser.js';
+import { launchBrowser, signInWithPassword } from '../test/support/browser.js';
 
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
@@ -106,18 +106,26 @@ async function main(): Promise<void> {
       offset = minutes * MINUTE;
       pending ??= await decide('support-bot-1', { tool: 'issue_refund', args: { account_id: account, amount: 80, currency: 'USD' } }, 0);
     }
+    // People besides the admin, and a personal token: the management screens have something to list.
+    for (const person of [
+      { username: 'alex', password: 'an approver password 1234', role: 'approver', groups: ['support-leads', 'support-managers'] },
+      { username: 'fran', password: 'a finance password 1234', role: 'approver', groups: ['finance-approvers'] },
+      { username: 'vera', password: 'a viewer password 1234', role: 'viewer', groups: [] },
+    ]) {
+      const created = await admin.post('/v1/users', person);
+      if (created.status !== 201) throw new Error(`creating ${person.username} failed: HTTP ${created.status}`);
+    }
+    const token = await admin.post('/v1/tokens', { name: 'airlock CLI on laptop', expiresInDays: 90 });
+    if (token.status !== 201) throw new Error(`creating a token failed: HTTP ${token.status}`);
     // A restart replays the day into the anomaly baselines, as a server that has been running would have them.
     offset = 0;
     await server.close();
     server = await startServer(options);
+    admin = await personClient(server.url, 'admin', PASSWORD);
 
     const page = browser.page;
     page.setDefaultTimeout(20_000);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await signInWithPassword(page, server.url, 'admin', PASSWORD);
 
     await shoot(page, 'overview', `${server.url}/`, async () => {
       await page.getByTestId('tile-decisions').waitFor();
@@ -130,7 +138,26 @@ async function main(): Promise<void> {
     await shoot(page, 'fleet', `${server.url}/fleet`, () => page.getByTestId('fleet-table').waitFor());
     await shoot(page, 'agent', `${server.url}/fleet/support-bot-1`, () => page.getByRole('heading', { name: 'support-bot-1' }).waitFor());
     await shoot(page, 'policies', `${server.url}/policies`, () => page.getByRole('heading', { name: 'Policies', exact: true }).waitFor());
-    await shoot(page, 'policy-editor', `${server.url}/policies/edit`, () => page.getByRole('heading', { level: 1 }).waitFor());
+    await shoot(page, 'policy-editor', `${server.url}/policies/edit`, () => page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor());
+    // The editor marking a CEL type error at its column, the plain message beside it.
+    const active = (await admin.get<{ active: number }>('/v1/policies')).body.active;
+    const sources = (await admin.get<{ sources: { file: string; text: string }[] }>(`/v1/policies/${active}`)).body.sources;
+    const support = sources.find((source) => source.file === 'customer-support.yaml')?.text ?? '';
+    if (!support.includes('when: args.amount <= 50')) throw new Error('the seed refund rule moved: update the editor screenshot');
+    await shoot(page, 'policy-editor-problem', `${server.url}/policies/edit`, async () => {
+      await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
+      await page.getByLabel('customer-support.yaml source').fill(support.replace('when: args.amount <= 50', 'when: args.amount > "50"'));
+      await page.getByTestId('validation').filter({ hasText: '1 problem' }).waitFor();
+      await page.getByRole('button', { name: /^customer-support\.yaml:\d+:\d+$/ }).click();
+      await page.locator('.cm-activeLine .cm-lintRange-error').waitFor();
+    });
+    await shoot(page, 'agents', `${server.url}/agents`, async () => {
+      const row = page.locator('[data-testid="agents-table"] tr[data-agent="support-bot-1"]');
+      await row.getByRole('button', { name: 'Keys' }).click();
+      await page.getByTestId('agent-keys').locator('tr[data-key]').first().waitFor();
+    });
+    await shoot(page, 'users', `${server.url}/users`, () => page.locator('[data-testid="users-table"] tr[data-user="vera"]').waitFor());
+    await shoot(page, 'tokens', `${server.url}/tokens`, () => page.getByTestId('tokens-table').waitFor());
     await shoot(page, 'audit', `${server.url}/audit`, () => page.getByTestId('chain-status').filter({ hasText: 'Chain intact' }).waitFor());
   } finally {
     await browser.close();

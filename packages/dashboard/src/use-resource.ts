@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useEffectEvent, useState, type SetStateAction } from 'react';
-import { ApiError } from './api/client';
+import { asApiError, type ApiError } from './api/client';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -35,7 +35,7 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
         setState((previous) => ({
           key,
           data: previous.key === key ? previous.data : undefined,
-          error: reason instanceof ApiError ? reason : new ApiError(0, 'client_error', reason instanceof Error ? reason.message : String(reason)),
+          error: asApiError(reason),
           loading: false,
         })),
     );

@@ -1,18 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@airlock/server';
+import type { RunningServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
+import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * The dashboard end to end: the built app (packages/dashboard/dist, made by `npm run build`)
  * served by a real server on a temporary SQLite file, driven in headless Debian Chromium.
  */
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const VIEWER_PASSWORD = 'a viewer password 1234';
 const APPROVER_PASSWORD = 'an approver password 1234';
@@ -31,20 +27,18 @@ interface Decision {
 const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('dashboard in Chromium', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
   let page: Page;
   let support: Client;
   let devops: Client;
   let admin: Client;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build (npm test does) first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-dashboard-'));
-    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: (message) => errors.push(message) });
-    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
+    harness = await startConsoleServer('airlock-dashboard-', ADMIN_PASSWORD);
+    server = harness.server;
+    const keys = harness.keys;
     support = agentClient(server.url, keys['support-bot-1'] as string);
     devops = agentClient(server.url, keys['devops-bot-1'] as string);
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
@@ -63,9 +57,8 @@ describe('dashboard in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    expect(errors).toEqual([]);
+    await harness?.close();
+    expect(harness?.errors).toEqual([]);
   });
 
   /**
@@ -78,11 +71,7 @@ describe('dashboard in Chromium', () => {
   }
 
   async function signIn(username: string, password: string): Promise<void> {
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: WAIT_MS });
+    await signInWithPassword(page, server.url, username, password);
     expectConsoleClean({ status: 401, path: '/v1/auth/session' });
   }
 
@@ -201,7 +190,8 @@ describe('dashboard in Chromium', () => {
     const answered = await waiting;
     expect(answered.body).toMatchObject({ status: 'approved', resolvedBy: 'admin', resolutionReason: 'Customer verified by phone' });
     await page.getByTestId('resolution').filter({ hasText: 'Approved by you' }).waitFor({ timeout: WAIT_MS });
-    expect(await page.locator(`[data-approval="${approvalId}"]`).count()).toBe(0);
+    // Gone from the inbox (waited for: the list drops it on its own update).
+    await page.locator(`[data-approval="${approvalId}"]`).waitFor({ state: 'detached', timeout: WAIT_MS });
     // The agent spends it; the page follows live.
     expect((await support.post(`/v1/approvals/${approvalId}/redeem`, refund('APR-1', 75))).status).toBe(200);
     await page.getByTestId('approval-status').filter({ hasText: 'redeemed' }).waitFor({ timeout: WAIT_MS });
@@ -276,10 +266,11 @@ describe('dashboard in Chromium', () => {
     const at = await page.evaluate((iso) => new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(iso)), view.deadlineAt);
     await expect(item.getByTestId('route-line').innerText()).resolves.toBe(`lead — tier 1 of 2 0 of 1 approval — 1 more from support-leads · escalates to manager (support-managers) at ${at}`);
     await item.click();
-    await expect(page.getByTestId('route-tier').innerText()).resolves.toBe('lead — tier 1 of 2');
-    await expect(page.getByTestId('route-approvals').innerText()).resolves.toBe('0 of 1 approval — 1 more from support-leads');
-    await expect(page.getByTestId('route-voters').innerText()).resolves.toBe('nobody yet');
-    await expect(page.getByTestId('route-deadline').innerText()).resolves.toMatch(new RegExp(`^Escalates to manager \\(support-managers\\) at ${at} \\(in (9|10) min\\)$`));
+    // Polled, not read once: the detail of the clicked request renders after the click's navigation.
+    await expect.poll(() => page.getByTestId('route-tier').innerText()).toBe('lead — tier 1 of 2');
+    await expect.poll(() => page.getByTestId('route-approvals').innerText()).toBe('0 of 1 approval — 1 more from support-leads');
+    await expect.poll(() => page.getByTestId('route-voters').innerText()).toBe('nobody yet');
+    await expect.poll(() => page.getByTestId('route-deadline').innerText()).toMatch(new RegExp(`^Escalates to manager \\(support-managers\\) at ${at} \\(in (9|10) min\\)$`));
     await screenshot(page, '14-approval-route');
 
     // Edit and approve, by keyboard: the first argument field takes the focus.
@@ -336,8 +327,8 @@ describe('dashboard in Chromium', () => {
     await item.waitFor({ timeout: WAIT_MS });
     await expect(item.getByTestId('route-line').innerText()).resolves.toBe('two-person — tier 2 of 2 0 of 2 approvals — 2 more from finance-approvers');
     await item.click();
-    await expect(page.getByTestId('route-approvals').innerText()).resolves.toBe('0 of 2 approvals — 2 more from finance-approvers');
-    await expect(page.getByTestId('route-deadline').innerText()).resolves.toBe('none: waits until it expires');
+    await expect.poll(() => page.getByTestId('route-approvals').innerText()).toBe('0 of 2 approvals — 2 more from finance-approvers');
+    await expect.poll(() => page.getByTestId('route-deadline').innerText()).toBe('none: waits until it expires');
 
     // Another approver approves through the API: list and detail follow live.
     const fran = await personClient(server.url, 'fran', APPROVER_PASSWORD);
@@ -453,7 +444,8 @@ describe('dashboard in Chromium', () => {
     expect(flips).toHaveLength(1);
     expect(flips[0]).toMatch(/allow\s+approval\s+refund-medium\s+1/);
     expect(flips[0]).toContain('account_id=SHADOW-1');
-    await expect(page.getByTestId('suggestions').innerText()).resolves.toContain('No suggestion');
+    // Its own request: waited for, the card says "Looking for suggestions" until it answers.
+    await page.getByTestId('suggestions').filter({ hasText: 'No suggestion' }).waitFor({ timeout: WAIT_MS });
     await screenshot(page, '18-shadow-mode');
 
     await panel.getByRole('button', { name: 'Promote version 3' }).click();
@@ -518,8 +510,8 @@ describe('dashboard in Chromium', () => {
     const approvalId = asked.body.approval?.id as string;
     await nav('Approvals').click();
     await page.locator(`[data-approval="${approvalId}"]`).click({ timeout: WAIT_MS });
-    await expect(page.getByTestId('stated-intent').innerText()).resolves.toBe('“Refund the duplicate charge on order 77” (stated by the agent, not verified)');
-    await expect(page.getByTestId('session-attributes').innerText()).resolves.toBe('customer = "CTX-1", channel = "chat"');
+    await expect.poll(() => page.getByTestId('stated-intent').innerText()).toBe('“Refund the duplicate charge on order 77” (stated by the agent, not verified)');
+    await expect.poll(() => page.getByTestId('session-attributes').innerText()).toBe('customer = "CTX-1", channel = "chat"');
     await screenshot(page, '20-approval-intent');
     expect((await admin.post(`/v1/approvals/${approvalId}/deny`, { reason: 'checked in the e2e test' })).status).toBe(200);
   });
@@ -558,9 +550,12 @@ describe('dashboard in Chromium', () => {
     await nav('Overview').click();
     const pauses = page.getByTestId('attention-pauses');
     await pauses.filter({ hasText: 'Paused: Agent support-bot-1' }).waitFor({ timeout: WAIT_MS });
-    await expect(page.getByTestId('attention-oldest-approval').innerText()).resolves.toMatch(/issue_refund[\s\S]*by support-bot-1, waiting[\s\S]*(Escalates to manager|Expires)/);
-    await expect(page.getByTestId('attention-anomalies').innerText()).resolves.toMatch(/Learning|No anomaly|support-bot-1|devops-bot-1/);
-    expect(await page.getByTestId('attention-anomalies').getByText('No anomaly in the last 7 days').count()).toBe(0);
+    // Each card loads on its own request: waited for, not read once.
+    await page.getByTestId('attention-oldest-approval').filter({ hasText: /issue_refund[\s\S]*by support-bot-1, waiting[\s\S]*(Escalates to manager|Expires)/ }).waitFor({ timeout: WAIT_MS });
+    const anomalies = page.getByTestId('attention-anomalies');
+    await anomalies.filter({ hasText: /Learning|No anomaly|support-bot-1|devops-bot-1/ }).waitFor({ timeout: WAIT_MS });
+    // Loaded: only now does the absence of the misleading line mean anything.
+    expect(await anomalies.getByText('No anomaly in the last 7 days').count()).toBe(0);
     await page.getByTestId('tile-decisions').waitFor({ timeout: WAIT_MS });
     await screenshot(page, '22-overview-attention');
 

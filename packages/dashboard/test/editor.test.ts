@@ -3,11 +3,17 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
 /** Generous bound for what the page waits for (loading, validation round trips, replays). */
 const WAIT_MS = 15_000;
+
+/**
+ * CodeMirror's interactionDelay (@codemirror/autocomplete's default, not configured by the app): for
+ * this long after a completion list opens, Enter does not accept but inserts a line break.
+ */
+const COMPLETION_INTERACTION_DELAY_MS = 75;
 
 const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
@@ -31,11 +37,7 @@ describe('policy editor in Chromium', () => {
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(WAIT_MS);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInWithPassword(page, server.url, 'admin', ADMIN_PASSWORD);
     expectConsoleClean({ status: 401, path: '/v1/auth/session' });
   });
 
@@ -57,6 +59,20 @@ describe('policy editor in Chromium', () => {
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const editor = () => page.getByLabel('customer-support.yaml source');
   const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  /**
+   * Accepts `label` from the completion list with Enter, as a person does. Enter accepts only what
+   * is selected in a settled list (not one marked disabled while a newer result is pending) that
+   * opened at least the interaction delay ago; otherwise it inserts a line break. So: wait until the
+   * selected option of a settled list is `label`, wait out the delay from that moment (the list
+   * opened no later than it was seen), then press Enter.
+   */
+  async function acceptCompletion(label: string): Promise<void> {
+    const selected = page.locator('.cm-tooltip-autocomplete:not(.cm-tooltip-autocomplete-disabled) li[aria-selected="true"] .cm-completionLabel');
+    await selected.filter({ hasText: new RegExp(`^${label}$`) }).waitFor();
+    await page.waitForTimeout(COMPLETION_INTERACTION_DELAY_MS);
+    await page.keyboard.press('Enter');
+  }
 
   it('a failed rollback reads in words, and nothing is asked when there is nothing to roll back to', async () => {
     await nav('Policies').click();
@@ -114,16 +130,18 @@ describe('policy editor in Chromium', () => {
     await page.keyboard.insertText('\n  - id: completion-check\n    tool: ');
     await page.keyboard.type('iss');
     const options = page.locator('.cm-tooltip-autocomplete li');
-    await options.filter({ hasText: 'issue_refund' }).first().click();
+    await acceptCompletion('issue_refund');
     await page.locator('.cm-activeLine').filter({ hasText: /^ {4}tool: issue_refund$/ }).waitFor();
     await page.keyboard.insertText('\n    when: ');
     await page.keyboard.type('args.');
     // Ctrl+Space asks explicitly (what the editor's hint says), then the typed prefix narrows the list.
     await page.keyboard.press('Control+Space');
     await page.keyboard.type('cur');
-    await options.filter({ hasText: 'currency' }).first().waitFor();
-    expect(await options.filter({ hasText: 'subject' }).count()).toBe(0);
-    await options.filter({ hasText: 'currency' }).first().click();
+    // Narrowed by the typed prefix: polled as one reading of the list (while it still follows
+    // "c" alone, subject matches too; a closed list would have neither).
+    const labels = options.locator('.cm-completionLabel');
+    await expect.poll(async () => (await labels.allInnerTexts()).filter((label) => label === 'currency' || label === 'subject')).toEqual(['currency']);
+    await acceptCompletion('currency');
     await page.keyboard.insertText(" == 'USD'\n    effect: allow");
     // Accepted completions made a valid rule.
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();

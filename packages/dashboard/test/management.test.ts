@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * Management screens end to end (issue 20 item 4): an admin registers an agent in the console and
@@ -48,11 +48,7 @@ describe('management screens in Chromium', () => {
   }
 
   async function signIn(username: string, password: string): Promise<void> {
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInWithPassword(page, server.url, username, password);
     expectConsoleClean({ status: 401, path: '/v1/auth/session' });
   }
 

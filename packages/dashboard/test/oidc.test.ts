@@ -1,12 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseOidcConfig, startServer, type RunningServer } from '@airlock/server';
+import { parseOidcConfig, type RunningServer } from '@airlock/server';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, type Client } from './support/api.js';
 import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { freePort, startProvider, type TestProvider } from './support/oidc-provider.js';
 
 /**
@@ -16,28 +13,22 @@ import { freePort, startProvider, type TestProvider } from './support/oidc-provi
  * provider's groups map to. Alice (group airlock-approvers) approves a pending refund; Victor
  * (no mapped group) is a viewer and gets no approve button.
  */
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const WAIT_MS = 15_000;
 const PROVIDER_NAME = 'Acme SSO';
 
 describe('single sign-on in Chromium', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let provider: TestProvider;
   let browser: TestBrowser;
   let page: Page;
   let support: Client;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is missing: run npm run build (npm test does) first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-dashboard-oidc-'));
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
-    server = await startServer({
-      dataDir,
-      port: 0,
-      dashboardDir: DIST,
+    // No admin password: password sign-in is switched off.
+    harness = await startConsoleServer('airlock-dashboard-oidc-', undefined, {
       passwordLogin: false,
       oidc: parseOidcConfig(
         {
@@ -51,15 +42,13 @@ describe('single sign-on in Chromium', () => {
         },
         'test',
       ),
-      print: () => undefined,
-      logError: (message) => errors.push(message),
     });
+    server = harness.server;
     provider = await startProvider(port, `${server.url}/v1/auth/oidc/callback`, {
       alice: { preferred_username: 'alice', groups: ['staff', 'airlock-approvers'] },
       victor: { preferred_username: 'victor', groups: ['staff'] },
     });
-    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
-    support = agentClient(server.url, keys['support-bot-1'] as string);
+    support = agentClient(server.url, harness.keys['support-bot-1'] as string);
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(WAIT_MS);
@@ -71,10 +60,9 @@ describe('single sign-on in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    await harness?.close();
     await provider?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    expect(errors).toEqual([]);
+    expect(harness?.errors).toEqual([]);
   });
 
   /**

@@ -1,36 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '@airlock/server';
+import type { RunningServer } from '@airlock/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, personClient } from './support/api.js';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /** The approval detail says what ran on a redeemed approval (issue 21 item 2), in headless Chromium. */
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const WAIT_MS = 15_000;
 const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('approval detail: the outcome of the approved call', () => {
-  let dataDir: string;
+  let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'airlock-dashboard-outcomes-'));
-    server = await startServer({ dataDir, port: 0, adminPassword: ADMIN_PASSWORD, dashboardDir: DIST, print: () => undefined, logError: () => undefined });
+    harness = await startConsoleServer('airlock-dashboard-outcomes-', ADMIN_PASSWORD);
+    server = harness.server;
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await harness?.close();
   });
 
   it('shows "approved …, ran …, succeeded in 210 ms" once the agent reports the run', async () => {
-    const key = (server.seeded.demoKeys ?? []).find((k) => k.agent === 'support-bot-1')?.key as string;
-    const support = agentClient(server.url, key);
+    const support = agentClient(server.url, harness.keys['support-bot-1'] as string);
     const admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
     const decision = (await support.post<{ id: string; at: string; approval: { id: string } }>('/v1/decide', refund('DASH-OUT-1', 75))).body;
     const approvalId = decision.approval.id;
@@ -43,11 +37,7 @@ describe('approval detail: the outcome of the approved call', () => {
 
     const { page } = browser;
     page.setDefaultTimeout(WAIT_MS);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInWithPassword(page, server.url, 'admin', ADMIN_PASSWORD);
     await page.goto(`${server.url}/approvals/${approvalId}`);
     const line = page.getByTestId('execution');
     await line.waitFor();

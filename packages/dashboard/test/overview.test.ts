@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * The overview as an operator's main screen (issue 20.2), end to end in Chromium: what needs
@@ -39,11 +39,7 @@ describe('overview in Chromium', () => {
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(WAIT_MS);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInWithPassword(page, server.url, 'admin', ADMIN_PASSWORD);
     // Chromium logs the 401 of the session probe before signing in.
     browser.takeConsoleErrors((message) => message.text().includes('status of 401'));
   });

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * Search in the console (issue 20 item 3), end to end in headless Chromium against a real server:
@@ -51,11 +51,7 @@ describe('search in Chromium', () => {
     browser = await launchBrowser({ width: 1440, height: 900 });
     page = browser.page;
     page.setDefaultTimeout(WAIT_MS);
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByLabel('Password').press('Enter');
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInWithPassword(page, server.url, 'admin', ADMIN_PASSWORD);
     expectConsoleClean({ status: 401, path: '/v1/auth/session' });
   }, 600_000);
 

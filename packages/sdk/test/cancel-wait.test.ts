@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startServer } from '@airlock/server';
 import { Airlock, createAirlock, LocalTransport, type Verdict } from '../src/index.js';
 import { localFixture } from './local-fixture.js';
+import { startSdkServer } from './support/server.js';
 
 const call = { tool: 'issue_refund', args: { account_id: 'A-9', amount: 75, currency: 'USD' } };
 
@@ -35,14 +32,9 @@ describe('a wait for approval stopped by its signal', () => {
   });
 
   it('remote mode: stops the long poll, refuses the call as cancelled, and redeems nothing', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-sdk-cancel-'));
-    const password = 'correct horse battery staple';
-    const server = await startServer({ dataDir, port: 0, adminPassword: password, print: () => undefined, logError: () => undefined });
-    onTestFinished(async () => {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const key = server.seeded.demoKeys?.find((k) => k.agent === 'support-bot-1')?.key as string;
+    const server = await startSdkServer('airlock-sdk-cancel-');
+    onTestFinished(() => server.close());
+    const key = server.key('support-bot-1');
     const airlock = createAirlock({ url: server.url, apiKey: key });
     const id = await pendingId(airlock);
     expect(await resumeThenAbort(airlock, id, { failOpen: true })).toMatchObject({ outcome: 'refused', refusal: { code: 'cancelled', approvalId: id } });

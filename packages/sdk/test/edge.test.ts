@@ -1,20 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPolicySources } from '@airlock/core';
-import { startServer, type RunningServer } from '@airlock/server';
 import { createAirlock, EdgeTransport, type Airlock, type Refusal } from '../src/index.js';
-import { signIn, type ServerSession } from './server-session.js';
+import type { ServerSession } from './server-session.js';
+import { startSdkServer, type SdkServer } from './support/server.js';
 
 /**
  * Edge mode against a real server: stateless allows answered in-process and audited by the
  * server afterwards; limits, approvals and blocks still decided by the server; pauses and policy
  * activations followed over the edge stream; fail closed when the server goes away.
  */
-
-const ADMIN_PASSWORD = 'correct horse battery staple';
 
 interface AuditRecord {
   type: string;
@@ -71,7 +68,7 @@ async function freezingRelay(targetPort: number): Promise<{ url: string; freezeS
 }
 
 describe('SDK edge mode', () => {
-  let server: RunningServer;
+  let server: SdkServer;
   let dir: string;
   let admin: ServerSession;
   let key: string;
@@ -79,10 +76,10 @@ describe('SDK edge mode', () => {
   let edge: EdgeTransport;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'airlock-sdk-edge-'));
-    server = await startServer({ dataDir: join(dir, 'data'), port: 0, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
-    key = server.seeded.demoKeys?.find((k) => k.agent === 'support-bot-1')?.key as string;
-    admin = await signIn(server.url, 'admin', ADMIN_PASSWORD);
+    server = await startSdkServer('airlock-sdk-edge-', { data: 'data' });
+    dir = server.dir;
+    key = server.key('support-bot-1');
+    admin = await server.signIn();
     airlock = createAirlock({ url: server.url, apiKey: key, edge: { spool: join(dir, 'spool') } });
     edge = airlock.transport as EdgeTransport;
     await edge.ready;
@@ -90,7 +87,6 @@ describe('SDK edge mode', () => {
   afterAll(async () => {
     await airlock.close();
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** What an edge SDK sends: a batch of in-process allows, with this suite's agent key. */
@@ -254,7 +250,7 @@ describe('SDK edge mode', () => {
   });
 
   it('drops a stream that went quiet and opens a new one (meanwhile the server decides)', async () => {
-    const relay = await freezingRelay(server.port);
+    const relay = await freezingRelay(server.server.port);
     const quiet = createAirlock({ url: relay.url, apiKey: key, edge: { spool: false, staleMs: 300 } });
     const transport = quiet.transport as EdgeTransport;
     await transport.ready;
@@ -285,13 +281,13 @@ describe('SDK edge mode', () => {
     let runs = 0;
     const getAccount = local.guard('get_account', () => ++runs);
     expect(await getAccount({ account_id: 'DOWN-1' })).toBe(1);
-    await server.close();
+    await server.server.close();
     await new Promise((resolve) => setTimeout(resolve, 400));
     const refused = (await getAccount({ account_id: 'DOWN-2' })) as Refusal;
     expect(refused).toMatchObject({ airlock: 'blocked', code: 'airlock_unavailable' });
     expect(runs).toBe(1);
     await local.close();
     // The other suites' server is gone too: start it again on the same data for afterAll.
-    server = await startServer({ dataDir: join(dir, 'data'), port: server.port, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
+    await server.restart();
   });
 });

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { ToolMessage} from '@langchain/core/messages';
 import { AIMessage, HumanMessage, type BaseMessage, type ToolCall as LangChainToolCall } from '@langchain/core/messages';
@@ -12,13 +9,13 @@ import { generateText, tool as aiTool, type ModelMessage } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { z } from 'zod';
-import { startServer, type RunningServer } from '@airlock/server';
 import { approvalResponses, governTools as governAiTools } from '../src/adapters/ai-sdk.js';
 import { governTool as governLangChainTool } from '../src/adapters/langchain.js';
 import { governTool as governAgentsTool } from '../src/adapters/openai-agents.js';
 import { AirlockAlreadyRanError, createAirlock, EdgeTransport, LocalTransport, type Airlock } from '../src/index.js';
 import { localFixture, type LocalFixture } from './local-fixture.js';
-import { signIn, type ServerSession } from './server-session.js';
+import type { ServerSession } from './server-session.js';
+import { startSdkServer, type SdkServer } from './support/server.js';
 
 /**
  * Issue 23, "one decision, one run": agents whose frameworks repeat tool call ids (`call_0` from a
@@ -28,7 +25,6 @@ import { signIn, type ServerSession } from './server-session.js';
  * refused as already run.
  */
 
-const ADMIN_PASSWORD = 'correct horse battery staple';
 type Mode = 'remote' | 'edge' | 'local';
 type Refund = { account_id: string; amount: number; currency: 'USD' | 'EUR' | 'GBP' };
 const refund = (account_id: string, amount = 20): Refund => ({ account_id, amount, currency: 'USD' });
@@ -39,23 +35,18 @@ interface AuditRecord {
   data: { request?: { args?: { account_id?: string } }; code?: string; decision?: string; firstRunAt?: string };
 }
 
-let server: RunningServer;
-let dir: string;
+let server: SdkServer;
 let admin: ServerSession;
 let supportKey: string;
 let accounts = 0;
 
 beforeAll(async () => {
   setTracingDisabled(true);
-  dir = mkdtempSync(join(tmpdir(), 'airlock-one-run-'));
-  server = await startServer({ dataDir: dir, port: 0, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
-  supportKey = (server.seeded.demoKeys ?? []).find((k) => k.agent === 'support-bot-1')?.key as string;
-  admin = await signIn(server.url, 'admin', ADMIN_PASSWORD);
+  server = await startSdkServer('airlock-one-run-');
+  supportKey = server.key('support-bot-1');
+  admin = await server.signIn();
 });
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 /** The client of one mode, and what its audit trail holds (the server's, or local mode's file). */
 async function client(mode: Mode): Promise<{ airlock: Airlock; audit: (type: string, account?: string) => Promise<AuditRecord[]>; fixture?: LocalFixture }> {

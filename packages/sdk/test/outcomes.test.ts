@@ -1,20 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent, run, setTracingDisabled, tool as agentsTool } from '@openai/agents';
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing';
 import { generateText, tool as aiTool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
-import { startServer, type RunningServer } from '@airlock/server';
 import { governTools as governAiTools } from '../src/adapters/ai-sdk.js';
 import { governTool as governAgentsTool } from '../src/adapters/openai-agents.js';
 import type { RemoteTransport} from '../src/index.js';
 import { createAirlock, EdgeTransport, OutcomeBatcher, type Airlock, type ExecutionOutcome } from '../src/index.js';
 import { localFixture } from './local-fixture.js';
-import { signIn, type ServerSession } from './server-session.js';
+import type { ServerSession } from './server-session.js';
+import { startSdkServer, type SdkServer } from './support/server.js';
 
 /**
  * Issue 21 item 1: agents in real frameworks run a governed $20 refund (it succeeds) and a tool
@@ -22,7 +19,6 @@ import { signIn, type ServerSession } from './server-session.js';
  * chain verifies.
  */
 
-const ADMIN_PASSWORD = 'correct horse battery staple';
 type Refund = { account_id: string; amount: number; currency: 'USD' | 'EUR' | 'GBP' };
 const refundSchema = z.object({ account_id: z.string(), amount: z.number(), currency: z.enum(['USD', 'EUR', 'GBP']) });
 const accountSchema = z.object({ account_id: z.string() });
@@ -36,23 +32,18 @@ interface AuditRecord {
   data: { id?: string; decision?: string; status?: string; durationMs?: number; error?: { class: string; message: string }; result?: { digest: string; size: number }; request?: { args?: Record<string, unknown> } };
 }
 
-let server: RunningServer;
-let dir: string;
+let server: SdkServer;
 let admin: ServerSession;
 let supportKey: string;
 let accounts = 0;
 
 beforeAll(async () => {
   setTracingDisabled(true);
-  dir = mkdtempSync(join(tmpdir(), 'airlock-outcomes-'));
-  server = await startServer({ dataDir: dir, port: 0, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
-  supportKey = (server.seeded.demoKeys ?? []).find((k) => k.agent === 'support-bot-1')?.key as string;
-  admin = await signIn(server.url, 'admin', ADMIN_PASSWORD);
+  server = await startSdkServer('airlock-outcomes-');
+  supportKey = server.key('support-bot-1');
+  admin = await server.signIn();
 });
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 async function remote(mode: 'remote' | 'edge'): Promise<Airlock> {
   const airlock = createAirlock({ url: server.url, apiKey: supportKey, ...(mode === 'edge' ? { edge: { spool: false, flushMs: 20 } } : {}) });

@@ -1,41 +1,32 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startServer, type RunningServer } from '@airlock/server';
 import { createAirlock, type Airlock } from '../src/index.js';
-import { signIn, type ServerSession as Session } from './server-session.js';
+import type { ServerSession as Session } from './server-session.js';
+import { startSdkServer, type SdkServer } from './support/server.js';
 
 /**
  * The SDK against a real server: approvals routed by the seed policies, decided by people over
  * the API, and the guarded tool running exactly what they approved.
  */
 
-const ADMIN_PASSWORD = 'correct horse battery staple';
-
 describe('SDK with a server: routed approvals', () => {
-  let server: RunningServer;
-  let dir: string;
+  let server: SdkServer;
   let admin: Session;
   let second: Session;
   let support: Airlock;
   let finance: Airlock;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'airlock-sdk-remote-'));
-    server = await startServer({ dataDir: dir, port: 0, adminPassword: ADMIN_PASSWORD, print: () => undefined, logError: () => undefined });
-    const keys = Object.fromEntries((server.seeded.demoKeys ?? []).map((k) => [k.agent, k.key]));
-    admin = await signIn(server.url, 'admin', ADMIN_PASSWORD);
+    server = await startSdkServer('airlock-sdk-remote-');
+    admin = await server.signIn();
     await admin.post('/v1/users', { username: 'fin-2', password: 'a long enough password', role: 'approver', groups: ['finance-approvers'] });
-    second = await signIn(server.url, 'fin-2', 'a long enough password');
-    support = createAirlock({ url: server.url, apiKey: keys['support-bot-1'] as string });
-    finance = createAirlock({ url: server.url, apiKey: keys['finance-bot-1'] as string });
+    second = await server.signIn('fin-2', 'a long enough password');
+    support = createAirlock({ url: server.url, apiKey: server.key('support-bot-1') });
+    finance = createAirlock({ url: server.url, apiKey: server.key('finance-bot-1') });
   });
   afterAll(async () => {
     await support.close();
     await finance.close();
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The one pending approval of an agent for a tool, once it exists (the guard is waiting on it). */

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startServer } from '@airlock/server';
 import { AirlockUnavailableError, createAirlock, RemoteTransport } from '../src/index.js';
 import { localFixture } from './local-fixture.js';
+import { startSdkServer } from './support/server.js';
 
 const SUPPORT_REACH = {
   change_account_owner: 'blocked',
@@ -25,13 +22,9 @@ describe('airlock.tools(): which tools any call can reach', () => {
   });
 
   it("remote mode asks the server, for the key's identity", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'airlock-sdk-tools-'));
-    const server = await startServer({ dataDir, port: 0, adminPassword: 'correct horse battery staple', print: () => undefined, logError: () => undefined });
-    onTestFinished(async () => {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const key = server.seeded.demoKeys?.find((k) => k.agent === 'support-bot-1')?.key as string;
+    const server = await startSdkServer('airlock-sdk-tools-');
+    onTestFinished(() => server.close());
+    const key = server.key('support-bot-1');
     const tools = await createAirlock({ url: server.url, apiKey: key }).tools();
     expect(Object.fromEntries(tools.map((t) => [t.tool, t.reach]))).toEqual(SUPPORT_REACH);
     await expect(createAirlock({ url: server.url, apiKey: 'ak_0000000000000000_nope' }).tools()).rejects.toMatchObject({ refused: true });

@@ -13,6 +13,14 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Any failure as the API's coded error: an ApiError as it is; anything else (a bug, a parse error)
+ * as `client_error` with its message in words.
+ */
+export function asApiError(failure: unknown): ApiError {
+  return failure instanceof ApiError ? failure : new ApiError(0, 'client_error', failure instanceof Error ? failure.message : String(failure));
+}
+
 type Listener = () => void;
 
 /**

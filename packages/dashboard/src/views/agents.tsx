@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, can } from '../api/client';
 import type { AgentListed, ApiKey, IssuedApiKey, RotatedApiKey } from '../api/types';
 import { Field } from '../components/field';
 import { ConfirmButton, SecretOnce } from '../components/secret-once';
@@ -7,6 +7,7 @@ import { Empty, ErrorNotice, Loading } from '../components/states';
 import { formatDateTime, formatRelative } from '../format';
 import { Link } from '../router';
 import { useNow } from '../use-now';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 import { useSession } from '../session';
 
@@ -14,10 +15,6 @@ import { useSession } from '../session';
 interface Shown {
   label: string;
   value: string;
-}
-
-function asApiError(failure: unknown): ApiError {
-  return failure instanceof ApiError ? failure : new ApiError(0, 'client_error', String(failure));
 }
 
 /**
@@ -104,25 +101,16 @@ function CreateAgent({ onCreated }: { onCreated: (agent: string, key: IssuedApiK
   const [id, setId] = useState('');
   const [role, setRole] = useState('');
   const [environment, setEnvironment] = useState('production');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, run } = useAction();
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    void (async () => {
-      try {
-        const agent = await api.post<{ id: string }>('/v1/agents', { id: id.trim(), role: role.trim(), environment: environment.trim() });
-        const key = await api.post<IssuedApiKey>(`/v1/agents/${encodeURIComponent(agent.id)}/keys`);
-        setId('');
-        onCreated(agent.id, key);
-      } catch (failure) {
-        setError(asApiError(failure));
-      } finally {
-        setBusy(false);
-      }
-    })();
+    void run(async () => {
+      const agent = await api.post<{ id: string }>('/v1/agents', { id: id.trim(), role: role.trim(), environment: environment.trim() });
+      const key = await api.post<IssuedApiKey>(`/v1/agents/${encodeURIComponent(agent.id)}/keys`);
+      setId('');
+      onCreated(agent.id, key);
+    });
   };
 
   return (
@@ -146,19 +134,14 @@ function CreateAgent({ onCreated }: { onCreated: (agent: string, key: IssuedApiK
 function AgentKeys({ agent, admin, onSecret, onChanged }: { agent: string; admin: boolean; onSecret: (shown: Shown) => void; onChanged: () => void }) {
   const keys = useResource(async () => (await api.get<{ keys: ApiKey[] }>(`/v1/agents/${encodeURIComponent(agent)}/keys`)).keys, `keys-${agent}`);
   const now = useNow(30_000);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, run } = useAction();
 
-  const act = (run: () => Promise<void>): void => {
-    setBusy(true);
-    setError(undefined);
-    void run()
-      .catch((failure: unknown) => setError(asApiError(failure)))
-      .finally(() => {
-        setBusy(false);
-        keys.reload();
-        onChanged();
-      });
+  // Whether it worked or not, the list shows the keys as they now are.
+  const act = (work: () => Promise<void>): void => {
+    void run(work).then(() => {
+      keys.reload();
+      onChanged();
+    });
   };
   const issue = (): void =>
     act(async () => {

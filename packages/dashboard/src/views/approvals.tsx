@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, can, type ApiError } from '../api/client';
 import type { Approval, ApprovalContext, Outcome } from '../api/types';
 import { RouteFacts, RouteLine } from '../components/approval-route';
 import { ArgFilterInput, argFilters, argsMatch } from '../components/arg-filter';
@@ -12,6 +12,7 @@ import { formatDateTime, formatRelative, formatTime, summarizeArgs } from '../fo
 import { useLiveEvents } from '../live';
 import { Link } from '../router';
 import { useSession } from '../session';
+import { useAction } from '../use-action';
 import { useNow } from '../use-now';
 import { useResource } from '../use-resource';
 
@@ -369,8 +370,7 @@ function Refusal({ error }: { error: ApiError }) {
  */
 function ApprovalActions({ approval, onResolved }: { approval: Approval; onResolved(approval: Approval): void }) {
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const { busy, running, error, run } = useAction<'approve' | 'deny' | 'edit'>();
   const [tried, setTried] = useState(false);
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<Record<string, string>>(() => argsDraft(approval.args));
@@ -392,17 +392,11 @@ function ApprovalActions({ approval, onResolved }: { approval: Approval; onResol
       body = { ...body, args: parsed.args };
     }
     if (missing) return;
-    setBusy(action);
-    setError(undefined);
-    try {
+    await run(async () => {
       const path = `/v1/approvals/${encodeURIComponent(approval.id)}/${action === 'deny' ? 'deny' : 'approve'}`;
       onResolved(await api.post<Approval>(path, body));
       setEditing(false);
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(0, 'client_error', String(caught)));
-    } finally {
-      setBusy(undefined);
-    }
+    }, action);
   };
 
   const cancelEdit = (): void => {
@@ -438,23 +432,23 @@ function ApprovalActions({ approval, onResolved }: { approval: Approval; onResol
       <div className="button-row">
         {editing ? (
           <>
-            <button type="button" className="primary" disabled={busy !== undefined} onClick={() => void act('edit')}>
-              {busy === 'edit' ? 'Approve with changes…' : 'Approve with changes'}
+            <button type="button" className="primary" disabled={busy} onClick={() => void act('edit')}>
+              {running === 'edit' ? 'Approve with changes…' : 'Approve with changes'}
             </button>
-            <button type="button" disabled={busy !== undefined} onClick={cancelEdit}>
+            <button type="button" disabled={busy} onClick={cancelEdit}>
               Cancel edit
             </button>
           </>
         ) : (
           <>
-            <button type="button" className="primary" disabled={busy !== undefined} onClick={() => void act('approve')}>
-              {busy === 'approve' ? 'Approve…' : 'Approve'}
+            <button type="button" className="primary" disabled={busy} onClick={() => void act('approve')}>
+              {running === 'approve' ? 'Approve…' : 'Approve'}
             </button>
-            <button type="button" disabled={busy !== undefined} onClick={() => setEditing(true)}>
+            <button type="button" disabled={busy} onClick={() => setEditing(true)}>
               Edit and approve
             </button>
-            <button type="button" className="danger" disabled={busy !== undefined} onClick={() => void act('deny')}>
-              {busy === 'deny' ? 'Deny…' : 'Deny'}
+            <button type="button" className="danger" disabled={busy} onClick={() => void act('deny')}>
+              {running === 'deny' ? 'Deny…' : 'Deny'}
             </button>
           </>
         )}

@@ -1,21 +1,17 @@
 import { useState } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, can } from '../api/client';
 import type { PolicySource, PolicyVersion, ReplayReport, Simulation } from '../api/types';
 import { DiffView } from '../components/diff-view';
-import { ErrorNotice, Loading, OutcomeNotice, type Outcome } from '../components/states';
+import { ErrorNotice, Loading, OutcomeNotice } from '../components/states';
 import { formatDateTime } from '../format';
 import { useSession } from '../session';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 import { ReportTables } from './simulation';
 
 interface ShadowReport extends ReplayReport {
   version: number;
   since: string;
-}
-
-
-function asApiError(caught: unknown): ApiError {
-  return caught instanceof ApiError ? caught : new ApiError(0, 'client_error', String(caught));
 }
 
 /**
@@ -28,23 +24,16 @@ export function ShadowPanel({ versions, active, onChanged }: { versions: PolicyV
   const shadow = useResource(async () => (await api.get<{ shadow: ShadowReport | null }>('/v1/policies/shadow')).shadow, 'shadow');
   const candidates = versions.filter((v) => v.version !== active);
   const [chosen, setChosen] = useState<number | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const { busy, outcome, run } = useAction();
   const pick = chosen ?? candidates[0]?.version;
 
-  const act = async (work: () => Promise<string>): Promise<void> => {
-    setBusy(true);
-    setOutcome(undefined);
-    try {
-      setOutcome({ ok: await work() });
+  const act = (work: () => Promise<string>): Promise<unknown> =>
+    run(async () => {
+      const done = await work();
       shadow.reload();
       onChanged();
-    } catch (caught) {
-      setOutcome({ error: asApiError(caught) });
-    } finally {
-      setBusy(false);
-    }
-  };
+      return done;
+    });
 
   const report = shadow.data;
   return (
@@ -160,20 +149,8 @@ export function SuggestionsPanel({ onUploaded }: { onUploaded: () => void }) {
 
 function SuggestionCard({ suggestion, author, onUploaded }: { suggestion: Suggestion; author: boolean; onUploaded: () => void }) {
   const [backtest, setBacktest] = useState<ReplayReport | undefined>(undefined);
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const action = useAction<'backtest' | 'upload'>();
   const { evidence } = suggestion;
-  const run = async (label: string, work: () => Promise<void>): Promise<void> => {
-    setBusy(label);
-    setOutcome(undefined);
-    try {
-      await work();
-    } catch (caught) {
-      setOutcome({ error: asApiError(caught) });
-    } finally {
-      setBusy(undefined);
-    }
-  };
   return (
     <section className="suggestion" aria-label={`Suggestion for ${suggestion.allowRule}`} data-suggestion={suggestion.id}>
       <h3>
@@ -196,32 +173,32 @@ function SuggestionCard({ suggestion, author, onUploaded }: { suggestion: Sugges
         <div className="toolbar">
           <button
             type="button"
-            disabled={busy !== undefined}
+            disabled={action.busy}
             onClick={() =>
-              void run('backtest', async () => {
+              void action.run(async () => {
                 const result = await api.post<Simulation>('/v1/policies/simulate', { ...suggestion.candidate, last: 10_000 });
                 if (result.mode === 'recorded') setBacktest(result.report);
-              })
+              }, 'backtest')
             }
           >
-            {busy === 'backtest' ? 'Backtesting…' : 'Backtest on the last 10,000 calls'}
+            {action.running === 'backtest' ? 'Backtesting…' : 'Backtest on the last 10,000 calls'}
           </button>
           <button
             type="button"
-            disabled={busy !== undefined}
+            disabled={action.busy}
             onClick={() =>
-              void run('upload', async () => {
+              void action.run(async () => {
                 const uploaded = await api.post<PolicyVersion>('/v1/policies', suggestion.candidate);
-                setOutcome({ ok: `Uploaded as version ${uploaded.version} (inactive): activate it or shadow it from the list above.` });
                 onUploaded();
-              })
+                return `Uploaded as version ${uploaded.version} (inactive): activate it or shadow it from the list above.`;
+              }, 'upload')
             }
           >
-            {busy === 'upload' ? 'Uploading…' : 'Upload as a new version'}
+            {action.running === 'upload' ? 'Uploading…' : 'Upload as a new version'}
           </button>
         </div>
       ) : null}
-      <OutcomeNotice outcome={outcome} />
+      <OutcomeNotice outcome={action.outcome} />
       {backtest ? (
         <div data-testid="suggestion-backtest">
           <p>

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Session, SignInMethods } from '../api/types';
 import { ErrorNotice } from '../components/states';
+import { useAction } from '../use-action';
 
 /** What a refused single sign-on (`/?sso_error=<code>`, set by the server's callback) tells the person. */
 const SSO_ERRORS: Record<string, string> = {
@@ -29,8 +30,7 @@ function takeSsoError(): ApiError | undefined {
 export function LoginView({ onSignedIn, notice }: { onSignedIn(session: Session): void; notice?: ApiError | undefined }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>(() => takeSsoError() ?? notice);
+  const { busy, error, run } = useAction({ initialError: () => takeSsoError() ?? notice });
   /** How this server lets people sign in; a server that cannot say offers the password form. */
   const [methods, setMethods] = useState<SignInMethods | undefined>();
 
@@ -47,14 +47,7 @@ export function LoginView({ onSignedIn, notice }: { onSignedIn(session: Session)
 
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      onSignedIn(await api.post<Session>('/v1/auth/login', { username, password }));
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(0, 'client_error', String(caught)));
-      setBusy(false);
-    }
+    await run(async () => onSignedIn(await api.post<Session>('/v1/auth/login', { username, password })));
   };
 
   return (

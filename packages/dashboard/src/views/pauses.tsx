@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, can } from '../api/client';
 import type { Pause } from '../api/types';
 import { Field } from '../components/field';
 import { ErrorNotice } from '../components/states';
 import { formatDateTime, formatRelative } from '../format';
 import { useLiveEvents } from '../live';
+import { useAction } from '../use-action';
 import { useNow } from '../use-now';
 import { useResource, type Resource } from '../use-resource';
 import { useSession } from '../session';
@@ -69,25 +70,17 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
   /** '' until resumed, else a duration the server parses (`for`). */
   const [length, setLength] = useState('');
   const [tool, setTool] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, run, reset } = useAction();
   const relevant = (pauses.data ?? []).filter(shows);
 
-  const act = async (run: () => Promise<unknown>): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await run();
+  const act = (request: () => Promise<unknown>): Promise<unknown> =>
+    run(async () => {
+      await request();
       pauses.reload();
       setOpen(undefined);
       setReason('');
       setLength('');
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure : new ApiError(0, 'client_error', String(failure)));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -136,7 +129,7 @@ export function KillSwitch({ pauses, shows, actions, tools = [] }: { pauses: Res
               aria-expanded={openKey === actionKey(action)}
               onClick={() => {
                 setOpen(openKey === actionKey(action) ? undefined : action);
-                setError(undefined);
+                reset();
                 if (action.scope === 'tool' && !tool) setTool(tools[0] ?? '');
               }}
             >

@@ -4,10 +4,11 @@ import type { FileDiff, PolicyVersion } from '../api/types';
 import { ConfirmChange } from '../components/confirm-change';
 import { DiffView } from '../components/diff-view';
 import { Field } from '../components/field';
-import { Empty, ErrorNotice, Loading, OutcomeNotice, type Outcome } from '../components/states';
+import { Empty, ErrorNotice, Loading, OutcomeNotice } from '../components/states';
 import { formatDateTime } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 import { ShadowPanel, SuggestionsPanel } from './lifecycle';
 
@@ -19,37 +20,27 @@ interface Versions {
 export function PoliciesView() {
   const { user } = useSession();
   const versions = useResource(() => api.get<Versions>('/v1/policies'), 'versions');
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const action = useAction({ words: readable });
   const [confirming, setConfirming] = useState<{ action: 'activate' | 'rollback'; target: number } | undefined>(undefined);
   const list = [...(versions.data?.versions ?? [])].reverse();
   const author = can.author(user.role);
 
   const act = async (label: string, path: string): Promise<void> => {
     setConfirming(undefined);
-    setBusy(label);
-    setOutcome(undefined);
-    try {
+    await action.run(async () => {
       const result = await api.post<PolicyVersion>(path);
-      setOutcome({ ok: `Version ${result.version} is now active.` });
       versions.reload();
-    } catch (error) {
-      setOutcome({ error: readable(error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error))) });
-    } finally {
-      setBusy(undefined);
-    }
+      return `Version ${result.version} is now active.`;
+    }, label);
   };
 
   // Roll back goes to the version active before the current one: the activation trail names it.
   const askRollback = async (): Promise<void> => {
-    setOutcome(undefined);
-    try {
+    await action.run(async () => {
       const target = await previousActive();
-      if (target === undefined) setOutcome({ error: readable(new ApiError(409, 'no_previous_version', 'no earlier version was ever active')) });
-      else setConfirming({ action: 'rollback', target });
-    } catch (error) {
-      setOutcome({ error: error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)) });
-    }
+      if (target === undefined) throw new ApiError(409, 'no_previous_version', 'no earlier version was ever active');
+      setConfirming({ action: 'rollback', target });
+    });
   };
 
   return (
@@ -61,13 +52,13 @@ export function PoliciesView() {
             {author ? 'Edit a new version' : 'View the active sources'}
           </Link>
           {author ? (
-            <button type="button" onClick={() => void askRollback()} disabled={busy !== undefined}>
-              {busy === 'rollback' ? 'Rolling back…' : 'Roll back'}
+            <button type="button" onClick={() => void askRollback()} disabled={action.busy}>
+              {action.running === 'rollback' ? 'Rolling back…' : 'Roll back'}
             </button>
           ) : null}
         </div>
       </div>
-      <OutcomeNotice outcome={outcome} />
+      <OutcomeNotice outcome={action.outcome} />
       {confirming ? (
         <ConfirmChange
           action={confirming.action}
@@ -116,8 +107,8 @@ export function PoliciesView() {
                     <div className="actions-cell">
                       <Link to={`/policies/edit?from=${version.version}`}>{author ? 'Edit from here' : 'Sources'}</Link>
                       {author && !version.active ? (
-                        <button type="button" onClick={() => setConfirming({ action: 'activate', target: version.version })} disabled={busy !== undefined}>
-                          {busy === `activate-${version.version}` ? 'Activating…' : 'Activate'}
+                        <button type="button" onClick={() => setConfirming({ action: 'activate', target: version.version })} disabled={action.busy}>
+                          {action.running === `activate-${version.version}` ? 'Activating…' : 'Activate'}
                         </button>
                       ) : null}
                     </div>

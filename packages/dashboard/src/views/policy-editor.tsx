@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, ApiError, asApiError, can } from '../api/client';
 import type { PolicyProblem, PolicySource, PolicyVersion, PolicyVersionDetail } from '../api/types';
 import type { CodeEditorHandle } from '../components/code-editor';
 import { ConfirmChange } from '../components/confirm-change';
@@ -8,6 +8,7 @@ import { ErrorNotice, Loading } from '../components/states';
 import { vocabularyOf } from '../components/vocabulary';
 import { Link, useLocation } from '../router';
 import { useSession } from '../session';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 import { SimulationPanel } from './simulation';
 
@@ -43,9 +44,8 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
   const [files, setFiles] = useState<PolicySource[]>(base.sources);
   const [current, setCurrent] = useState(0);
   const [saved, setSaved] = useState<PolicyVersion | undefined>(undefined);
-  const [saveError, setSaveError] = useState<ApiError | undefined>(undefined);
   const [activated, setActivated] = useState<number | undefined>(undefined);
-  const [busy, setBusy] = useState<'save' | 'activate' | undefined>(undefined);
+  const { busy, running, error: saveError, run } = useAction<'save' | 'activate'>();
   const [note, setNote] = useState('');
   const [confirming, setConfirming] = useState<number | undefined>(undefined);
   const editor = useRef<CodeEditorHandle>(null);
@@ -65,7 +65,7 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
           const validation: Validation =
             error instanceof ApiError && error.code === 'invalid_policy'
               ? { state: 'invalid', problems: (error.details.errors as PolicyProblem[]) ?? [] }
-              : { state: 'error', error: error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)) };
+              : { state: 'error', error: asApiError(error) };
           setChecked({ files, validation });
         },
       );
@@ -91,28 +91,16 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
   };
 
   const save = async (): Promise<void> => {
-    setBusy('save');
-    setSaveError(undefined);
-    try {
+    await run(async () => {
       const text = note.trim();
       setSaved(await api.post<PolicyVersion>('/v1/policies', { name: base.bundle, files, ...(text ? { note: text } : {}) }));
-    } catch (error) {
-      setSaveError(error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)));
-    } finally {
-      setBusy(undefined);
-    }
+    }, 'save');
   };
   const activate = async (version: number): Promise<void> => {
     setConfirming(undefined);
-    setBusy('activate');
-    setSaveError(undefined);
-    try {
+    await run(async () => {
       setActivated((await api.post<PolicyVersion>(`/v1/policies/${version}/activate`)).version);
-    } catch (error) {
-      setSaveError(error instanceof ApiError ? error : new ApiError(0, 'client_error', String(error)));
-    } finally {
-      setBusy(undefined);
-    }
+    }, 'activate');
   };
 
   return (
@@ -190,12 +178,12 @@ function Editor({ base }: { base: PolicyVersionDetail }) {
                 </p>
               ) : null}
               <div className="button-row">
-                <button type="button" className="primary" onClick={() => void save()} disabled={busy !== undefined || validation.state !== 'valid' || !changed || saved !== undefined}>
-                  {busy === 'save' ? 'Saving…' : 'Save as new version'}
+                <button type="button" className="primary" onClick={() => void save()} disabled={busy || validation.state !== 'valid' || !changed || saved !== undefined}>
+                  {running === 'save' ? 'Saving…' : 'Save as new version'}
                 </button>
                 {saved && activated === undefined ? (
-                  <button type="button" className="primary" onClick={() => setConfirming(saved.version)} disabled={busy !== undefined}>
-                    {busy === 'activate' ? 'Activating…' : `Activate version ${saved.version}`}
+                  <button type="button" className="primary" onClick={() => setConfirming(saved.version)} disabled={busy}>
+                    {running === 'activate' ? 'Activating…' : `Activate version ${saved.version}`}
                   </button>
                 ) : null}
               </div>

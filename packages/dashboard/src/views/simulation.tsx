@@ -1,10 +1,11 @@
 import { Fragment, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api/client';
+import { api } from '../api/client';
 import { EFFECTS, type Agent, type Decision, type PolicySource, type ReplayReport, type Simulation } from '../api/types';
 import { Field } from '../components/field';
 import { EffectBadge } from '../components/effect';
 import { ErrorNotice, Loading } from '../components/states';
 import { EFFECT_LABEL, formatDateTime, formatTime, summarizeArgs } from '../format';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 
 const DEFAULT_LAST = 1000;
@@ -19,8 +20,7 @@ export function SimulationPanel({ bundle, files, valid }: { bundle: string; file
   const [tool, setTool] = useState('');
   const [args, setArgs] = useState('{\n  \n}');
   const [result, setResult] = useState<Simulation | undefined>(undefined);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run: simulate } = useAction();
 
   const argsError = mode === 'call' ? jsonObjectError(args) : undefined;
   const lastNumber = Number(last);
@@ -30,17 +30,11 @@ export function SimulationPanel({ bundle, files, valid }: { bundle: string; file
   const run = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
     if (argsError || lastError) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    const failed = await simulate(async () => {
       const input = mode === 'recorded' ? { last: lastNumber } : { call: { agent: chosenAgent, tool: tool.trim(), args: JSON.parse(args) as Record<string, unknown> } };
       setResult(await api.post<Simulation>('/v1/policies/simulate', { name: bundle, files, ...input }));
-    } catch (caught) {
-      setResult(undefined);
-      setError(caught instanceof ApiError ? caught : new ApiError(0, 'client_error', String(caught)));
-    } finally {
-      setBusy(false);
-    }
+    });
+    if (failed) setResult(undefined);
   };
 
   return (

@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, can } from '../api/client';
 import type { CreatedPersonalToken, PersonalToken, Role } from '../api/types';
 import { Field } from '../components/field';
 import { ConfirmButton, SecretOnce } from '../components/secret-once';
 import { Empty, ErrorNotice, Loading } from '../components/states';
 import { formatDateTime, formatRelative } from '../format';
 import { useNow } from '../use-now';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 import { useSession } from '../session';
 
@@ -16,10 +17,6 @@ const WITHIN: Record<Role, readonly Role[]> = {
   approver: ['approver', 'viewer'],
   viewer: ['viewer'],
 };
-
-function asApiError(failure: unknown): ApiError {
-  return failure instanceof ApiError ? failure : new ApiError(0, 'client_error', String(failure));
-}
 
 /**
  * Personal API tokens (`apt_…`) for scripts and the CLI: everyone manages their own, an admin may
@@ -32,19 +29,15 @@ export function TokensView() {
   const tokens = useResource(async () => (await api.get<{ tokens: PersonalToken[] }>('/v1/tokens', everyone ? { all: 'true' } : {})).tokens, `tokens-${everyone}`);
   const now = useNow(30_000);
   const [shown, setShown] = useState<CreatedPersonalToken | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const revoking = useAction();
 
   const revoke = (id: string): void => {
-    setBusy(true);
-    setError(undefined);
-    api
-      .delete<PersonalToken>(`/v1/tokens/${encodeURIComponent(id)}`)
-      .catch((failure: unknown) => setError(asApiError(failure)))
-      .finally(() => {
-        setBusy(false);
-        tokens.reload();
-      });
+    // Whether it worked or not, the list shows the tokens as they now are.
+    void revoking
+      .run(async () => {
+        await api.delete<PersonalToken>(`/v1/tokens/${encodeURIComponent(id)}`);
+      })
+      .then(() => tokens.reload());
   };
 
   return (
@@ -63,7 +56,7 @@ export function TokensView() {
         </label>
       ) : null}
       {tokens.error ? <ErrorNotice error={tokens.error} /> : null}
-      {error ? <ErrorNotice error={error} /> : null}
+      {revoking.error ? <ErrorNotice error={revoking.error} /> : null}
       {tokens.loading ? <Loading what="Loading tokens" /> : null}
       {tokens.data && tokens.data.length === 0 ? <Empty>No tokens.</Empty> : null}
       {tokens.data && tokens.data.length > 0 ? (
@@ -97,7 +90,7 @@ export function TokensView() {
                         revoked by {token.revokedBy} {formatRelative(token.revokedAt, now)}
                       </span>
                     ) : (
-                      <ConfirmButton label="Revoke" question={`Revoke “${token.name}”?`} confirmLabel="Revoke now" busy={busy} onConfirm={() => revoke(token.id)} />
+                      <ConfirmButton label="Revoke" question={`Revoke “${token.name}”?`} confirmLabel="Revoke now" busy={revoking.busy} onConfirm={() => revoke(token.id)} />
                     )}
                   </td>
                 </tr>
@@ -114,24 +107,15 @@ function CreateToken({ role, onCreated }: { role: Role; onCreated: (created: Cre
   const [name, setName] = useState('');
   const [tokenRole, setTokenRole] = useState<Role>(role);
   const [days, setDays] = useState('90');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, run } = useAction();
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    api.post<CreatedPersonalToken>('/v1/tokens', { name: name.trim(), ...(tokenRole === role ? {} : { role: tokenRole }), ...(days ? { expiresInDays: Number(days) } : {}) }).then(
-      (created) => {
-        setBusy(false);
-        setName('');
-        onCreated(created);
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(asApiError(failure));
-      },
-    );
+    void run(async () => {
+      const created = await api.post<CreatedPersonalToken>('/v1/tokens', { name: name.trim(), ...(tokenRole === role ? {} : { role: tokenRole }), ...(days ? { expiresInDays: Number(days) } : {}) });
+      setName('');
+      onCreated(created);
+    });
   };
 
   return (

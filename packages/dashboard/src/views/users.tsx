@@ -1,19 +1,16 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, can } from '../api/client';
+import { api, can } from '../api/client';
 import type { ManagedUser, Role } from '../api/types';
 import { Field } from '../components/field';
 import { ConfirmButton } from '../components/secret-once';
 import { Empty, ErrorNotice, Loading, OutcomeNotice, type Outcome } from '../components/states';
 import { formatDateTime, formatRelative } from '../format';
 import { useNow } from '../use-now';
+import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
 import { useSession } from '../session';
 
 const ROLES: readonly Role[] = ['viewer', 'approver', 'policy-author', 'admin'];
-
-function asApiError(failure: unknown): ApiError {
-  return failure instanceof ApiError ? failure : new ApiError(0, 'client_error', String(failure));
-}
 
 /** `a, b c` → ['a', 'b', 'c']: approver groups as typed. */
 function parseGroups(text: string): string[] {
@@ -76,21 +73,14 @@ function UserRow({ person, self, editable, onChanged }: { person: ManagedUser; s
   const now = useNow(60_000);
   const [role, setRole] = useState<Role>(person.role);
   const [groups, setGroups] = useState(person.groups.join(', '));
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction();
   const path = `/v1/users/${encodeURIComponent(person.username)}`;
 
-  const act = (run: () => Promise<unknown>, ok: string): void => {
-    setBusy(true);
-    run().then(
-      () => {
-        setBusy(false);
-        onChanged({ ok });
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        onChanged({ error: asApiError(failure) });
-      },
-    );
+  // The table shows what happened, above it: the row only says it is busy.
+  const act = (request: () => Promise<unknown>, ok: string): void => {
+    void run(async () => {
+      await request();
+    }).then((error) => onChanged(error ? { error } : { ok }));
   };
   const groupsChanged = parseGroups(groups).join(',') !== person.groups.join(',');
 
@@ -164,26 +154,17 @@ function CreateUser({ onCreated }: { onCreated: (username: string) => void }) {
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [groups, setGroups] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, run } = useAction();
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    api.post<ManagedUser>('/v1/users', { username: username.trim(), password, role, groups: parseGroups(groups) }).then(
-      (created) => {
-        setBusy(false);
-        setUsername('');
-        setPassword('');
-        setGroups('');
-        onCreated(created.username);
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(asApiError(failure));
-      },
-    );
+    void run(async () => {
+      const created = await api.post<ManagedUser>('/v1/users', { username: username.trim(), password, role, groups: parseGroups(groups) });
+      setUsername('');
+      setPassword('');
+      setGroups('');
+      onCreated(created.username);
+    });
   };
 
   return (

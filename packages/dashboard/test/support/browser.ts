@@ -53,6 +53,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
 }
 
+/** Signs in with the console's password form and waits for the overview it opens on. */
+export async function signInWithPassword(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
 /**
  * The console errors a step expects: Chromium logs every 4xx answer, so a step that provokes one
  * (a 401 before signing in, the 422 of an invalid draft) names it by status and path.
