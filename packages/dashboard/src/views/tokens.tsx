@@ -51,7 +51,7 @@ export function TokensView() {
       {shown ? <SecretOnce label={`Your token “${shown.name}”:`} value={shown.token} onDone={() => setShown(undefined)} /> : null}
       <CreateToken role={user.role} onCreated={(created) => (setShown(created), tokens.reload())} />
       {admin ? (
-        <label className="toolbar">
+        <label className="inline">
           <input type="checkbox" checked={everyone} onChange={(e) => setEveryone(e.target.checked)} /> Everyone's tokens
         </label>
       ) : null}
