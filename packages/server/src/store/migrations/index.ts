@@ -12,6 +12,7 @@ import * as oidcIdentities from './011-oidc-identities.js';
 import * as policyVersionNotes from './012-policy-version-notes.js';
 import * as approverKind from './013-approver-kind.js';
 import * as executionOutcomes from './014-execution-outcomes.js';
+import * as searchPlans from './016-search-plans.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-policy-version-notes': policyVersionNotes,
   '013-approver-kind': approverKind,
   '014-execution-outcomes': executionOutcomes,
+  '016-search-plans': searchPlans,
 };
 
 export const migrationProvider: MigrationProvider = {
