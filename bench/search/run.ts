@@ -210,6 +210,15 @@ async function main(): Promise<void> {
           return { effect: 'block', tool: 'make_payment', fromMs: from, toMs: from + 86_400_000 };
         },
       },
+      ...(process.env.BENCH_WORST === '1'
+        ? [
+            {
+              // The known slow shape: each field matches more than the cap, together they match nothing.
+              name: 'two dense fields, no record together (amount>=5000 & account_id^=A-)',
+              filter: (): AuditFilter => ({ args: [arg('amount>=5000'), arg('account_id^=A-')] }),
+            },
+          ]
+        : []),
     ];
     console.log(`\nQueries (${PLAN} plan): ${RUNS} runs each, page of 100 newest first (first page; then the page after a cursor halfway down the trail)`);
     console.log('| query | first page p50 | p99 | deep page p50 | p99 | rows/page (mean) |');
