@@ -319,7 +319,7 @@ export class KyselyStore implements Store {
       // implies type = 'decision' without reading the record: a walk probes the index alone
       // and reads a record only when it matches (three times fewer reads on a long walk).
       for (const [path, filters] of groupByPath(filter.args)) {
-        q = q.where(plan.driver === 'all' || plan.driver === path ? argLookup(path, filters, plan) : argProbe(path, filters));
+        q = q.where(plan.driver === 'all' || plan.driver === path ? argLookup(path, filters, plan) : argProbe(path, filters, plan));
       }
     }
     for (const condition of decisionConditions({ role: filter.role, environment: filter.environment })) q = q.where(condition);
@@ -783,9 +783,17 @@ function argLookup(path: string, filters: readonly ArgFilter[], plan: SearchPlan
   return sql<SqlBool>`audit.seq in (select seq from audit_args where path = ${path} and ${sql.join(conditions, sql` and `)})`;
 }
 
-/** The same records, probed one by one (the (seq, path) index): for a dense filter, checked while the trail is walked. */
-function argProbe(path: string, filters: readonly ArgFilter[]): Expression<SqlBool> {
-  return sql<SqlBool>`exists (select 1 from audit_args where audit_args.seq = audit.seq and audit_args.path = ${path} and ${argValueCondition(filters)})`;
+/**
+ * The same records, probed one by one (the (seq, path) index): for a dense filter, checked while
+ * the trail is walked. The page's seq range is repeated inside: implied by `seq = audit.seq`, but
+ * PostgreSQL may answer the EXISTS as a merge join over the whole index, which then starts at the
+ * cursor instead of reading every entry above it.
+ */
+function argProbe(path: string, filters: readonly ArgFilter[], plan: SearchPlan): Expression<SqlBool> {
+  const conditions = [argValueCondition(filters)];
+  if (plan.fromSeq !== undefined) conditions.push(sql<SqlBool>`audit_args.seq >= ${plan.fromSeq}`);
+  if (plan.beforeSeq !== undefined) conditions.push(sql<SqlBool>`audit_args.seq < ${plan.beforeSeq}`);
+  return sql<SqlBool>`exists (select 1 from audit_args where audit_args.seq = audit.seq and audit_args.path = ${path} and ${sql.join(conditions, sql` and `)})`;
 }
 
 /** PostgreSQL answers bigint columns as strings. */
