@@ -274,7 +274,7 @@ export class KyselyStore implements Store {
   }
 
   async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
-    return this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: 'all' })
+    return this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: undefined, everyFieldAsSet: true })
       .where('seq', '>', afterSeq)
       .orderBy('seq', 'asc')
       .limit(limit)
@@ -317,9 +317,9 @@ export class KyselyStore implements Store {
     if (filter.args !== undefined && filter.args.length > 0) {
       // Only decision records have audit_args rows (prepareRecord), so an argument condition
       // implies type = 'decision' without reading the record: a walk probes the index alone
-      // and reads a record only when it matches (three times fewer reads on a long walk).
+      // and reads a record only when it matches (three times faster on a long walk at 1M).
       for (const [path, filters] of groupByPath(filter.args)) {
-        q = q.where(plan.driver === 'all' || plan.driver === path ? argLookup(path, filters, plan) : argProbe(path, filters, plan));
+        q = q.where(plan.everyFieldAsSet === true || plan.driver === path ? argLookup(path, filters, plan) : argProbe(path, filters, plan));
       }
     }
     for (const condition of decisionConditions({ role: filter.role, environment: filter.environment })) q = q.where(condition);
@@ -736,13 +736,14 @@ type AuditPage = Parameters<Store['queryAudit']>[1];
 
 /**
  * How a search page is read: the seq range it is confined to ([fromSeq, beforeSeq)), and which
- * argument path is read as a set (`seq IN`), the others probed per record (`EXISTS`); 'all':
- * every path as a set.
+ * argument path is read as a set (`seq IN`, `driver`), the others probed per record (`EXISTS`);
+ * `everyFieldAsSet`: every path read as a set (auditAfter, oldest first, as before these plans).
  */
 interface SearchPlan {
   fromSeq: number | undefined;
   beforeSeq: number | undefined;
   driver: string | undefined;
+  everyFieldAsSet?: boolean;
 }
 
 /** The number a filter's text names when it is written as JSON writes that number (`900`, `0.5`); else undefined. */
