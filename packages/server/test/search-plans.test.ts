@@ -162,7 +162,7 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-const PLANS = ['auto', 'lookup', 'walk'] as const;
+const PLANS = ['auto', 'lookup', 'walk', 'split'] as const;
 
 describe.each(implementations)('search plans answer what a brute-force filter answers: $name', (impl) => {
   let store: Store;

@@ -197,10 +197,25 @@ export class KyselyStore implements Store {
   async queryAudit(filter: AuditFilter, page: AuditPage): Promise<AuditRow[]> {
     const plan = await this.searchPlan(filter, page);
     if (plan === undefined) return [];
+    if (plan.splitAt === undefined) return this.auditPage(filter, plan, page.limit);
+    // The newest part of the range, walked; then, if the page is not full, the older part with
+    // its own choice: a field read as a set when it has fewer entries there than a quarter of
+    // the records (a set entry costs about four probed records), else walked too.
+    const newest = await this.auditPage(filter, { ...plan, fromSeq: plan.splitAt, splitAt: undefined }, page.limit);
+    if (newest.length === page.limit) return newest;
+    const older = { fromSeq: plan.fromSeq, beforeSeq: plan.splitAt };
+    const groups = [...groupByPath(filter.args ?? [])];
+    const cap = Math.max(ARG_CAP_MIN, Math.ceil((plan.splitAt - (plan.fromSeq ?? 0)) / 4));
+    const driver = await this.argDriver(groups, older.fromSeq, older.beforeSeq, page.plan === 'split' ? undefined : cap);
+    if (driver === 'empty') return newest;
+    return [...newest, ...(await this.auditPage(filter, { ...older, driver }, page.limit - newest.length))];
+  }
+
+  private auditPage(filter: AuditFilter, plan: SearchPlan, limit: number): Promise<AuditRow[]> {
     let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, plan);
     if (plan.fromSeq !== undefined) query = query.where('seq', '>=', plan.fromSeq);
     if (plan.beforeSeq !== undefined) query = query.where('seq', '<', plan.beforeSeq);
-    return query.orderBy('seq', 'desc').limit(page.limit).execute();
+    return query.orderBy('seq', 'desc').limit(limit).execute();
   }
 
   /**
@@ -255,6 +270,25 @@ export class KyselyStore implements Store {
       span = beforeSeq - (fromSeq ?? 0);
     }
     const cap = force === 'lookup' ? undefined : Math.max(ARG_CAP_MIN, Math.ceil(Math.sqrt(page.limit * Math.max(span, 1))));
+    const chosen = await this.argDriver(groups, fromSeq, beforeSeq, cap);
+    if (chosen === 'empty') return undefined;
+    // Several fields, each dense: together they may still be sparse (fields that rarely meet),
+    // which the counts cannot see. Walk a bounded newest part of the range first; the rest is
+    // read only if that part did not fill the page (see queryAudit).
+    const top = beforeSeq ?? span + (fromSeq ?? 0);
+    const budget = force === 'split' ? page.limit : SPLIT_BUDGET * (cap ?? 0);
+    const splitAt = top - budget;
+    if ((force === 'split' || (force === 'auto' && groups.length > 1 && chosen === undefined)) && splitAt > (fromSeq ?? 0)) {
+      return { fromSeq, beforeSeq, driver: undefined, splitAt };
+    }
+    return { fromSeq, beforeSeq, driver: chosen };
+  }
+
+  /**
+   * The sparsest argument field whose matching index entries in [fromSeq, beforeSeq) are fewer
+   * than `cap` (all of them when undefined), counted up to the cap; 'empty' when a field has none.
+   */
+  private async argDriver(groups: readonly [string, ArgFilter[]][], fromSeq: number | undefined, beforeSeq: number | undefined, cap: number | undefined): Promise<string | undefined | 'empty'> {
     let driver: { path: string; count: number } | undefined;
     for (const [path, filters] of groups) {
       let entries = this.db
@@ -267,10 +301,10 @@ export class KyselyStore implements Store {
       if (cap !== undefined) entries = entries.limit(cap);
       const counted = await this.db.selectFrom(entries.as('e')).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
       const count = Number(counted.n);
-      if (count === 0) return undefined;
+      if (count === 0) return 'empty';
       if ((cap === undefined || count < cap) && (driver === undefined || count < driver.count)) driver = { path, count };
     }
-    return { fromSeq, beforeSeq, driver: driver?.path };
+    return driver?.path;
   }
 
   async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
@@ -730,6 +764,8 @@ const RANGE_SQL = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 const WINDOW_CAP = 100_000;
 /** The least cap on counted argument index entries (see `searchPlan`). */
 const ARG_CAP_MIN = 1000;
+/** Several dense argument fields: the newest SPLIT_BUDGET × cap records are walked first (see `searchPlan`). */
+const SPLIT_BUDGET = 4;
 
 /** One page of a search. */
 type AuditPage = Parameters<Store['queryAudit']>[1];
@@ -744,6 +780,8 @@ interface SearchPlan {
   beforeSeq: number | undefined;
   driver: string | undefined;
   everyFieldAsSet?: boolean;
+  /** Read [splitAt, beforeSeq) first, walked, then the rest only if needed (queryAudit). */
+  splitAt?: number;
 }
 
 /** The number a filter's text names when it is written as JSON writes that number (`900`, `0.5`); else undefined. */
