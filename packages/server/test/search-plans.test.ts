@@ -10,7 +10,8 @@ import { tempDir } from './support/temp-dir.js';
 
 /**
  * Search query plans (kysely-store.ts `searchPlan`): the time window read as a seq range or
- * walked, an argument field read as a set (`seq IN`) or probed per record (`EXISTS`). Every filter
+ * walked, an argument field read as a set (`seq IN`) or probed per record (`EXISTS`), a range
+ * split into a walked newest part and a rest read as a set ('split'). Every filter
  * shape, at sparse and dense matches, through each forced plan and the automatic choice, paged
  * with a cursor, must answer exactly what a brute-force filter of the same records answers.
  */

@@ -236,6 +236,9 @@ export class KyselyStore implements Store {
    *   (`EXISTS` on the (seq, path) index). When every field matches more than the cap, every
    *   field is probed while the trail is walked newest first: about limit × total / matches
    *   records, fewer than the cap. The cap is √(limit × records in range), where both costs meet.
+   * - Several fields, each over the cap, may still match few records together: the newest
+   *   SPLIT_BUDGET × cap records are walked first, the rest only when that part did not fill
+   *   the page (queryAudit).
    */
   private async searchPlan(filter: AuditFilter, page: AuditPage): Promise<SearchPlan | undefined> {
     const force = page.plan ?? 'auto';
