@@ -12,7 +12,7 @@
  * argument index: the writer thread's batch writer committing the same decisions with and
  * without their audit_args rows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,14 @@ import type { AuditFilter } from '../../packages/server/src/store/store.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+/** Keep the built trail in this file and reuse it on later runs (the 1,000,000-record build takes ~20 minutes). */
+const KEEP = process.env.BENCH_DB;
+/** `build`: build (or reuse) the trail and stop; `nowrite`: skip the write-path measurement. */
+const MODE = process.env.BENCH_MODE ?? '';
+/** The store's query plan: 'auto' (what the server does), or one forced ('lookup', 'walk') for comparison. */
+const PLAN = (process.env.BENCH_PLAN ?? 'auto') as 'auto' | 'lookup' | 'walk';
+/** Only the query kinds whose name contains this (e.g. BENCH_ONLY=time). */
+const ONLY = process.env.BENCH_ONLY;
 const ACCOUNTS = 1000;
 const STEP_MS = 1000;
 
@@ -107,8 +115,16 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-search-'));
-  const file = join(dir, 'airlock.db');
+  const file = KEEP ?? join(dir, 'airlock.db');
+  const reuse = KEEP !== undefined && existsSync(KEEP);
   try {
+    if (reuse) {
+      const existing = new Sqlite(KEEP, { readonly: true });
+      const { n } = existing.prepare('SELECT count(*) AS n FROM audit').get() as { n: number };
+      existing.close();
+      if (n !== RECORDS) throw new Error(`${KEEP} holds ${n} records, not BENCH_RECORDS=${RECORDS}`);
+      console.log(`Reusing the trail of ${n.toLocaleString('en')} records in ${KEEP} (the store's migrations run on open)`);
+    } else {
     // The schema, by the server's migrations.
     await (await openSqliteStore(file)).close();
 
@@ -147,8 +163,12 @@ async function main(): Promise<void> {
     sqlite.close();
     const buildSeconds = (performance.now() - buildStart) / 1000;
     console.log(`Built ${RECORDS.toLocaleString('en')} decision records (${argCount.toLocaleString('en')} audit_args rows) in ${buildSeconds.toFixed(1)} s`);
+    }
+    if (MODE === 'build') return;
 
+    const opening = performance.now();
     const store = await openSqliteStore(file);
+    console.log(`Opened the store (pending migrations included) in ${((performance.now() - opening) / 1000).toFixed(1)} s; plan: ${PLAN}`);
     const arg = (text: string): ArgFilter => {
       const parsed = parseArgFilter(text);
       if (typeof parsed === 'string') throw new Error(parsed);
@@ -190,22 +210,32 @@ async function main(): Promise<void> {
           return { effect: 'block', tool: 'make_payment', fromMs: from, toMs: from + 86_400_000 };
         },
       },
+      ...(process.env.BENCH_WORST === '1'
+        ? [
+            {
+              // The known slow shape: each field matches more than the cap, together they match nothing.
+              name: 'two dense fields, no record together (amount>=5000 & account_id^=A-)',
+              filter: (): AuditFilter => ({ args: [arg('amount>=5000'), arg('account_id^=A-')] }),
+            },
+          ]
+        : []),
     ];
-    console.log(`\nQueries: ${RUNS} runs each, page of 100 newest first (first page; then the page after a cursor halfway down the trail)`);
+    console.log(`\nQueries (${PLAN} plan): ${RUNS} runs each, page of 100 newest first (first page; then the page after a cursor halfway down the trail)`);
     console.log('| query | first page p50 | p99 | deep page p50 | p99 | rows/page (mean) |');
     console.log('|---|---|---|---|---|---|');
     for (const kind of kinds) {
+      if (ONLY !== undefined && !kind.name.includes(ONLY)) continue;
       const first: number[] = [];
       const deep: number[] = [];
       let rows = 0;
       for (let run = 0; run < RUNS; run++) {
         const filter = kind.filter();
         let t = performance.now();
-        const page = await store.queryAudit(filter, { limit: 100 });
+        const page = await store.queryAudit(filter, { limit: 100, plan: PLAN });
         first.push(performance.now() - t);
         rows += page.length;
         t = performance.now();
-        await store.queryAudit(filter, { beforeSeq: Math.floor(RECORDS / 2), limit: 100 });
+        await store.queryAudit(filter, { beforeSeq: Math.floor(RECORDS / 2), limit: 100, plan: PLAN });
         deep.push(performance.now() - t);
       }
       first.sort((a, b) => a - b);
@@ -214,6 +244,7 @@ async function main(): Promise<void> {
       console.log(`| ${kind.name} | ${ms(percentile(first, 50))} | ${ms(percentile(first, 99))} | ${ms(percentile(deep, 50))} | ${ms(percentile(deep, 99))} | ${(rows / RUNS).toFixed(0)} |`);
     }
     await store.close();
+    if (MODE === 'nowrite') return;
 
     // Write path: the writer thread's batch writer, the same decisions with and without their index rows.
     const writeRecords = Number(process.env.BENCH_WRITE_RECORDS ?? 40_000);

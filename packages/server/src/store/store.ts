@@ -39,7 +39,21 @@ export interface Store {
   close(): Promise<void>;
 
   /** Records matching the filter, newest first, with seq below `beforeSeq`. */
-  queryAudit(filter: AuditFilter, page: { beforeSeq?: number; limit: number }): Promise<AuditRow[]>;
+  queryAudit(
+    filter: AuditFilter,
+    page: {
+      beforeSeq?: number;
+      limit: number;
+      /**
+       * Tests and the bench only: force one query plan ('lookup': time window as a seq range and
+       * the sparsest argument field read as a set, whatever their size; 'walk': the trail walked
+       * newest first, every argument probed per record; 'split': the newest `limit` records
+       * of the range walked first, then the rest with the sparsest field read as a set). Default
+       * 'auto' chooses by cheap bounded counts. Every plan answers the same records.
+       */
+      plan?: 'auto' | 'lookup' | 'walk' | 'split';
+    },
+  ): Promise<AuditRow[]>;
   /** Records with seq above `afterSeq`, oldest first (verification, export, replay). */
   auditAfter(afterSeq: number, limit: number, filter?: AuditFilter): Promise<AuditRow[]>;
 

@@ -13,6 +13,7 @@ import * as policyVersionNotes from './012-policy-version-notes.js';
 import * as approverKind from './013-approver-kind.js';
 import * as executionOutcomes from './014-execution-outcomes.js';
 import * as outcomeFailureRates from './015-outcome-failure-rates.js';
+import * as searchPlans from './016-search-plans.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '013-approver-kind': approverKind,
   '014-execution-outcomes': executionOutcomes,
   '015-outcome-failure-rates': outcomeFailureRates,
+  '016-search-plans': searchPlans,
 };
 
 export const migrationProvider: MigrationProvider = {
