@@ -105,7 +105,7 @@ try {
       const before = ticks(pid);
       const result = await load('wrk', { kind: 'airlock', url: `${server.url}/v1/decide`, key: server.key }, SECONDS);
       const after = ticks(pid);
-      const decisions = Math.round(result.perSecond * SECONDS);
+      const decisions = result.requests;
       // The writer thread is the non-main thread whose CPU grew the most (V8's and libuv's helpers grow less).
       let writer = 0;
       for (const [name, t] of after.threads) if (!name.endsWith(`#${pid}`)) writer = Math.max(writer, t - (before.threads.get(name) ?? 0));

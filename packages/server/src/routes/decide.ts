@@ -43,7 +43,7 @@ export function decideHeadersFast(headers: Record<string, unknown>): DecideHeade
   return headers['idempotency-key'] === undefined && headers['airlock-claim'] === undefined && headers['airlock-repeat'] === undefined ? {} : undefined;
 }
 
-const decideHeaders = z.object({
+export const decideHeaders = z.object({
   'idempotency-key': z
     .string()
     .min(1)
