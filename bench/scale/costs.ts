@@ -14,6 +14,7 @@
  * - Redis: commands by name (`INFO commandstats` of a redis-server started for this run, so the
  *   counts are ours alone), network bytes in and out, and redis-server CPU µs.
  * A second window of the same length with no load gives the idle background (polls), subtracted.
+ * BENCH_PROFILE=<dir>: the instances run with --cpu-prof into that directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -54,7 +55,8 @@ function cpuTicks(pid: number, thread = false): number {
 }
 
 function launch(dataDir: string, env: Record<string, string>): Promise<{ process: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../server/airlock-server.ts', import.meta.url)), dataDir], {
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(new URL('../server/airlock-server.ts', import.meta.url)), dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env, AIRLOCK_ADMIN_PASSWORD: ADMIN_PASSWORD, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../packages/server/tsconfig.json', import.meta.url)) },
   });
