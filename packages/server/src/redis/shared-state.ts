@@ -40,11 +40,6 @@ export async function openSharedState(url: string, options: SharedStateOptions =
     connectTimeout: 2_000,
     // Reconnect for ever, backing off to one attempt a second.
     retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
-    // Commands issued in one event-loop turn (every decision's limit script, its event) go out in
-    // one socket write: written one by one, each a write syscall, they were the largest item of a
-    // shared-mode instance's event loop in a profile (15 %). Each command keeps its own reply,
-    // error and timeout; a pipeline waits for the one before it on the connection.
-    enableAutoPipelining: true,
   });
   // Connection errors surface as failed commands; the client keeps reconnecting.
   redis.on('error', () => undefined);
