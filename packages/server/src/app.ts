@@ -179,15 +179,17 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   for (const route of allRoutes(services, options, streams, dashboard)) {
     const traced = options.telemetry?.wrap(route) ?? route.handler;
     const handler = checkResponses && route.response ? checkedHandler(route, traced) : traced;
+    const fastBody = route.fast?.body;
+    const fastHeaders = route.fast?.headers;
     app.route({
       method: route.method,
       url: route.url,
       handler: async (request, reply) =>
         handler({
-          body: route.body ? parseInput(route.body, request.body, 'body') : undefined,
+          body: route.body ? (fastBody?.(request.body) ?? parseInput(route.body, request.body, 'body')) : undefined,
           query: route.query ? parseInput(route.query, request.query, 'query') : undefined,
           params: route.params ? parseInput(route.params, request.params, 'params') : undefined,
-          headers: route.headers ? parseInput(route.headers, request.headers, 'headers') : undefined,
+          headers: route.headers ? (fastHeaders?.(request.headers) ?? parseInput(route.headers, request.headers, 'headers')) : undefined,
           principal: principals.get(request) ?? ANONYMOUS,
           request,
           reply,

@@ -4,7 +4,7 @@ import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
-import { toolArgs } from './schemas.js';
+import { allFinite, toolArgs } from './schemas.js';
 
 /**
  * The call an agent attempts. Identity (agent, role, environment) comes from the API key and the
@@ -18,7 +18,32 @@ export const decideBody = z.object({
   intent: z.string().max(MAX_INTENT_LENGTH).optional().describe("the agent's stated reason for the call: recorded and shown to approvers, never used to decide"),
 });
 
-const decideHeaders = z.object({
+type DecideBody = z.infer<typeof decideBody>;
+type DecideHeaders = z.infer<typeof decideHeaders>;
+
+/**
+ * The common decide body, `{"tool": …, "args": {…}}` and nothing else, checked without zod (its
+ * object and record parsers were ~2 % of the route's CPU in a profile): what decideBody would
+ * answer, or undefined for anything else (other fields, a wrong type, a non-finite number), which
+ * decideBody then judges and names. Tested to agree with decideBody (test/decide-fast-path.test.ts).
+ */
+export function decideBodyFast(value: unknown): DecideBody | undefined {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  for (const key in value) if (key !== 'tool' && key !== 'args') return undefined;
+  const { tool, args } = value as { tool?: unknown; args?: unknown };
+  if (typeof tool !== 'string' || tool.length < 1 || tool.length > 256) return undefined;
+  if (args === undefined) return { tool };
+  if (typeof args !== 'object' || args === null || Array.isArray(args) || Object.getPrototypeOf(args) !== Object.prototype) return undefined;
+  if (!allFinite(args)) return undefined;
+  return { tool, args: args as Record<string, unknown> };
+}
+
+/** Headers without any of decideHeaders' fields parse to {}: answered without zod. */
+export function decideHeadersFast(headers: Record<string, unknown>): DecideHeaders | undefined {
+  return headers['idempotency-key'] === undefined && headers['airlock-claim'] === undefined && headers['airlock-repeat'] === undefined ? {} : undefined;
+}
+
+export const decideHeaders = z.object({
   'idempotency-key': z
     .string()
     .min(1)
@@ -51,6 +76,7 @@ export function decideRoutes(services: Services) {
       summary: 'Decide a tool call: allow, require_approval or block. Durable (audited) before it answers.',
       body: decideBody,
       headers: decideHeaders,
+      fast: { body: decideBodyFast, headers: decideHeadersFast },
       async handler({ body, headers, principal, reply }) {
         const outcome = await services.decisions.decide(
           agentOf(principal),

@@ -36,6 +36,21 @@ function nonFinitePath(root: unknown): (string | number)[] | undefined {
   return undefined;
 }
 
+/** Whether every number in a parsed JSON value is finite: nonFinitePath's question, without building paths. */
+export function allFinite(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return false;
+    } else if (typeof value === 'object' && value !== null) {
+      if (Array.isArray(value)) for (const item of value) pending.push(item);
+      else for (const key in value) if (Object.hasOwn(value, key)) pending.push((value as Record<string, unknown>)[key]);
+    }
+  }
+  return true;
+}
+
 interface Step {
   key: string | number;
   parent: Step | undefined;

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openConnection } from './connection.js';
 import { SqliteSyncBatchWriter } from './sync-batch-writer.js';
-import type { WriteReply, WriteRequest } from './write-protocol.js';
+import { unpackEntries, type WriteReply, type WriteRequest } from './write-protocol.js';
 
 /**
  * Body of the SQLite writer thread: its own connection, requests handled one at a time in arrival
@@ -16,7 +16,7 @@ const writer = new SqliteSyncBatchWriter(sqlite);
 function handle(request: WriteRequest): WriteReply {
   switch (request.kind) {
     case 'commit':
-      return { id: request.id, ok: true, sealed: writer.commit(request.entries) };
+      return { id: request.id, ok: true, sealed: writer.commit(unpackEntries(request.entries)) };
     case 'apply':
       writer.apply(request.writes);
       return { id: request.id, ok: true };
