@@ -198,13 +198,18 @@ export class Airlock {
   }
 
   /** Runs `fn` according to a verdict: the shared last step of `guard` and the framework adapters. */
-  async execute<A extends Record<string, unknown>, T>(verdict: Verdict, fn: (args: A) => T | Promise<T>, options: GuardOptions = {}): Promise<Guarded<T>> {
+  async execute<A extends Record<string, unknown>, T>(
+    verdict: Verdict,
+    fn: (args: A) => T | Promise<T>,
+    options: GuardOptions = {},
+    failure?: FailureOf<Awaited<T>>,
+  ): Promise<Guarded<T>> {
     if (verdict.outcome === 'pending') return verdict.pending;
     if (verdict.outcome === 'refused') {
       if ((options.onBlock ?? this.defaults.onBlock) === 'throw') throw new AirlockRefusalError(verdict.refusal);
       return verdict.refusal;
     }
-    const result = await this.run(verdict, fn);
+    const result = await this.run(verdict, fn, failure);
     if (!verdict.edited) return result;
     return { airlock: 'approved_with_changes', args: verdict.args, result };
   }
@@ -216,12 +221,17 @@ export class Airlock {
    * and the adapters run through it; use it directly when the result needs no wrapping (a gateway).
    */
   run<A extends Record<string, unknown>, T>(verdict: Verdict & { outcome: 'run' }, fn: (args: A) => T | Promise<T>, failure?: FailureOf<Awaited<T>>): Promise<Awaited<T>> {
+    // Traced: the run is the `execute_tool` span (OpenTelemetry GenAI conventions), outcome reporting inside it.
+    // Untraced, nothing more than this check is spent on tracing (no closure, no span).
+    if (this.tracing) return this.tracing.executeTool(verdict, () => this.runReported(verdict, fn, failure), failure);
+    return this.runReported(verdict, fn, failure);
+  }
+
+  private runReported<A extends Record<string, unknown>, T>(verdict: Verdict & { outcome: 'run' }, fn: (args: A) => T | Promise<T>, failure?: FailureOf<Awaited<T>>): Promise<Awaited<T>> {
     const { decision } = verdict;
     const args = verdict.args as A;
-    const body = (): Promise<Awaited<T>> =>
-      !decision || !this.transport.reportOutcome ? (async (): Promise<Awaited<T>> => await fn(args))() : this.timed(verdict.tool ?? '', decision, fn, args, failure);
-    // Traced: the run is the `execute_tool` span (OpenTelemetry GenAI conventions), outcome reporting inside it.
-    return this.tracing ? this.tracing.executeTool(verdict, body) : body();
+    if (!decision || !this.transport.reportOutcome) return (async (): Promise<Awaited<T>> => await fn(args))();
+    return this.timed(verdict.tool ?? '', decision, fn, args, failure);
   }
 
   /** Runs `fn` and hands the outcome to the transport: on the tool's path, two clock reads and a push. */

@@ -141,17 +141,27 @@ export class Tracing {
     if (verdict.outcome === 'run') this.calls.set(verdict.decision ?? verdict, { tool, toolCallId });
   }
 
-  /** Runs an allowed tool inside its `execute_tool` span; a verdict `check` did not make (unknown call) runs untraced. */
-  async executeTool<T>(verdict: Extract<Verdict, { outcome: 'run' }>, run: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs an allowed tool inside its `execute_tool` span; a verdict `check` did not make (unknown
+   * call) runs untraced. A throw, or a result `failure` calls one (an MCP `isError` result, the
+   * Agents SDK's tool error message), ends the span with error status and `error.type`.
+   */
+  async executeTool<T>(verdict: Extract<Verdict, { outcome: 'run' }>, run: () => T | Promise<T>, failure?: (result: Awaited<T>) => { class: string; message: string } | undefined): Promise<Awaited<T>> {
     const call = this.calls.get(verdict.decision ?? verdict);
-    if (!call) return run();
+    if (!call) return await run();
     const { api } = this;
     const parent = api.context.active();
     const attributes: OtelApiModule.Attributes = { 'gen_ai.operation.name': 'execute_tool', ...toolAttributes(call.tool, call.toolCallId) };
     if (verdict.decision) attributes['airlock.decision.id'] = verdict.decision.id;
     const span = this.tracer.startSpan(SPAN_NAMES.executeTool(call.tool), { kind: api.SpanKind.INTERNAL, attributes }, parent);
     try {
-      return await api.context.with(api.trace.setSpan(parent, span), run);
+      const result = await api.context.with(api.trace.setSpan(parent, span), run);
+      const failed = failure?.(result);
+      if (failed) {
+        span.setAttribute('error.type', failed.class);
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: failed.message });
+      }
+      return result;
     } catch (error) {
       this.failed(span, error);
       throw error;
