@@ -6,7 +6,7 @@ import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
-import { Tracing, type TracingOption } from './tracing.js';
+import { Tracing, type TraceCarrier, type TracingOption } from './tracing.js';
 import type { DecideOptions, Transport } from './transport.js';
 import type { ExecutionOutcome } from './outcomes.js';
 import {
@@ -91,6 +91,21 @@ export class Airlock {
    */
   session<T>(context: SessionContext, fn: () => T): T {
     return sessionStorage.run(context, fn);
+  }
+
+  /**
+   * Runs `fn` inside a span of its own (kind SERVER, e.g. a gateway's `tools/call {tool}`), the
+   * child of the remote caller's span named by W3C trace context (e.g. an MCP request's
+   * `params._meta.traceparent`), or a new trace's root without one: the calls governed inside
+   * trace into it. Tracing off: just `fn()`.
+   */
+  withTraceContext<T>(carrier: TraceCarrier | undefined, span: { name: string; attributes?: Record<string, string | number | boolean> }, fn: () => Promise<T>): Promise<T> {
+    return this.tracing ? this.tracing.serverSpan(carrier, span.name, span.attributes ?? {}, fn) : fn();
+  }
+
+  /** The active span (inside `run`, the `execute_tool` span) as W3C trace context to send on; undefined when tracing is off or no span is active. */
+  traceContext(): { traceparent: string; tracestate?: string } | undefined {
+    return this.tracing?.carrier();
   }
 
   async check(given: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
