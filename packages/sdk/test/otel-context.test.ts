@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAirlock, type Airlock } from '../src/index.js';
-import { localFixture } from './local-fixture.js';
 
 /**
  * `Airlock.withTraceContext`: trace context from a remote caller (the MCP gateway hands it
@@ -15,12 +15,12 @@ import { localFixture } from './local-fixture.js';
 describe('remote trace context (withTraceContext)', () => {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const policy = fileURLToPath(new URL('../../../examples/policies', import.meta.url));
   let airlock: Airlock;
 
   beforeAll(() => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    const fixture = localFixture();
-    airlock = createAirlock({ policy: fixture.policy, agent: 'support-bot-1', role: 'support', audit: false, watch: false, tracing: { tracerProvider: provider } });
+    airlock = createAirlock({ policy, agent: 'support-bot-1', role: 'support', audit: false, watch: false, tracing: { tracerProvider: provider } });
   });
   afterAll(async () => {
     await airlock.close();
@@ -76,8 +76,7 @@ describe('remote trace context (withTraceContext)', () => {
   });
 
   it('tracing off: fn runs as it is, with no trace context to send', async () => {
-    const fixture = localFixture();
-    const off = createAirlock({ policy: fixture.policy, agent: 'support-bot-1', role: 'support', audit: false, watch: false, tracing: false });
+    const off = createAirlock({ policy, agent: 'support-bot-1', role: 'support', audit: false, watch: false, tracing: false });
     try {
       expect(await off.withTraceContext({ traceparent: `00-${'a'.repeat(32)}-${'1'.repeat(16)}-01` }, { name: 'x' }, async () => off.traceContext())).toBeUndefined();
     } finally {
