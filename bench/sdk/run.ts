@@ -8,7 +8,7 @@ import { jsonSchema, tool } from 'ai';
 import { median, measure, type Measurement, type Plan } from './measure.js';
 import { Airlock, createAirlock, governTools, OutcomeBatcher, type ExecutionOutcome, type Transport } from './sdk.js';
 import { tracerProvider } from './tracing.js';
-import { removeUntraced, untraced } from './untraced.js';
+import { asBuilt, removeUntraced, untraced } from './untraced.js';
 
 /**
  * `npm run bench:sdk`: what governing a tool call costs the agent. The same tool function is
@@ -110,8 +110,9 @@ const contenders: Contender[] = [
   { label: 'guard, stub transport, outcomes off', plan: LOCAL, start: stubbed(false) },
   { label: 'guard, stub transport, outcomes batched', plan: LOCAL, start: stubbed(true) },
   { label: 'ai-sdk adapter execute, local, JSONL audit', plan: LOCAL, start: aiSdk(true) },
+  { label: 'guard, local, no audit file, tracing off (fresh copy)', plan: LOCAL, start: local(false, false, asBuilt) },
   { label: 'guard, local, no audit file, tracing code absent', plan: LOCAL, start: local(false, false, untraced) },
-  { label: 'ai-sdk adapter execute, local, no audit file', plan: LOCAL, start: aiSdk(false) },
+  { label: 'ai-sdk adapter execute, local, no audit file, tracing off (fresh copy)', plan: LOCAL, start: aiSdk(false, asBuilt) },
   { label: 'ai-sdk adapter execute, local, no audit file, tracing code absent', plan: LOCAL, start: aiSdk(false, untraced) },
 ];
 
@@ -267,8 +268,8 @@ for (const [off, on] of [
   console.log(`tracing on adds to ${off}: ${(sb.p50Us - sa.p50Us).toFixed(2)} µs at p50 (${(sa.callsPerSec / sb.callsPerSec).toFixed(2)}× the time per call); off, OpenTelemetry is not loaded`);
 }
 for (const [absent, off] of [
-  ['guard, local, no audit file, tracing code absent', 'guard, local, no audit file'],
-  ['ai-sdk adapter execute, local, no audit file, tracing code absent', 'ai-sdk adapter execute, local, no audit file'],
+  ['guard, local, no audit file, tracing code absent', 'guard, local, no audit file, tracing off (fresh copy)'],
+  ['ai-sdk adapter execute, local, no audit file, tracing code absent', 'ai-sdk adapter execute, local, no audit file, tracing off (fresh copy)'],
 ]) {
   const [sa, sb] = [at(absent as string), at(off as string)];
   if (!sa || !sb) continue;

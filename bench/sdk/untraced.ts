@@ -4,7 +4,10 @@ import type * as Sdk from '@airlock/sdk';
 import type * as AiAdapter from '@airlock/sdk/ai';
 
 /**
- * The baseline of the "tracing code absent" rows: a copy of the built SDK with its tracing code cut
+ * The "tracing off" vs "tracing code absent" rows compare two fresh copies of the built SDK, each
+ * used by nothing but its own rows, so neither inherits the other rows' warmed-up, polymorphic
+ * call sites (the main build runs every transport, and tracing on): `asBuilt`, the build as it
+ * ships (tracing off: no endpoint, no option), and `untraced`, the build with its tracing code cut
  * out mechanically — the `Tracing` import and construction removed from `airlock.js` and
  * `remote-transport.js`, every remaining `this.tracing` made the literal `undefined` (so each
  * branch on it is dead code the optimizer drops) and the trace headers of a request gone — loaded
@@ -14,6 +17,7 @@ import type * as AiAdapter from '@airlock/sdk/ai';
  */
 const DIST = fileURLToPath(new URL('../../packages/sdk/dist', import.meta.url));
 const COPY = fileURLToPath(new URL('../../packages/sdk/.bench-untraced', import.meta.url));
+const AS_BUILT = fileURLToPath(new URL('../../packages/sdk/.bench-as-built', import.meta.url));
 
 function cut(file: string, edits: [RegExp, string][]): void {
   const path = `${COPY}/${file}`;
@@ -26,8 +30,10 @@ function cut(file: string, edits: [RegExp, string][]): void {
   writeFileSync(path, text);
 }
 
-rmSync(COPY, { recursive: true, force: true });
-cpSync(DIST, COPY, { recursive: true });
+for (const copy of [COPY, AS_BUILT]) {
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(DIST, copy, { recursive: true });
+}
 rmSync(`${COPY}/tracing.js`);
 cut('airlock.js', [
   [/^import \{ Tracing \} from '\.\/tracing\.js';\n/m, ''],
@@ -44,12 +50,15 @@ cut('remote-transport.js', [
 ]);
 if (!existsSync(`${COPY}/index.js`)) throw new Error('bench: the stripped SDK has no index.js');
 
-/** Removes the stripped copy. */
+/** Removes both copies. */
 export function removeUntraced(): void {
-  rmSync(COPY, { recursive: true, force: true });
+  for (const copy of [COPY, AS_BUILT]) rmSync(copy, { recursive: true, force: true });
 }
 
-export const untraced = {
-  ...((await import(new URL('../../packages/sdk/.bench-untraced/index.js', import.meta.url).href)) as Pick<typeof Sdk, 'createAirlock'>),
-  ...((await import(new URL('../../packages/sdk/.bench-untraced/adapters/ai-sdk.js', import.meta.url).href)) as Pick<typeof AiAdapter, 'governTools'>),
-};
+type Entry = Pick<typeof Sdk, 'createAirlock'> & Pick<typeof AiAdapter, 'governTools'>;
+const load = async (dir: string): Promise<Entry> => ({
+  ...((await import(new URL(`../../packages/sdk/${dir}/index.js`, import.meta.url).href)) as Pick<typeof Sdk, 'createAirlock'>),
+  ...((await import(new URL(`../../packages/sdk/${dir}/adapters/ai-sdk.js`, import.meta.url).href)) as Pick<typeof AiAdapter, 'governTools'>),
+});
+export const untraced = await load('.bench-untraced');
+export const asBuilt = await load('.bench-as-built');
