@@ -8,6 +8,7 @@ import { jsonSchema, tool } from 'ai';
 import { median, measure, type Measurement, type Plan } from './measure.js';
 import { Airlock, createAirlock, governTools, OutcomeBatcher, type ExecutionOutcome, type Transport } from './sdk.js';
 import { tracerProvider } from './tracing.js';
+import { asBuilt, removeUntraced, untraced } from './untraced.js';
 
 /**
  * `npm run bench:sdk`: what governing a tool call costs the agent. The same tool function is
@@ -19,7 +20,8 @@ import { tracerProvider } from './tracing.js';
  * row times the path on which the tool runs. Reports, never gates: exit 0 whatever the numbers.
  * Tracing rows: the same guard with OpenTelemetry on (`tracing: { tracerProvider }`, spans ended
  * and handed to an exporter that drops them, the AsyncLocalStorage context manager registered, as
- * an instrumented app has it) beside the default (off: never loaded).
+ * an instrumented app has it) beside the default (off: never loaded), and the default beside the
+ * same SDK with its tracing code cut out (`untraced.ts`): what tracing off costs, measured.
  */
 
 const ROUNDS = 3;
@@ -44,10 +46,10 @@ interface Contender {
   start(): Promise<{ call: (i: number) => Promise<unknown>; close: () => Promise<void> }>;
 }
 
-function local(audit: boolean, traced = false): Contender['start'] {
+function local(audit: boolean, traced = false, sdk: { createAirlock: typeof createAirlock } = { createAirlock }): Contender['start'] {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-'));
-    const airlock = createAirlock({
+    const airlock = sdk.createAirlock({
       policy: POLICY,
       agent: 'bench-bot-1',
       role: 'support',
@@ -85,6 +87,21 @@ function stubbed(reporting: boolean): Contender['start'] {
   };
 }
 
+/** The AI SDK adapter's `execute` in local mode, from the built SDK or the copy without tracing code. */
+function aiSdk(audit: boolean, sdk: { createAirlock: typeof createAirlock; governTools: typeof governTools } = { createAirlock, governTools }): Contender['start'] {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-'));
+    const airlock = sdk.createAirlock({ policy: POLICY, agent: 'bench-bot-1', role: 'support', audit: audit ? join(dir, 'audit.jsonl') : false, watch: false });
+    const inputSchema = jsonSchema<{ account_id: string }>({ type: 'object', properties: { account_id: { type: 'string' } }, required: ['account_id'] });
+    const execute = sdk.governTools(airlock, { get_account: tool({ inputSchema, execute: getAccount }) }).get_account.execute;
+    if (!execute) throw new Error('the governed tool lost its execute');
+    return {
+      call: (i) => Promise.resolve(execute(args(i), { toolCallId: `call-${i}`, messages: [] })),
+      close: async () => (await airlock.close(), rmSync(dir, { recursive: true, force: true })),
+    };
+  };
+}
+
 const contenders: Contender[] = [
   { label: 'tool function, unguarded', plan: LOCAL, start: async () => ({ call: (i) => getAccount(args(i)), close: async () => undefined }) },
   { label: 'guard, local, no audit file', plan: LOCAL, start: local(false) },
@@ -92,21 +109,11 @@ const contenders: Contender[] = [
   { label: 'guard, local, no audit file, tracing on', plan: LOCAL, start: local(false, true) },
   { label: 'guard, stub transport, outcomes off', plan: LOCAL, start: stubbed(false) },
   { label: 'guard, stub transport, outcomes batched', plan: LOCAL, start: stubbed(true) },
-  {
-    label: 'ai-sdk adapter execute, local, JSONL audit',
-    plan: LOCAL,
-    start: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-sdk-'));
-      const airlock = createAirlock({ policy: POLICY, agent: 'bench-bot-1', role: 'support', audit: join(dir, 'audit.jsonl'), watch: false });
-      const inputSchema = jsonSchema<{ account_id: string }>({ type: 'object', properties: { account_id: { type: 'string' } }, required: ['account_id'] });
-      const execute = governTools(airlock, { get_account: tool({ inputSchema, execute: getAccount }) }).get_account.execute;
-      if (!execute) throw new Error('the governed tool lost its execute');
-      return {
-        call: (i) => Promise.resolve(execute(args(i), { toolCallId: `call-${i}`, messages: [] })),
-        close: async () => (await airlock.close(), rmSync(dir, { recursive: true, force: true })),
-      };
-    },
-  },
+  { label: 'ai-sdk adapter execute, local, JSONL audit', plan: LOCAL, start: aiSdk(true) },
+  { label: 'guard, local, no audit file, tracing off (fresh copy)', plan: LOCAL, start: local(false, false, asBuilt) },
+  { label: 'guard, local, no audit file, tracing code absent', plan: LOCAL, start: local(false, false, untraced) },
+  { label: 'ai-sdk adapter execute, local, no audit file, tracing off (fresh copy)', plan: LOCAL, start: aiSdk(false, asBuilt) },
+  { label: 'ai-sdk adapter execute, local, no audit file, tracing code absent', plan: LOCAL, start: aiSdk(false, untraced) },
 ];
 
 interface Server {
@@ -206,6 +213,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     await close();
   }
 }
+removeUntraced();
 if (server) {
   server.process.kill('SIGTERM');
   await new Promise((resolve) => server.process.once('exit', resolve));
@@ -258,5 +266,13 @@ for (const [off, on] of [
   if (a < 0 || b < 0) continue;
   const [sa, sb] = [summary[a] as (typeof summary)[number], summary[b] as (typeof summary)[number]];
   console.log(`tracing on adds to ${off}: ${(sb.p50Us - sa.p50Us).toFixed(2)} µs at p50 (${(sa.callsPerSec / sb.callsPerSec).toFixed(2)}× the time per call); off, OpenTelemetry is not loaded`);
+}
+for (const [absent, off] of [
+  ['guard, local, no audit file, tracing code absent', 'guard, local, no audit file, tracing off (fresh copy)'],
+  ['ai-sdk adapter execute, local, no audit file, tracing code absent', 'ai-sdk adapter execute, local, no audit file, tracing off (fresh copy)'],
+]) {
+  const [sa, sb] = [at(absent as string), at(off as string)];
+  if (!sa || !sb) continue;
+  console.log(`tracing off vs tracing code absent, ${off}: ${(sb.p50Us - sa.p50Us).toFixed(2)} µs at p50, ${(sa.callsPerSec / sb.callsPerSec).toFixed(3)}× the time per call`);
 }
 if (!server) console.log('remote mode: left out (the server did not start; reason above)');

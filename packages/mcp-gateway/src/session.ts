@@ -93,7 +93,14 @@ export class ProxySession {
     this.server = server;
     // Registered with the method alone: the SDK's tools/call wrapper then validates the params and
     // answers -32602 Invalid params, where a full schema here would fail first as -32603.
-    server.setRequestHandler(TOOLS_CALL, (request, extra) => this.track(this.callTool(CallToolRequestSchema.parse(request), extra)));
+    server.setRequestHandler(TOOLS_CALL, (request, extra) => {
+      const call = CallToolRequestSchema.parse(request);
+      // Traced (docs/observability.md): one `tools/call {tool}` span (OpenTelemetry MCP conventions),
+      // the child of the span the client named in `_meta.traceparent` (MCP SEP-414) or a new trace's
+      // root, holding the decision, approval wait and execute_tool spans.
+      const span = { name: `tools/call ${call.params.name}`, attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': call.params.name } };
+      return this.track(this.airlock.withTraceContext(call.params._meta, span, () => this.callTool(call, extra)));
+    });
     server.setRequestHandler(ListToolsRequestSchema, (request, extra) => this.track(this.listTools(request, extra)));
     // The SDK answers logging/setLevel itself when logging is offered; the real server must hear it.
     if (offered.logging) server.setRequestHandler(SetLevelRequestSchema, (request, extra) => this.track(this.forward(request, extra)));
@@ -154,10 +161,11 @@ export class ProxySession {
     // Exactly the arguments Airlock says to run: an approver may have changed them.
     const forwarded: Request = { method: 'tools/call', params: { ...rest, name, arguments: verdict.args } };
     // Run through Airlock, which reports the outcome: an upstream error (thrown) or a tool error
-    // (`isError`) is a failed call, anything else succeeded (docs/outcomes.md).
+    // (`isError`) is a failed call, anything else succeeded (docs/outcomes.md). Traced, this is the
+    // execute_tool span, and the upstream server is told it is that span's child.
     const result = await this.airlock.run(
       verdict,
-      () => this.send(forwarded, extra, (r, options) => this.client.request(r, CallToolResultSchema, options)),
+      () => this.send(withTraceContext(forwarded, this.airlock.traceContext()), extra, (r, options) => this.client.request(r, CallToolResultSchema, options)),
       toolFailure,
     );
     return verdict.edited ? withChangedArgs(result as CallToolResult, verdict.args) : (result as CallToolResult);
@@ -204,6 +212,13 @@ export class ProxySession {
     promise.then(forget, forget);
     return promise;
   }
+}
+
+/** The request with `_meta.traceparent` (and `tracestate`) naming the gateway's span in place of the client's; unchanged when tracing is off. */
+function withTraceContext(request: Request, trace: { traceparent: string; tracestate?: string } | undefined): Request {
+  if (!trace) return request;
+  const { traceparent: _parent, tracestate: _state, ...meta } = request.params?._meta ?? {};
+  return { ...request, params: { ...request.params, _meta: { ...meta, ...trace } } };
 }
 
 /** A tool result that reports an error in the tool's own terms (`isError`): a failed call, its text the message. */

@@ -30,18 +30,23 @@ export interface Received {
   args: Record<string, unknown>;
 }
 
-function lines(record: string): (Received & { pid: number })[] {
+function lines(record: string): (Received & { pid: number; traceparent?: string })[] {
   if (!existsSync(record)) return [];
   return readFileSync(record, 'utf8')
     .trim()
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Received & { pid: number });
+    .map((line) => JSON.parse(line) as Received & { pid: number; traceparent?: string });
 }
 
 /** What the fixture server received, in order. */
 export function received(record: string): Received[] {
   return lines(record).map(({ tool, args }) => ({ tool, args }));
+}
+
+/** The `_meta.traceparent` each call reached the fixture server with (undefined: none), in order. */
+export function traceparents(record: string): (string | undefined)[] {
+  return lines(record).map((line) => line.traceparent);
 }
 
 /** The process ids of the fixture servers that received the calls, in order. */

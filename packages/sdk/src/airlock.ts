@@ -6,7 +6,7 @@ import { LocalTransport, type LocalOptions } from './local-transport.js';
 import { RemoteTransport, type RemoteOptions } from './remote-transport.js';
 import { EdgeTransport, type EdgeOptions } from './edge-transport.js';
 import { approvalRefusal, refusal } from './refusal.js';
-import { Tracing, type TracingOption } from './tracing.js';
+import { Tracing, type TraceCarrier, type TracingOption } from './tracing.js';
 import type { DecideOptions, Transport } from './transport.js';
 import type { ExecutionOutcome } from './outcomes.js';
 import {
@@ -91,6 +91,21 @@ export class Airlock {
    */
   session<T>(context: SessionContext, fn: () => T): T {
     return sessionStorage.run(context, fn);
+  }
+
+  /**
+   * Runs `fn` inside a span of its own (kind SERVER, e.g. a gateway's `tools/call {tool}`), the
+   * child of the remote caller's span named by W3C trace context (e.g. an MCP request's
+   * `params._meta.traceparent`), or a new trace's root without one: the calls governed inside
+   * trace into it. Tracing off: just `fn()`.
+   */
+  withTraceContext<T>(carrier: TraceCarrier | undefined, span: { name: string; attributes?: Record<string, string | number | boolean> }, fn: () => Promise<T>): Promise<T> {
+    return this.tracing ? this.tracing.serverSpan(carrier, span.name, span.attributes ?? {}, fn) : fn();
+  }
+
+  /** The active span (inside `run`, the `execute_tool` span) as W3C trace context to send on; undefined when tracing is off or no span is active. */
+  traceContext(): { traceparent: string; tracestate?: string } | undefined {
+    return this.tracing?.carrier();
   }
 
   async check(given: ToolCall, options: CheckOptions = {}): Promise<Verdict> {
@@ -198,13 +213,18 @@ export class Airlock {
   }
 
   /** Runs `fn` according to a verdict: the shared last step of `guard` and the framework adapters. */
-  async execute<A extends Record<string, unknown>, T>(verdict: Verdict, fn: (args: A) => T | Promise<T>, options: GuardOptions = {}): Promise<Guarded<T>> {
+  async execute<A extends Record<string, unknown>, T>(
+    verdict: Verdict,
+    fn: (args: A) => T | Promise<T>,
+    options: GuardOptions = {},
+    failure?: FailureOf<Awaited<T>>,
+  ): Promise<Guarded<T>> {
     if (verdict.outcome === 'pending') return verdict.pending;
     if (verdict.outcome === 'refused') {
       if ((options.onBlock ?? this.defaults.onBlock) === 'throw') throw new AirlockRefusalError(verdict.refusal);
       return verdict.refusal;
     }
-    const result = await this.run(verdict, fn);
+    const result = await this.run(verdict, fn, failure);
     if (!verdict.edited) return result;
     return { airlock: 'approved_with_changes', args: verdict.args, result };
   }
@@ -216,12 +236,17 @@ export class Airlock {
    * and the adapters run through it; use it directly when the result needs no wrapping (a gateway).
    */
   run<A extends Record<string, unknown>, T>(verdict: Verdict & { outcome: 'run' }, fn: (args: A) => T | Promise<T>, failure?: FailureOf<Awaited<T>>): Promise<Awaited<T>> {
+    // Traced: the run is the `execute_tool` span (OpenTelemetry GenAI conventions), outcome reporting inside it.
+    // Untraced, nothing more than this check is spent on tracing (no closure, no span).
+    if (this.tracing) return this.tracing.executeTool(verdict, () => this.runReported(verdict, fn, failure), failure);
+    return this.runReported(verdict, fn, failure);
+  }
+
+  private runReported<A extends Record<string, unknown>, T>(verdict: Verdict & { outcome: 'run' }, fn: (args: A) => T | Promise<T>, failure?: FailureOf<Awaited<T>>): Promise<Awaited<T>> {
     const { decision } = verdict;
     const args = verdict.args as A;
-    const body = (): Promise<Awaited<T>> =>
-      !decision || !this.transport.reportOutcome ? (async (): Promise<Awaited<T>> => await fn(args))() : this.timed(verdict.tool ?? '', decision, fn, args, failure);
-    // Traced: the run is the `execute_tool` span (OpenTelemetry GenAI conventions), outcome reporting inside it.
-    return this.tracing ? this.tracing.executeTool(verdict, body) : body();
+    if (!decision || !this.transport.reportOutcome) return (async (): Promise<Awaited<T>> => await fn(args))();
+    return this.timed(verdict.tool ?? '', decision, fn, args, failure);
   }
 
   /** Runs `fn` and hands the outcome to the transport: on the tool's path, two clock reads and a push. */

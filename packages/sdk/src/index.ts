@@ -25,4 +25,4 @@ export type {
   ToolCall,
   Verdict,
 } from './types.js';
-export type { TracerProviderLike, TracingOption } from './tracing.js';
+export type { TraceCarrier, TracerProviderLike, TracingOption } from './tracing.js';

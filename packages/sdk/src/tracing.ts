@@ -67,6 +67,19 @@ export function traceHeadersFor(option: TracingOption | undefined): TraceHeaders
   };
 }
 
+/** W3C trace context as MCP carries it in `params._meta` (SEP-414) and HTTP in headers. */
+export interface TraceCarrier {
+  traceparent?: unknown;
+  tracestate?: unknown;
+  /** Anything else the carrier holds (e.g. the rest of `_meta`) is ignored. */
+  [key: string]: unknown;
+}
+
+/** `version-traceid-parentid-flags`; version ff is invalid, and a future version may append fields. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+/** W3C Trace Context: a vendor may cut tracestate to 512 characters; a longer one is dropped, not parsed. */
+const MAX_TRACESTATE = 512;
+
 /** The call behind a verdict, for the execution span (kept only while the verdict is). */
 interface TracedCall {
   tool: string;
@@ -141,17 +154,27 @@ export class Tracing {
     if (verdict.outcome === 'run') this.calls.set(verdict.decision ?? verdict, { tool, toolCallId });
   }
 
-  /** Runs an allowed tool inside its `execute_tool` span; a verdict `check` did not make (unknown call) runs untraced. */
-  async executeTool<T>(verdict: Extract<Verdict, { outcome: 'run' }>, run: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs an allowed tool inside its `execute_tool` span; a verdict `check` did not make (unknown
+   * call) runs untraced. A throw, or a result `failure` calls one (an MCP `isError` result, the
+   * Agents SDK's tool error message), ends the span with error status and `error.type`.
+   */
+  async executeTool<T>(verdict: Extract<Verdict, { outcome: 'run' }>, run: () => T | Promise<T>, failure?: (result: Awaited<T>) => { class: string; message: string } | undefined): Promise<Awaited<T>> {
     const call = this.calls.get(verdict.decision ?? verdict);
-    if (!call) return run();
+    if (!call) return await run();
     const { api } = this;
     const parent = api.context.active();
     const attributes: OtelApiModule.Attributes = { 'gen_ai.operation.name': 'execute_tool', ...toolAttributes(call.tool, call.toolCallId) };
     if (verdict.decision) attributes['airlock.decision.id'] = verdict.decision.id;
     const span = this.tracer.startSpan(SPAN_NAMES.executeTool(call.tool), { kind: api.SpanKind.INTERNAL, attributes }, parent);
     try {
-      return await api.context.with(api.trace.setSpan(parent, span), run);
+      const result = await api.context.with(api.trace.setSpan(parent, span), run);
+      const failed = failure?.(result);
+      if (failed) {
+        span.setAttribute('error.type', failed.class);
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: failed.message });
+      }
+      return result;
     } catch (error) {
       this.failed(span, error);
       throw error;
@@ -160,12 +183,58 @@ export class Tracing {
     }
   }
 
+  /**
+   * Runs `fn` inside a SERVER span named `name`, the child of the span a remote caller names (W3C
+   * `traceparent`, `tracestate`), else of the context active here (a new trace when there is
+   * none): the spans made inside (decision, approval wait, execute_tool) are its children. The
+   * span gets error status when `fn` throws. Untrusted input: anything but a well-formed
+   * traceparent is ignored, a tracestate over 512 characters is dropped.
+   */
+  async serverSpan<T>(carrier: TraceCarrier | undefined, name: string, attributes: OtelApiModule.Attributes, fn: () => Promise<T>): Promise<T> {
+    const { api } = this;
+    const remote = remoteSpanContext(api, carrier);
+    const parent = remote ? api.trace.setSpanContext(api.context.active(), remote) : api.context.active();
+    const span = this.tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes }, parent);
+    try {
+      return await api.context.with(api.trace.setSpan(parent, span), fn);
+    } catch (error) {
+      this.failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** The active span as W3C `traceparent` (and `tracestate`), to pass on to whatever is called next, or undefined without one. */
+  carrier(): { traceparent: string; tracestate?: string } | undefined {
+    const context = this.api.trace.getSpanContext(this.api.context.active());
+    if (!context || !this.api.isSpanContextValid(context)) return undefined;
+    const traceparent = `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+    const state = context.traceState?.serialize();
+    return state ? { traceparent, tracestate: state } : { traceparent };
+  }
+
   private failed(span: OtelApiModule.Span, error: unknown): void {
     const type = error instanceof Error ? error.name : typeof error;
     span.setAttribute('error.type', type);
     if (error instanceof Error) span.recordException(error);
     span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
   }
+}
+
+/** The remote span a carrier names, or undefined when it names none validly. */
+function remoteSpanContext(api: OtelApi, carrier: TraceCarrier | undefined): OtelApiModule.SpanContext | undefined {
+  const parent = typeof carrier?.traceparent === 'string' ? TRACEPARENT.exec(carrier.traceparent) : null;
+  if (!parent || parent[1] === 'ff' || (parent[1] === '00' && parent[5] !== undefined)) return undefined;
+  const state = carrier?.tracestate;
+  const spanContext: OtelApiModule.SpanContext = {
+    traceId: parent[2] as string,
+    spanId: parent[3] as string,
+    traceFlags: Number.parseInt(parent[4] as string, 16),
+    isRemote: true,
+    ...(typeof state === 'string' && state.length <= MAX_TRACESTATE ? { traceState: api.createTraceState(state) } : {}),
+  };
+  return api.isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
 function toolAttributes(tool: string, toolCallId: string | undefined): OtelApiModule.Attributes {

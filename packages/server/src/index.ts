@@ -31,3 +31,4 @@ export type { TokenView } from './services/tokens.js';
 export type { AgentView, KeyView } from './services/agents.js';
 export type { UserView, UserRole } from './services/auth.js';
 export { parseOidcConfig, mapClaims, type OidcConfig } from './sso-config.js';
+export { startProcessTracing } from './telemetry.js';

@@ -1,6 +1,9 @@
 import { decisionSpanAttributes, SPAN_NAMES, type Decision } from '@airlock/core';
 import type * as OtelApiModule from '@opentelemetry/api';
-import type { Attributes, Context, Meter, Span, Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Attributes, Context, ContextManager, Meter, Span, Tracer } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { routeKey } from './access.js';
 import type { RouteContext, RouteDef } from './http/route.js';
 import { DURATION_BUCKETS, type Metrics, type MetricsSink } from './metrics.js';
@@ -138,12 +141,7 @@ export class Telemetry {
     let tracer: Tracer | undefined;
     let shutdownTraces: (() => Promise<void>) | undefined;
     if (traces) {
-      const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-      const { OTLPTraceExporter } =
-        traces.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
-      const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
-      const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: traces.url }), Number.isFinite(delay) && delay >= 0 ? { scheduledDelayMillis: delay } : {});
-      const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
+      const provider = await otlpTracerProvider(env, traces, resource);
       tracer = provider.getTracer('@airlock/server', settings.version);
       shutdownTraces = () => provider.shutdown();
     }
@@ -166,6 +164,70 @@ export class Telemetry {
     const propagator = new W3CTraceContextPropagator();
     const extract = (headers: Record<string, unknown>): Context => propagator.extract(api.ROOT_CONTEXT, headers, api.defaultTextMapGetter);
     return new Telemetry(api, tracer, extract, meters, shutdownTraces);
+  }
+}
+
+/** A tracer provider exporting to the signal's OTLP/HTTP target in batches (`OTEL_BSP_SCHEDULE_DELAY` honoured). */
+async function otlpTracerProvider(env: OtelEnvironment, traces: { url: string; protocol: Protocol }, resource: Resource): Promise<BasicTracerProvider> {
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { OTLPTraceExporter } = traces.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
+  const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: traces.url }), Number.isFinite(delay) && delay >= 0 ? { scheduledDelayMillis: delay } : {});
+  return new BasicTracerProvider({ resource, spanProcessors: [processor] });
+}
+
+/**
+ * Process-wide tracing for a command that is the application, as `airlock mcp-proxy` is: with an
+ * OTLP traces endpoint in the standard variables (and neither `OTEL_SDK_DISABLED=true` nor
+ * `OTEL_TRACES_EXPORTER=none`), registers a global tracer provider exporting OTLP/HTTP and an
+ * AsyncLocalStorage context manager (each unless the process already has one), so the SDK's spans
+ * (`@airlock/sdk` tracing, on by the same variables) are exported and nest. Undefined, and
+ * nothing of OpenTelemetry loaded, when the variables ask for no traces. `shutdown` exports what
+ * is buffered.
+ */
+export async function startProcessTracing(
+  env: OtelEnvironment,
+  settings: { serviceName: string; version: string; logError: (message: string) => void },
+): Promise<{ shutdown: () => Promise<void> } | undefined> {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const traces = signalTarget(env, 'traces', settings.logError);
+  if (!traces) return undefined;
+  const api = await import('@opentelemetry/api');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const resource = resourceFromAttributes({
+    ...resourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES),
+    'service.name': env.OTEL_SERVICE_NAME?.trim() || settings.serviceName,
+    'service.version': settings.version,
+  });
+  const provider = await otlpTracerProvider(env, traces, resource);
+  if (!api.trace.setGlobalTracerProvider(provider)) settings.logError('OpenTelemetry: a tracer provider was already registered; spans go to it');
+  api.context.setGlobalContextManager(new AsyncLocalContextManager(api.ROOT_CONTEXT));
+  return { shutdown: () => provider.shutdown() };
+}
+
+/** OpenTelemetry's ContextManager over AsyncLocalStorage (what `@opentelemetry/context-async-hooks` provides, in the few lines needed here). */
+class AsyncLocalContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>();
+  constructor(private readonly root: Context) {}
+  active(): Context {
+    return this.storage.getStore() ?? this.root;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.storage.run(context, () => fn.apply(thisArg, args));
+  }
+  bind<T>(context: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const run = (thisArg: unknown, args: unknown[]): unknown => this.with(context, () => (target as (...a: unknown[]) => unknown).apply(thisArg, args));
+    return function (this: unknown, ...args: unknown[]) {
+      return run(this, args);
+    } as T;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.storage.disable();
+    return this;
   }
 }
 

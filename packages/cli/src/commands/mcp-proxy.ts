@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
+import { startProcessTracing } from '@airlock/server';
 import { z } from 'zod';
 import {
   loadToolMapFile,
@@ -59,6 +61,13 @@ export async function mcpProxyCommand(
   }
   const url = options.url ?? env.AIRLOCK_URL;
   const stop = onSignal();
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set, the proxy is an instrumented application: decision,
+  // approval wait and execute_tool spans per tools/call (docs/observability.md). Else nothing loads.
+  const tracing = await startProcessTracing(env, {
+    serviceName: 'airlock-mcp-proxy',
+    version: (createRequire(import.meta.url)('../../package.json') as { version: string }).version,
+    logError: (message) => io.stderr.write(`airlock mcp-proxy: ${message}\n`),
+  });
   try {
     if (options.listen !== undefined) {
       if (options.policy !== undefined || options.apiKey !== undefined) {
@@ -94,6 +103,8 @@ export async function mcpProxyCommand(
     return exit.reason === 'client_closed' ? 0 : 1;
   } finally {
     stop.dispose();
+    // The last spans (those of the calls just answered) are exported before the process exits.
+    await tracing?.shutdown().catch(() => undefined);
   }
 }
 

@@ -38,7 +38,7 @@ export function governTool<T extends AnyFunctionTool>(airlock: Airlock, tool: T,
   const governed: AnyFunctionTool = {
     ...tool,
     needsApproval: async (context, input, callId) => {
-      const verdict = await airlock.check(call(input as Record<string, unknown>), { ...guard, approval: 'return', idempotencyKey: keyOf(callId), repeat: REPEAT });
+      const verdict = await airlock.check(call(input as Record<string, unknown>), { ...guard, approval: 'return', idempotencyKey: keyOf(callId), toolCallId: callId, repeat: REPEAT });
       if (verdict.outcome === 'pending') return true;
       // A refused call needs no one's approval: invoke hands the model the refusal.
       if (verdict.outcome === 'refused') return false;
@@ -49,7 +49,7 @@ export function governTool<T extends AnyFunctionTool>(airlock: Airlock, tool: T,
       if (!args) return refusal(tool.name, 'invalid_arguments', 'the arguments are not a JSON object', null);
       // After an approved interruption this finds the approval (same key) and redeems it.
       const verdict = await airlock.check(call(args), { ...guard, approval: 'wait', idempotencyKey: keyOf(details?.toolCall?.callId), toolCallId: details?.toolCall?.callId, claim: true, repeat: REPEAT });
-      return airlock.execute(verdict, (approved) => tool.invoke(context, verdict.outcome === 'run' && verdict.edited ? JSON.stringify(approved) : input, details), guard);
+      return airlock.execute(verdict, (approved) => tool.invoke(context, verdict.outcome === 'run' && verdict.edited ? JSON.stringify(approved) : input, details), guard, agentsToolFailure);
     },
   };
   return governed as T;
@@ -72,6 +72,19 @@ export async function airlockApproval(airlock: Airlock, interruption: RunToolApp
   if (!args) return undefined;
   const verdict = await airlock.check({ tool: raw.name, args, session: options.session }, { approval: 'return', idempotencyKey: keyOf(raw.callId), repeat: REPEAT });
   return verdict.outcome === 'pending' ? verdict.pending : undefined;
+}
+
+/**
+ * What a tool made with `tool()` answers when its function throws and its `errorFunction` is the
+ * Agents SDK's default: the SDK catches the error and hands the model this fixed message, so the
+ * adapter never sees the throw. That exact output is a failed call (outcome and `execute_tool`
+ * span); a custom `errorFunction`'s message cannot be told from a result (use `errorFunction: null`
+ * to let the error through).
+ */
+const AGENTS_DEFAULT_TOOL_ERROR = 'An error occurred while running the tool. Please try again.';
+
+function agentsToolFailure(output: unknown): { class: string; message: string } | undefined {
+  return output === AGENTS_DEFAULT_TOOL_ERROR ? { class: 'ToolError', message: AGENTS_DEFAULT_TOOL_ERROR } : undefined;
 }
 
 function parseArguments(input: string): Record<string, unknown> | undefined {

@@ -37,6 +37,29 @@ describe('governTool (OpenAI Agents JS)', () => {
     expect(getAccount.mock.calls.map(([input]) => input)).toEqual([{ account_id: 'A-1' }]);
   });
 
+  it("a tool with the Agents SDK's default errorFunction that throws: the model reads the SDK's message, the audit a failed call", async () => {
+    const fixture = localFixture();
+    const airlock = createAirlock({ policy: fixture.policy, agent: 'support-bot-1', role: 'support', audit: fixture.audit, watch: false });
+    onTestFinished(() => airlock.close());
+    const failing = tool({
+      name: 'get_account',
+      description: 'Read one customer account.',
+      parameters: z.object({ account_id: z.string() }),
+      execute: async (): Promise<string> => {
+        throw new RangeError('account store is down');
+      },
+    });
+    const reading = tool({ name: 'get_account', description: 'Read one customer account.', parameters: z.object({ account_id: z.string() }), execute: async ({ account_id }) => `account ${account_id}` });
+    const failed = await governTool(airlock, failing).invoke(new RunContext(), JSON.stringify({ account_id: 'A-1' }), { toolCall: { type: 'function_call', callId: 'c-f', name: 'get_account', arguments: '{}' } });
+    expect(failed).toBe('An error occurred while running the tool. Please try again.');
+    expect(await governTool(airlock, reading).invoke(new RunContext(), JSON.stringify({ account_id: 'A-2' }), { toolCall: { type: 'function_call', callId: 'c-r', name: 'get_account', arguments: '{}' } })).toBe('account A-2');
+    const outcomes = (fixture.records() as unknown as { event: string; error?: unknown }[]).filter((r) => r.event.startsWith('call.'));
+    expect(outcomes).toMatchObject([
+      { event: 'call.failed', error: { class: 'ToolError', message: 'An error occurred while running the tool. Please try again.' } },
+      { event: 'call.executed' },
+    ]);
+  });
+
   it('refuses input that is not a JSON object without running the tool', async () => {
     const { airlock, getAccount, original } = setup();
     const output = await governTool(airlock, original).invoke(new RunContext(), 'not json');
