@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -284,9 +285,11 @@ describe('the packed packages, installed into a project outside the repository',
     writeFileSync(join(project, 'mcp-client.mjs'), MCP_CLIENT);
   }, INSTALL_TIMEOUT_MS + 2 * STEP_TIMEOUT_MS);
 
-  afterAll(() => {
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
-  });
+  // Deleting the installed project (tens of thousands of files) took over a minute on a loaded
+  // machine, past the default hook timeout: asynchronous, with the install's own allowance.
+  afterAll(async () => {
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  }, STEP_TIMEOUT_MS * 5);
 
   it('installs real copies inside the project: no symlinks, one copy of each Airlock package and of ai', () => {
     const nodeModules = join(project, 'node_modules');
