@@ -12,6 +12,7 @@ import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type 
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
 import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
 import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import { generateDecisionFunction, type DecisionFunction } from './decision-function.js';
 import { toolReach, type ToolReach } from './reach.js';
 import { decisionRisk, riskEffect, riskLevel } from './risk.js';
 import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
@@ -56,6 +57,13 @@ interface PlanSet {
   ref: PolicyRef;
   /** The decision's evaluation budget; undefined when no expression of these plans is metered. */
   budget: number | undefined;
+  /**
+   * The policy decision as one generated function (decision-function.ts), when the set is a single
+   * policy's plan it can cover; it declines (undefined) whatever the general path must decide.
+   */
+  decideFast: DecisionFunction | undefined;
+  /** Whether any plan has limits (consulted after the policy decision, whichever path made it). */
+  hasLimits: boolean;
 }
 
 /** Matchers run synchronously and never re-enter the engine, so one scratch object serves all. */
@@ -98,7 +106,10 @@ export class Engine {
           const policies = Object.freeze(plans.map((p) => p.policy)) as string[];
           const metered = plans.some((plan) => plan.metered);
           const budget = metered ? (options.evaluationBudget ?? plans.reduce((total, plan) => total + plan.budget, 0)) : undefined;
-          const set: PlanSet = { role, environment, plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies }), budget };
+          const ref: PolicyRef = Object.freeze({ bundle: this.bundle, version: this.version, policies });
+          const decideFast = plans.length === 1 ? generateDecisionFunction(plans[0] as ToolPlan, ref) : undefined;
+          const hasLimits = plans.some((plan) => plan.limits.length > 0);
+          const set: PlanSet = { role, environment, plans, ref, budget, decideFast, hasLimits };
           const sets = this.byTool.get(tool);
           if (sets) sets.push(set);
           else this.byTool.set(tool, [set]);
@@ -309,6 +320,17 @@ export class Engine {
     const plans = set.plans;
 
     const args = request.args ?? {};
+    const decideFast = set.decideFast;
+    if (decideFast !== undefined) {
+      const decided = decideFast(request, args, environment);
+      if (decided !== undefined) {
+        // A call that is blocked already consumes nothing, so its limits are not even consulted.
+        if (decided.effect === 'block' || !set.hasLimits) return decided;
+        const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
+        if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
+        return this.consultLimits(plans, activation, decided, undefined);
+      }
+    }
     for (const plan of plans) {
       const argsError = plan.validate(args);
       if (argsError) return this.failure(argsError);
@@ -340,7 +362,19 @@ export class Engine {
     // A call that is blocked already consumes nothing, so its limits are not even consulted.
     if (decision.effect === 'block') return decision;
     const seenKeys = record && novelty ? novelty.map(([, key]) => key) : undefined;
+    return this.consultLimits(plans, activation, decision, seenKeys);
+  }
 
+  /**
+   * The limit checks of a call its rules allowed or sent for approval (still to run against the
+   * counters), or the decision itself when no limit applies (an allowed call records `seenKeys`).
+   */
+  private consultLimits(
+    plans: readonly ToolPlan[],
+    activation: RequestActivation,
+    decision: Decision,
+    seenKeys: string[] | undefined,
+  ): Decision | PendingLimits {
     let pending: PendingLimits | undefined;
     for (const plan of plans) {
       for (const limit of plan.limits) {
