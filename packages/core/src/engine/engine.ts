@@ -32,6 +32,11 @@ export interface EngineOptions {
    * (each policy's expressions are estimated under its own at load, so an accepted policy fits).
    */
   evaluationBudget?: number;
+  /**
+   * Whether plans get a generated decision function (decision-function.ts). Default true; false
+   * keeps every call on the general path, which the differential tests compare it with.
+   */
+  generatedDecisions?: boolean;
 }
 
 const RANK = EFFECT_RANK;
@@ -107,7 +112,7 @@ export class Engine {
           const metered = plans.some((plan) => plan.metered);
           const budget = metered ? (options.evaluationBudget ?? plans.reduce((total, plan) => total + plan.budget, 0)) : undefined;
           const ref: PolicyRef = Object.freeze({ bundle: this.bundle, version: this.version, policies });
-          const decideFast = plans.length === 1 ? generateDecisionFunction(plans[0] as ToolPlan, ref) : undefined;
+          const decideFast = options.generatedDecisions !== false && plans.length === 1 ? generateDecisionFunction(plans[0] as ToolPlan, ref) : undefined;
           const hasLimits = plans.some((plan) => plan.limits.length > 0);
           const set: PlanSet = { role, environment, plans, ref, budget, decideFast, hasLimits };
           const sets = this.byTool.get(tool);
