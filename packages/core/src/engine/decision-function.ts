@@ -60,12 +60,15 @@ export function generateDecisionFunction(plan: ToolPlan, ref: PolicyRef): Decisi
 function generate(plan: ToolPlan, ref: PolicyRef): DecisionFunction {
   if (plan.novelty.length > 0) throw new Unsupported();
   const values: unknown[] = [];
-  const value = (v: unknown): string => `C[${values.push(v) - 1}]`;
+  // Each value is bound once to a local of the factory (`c0`, `c1`, …): one context load per use.
+  const value = (v: unknown): string => `c${values.push(v) - 1}`;
   const conditionConstants: unknown[] = [];
   const bindings: string[] = [];
   const bound = new Set<string>();
+  let conditions = 0;
   const condition = (source: ConditionSource | undefined): string => {
     const safe = safeCondition(source);
+    conditions++;
     if (!bound.has(safe.constantsName)) {
       bound.add(safe.constantsName);
       bindings.push(`const ${safe.constantsName} = K[${conditionConstants.push(safe.constants) - 1}];`);
@@ -100,18 +103,9 @@ function generate(plan: ToolPlan, ref: PolicyRef): DecisionFunction {
   const unscored = value(LEVELS.map((level) => decisionRisk(0, level, 'allow', false)));
   const levels = value(LEVELS);
 
-  const source = `'use strict'; ${bindings.join(' ')}
-return function decide(r, args, env) {
-  ${accept}
-  const a = { args: args, agent: r.agent, role: r.role, environment: env, tool: r.tool };
-  let matched;
-  let d = -1, rank = -1, score = 0;
-  ${matching.join('\n  ')}
-  let effect, rule, reason, decidedBy, approval;
-  switch (d) {
-    ${cases.join('\n    ')}
-    default: effect = ${effectLiteral(plan.defaultEffect)}; rule = null; reason = ${value(plan.defaultReason)}; decidedBy = 'default'; approval = ${defaultApproval};
-  }
+  // What conditions see (`a`): only the names the CEL code generator's inline code reads.
+  const activation = conditions > 0 ? 'const a = { args: args, agent: r.agent, role: r.role, environment: env, tool: r.tool };' : '';
+  const tail = `
   const level = score === 0 ? ${numberLiteral(zeroRank)} : ${scoreRank};
   const flagged = level === 1 && effect === 'allow';
   if (level === 3 ? effect !== 'block' : level === 2 && effect === 'allow') {
@@ -137,6 +131,22 @@ return function decide(r, args, env) {
     approval: approval,
   };
 };`;
+  const byDefault = `effect = ${effectLiteral(plan.defaultEffect)}; rule = null; reason = ${value(plan.defaultReason)}; decidedBy = 'default'; approval = ${defaultApproval};`;
+  // Every value() call is above this line: each `c<n>` the body uses is bound here.
+  const constants = values.map((_, i) => `const c${i} = C[${i}];`).join(' ');
+  const source = `'use strict'; ${bindings.join(' ')} ${constants}
+return function decide(r, args, env) {
+  ${accept}
+  ${activation}
+  let matched;
+  let d = -1, rank = -1, score = 0;
+  ${matching.join('\n  ')}
+  let effect, rule, reason, decidedBy, approval;
+  switch (d) {
+    ${cases.join('\n    ')}
+    default: ${byDefault}
+  }
+${tail}`;
   const factory = new Function('K', 'C', source) as (K: unknown[], C: unknown[]) => DecisionFunction;
   return factory(conditionConstants, values);
 }
