@@ -322,8 +322,6 @@ export class Engine {
         ? this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' })
         : this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' });
     }
-    const plans = set.plans;
-
     const args = request.args ?? {};
     const decideFast = set.decideFast;
     if (decideFast !== undefined) {
@@ -333,9 +331,22 @@ export class Engine {
         if (decided.effect === 'block' || !set.hasLimits) return decided;
         const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
         if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
-        return this.consultLimits(plans, activation, decided, undefined);
+        return this.consultLimits(set.plans, activation, decided, undefined);
       }
     }
+    return this.evaluateGeneral(request, record, set, args, environment, atMs);
+  }
+
+  /** The general path: every plan's validator, rules, risk tier and novelty signals, then the limits. */
+  private evaluateGeneral(
+    request: DecisionRequest,
+    record: boolean,
+    set: PlanSet,
+    args: Record<string, unknown>,
+    environment: string,
+    atMs: number | undefined,
+  ): Decision | PendingLimits {
+    const plans = set.plans;
     for (const plan of plans) {
       const argsError = plan.validate(args);
       if (argsError) return this.failure(argsError);
