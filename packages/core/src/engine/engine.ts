@@ -114,10 +114,11 @@ export class Engine {
           const ref: PolicyRef = Object.freeze({ bundle: this.bundle, version: this.version, policies });
           const decideFast = options.generatedDecisions !== false && plans.length === 1 ? generateDecisionFunction(plans[0] as ToolPlan, ref) : undefined;
           const hasLimits = plans.some((plan) => plan.limits.length > 0);
-          const set: PlanSet = { role, environment, plans, ref, budget, decideFast, hasLimits };
-          const sets = this.byTool.get(tool);
+          const set: PlanSet = { role: internalized(role), environment: internalized(environment), plans, ref, budget, decideFast, hasLimits };
+          const key = internalized(tool);
+          const sets = this.byTool.get(key);
           if (sets) sets.push(set);
-          else this.byTool.set(tool, [set]);
+          else this.byTool.set(key, [set]);
         }
       }
     }
@@ -410,6 +411,15 @@ export class Engine {
     if (decision.effect === 'allow' && seenKeys) this.seen.add(seenKeys);
     return decision;
   }
+}
+
+/**
+ * The same text as V8's internalized (unique) string. Names read from a policy file are fresh
+ * strings; requests parsed from JSON carry internalized ones for short values. Comparing two
+ * internalized strings is a pointer comparison, equal or not, instead of a character walk.
+ */
+function internalized(text: string): string {
+  return Object.keys({ [text]: true })[0] ?? text;
 }
 
 /** Each novelty signal covering the call, with its key: the JSON array [policy, id, ...values]. */
