@@ -104,6 +104,9 @@ export class Engine {
     this.seen = options.seen ?? new MemorySeenStore();
     this.clock = options.clock ?? Date.now;
     this.noPolicies = Object.freeze({ bundle: this.bundle, version: this.version, policies: [] as string[] });
+    // Environments without overrides share the base view's plan objects: one generated function
+    // (and one policy reference, the same content either way) per plan.
+    const generated = new Map<ToolPlan, { ref: PolicyRef; decideFast: DecisionFunction | undefined }>();
     for (const [role, byEnvironment] of compiled.index) {
       this.roles.add(role);
       for (const [environment, tools] of byEnvironment) {
@@ -111,8 +114,15 @@ export class Engine {
           const policies = Object.freeze(plans.map((p) => p.policy)) as string[];
           const metered = plans.some((plan) => plan.metered);
           const budget = metered ? (options.evaluationBudget ?? plans.reduce((total, plan) => total + plan.budget, 0)) : undefined;
-          const ref: PolicyRef = Object.freeze({ bundle: this.bundle, version: this.version, policies });
-          const decideFast = options.generatedDecisions !== false && plans.length === 1 ? generateDecisionFunction(plans[0] as ToolPlan, ref) : undefined;
+          let ref: PolicyRef = Object.freeze({ bundle: this.bundle, version: this.version, policies });
+          let decideFast: DecisionFunction | undefined;
+          const only = plans.length === 1 ? (plans[0] as ToolPlan) : undefined;
+          if (only && options.generatedDecisions !== false) {
+            let entry = generated.get(only);
+            if (!entry) generated.set(only, (entry = { ref, decideFast: generateDecisionFunction(only, ref) }));
+            ref = entry.ref;
+            decideFast = entry.decideFast;
+          }
           const hasLimits = plans.some((plan) => plan.limits.length > 0);
           const set: PlanSet = { role: internalized(role), environment: internalized(environment), plans, ref, budget, decideFast, hasLimits };
           const key = internalized(tool);
