@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { availableParallelism, cpus, platform, release } from 'node:os';
+import { availableParallelism, cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS, type Contender, type Measured } from './contenders.js';
 import { CORE_ENTRY } from './core.js';
@@ -56,6 +56,7 @@ function measure(contender: Contender, round: number): { measured?: Measured; fa
 
 const revision = coreRevision();
 const started = Date.now();
+const loadAtStart = loadavg()[0] ?? 0;
 const rows: Row[] = CONTENDERS.map((contender) => ({ id: contender.id, label: contender.label, rounds: [], failures: 0 }));
 for (let round = 1; round <= ROUNDS; round++) {
   CONTENDERS.forEach((contender, i) => {
@@ -71,5 +72,6 @@ console.log(
     machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${platform()} ${release()}, node ${process.version}`,
     engine: `${fileURLToPath(CORE_ENTRY)}, built from ${revision}`,
     seconds: (Date.now() - started) / 1000,
+    load: `${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end, on ${availableParallelism()} cores`,
   }),
 );

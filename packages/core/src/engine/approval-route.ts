@@ -1,4 +1,5 @@
 import { CelRuntimeError, type CompiledExpression } from '../cel/compile.js';
+import type { ConditionSource } from '../cel/codegen.js';
 import type { TimeoutAction } from '../policy/document.js';
 import type { ApprovalRoute, ApprovalTier } from './types.js';
 
@@ -10,6 +11,8 @@ import type { ApprovalRoute, ApprovalTier } from './types.js';
 export interface CompiledRoute {
   /** One per tier; undefined: the tier always holds. */
   conditions: (CompiledExpression | undefined)[];
+  /** The same conditions as generated source, for generated decision functions (same order). */
+  sources?: (ConditionSource | undefined)[];
   /** The route starting at each tier; frozen and shared by every decision that takes it. */
   routes: Readonly<ApprovalRoute>[];
   /** Names the route in condition errors (`rule 'refund-medium'`). */

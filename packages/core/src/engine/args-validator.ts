@@ -15,7 +15,15 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
  * Validates a call's arguments, including the request size and depth bounds: `request_too_large`
  * for arguments over 1 MiB or deeper than 32 levels, `invalid_arguments` for a schema violation.
  */
-export type ArgsValidator = (args: Record<string, unknown>) => DecisionError | undefined;
+export interface ArgsValidator {
+  (args: Record<string, unknown>): DecisionError | undefined;
+  /**
+   * A predicate that is true only for arguments this validator accepts (same bounds, same plain
+   * object rule), allocating nothing; false says nothing: ask the validator. Absent when the
+   * schema is outside the fast predicate's subset.
+   */
+  readonly quickAccept?: (args: Record<string, unknown>) => boolean;
+}
 
 /**
  * An ajv instance configured as argument validation uses it (also by the static analysis, for
@@ -58,7 +66,7 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
     // values own; every other path checks the prototype.
     const earlyAccept = fast?.ownRequired ? accepts : undefined;
     const lateAccept = fast?.ownRequired ? undefined : accepts;
-    return (args) => {
+    const validator = (args: Record<string, unknown>): DecisionError | undefined => {
       // An accepted value is within the size and depth bounds only when the schema bounds them: a
       // closed schema may still hold an open map (`fields: { type: object }`) of any depth.
       if (earlyAccept?.(args)) return bounded ? undefined : checkArgsSize(args);
@@ -69,6 +77,16 @@ export function createSchemaCompiler(): (tool: ToolDefinition) => ArgsValidator 
       if (lateAccept?.(args) || validate(args)) return undefined;
       return (bounded ? checkArgsSize(args) : undefined) ?? explain();
     };
+    // The same judgement as `validator` where it accepts, as a bare predicate (the generated
+    // decision functions call it; anything it declines goes through `validator` for the error).
+    let quickAccept: ((args: Record<string, unknown>) => boolean) | undefined;
+    if (earlyAccept) quickAccept = bounded ? earlyAccept : (args) => earlyAccept(args) && checkArgsSize(args) === undefined;
+    else if (lateAccept) {
+      quickAccept = bounded
+        ? (args) => isPlainObject(args) && lateAccept(args)
+        : (args) => isPlainObject(args) && checkArgsSize(args) === undefined && lateAccept(args);
+    }
+    return Object.assign(validator, quickAccept ? { quickAccept } : {}) as ArgsValidator;
   };
 }
 

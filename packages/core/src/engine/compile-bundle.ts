@@ -626,12 +626,14 @@ function compileApproval(
   path: (string | number)[],
 ): { route: CompiledRoute; cost: number; metered: boolean } | undefined {
   const conditions: CompiledRoute['conditions'] = [];
+  const sources: NonNullable<CompiledRoute['sources']> = [];
   let valid = true;
   let cost = 0;
   let metered = false;
   state.conditions.forEach((source, i) => {
     if (source === undefined) {
       conditions.push(undefined);
+      sources.push(undefined);
       return;
     }
     const at = route?.tiers ? [...path, 'approval', 'tiers', i, 'when'] : [...path, 'approval', 'when'];
@@ -640,6 +642,7 @@ function compileApproval(
     cost += compiled?.cost ?? 0;
     metered ||= compiled?.metered ?? false;
     conditions.push(compiled && compileConditionSource(compiled));
+    sources.push(compiled);
   });
-  return valid ? { route: { conditions, routes: state.routes, owner }, cost, metered } : undefined;
+  return valid ? { route: { conditions, sources, routes: state.routes, owner }, cost, metered } : undefined;
 }

@@ -12,6 +12,7 @@ import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type 
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
 import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
 import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import { generateDecisionFunction, type DecisionFunction } from './decision-function.js';
 import { toolReach, type ToolReach } from './reach.js';
 import { decisionRisk, riskEffect, riskLevel } from './risk.js';
 import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
@@ -31,6 +32,11 @@ export interface EngineOptions {
    * (each policy's expressions are estimated under its own at load, so an accepted policy fits).
    */
   evaluationBudget?: number;
+  /**
+   * Whether plans get a generated decision function (decision-function.ts). Default true; false
+   * keeps every call on the general path, which the differential tests compare it with.
+   */
+  generatedDecisions?: boolean;
 }
 
 const RANK = EFFECT_RANK;
@@ -56,6 +62,13 @@ interface PlanSet {
   ref: PolicyRef;
   /** The decision's evaluation budget; undefined when no expression of these plans is metered. */
   budget: number | undefined;
+  /**
+   * The policy decision as one generated function (decision-function.ts), when the set is a single
+   * policy's plan it can cover; it declines (undefined) whatever the general path must decide.
+   */
+  decideFast: DecisionFunction | undefined;
+  /** Whether any plan has limits (consulted after the policy decision, whichever path made it). */
+  hasLimits: boolean;
 }
 
 /** Matchers run synchronously and never re-enter the engine, so one scratch object serves all. */
@@ -91,6 +104,9 @@ export class Engine {
     this.seen = options.seen ?? new MemorySeenStore();
     this.clock = options.clock ?? Date.now;
     this.noPolicies = Object.freeze({ bundle: this.bundle, version: this.version, policies: [] as string[] });
+    // Environments without overrides share the base view's plan objects: one generated function
+    // (and one policy reference, the same content either way) per plan.
+    const generated = new Map<ToolPlan, { ref: PolicyRef; decideFast: DecisionFunction | undefined }>();
     for (const [role, byEnvironment] of compiled.index) {
       this.roles.add(role);
       for (const [environment, tools] of byEnvironment) {
@@ -98,10 +114,21 @@ export class Engine {
           const policies = Object.freeze(plans.map((p) => p.policy)) as string[];
           const metered = plans.some((plan) => plan.metered);
           const budget = metered ? (options.evaluationBudget ?? plans.reduce((total, plan) => total + plan.budget, 0)) : undefined;
-          const set: PlanSet = { role, environment, plans, ref: Object.freeze({ bundle: this.bundle, version: this.version, policies }), budget };
-          const sets = this.byTool.get(tool);
+          let ref: PolicyRef = Object.freeze({ bundle: this.bundle, version: this.version, policies });
+          let decideFast: DecisionFunction | undefined;
+          const only = plans.length === 1 ? (plans[0] as ToolPlan) : undefined;
+          if (only && options.generatedDecisions !== false) {
+            let entry = generated.get(only);
+            if (!entry) generated.set(only, (entry = { ref, decideFast: generateDecisionFunction(only, ref) }));
+            ref = entry.ref;
+            decideFast = entry.decideFast;
+          }
+          const hasLimits = plans.some((plan) => plan.limits.length > 0);
+          const set: PlanSet = { role: internalized(role), environment: internalized(environment), plans, ref, budget, decideFast, hasLimits };
+          const key = internalized(tool);
+          const sets = this.byTool.get(key);
           if (sets) sets.push(set);
-          else this.byTool.set(tool, [set]);
+          else this.byTool.set(key, [set]);
         }
       }
     }
@@ -306,9 +333,31 @@ export class Engine {
         ? this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' })
         : this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' });
     }
-    const plans = set.plans;
-
     const args = request.args ?? {};
+    const decideFast = set.decideFast;
+    if (decideFast !== undefined) {
+      const decided = decideFast(request, args, environment);
+      if (decided !== undefined) {
+        // A call that is blocked already consumes nothing, so its limits are not even consulted.
+        if (decided.effect === 'block' || !set.hasLimits) return decided;
+        const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
+        if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
+        return this.consultLimits(set.plans, activation, decided, undefined);
+      }
+    }
+    return this.evaluateGeneral(request, record, set, args, environment, atMs);
+  }
+
+  /** The general path: every plan's validator, rules, risk tier and novelty signals, then the limits. */
+  private evaluateGeneral(
+    request: DecisionRequest,
+    record: boolean,
+    set: PlanSet,
+    args: Record<string, unknown>,
+    environment: string,
+    atMs: number | undefined,
+  ): Decision | PendingLimits {
+    const plans = set.plans;
     for (const plan of plans) {
       const argsError = plan.validate(args);
       if (argsError) return this.failure(argsError);
@@ -340,7 +389,19 @@ export class Engine {
     // A call that is blocked already consumes nothing, so its limits are not even consulted.
     if (decision.effect === 'block') return decision;
     const seenKeys = record && novelty ? novelty.map(([, key]) => key) : undefined;
+    return this.consultLimits(plans, activation, decision, seenKeys);
+  }
 
+  /**
+   * The limit checks of a call its rules allowed or sent for approval (still to run against the
+   * counters), or the decision itself when no limit applies (an allowed call records `seenKeys`).
+   */
+  private consultLimits(
+    plans: readonly ToolPlan[],
+    activation: RequestActivation,
+    decision: Decision,
+    seenKeys: string[] | undefined,
+  ): Decision | PendingLimits {
     let pending: PendingLimits | undefined;
     for (const plan of plans) {
       for (const limit of plan.limits) {
@@ -360,6 +421,15 @@ export class Engine {
     if (decision.effect === 'allow' && seenKeys) this.seen.add(seenKeys);
     return decision;
   }
+}
+
+/**
+ * The same text as V8's internalized (unique) string. Names read from a policy file are fresh
+ * strings; requests parsed from JSON carry internalized ones for short values. Comparing two
+ * internalized strings is a pointer comparison, equal or not, instead of a character walk.
+ */
+function internalized(text: string): string {
+  return Object.keys({ [text]: true })[0] ?? text;
 }
 
 /** Each novelty signal covering the call, with its key: the JSON array [policy, id, ...values]. */
