@@ -92,8 +92,12 @@ describe('audit batch packing for the writer thread', () => {
     });
     const write = fc.record({ kind: fc.constant('key.revoke' as const), id: text, at: fc.integer() });
     fc.assert(
-      fc.property(fc.array(fc.record({ record, writes: fc.array(write, { maxLength: 3 }) }), { maxLength: 6 }), (raw) => {
-        const entries: PreparedEntry[] = raw.map((entry) => ({ record: prepareRecord(entry.record), writes: entry.writes }));
+      // Claims too (an outcome's row, claimed in the append's transaction): a packing that lost them
+      // recorded every duplicate outcome.
+      fc.property(fc.array(fc.record({ record, writes: fc.array(write, { maxLength: 3 }), claim: fc.option(write, { nil: undefined }) }), { maxLength: 6 }), (raw) => {
+        const entries: PreparedEntry[] = raw.map((entry) =>
+          entry.claim === undefined ? { record: prepareRecord(entry.record), writes: entry.writes } : { record: prepareRecord(entry.record), writes: entry.writes, claim: entry.claim },
+        );
         const copied = structuredClone(packEntries(entries));
         expect(unpackEntries(copied)).toEqual(entries);
       }),

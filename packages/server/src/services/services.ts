@@ -219,7 +219,11 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   pauses.onQuarantine(notifications.quarantined);
   await pauses.start();
   // A policy may quarantine its agents on an anomaly alert too (`quarantine: { onAnomaly: true }`).
+  // Only on what the agent did (a spike of calls, a tool it never used): a tool that keeps failing
+  // says more about the system behind it than about the agent, and quarantining every agent that
+  // calls a broken upstream would turn one outage into a fleet-wide stop. Those alerts notify only.
   anomalies.onAlert((alert) => {
+    if (!alert.anomalies.some((anomaly) => anomaly.code !== 'failure_rate')) return;
     void (async () => {
       const agent = await store.getAgent(alert.agent);
       const setting = agent && policies.quarantineForRole(agent.role);

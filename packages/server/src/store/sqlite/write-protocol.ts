@@ -20,17 +20,20 @@ export type WriteReply = { id: number; ok: true; sealed?: Sealed[] } | { id: num
 /**
  * Entries in flat form. Per entry, in `fields`: type, at, actor, agent, tool, effect, rule, data,
  * the number of indexed argument fields (-1: the record has no `args`), then path, text, num of
- * each, then the number of its writes, which follow the previous entries' writes in `writes`.
+ * each, then the number of its writes, which follow the previous entries' writes in `writes`, then
+ * the index of its claim in `claims` (-1: none; an entry whose claim changes no row is dropped).
  */
 export interface PackedEntries {
   fields: (string | number | null)[];
   writes: StoreWrite[];
+  claims: StoreWrite[];
 }
 
 export function packEntries(entries: readonly PreparedEntry[]): PackedEntries {
   const fields: (string | number | null)[] = [];
   const writes: StoreWrite[] = [];
-  for (const { record, writes: own } of entries) {
+  const claims: StoreWrite[] = [];
+  for (const { record, writes: own, claim } of entries) {
     fields.push(record.type, record.at, record.actor, record.agent, record.tool, record.effect, record.rule, record.data);
     const args = record.args;
     if (args === undefined) fields.push(-1);
@@ -40,11 +43,13 @@ export function packEntries(entries: readonly PreparedEntry[]): PackedEntries {
     }
     fields.push(own.length);
     for (const write of own) writes.push(write);
+    if (claim === undefined) fields.push(-1);
+    else fields.push(claims.push(claim) - 1);
   }
-  return { fields, writes };
+  return { fields, writes, claims };
 }
 
-export function unpackEntries({ fields, writes }: PackedEntries): PreparedEntry[] {
+export function unpackEntries({ fields, writes, claims }: PackedEntries): PreparedEntry[] {
   const entries: PreparedEntry[] = [];
   let i = 0;
   let w = 0;
@@ -57,7 +62,8 @@ export function unpackEntries({ fields, writes }: PackedEntries): PreparedEntry[
       for (let j = 0; j < leaves; j++) record.args.push({ path: next(), text: next(), num: next() });
     }
     const count = next() as number;
-    entries.push({ record, writes: writes.slice(w, w + count) });
+    const claim = next() as number;
+    entries.push(claim < 0 ? { record, writes: writes.slice(w, w + count) } : { record, writes: writes.slice(w, w + count), claim: claims[claim] as StoreWrite });
     w += count;
   }
   if (w !== writes.length) throw new Error(`packed audit batch: ${writes.length} writes for ${w} named by its entries`);
