@@ -26,10 +26,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { load } from '../server/load.js';
+import { ADMIN_PASSWORD, benchKey } from '../server/admin.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const ADMIN_PASSWORD = 'bench admin password';
 const PG_ADMIN_URL = process.env.AIRLOCK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TICK_US = 1e6 / 100;
 const run = `airlock_capacity_${Date.now().toString(36)}`;
@@ -66,18 +66,7 @@ function launch(dataDir: string, env: Record<string, string>): Promise<{ process
   });
 }
 
-async function json<T>(url: string, init: RequestInit): Promise<{ body: T; headers: Headers }> {
-  const response = await fetch(url, init);
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
-  return { body: (await response.json()) as T, headers: response.headers };
-}
 
-async function benchKey(base: string): Promise<string> {
-  const login = await json<{ csrfToken: string }>(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-  const headers = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '', 'x-airlock-csrf': login.body.csrfToken, 'content-type': 'application/json' };
-  await json(`${base}/v1/agents`, { method: 'POST', headers, body: JSON.stringify({ id: 'bench-bot-1', role: 'support', environment: 'production' }) });
-  return (await json<{ key: string }>(`${base}/v1/agents/bench-bot-1/keys`, { method: 'POST', headers, body: '{}' })).body.key;
-}
 
 interface Snapshot {
   at: number;

@@ -20,11 +20,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { load } from './load.js';
+import { ADMIN_PASSWORD, benchKey } from './admin.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const ADMIN_PASSWORD = 'bench admin password';
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
 interface Server {
@@ -48,18 +48,7 @@ function launch(tree: string, dataDir: string): Promise<{ process: ChildProcess;
   });
 }
 
-async function json<T>(url: string, init: RequestInit): Promise<{ body: T; headers: Headers }> {
-  const response = await fetch(url, init);
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
-  return { body: (await response.json()) as T, headers: response.headers };
-}
 
-async function benchKey(base: string): Promise<string> {
-  const login = await json<{ csrfToken: string }>(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-  const headers = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '', 'x-airlock-csrf': login.body.csrfToken, 'content-type': 'application/json' };
-  await json(`${base}/v1/agents`, { method: 'POST', headers, body: JSON.stringify({ id: 'bench-bot-1', role: 'support', environment: 'production' }) });
-  return (await json<{ key: string }>(`${base}/v1/agents/bench-bot-1/keys`, { method: 'POST', headers, body: '{}' })).body.key;
-}
 
 /** utime + stime in clock ticks: [whole process, event loop thread, busiest other thread]. */
 function ticks(pid: number): { all: number; main: number; threads: Map<string, number> } {

@@ -10,6 +10,7 @@ import Sqlite from 'better-sqlite3';
 import { verifyAuditFile } from '@airlock/server';
 import { cerbosBinary, cerbosVerdict, startCerbos, type Cerbos } from './cerbos.js';
 import { chooseLoadGenerator, CONNECTIONS, load, type LoadResult, type Target } from './load.js';
+import { ADMIN_PASSWORD, benchKey, json } from './admin.js';
 
 /**
  * bench:server — POST /v1/decide (a $20 refund, its audit record durable before each answer)
@@ -31,7 +32,6 @@ import { chooseLoadGenerator, CONNECTIONS, load, type LoadResult, type Target } 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const ADMIN_PASSWORD = 'bench admin password';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PEERS = process.env.BENCH_PEERS_DIR ?? join(REPO, '..', 'shared', 'peers');
 
@@ -65,23 +65,7 @@ function stop(child: { process: ChildProcess }): Promise<void> {
   });
 }
 
-async function json<T>(url: string, init: RequestInit): Promise<{ body: T; headers: Headers }> {
-  const response = await fetch(url, init);
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
-  return { body: (await response.json()) as T, headers: response.headers };
-}
 
-/** Signs in as admin and issues a key for a new support agent. */
-async function benchKey(base: string): Promise<string> {
-  const login = await json<{ csrfToken: string }>(`${base}/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  const headers = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '', 'x-airlock-csrf': login.body.csrfToken, 'content-type': 'application/json' };
-  await json(`${base}/v1/agents`, { method: 'POST', headers, body: JSON.stringify({ id: 'bench-bot-1', role: 'support', environment: 'production' }) });
-  return (await json<{ key: string }>(`${base}/v1/agents/bench-bot-1/keys`, { method: 'POST', headers, body: '{}' })).body.key;
-}
 
 /** Airlock's answer to a refund of `amount` for a fresh account (the parity check before timing). */
 async function airlockVerdict(url: string, key: string, amount: number): Promise<string> {
