@@ -94,28 +94,10 @@ export function OrphansPanel({ agent }: { agent: string }) {
                 </tr>
               ))}
               {data.allowedUnreported.map((row) => (
-                <tr key={`a-${row.decisionId}`} data-orphan="allowed_unreported" data-decision={row.decisionId}>
-                  <td>Allowed, run never reported</td>
-                  <td>{row.tool}</td>
-                  <td className="small" title={formatDateTime(row.decidedAt)}>
-                    decided {formatRelative(row.decidedAt)}
-                  </td>
-                  <td>
-                    <Link to={auditLink(agent, row.seq)}>{row.seq === null ? 'decision' : `record #${row.seq}`}</Link>
-                  </td>
-                </tr>
+                <DecisionRow key={`a-${row.decisionId}`} kind="allowed_unreported" label="Allowed, run never reported" agent={agent} row={row} />
               ))}
               {data.startedUnfinished.map((row) => (
-                <tr key={`s-${row.decisionId}`} data-orphan="started_unfinished" data-decision={row.decisionId}>
-                  <td>Started, never finished</td>
-                  <td>{row.tool}</td>
-                  <td className="small" title={formatDateTime(row.decidedAt)}>
-                    decided {formatRelative(row.decidedAt)}
-                  </td>
-                  <td>
-                    <Link to={auditLink(agent, row.seq)}>{row.seq === null ? 'decision' : `record #${row.seq}`}</Link>
-                  </td>
-                </tr>
+                <DecisionRow key={`s-${row.decisionId}`} kind="started_unfinished" label="Started, never finished" agent={agent} row={row} />
               ))}
               {data.reportedTwice.map((row) => (
                 <tr key={`t-${row.decisionId}`} data-orphan="reported_twice" data-decision={row.decisionId}>
@@ -139,5 +121,21 @@ export function OrphansPanel({ agent }: { agent: string }) {
         </>
       ) : null}
     </div>
+  );
+}
+
+/** A decision that ran without its outcome (allowed and never reported, or started and never finished). */
+function DecisionRow({ kind, label, agent, row }: { kind: string; label: string; agent: string; row: { decisionId: string; tool: string; decidedAt: string; seq: number | null } }) {
+  return (
+    <tr data-orphan={kind} data-decision={row.decisionId}>
+      <td>{label}</td>
+      <td>{row.tool}</td>
+      <td className="small" title={formatDateTime(row.decidedAt)}>
+        decided {formatRelative(row.decidedAt)}
+      </td>
+      <td>
+        <Link to={auditLink(agent, row.seq)}>{row.seq === null ? 'decision' : `record #${row.seq}`}</Link>
+      </td>
+    </tr>
   );
 }
