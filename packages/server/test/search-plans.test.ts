@@ -1,12 +1,8 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgFilter, type ArgFilter } from '../src/audit/arg-index.js';
 import { prepareRecord, type AuditInput, type PreparedEntry } from '../src/audit/record.js';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { AuditFilter, Store } from '../src/store/store.js';
-import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
-import { tempDir } from './support/temp-dir.js';
+import { storeImplementations } from './support/stores.js';
 
 /**
  * Search query plans (kysely-store.ts `searchPlan`): the time window read as a seq range or
@@ -136,27 +132,7 @@ const SHAPES: { name: string; filter: AuditFilter }[] = [
   { name: 'no match: window without the argument', filter: { args: [arg('account=acct_5')], ...hour(10, 1) } },
 ];
 
-interface Implementation {
-  name: string;
-  open(): Promise<{ store: Store; cleanup: () => Promise<void> }>;
-}
-
-const implementations: Implementation[] = [
-  {
-    name: 'SQLite',
-    async open() {
-      const dir = tempDir('airlock-search-plans-');
-      return { store: await openSqliteStore(join(dir.path, 'airlock.db')), cleanup: async () => dir.remove() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = uniqueName('search_plans');
-      return { store: await openPostgresStore(POSTGRES_URL, { schema }), cleanup: () => dropSchema(schema) };
-    },
-  },
-];
+const implementations = storeImplementations('search-plans');
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -6,13 +6,12 @@ import { parseArgFilter, prefixSuccessor, type ArgFilter } from '../src/audit/ar
 import { AUDIT_TYPES, prepareRecord, sealBatch, GENESIS_HASH, type AuditInput, type PreparedEntry } from '../src/audit/record.js';
 import { auditRows, verifyChain } from '../src/audit/verify.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { Database } from '../src/store/schema.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { AuditFilter, Store } from '../src/store/store.js';
 import type { Person } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { storeImplementations } from './support/stores.js';
 import { tempDir } from './support/temp-dir.js';
 
 /** Search (issue 20 item 3): argument filters and the rest over the audit trail and approvals. */
@@ -40,27 +39,7 @@ function refundArgs(n: number): Record<string, unknown> {
   return { account: `acct_${n % 10}`, amount: n, payee: { country: n % 2 === 0 ? 'FR' : 'DE', iban: `FR76${String(n).padStart(6, '0')}` }, urgent: n % 7 === 0 };
 }
 
-interface Implementation {
-  name: string;
-  open(): Promise<{ store: Store; cleanup: () => Promise<void> }>;
-}
-
-const implementations: Implementation[] = [
-  {
-    name: 'SQLite',
-    async open() {
-      const dir = tempDir('airlock-search-');
-      return { store: await openSqliteStore(join(dir.path, 'airlock.db')), cleanup: async () => dir.remove() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const schema = uniqueName('search');
-      return { store: await openPostgresStore(POSTGRES_URL, { schema }), cleanup: () => dropSchema(schema) };
-    },
-  },
-];
+const implementations = storeImplementations('search');
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
