@@ -14,6 +14,12 @@ export interface BatchWriter {
   apply(writes: readonly StoreWrite[]): Promise<void>;
   /** Answers when the writer can write. */
   ping(): Promise<void>;
+  /**
+   * Answers once every record committed before the call is in the argument index. A writer that
+   * indexes in the append transaction (this one) needs none; SQLite's writer thread indexes after
+   * the commit (sync-batch-writer.ts).
+   */
+  flushIndex?(): Promise<void>;
   /** Releases what the writer holds beyond the store's own connection. */
   close?(): Promise<void>;
 }

@@ -211,6 +211,7 @@ export class KyselyStore implements Store {
   }
 
   async queryAudit(filter: AuditFilter, page: AuditPage): Promise<AuditRow[]> {
+    await this.argIndexReady(filter);
     const plan = await this.searchPlan(filter, page);
     if (plan === undefined) return [];
     if (plan.splitAt === undefined) return this.auditPage(filter, plan, page.limit);
@@ -327,6 +328,7 @@ export class KyselyStore implements Store {
   }
 
   async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
+    await this.argIndexReady(filter);
     return this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: undefined, everyFieldAsSet: true })
       .where('seq', '>', afterSeq)
       .orderBy('seq', 'asc')
@@ -363,6 +365,11 @@ export class KyselyStore implements Store {
     let query = this.db.selectFrom('audit').where('type', '=', 'decision').where('at', '>=', range.fromMs).where('at', '<', range.toMs);
     for (const condition of decisionConditions(filter)) query = query.where(condition);
     return query;
+  }
+
+  /** A search on call arguments sees every record committed before it: the index is brought up to date first. */
+  private async argIndexReady(filter: AuditFilter): Promise<void> {
+    if (filter.args !== undefined && filter.args.length > 0) await this.writer.flushIndex?.();
   }
 
   private applyAuditFilter(query: SelectQueryBuilder<Database, 'audit', AuditRow>, filter: AuditFilter, plan: SearchPlan): SelectQueryBuilder<Database, 'audit', AuditRow> {

@@ -233,6 +233,13 @@ export interface Database {
   user_identities: UserIdentityTable;
   oidc_logins: OidcLoginTable;
   outcomes: OutcomeTable;
+  search_index: SearchIndexTable;
+}
+
+/** How far a derived index is complete (migration 017): every record at or below `seq` is in it. */
+export interface SearchIndexTable {
+  name: string;
+  seq: number;
 }
 
 /** What ran after one decision, as its agent reported it (migration 014, docs/outcomes.md). */

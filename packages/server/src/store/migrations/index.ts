@@ -14,6 +14,7 @@ import * as approverKind from './013-approver-kind.js';
 import * as executionOutcomes from './014-execution-outcomes.js';
 import * as outcomeFailureRates from './015-outcome-failure-rates.js';
 import * as searchPlans from './016-search-plans.js';
+import * as deferredArgIndex from './017-deferred-arg-index.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '014-execution-outcomes': executionOutcomes,
   '015-outcome-failure-rates': outcomeFailureRates,
   '016-search-plans': searchPlans,
+  '017-deferred-arg-index': deferredArgIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

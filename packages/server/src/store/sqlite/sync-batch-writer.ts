@@ -1,12 +1,27 @@
 import type Sqlite from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
-import { GENESIS_HASH, argRows, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../../audit/record.js';
+import { argLeaves, type ArgLeaf } from '../../audit/arg-index.js';
+import { GENESIS_HASH, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../../audit/record.js';
 import type { AuditArgsRow, AuditRow, Database, OutcomeRow } from '../schema.js';
 import { writeQuery } from '../batch-writer.js';
 import type { StoreWrite } from '../store.js';
 
 /** Distinct statement texts kept prepared; state changes have a dozen shapes, so this never fills. */
 const STATEMENT_CACHE_LIMIT = 256;
+/** Decision records indexed per index transaction: a commit that arrives meanwhile waits for one at most. */
+export const INDEX_CHUNK = 128;
+/** How long fewer than half a chunk of records wait for their index rows when no more come. */
+export const INDEX_IDLE_MS = 20;
+/** Records read per page when the index catches up from its watermark at start. */
+const CATCH_UP_PAGE = 1000;
+/** The watermark row of the argument index (migration 017). */
+const ARG_INDEX = 'audit_args';
+
+/** A committed decision record whose argument fields are not indexed yet. */
+interface Unindexed {
+  seq: number;
+  leaves: readonly ArgLeaf[];
+}
 
 /** The outcomes table's columns, in the order of the prepared insert. */
 const OUTCOME_COLUMNS = [
@@ -54,8 +69,20 @@ export class SqliteSyncBatchWriter {
    * cost ~0.1-0.2 ms a row here and held the decides committed behind the batch (bench:sdk p99).
    */
   private readonly insertOutcome: Sqlite.Statement<unknown[]>;
-  private readonly commitTx: Sqlite.Transaction<(entries: readonly PreparedEntry[]) => Sealed[]>;
+  private readonly commitTx: Sqlite.Transaction<(entries: readonly PreparedEntry[]) => { sealed: Sealed[]; unindexed: Unindexed[] }>;
   private readonly applyTx: Sqlite.Transaction<(writes: readonly StoreWrite[]) => void>;
+  private readonly indexTx: Sqlite.Transaction<(records: readonly Unindexed[], watermark: number) => void>;
+  private readonly setWatermark: Sqlite.Statement<[number, string]>;
+  /**
+   * Committed decision records waiting for their `audit_args` rows, in seq order. The index is
+   * written after the commit (docs/search.md "When a record is searchable"): its rows cost the
+   * append transaction as much as the record itself (three b-trees per field, one of them at a
+   * random place, each a page written to the WAL and fsync'd before the answer), and nothing
+   * about a decision depends on them. A search with argument filters asks for them first (flush).
+   */
+  private readonly unindexed: Unindexed[] = [];
+  /** The newest committed seq: the watermark once nothing waits. */
+  private committedSeq: number;
 
   constructor(private readonly sqlite: Sqlite.Database) {
     this.head = sqlite.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
@@ -63,7 +90,9 @@ export class SqliteSyncBatchWriter {
       'INSERT INTO audit (seq, at, type, actor, agent, tool, effect, rule, payload, prev_hash, hash) ' +
         'VALUES (@seq, @at, @type, @actor, @agent, @tool, @effect, @rule, @payload, @prev_hash, @hash)',
     );
-    this.insertArg = sqlite.prepare('INSERT INTO audit_args (seq, path, text_value, num_value) VALUES (@seq, @path, @text_value, @num_value)');
+    // OR IGNORE: a catch-up after a crash may meet rows an index transaction wrote before it.
+    this.insertArg = sqlite.prepare('INSERT OR IGNORE INTO audit_args (seq, path, text_value, num_value) VALUES (@seq, @path, @text_value, @num_value)');
+    this.setWatermark = sqlite.prepare('UPDATE search_index SET seq = ? WHERE name = ?');
     this.insertOutcome = sqlite.prepare(
       `INSERT INTO outcomes (${OUTCOME_COLUMNS.join(', ')}) VALUES (${OUTCOME_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (decision_id) DO NOTHING`,
     );
@@ -84,20 +113,86 @@ export class SqliteSyncBatchWriter {
         kept.push(entry);
       }
       const { rows, sealed } = sealBatch(kept, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
-      for (const row of rows) this.insertAudit.run(row);
-      for (const arg of argRows(kept, rows)) this.insertArg.run(arg);
-      return kept.length === entries.length ? sealed : withDropped(held, sealed);
+      const unindexed: Unindexed[] = [];
+      rows.forEach((row, i) => {
+        this.insertAudit.run(row);
+        const leaves = kept[i]?.record.args;
+        if (leaves !== undefined && leaves.length > 0) unindexed.push({ seq: row.seq, leaves });
+      });
+      return { sealed: kept.length === entries.length ? sealed : withDropped(held, sealed), unindexed };
     });
     this.applyTx = sqlite.transaction((writes: readonly StoreWrite[]) => {
       for (const write of writes) this.run(write);
     });
+    this.indexTx = sqlite.transaction((records: readonly Unindexed[], watermark: number) => {
+      for (const { seq, leaves } of records) {
+        for (const leaf of leaves) this.insertArg.run({ seq, path: leaf.path, text_value: leaf.text, num_value: leaf.num } satisfies AuditArgsRow);
+      }
+      this.setWatermark.run(watermark, ARG_INDEX);
+    });
+    this.committedSeq = Number(this.head.get()?.seq ?? 0);
+    this.catchUp();
   }
 
   commit(entries: readonly PreparedEntry[]): Sealed[] {
     if (entries.length === 0) return [];
     // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer (another process on the
     // same file) makes this wait for busy_timeout instead of failing at the first insert.
-    return this.commitTx.immediate(entries);
+    const { sealed, unindexed } = this.commitTx.immediate(entries);
+    // Only after the commit: a rolled-back batch leaves nothing to index.
+    for (const record of unindexed) this.unindexed.push(record);
+    for (const answer of sealed) if (!answer.dropped && answer.seq > this.committedSeq) this.committedSeq = answer.seq;
+    return sealed;
+  }
+
+  /** Committed decision records whose argument fields are not indexed yet. */
+  get pendingIndex(): number {
+    return this.unindexed.length;
+  }
+
+  /**
+   * Indexes up to `max` waiting records in one transaction and moves the watermark past them
+   * (to the newest committed seq when none is left waiting); answers how many still wait. The
+   * transaction is synchronous=NORMAL: the index is derived, so a power loss may take it back
+   * (the watermark with it, in the same transaction, and the rows are rebuilt at the next start),
+   * and the next decision commit (FULL) fsyncs the WAL these frames sit in anyway.
+   */
+  indexPending(max: number = Number.POSITIVE_INFINITY): number {
+    if (this.unindexed.length === 0) return 0;
+    const count = Math.min(max, this.unindexed.length);
+    const records = this.unindexed.slice(0, count);
+    const watermark = count === this.unindexed.length ? this.committedSeq : (records[count - 1] as Unindexed).seq;
+    this.sqlite.pragma('synchronous = NORMAL');
+    try {
+      this.indexTx.immediate(records, watermark);
+    } finally {
+      this.sqlite.pragma('synchronous = FULL');
+    }
+    this.unindexed.splice(0, count);
+    return this.unindexed.length;
+  }
+
+  /**
+   * Queues the decision records past the watermark (committed before a crash, or by a writer
+   * that stopped before it indexed them), read from their stored payloads.
+   */
+  private catchUp(): void {
+    const state = this.sqlite.prepare<[string], { seq: number }>('SELECT seq FROM search_index WHERE name = ?').get(ARG_INDEX);
+    let after = Number(state?.seq ?? 0);
+    const page = this.sqlite.prepare<[number, number], { seq: number; payload: string }>(
+      "SELECT seq, payload FROM audit WHERE seq > ? AND type = 'decision' ORDER BY seq LIMIT ?",
+    );
+    for (;;) {
+      const records = page.all(after, CATCH_UP_PAGE);
+      for (const record of records) {
+        const payload = JSON.parse(record.payload) as { data?: { request?: { args?: unknown } } };
+        const leaves = argLeaves(payload.data?.request?.args);
+        if (leaves.length > 0) this.unindexed.push({ seq: Number(record.seq), leaves });
+      }
+      const last = records[records.length - 1];
+      if (last === undefined || records.length < CATCH_UP_PAGE) break;
+      after = Number(last.seq);
+    }
   }
 
   apply(writes: readonly StoreWrite[]): void {

@@ -13,6 +13,7 @@ export type WriteRequest =
   | { id: number; kind: 'commit'; entries: PackedEntries }
   | { id: number; kind: 'apply'; writes: readonly StoreWrite[] }
   | { id: number; kind: 'ping' }
+  | { id: number; kind: 'flush' }
   | { id: number; kind: 'close' };
 
 export type WriteReply = { id: number; ok: true; sealed?: Sealed[] } | { id: number; ok: false; message: string };

@@ -15,15 +15,26 @@ type Request = WriteRequest extends infer R ? (R extends { id: number } ? Omit<R
  * thread would stall every request meanwhile. Here the event loop keeps deciding while a batch is
  * sealed and made durable, and the next batch grows in the meantime.
  */
+/** How often the checkpointer thread copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 100;
+
 export class SqliteWriteThread implements BatchWriter {
   private readonly worker: Worker;
+  /** Runs the WAL checkpoints off the writer thread (checkpoint-worker.ts). */
+  private readonly checkpointer: Worker;
+  private readonly checkpointerExited: Promise<void>;
   private readonly exited: Promise<void>;
   private readonly pending = new Map<number, { resolve: (reply: WriteReply & { ok: true }) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private failure: Error | undefined;
 
   constructor(file: string) {
-    this.worker = spawnWorker(file);
+    this.worker = spawnWorker('write-worker', { file });
+    this.checkpointer = spawnWorker('checkpoint-worker', { file, intervalMs: CHECKPOINT_INTERVAL_MS });
+    // Not a reason to stop writing: without it the writer's own automatic checkpoint takes over.
+    this.checkpointer.on('error', (error) => console.error(`airlock: WAL checkpointer stopped: ${error.message}`));
+    this.checkpointer.unref();
+    this.checkpointerExited = new Promise((resolve) => this.checkpointer.once('exit', () => resolve()));
     this.worker.on('message', (reply: WriteReply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
@@ -61,7 +72,13 @@ export class SqliteWriteThread implements BatchWriter {
     await this.send({ kind: 'ping' });
   }
 
+  async flushIndex(): Promise<void> {
+    await this.send({ kind: 'flush' });
+  }
+
   async close(): Promise<void> {
+    this.checkpointer.postMessage('close');
+    await this.checkpointerExited;
     if (!this.failure) await this.send({ kind: 'close' });
     await this.exited;
   }
@@ -76,13 +93,13 @@ export class SqliteWriteThread implements BatchWriter {
   }
 }
 
-function spawnWorker(file: string): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./write-worker.js', import.meta.url), { workerData: { file } });
+function spawnWorker(name: 'write-worker' | 'checkpoint-worker', workerData: Record<string, unknown>): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
   // Running from the TypeScript sources (the test suite): load the thread through tsx's loader.
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
   const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   const api = new URL(exports['./esm/api']?.import.default ?? '', pathToFileURL(manifest)).href;
-  const entry = new URL('./write-worker.ts', import.meta.url).href;
+  const entry = new URL(`./${name}.ts`, import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: { file } });
+  return new Worker(bootstrap, { eval: true, workerData });
 }
