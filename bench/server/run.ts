@@ -179,7 +179,11 @@ try {
     const pairs = (rounds.decide ?? []).map((r, i) => `${(r.perSecond / (rounds.cerbos?.[i]?.perSecond ?? Number.NaN)).toFixed(2)}×`);
     console.log(`Airlock ÷ Cerbos decisions/s by round: ${pairs.join(' / ')}`);
     console.log(`target: Airlock ≥ 4× Cerbos decisions/s → ${throughput.toFixed(2)}× ${throughput >= 4 ? 'PASS' : 'FAIL'}`);
-    console.log(`target: Airlock p99 ≤ 0.5× Cerbos's → ${p99.toFixed(2)}× ${p99 <= 0.5 ? 'PASS' : 'FAIL'}`);
+    console.log(`target: Airlock p99 ≤ ⅓ of Cerbos's and < 10 ms → ${p99.toFixed(2)}×, ${ms(decide.p99ms)} ms ${p99 <= 1 / 3 && decide.p99ms < 10 ? 'PASS' : 'FAIL'}`);
+    // What no decide route on this Node/Fastify stack can pass: the route that only reads the body
+    // and answers a decision-sized JSON, against the same Cerbos rounds.
+    const ceiling = median(rounds.shaped ?? []);
+    console.log(`reference: the no-work POST route ÷ Cerbos → ${(ceiling.perSecond / peer.perSecond).toFixed(2)}× (Airlock decide ÷ that route: ${((decide.perSecond / ceiling.perSecond) * 100).toFixed(0)} %)`);
   }
   const tracedPairs = (rounds.decide ?? []).map((r, i) => `${((rounds.traced?.[i]?.perSecond ?? Number.NaN) / r.perSecond).toFixed(2)}×`);
   console.log(`tracing on ÷ off decisions/s by round: ${tracedPairs.join(' / ')}; p50 ${ms(decide.p50ms)} → ${ms(tracedResult.p50ms)} ms; OTLP sink received ${count(otlp.requests)} exports, ${count(otlp.bytes)} bytes`);
