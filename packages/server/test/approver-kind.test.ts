@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent as bearer, signIn, type Person } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { dropSchema, uniqueName } from './support/shared-services.js';
+import { serverStores } from './support/stores.js';
 
 const PASSWORD = 'a long enough password';
 const MINUTE = 60_000;
@@ -26,12 +27,7 @@ interface RuleStats {
   bots: { count: number; median: number | null };
 }
 
-const stores = [
-  { name: 'SQLite', options: () => ({}) },
-  { name: 'PostgreSQL', options: (schema: string) => ({ databaseUrl: POSTGRES_URL, databaseSchema: schema }) },
-];
-
-describe.each(stores)('approver kind: people and bots counted apart on $name', ({ name, options }) => {
+describe.each(serverStores)('approver kind: people and bots counted apart on $name', ({ name, options }) => {
   let t: TestServer;
   let admin: Person;
   let lead: Person;

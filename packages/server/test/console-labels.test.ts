@@ -3,7 +3,8 @@ import { refusalCause, type RefusalCause } from '../src/services/refusal-cause.j
 import { topCauses } from '../src/services/insights.js';
 import type { Person, Caller } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { dropSchema, uniqueName } from './support/shared-services.js';
+import { serverStores } from './support/stores.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -64,12 +65,7 @@ interface AuditRecord {
   approval?: { id: string; status: string };
 }
 
-const stores = [
-  { name: 'SQLite', options: () => ({}) },
-  { name: 'PostgreSQL', options: (schema: string) => ({ databaseUrl: POSTGRES_URL, databaseSchema: schema }) },
-];
-
-describe.each(stores)('truthful labels on $name', ({ name, options }) => {
+describe.each(serverStores)('truthful labels on $name', ({ name, options }) => {
   let t: TestServer;
   let admin: Person;
   let support: Caller;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller, Person } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { dropSchema, uniqueName } from './support/shared-services.js';
+import { serverStores } from './support/stores.js';
 
 /**
  * The overview as the dashboard's main screen (issue 20.2): every figure is a count of records the
@@ -31,12 +32,7 @@ interface Baseline {
 }
 
 const EFFECTS = ['allow', 'require_approval', 'block'] as const;
-const stores = [
-  { name: 'SQLite', options: () => ({}) },
-  { name: 'PostgreSQL', options: (schema: string) => ({ databaseUrl: POSTGRES_URL, databaseSchema: schema }) },
-];
-
-describe.each(stores)('overview figures and their records on $name', ({ name, options }) => {
+describe.each(serverStores)('overview figures and their records on $name', ({ name, options }) => {
   let t: TestServer;
   let admin: Person;
   let h0: number;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Person } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { dropSchema, uniqueName } from './support/shared-services.js';
+import { serverStores } from './support/stores.js';
 
 interface Source {
   file: string;
@@ -18,12 +19,7 @@ interface Problem {
 }
 type Invalid = { error: { code: string; errors: Problem[] } };
 
-const stores = [
-  { name: 'SQLite', options: () => ({}) },
-  { name: 'PostgreSQL', options: (schema: string) => ({ databaseUrl: POSTGRES_URL, databaseSchema: schema }) },
-];
-
-describe.each(stores)('policy diagnostics and version notes on $name', ({ name, options }) => {
+describe.each(serverStores)('policy diagnostics and version notes on $name', ({ name, options }) => {
   let t: TestServer;
   let admin: Person;
   let seed: Source[];

@@ -30,3 +30,12 @@ export function storeImplementations(prefix: string): StoreImplementation[] {
     },
   ];
 }
+
+/**
+ * Both stores as server options (startTestServer), for suites that run whole servers on each:
+ * SQLite in the server's temporary data directory, PostgreSQL in a schema the suite names.
+ */
+export const serverStores = [
+  { name: 'SQLite', options: (_schema: string) => ({}) },
+  { name: 'PostgreSQL', options: (schema: string) => ({ databaseUrl: POSTGRES_URL, databaseSchema: schema }) },
+];
