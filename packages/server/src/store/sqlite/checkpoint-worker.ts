@@ -13,9 +13,26 @@ if (!port) throw new Error('checkpoint-worker must run in a worker thread');
 const { file, intervalMs } = workerData as { file: string; intervalMs: number };
 const sqlite = openConnection(file, { fileMustExist: true });
 
+/**
+ * WAL frames past which, once all of them are copied, the checkpointer also restarts the log
+ * (1,000: SQLite's own default checkpoint size). A PASSIVE checkpoint beside a busy writer rarely
+ * finds the log fully copied just before the next write, which is when SQLite starts the log
+ * over, so without this the WAL would only grow. A RESTART waits for the writer's current
+ * transaction and holds the next one back while it marks the log done: short, because every
+ * frame was copied already.
+ */
+const RESTART_FRAMES = 1000;
+
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
 const timer = setInterval(() => {
   try {
-    sqlite.pragma('wal_checkpoint(PASSIVE)');
+    const [passive] = sqlite.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
+    if (passive && passive.log >= RESTART_FRAMES && passive.checkpointed === passive.log) sqlite.pragma('wal_checkpoint(RESTART)');
   } catch (error) {
     // SQLITE_BUSY and the like: the next tick tries again, and the writer's own checkpoint is the backstop.
     console.error(`airlock: WAL checkpoint: ${error instanceof Error ? error.message : String(error)}`);
