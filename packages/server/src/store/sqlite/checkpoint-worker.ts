@@ -3,10 +3,10 @@ import { openConnection } from './connection.js';
 
 /**
  * Body of the SQLite checkpointer thread: copies the WAL's committed pages into the database
- * file (PASSIVE: never waits for the writer, never blocks it) every CHECKPOINT_INTERVAL_MS, so
- * that the writer thread, whose own automatic checkpoint is set far higher (connection.ts), does
- * not copy and fsync a few megabytes inside a decision batch's commit: those commits were the
- * slowest answers of the decide path (6-12 ms against ~1.2 ms).
+ * file every CHECKPOINT_INTERVAL_MS (PASSIVE: never waits for the writer, never blocks it), so
+ * that the writer thread, whose own automatic checkpoint is set far higher (write-worker.ts),
+ * does not copy and fsync megabytes of pages inside a decision batch's commit, before the
+ * batch's answers: the copy's I/O runs beside the writer instead.
  */
 const port = parentPort;
 if (!port) throw new Error('checkpoint-worker must run in a worker thread');
