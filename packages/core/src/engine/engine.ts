@@ -14,6 +14,7 @@ import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
 import { checkRequestShape, DEFAULT_ENVIRONMENT, isWellFormed, requestTime } from './request.js';
 import { generateDecisionFunction, type DecisionFunction } from './decision-function.js';
 import { toolReach, type ToolReach } from './reach.js';
+import { toolLookup } from './tool-lookup.js';
 import { decisionRisk, riskEffect, riskLevel } from './risk.js';
 import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
 
@@ -95,6 +96,8 @@ export class Engine {
   readonly hasNovelty: boolean;
   /** tool → its plan sets, one per role and environment: a call needs one Map lookup and a short scan. */
   private readonly byTool = new Map<string, PlanSet[]>();
+  /** `byTool.get`, as a generated comparison when the bundle declares few tools (tool-lookup.ts). */
+  private readonly toolSets: (tool: string) => PlanSet[] | undefined;
   private readonly roles = new Set<string>();
   private readonly counters: CounterStore;
   private readonly seen: SeenStore;
@@ -143,6 +146,7 @@ export class Engine {
     this.hasNovelty = [...this.byTool.values()].some((sets) => sets.some((set) => set.plans.some((plan) => plan.novelty.length > 0)));
     // Exact environments first: the usual lookup stops at its first comparison.
     for (const sets of this.byTool.values()) sets.sort((a, b) => Number(a.environment === BASE_ENVIRONMENT) - Number(b.environment === BASE_ENVIRONMENT));
+    this.toolSets = toolLookup(this.byTool);
   }
 
   /** Decides synchronously; requires a synchronous counter store (the in-memory one is). */
@@ -289,7 +293,7 @@ export class Engine {
   }
 
   private planSet(tool: string, role: string, environment: string): PlanSet | undefined {
-    const sets = this.byTool.get(tool);
+    const sets = this.toolSets(tool);
     if (sets === undefined) return undefined;
     let base: PlanSet | undefined;
     for (let i = 0; i < sets.length; i++) {
