@@ -117,10 +117,17 @@ export function formatReport(rows: readonly Row[], info: RunInfo): string {
     `for reference, fastest decile of batches (90th percentile over all rounds): engine ${
       handWritten && engine ? `${(handWritten.fastBatchOpsPerSec / engine.fastBatchOpsPerSec).toFixed(2)}×` : 'n/a'
     } hand-written (${handWritten ? compact(handWritten.fastBatchOpsPerSec) : '?'} vs ${engine ? compact(engine.fastBatchOpsPerSec) : '?'} decisions/s)`,
+    `per round, in run order (decisions/s): hand-written ${roundsOf(rows, 'hand-written')}; engine ${roundsOf(rows, 'engine-sync')}`,
     `load average (1 min): ${info.load}`,
     `whole run: ${info.seconds.toFixed(0)} s`,
   );
   return out.join('\n');
+}
+
+/** A contender's decisions/s in each round that succeeded, in run order. */
+function roundsOf(rows: readonly Row[], id: string): string {
+  const rounds = rows.find((row) => row.id === id)?.rounds ?? [];
+  return rounds.length > 0 ? rounds.map((r) => compact(r.opsPerSec)).join(', ') : 'n/a';
 }
 
 function target(name: string, ratio: number | undefined, pass: (ratio: number) => boolean, digits: number): string {

@@ -224,6 +224,20 @@ describe('generated decision functions decide exactly as the general path', () =
   });
 });
 
+describe('lists a generated decision shares', () => {
+  it('are frozen, so no caller can change what later decisions report', () => {
+    // A policy without limits: the decision leaves the generated function as it was made.
+    const { fast, general } = engines(hostilePolicy());
+    const request: DecisionRequest = { agent: 'a', role: 'ops', environment: 'production', tool: 'pay', args: { amount: 20, label: 'ok' }, at: AT };
+    const first = fast.decideSync(request);
+    expect(first.matched).toHaveLength(1);
+    expect(() => first.matched.push({ rule: 'forged', policy: 'forged' })).toThrow(TypeError);
+    expect(() => first.limits.push(first.limits[0]!)).toThrow(TypeError);
+    expect(() => first.matched.splice(0, 1)).toThrow(TypeError);
+    expectSame(fast.decideSync(request), general.decideSync(request), request);
+  });
+});
+
 const HOSTILE = 'r\'"`${globalThis.__airlockPwned = 1}`\n\u2028\u2029*/ }); globalThis.__airlockPwned = 1; //\\';
 
 /** A policy whose free-text fields (roles, reasons, approver groups, enum values, argument names, CEL string literals) try to inject code. */

@@ -27,6 +27,11 @@ export type DecisionFunction = (request: DecisionRequest, args: Record<string, u
 const EFFECTS: readonly Effect[] = ['allow', 'require_approval', 'block'];
 const LEVELS: readonly RiskLevel[] = ['low', 'medium', 'high', 'critical'];
 const CONSTANTS_NAME = /^k[0-9]+$/;
+/**
+ * The `matched` of a decision no rule matched and the `limits` of every decision this function
+ * makes, shared: a decision's lists are read-only (Decision), and frozen where shared.
+ */
+const NONE: readonly never[] = Object.freeze([]);
 
 class Unsupported extends Error {}
 
@@ -80,11 +85,14 @@ function generate(plan: ToolPlan, ref: PolicyRef): DecisionFunction {
   const accept = quick ? `if (!${value(quick)}(args)) return undefined;` : `if (${value(plan.validate)}(args) !== undefined) return undefined;`;
 
   // Rules, in policy order: every match is recorded; the strictest rule decides, the first among equals.
-  // `matched` starts as a one-element literal (the usual single match allocates no spare capacity).
+  // The usual single match takes the rule's own frozen one-entry list (no allocation); a second
+  // match copies it into a fresh array, which further matches extend.
+  const empty = value(NONE);
   const matching = plan.rules.map((rule, i) => {
     const entry = value(rule.matchedEntry);
+    const alone = value(Object.freeze([rule.matchedEntry]));
     const onMatch = [
-      `if (matched === undefined) matched = [${entry}]; else matched.push(${entry});`,
+      `if (matched === undefined) matched = ${alone}; else if (matched.length === 1) matched = [matched[0], ${entry}]; else matched.push(${entry});`,
       rule.risk ? `score += ${numberLiteral(rule.risk)};` : '',
       rule.rank >= 0 ? `if (${numberLiteral(rule.rank)} > rank) { rank = ${numberLiteral(rule.rank)}; d = ${i}; }` : '',
     ].join(' ');
@@ -122,8 +130,8 @@ function generate(plan: ToolPlan, ref: PolicyRef): DecisionFunction {
     rule: rule,
     reason: reason,
     decidedBy: decidedBy,
-    matched: matched === undefined ? [] : matched,
-    limits: [],
+    matched: matched === undefined ? ${empty} : matched,
+    limits: ${empty},
     risk: score === 0 ? ${unscored}[reported] : { score: score, level: ${levels}[reported] },
     flagged: flagged,
     policy: ${value(ref)},

@@ -11,9 +11,10 @@ import { RequestActivation } from './activation.js';
 import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type ToolPlan } from './compile-bundle.js';
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
 import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
-import { checkRequestShape, DEFAULT_ENVIRONMENT, requestTime } from './request.js';
+import { checkRequestShape, DEFAULT_ENVIRONMENT, isWellFormed, requestTime } from './request.js';
 import { generateDecisionFunction, type DecisionFunction } from './decision-function.js';
 import { toolReach, type ToolReach } from './reach.js';
+import { toolLookup } from './tool-lookup.js';
 import { decisionRisk, riskEffect, riskLevel } from './risk.js';
 import type { ApprovalRoute, Decision, DecisionRequest, MatchedRule, PolicyRef } from './types.js';
 
@@ -54,6 +55,14 @@ class PendingLimits {
   ) {}
 }
 
+/**
+ * Whether `evaluate` left limit checks to run. A property test, not `instanceof`: a decision has no
+ * `checks`, so this is one map check, where `instanceof` walks the decision's prototype chain.
+ */
+function isPending(result: Decision | PendingLimits): result is PendingLimits {
+  return (result as Partial<PendingLimits>).checks !== undefined;
+}
+
 /** The plans for one role and environment of a tool, with the policy reference decisions carry. */
 interface PlanSet {
   role: string;
@@ -87,6 +96,8 @@ export class Engine {
   readonly hasNovelty: boolean;
   /** tool → its plan sets, one per role and environment: a call needs one Map lookup and a short scan. */
   private readonly byTool = new Map<string, PlanSet[]>();
+  /** `byTool.get`, as a generated comparison when the bundle declares few tools (tool-lookup.ts). */
+  private readonly toolSets: (tool: string) => PlanSet[] | undefined;
   private readonly roles = new Set<string>();
   private readonly counters: CounterStore;
   private readonly seen: SeenStore;
@@ -135,13 +146,14 @@ export class Engine {
     this.hasNovelty = [...this.byTool.values()].some((sets) => sets.some((set) => set.plans.some((plan) => plan.novelty.length > 0)));
     // Exact environments first: the usual lookup stops at its first comparison.
     for (const sets of this.byTool.values()) sets.sort((a, b) => Number(a.environment === BASE_ENVIRONMENT) - Number(b.environment === BASE_ENVIRONMENT));
+    this.toolSets = toolLookup(this.byTool);
   }
 
   /** Decides synchronously; requires a synchronous counter store (the in-memory one is). */
   decideSync(request: DecisionRequest): Decision {
     try {
       const result = this.evaluate(request, true);
-      if (!(result instanceof PendingLimits)) return result;
+      if (!isPending(result)) return result;
       const counters = this.counters;
       if (!isSyncCounterStore(counters)) {
         return this.failure({ code: 'engine_error', message: 'the counter store is asynchronous: use decide()' });
@@ -156,7 +168,7 @@ export class Engine {
     let pending: PendingLimits;
     try {
       const result = this.evaluate(request, true);
-      if (!(result instanceof PendingLimits)) return result;
+      if (!isPending(result)) return result;
       pending = result;
     } catch (error) {
       return this.thrown(error);
@@ -185,7 +197,7 @@ export class Engine {
     let pending: PendingLimits;
     try {
       const result = this.evaluate(request, false);
-      if (!(result instanceof PendingLimits)) return result;
+      if (!isPending(result)) return result;
       pending = result;
     } catch (error) {
       return this.failure({ code: 'engine_error', message: messageOf(error) });
@@ -211,7 +223,7 @@ export class Engine {
   evaluatePolicy(request: DecisionRequest): Decision {
     try {
       const result = this.evaluate(request, false);
-      return result instanceof PendingLimits ? result.decision : result;
+      return isPending(result) ? result.decision : result;
     } catch (error) {
       return this.thrown(error);
     }
@@ -227,7 +239,7 @@ export class Engine {
     if (set?.plans.some((plan) => plan.novelty.length > 0)) return undefined;
     try {
       const result = this.evaluate(request, false);
-      return result instanceof PendingLimits ? undefined : result;
+      return isPending(result) ? undefined : result;
     } catch {
       return undefined;
     }
@@ -281,10 +293,11 @@ export class Engine {
   }
 
   private planSet(tool: string, role: string, environment: string): PlanSet | undefined {
-    const sets = this.byTool.get(tool);
-    if (!sets) return undefined;
+    const sets = this.toolSets(tool);
+    if (sets === undefined) return undefined;
     let base: PlanSet | undefined;
-    for (const set of sets) {
+    for (let i = 0; i < sets.length; i++) {
+      const set = sets[i] as PlanSet;
       if (set.role !== role) continue;
       if (set.environment === environment) return set;
       if (set.environment === BASE_ENVIRONMENT) base = set;
@@ -318,6 +331,23 @@ export class Engine {
   /** The decision, or the limit checks that still have to run before it is final. */
   /** `record`: a call that ends allowed here records its novelty keys (not for what-if evaluations). */
   private evaluate(request: DecisionRequest, record: boolean): Decision | PendingLimits {
+    // The usual call in as little code as V8 inlines into decideSync: a well-formed request for a
+    // declared (role, environment, tool). Anything else takes `evaluateChecked`, which runs every
+    // check again and explains the first that fails, so both routes end in the same decision.
+    if (isWellFormed(request)) {
+      const at = request.at;
+      const atMs = at === undefined ? undefined : requestTime(at);
+      if (atMs === undefined || Number.isFinite(atMs)) {
+        const environment = request.environment ?? DEFAULT_ENVIRONMENT;
+        const set = this.planSet(request.tool, request.role, environment);
+        if (set !== undefined) return this.evaluateSet(request, record, set, environment, atMs);
+      }
+    }
+    return this.evaluateChecked(request, record);
+  }
+
+  /** `evaluate` for any request: each check in turn, the first failing one as a blocked decision. */
+  private evaluateChecked(request: DecisionRequest, record: boolean): Decision | PendingLimits {
     const shapeError = checkRequestShape(request);
     if (shapeError) return this.failure(shapeError);
     const atMs = requestTime(request.at);
@@ -333,6 +363,17 @@ export class Engine {
         ? this.failure({ code: 'unknown_tool', message: `tool '${request.tool}' is not declared for role '${request.role}'`, path: 'tool' })
         : this.failure({ code: 'no_policy', message: `no policy applies to role '${request.role}'`, path: 'role' });
     }
+    return this.evaluateSet(request, record, set, environment, atMs);
+  }
+
+  /** A well-formed request's decision by its plan set: the generated function when it answers, else the general path. */
+  private evaluateSet(
+    request: DecisionRequest,
+    record: boolean,
+    set: PlanSet,
+    environment: string,
+    atMs: number | undefined,
+  ): Decision | PendingLimits {
     const args = request.args ?? {};
     const decideFast = set.decideFast;
     if (decideFast !== undefined) {
@@ -340,12 +381,24 @@ export class Engine {
       if (decided !== undefined) {
         // A call that is blocked already consumes nothing, so its limits are not even consulted.
         if (decided.effect === 'block' || !set.hasLimits) return decided;
-        const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
-        if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
-        return this.consultLimits(set.plans, activation, decided, undefined);
+        return this.limitsAfterGenerated(set, request, args, environment, atMs, decided);
       }
     }
     return this.evaluateGeneral(request, record, set, args, environment, atMs);
+  }
+
+  /** The limits of a call the generated function allowed or sent for approval. */
+  private limitsAfterGenerated(
+    set: PlanSet,
+    request: DecisionRequest,
+    args: Record<string, unknown>,
+    environment: string,
+    atMs: number | undefined,
+    decided: Decision,
+  ): Decision | PendingLimits {
+    const activation = new RequestActivation(request, args, environment, atMs, this.clock, this.workingHours);
+    if (set.budget !== undefined) activation[METER] = { left: set.budget, budget: set.budget };
+    return this.consultLimits(set.plans, activation, decided, undefined);
   }
 
   /** The general path: every plan's validator, rules, risk tier and novelty signals, then the limits. */

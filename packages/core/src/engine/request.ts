@@ -69,6 +69,19 @@ export function checkRequestShape(request: DecisionRequest): DecisionError | und
 }
 
 /**
+ * True when `checkRequestShape` finds nothing to report, in fewer bytecodes (so the engine's hot
+ * path inlines it); false means "ask checkRequestShape", which explains.
+ */
+export function isWellFormed(request: DecisionRequest): boolean {
+  if (request === null || typeof request !== 'object') return false;
+  if (typeof request.agent !== 'string' || typeof request.role !== 'string' || typeof request.tool !== 'string') return false;
+  const environment = request.environment;
+  if (environment !== undefined && typeof environment !== 'string') return false;
+  const args = request.args;
+  return args === undefined || (args !== null && typeof args === 'object' && !Array.isArray(args));
+}
+
+/**
  * Spends an approximate encoded-size budget on a value; returns what is left, or -1 as soon as
  * the budget is exhausted or the value nests deeper than allowed. Allocates nothing.
  */

@@ -106,9 +106,12 @@ export interface Decision {
   rule: string | null;
   reason: string;
   decidedBy: DecidedBy;
-  /** Every rule whose tool and condition matched, in policy order (entries are shared: read-only). */
+  /**
+   * Every rule whose tool and condition matched, in policy order. Read-only: the entries, and often
+   * the list itself (frozen), are shared between decisions.
+   */
   matched: Readonly<MatchedRule>[];
-  /** Every limit that applied to the call, exceeded or not. */
+  /** Every limit that applied to the call, exceeded or not. Read-only: an empty list may be shared (frozen). */
   limits: LimitOutcome[];
   /** Read-only: decisions may share it. */
   risk: Readonly<{ score: number; level: RiskLevel }>;
