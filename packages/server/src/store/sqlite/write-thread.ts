@@ -9,15 +9,15 @@ import { packEntries, type WriteReply, type WriteRequest } from './write-protoco
 
 type Request = WriteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
+/** How often the checkpointer thread copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 100;
+
 /**
  * The store's single SQLite writer, on its own thread (write-worker.ts). better-sqlite3 is
  * synchronous: sealing a batch (canonical JSON, SHA-256) and a commit's fsync on the event-loop
  * thread would stall every request meanwhile. Here the event loop keeps deciding while a batch is
  * sealed and made durable, and the next batch grows in the meantime.
  */
-/** How often the checkpointer thread copies the WAL into the database file. */
-const CHECKPOINT_INTERVAL_MS = 100;
-
 export class SqliteWriteThread implements BatchWriter {
   private readonly worker: Worker;
   /** Runs the WAL checkpoints off the writer thread (checkpoint-worker.ts). */
