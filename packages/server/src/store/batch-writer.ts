@@ -16,7 +16,7 @@ export interface BatchWriter {
   ping(): Promise<void>;
   /**
    * Answers once every record committed before the call is in the argument index. A writer that
-   * indexes in the append transaction (this one) needs none; SQLite's writer thread indexes after
+   * indexes in the append transaction (KyselyBatchWriter below) needs none; SQLite's writer thread indexes after
    * the commit (sync-batch-writer.ts).
    */
   flushIndex?(): Promise<void>;

@@ -20,7 +20,7 @@ writer.indexPending();
 
 /**
  * The argument index is written between decision batches, INDEX_CHUNK records per transaction
- * (one transaction per batch of ~25 cost ~22 µs a record, one per 128 ~14 µs): at once when a
+ * (one transaction per batch of ~25 cost ~22 µs a record, one per 128 ~14 µs): at once when
  * half a chunk waits, else after INDEX_IDLE_MS. A setImmediate callback runs after the messages
  * already waiting (the poll phase comes first), so a decision batch that has arrived is committed
  * before the next index chunk, and waits for one chunk at most.
