@@ -57,7 +57,7 @@ export { parseDuration } from './duration.js';
 export { pauseCovers, type PauseScope } from './pause-scope.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, restoreReleased, restoreReservation, type ConsumptionSink } from './limits/restore.js';
-export { callHash, canonicalJson, sha256Hex } from './engine/canonical.js';
+export { callHash, canonicalJson, sha256Bytes, sha256Hex } from './engine/canonical.js';
 export { jsonTextProblem, MAX_JSON_DEPTH, nestsDeeperThan } from './engine/json-text.js';
 export type { JsonTextProblem } from './engine/json-text.js';
 export { policySuiteSchema } from './testing/suite-schema.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { callHash, canonicalJson } from '@airlock/core';
+import { createHash } from 'node:crypto';
+import { callHash, canonicalJson, sha256Bytes, sha256Hex } from '@airlock/core';
 import { canonicalIterative } from '../src/engine/canonical.js';
 
 /** The definition, written the obvious way: sort every object's keys, then JSON.stringify. */
@@ -100,5 +101,18 @@ describe('canonicalJson', () => {
     const call = { agent: 'a1', tool: 'issue_refund', args: { account_id: 'A-1', amount: 75, currency: 'USD' } };
     expect(callHash({ ...call, args: { currency: 'USD', amount: 75, account_id: 'A-1' } })).toBe(callHash(call));
     expect(callHash({ ...call, args: { ...call.args, amount: 75.01 } })).not.toBe(callHash(call));
+  });
+});
+
+describe('sha256Hex and sha256Bytes', () => {
+  it('hash the UTF-8 bytes of any text as createHash does (non-ASCII, lone surrogates, empty)', () => {
+    const texts = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '\ud800', 'a\udc00b', 'ß€😀'));
+    fc.assert(
+      fc.property(texts, (text) => {
+        const expected = createHash('sha256').update(text).digest();
+        expect(sha256Hex(text)).toBe(expected.toString('hex'));
+        expect(sha256Bytes(text).equals(expected)).toBe(true);
+      }),
+    );
   });
 });

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256Bytes, sha256Hex } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newSecret } from '../ids.js';
@@ -105,7 +106,7 @@ export class AgentService {
       };
       if (generation === this.generation) this.cache.set(keyId, entry);
     }
-    const presented = createHash('sha256').update(match[2] as string).digest();
+    const presented = sha256Bytes(match[2] as string);
     return timingSafeEqual(presented, entry.secretHash) ? entry.identity : undefined;
   }
 
@@ -179,7 +180,7 @@ export class AgentService {
     const row: ApiKeyRow = {
       id,
       agent_id: agentId,
-      secret_hash: createHash('sha256').update(secret).digest('hex'),
+      secret_hash: sha256Hex(secret),
       created_at: this.clock.now(),
       created_by: actor,
       revoked_at: null,

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newId, newSecret } from '../ids.js';
@@ -148,7 +149,7 @@ export class AuthService {
   async openSession(user: UserRow, at: number, records: readonly AuditInput[], writes: readonly StoreWrite[] = []): Promise<LoginResult> {
     const token = newSecret();
     const session: SessionRow = {
-      id_hash: tokenHash(token),
+      id_hash: sha256Hex(token),
       user_id: user.id,
       csrf_token: newSecret(),
       created_at: at,
@@ -169,7 +170,7 @@ export class AuthService {
 
   /** The signed-in person for a cookie's token, if the session exists and has not expired. */
   async session(token: string): Promise<UserPrincipal | undefined> {
-    const found = await this.store.getSession(tokenHash(token));
+    const found = await this.store.getSession(sha256Hex(token));
     if (!found || Number(found.session.expires_at) <= this.clock.now() || isDisabled(found.user)) return undefined;
     return {
       userId: found.user.id,
@@ -342,9 +343,6 @@ export class AuthService {
   }
 }
 
-function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 export function userView(row: UserRow): UserView {
   return {

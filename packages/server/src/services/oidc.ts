@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '@airlock/core';
 import * as oidc from 'openid-client';
 import type { AuditInput } from '../audit/record.js';
 import type { AuditWriter } from '../audit/writer.js';
@@ -73,8 +74,8 @@ export class OidcService {
     const binding = newSecret();
     const at = this.clock.now();
     await this.store.putOidcLogin({
-      state_hash: sha256(state),
-      binding_hash: sha256(binding),
+      state_hash: sha256Hex(state),
+      binding_hash: sha256Hex(binding),
       code_verifier: verifier,
       nonce,
       redirect_uri: redirectUri,
@@ -101,8 +102,8 @@ export class OidcService {
   async callback(query: URLSearchParams, binding: string | undefined, client: string): Promise<LoginResult> {
     const state = query.get('state');
     if (state === null || state === '' || binding === undefined) throw stateInvalid();
-    const login = await this.store.takeOidcLogin(sha256(state), this.clock.now());
-    if (!login || !sameHash(login.binding_hash, sha256(binding))) throw stateInvalid();
+    const login = await this.store.takeOidcLogin(sha256Hex(state), this.clock.now());
+    if (!login || !sameHash(login.binding_hash, sha256Hex(binding))) throw stateInvalid();
     const fail = async (code: 'sso_failed' | 'sso_no_role' | 'sso_user_disabled' | 'sso_claim_invalid' | 'sso_username_taken', message: string, data: Record<string, unknown> = {}): Promise<never> => {
       await this.writer.append([{ record: { type: 'auth.sso_failed', at: this.clock.now(), actor: 'anonymous', data: { issuer: this.config.issuer, code, client, ...data } } }]);
       throw new AirlockError(code, message);
@@ -181,9 +182,6 @@ export class OidcService {
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 function sameHash(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256Bytes, sha256Hex } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import { newSecret } from '../ids.js';
@@ -82,7 +83,7 @@ export class TokenService {
     if (!match) throw invalidToken('the token is not valid');
     const id = match[1] as string;
     const found = await this.store.getUserToken(id);
-    const presented = createHash('sha256').update(match[2] as string).digest();
+    const presented = sha256Bytes(match[2] as string);
     // The secret is checked before anything about the row is told, so only its holder learns
     // that a token was revoked or has expired.
     if (!found || !timingSafeEqual(presented, Buffer.from(found.token.secret_hash, 'hex'))) throw invalidToken('the token is not valid');
@@ -120,7 +121,7 @@ export class TokenService {
       user_id: person.userId,
       name: input.name,
       role: input.role ?? null,
-      secret_hash: createHash('sha256').update(secret).digest('hex'),
+      secret_hash: sha256Hex(secret),
       created_at: now,
       expires_at: input.expiresAt ?? null,
       revoked_at: null,
