@@ -97,6 +97,47 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('writes any string as JSON.stringify does (quotes, backslashes, control characters, lone and paired surrogates)', () => {
+    const texts = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('\ud800', 'x\udfff', '😀', '"', '\\', '\u001f', '\u007f', '\u2028'));
+    fc.assert(
+      fc.property(texts, texts, (key, text) => {
+        expect(canonicalJson({ [key]: text })).toBe(`{${JSON.stringify(key)}:${JSON.stringify(text)}}`);
+        expect(canonicalJson([text])).toBe(`[${JSON.stringify(text)}]`);
+      }),
+    );
+  });
+
+  it('sorts objects of any size (insertion sort for small ones, Array#sort past 24 keys)', () => {
+    const keys = fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 4 }), { maxLength: 60 });
+    fc.assert(
+      fc.property(keys, (names) => {
+        const value: Record<string, unknown> = {};
+        for (const [i, name] of names.entries()) defineOwn(value, name, i);
+        const text = canonicalJson(value);
+        if (!/"\d+":/.test(text)) expect(text).toBe(JSON.stringify(reference(value)));
+        expect(canonicalJson(reversedKeys(value))).toBe(text);
+      }),
+    );
+  });
+
+  it('writes a deeply frozen value the same each time, and a frozen one with a getter or a mutable member as it is now', () => {
+    const shared = Object.freeze({ b: Object.freeze([1, Object.freeze({ d: 'x', c: null })]), a: true });
+    expect(canonicalJson({ one: shared, two: shared })).toBe('{"one":{"a":true,"b":[1,{"c":null,"d":"x"}]},"two":{"a":true,"b":[1,{"c":null,"d":"x"}]}}');
+    expect(canonicalJson(shared)).toBe('{"a":true,"b":[1,{"c":null,"d":"x"}]}');
+
+    let reads = 0;
+    const withGetter = Object.freeze(Object.defineProperty({}, 'n', { enumerable: true, get: () => ++reads }));
+    expect(canonicalJson(withGetter)).toBe('{"n":1}');
+    expect(canonicalJson(withGetter)).toBe('{"n":2}');
+
+    const inner = { v: 1 };
+    const shallow = Object.freeze({ inner });
+    expect(canonicalJson(shallow)).toBe('{"inner":{"v":1}}');
+    inner.v = 2;
+    expect(canonicalJson(shallow)).toBe('{"inner":{"v":2}}');
+    expect(canonicalJson({ x: shallow })).toBe('{"x":{"inner":{"v":2}}}');
+  });
+
   it('makes callHash independent of argument order and sensitive to any change', () => {
     const call = { agent: 'a1', tool: 'issue_refund', args: { account_id: 'A-1', amount: 75, currency: 'USD' } };
     expect(callHash({ ...call, args: { currency: 'USD', amount: 75, account_id: 'A-1' } })).toBe(callHash(call));

@@ -45,42 +45,111 @@ const TOO_DEEP = Symbol('too deep');
 function canonical(value: unknown, depth: number): string {
   if (typeof value !== 'object' || value === null) return scalar(value);
   if (depth >= RECURSION_LIMIT) throw TOO_DEEP;
+  const frozen = Object.isFrozen(value);
+  if (frozen) {
+    const known = FROZEN_TEXT.get(value);
+    if (known !== undefined) return known;
+  }
+  let out: string;
   if (Array.isArray(value)) {
-    let out = '[';
+    out = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out += ',';
       out += canonical(value[i], depth + 1);
     }
-    return `${out}]`;
+    out += ']';
+  } else {
+    const record = value as Record<string, unknown>;
+    const keys = sortedKeys(record);
+    out = '{';
+    let first = true;
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined) continue;
+      if (!first) out += ',';
+      out += `${quotedKey(key)}:${canonical(member, depth + 1)}`;
+      first = false;
+    }
+    out += '}';
   }
-  const record = value as Record<string, unknown>;
-  const keys = sortedKeys(record);
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const member = record[key];
-    if (member === undefined) continue;
-    if (!first) out += ',';
-    out += `${quotedKey(key)}:${canonical(member, depth + 1)}`;
-    first = false;
-  }
-  return `${out}}`;
+  if (frozen) remember(value, out);
+  return out;
 }
 
+/**
+ * The text of deeply frozen values, by identity: the engine shares frozen parts between decisions
+ * (a rule's `matched` list, the policy reference, a risk tier), written again for every audited
+ * decision otherwise. A frozen object can still hold a getter or a mutable member; it is
+ * remembered only when every member is plain data, frozen all the way down (checked once).
+ */
+const FROZEN_TEXT = new WeakMap<object, string>();
+const NOT_DEEPLY_FROZEN = new WeakSet<object>();
+/** Deeper frozen values are written each time (the check stays cheap and never recurses far). */
+const FROZEN_DEPTH = 8;
+
+function remember(value: object, text: string): void {
+  if (NOT_DEEPLY_FROZEN.has(value)) return;
+  if (deeplyFrozen(value, 0)) FROZEN_TEXT.set(value, flat(text));
+  else NOT_DEEPLY_FROZEN.add(value);
+}
+
+function deeplyFrozen(value: object, depth: number): boolean {
+  if (depth > FROZEN_DEPTH || !Object.isFrozen(value)) return false;
+  for (const key of Object.keys(value)) {
+    const own = Object.getOwnPropertyDescriptor(value, key);
+    if (own === undefined || !('value' in own)) return false;
+    const member: unknown = own.value;
+    if (typeof member === 'object' && member !== null && !FROZEN_TEXT.has(member) && !deeplyFrozen(member, depth + 1)) return false;
+  }
+  return true;
+}
+
+/** Strings that JSON.stringify writes other than as themselves in quotes (it escapes lone surrogates; any surrogate goes the long way). */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 function scalar(value: unknown): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
-  return JSON.stringify(value) ?? 'null';
+  switch (typeof value) {
+    case 'string':
+      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('non-finite number');
+      // Number-to-string is what JSON.stringify writes for a finite number (-0 as 0).
+      return `${value}`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      // null; undefined, functions and symbols as null; a bigint throws as JSON.stringify does.
+      return value === null ? 'null' : (JSON.stringify(value) ?? 'null');
+  }
 }
 
 function sortedKeys(record: Record<string, unknown>): string[] {
   const keys = Object.keys(record);
   for (let i = 1; i < keys.length; i++) {
     if ((keys[i - 1] as string) > (keys[i] as string)) {
-      keys.sort();
+      if (keys.length > SMALL_SORT) keys.sort();
+      else insertionSort(keys, i);
       break;
     }
   }
   return keys;
+}
+
+/** Up to this many keys (a decision has ten), an insertion sort in place beats Array#sort's setup. */
+const SMALL_SORT = 24;
+
+/** Sorts `keys` in place by UTF-16 code units (as Array#sort does), `keys[0..from)` already in order. */
+function insertionSort(keys: string[], from: number): void {
+  for (let i = from; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
 }
 
 interface Open {

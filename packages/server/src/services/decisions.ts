@@ -485,18 +485,19 @@ export function decisionRecord(input: {
     tool: call.tool,
     effect: decision.effect,
     rule: decision.rule,
+    // Keys in sorted order, as the record is written (canonical JSON): already sorted, they are not sorted again.
     data: {
+      decision,
       id,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      identity: { agent: identity.agent, environment: identity.environment, keyId: identity.keyId, role: identity.role },
       request: {
-        tool: call.tool,
         args: call.args,
+        ...(call.intent === undefined ? {} : { intent: call.intent }),
         session: call.session ?? null,
         ...(call.sessionAttributes === undefined ? {} : { sessionAttributes: call.sessionAttributes }),
-        ...(call.intent === undefined ? {} : { intent: call.intent }),
+        tool: call.tool,
       },
-      identity: { agent: identity.agent, role: identity.role, environment: identity.environment, keyId: identity.keyId },
-      decision,
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     },
   };
 }
