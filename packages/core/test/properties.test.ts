@@ -34,6 +34,55 @@ describe('MemoryCounterStore matches a brute-force rolling window', () => {
   });
 });
 
+describe('MemoryCounterStore matches a brute-force rolling window with releases, many keys and sweeps', () => {
+  it('for keys that hold one entry, gain more, are taken back (once per id) and are forgotten', () => {
+    const windowMs = 1000;
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('consume' as const), dt: fc.integer({ min: -300, max: 900 }), key: fc.integer({ min: 0, max: 7 }), amount: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
+      // A run of fresh keys: past 4,096 keys held the sweep starts forgetting idle ones.
+      fc.record({ kind: fc.constant('crowd' as const), count: fc.integer({ min: 100, max: 3000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 1, max: 12 }), (ops, max) => {
+        const store = new MemoryCounterStore();
+        const log: { key: string; time: number; amount: number }[] = [];
+        const consumed: { id: string; key: string; atMs: number; amount: number }[] = [];
+        const released = new Set<string>();
+        let time = 10_000;
+        let newest = time;
+        let crowd = 0;
+        for (const step of ops) {
+          if (step.kind === 'crowd') {
+            // Stamped at the newest time: keys of other callers, which the sweep may forget.
+            for (let i = 0; i < step.count; i++) store.checkAndConsumeSync([{ key: `crowd:${crowd++}`, windowMs, max: 100, amount: 1, blocking: true }], newest);
+            continue;
+          }
+          if (step.kind === 'release') {
+            const target = consumed[step.pick % Math.max(1, consumed.length)];
+            if (!target) continue;
+            store.releaseSync([{ id: target.id, key: target.key, atMs: target.atMs, windowMs, amount: target.amount }]);
+            if (!released.has(target.id)) log.push({ key: target.key, time: target.atMs, amount: -target.amount });
+            released.add(target.id);
+            continue;
+          }
+          time = Math.max(time + step.dt, newest - windowMs + 1);
+          newest = Math.max(newest, time);
+          const key = `k${step.key}`;
+          const used = log.filter((e) => e.key === key && e.time > time - windowMs).reduce((sum, e) => sum + e.amount, 0);
+          const outcome = store.checkAndConsumeSync([{ key, windowMs, max, amount: step.amount, blocking: true }], time);
+          expect(outcome.results[0]).toEqual({ used, exceeded: used + step.amount > max });
+          if (outcome.consumed) {
+            log.push({ key, time, amount: step.amount });
+            consumed.push({ id: `c${consumed.length}`, key, atMs: time, amount: step.amount });
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('fuzzed refund arguments', () => {
   const engine = compile(loadBundle('examples/policies'));
   const codes: DecisionErrorCode[] = ['invalid_arguments', 'request_too_large', 'invalid_request'];

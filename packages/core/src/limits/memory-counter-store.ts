@@ -27,10 +27,7 @@ class SlidingLog {
   private head = 0;
   newest = -Infinity;
 
-  constructor(
-    readonly key: string,
-    readonly windowMs: number,
-  ) {}
+  constructor(readonly windowMs: number) {}
 
   /** Sum of the entries with time > since. */
   total(since: number): number {
@@ -113,12 +110,60 @@ const SWEEP_STEP = 256;
  */
 const SWEEP_MIN_KEYS = 4096;
 
+/**
+ * Keys with one entry (most of them: a budget per account, each account refunded once) keep it in
+ * three parallel typed arrays, at a slot the key maps to, instead of a SlidingLog of their own: a
+ * SlidingLog of one entry is eight heap objects (the log, three arrays and their stores, boxed
+ * numbers) that a busy server makes by the hundred thousand, each copied by the young
+ * generation's collections and marked by the old one's; a slot is 24 bytes outside the heap. The
+ * key's second entry moves it to a SlidingLog.
+ */
+class SoloEntries {
+  time = new Float64Array(1024);
+  amount = new Float64Array(1024);
+  windowMs = new Float64Array(1024);
+  private readonly free: number[] = [];
+  private used = 0;
+
+  take(time: number, amount: number, windowMs: number): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.used === this.time.length) this.grow();
+      slot = this.used++;
+    }
+    this.time[slot] = time;
+    this.amount[slot] = amount;
+    this.windowMs[slot] = windowMs;
+    return slot;
+  }
+
+  release(slot: number): void {
+    this.free.push(slot);
+  }
+
+  private grow(): void {
+    const size = this.time.length * 2;
+    const grown = (from: Float64Array) => {
+      const to = new Float64Array(size);
+      to.set(from);
+      return to;
+    };
+    this.time = grown(this.time);
+    this.amount = grown(this.amount);
+    this.windowMs = grown(this.windowMs);
+  }
+}
+
+/** What a key holds: a slot of SoloEntries (one entry), or its log. */
+type Counter = number | SlidingLog;
+
 export class MemoryCounterStore implements SyncCounterStore {
-  private readonly logs = new Map<string, SlidingLog>();
+  private readonly logs = new Map<string, Counter>();
+  private readonly solo = new SoloEntries();
   private newest = -Infinity;
   private untilSweep = SWEEP_EVERY;
   /** Where the sweep stands: a Map iterator stays valid while entries are added and deleted. */
-  private sweeping: Iterator<SlidingLog> | undefined;
+  private sweeping: Iterator<[string, Counter]> | undefined;
   /** Ids of the releases applied, each with the time after which its entry is behind every window. */
   private readonly released = new Map<string, number>();
   /** Size of `released` at which its aged-out ids are next forgotten. */
@@ -126,19 +171,16 @@ export class MemoryCounterStore implements SyncCounterStore {
 
   checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): ConsumeOutcome {
     const results: LimitCheckResult[] = [];
-    const logs: (SlidingLog | undefined)[] = [];
     let blocked = false;
     for (const check of checks) {
-      const log = this.logs.get(check.key);
-      logs.push(log);
-      let used = log ? log.total(atMs - check.windowMs) : 0;
+      let used = this.total(this.logs.get(check.key), atMs - check.windowMs);
       if (replacing && replacing.length > 0) used = Math.max(0, used - this.replaced(replacing, check, atMs));
       const exceeded = isExceeded(used, check.amount, check.max);
       if (exceeded && check.blocking) blocked = true;
       results.push({ used, exceeded });
     }
     if (!blocked) {
-      checks.forEach((check, i) => this.record(logs[i] ?? this.create(check.key, check.windowMs), atMs, check.amount));
+      for (const check of checks) this.record(check.key, check.windowMs, atMs, check.amount);
     }
     return { results, consumed: !blocked };
   }
@@ -155,7 +197,7 @@ export class MemoryCounterStore implements SyncCounterStore {
     for (const release of releases) {
       if (this.released.has(release.id)) continue;
       this.released.set(release.id, release.atMs + 2 * release.windowMs);
-      this.record(this.logs.get(release.key) ?? this.create(release.key, release.windowMs), release.atMs, -release.amount);
+      this.record(release.key, release.windowMs, release.atMs, -release.amount);
     }
     if (this.released.size >= this.forgetAt) {
       for (const [id, until] of this.released) if (until <= this.newest) this.released.delete(id);
@@ -178,7 +220,7 @@ export class MemoryCounterStore implements SyncCounterStore {
    * never hands an agent a fresh budget.
    */
   restore(key: string, atMs: number, amount: number, windowMs: number): void {
-    this.record(this.logs.get(key) ?? this.create(key, windowMs), atMs, amount);
+    this.record(key, windowMs, atMs, amount);
   }
 
   /** What the window of `check` at `atMs` still holds of the consumptions being replaced. */
@@ -195,30 +237,53 @@ export class MemoryCounterStore implements SyncCounterStore {
     return this.logs.size;
   }
 
-  private create(key: string, windowMs: number): SlidingLog {
-    const log = new SlidingLog(key, windowMs);
-    this.logs.set(key, log);
-    return log;
+  /** Sum of a key's entries with time > since. */
+  private total(counter: Counter | undefined, since: number): number {
+    if (counter === undefined) return 0;
+    if (typeof counter !== 'number') return counter.total(since);
+    return (this.solo.time[counter] as number) > since ? (this.solo.amount[counter] as number) : 0;
   }
 
-  private record(log: SlidingLog, atMs: number, amount: number): void {
-    log.add(atMs, amount);
+  /** Adds an entry to a key (made with `windowMs` if the key holds nothing). */
+  private record(key: string, windowMs: number, atMs: number, amount: number): void {
+    const counter = this.logs.get(key);
+    if (counter === undefined) {
+      this.logs.set(key, this.solo.take(atMs, amount, windowMs));
+    } else if (typeof counter === 'number') {
+      const log = new SlidingLog(this.solo.windowMs[counter] as number);
+      log.add(this.solo.time[counter] as number, this.solo.amount[counter] as number);
+      log.add(atMs, amount);
+      this.solo.release(counter);
+      this.logs.set(key, log);
+    } else {
+      counter.add(atMs, amount);
+    }
     if (atMs > this.newest) this.newest = atMs;
     if (--this.untilSweep <= 0) this.sweep();
+  }
+
+  /** True when every entry of the key is two windows behind `now`: it can be forgotten. */
+  private idle(counter: Counter, now: number): boolean {
+    if (typeof counter !== 'number') return counter.idle(now);
+    return (this.solo.time[counter] as number) <= now - 2 * (this.solo.windowMs[counter] as number);
   }
 
   /** Forgets keys whose every entry has aged out, so distinct keys do not accumulate forever. */
   private sweep(): void {
     this.untilSweep = SWEEP_EVERY;
     if (this.logs.size < SWEEP_MIN_KEYS) return;
-    this.sweeping ??= this.logs.values();
+    this.sweeping ??= this.logs.entries();
     for (let i = 0; i < SWEEP_STEP; i++) {
       const next = this.sweeping.next();
       if (next.done) {
         this.sweeping = undefined;
         return;
       }
-      if (next.value.idle(this.newest)) this.logs.delete(next.value.key);
+      const [key, counter] = next.value;
+      if (this.idle(counter, this.newest)) {
+        this.logs.delete(key);
+        if (typeof counter === 'number') this.solo.release(counter);
+      }
     }
   }
 }
