@@ -55,6 +55,17 @@ export function argLeaves(args: unknown): ArgLeaf[] {
   return leaves;
 }
 
+/**
+ * The indexed fields of a stored decision record's arguments, read back from its payload: the
+ * audit row's `payload` column, the canonical JSON the record was sealed with (record.ts,
+ * `sealRecord`), whose `data.request.args` are the call's arguments. For records whose fields
+ * were not indexed as they were written: older than the index (the backfill migration), or past
+ * the SQLite writer's watermark after a crash (its catch-up).
+ */
+export function payloadArgLeaves(payload: string): ArgLeaf[] {
+  return argLeaves((JSON.parse(payload) as { data?: { request?: { args?: unknown } } }).data?.request?.args);
+}
+
 /** What one argument filter asks: the field at `path` ... */
 export type ArgFilter =
   /** ... is this text (strings as written; numbers as JSON writes them; true / false). */

@@ -56,7 +56,8 @@ export interface AnomalyBaseline {
  * bucket's decisions and raises an alert per agent with anomalies (audited `anomaly.flagged`,
  * published as an `anomaly` event, sent to the listeners: notifications, quarantine). The
  * trail is the source, so every instance of a cluster sees the whole fleet; the lock and a look
- * at the trail make one of them raise each alert.
+ * at the trail make one of them raise each alert, and hold the cooldown across instances and
+ * restarts.
  */
 export class AnomalyService {
   private readonly bucketMs: number;
@@ -67,7 +68,6 @@ export class AnomalyService {
   private readonly failures: FailureRateDetector;
   private limitIds = new Set<string>();
   private limitVersion: number | undefined;
-  private readonly lastAlerted = new Map<string, number>();
   private readonly listeners: AlertListener[] = [];
   private nextBucket = 0;
   private cancel: (() => void) | undefined;
@@ -172,15 +172,8 @@ export class AnomalyService {
     const [rows, outcomes] = await Promise.all([this.store.decisionCounts({ fromMs: start, toMs: end }, this.bucketMs), this.store.outcomeCounts({ fromMs: start, toMs: end }, this.bucketMs)]);
     // Failure rates per tool (execution outcomes reported in the bucket) beside the decision rates.
     const anomalies = [...this.detector.observe(start, rows), ...this.failures.observe(start, outcomes)];
-    const now = this.clock.now();
     const byAgent = new Map<string, RateAnomaly[]>();
     for (const anomaly of anomalies) {
-      const key = `${anomaly.code}\u0000${anomaly.agent}\u0000${anomaly.tool ?? ''}\u0000${anomaly.metric}`;
-      const last = this.lastAlerted.get(key);
-      if (last !== undefined && now - last < this.cooldownMs) continue;
-      this.lastAlerted.set(key, now);
-      // A new tool's first burst and the spike of calls that follows it are one story.
-      if (anomaly.code === 'new_tool') this.lastAlerted.set(`rate_spike\u0000${anomaly.agent}\u0000${anomaly.tool ?? ''}\u0000calls`, now);
       const list = byAgent.get(anomaly.agent) ?? [];
       list.push(anomaly);
       byAgent.set(anomaly.agent, list);
@@ -188,23 +181,36 @@ export class AnomalyService {
     for (const [agent, list] of byAgent) await this.raise(agent, start, end, list);
   }
 
-  private async raise(agent: string, start: number, end: number, anomalies: RateAnomaly[]): Promise<void> {
+  /**
+   * Raises one agent's alert for a bucket, without the anomalies alerted within the cooldown.
+   * Both checks read the trail under the cluster lock, not this process's memory: every instance
+   * flags the same anomalies from the shared trail, and an instance that started (or restarted)
+   * after an alert knows of it only from there.
+   */
+  private async raise(agent: string, start: number, end: number, flagged: RateAnomaly[]): Promise<void> {
     const alert = await this.locks.run(`anomaly:${agent}`, async () => {
-      // Another instance may have raised it already: the trail says.
-      const existing = await this.store.queryAudit({ type: 'anomaly.flagged', agent, fromMs: end }, { limit: 20 });
+      const now = this.clock.now();
+      const from = Math.min(end, now - this.cooldownMs);
+      // One alert per agent and bucket, raised as the bucket closes: the window holds one per bucket.
+      const recent = (await this.store.queryAudit({ type: 'anomaly.flagged', agent, fromMs: from }, { limit: Math.ceil((now - from) / this.bucketMs) + 1 })).map(
+        (row) => (JSON.parse(row.payload) as { data: AnomalyAlert }).data,
+      );
       const bucketStart = new Date(start).toISOString();
-      if (existing.some((row) => (JSON.parse(row.payload) as { data: AnomalyAlert }).data.bucketStart === bucketStart)) return undefined;
-      const at = this.clock.now();
+      // Another instance raised this bucket's alert already.
+      if (recent.some((raised) => raised.bucketStart === bucketStart)) return undefined;
+      const cooling = new Set(recent.filter((raised) => Date.parse(raised.at) > now - this.cooldownMs).flatMap((raised) => raised.anomalies.flatMap(alertedKeys)));
+      const anomalies = flagged.filter((anomaly) => !cooling.has(anomalyKey(anomaly)));
+      if (anomalies.length === 0) return undefined;
       const raised: AnomalyAlert = {
         id: newId('anm'),
-        at: new Date(at).toISOString(),
+        at: new Date(now).toISOString(),
         agent,
         bucketStart,
         bucketEnd: new Date(end).toISOString(),
         anomalies,
         summary: anomalies.map((a) => a.message).join('; '),
       };
-      await this.writer.append([{ record: { type: 'anomaly.flagged', at, actor: 'system', agent, data: raised as unknown as Record<string, unknown> } }]);
+      await this.writer.append([{ record: { type: 'anomaly.flagged', at: now, actor: 'system', agent, data: raised as unknown as Record<string, unknown> } }]);
       return raised;
     });
     if (!alert) return;
@@ -227,4 +233,15 @@ export class AnomalyService {
     this.limitIds = new Set(bundle.policies.flatMap((policy) => (policy.document.limits ?? []).map((limit) => limit.id)));
     this.limitVersion = active.version;
   }
+}
+
+/** What the cooldown tells apart: the same kind of anomaly on the same agent, tool and metric. */
+function anomalyKey(anomaly: Pick<RateAnomaly, 'code' | 'agent' | 'tool' | 'metric'>): string {
+  return `${anomaly.code}\u0000${anomaly.agent}\u0000${anomaly.tool ?? ''}\u0000${anomaly.metric}`;
+}
+
+/** The keys an alerted anomaly holds back: a new tool's first burst and the spike of calls that follows it are one story. */
+function alertedKeys(anomaly: RateAnomaly): string[] {
+  const key = anomalyKey(anomaly);
+  return anomaly.code === 'new_tool' ? [key, anomalyKey({ ...anomaly, code: 'rate_spike', metric: 'calls' })] : [key];
 }

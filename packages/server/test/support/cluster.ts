@@ -12,6 +12,8 @@ export interface Cluster {
   keys: Record<string, string>;
   agent(instance: number, id: string): Caller;
   admin(instance: number): Promise<Person>;
+  /** Closes one instance and starts it again on its data directory (a rolling restart): it rebuilds what it keeps in memory. */
+  restart(instance: number): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -19,9 +21,8 @@ export async function startCluster(count: number, options: StartOptions = {}): P
   const schema = uniqueName('cluster');
   const prefix = `${uniqueName('cluster')}:`;
   const dirs: ReturnType<typeof tempDir>[] = [];
-  const start = () => {
-    const dir = tempDir();
-    dirs.push(dir);
+  const start = (dir = tempDir()) => {
+    if (!dirs.includes(dir)) dirs.push(dir);
     return startServer({
       dataDir: dir.path,
       port: 0,
@@ -47,6 +48,10 @@ export async function startCluster(count: number, options: StartOptions = {}): P
     keys,
     agent: (i, id) => agent((instances[i] as RunningServer).url, keys[id] as string),
     admin: (i) => signIn((instances[i] as RunningServer).url, 'admin', ADMIN_PASSWORD),
+    async restart(i) {
+      await (instances[i] as RunningServer).close();
+      instances[i] = await start(dirs[i]);
+    },
     async dispose() {
       await Promise.all(instances.map((s) => s.close().catch(() => undefined)));
       for (const dir of dirs) dir.remove();

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import { argLeaves } from '../../audit/arg-index.js';
+import { payloadArgLeaves } from '../../audit/arg-index.js';
 
 /** Decision records read per backfill step. */
 const PAGE = 1000;
@@ -33,10 +33,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const store = db as Kysely<{ audit: { seq: number; type: string; payload: string }; audit_args: { seq: number; path: string; text_value: string; num_value: number | null } }>;
   for (let after = 0; ; ) {
     const page = await store.selectFrom('audit').select(['seq', 'payload']).where('type', '=', 'decision').where('seq', '>', after).orderBy('seq').limit(PAGE).execute();
-    const rows = page.flatMap((record) => {
-      const payload = JSON.parse(record.payload) as { data?: { request?: { args?: unknown } } };
-      return argLeaves(payload.data?.request?.args).map((leaf) => ({ seq: Number(record.seq), path: leaf.path, text_value: leaf.text, num_value: leaf.num }));
-    });
+    const rows = page.flatMap((record) =>
+      payloadArgLeaves(record.payload).map((leaf) => ({ seq: Number(record.seq), path: leaf.path, text_value: leaf.text, num_value: leaf.num })),
+    );
     for (let i = 0; i < rows.length; i += 500) await store.insertInto('audit_args').values(rows.slice(i, i + 500)).execute();
     const last = page[page.length - 1];
     if (!last || page.length < PAGE) break;

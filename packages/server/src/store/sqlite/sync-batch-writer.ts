@@ -1,6 +1,6 @@
 import type Sqlite from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
-import { argLeaves, type ArgLeaf } from '../../audit/arg-index.js';
+import { payloadArgLeaves, type ArgLeaf } from '../../audit/arg-index.js';
 import { GENESIS_HASH, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../../audit/record.js';
 import type { AuditArgsRow, AuditRow, Database, OutcomeRow } from '../schema.js';
 import { writeQuery } from '../batch-writer.js';
@@ -185,8 +185,7 @@ export class SqliteSyncBatchWriter {
     for (;;) {
       const records = page.all(after, CATCH_UP_PAGE);
       for (const record of records) {
-        const payload = JSON.parse(record.payload) as { data?: { request?: { args?: unknown } } };
-        const leaves = argLeaves(payload.data?.request?.args);
+        const leaves = payloadArgLeaves(record.payload);
         if (leaves.length > 0) this.unindexed.push({ seq: Number(record.seq), leaves });
       }
       const last = records[records.length - 1];
