@@ -1,7 +1,12 @@
 import { createContext, useContext, useEffect, useEffectEvent, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Approval, DecisionEvent } from './api/types';
 
-export type LiveEvent = { type: 'decision'; data: DecisionEvent } | { type: 'approval'; data: Approval } | { type: 'pause'; data: { id: string } };
+export type LiveEvent =
+  | { type: 'decision'; data: DecisionEvent }
+  | { type: 'approval'; data: Approval }
+  /** Outcomes of the agent's calls recorded, or reported again (POST /v1/outcomes). */
+  | { type: 'outcome'; data: { agent: string; decisions: string[] } }
+  | { type: 'pause'; data: { id: string } };
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 interface LiveValue {
@@ -11,6 +16,8 @@ interface LiveValue {
 
 const LiveContext = createContext<LiveValue | undefined>(undefined);
 const RETRY_MS = 5000;
+/** How long `useLiveReload` gathers events before it fetches again. */
+const LIVE_RELOAD_MS = 1500;
 
 /** One EventSource on GET /v1/events for the whole app; views subscribe to what they show. */
 export function LiveEvents({ children }: { children: ReactNode }) {
@@ -26,6 +33,7 @@ export function LiveEvents({ children }: { children: ReactNode }) {
     };
     source.addEventListener('decision', deliver('decision'));
     source.addEventListener('approval', deliver('approval'));
+    source.addEventListener('outcome', deliver('outcome'));
     source.addEventListener('pause', deliver('pause'));
     source.onopen = () => setStatus('live');
     source.onerror = () => {
@@ -61,6 +69,27 @@ export function useLiveEvents(listener: (event: LiveEvent) => void): void {
   const { subscribe } = useLive();
   const onEvent = useEffectEvent(listener);
   useEffect(() => subscribe((event) => onEvent(event)), [subscribe]);
+}
+
+/**
+ * Fetches again (`reload`) after the live events a view `wants`, at most once per `delayMs`: the
+ * events of a burst (a batch of outcomes, an approval's steps) wait for the same fetch.
+ */
+export function useLiveReload(wants: (event: LiveEvent) => boolean, reload: () => void, delayMs = LIVE_RELOAD_MS): void {
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(pending.current), []);
+  useLiveEvents((event) => {
+    if (!wants(event)) return;
+    pending.current ??= setTimeout(() => {
+      pending.current = undefined;
+      reload();
+    }, delayMs);
+  });
+}
+
+/** The agent an event is about (a pause event names none). */
+export function agentOf(event: LiveEvent): string | undefined {
+  return event.type === 'pause' ? undefined : event.data.agent;
 }
 
 function useLive(): LiveValue {

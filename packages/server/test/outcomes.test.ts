@@ -79,6 +79,30 @@ describe('execution outcomes', () => {
     expect((await report([succeeded(mine)])).body.recorded).toBe(1);
   });
 
+  it('publishes recorded outcomes and repeated reports on /v1/events, with their agent', async () => {
+    const decision = await decide(refund('OUT-LIVE', 20));
+    const controller = new AbortController();
+    const response = await fetch(`${t.url}/v1/events`, { headers: { cookie: (await t.admin()).cookie }, signal: controller.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect((await report([succeeded(decision)])).body.recorded).toBe(1);
+    expect((await report([succeeded(decision)])).body.recorded).toBe(0);
+    const decoder = new TextDecoder();
+    let text = '';
+    const outcomeEvent = /event: outcome\ndata: (.*)\n/g;
+    while ((text.match(outcomeEvent) ?? []).length < 2) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    controller.abort();
+    const events = [...text.matchAll(outcomeEvent)].map((match) => JSON.parse(match[1] as string) as unknown);
+    // The outcome recorded, then the second report, refused: it counts as reported twice.
+    expect(events).toEqual([
+      { agent: 'support-bot-1', decisions: [decision.id] },
+      { agent: 'support-bot-1', decisions: [decision.id] },
+    ]);
+  });
+
   it('started then finished is one outcome; a second finish is refused and counted as reported twice', async () => {
     const decision = await decide(refund('OUT-5', 20));
     expect((await report([{ decisionId: decision.id, decidedAt: decision.at, status: 'started', at: Date.parse(decision.at) }])).body.recorded).toBe(1);

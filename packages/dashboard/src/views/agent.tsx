@@ -7,6 +7,7 @@ import { ErrorNotice, Loading } from '../components/states';
 import { href } from '../components/scope';
 import { DEFAULT_RANGE, rangeKey, rangeQuery, TimeRangePicker, type TimeRange } from '../components/time-range';
 import { formatCount, formatDateTime, formatPercent, formatRelative, plural } from '../format';
+import { agentOf, useLiveReload } from '../live';
 import { Link } from '../router';
 import { useResource } from '../use-resource';
 import { AuditTable } from './audit';
@@ -112,36 +113,58 @@ export function AgentView({ id }: { id: string }) {
       ) : null}
       <AnomalyAlerts agent={id} />
       <OrphansPanel agent={id} />
-      <div className="card">
+      <div className="card" data-testid="timeline">
         <h2>Timeline</h2>
-        <Timeline agent={id} />
+        <Timeline key={id} agent={id} />
       </div>
     </section>
   );
 }
 
-/** Every audit record about the agent (decisions and approval steps), newest first, a page at a time. */
+interface AuditPage {
+  records: AuditRecord[];
+  nextCursor: string | null;
+}
+
+/** The records shown, newest first, the cursor of the next older page, and how many pages were loaded. */
+interface TimelinePages {
+  records: AuditRecord[];
+  next: string | null;
+  pages: number;
+}
+
+/**
+ * The newest page, fetched again, over what is shown: the records it covers are replaced (an
+ * approval's outcome moves on) and the older pages loaded stay. When more records arrived than a
+ * page holds, the timeline starts again from the newest page.
+ */
+function withNewest(shown: TimelinePages, page: AuditPage): TimelinePages {
+  const oldest = page.records.at(-1)?.seq;
+  const older = oldest === undefined || (shown.records[0]?.seq ?? -1) < oldest ? [] : shown.records.filter((record) => record.seq < oldest);
+  if (page.nextCursor === null || older.length === 0) return { records: page.records, next: page.nextCursor, pages: 1 };
+  return { records: [...page.records, ...older], next: shown.next, pages: shown.pages };
+}
+
+/** Every audit record about the agent (decisions, approval steps, outcomes), newest first, a page at a time; live. */
 function Timeline({ agent }: { agent: string }) {
-  const [pages, setPages] = useState<string[]>(['']);
-  const [records, setRecords] = useState<AuditRecord[]>([]);
-  const [next, setNext] = useState<string | null>(null);
+  const [timeline, setTimeline] = useState<TimelinePages>({ records: [], next: null, pages: 1 });
   const first = useResource(async () => {
-    const page = await api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/v1/audit', { agent, limit: PAGE });
-    setRecords(page.records);
-    setNext(page.nextCursor);
-    setPages(['']);
+    const page = await api.get<AuditPage>('/v1/audit', { agent, limit: PAGE });
+    setTimeline((shown) => withNewest(shown, page));
     return page;
   }, agent);
+  // A decision, an approval moving on, an outcome: each is a new record about the agent.
+  useLiveReload((event) => agentOf(event) === agent, first.reload);
   const [more, setMore] = useState<{ busy: boolean; error?: Error }>({ busy: false });
+  const { records, next, pages } = timeline;
 
   const loadMore = async (): Promise<void> => {
     if (!next) return;
     setMore({ busy: true });
     try {
-      const page = await api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/v1/audit', { agent, limit: PAGE, cursor: next });
-      setRecords((list) => [...list, ...page.records]);
-      setPages((list) => [...list, next]);
-      setNext(page.nextCursor);
+      const page = await api.get<AuditPage>('/v1/audit', { agent, limit: PAGE, cursor: next });
+      // Dropped if the timeline started again meanwhile (the cursor is of the pages it left).
+      setTimeline((shown) => (shown.next === next ? { records: [...shown.records, ...page.records], next: page.nextCursor, pages: shown.pages + 1 } : shown));
       setMore({ busy: false });
     } catch (error) {
       setMore({ busy: false, error: error as Error });
@@ -155,7 +178,7 @@ function Timeline({ agent }: { agent: string }) {
       <AuditTable records={records} empty="No records about this agent yet." />
       {more.error ? <ErrorNotice error={more.error} /> : null}
       <p className="muted small">
-        {plural(records.length, 'record')}{pages.length > 1 ? ` (${pages.length} pages)` : ''}.{' '}
+        {plural(records.length, 'record')}{pages > 1 ? ` (${pages} pages)` : ''}.{' '}
         {next ? (
           <button type="button" onClick={() => void loadMore()} disabled={more.busy}>
             {more.busy ? 'Loading…' : 'Older records'}

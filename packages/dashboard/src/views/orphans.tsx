@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import type { Orphans } from '../api/types';
 import { ErrorNotice, Loading } from '../components/states';
 import { formatDateTime, formatRelative, plural } from '../format';
+import { agentOf, useLiveReload } from '../live';
 import { Link } from '../router';
 import { useResource } from '../use-resource';
 
@@ -29,6 +30,9 @@ function auditLink(agent: string, seq: number | null): string {
 export function OrphansPanel({ agent }: { agent: string }) {
   const [grace, setGrace] = useState<number>(DEFAULT_GRACE);
   const answer = useResource(() => api.get<Orphans>('/v1/outcomes/orphans', { agent, grace, limit: LIMIT }), `orphans-${agent}-${grace}`);
+  // What changes the answer: a call allowed, an approval redeemed, an outcome reported (a call
+  // passing the grace period comes with none: "Check again").
+  useLiveReload((event) => agentOf(event) === agent && (event.type !== 'decision' || event.data.effect === 'allow'), answer.reload);
   const data = answer.data;
   const reporting = data?.agents.find((a) => a.agent === agent);
   const total = data ? data.redeemedUnreported.length + data.allowedUnreported.length + data.startedUnfinished.length + data.reportedTwice.length : 0;

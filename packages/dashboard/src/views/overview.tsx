@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { api } from '../api/client';
 import { isEffect, type AnomalyBaseline, type DecisionEvent, type Effect, type Overview, type Pause } from '../api/types';
 import { DecisionsChart, EnvironmentChart, TopBars } from '../components/charts';
@@ -7,7 +7,7 @@ import { href, ScopeFilters, setSearch, useScope, type Scope } from '../componen
 import { ErrorNotice, Loading } from '../components/states';
 import { rangeFromSearch, rangeKey, rangeQuery, rangeToSearch, TimeRangePicker } from '../components/time-range';
 import { CAUSE_LABEL, formatCount, formatDateTime, formatDuration, formatPercent, formatRelative, plural } from '../format';
-import { useLiveEvents } from '../live';
+import { useLiveEvents, useLiveReload } from '../live';
 import { Link, useLocation } from '../router';
 import { useNow } from '../use-now';
 import { useResource } from '../use-resource';
@@ -40,19 +40,11 @@ export function OverviewView() {
     return () => clearInterval(timer);
   }, [live, reload]);
 
-  const pendingRefresh = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(pendingRefresh.current), []);
-
   useLiveEvents((event) => {
-    if (!live) return;
-    if (event.type === 'decision') {
-      if (inScope(event.data, scope)) overview.setData((current) => (current ? countDecision(current, event.data) : current));
-    } else
-      pendingRefresh.current ??= setTimeout(() => {
-        pendingRefresh.current = undefined;
-        reload();
-      }, APPROVAL_REFRESH_MS);
+    if (live && event.type === 'decision' && inScope(event.data, scope)) overview.setData((current) => (current ? countDecision(current, event.data) : current));
   });
+  // Outcomes are not among its figures.
+  useLiveReload((event) => live && (event.type === 'approval' || event.type === 'pause'), reload, APPROVAL_REFRESH_MS);
 
   const data = overview.data;
   const total = data ? data.totals.allow + data.totals.require_approval + data.totals.block : 0;

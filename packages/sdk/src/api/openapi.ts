@@ -1962,7 +1962,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-Sent Events: `decision`, `approval`, `anomaly` and `pause` events as they happen. */
+        /** Server-Sent Events: `decision`, `approval`, `outcome` (`{agent, decisions}`: outcomes recorded or reported again), `anomaly` and `pause` events as they happen. */
         get: {
             parameters: {
                 query?: never;

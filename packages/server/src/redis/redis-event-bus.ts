@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { MemoryEventBus, type AirlockEvent, type EventBus, type EventType } from '../services/events.js';
 
-/** Event types published on a channel of their own (one per decision: too many to send every instance). */
-const ON_DEMAND: readonly EventType[] = ['decision'];
+/** Event types published on a channel of their own (one per decision or outcome report: too many to send every instance). */
+const ON_DEMAND: readonly EventType[] = ['decision', 'outcome'];
 
 interface Envelope {
   origin: string;
@@ -26,6 +26,7 @@ interface Envelope {
  * instance received and parsed every other instance's decisions, a cost per decision that grew
  * with the number of instances (docs/scale-out.md, capacity model). Redis drops a message that
  * no one is subscribed to, so with no feed open a decision event costs one PUBLISH and nothing else.
+ * Outcome events, one per outcome report, travel the same way.
  */
 export class RedisEventBus implements EventBus {
   readonly instance = randomUUID();

@@ -42,12 +42,12 @@ export function streamRoutes(services: Services, options: StreamOptions) {
       method: 'GET',
       url: '/v1/events',
       tag: 'events',
-      summary: 'Server-Sent Events: `decision`, `approval`, `anomaly` and `pause` events as they happen.',
+      summary: 'Server-Sent Events: `decision`, `approval`, `outcome` (`{agent, decisions}`: outcomes recorded or reported again), `anomaly` and `pause` events as they happen.',
       produces: 'text/event-stream',
       handler({ reply, principal }) {
         const stream = openEventStream(reply, options.heartbeatMs, options.open);
         bindToSession(stream, principal);
-        stream.onClose(events.subscribe(['decision', 'approval', 'anomaly', 'pause'], (event) => stream.send(event.type, event.data)));
+        stream.onClose(events.subscribe(['decision', 'approval', 'outcome', 'anomaly', 'pause'], (event) => stream.send(event.type, event.data)));
       },
     }),
   ];

@@ -26,6 +26,13 @@ export interface DecisionEvent {
   edge?: boolean;
 }
 
+/** Outcomes of one agent's calls recorded (POST /v1/outcomes), or refused as a second report: what its trail accounts for changed. */
+export interface OutcomeEvent {
+  agent: string;
+  /** The decisions whose outcome was recorded, or reported again. */
+  decisions: string[];
+}
+
 export interface PolicyEvent {
   version: number;
   digest: string;
@@ -36,6 +43,7 @@ export interface PolicyEvent {
 export type AirlockEvent =
   | { type: 'decision'; data: DecisionEvent }
   | { type: 'approval'; data: ApprovalView }
+  | { type: 'outcome'; data: OutcomeEvent }
   | { type: 'policy'; data: PolicyEvent }
   | { type: 'anomaly'; data: AnomalyAlert }
   | { type: 'pause'; data: { id: string } }

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../errors.js';
 import type { OutcomeRow } from '../store/schema.js';
 import type { DecisionRef, Store } from '../store/store.js';
 import type { AgentIdentity } from './agents.js';
+import type { EventBus } from './events.js';
 import type { PolicyService } from './policies.js';
 
 /** How long a call may run before it counts as unreported, by default. */
@@ -112,6 +113,7 @@ export class OutcomeService {
     private readonly store: Store,
     private readonly writer: AuditWriter,
     private readonly policies: PolicyService,
+    private readonly events: EventBus,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
@@ -187,7 +189,7 @@ export class OutcomeService {
     // instance recorded first (committed before this append took the chain) is dropped there,
     // with no record, and refused here like any second outcome.
     const sealed = entries.length > 0 ? await this.writer.append(entries) : [];
-    let recorded = 0;
+    const recorded: string[] = [];
     entries.forEach((entry, i) => {
       const { verdict, report, previous } = appended[i] as (typeof appended)[number];
       if (sealed[i]?.dropped === true) {
@@ -200,12 +202,15 @@ export class OutcomeService {
         this.metrics.recordOutcomeRefused(identity.agent, 'outcome_already_reported');
         return;
       }
-      recorded++;
+      recorded.push(report.decisionId);
       const { status } = entry.record.data as { status: string };
       this.metrics.recordOutcome(identity.agent, entry.record.tool ?? '', status);
     });
     if (duplicates.length > 0) await this.store.recordDuplicateOutcomes(duplicates);
-    return { recorded, outcomes: verdicts };
+    // The dashboard's agent page looks again at the agent's timeline and unaccounted calls.
+    const changed = [...recorded, ...duplicates];
+    if (changed.length > 0 && this.events.hasSubscribers('outcome')) this.events.publish({ type: 'outcome', data: { agent: identity.agent, decisions: changed } });
+    return { recorded: recorded.length, outcomes: verdicts };
   }
 
   /** The audit record of one outcome and the row it writes (inserted, or a started one finished). */

@@ -263,7 +263,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     links: { signer, mode: notificationConfig.links.mode },
     shadow,
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
-    outcomes: new OutcomeService(store, writer, policies, metrics, clock),
+    outcomes: new OutcomeService(store, writer, policies, events, metrics, clock),
     audit: new AuditService(store),
     auditFeed,
     auditForwarder,
