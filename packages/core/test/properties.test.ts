@@ -83,6 +83,18 @@ describe('MemoryCounterStore matches a brute-force rolling window with releases,
   });
 });
 
+describe('MemoryCounterStore with several checks in one call', () => {
+  it('records each check, also when two name the same key (the first moves it from one entry to a log)', () => {
+    const store = new MemoryCounterStore();
+    const check = (amount: number) => ({ key: 'k', windowMs: 1000, max: 100, amount, blocking: true });
+    expect(store.checkAndConsumeSync([check(2), check(3)], 10).consumed).toBe(true);
+    expect(store.checkAndConsumeSync([check(4)], 11).results[0]?.used).toBe(5);
+    expect(store.checkAndConsumeSync([check(1), check(1), check(1)], 12).consumed).toBe(true);
+    expect(store.checkAndConsumeSync([check(0)], 13).results[0]?.used).toBe(12);
+    expect(store.checkAndConsumeSync([check(0)], 1011).results[0]?.used).toBe(3);
+  });
+});
+
 describe('fuzzed refund arguments', () => {
   const engine = compile(loadBundle('examples/policies'));
   const codes: DecisionErrorCode[] = ['invalid_arguments', 'request_too_large', 'invalid_request'];

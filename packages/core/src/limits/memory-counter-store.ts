@@ -172,15 +172,21 @@ export class MemoryCounterStore implements SyncCounterStore {
   checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): ConsumeOutcome {
     const results: LimitCheckResult[] = [];
     let blocked = false;
+    let only: Counter | undefined;
     for (const check of checks) {
-      let used = this.total(this.logs.get(check.key), atMs - check.windowMs);
+      const counter = this.logs.get(check.key);
+      only = counter;
+      let used = this.total(counter, atMs - check.windowMs);
       if (replacing && replacing.length > 0) used = Math.max(0, used - this.replaced(replacing, check, atMs));
       const exceeded = isExceeded(used, check.amount, check.max);
       if (exceeded && check.blocking) blocked = true;
       results.push({ used, exceeded });
     }
     if (!blocked) {
-      for (const check of checks) this.record(check.key, check.windowMs, atMs, check.amount);
+      // One check (the common case): its counter as read above, not looked up again in a map of
+      // 100,000s of keys. Several may share a key, and recording one changes what the key holds.
+      if (checks.length === 1) this.record((checks[0] as LimitCheck).key, (checks[0] as LimitCheck).windowMs, atMs, (checks[0] as LimitCheck).amount, only);
+      else for (const check of checks) this.record(check.key, check.windowMs, atMs, check.amount, this.logs.get(check.key));
     }
     return { results, consumed: !blocked };
   }
@@ -197,7 +203,7 @@ export class MemoryCounterStore implements SyncCounterStore {
     for (const release of releases) {
       if (this.released.has(release.id)) continue;
       this.released.set(release.id, release.atMs + 2 * release.windowMs);
-      this.record(release.key, release.windowMs, release.atMs, -release.amount);
+      this.record(release.key, release.windowMs, release.atMs, -release.amount, this.logs.get(release.key));
     }
     if (this.released.size >= this.forgetAt) {
       for (const [id, until] of this.released) if (until <= this.newest) this.released.delete(id);
@@ -220,7 +226,7 @@ export class MemoryCounterStore implements SyncCounterStore {
    * never hands an agent a fresh budget.
    */
   restore(key: string, atMs: number, amount: number, windowMs: number): void {
-    this.record(key, windowMs, atMs, amount);
+    this.record(key, windowMs, atMs, amount, this.logs.get(key));
   }
 
   /** What the window of `check` at `atMs` still holds of the consumptions being replaced. */
@@ -244,9 +250,8 @@ export class MemoryCounterStore implements SyncCounterStore {
     return (this.solo.time[counter] as number) > since ? (this.solo.amount[counter] as number) : 0;
   }
 
-  /** Adds an entry to a key (made with `windowMs` if the key holds nothing). */
-  private record(key: string, windowMs: number, atMs: number, amount: number): void {
-    const counter = this.logs.get(key);
+  /** Adds an entry to a key: `counter` is what the key holds now (made with `windowMs` if nothing). */
+  private record(key: string, windowMs: number, atMs: number, amount: number, counter: Counter | undefined): void {
     if (counter === undefined) {
       this.logs.set(key, this.solo.take(atMs, amount, windowMs));
     } else if (typeof counter === 'number') {

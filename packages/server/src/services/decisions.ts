@@ -490,7 +490,7 @@ export function decisionRecord(input: {
       decision,
       id,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-      identity: { agent: identity.agent, environment: identity.environment, keyId: identity.keyId, role: identity.role },
+      identity: recordIdentity(identity),
       request: {
         args: call.args,
         ...(call.intent === undefined ? {} : { intent: call.intent }),
@@ -500,6 +500,21 @@ export function decisionRecord(input: {
       },
     },
   };
+}
+
+/**
+ * A decision record's `identity`, one deeply frozen object per key's identity (the key cache
+ * hands out the same AgentIdentity for every call): canonical JSON writes a deeply frozen value
+ * once and reuses its text. Checked against the identity on every use, so a changed one is rebuilt.
+ */
+const RECORD_IDENTITY = new WeakMap<AgentIdentity, Readonly<AgentIdentity>>();
+
+function recordIdentity(identity: AgentIdentity): Readonly<AgentIdentity> {
+  const known = RECORD_IDENTITY.get(identity);
+  if (known && known.agent === identity.agent && known.environment === identity.environment && known.keyId === identity.keyId && known.role === identity.role) return known;
+  const made = Object.freeze({ agent: identity.agent, environment: identity.environment, keyId: identity.keyId, role: identity.role });
+  RECORD_IDENTITY.set(identity, made);
+  return made;
 }
 
 function noPolicy(): Decision {
