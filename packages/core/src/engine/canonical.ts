@@ -23,9 +23,10 @@ export function canonicalJson(value: unknown): string {
  * The text built above is a rope (V8 joins `a + b` as a pair, not a copy): a hundred pieces for a
  * decision record. Whoever reads it first flattens it, which costs little now, while the pieces
  * are fresh in the cache and in the young generation, and a lot later: the audit record's copy to
- * the writer thread took ~5.8 µs a record under load reading ropes and ~1.9 µs reading flat text
- * (bench/README: "Flat canonical text"), and a rope held across a scavenge has every piece copied.
- * Reading a character makes V8 flatten the string in place; the text is the same either way.
+ * the writer thread took 5.7–7.2 µs a record under load reading ropes and 1.8–2.3 µs reading flat
+ * text (bench/README: "Runs after flat canonical text and compact budget keys"), and a rope held
+ * across a scavenge has every piece copied. Reading a character makes V8 flatten the string in
+ * place; the text is the same either way.
  */
 function flat(text: string): string {
   // Kept where the optimizing compiler cannot drop the read as unused.
