@@ -1,6 +1,6 @@
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentClient, personClient, type Client } from './support/api.js';
+import { agentClient, type Client, type Decided, personClient, refund } from './support/api.js';
 import { launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
@@ -14,14 +14,6 @@ const WAIT_MS = 15_000;
 const AGENT = 'support-bot-1';
 /** Another agent of the same role: the same tools and rules. */
 const OTHER = 'support-bot-2';
-const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
-
-interface Decided {
-  id: string;
-  at: string;
-  effect: string;
-  approval?: { id: string };
-}
 
 describe('agent page: live timeline and unaccounted calls', () => {
   let harness: ConsoleServer;

@@ -1,7 +1,7 @@
 import type { RunningServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agentClient, personClient, type Client } from './support/api.js';
+import { agentClient, type Client, personClient, refund } from './support/api.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
@@ -23,8 +23,6 @@ interface Decision {
   policy: { version: number };
   approval?: { id: string };
 }
-
-const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('dashboard in Chromium', () => {
   let harness: ConsoleServer;

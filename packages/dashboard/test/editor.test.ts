@@ -2,7 +2,7 @@ import type { RunningServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
-import { agentClient, personClient, type Client } from './support/api.js';
+import { agentClient, type Client, personClient, refund } from './support/api.js';
 import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -14,8 +14,6 @@ const WAIT_MS = 15_000;
  * this long after a completion list opens, Enter does not accept but inserts a line break.
  */
 const COMPLETION_INTERACTION_DELAY_MS = 75;
-
-const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('policy editor in Chromium', () => {
   let harness: ConsoleServer;

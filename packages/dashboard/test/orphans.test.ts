@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentClient, personClient, type Client } from './support/api.js';
+import { agentClient, type Client, type Decided, personClient, refund } from './support/api.js';
 import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
@@ -13,14 +13,6 @@ const ADMIN_PASSWORD = 'correct horse battery staple';
 const VIEWER_PASSWORD = 'a viewer password 1234';
 const WAIT_MS = 15_000;
 const AGENT = 'support-bot-1';
-const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
-
-interface Decided {
-  id: string;
-  at: string;
-  effect: string;
-  approval?: { id: string };
-}
 
 describe('agent page: unaccounted calls', () => {
   let harness: ConsoleServer;

@@ -1,13 +1,12 @@
 import type { RunningServer } from '@airlock/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentClient, personClient } from './support/api.js';
+import { agentClient, personClient, refund } from './support/api.js';
 import { launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /** The approval detail says what ran on a redeemed approval (issue 21 item 2), in headless Chromium. */
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const WAIT_MS = 15_000;
-const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('approval detail: the outcome of the approved call', () => {
   let harness: ConsoleServer;

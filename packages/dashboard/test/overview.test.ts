@@ -2,7 +2,7 @@ import type { RunningServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
-import { agentClient, personClient, type Client } from './support/api.js';
+import { agentClient, type Client, personClient, refund } from './support/api.js';
 import { launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
@@ -17,8 +17,6 @@ interface Decision {
   rule: string | null;
   approval?: { id: string };
 }
-
-const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
 
 describe('overview in Chromium', () => {
   let harness: ConsoleServer;

@@ -32,3 +32,14 @@ export async function personClient(base: string, username: string, password: str
   const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
   return client(base, { cookie, 'x-airlock-csrf': csrfToken });
 }
+
+/** The decide body of a refund, the call these tests make most (the seed policy: ≤ $50 allow, ≤ $500 approval, above that block). */
+export const refund = (account: string, amount: number) => ({ tool: 'issue_refund', args: { account_id: account, amount, currency: 'USD' } });
+
+/** What the tests read of a decide answer. */
+export interface Decided {
+  id: string;
+  at: string;
+  effect: string;
+  approval?: { id: string };
+}
