@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnomalyAlert } from '../src/index.js';
 import { startCluster, type Cluster } from './support/cluster.js';
+import type { DecisionBody } from './support/http.js';
 import { ManualClock } from './support/manual-clock.js';
 import { readEvents } from './support/sse.js';
 
 const BUCKET = 5 * 60_000;
-
-interface DecisionBody {
-  id: string;
-  at: string;
-  effect: string;
-}
 
 /**
  * Failure-rate anomaly alerts on two instances over one PostgreSQL schema and one Redis prefix,

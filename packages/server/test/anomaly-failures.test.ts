@@ -1,15 +1,10 @@
 import { readPolicySources } from '@airlock/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnomalyAlert } from '../src/index.js';
+import type { DecisionBody } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const BUCKET = 5 * 60_000;
-
-interface DecisionBody {
-  id: string;
-  at: string;
-  effect: string;
-}
 
 /**
  * Failure-rate anomaly alerts end to end (issue 21.2): outcomes reported through the API build

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from './support/cluster.js';
+import type { DecisionBody } from './support/http.js';
 
-interface DecisionBody {
-  id: string;
-  at: string;
-  effect: string;
-}
 interface OutcomesBody {
   recorded: number;
   outcomes: { decisionId: string; recorded: boolean; error?: { code: string } }[];

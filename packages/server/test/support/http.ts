@@ -4,6 +4,13 @@ export interface Reply<T = unknown> {
   body: T;
 }
 
+/** What the outcome and anomaly tests read of a decide answer (the decision they report outcomes for). */
+export interface DecisionBody {
+  id: string;
+  at: string;
+  effect: string;
+}
+
 export interface Caller {
   get<T = Record<string, unknown>>(path: string, headers?: Record<string, string>): Promise<Reply<T>>;
   post<T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
