@@ -172,10 +172,11 @@ export class MemoryCounterStore implements SyncCounterStore {
   checkAndConsumeSync(checks: readonly LimitCheck[], atMs: number, replacing?: readonly Release[]): ConsumeOutcome {
     const results: LimitCheckResult[] = [];
     let blocked = false;
-    let only: Counter | undefined;
+    /** What the last check's key holds: with one check, what it records into. */
+    let last: Counter | undefined;
     for (const check of checks) {
       const counter = this.logs.get(check.key);
-      only = counter;
+      last = counter;
       let used = this.total(counter, atMs - check.windowMs);
       if (replacing && replacing.length > 0) used = Math.max(0, used - this.replaced(replacing, check, atMs));
       const exceeded = isExceeded(used, check.amount, check.max);
@@ -185,7 +186,8 @@ export class MemoryCounterStore implements SyncCounterStore {
     if (!blocked) {
       // One check (the common case): its counter as read above, not looked up again in a map of
       // 100,000s of keys. Several may share a key, and recording one changes what the key holds.
-      if (checks.length === 1) this.record((checks[0] as LimitCheck).key, (checks[0] as LimitCheck).windowMs, atMs, (checks[0] as LimitCheck).amount, only);
+      const [only] = checks;
+      if (checks.length === 1 && only !== undefined) this.record(only.key, only.windowMs, atMs, only.amount, last);
       else for (const check of checks) this.record(check.key, check.windowMs, atMs, check.amount, this.logs.get(check.key));
     }
     return { results, consumed: !blocked };
