@@ -2,7 +2,7 @@ import type Sqlite from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import { payloadArgLeaves, type ArgLeaf } from '../../audit/arg-index.js';
 import { GENESIS_HASH, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../../audit/record.js';
-import type { AuditArgsRow, AuditRow, Database, OutcomeRow } from '../schema.js';
+import type { AuditRow, Database, OutcomeRow } from '../schema.js';
 import { writeQuery } from '../batch-writer.js';
 import type { StoreWrite } from '../store.js';
 
@@ -16,6 +16,12 @@ export const INDEX_IDLE_MS = 20;
 const CATCH_UP_PAGE = 1000;
 /** The watermark row of the argument index (migration 017). */
 const ARG_INDEX = 'audit_args';
+/** audit_args rows per INSERT statement of the index (4 parameters each, far below SQLite's 32,766). */
+const ARG_ROWS_PER_INSERT = 64;
+/** Parameters of one audit_args row: seq, path, text_value, num_value. */
+const ARG_FIELDS = 4;
+/** The audit table's columns, in the order of the prepared insert. */
+const AUDIT_COLUMNS = ['seq', 'at', 'type', 'actor', 'agent', 'tool', 'effect', 'rule', 'payload', 'prev_hash', 'hash'] as const satisfies readonly (keyof AuditRow)[];
 
 /** A committed decision record whose argument fields are not indexed yet. */
 interface Unindexed {
@@ -61,8 +67,9 @@ export class SqliteSyncBatchWriter {
   });
   private readonly statements = new Map<string, Sqlite.Statement>();
   private readonly head: Sqlite.Statement<[], { seq: number; hash: string }>;
-  private readonly insertAudit: Sqlite.Statement<AuditRow>;
-  private readonly insertArg: Sqlite.Statement<AuditArgsRow>;
+  private readonly insertAudit: Sqlite.Statement<unknown[]>;
+  /** `audit_args` inserts of 1 to ARG_ROWS_PER_INSERT rows, by row count (argInsert). */
+  private readonly insertArgs = new Map<number, Sqlite.Statement<unknown[]>>();
   /**
    * `outcome.insert`, the one write a batch holds hundreds of (a batch of reported outcomes):
    * prepared once, as the audit insert is, instead of built and compiled by Kysely per row, which
@@ -86,12 +93,8 @@ export class SqliteSyncBatchWriter {
 
   constructor(private readonly sqlite: Sqlite.Database) {
     this.head = sqlite.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    this.insertAudit = sqlite.prepare(
-      'INSERT INTO audit (seq, at, type, actor, agent, tool, effect, rule, payload, prev_hash, hash) ' +
-        'VALUES (@seq, @at, @type, @actor, @agent, @tool, @effect, @rule, @payload, @prev_hash, @hash)',
-    );
-    // OR IGNORE: a catch-up after a crash may meet rows an index transaction wrote before it.
-    this.insertArg = sqlite.prepare('INSERT OR IGNORE INTO audit_args (seq, path, text_value, num_value) VALUES (@seq, @path, @text_value, @num_value)');
+    // Positional parameters: better-sqlite3 binds an array without looking up a name per column.
+    this.insertAudit = sqlite.prepare(`INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`);
     this.setWatermark = sqlite.prepare('UPDATE search_index SET seq = ? WHERE name = ?');
     this.insertOutcome = sqlite.prepare(
       `INSERT INTO outcomes (${OUTCOME_COLUMNS.join(', ')}) VALUES (${OUTCOME_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (decision_id) DO NOTHING`,
@@ -115,7 +118,8 @@ export class SqliteSyncBatchWriter {
       const { rows, sealed } = sealBatch(kept, head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH });
       const unindexed: Unindexed[] = [];
       rows.forEach((row, i) => {
-        this.insertAudit.run(row);
+        // In AUDIT_COLUMNS order.
+        this.insertAudit.run(row.seq, row.at, row.type, row.actor, row.agent, row.tool, row.effect, row.rule, row.payload, row.prev_hash, row.hash);
         const leaves = kept[i]?.record.args;
         if (leaves !== undefined && leaves.length > 0) unindexed.push({ seq: row.seq, leaves });
       });
@@ -125,9 +129,16 @@ export class SqliteSyncBatchWriter {
       for (const write of writes) this.run(write);
     });
     this.indexTx = sqlite.transaction((records: readonly Unindexed[], watermark: number) => {
+      // Many rows per statement: a decision has a few fields, and one statement run per row
+      // (parameters bound, the call into SQLite and back) cost about as much as its b-tree inserts.
+      const values: unknown[] = [];
       for (const { seq, leaves } of records) {
-        for (const leaf of leaves) this.insertArg.run({ seq, path: leaf.path, text_value: leaf.text, num_value: leaf.num } satisfies AuditArgsRow);
+        for (const leaf of leaves) {
+          values.push(seq, leaf.path, leaf.text, leaf.num);
+          if (values.length === ARG_ROWS_PER_INSERT * ARG_FIELDS) this.argInsert(ARG_ROWS_PER_INSERT).run(values.splice(0));
+        }
       }
+      if (values.length > 0) this.argInsert(values.length / ARG_FIELDS).run(values);
       this.setWatermark.run(watermark, ARG_INDEX);
     });
     this.committedSeq = Number(this.head.get()?.seq ?? 0);
@@ -196,6 +207,17 @@ export class SqliteSyncBatchWriter {
 
   apply(writes: readonly StoreWrite[]): void {
     this.applyTx.immediate(writes);
+  }
+
+  /** The prepared insert of `rows` audit_args rows (at most ARG_ROWS_PER_INSERT distinct statements). */
+  private argInsert(rows: number): Sqlite.Statement<unknown[]> {
+    let statement = this.insertArgs.get(rows);
+    if (!statement) {
+      // OR IGNORE: a catch-up after a crash may meet rows an index transaction wrote before it.
+      statement = this.sqlite.prepare(`INSERT OR IGNORE INTO audit_args (seq, path, text_value, num_value) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}`);
+      this.insertArgs.set(rows, statement);
+    }
+    return statement;
   }
 
   ping(): void {
