@@ -13,6 +13,8 @@
  * Each tree is a built checkout (`npm run build`): e.g. a copy of main's build in /tmp and this one.
  * BENCH_SECONDS (5) per round, BENCH_ROUNDS (4), BENCH_WARMUP_SECONDS (3).
  * BENCH_PROFILE=<dir>: run both servers with --cpu-prof into that directory.
+ * BENCH_NODE_FLAGS_A / BENCH_NODE_FLAGS_B: node flags for one build's server only (e.g.
+ * `--max-semi-space-size=64`), so a runtime setting can be A/B'd on the same tree given twice.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -35,9 +37,10 @@ interface Server {
   dir: string;
 }
 
-function launch(tree: string, dataDir: string): Promise<{ process: ChildProcess; url: string }> {
+function launch(tree: string, dataDir: string, nodeFlags: string): Promise<{ process: ChildProcess; url: string }> {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(tree, 'bench/server/airlock-server.ts'), dataDir], {
+  const flags = nodeFlags.split(' ').filter((flag) => flag !== '');
+  const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', join(tree, 'bench/server/airlock-server.ts'), dataDir], {
     cwd: tree,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, AIRLOCK_ADMIN_PASSWORD: ADMIN_PASSWORD, TSX_TSCONFIG_PATH: join(tree, 'packages/server/tsconfig.json') },
@@ -81,7 +84,7 @@ const load0 = loadavg()[0] ?? 0;
 try {
   for (const [i, tree] of trees.entries()) {
     const dir = mkdtempSync(join(tmpdir(), `airlock-ab-${i}-`));
-    const child = await launch(tree as string, dir);
+    const child = await launch(tree as string, dir, process.env[i === 0 ? 'BENCH_NODE_FLAGS_A' : 'BENCH_NODE_FLAGS_B'] ?? '');
     servers.push({ name: i === 0 ? 'A' : 'B', ...child, dir, key: await benchKey(child.url) });
   }
   for (const server of servers) await load('wrk', { kind: 'airlock', url: `${server.url}/v1/decide`, key: server.key }, WARMUP_SECONDS);
