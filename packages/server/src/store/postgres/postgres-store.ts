@@ -50,8 +50,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     types,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
-  // An idle client losing its connection (database restart) must not crash the process.
-  pool.on('error', () => undefined);
+  guardClients(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await setUp(pool, db, schema);
@@ -65,6 +64,19 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
   });
   return new KyselyStore(db, writer);
+}
+
+/**
+ * A connection that dies (a database restart, a network cut) must never crash the process. The
+ * pool listens for errors of its idle clients only: a client checked out of it, between two of
+ * its queries (inside a transaction, say), would emit an error nobody hears, an uncaught
+ * exception. Each client gets a listener of its own for its whole life; its next query fails
+ * instead (the batch is answered store_unavailable: fail closed), and the pool drops it when it
+ * is released, as it drops a dead idle one.
+ */
+export function guardClients(pool: pg.Pool): void {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
 }
 
 /** Creates the schema and migrates, once at a time across instances starting together. */
@@ -87,6 +99,8 @@ async function setUp(pool: pg.Pool, db: Kysely<Database>, schema: string | undef
 /** Runs `fn` holding a database-wide lock (first-start seeding by several instances at once). */
 export async function withSetupLock<T>(url: string, schema: string | undefined, fn: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) });
+  // Idle while `fn` runs: its connection dying then fails `fn`'s own queries, never the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [SETUP_LOCK + 1]);
