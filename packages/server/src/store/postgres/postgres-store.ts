@@ -99,7 +99,7 @@ async function setUp(pool: pg.Pool, db: Kysely<Database>, schema: string | undef
 /** Runs `fn` holding a database-wide lock (first-start seeding by several instances at once). */
 export async function withSetupLock<T>(url: string, schema: string | undefined, fn: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) });
-  // Idle while `fn` runs: its connection dying then fails `fn`'s own queries, never the process.
+  // Idle while `fn` runs: should its connection die meanwhile (the lock goes with it), that is no uncaught exception.
   client.on('error', () => undefined);
   await client.connect();
   try {
