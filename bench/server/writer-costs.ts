@@ -16,7 +16,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Decision } from '@airlock/core';
 import { prepareRecord, type PreparedEntry } from '../../packages/server/dist/audit/record.js';
+import { decisionRecord } from '../../packages/server/dist/services/decisions.js';
 import { openConnection } from '../../packages/server/dist/store/sqlite/connection.js';
 import { openSqliteStore } from '../../packages/server/dist/store/sqlite/sqlite-store.js';
 import { INDEX_CHUNK, SqliteSyncBatchWriter } from '../../packages/server/dist/store/sqlite/sync-batch-writer.js';
@@ -25,53 +27,48 @@ const BATCH = 25;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-/** The data of a decision record as the server writes it for bench:server's refund (read off a real record). */
-function decisionData(n: number): Record<string, unknown> {
-  const account = `BENCH-R1-${n}`;
-  return {
-    decision: {
-      decidedBy: 'rule',
-      effect: 'allow',
-      flagged: false,
-      limits: [
-        {
-          adding: 20,
-          consumed: true,
-          effect: 'require_approval',
-          exceeded: false,
-          key: JSON.stringify(['customer-support', 'refund-budget', account]),
-          kind: 'budget',
-          limit: 'refund-budget',
-          max: 100,
-          policy: 'customer-support',
-          used: 0,
-          window: '24h',
-        },
-      ],
-      matched: [{ effect: 'allow', policy: 'customer-support', rule: 'refund-small' }],
-      policy: { bundle: 'examples', policies: ['customer-support'], version: 1 },
-      reason: 'Rule refund-small (policy customer-support): allow',
-      risk: { level: 'low', score: 0 },
-      rule: 'refund-small',
-    },
-    id: `dec_${n.toString(36).padStart(16, '0')}`,
-    identity: { agent: 'bench-bot-1', environment: 'production', keyId: '12bd5bbc6fa856e1', role: 'support' },
-    request: { args: { account_id: account, amount: 20, currency: 'USD' }, session: null, tool: 'issue_refund' },
-  };
-}
+const IDENTITY = { agent: 'bench-bot-1', role: 'support', environment: 'production', keyId: '12bd5bbc6fa856e1' };
 
-function entry(n: number): PreparedEntry {
-  const record = prepareRecord({
-    type: 'decision',
-    at: 1_796_000_000_000 + n,
-    actor: 'agent:bench-bot-1',
-    agent: 'bench-bot-1',
-    tool: 'issue_refund',
+/** The engine's decision for bench:server's refund to a new account (as read off a real record). */
+function refundDecision(account: string): Decision {
+  return {
     effect: 'allow',
     rule: 'refund-small',
-    data: decisionData(n),
+    reason: 'Rule refund-small (policy customer-support): allow',
+    decidedBy: 'rule',
+    matched: [{ effect: 'allow', policy: 'customer-support', rule: 'refund-small' }],
+    limits: [
+      {
+        kind: 'budget',
+        limit: 'refund-budget',
+        policy: 'customer-support',
+        key: JSON.stringify(['customer-support', 'refund-budget', account]),
+        window: '24h',
+        max: 100,
+        used: 0,
+        adding: 20,
+        exceeded: false,
+        effect: 'require_approval',
+        consumed: true,
+      },
+    ],
+    risk: { score: 0, level: 'low' },
+    flagged: false,
+    policy: { bundle: 'examples', version: 1, policies: ['customer-support'] },
+  } as Decision;
+}
+
+/** The record the server writes for that decision (decisionRecord), prepared as the writer receives it. */
+function entry(n: number): PreparedEntry {
+  const account = `BENCH-R1-${n}`;
+  const record = decisionRecord({
+    id: `dec_${n.toString(36).padStart(16, '0')}`,
+    at: 1_796_000_000_000 + n,
+    identity: IDENTITY,
+    call: { tool: 'issue_refund', args: { account_id: account, amount: 20, currency: 'USD' } },
+    decision: refundDecision(account),
   });
-  return { record, writes: [] };
+  return { record: prepareRecord(record), writes: [] };
 }
 
 const cpuUs = (since: NodeJS.CpuUsage): number => {
