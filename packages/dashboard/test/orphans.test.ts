@@ -22,8 +22,11 @@ describe('agent page: unaccounted calls', () => {
   let admin: Client;
   let url: string;
 
+  /** How far the server's clock is ahead of the real one: a test moves it, and the page's, together. */
+  let serverAheadMs = 0;
+
   beforeAll(async () => {
-    harness = await startConsoleServer('airlock-dashboard-orphans-', ADMIN_PASSWORD);
+    harness = await startConsoleServer('airlock-dashboard-orphans-', ADMIN_PASSWORD, { clock: { now: () => Date.now() + serverAheadMs } });
     url = harness.server.url;
     support = agentClient(url, harness.keys[AGENT] as string);
     admin = await personClient(url, 'admin', ADMIN_PASSWORD);
@@ -31,6 +34,8 @@ describe('agent page: unaccounted calls', () => {
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(WAIT_MS);
+    // The page's timers on a clock the test can move (time runs as usual until it does).
+    await page.clock.install();
     await page.goto(`${url}/`);
     await page.getByLabel('Username').fill('vera');
     await page.getByLabel('Password').fill(VIEWER_PASSWORD);
@@ -114,6 +119,33 @@ describe('agent page: unaccounted calls', () => {
     await twice.waitFor();
     expect(await twice.textContent()).toContain('Reported 2 times');
     expect(await twice.getByRole('link', { name: /^record #\d+$/ }).getAttribute('href')).toMatch(new RegExp(`^/audit\\?agent=${AGENT}&seq=\\d+$`));
+
+    expect(browser.takeConsoleErrors()).toEqual([]);
+    expect(harness.errors).toEqual([]);
+  });
+
+  it('lists a call once it passes the grace period, without a click', async () => {
+    await page.goto(`${url}/fleet/${AGENT}`);
+    const graceMinute = page.waitForResponse((response) => response.url().includes('/v1/outcomes/orphans') && response.url().includes('grace=60'));
+    await panel().getByRole('button', { name: '1 min' }).click();
+    await graceMinute;
+    const next = panel().getByTestId('orphans-next');
+    expect(await next.count()).toBe(0);
+
+    // An allowed call never reported: the card fetches again on its decision, and the answer says
+    // when the call passes the grace period.
+    const call = (await support.post<Decided>('/v1/decide', refund('ORPH-3', 20))).body;
+    expect(call.effect).toBe('allow');
+    await next.waitFor();
+    const row = panel().locator(`tr[data-orphan="allowed_unreported"][data-decision="${call.id}"]`);
+    expect(await row.count()).toBe(0);
+
+    // A minute passes, on the server's clock and the page's, and nobody clicks "Check again".
+    serverAheadMs += 61_000;
+    await page.clock.fastForward(61_000);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('Allowed, run never reported');
+    await next.waitFor({ state: 'detached' });
 
     expect(browser.takeConsoleErrors()).toEqual([]);
     expect(harness.errors).toEqual([]);

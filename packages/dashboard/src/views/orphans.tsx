@@ -1,8 +1,8 @@
-import { useState } from 'react';
+import { useLayoutEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { Orphans } from '../api/types';
 import { ErrorNotice, Loading } from '../components/states';
-import { formatDateTime, formatRelative, plural } from '../format';
+import { formatDateTime, formatRelative, formatWhen, plural } from '../format';
 import { agentOf, useLiveReload } from '../live';
 import { Link } from '../router';
 import { useResource } from '../use-resource';
@@ -16,6 +16,23 @@ const GRACES = [
 ] as const;
 const DEFAULT_GRACE = 300;
 const LIMIT = 100;
+/**
+ * Least time between two looks the answer's `nextDueAt` asks for: an agent that is busy always
+ * has a call about to pass the grace period, and the card need not be current to the millisecond.
+ */
+const MIN_RECHECK_MS = 5_000;
+/** Past the due instant by this much, so the server's clock has surely passed it too. */
+const RECHECK_MARGIN_MS = 250;
+/** setTimeout's longest delay (a grace period of a week is longer): it looks again then, and waits again. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How long after `answer` the card is to look again by itself; undefined when no call waits. */
+function recheckDelay(answer: Orphans): number | undefined {
+  if (answer.nextDueAt === null) return undefined;
+  // Both instants are the server's: the delay does not depend on this browser's clock.
+  const delay = Date.parse(answer.nextDueAt) - Date.parse(answer.checkedAt) + RECHECK_MARGIN_MS;
+  return Math.min(MAX_TIMER_MS, Math.max(MIN_RECHECK_MS, delay));
+}
 
 /** The decision's audit record, found by its sequence number (the audit explorer opens it). */
 function auditLink(agent: string, seq: number | null): string {
@@ -30,10 +47,18 @@ function auditLink(agent: string, seq: number | null): string {
 export function OrphansPanel({ agent }: { agent: string }) {
   const [grace, setGrace] = useState<number>(DEFAULT_GRACE);
   const answer = useResource(() => api.get<Orphans>('/v1/outcomes/orphans', { agent, grace, limit: LIMIT }), `orphans-${agent}-${grace}`);
-  // What changes the answer: a call allowed, an approval redeemed, an outcome reported (a call
-  // passing the grace period comes with none: "Check again").
+  // What changes the answer: a call allowed, an approval redeemed, an outcome reported, and a
+  // call passing the grace period, which no event announces: the answer says when (nextDueAt).
   useLiveReload((event) => agentOf(event) === agent && (event.type !== 'decision' || event.data.effect === 'allow'), answer.reload);
   const data = answer.data;
+  const { reload } = answer;
+  // A layout effect: the timer is set in the same commit that shows when it fires, never after.
+  useLayoutEffect(() => {
+    const delay = data && recheckDelay(data);
+    if (delay === undefined) return;
+    const timer = setTimeout(reload, delay);
+    return () => clearTimeout(timer);
+  }, [data, reload]);
   const reporting = data?.agents.find((a) => a.agent === agent);
   const total = data ? data.redeemedUnreported.length + data.allowedUnreported.length + data.startedUnfinished.length + data.reportedTwice.length : 0;
   const graceLabel = GRACES.find((g) => g.seconds === grace)?.label ?? `${grace} s`;
@@ -123,6 +148,11 @@ export function OrphansPanel({ agent }: { agent: string }) {
             </tbody>
           </table>
         </>
+      ) : null}
+      {data?.nextDueAt && reporting ? (
+        <p className="muted small" data-testid="orphans-next">
+          A call not listed yet passes the grace period at {formatWhen(data.nextDueAt)}, unless it reports first: this card looks again then.
+        </p>
       ) : null}
     </div>
   );

@@ -4286,6 +4286,10 @@ export interface components {
                 seq: number | null;
                 tool: string;
             }[];
+            /** @description the server's time the answer was taken at */
+            checkedAt: string;
+            /** @description the first instant at which a call not listed now is listed, if it has still not reported finishing by then (its decision, redemption or start + the grace period + 1 ms); null when none waits. A view that must stay current asks again then (the delay: nextDueAt − checkedAt) */
+            nextDueAt: string | null;
             redeemedUnreported: {
                 agent: string;
                 approvalId: string;

@@ -595,6 +595,10 @@ export const Orphans = z
     redeemedUnreported: z.array(z.object({ approvalId: z.string(), decisionId: z.string(), agent: z.string(), tool: z.string(), redeemedAt: iso })),
     startedUnfinished: z.array(OrphanDecision),
     reportedTwice: z.array(Outcome.extend({ seq: decisionSeq })),
+    checkedAt: iso.describe("the server's time the answer was taken at"),
+    nextDueAt: iso
+      .nullable()
+      .describe('the first instant at which a call not listed now is listed, if it has still not reported finishing by then (its decision, redemption or start + the grace period + 1 ms); null when none waits. A view that must stay current asks again then (the delay: nextDueAt − checkedAt)'),
   })
   .meta({ id: 'Orphans', description: 'Calls the trail cannot account for, of the agents that report outcomes.' });
 

@@ -87,6 +87,14 @@ export interface OrphansView {
   startedUnfinished: OrphanDecision[];
   /** Calls reported more than once (the later reports refused), with their decision's audit record. */
   reportedTwice: (OutcomeView & { seq: number | null })[];
+  /** The server's time the view was taken at: `nextDueAt` minus this is how long the view stays current. */
+  checkedAt: string;
+  /**
+   * The first instant at which a call not listed now is listed, if it has still not reported
+   * finishing by then (its decision, redemption or start plus the grace period, plus 1 ms); null
+   * when no call waits. A view that must stay current looks again then.
+   */
+  nextDueAt: string | null;
 }
 
 export interface FailureRate {
@@ -298,16 +306,30 @@ export class OutcomeService {
    * reported twice.
    */
   async orphans(filter: { agent?: string | undefined; graceMs: number; limit: number }): Promise<OrphansView> {
-    const cutoff = this.clock.now() - filter.graceMs;
+    const now = this.clock.now();
+    const cutoff = now - filter.graceMs;
     const agents = await this.store.reportingAgents(filter.agent);
-    const view: OrphansView = { agents: [], allowedUnreported: [], redeemedUnreported: [], startedUnfinished: [], reportedTwice: [] };
+    const view: OrphansView = {
+      agents: [],
+      allowedUnreported: [],
+      redeemedUnreported: [],
+      startedUnfinished: [],
+      reportedTwice: [],
+      checkedAt: new Date(now).toISOString(),
+      nextDueAt: null,
+    };
+    let nextDue = Number.POSITIVE_INFINITY;
     for (const { agent, since } of agents) {
       view.agents.push({ agent, since: new Date(since).toISOString() });
-      const [allows, redemptions, unfinished] = await Promise.all([
+      const [allows, redemptions, unfinished, pending] = await Promise.all([
         this.store.unreportedAllows(agent, since, cutoff, filter.limit),
         this.store.unreportedRedemptions(agent, since, cutoff, filter.limit),
         this.store.unfinishedOutcomes(agent, cutoff, filter.limit),
+        // What the three above do not list yet: the calls still inside the grace period.
+        this.store.earliestPendingCall(agent, Math.max(since, cutoff)),
       ]);
+      // Listed once strictly older than the grace period: 1 ms after it ends.
+      if (pending !== undefined) nextDue = Math.min(nextDue, pending + filter.graceMs + 1);
       view.allowedUnreported.push(...allows.map((ref) => ({ decisionId: ref.id, agent, tool: ref.tool, decidedAt: new Date(ref.at).toISOString(), seq: ref.seq ?? null })));
       view.redeemedUnreported.push(
         ...redemptions.map((row) => ({ approvalId: row.id, decisionId: row.decision_id, agent, tool: row.tool, redeemedAt: new Date(Number(row.redeemed_at)).toISOString() })),
@@ -320,6 +342,7 @@ export class OutcomeService {
     const twice = await this.store.reportedTwice(filter.agent, filter.limit);
     const seqs = await this.decisionSeqs(twice);
     view.reportedTwice = twice.map((row) => ({ ...outcomeView(row), seq: seqs.get(row.decision_id) ?? null }));
+    if (Number.isFinite(nextDue)) view.nextDueAt = new Date(nextDue).toISOString();
     return view;
   }
 

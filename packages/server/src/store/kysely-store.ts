@@ -172,6 +172,49 @@ export class KyselyStore implements Store {
     return rows.map(outcomeRow);
   }
 
+  async earliestPendingCall(agent: string, fromMs: number): Promise<number | undefined> {
+    // The same joins as the three queries above, from `fromMs` on, oldest first: each stops at the
+    // first row it finds (the agent's index walks its window in time order).
+    const id = this.payloadField(['data', 'id']);
+    const [allow, redemption, started] = await Promise.all([
+      this.db
+        .selectFrom('audit')
+        .leftJoin('outcomes', (join) => join.on(sql<SqlBool>`outcomes.decision_id = ${id}`))
+        .select('audit.at')
+        .where('audit.type', '=', 'decision')
+        .where('audit.agent', '=', agent)
+        .where('audit.effect', '=', 'allow')
+        .where('audit.at', '>=', fromMs)
+        .where('outcomes.decision_id', 'is', null)
+        .orderBy('audit.at')
+        .limit(1)
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('approvals')
+        .leftJoin('outcomes', 'outcomes.decision_id', 'approvals.decision_id')
+        .select('approvals.redeemed_at')
+        .where('approvals.agent', '=', agent)
+        .where('approvals.status', '=', 'redeemed')
+        .where('approvals.redeemed_at', '>=', fromMs)
+        .where((eb) => eb.or([eb('outcomes.decision_id', 'is', null), eb('outcomes.status', '=', 'started')]))
+        .orderBy('approvals.redeemed_at')
+        .limit(1)
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('outcomes')
+        .select('started_at')
+        .where('agent', '=', agent)
+        .where('status', '=', 'started')
+        .where('approval_id', 'is', null)
+        .where('started_at', '>=', fromMs)
+        .orderBy('started_at')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    const times = [allow?.at, redemption?.redeemed_at, started?.started_at].filter((at) => at !== undefined && at !== null).map(Number);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
   async reportedTwice(agent: string | undefined, limit: number): Promise<OutcomeRow[]> {
     let query = this.db.selectFrom('outcomes').selectAll().where('duplicates', '>', 0);
     if (agent !== undefined) query = query.where('agent', '=', agent);

@@ -89,6 +89,12 @@ export interface Store {
   unreportedRedemptions(agent: string, fromMs: number, toMs: number, limit: number): Promise<ApprovalRow[]>;
   /** The agent's allowed calls reported started before `startedBefore` and never finished. */
   unfinishedOutcomes(agent: string, startedBefore: number, limit: number): Promise<OutcomeRow[]>;
+  /**
+   * When the agent's earliest call that is not unaccounted yet, but would be once the grace period
+   * passes it, was made (epoch ms): of its allows decided, approvals redeemed and calls (without
+   * approval) started at or after `fromMs`, those with no finished outcome. Undefined when none.
+   */
+  earliestPendingCall(agent: string, fromMs: number): Promise<number | undefined>;
   /** Outcomes reported more than once (the later ones refused), newest first. */
   reportedTwice(agent: string | undefined, limit: number): Promise<OutcomeRow[]>;
   /** Counts outcomes refused because one was already recorded, once per id listed (housekeeping, not audited). */
