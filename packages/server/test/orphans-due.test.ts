@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartOptions } from '../src/index.js';
-import type { Caller } from './support/http.js';
+import type { Caller, DecisionBody } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { dropSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
 
-interface Decided {
-  id: string;
-  at: string;
-  effect: string;
-  approval?: { id: string };
-}
 interface OrphansBody {
   allowedUnreported: { decisionId: string }[];
   redeemedUnreported: { approvalId: string }[];
@@ -55,8 +49,8 @@ describe.each(stores)('orphans: when the view next changes ($name)', ({ options,
     if (started) await cleanup?.(started);
   });
 
-  const decide = async (call: object, as: Caller = support) => (await as.post<Decided>('/v1/decide', call)).body;
-  const report = async (decision: Decided, status: 'started' | 'succeeded', as: Caller = support) => {
+  const decide = async (call: object, as: Caller = support) => (await as.post<DecisionBody>('/v1/decide', call)).body;
+  const report = async (decision: DecisionBody, status: 'started' | 'succeeded', as: Caller = support) => {
     const { body } = await as.post<{ recorded: number }>('/v1/outcomes', { outcomes: [{ decisionId: decision.id, decidedAt: decision.at, status, at: t.clock.now() }] });
     expect(body.recorded).toBe(1);
   };

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Caller } from './support/http.js';
+import type { Caller, DecisionBody } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-interface DecisionBody {
-  id: string;
-  at: string;
-  effect: string;
-  approval?: { id: string };
-}
 interface OutcomesBody {
   recorded: number;
   outcomes: { decisionId: string; recorded: boolean; error?: { code: string } }[];

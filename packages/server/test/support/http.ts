@@ -9,6 +9,8 @@ export interface DecisionBody {
   id: string;
   at: string;
   effect: string;
+  /** Set when the effect is require_approval. */
+  approval?: { id: string };
 }
 
 export interface Caller {
