@@ -436,7 +436,7 @@ describe('dashboard in Chromium', () => {
     // Live traffic is still decided by version 2; version 3 would send the $40 refund to approval.
     expect((await support.post<Decision>('/v1/decide', refund('SHADOW-1', 40))).body).toMatchObject({ effect: 'allow', policy: { version: 2 } });
     expect((await support.post<Decision>('/v1/decide', refund('SHADOW-2', 20))).body).toMatchObject({ effect: 'allow', policy: { version: 2 } });
-    await panel.getByRole('button', { name: 'Refresh' }).click();
+    // The counts follow the decision stream: nobody clicks "Refresh".
     await expect.poll(() => panel.getByTestId('shadow-flips').innerText(), { timeout: WAIT_MS }).toBe('1');
     const flips = await panel.getByTestId('flips').locator('tbody tr').allInnerTexts();
     expect(flips).toHaveLength(1);

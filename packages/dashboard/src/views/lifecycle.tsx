@@ -4,6 +4,7 @@ import type { PolicySource, PolicyVersion, ReplayReport, Simulation } from '../a
 import { DiffView } from '../components/diff-view';
 import { ErrorNotice, Loading, OutcomeNotice } from '../components/states';
 import { formatDateTime } from '../format';
+import { useLiveReload } from '../live';
 import { useSession } from '../session';
 import { useAction } from '../use-action';
 import { useResource } from '../use-resource';
@@ -26,6 +27,10 @@ export function ShadowPanel({ versions, active, onChanged }: { versions: PolicyV
   const [chosen, setChosen] = useState<number | undefined>(undefined);
   const { busy, outcome, run } = useAction();
   const pick = chosen ?? candidates[0]?.version;
+  // The shadow decides every live call as well, so its counts move with the decision stream
+  // (fetched again at most every 1.5 s while calls come in; "Refresh" stays for the impatient).
+  const shadowing = shadow.data != null;
+  useLiveReload((event) => shadowing && event.type === 'decision', shadow.reload);
 
   const act = (work: () => Promise<string>): Promise<unknown> =>
     run(async () => {
