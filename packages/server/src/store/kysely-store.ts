@@ -126,17 +126,10 @@ export class KyselyStore implements Store {
   }
 
   async unreportedAllows(agent: string, fromMs: number, toMs: number, limit: number): Promise<DecisionRef[]> {
-    const id = this.payloadField(['data', 'id']);
-    const rows = await this.db
-      .selectFrom('audit')
-      .leftJoin('outcomes', (join) => join.on(sql<SqlBool>`outcomes.decision_id = ${id}`))
-      .select(['audit.seq', 'audit.at', 'audit.agent', 'audit.tool', 'audit.effect', 'audit.rule', id.as('id')])
-      .where('audit.type', '=', 'decision')
-      .where('audit.agent', '=', agent)
-      .where('audit.effect', '=', 'allow')
+    const rows = await this.allowsWithoutOutcome(agent)
+      .select(['audit.seq', 'audit.at', 'audit.agent', 'audit.tool', 'audit.effect', 'audit.rule', this.payloadField(['data', 'id']).as('id')])
       .where('audit.at', '>=', fromMs)
       .where('audit.at', '<', toMs)
-      .where('outcomes.decision_id', 'is', null)
       .orderBy('audit.seq', 'desc')
       .limit(limit)
       .execute();
@@ -144,75 +137,56 @@ export class KyselyStore implements Store {
   }
 
   async unreportedRedemptions(agent: string, fromMs: number, toMs: number, limit: number): Promise<ApprovalRow[]> {
-    return this.db
-      .selectFrom('approvals')
-      .leftJoin('outcomes', 'outcomes.decision_id', 'approvals.decision_id')
+    return this.redemptionsUnfinished(agent)
       .selectAll('approvals')
-      .where('approvals.agent', '=', agent)
-      .where('approvals.status', '=', 'redeemed')
       .where('approvals.redeemed_at', '>=', fromMs)
       .where('approvals.redeemed_at', '<', toMs)
-      .where((eb) => eb.or([eb('outcomes.decision_id', 'is', null), eb('outcomes.status', '=', 'started')]))
       .orderBy('approvals.redeemed_at', 'desc')
       .limit(limit)
       .execute();
   }
 
   async unfinishedOutcomes(agent: string, startedBefore: number, limit: number): Promise<OutcomeRow[]> {
-    const rows = await this.db
-      .selectFrom('outcomes')
-      .selectAll()
-      .where('agent', '=', agent)
-      .where('status', '=', 'started')
-      .where('approval_id', 'is', null)
-      .where('started_at', '<', startedBefore)
-      .orderBy('decided_at', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await this.startedUnfinished(agent).selectAll().where('started_at', '<', startedBefore).orderBy('decided_at', 'desc').limit(limit).execute();
     return rows.map(outcomeRow);
   }
 
   async earliestPendingCall(agent: string, fromMs: number): Promise<number | undefined> {
-    // The same joins as the three queries above, from `fromMs` on, oldest first: each stops at the
-    // first row it finds (the agent's index walks its window in time order).
-    const id = this.payloadField(['data', 'id']);
+    // What the three queries above list, from `fromMs` on, oldest first: each stops at the first
+    // row it finds (the agent's time index walks its window in order).
     const [allow, redemption, started] = await Promise.all([
-      this.db
-        .selectFrom('audit')
-        .leftJoin('outcomes', (join) => join.on(sql<SqlBool>`outcomes.decision_id = ${id}`))
-        .select('audit.at')
-        .where('audit.type', '=', 'decision')
-        .where('audit.agent', '=', agent)
-        .where('audit.effect', '=', 'allow')
-        .where('audit.at', '>=', fromMs)
-        .where('outcomes.decision_id', 'is', null)
-        .orderBy('audit.at')
-        .limit(1)
-        .executeTakeFirst(),
-      this.db
-        .selectFrom('approvals')
-        .leftJoin('outcomes', 'outcomes.decision_id', 'approvals.decision_id')
-        .select('approvals.redeemed_at')
-        .where('approvals.agent', '=', agent)
-        .where('approvals.status', '=', 'redeemed')
-        .where('approvals.redeemed_at', '>=', fromMs)
-        .where((eb) => eb.or([eb('outcomes.decision_id', 'is', null), eb('outcomes.status', '=', 'started')]))
-        .orderBy('approvals.redeemed_at')
-        .limit(1)
-        .executeTakeFirst(),
-      this.db
-        .selectFrom('outcomes')
-        .select('started_at')
-        .where('agent', '=', agent)
-        .where('status', '=', 'started')
-        .where('approval_id', 'is', null)
-        .where('started_at', '>=', fromMs)
-        .orderBy('started_at')
-        .limit(1)
-        .executeTakeFirst(),
+      this.allowsWithoutOutcome(agent).select('audit.at').where('audit.at', '>=', fromMs).orderBy('audit.at').limit(1).executeTakeFirst(),
+      this.redemptionsUnfinished(agent).select('approvals.redeemed_at').where('approvals.redeemed_at', '>=', fromMs).orderBy('approvals.redeemed_at').limit(1).executeTakeFirst(),
+      this.startedUnfinished(agent).select('started_at').where('started_at', '>=', fromMs).orderBy('started_at').limit(1).executeTakeFirst(),
     ]);
     const times = [allow?.at, redemption?.redeemed_at, started?.started_at].filter((at) => at !== undefined && at !== null).map(Number);
     return times.length === 0 ? undefined : Math.min(...times);
+  }
+
+  /** The agent's allowed decisions with no outcome reported (what `allowedUnreported` lists, at any time). */
+  private allowsWithoutOutcome(agent: string) {
+    return this.db
+      .selectFrom('audit')
+      .leftJoin('outcomes', (join) => join.on(sql<SqlBool>`outcomes.decision_id = ${this.payloadField(['data', 'id'])}`))
+      .where('audit.type', '=', 'decision')
+      .where('audit.agent', '=', agent)
+      .where('audit.effect', '=', 'allow')
+      .where('outcomes.decision_id', 'is', null);
+  }
+
+  /** The agent's approvals redeemed whose call never reported finishing (what `redeemedUnreported` lists, at any time). */
+  private redemptionsUnfinished(agent: string) {
+    return this.db
+      .selectFrom('approvals')
+      .leftJoin('outcomes', 'outcomes.decision_id', 'approvals.decision_id')
+      .where('approvals.agent', '=', agent)
+      .where('approvals.status', '=', 'redeemed')
+      .where((eb) => eb.or([eb('outcomes.decision_id', 'is', null), eb('outcomes.status', '=', 'started')]));
+  }
+
+  /** The agent's calls without approval reported started and never finished (what `startedUnfinished` lists, at any time). */
+  private startedUnfinished(agent: string) {
+    return this.db.selectFrom('outcomes').where('agent', '=', agent).where('status', '=', 'started').where('approval_id', 'is', null);
   }
 
   async reportedTwice(agent: string | undefined, limit: number): Promise<OutcomeRow[]> {
