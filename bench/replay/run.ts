@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle, replayCalls } from '../../packages/core/src/index.js';
 import { writeHistory } from './history.js';
+import { median } from '../stats.js';
 
 const COUNT = Number(process.env.BENCH_CALLS ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-replay-'));
@@ -38,7 +39,6 @@ try {
   const memorySeconds = (performance.now() - memory) / 1000;
   if (direct.flipped !== rounds[0]?.flipped) throw new Error(`the CLI found ${rounds[0]?.flipped} flips, direct replay ${direct.flipped}`);
 
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[1] as number;
   const wall = median(rounds.map((r) => r.wall));
   const inside = median(rounds.map((r) => r.inside));
   console.log(`Replay bench — ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);

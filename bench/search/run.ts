@@ -23,6 +23,7 @@ import { decisionRecord } from '../../packages/server/src/services/decisions.js'
 import { INDEX_CHUNK, SqliteSyncBatchWriter } from '../../packages/server/src/store/sqlite/sync-batch-writer.js';
 import { openSqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
 import type { AuditFilter } from '../../packages/server/src/store/store.js';
+import { median } from '../stats.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
@@ -278,7 +279,6 @@ async function main(): Promise<void> {
         connection.close();
       }
     }
-    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
     const withIndex = median(results.with ?? []);
     const without = median(results.without ?? []);
     console.log(`\nWrite path (writer thread's batch writer, batches of ${batchSize}, synchronous=FULL, ${writeRecords.toLocaleString('en')} decisions, median of 3 rounds):`);

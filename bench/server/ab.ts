@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { load } from './load.js';
 import { ADMIN_PASSWORD, benchKey } from './admin.js';
+import { median as med } from '../stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -113,7 +114,6 @@ try {
       console.error(`[ab] round ${round + 1} ${server.name}: ${Math.round(r.perSecond)}/s, ${r.allUs.toFixed(1)} µs CPU/decision (event loop ${r.mainUs.toFixed(1)}, writer ${r.writerUs.toFixed(1)}), p99 ${r.p99ms.toFixed(1)} ms`);
     }
   }
-  const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
   console.log(`A/B decide — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${load0.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`);
   console.log(`wrk 1 thread, 50 connections, ${ROUNDS} alternating rounds of ${SECONDS} s; A = ${trees[0]}, B = ${trees[1]}\n`);
   console.log('| build | decisions/s | CPU µs/decision (all threads) | event loop µs | writer thread µs | p99 |');

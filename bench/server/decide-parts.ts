@@ -15,6 +15,7 @@ import { prepareRecord, type PreparedEntry } from '../../packages/server/dist/au
 import { decisionRecord } from '../../packages/server/dist/services/decisions.js';
 import { packEntries } from '../../packages/server/dist/store/sqlite/write-protocol.js';
 import { decideBody, decideBodyFast, decideHeaders, decideHeadersFast } from '../../packages/server/dist/routes/decide.js';
+import { median as med } from '../stats.js';
 
 const BATCH = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -99,7 +100,6 @@ for (let round = 0; round < ROUNDS; round++) {
   received.push(receive(20_000));
 }
 await worker.terminate();
-const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const bytes = JSON.stringify(batches[0]?.[0]).length;
 console.log(`decide parts — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${(loadavg()[0] ?? 0).toFixed(1)}; medians of ${ROUNDS} interleaved rounds`);
 console.log(`audit hand-off, batches of ${BATCH} records (~${bytes} bytes each as JSON): objects ${med(results.objects).toFixed(2)} µs/record, packed ${med(results.packed).toFixed(2)} µs/record (${(med(results.packed) / med(results.objects)).toFixed(2)}×)`);

@@ -22,6 +22,7 @@ import { decisionRecord } from '../../packages/server/dist/services/decisions.js
 import { openConnection } from '../../packages/server/dist/store/sqlite/connection.js';
 import { openSqliteStore } from '../../packages/server/dist/store/sqlite/sqlite-store.js';
 import { INDEX_CHUNK, SqliteSyncBatchWriter } from '../../packages/server/dist/store/sqlite/sync-batch-writer.js';
+import { median } from '../stats.js';
 
 const BATCH = 25;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 2000);
@@ -138,7 +139,6 @@ for (let i = 0; i < ROUNDS; i++) {
   rounds.push(r);
   console.error(`[writer-costs] round ${i + 1}: commit ${r.commit.toFixed(1)} µs/record, index ${r.index.toFixed(1)}, bare ${r.bare.toFixed(1)}`);
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const commit = median(rounds.map((r) => r.commit));
 const index = median(rounds.map((r) => r.index));
 const bare = median(rounds.map((r) => r.bare));
