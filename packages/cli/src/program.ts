@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
 import { auditTailCommand, type AuditTailOptions } from './commands/audit-tail.js';
 import { auditVerifyCommand } from './commands/audit-verify.js';
+import { backupCommand } from './commands/backup.js';
 import { evalCommand } from './commands/eval.js';
 import { initCommand, type InitOptions } from './commands/init.js';
 import { policyCheckCommand, type PolicyCheckOptions } from './commands/policy-check.js';
@@ -135,6 +136,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--expect-head <hash>', 'an anchored head hash (printed by an earlier verify): fail unless it is still in the chain (a truncated or rewritten tail)')
     .action(async (options: { db: string; expectHead?: string }) => {
       setExitCode(await auditVerifyCommand(options, io));
+    });
+
+  program
+    .command('backup')
+    .description(
+      'Copy a server database while the server runs (one consistent instant, never replacing a file), verify the copy\'s audit chain and print its head hash (exit 1 if it does not verify)',
+    )
+    .option('--db <file>', 'the server database', 'data/airlock.db')
+    .requiredOption('--to <file>', 'the new file to write, e.g. backups/airlock-2026-12-07.db')
+    .action(async (options: { db: string; to: string }) => {
+      setExitCode(await backupCommand(options, io));
     });
 
   // The kill switch (docs/kill-switch.md): signs in as a person, like the dashboard.

@@ -4,6 +4,7 @@ export { configFromEnvironment, DEFAULT_CONFIG } from './config.js';
 export type { ConfigFlags, ServerConfig } from './config.js';
 export type { Clock } from './clock.js';
 export { verifyAuditFile } from './audit/verify-file.js';
+export { backupSqliteFile, type BackupResult } from './store/sqlite/backup.js';
 export { replayAuditFile, type ReplayFileOptions, type ReplayFileReport } from './audit/replay-file.js';
 export { HEAD_HASH } from './audit/verify.js';
 export { auditRecordHash, GENESIS_HASH, type AuditRecordFields } from './audit/record.js';

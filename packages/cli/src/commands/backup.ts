@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { backupSqliteFile, verifyAuditFile } from '@airlock/server';
+
+/**
+ * `airlock backup --db <file> --to <file>`: a consistent copy of a server database, taken while
+ * the server runs (docs/operations.md), then its audit chain verified and its head hash printed, to
+ * anchor elsewhere and check after a restore (`airlock audit verify --expect-head`). Exit 0 with a
+ * copy whose chain verifies; 1 when the copy was made but its chain does not verify (the source
+ * is damaged the same way: the copy is kept, it is still the trail as it was); 2 when nothing was
+ * copied (no database, the destination exists, no such folder).
+ */
+export async function backupCommand(options: { db: string; to: string }, io: { stdout: Writable; stderr: Writable }): Promise<number> {
+  if (!existsSync(options.db)) {
+    io.stderr.write(`airlock: no database at ${options.db}\n`);
+    return 2;
+  }
+  if (existsSync(options.to)) {
+    io.stderr.write(`airlock: ${options.to} exists: a backup never replaces a file; choose a new name\n`);
+    return 2;
+  }
+  if (!existsSync(dirname(options.to))) {
+    io.stderr.write(`airlock: no folder ${dirname(options.to)} for ${options.to}\n`);
+    return 2;
+  }
+  const started = performance.now();
+  let bytes: number;
+  try {
+    ({ bytes } = backupSqliteFile(options.db, options.to));
+  } catch (error) {
+    io.stderr.write(`airlock: backup failed, nothing written to ${options.to}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return existsSync(options.to) ? 1 : 2;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const result = await verifyAuditFile(options.to);
+  if (!result.ok) {
+    io.stdout.write(`Copied to ${options.to}, but its audit chain FAILED at seq ${result.seq}: ${result.reason} (${result.records} records verified before it). The source is damaged the same way: airlock audit verify --db ${options.db}\n`);
+    return 1;
+  }
+  io.stdout.write(
+    `Backed up to ${options.to}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${seconds.toFixed(1)} s; its audit chain verifies: ${result.records} records, head ${result.head ?? '(empty trail)'}\n`,
+  );
+  return 0;
+}
