@@ -298,7 +298,7 @@ describe('the packed packages, installed into a project outside the repository',
     expect(readdirSync(policies).sort()).toEqual(['customer-support.yaml', 'devops.yaml', 'finance.yaml', 'saas-workflow.yaml']);
   });
 
-  it('npx airlock start serves /healthz and the dashboard page and its assets', async () => {
+  it('npx airlock start serves /healthz and the dashboard page and its assets; npx airlock backup copies its database', async () => {
     const server = await startServer(project, join(work, 'data-start'));
     try {
       const health = await fetch(`${server.url}/healthz`);
@@ -313,6 +313,9 @@ describe('the packed packages, installed into a project outside the repository',
       const asset = await fetch(`${server.url}${script}`);
       expect(asset.status).toBe(200);
       expect(server.output()).toContain('policies: the example bundle, stored and activated as version 1');
+      // The installed CLI backs the running server's database up, and the copy verifies.
+      const backup = await mustRun('npx', ['--no', 'airlock', 'backup', '--db', join(work, 'data-start', 'airlock.db'), '--to', join(work, 'start-backup.db')], { cwd: project });
+      expect(backup.stdout).toMatch(/its audit chain verifies: \d+ records, head [0-9a-f]{64}/);
     } finally {
       await stopGroup(server.child);
     }
