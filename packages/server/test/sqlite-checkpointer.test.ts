@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareRecord, type PreparedEntry } from '../src/audit/record.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { DEFAULT_CHECKPOINTS } from '../src/store/sqlite/write-thread.js';
 import { tempDir } from './support/temp-dir.js';
 
 /**
@@ -32,7 +33,9 @@ describe('WAL checkpoints beside the SQLite writer', () => {
   it('keeps the WAL a fraction of the database while decisions are written for a second and more', async () => {
     const dir = tempDir('airlock-checkpointer-');
     const file = join(dir.path, 'airlock.db');
-    const store = await openSqliteStore(file);
+    // The default restart threshold (8,000 frames, ~32 MiB) is past what this test writes: a
+    // smaller one shows, in a few seconds, that the log is started over rather than grown.
+    const store = await openSqliteStore(file, { checkpoints: { ...DEFAULT_CHECKPOINTS, restartFrames: 1000 } });
     try {
       let n = 0;
       for (let batch = 0; batch < 60; batch++) {

@@ -3,11 +3,13 @@ import { KyselyStore } from '../kysely-store.js';
 import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
 import { openConnection } from './connection.js';
-import { SqliteWriteThread } from './write-thread.js';
+import { SqliteWriteThread, type CheckpointSettings } from './write-thread.js';
 
 export interface SqliteStoreOptions {
   /** Open an existing file without writing to it (audit verification). No migrations, no writer. */
   readonly?: boolean;
+  /** When the WAL is copied into the database and started over (default: DEFAULT_CHECKPOINTS). */
+  checkpoints?: CheckpointSettings;
 }
 
 /**
@@ -26,5 +28,5 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));
   }
-  return new KyselyStore(db, new SqliteWriteThread(file));
+  return new KyselyStore(db, new SqliteWriteThread(file, options.checkpoints));
 }

@@ -9,8 +9,23 @@ import { packEntries, type WriteReply, type WriteRequest } from './write-protoco
 
 type Request = WriteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-/** How often the checkpointer thread copies the WAL into the database file. */
-const CHECKPOINT_INTERVAL_MS = 100;
+/** When the checkpointer thread (checkpoint-worker.ts) copies the WAL into the database file, and starts it over. */
+export interface CheckpointSettings {
+  /** How often committed WAL pages are copied into the database file (PASSIVE: the writer never waits). */
+  intervalMs: number;
+  /** WAL frames past which, once all are copied, the log is started over (RESTART: the next commit waits for it). */
+  restartFrames: number;
+}
+
+/**
+ * Measured with bench/server/ab.ts (bench/README.md, "Runs on an Intel Xeon VM"): every 100 ms and
+ * a restart past 1,000 frames (SQLite's own checkpoint size) put a restart in nearly every
+ * interval at ~10,000 decisions/s, each holding a commit back 5-13 ms, and each 100 ms copy (up to
+ * thousands of pages, then an fsync of the database file) slowed the commits beside it. Copying
+ * every 25 ms and restarting past 8,000 frames (a WAL of ~32 MiB at most before it starts over)
+ * made commits over 10 ms ~3× rarer in three launches, for the same decisions/s.
+ */
+export const DEFAULT_CHECKPOINTS: CheckpointSettings = { intervalMs: 25, restartFrames: 8000 };
 
 /**
  * The store's single SQLite writer, on its own thread (write-worker.ts). better-sqlite3 is
@@ -28,9 +43,9 @@ export class SqliteWriteThread implements BatchWriter {
   private nextId = 1;
   private failure: Error | undefined;
 
-  constructor(file: string) {
+  constructor(file: string, checkpoints: CheckpointSettings = DEFAULT_CHECKPOINTS) {
     this.worker = spawnWorker('write-worker', { file });
-    this.checkpointer = spawnWorker('checkpoint-worker', { file, intervalMs: CHECKPOINT_INTERVAL_MS });
+    this.checkpointer = spawnWorker('checkpoint-worker', { file, ...checkpoints });
     // Not a reason to stop writing: without it the writer's own automatic checkpoint takes over.
     this.checkpointer.on('error', (error) => console.error(`airlock: WAL checkpointer stopped: ${error.message}`));
     this.checkpointer.unref();

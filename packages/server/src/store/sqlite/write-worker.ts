@@ -11,7 +11,7 @@ const port = parentPort;
 if (!port) throw new Error('write-worker must run in a worker thread');
 const { file } = workerData as { file: string };
 const sqlite = openConnection(file, { fileMustExist: true });
-// The checkpointer thread checkpoints every 100 ms (checkpoint-worker.ts); this connection's own
+// The checkpointer thread checkpoints every 25 ms (write-thread.ts, DEFAULT_CHECKPOINTS); this connection's own
 // automatic checkpoint, inside a commit, is only the backstop should it fall behind (64 MiB of WAL).
 sqlite.pragma('wal_autocheckpoint = 16384');
 const writer = new SqliteSyncBatchWriter(sqlite);
