@@ -29,8 +29,14 @@ export async function backupCommand(options: { db: string; to: string }, io: { s
   try {
     ({ bytes } = backupSqliteFile(options.db, options.to));
   } catch (error) {
-    io.stderr.write(`airlock: backup failed, nothing written to ${options.to}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return existsSync(options.to) ? 1 : 2;
+    const reason = error instanceof Error ? error.message : String(error);
+    // The copy gets its name last: if it has one, only flushing its folder failed.
+    if (existsSync(options.to)) {
+      io.stderr.write(`airlock: ${options.to} was written, but its folder could not be flushed to disk: ${reason}\n`);
+      return 1;
+    }
+    io.stderr.write(`airlock: backup failed, nothing written to ${options.to}: ${reason}\n`);
+    return 2;
   }
   const seconds = (performance.now() - started) / 1000;
   const result = await verifyAuditFile(options.to);
