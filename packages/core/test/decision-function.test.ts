@@ -198,8 +198,10 @@ function differential(name: string, bundle: PolicyBundle, requests: readonly Dec
       }),
       { numRuns: runs },
     );
-    // The mix is mostly valid calls: the generated functions decided a good share of them.
-    expect(ruled / total).toBeGreaterThan(0.3);
+    // The generated functions decided a good share of the mix (by a rule or the default), so the
+    // comparison above is not mostly refusals. Over 40 seeds the seed policies' share was
+    // 0.293-0.336 (a bound of 0.3 failed one run in ten); a broken generator or mutation gives ~0.
+    expect(ruled / total).toBeGreaterThan(0.2);
   });
 }
 
