@@ -3,10 +3,11 @@ import { openConnection } from './connection.js';
 
 /**
  * Body of the SQLite checkpointer thread: copies the WAL's committed pages into the database
- * file every CHECKPOINT_INTERVAL_MS (PASSIVE: never waits for the writer, never blocks it), so
- * that the writer thread, whose own automatic checkpoint is set far higher (write-worker.ts),
- * does not copy and fsync megabytes of pages inside a decision batch's commit, before the
- * batch's answers: the copy's I/O runs beside the writer instead.
+ * file every `intervalMs` (PASSIVE: never waits for the writer, never blocks it; the settings are
+ * write-thread.ts's DEFAULT_CHECKPOINTS), so that the writer thread, whose own automatic
+ * checkpoint is set far higher (write-worker.ts), does not copy and fsync megabytes of pages
+ * inside a decision batch's commit, before the batch's answers: the copy's I/O runs beside the
+ * writer instead.
  */
 const port = parentPort;
 if (!port) throw new Error('checkpoint-worker must run in a worker thread');
