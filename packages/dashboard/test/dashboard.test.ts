@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, type Client, personClient, refund } from './support/api.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { replaceSource, sourceEditor } from './support/policy-editor.js';
 
 /**
  * The dashboard end to end: the built app (packages/dashboard/dist, made by `npm run build`)
@@ -227,7 +228,7 @@ describe('dashboard in Chromium', () => {
     // Nor edit policies: the sources are read-only.
     await nav('Policies').click();
     await page.getByRole('link', { name: 'View the active sources' }).click();
-    await expect(page.getByLabel('customer-support.yaml source').getAttribute('aria-readonly')).resolves.toBe('true');
+    await expect(sourceEditor(page, 'customer-support.yaml').getAttribute('aria-readonly')).resolves.toBe('true');
     expect(await page.getByRole('button', { name: 'Save as new version' }).count()).toBe(0);
     await signOut();
     await signIn('admin', ADMIN_PASSWORD);
@@ -351,12 +352,11 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('versions').waitFor({ timeout: WAIT_MS });
     await page.getByRole('link', { name: 'Edit a new version' }).click();
     await page.getByRole('tab', { name: 'customer-support.yaml' }).click();
-    const editor = page.getByLabel('customer-support.yaml source');
     const original = await activeSource('customer-support.yaml');
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
 
     const line = original.split('\n').findIndex((text) => text.includes('when: args.amount <= 50')) + 1;
-    await editor.fill(original.replace('when: args.amount <= 50', 'when: args.amount: <= 50'));
+    await replaceSource(page, 'customer-support.yaml', original.replace('when: args.amount <= 50', 'when: args.amount: <= 50'));
     await page.getByTestId('validation').filter({ hasText: 'problem' }).waitFor({ timeout: WAIT_MS });
     await expect(page.getByTestId('validation').innerText()).resolves.toContain(`customer-support.yaml:${line}`);
     await page.locator('.cm-lintRange-error').first().waitFor({ timeout: WAIT_MS });
@@ -369,8 +369,8 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('.cm-lineNumbers .cm-activeLineGutter').innerText()).toBe(String(line));
     await screenshot(page, '08-policy-editor-error');
     // Close whatever the editor has open (a completion list) before the fix is typed over the draft.
-    await editor.press('Escape');
-    await editor.fill(original);
+    await sourceEditor(page, 'customer-support.yaml').press('Escape');
+    await replaceSource(page, 'customer-support.yaml', original);
     // Polled text, not a locator wait: a failure shows what the validation said instead.
     await expect.poll(() => page.getByTestId('validation').innerText(), { timeout: WAIT_MS }).toContain('Valid:');
   });
@@ -379,10 +379,9 @@ describe('dashboard in Chromium', () => {
     // Recorded under version 1 (at most $100 per account in 24 h): three $30 refunds, all allowed.
     for (let i = 0; i < 3; i++) expect((await support.post<Decision>('/v1/decide', refund('SIM-1', 30))).body).toMatchObject({ effect: 'allow', policy: { version: 1 } });
 
-    const editor = page.getByLabel('customer-support.yaml source');
     const original = await activeSource('customer-support.yaml');
     expect(original).toContain('max: 100\n');
-    await editor.fill(original.replace('max: 100\n', 'max: 40\n'));
+    await replaceSource(page, 'customer-support.yaml', original.replace('max: 100\n', 'max: 40\n'));
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor({ timeout: WAIT_MS });
 
     await page.getByLabel('Number of calls').fill('1000');

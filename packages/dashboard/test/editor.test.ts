@@ -4,10 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, type Client, personClient, refund } from './support/api.js';
 import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { replaceSource, sourceEditor } from './support/policy-editor.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
 /** Generous bound for what the page waits for (loading, validation round trips, replays). */
 const WAIT_MS = 15_000;
+/** The file the tests edit. */
+const FILE = 'customer-support.yaml';
 
 /**
  * CodeMirror's interactionDelay (@codemirror/autocomplete's default, not configured by the app): for
@@ -31,7 +34,7 @@ describe('policy editor in Chromium', () => {
     support = agentClient(server.url, keys['support-bot-1'] as string);
     admin = await personClient(server.url, 'admin', ADMIN_PASSWORD);
     const active = await admin.get<{ sources: { file: string; text: string }[] }>('/v1/policies/1');
-    original = (active.body.sources.find((s) => s.file === 'customer-support.yaml') as { text: string }).text;
+    original = (active.body.sources.find((s) => s.file === FILE) as { text: string }).text;
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(WAIT_MS);
@@ -55,7 +58,7 @@ describe('policy editor in Chromium', () => {
   }
 
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
-  const editor = () => page.getByLabel('customer-support.yaml source');
+  const editor = () => sourceEditor(page, FILE);
   const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
   /**
@@ -87,7 +90,7 @@ describe('policy editor in Chromium', () => {
 
     const line = lineOf(original, 'when: args.amount <= 50');
     const column = (original.split('\n')[line - 1] as string).indexOf('args.amount <= 50') + 'args.amount > '.length + 1;
-    await editor().fill(original.replace('when: args.amount <= 50', 'when: args.amount > "50"'));
+    await replaceSource(page, FILE, original.replace('when: args.amount <= 50', 'when: args.amount > "50"'));
     const validation = page.getByTestId('validation');
     await validation.filter({ hasText: '1 problem' }).waitFor();
     await expect(validation.innerText()).resolves.toContain('args.amount is a number but is compared with a string "50"; write 50 without quotes');
@@ -97,7 +100,7 @@ describe('policy editor in Chromium', () => {
     // The problem links to its line and column: the caret lands on the lint mark.
     await page.getByRole('button', { name: `customer-support.yaml:${line}:${column}` }).click();
     // Waited for, not read once: the click moves the caret on the editor's next update, and until then
-    // it still sits on the last line, where fill() left it.
+    // it still sits on the last line, where the paste left it.
     await page.locator('.cm-lineNumbers .cm-activeLineGutter').filter({ hasText: new RegExp(`^${line}$`) }).waitFor();
     const mark = page.locator('.cm-activeLine .cm-lintRange-error');
     await expect(mark.innerText()).resolves.toBe('"50"');
@@ -118,7 +121,7 @@ describe('policy editor in Chromium', () => {
     await expect(tooltip.innerText()).resolves.toContain('cel_type: no such overload: double > string');
     await screenshot(page, 'editor-cel-type-error');
 
-    await editor().fill(original);
+    await replaceSource(page, FILE, original);
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
   });
 
@@ -145,7 +148,7 @@ describe('policy editor in Chromium', () => {
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
     await page.locator('.cm-line').filter({ hasText: /^ {4}when: args\.currency == 'USD'$/ }).waitFor();
     await expect(page.locator('.cm-line').filter({ hasText: 'completion-check' }).locator('xpath=following-sibling::div[1]').innerText()).resolves.toBe('    tool: issue_refund');
-    await editor().fill(original);
+    await replaceSource(page, FILE, original);
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
     // The half-typed drafts were refused by the server's validation on the way.
     expectConsoleClean({ status: 422, path: '/v1/policies/validate' });
@@ -155,7 +158,7 @@ describe('policy editor in Chromium', () => {
     // History: three $30 refunds to one account, allowed under the $100 budget; two would pass $40.
     for (let i = 0; i < 3; i++) expect((await support.post<{ effect: string }>('/v1/decide', refund('EDIT-1', 30))).body.effect).toBe('allow');
 
-    await editor().fill(original.replace('max: 100\n', 'max: 40\n'));
+    await replaceSource(page, FILE, original.replace('max: 100\n', 'max: 40\n'));
     await page.getByTestId('validation').filter({ hasText: 'Valid' }).waitFor();
     await page.getByLabel('Note (what changed and why)').fill('Refund budget down to $40 after INC-7');
     await page.getByRole('button', { name: 'Save as new version' }).click();
