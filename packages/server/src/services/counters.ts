@@ -1,4 +1,6 @@
 import {
+  parseBundle,
+  parseDuration,
   restoreConsumption,
   restoreReleased,
   restoreReservation,
@@ -11,6 +13,7 @@ import {
 } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import type { RedisCounterStore } from '../redis/redis-counter-store.js';
+import type { PolicyVersionRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { Locks } from './keyed-lock.js';
 
@@ -20,6 +23,31 @@ import type { Locks } from './keyed-lock.js';
  * denial, expiry or timeout releases what the approval held.
  */
 const RESERVATION_RECORDS = ['approval.vote', 'approval.approved', 'approval.denied', 'approval.expired', 'approval.timed_out'] as const;
+
+/**
+ * How far back the counters are rebuilt at start: at least `floorMs`, and the longest limit window
+ * of any stored policy version (the environments' own limits included), since a charge stays in a
+ * budget for its whole window. A 30-day budget rebuilt from one week of the trail would hand an
+ * agent everything spent before that week again after a restart. Every version counts, not only the
+ * active one: charges made under an earlier version stay counted for the window they were made with.
+ * A version whose sources no longer parse (written by another server version) adds nothing.
+ */
+export function restoreSpanMs(versions: readonly Pick<PolicyVersionRow, 'sources'>[], floorMs: number): number {
+  let span = floorMs;
+  for (const version of versions) {
+    let policies;
+    try {
+      policies = parseBundle(JSON.parse(version.sources) as { file: string; text: string }[]).policies;
+    } catch {
+      continue;
+    }
+    for (const { document } of policies) {
+      const limits = [...document.limits, ...Object.values(document.environments).flatMap((environment) => environment.limits)];
+      for (const limit of limits) span = Math.max(span, parseDuration(limit.window) ?? 0);
+    }
+  }
+  return span;
+}
 
 /**
  * Rebuilds limit state from the audit trail: every decision recorded since `sinceMs` re-adds what

@@ -14,7 +14,7 @@ import { OidcService } from './oidc.js';
 import type { OidcConfig } from '../sso-config.js';
 import type { SharedState } from '../redis/shared-state.js';
 import { COUNTERS_LOST } from '../redis/redis-counter-store.js';
-import { ensureSharedCounters, restoreCounters, restoreSeen } from './counters.js';
+import { ensureSharedCounters, restoreCounters, restoreSeen, restoreSpanMs } from './counters.js';
 import { DecisionService } from './decisions.js';
 import { OutcomeService } from './outcomes.js';
 import { InsightsService } from './insights.js';
@@ -46,7 +46,7 @@ export interface ServiceOptions {
   loginAttemptsPerUserPerMinute: number;
   /** Checks a password against its stored hash; default scrypt (`passwords.ts`). Tests count and hold checks with it. */
   verifyPassword?: ((password: string, hash: string) => Promise<boolean>) | undefined;
-  /** How far back the audit trail is replayed into the limit counters at start. */
+  /** How far back the audit trail is replayed into the limit counters at start, at least: longer when a stored policy version has a longer limit window. */
   restoreWindowMs: number;
   /** Idempotency keys are honoured this long. */
   idempotencyTtlMs: number;
@@ -134,10 +134,12 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   });
   const auditFeed = new AuditFeed(store, events, { pollMs: options.auditPollMs ?? 1_000, logError });
   const auditForwarder = options.auditWebhook ? new AuditForwarder(store, auditFeed, clock, options.auditWebhook, { logError }) : undefined;
+  // Read once at start: a version stored later is covered from the next start on (docs/design-notes.md).
+  const restoreSpan = restoreSpanMs(await store.listPolicyVersions(), options.restoreWindowMs);
   let counters: CounterStore;
   if (shared) {
     const redisCounters = shared.counters;
-    await ensureSharedCounters(store, redisCounters, shared.locks, clock, options.restoreWindowMs);
+    await ensureSharedCounters(store, redisCounters, shared.locks, clock, restoreSpan);
     // Redis lost the counters while running (restart without persistence, flush): decisions with
     // limits block until they are rebuilt from the audit trail, which starts at the first refusal.
     let rebuilding: Promise<unknown> | undefined;
@@ -148,7 +150,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
           return await redisCounters.checkAndConsume(checks, atMs, replacing);
         } catch (error) {
           if (error instanceof Error && error.message.includes(COUNTERS_LOST) && !rebuilding) {
-            rebuilding = ensureSharedCounters(store, redisCounters, shared.locks, clock, options.restoreWindowMs)
+            rebuilding = ensureSharedCounters(store, redisCounters, shared.locks, clock, restoreSpan)
               .catch((failure: unknown) => logError(`rebuilding the shared limit counters failed: ${String(failure)}`))
               .finally(() => (rebuilding = undefined));
           }
@@ -158,7 +160,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     };
   } else {
     const memory = new MemoryCounterStore();
-    await restoreCounters(store, memory, clock.now() - options.restoreWindowMs);
+    await restoreCounters(store, memory, clock.now() - restoreSpan);
     counters = memory;
   }
   const locks = shared?.locks;
