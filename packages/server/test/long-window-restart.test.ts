@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreSpanMs } from '../src/services/counters.js';
+import { startCluster } from './support/cluster.js';
+import { ManualClock } from './support/manual-clock.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { deleteRedisPrefix } from './support/shared-services.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -45,6 +48,18 @@ describe('how far back the counters are rebuilt at start', () => {
   });
 });
 
+/** Activates a copy of the example bundle whose refund budget runs over 30 days instead of 24 hours. */
+async function activateThirtyDayBudget(admin: { get<T>(path: string): Promise<{ body: T }>; post<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> }): Promise<void> {
+  const active = await admin.get<{ name: string; sources: { file: string; text: string }[] }>('/v1/policies/1');
+  const files = active.body.sources.map((s) => (s.file === 'customer-support.yaml' ? { ...s, text: s.text.replace('window: 24h', 'window: 30d') } : s));
+  expect(files).not.toEqual(active.body.sources);
+  const uploaded = await admin.post<{ version: number }>('/v1/policies', { name: active.body.name, files });
+  expect(uploaded.status).toBe(201);
+  expect((await admin.post(`/v1/policies/${uploaded.body.version}/activate`)).status).toBe(200);
+}
+
+const budget = { tool: 'issue_refund', args: { account_id: 'LONG-1', amount: 45, currency: 'USD' } };
+
 describe('a limit window longer than a week, across a restart', () => {
   let t: TestServer;
   beforeAll(async () => {
@@ -55,16 +70,8 @@ describe('a limit window longer than a week, across a restart', () => {
   });
 
   it('still counts what was spent 10 days ago in a 30-day budget, and lets it go after 30 days', async () => {
-    const admin = await t.admin();
-    const active = await admin.get<{ name: string; sources: { file: string; text: string }[] }>('/v1/policies/1');
-    const files = active.body.sources.map((s) => (s.file === 'customer-support.yaml' ? { ...s, text: s.text.replace('window: 24h', 'window: 30d') } : s));
-    expect(files).not.toEqual(active.body.sources);
-    const uploaded = await admin.post<{ version: number }>('/v1/policies', { name: active.body.name, files });
-    expect(uploaded.status).toBe(201);
-    expect((await admin.post(`/v1/policies/${uploaded.body.version}/activate`)).status).toBe(200);
-
+    await activateThirtyDayBudget(await t.admin());
     // $90 of the $100 30-day budget, ten days before the restart.
-    const budget = { tool: 'issue_refund', args: { account_id: 'LONG-1', amount: 45, currency: 'USD' } };
     const support = t.agent('support-bot-1');
     expect((await support.post('/v1/decide', budget)).body).toMatchObject({ effect: 'allow' });
     expect((await support.post('/v1/decide', budget)).body).toMatchObject({ effect: 'allow' });
@@ -79,4 +86,31 @@ describe('a limit window longer than a week, across a restart', () => {
     await t.restart();
     expect((await t.agent('support-bot-1').post('/v1/decide', budget)).body).toMatchObject({ effect: 'allow' });
   });
+});
+
+describe('a limit window longer than a week, on PostgreSQL and Redis', () => {
+  it('rebuilds what was spent 10 days ago into a 30-day budget after Redis loses its counters', async () => {
+    const clock = new ManualClock();
+    const cluster = await startCluster(1, { clock });
+    try {
+      await activateThirtyDayBudget(await cluster.admin(0));
+      const support = cluster.agent(0, 'support-bot-1');
+      expect((await support.post('/v1/decide', budget)).body).toMatchObject({ effect: 'allow' });
+      expect((await support.post('/v1/decide', budget)).body).toMatchObject({ effect: 'allow' });
+      await clock.advance(10 * DAY);
+
+      await deleteRedisPrefix(cluster.prefix);
+      // The first calls after the loss block (store_unavailable) while the counters are rebuilt.
+      const deadline = Date.now() + 15_000;
+      let reply: { effect: string; rule?: string | null; error?: { code: string } };
+      for (;;) {
+        reply = (await support.post<typeof reply>('/v1/decide', budget)).body;
+        if (reply.error?.code !== 'store_unavailable' || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(reply).toMatchObject({ effect: 'require_approval', rule: 'refund-budget' });
+    } finally {
+      await cluster.dispose();
+    }
+  }, 60_000);
 });

@@ -102,7 +102,8 @@ export async function ensureSharedCounters(
   counters: RedisCounterStore,
   locks: Locks,
   clock: Clock,
-  restoreWindowMs: number,
+  /** How far back to replay, asked when a rebuild starts (`restoreSpanMs` over the versions stored by then). */
+  restoreSpan: () => Promise<number>,
 ): Promise<number> {
   if (await counters.hasEpoch()) return 0;
   return locks.run('counters.restore', async () => {
@@ -112,7 +113,7 @@ export async function ensureSharedCounters(
     const replayed = await restoreCounters(
       store,
       { restore: (key, atMs, amount, windowMs) => entries.push({ key, atMs, amount, windowMs }), restoreRelease: (release) => releases.push(release) },
-      clock.now() - restoreWindowMs,
+      clock.now() - (await restoreSpan()),
     );
     await counters.restore(entries);
     await counters.release(releases);

@@ -134,8 +134,8 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
   });
   const auditFeed = new AuditFeed(store, events, { pollMs: options.auditPollMs ?? 1_000, logError });
   const auditForwarder = options.auditWebhook ? new AuditForwarder(store, auditFeed, clock, options.auditWebhook, { logError }) : undefined;
-  // Read once at start: a version stored later is covered from the next start on (docs/design-notes.md).
-  const restoreSpan = restoreSpanMs(await store.listPolicyVersions(), options.restoreWindowMs);
+  // Read at each rebuild: the versions stored by then (docs/design-notes.md).
+  const restoreSpan = async (): Promise<number> => restoreSpanMs(await store.listPolicyVersions(), options.restoreWindowMs);
   let counters: CounterStore;
   if (shared) {
     const redisCounters = shared.counters;
@@ -160,7 +160,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     };
   } else {
     const memory = new MemoryCounterStore();
-    await restoreCounters(store, memory, clock.now() - restoreSpan);
+    await restoreCounters(store, memory, clock.now() - (await restoreSpan()));
     counters = memory;
   }
   const locks = shared?.locks;
