@@ -1,7 +1,7 @@
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, type Client, type Decided, personClient, refund } from './support/api.js';
-import { launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { launchBrowser, reportPageOnFailure, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /**
@@ -18,6 +18,7 @@ const OTHER = 'support-bot-2';
 describe('agent page: live timeline and unaccounted calls', () => {
   let harness: ConsoleServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let support: Client;
   let other: Client;

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, type Client, personClient, refund } from './support/api.js';
-import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, reportPageOnFailure, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { replaceSource, sourceEditor } from './support/policy-editor.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -22,6 +22,7 @@ describe('policy editor in Chromium', () => {
   let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let support: Client;
   let admin: Client;

@@ -2,7 +2,7 @@ import type { RunningServer } from '@airlock/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { personClient } from './support/api.js';
-import { answered, launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, reportPageOnFailure, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /**
@@ -16,6 +16,7 @@ describe('people and token forms in Chromium', () => {
   let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, reportPageOnFailure, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * Management screens end to end (issue 20 item 4): an admin registers an agent in the console and
@@ -20,6 +20,7 @@ describe('management screens in Chromium', () => {
   let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let admin: Client;
 

@@ -2,7 +2,7 @@ import { parseOidcConfig, type RunningServer } from '@airlock/server';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, type Client } from './support/api.js';
-import { launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { launchBrowser, reportPageOnFailure, screenshot, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { freePort, startProvider, type TestProvider } from './support/oidc-provider.js';
 
@@ -21,6 +21,7 @@ describe('single sign-on in Chromium', () => {
   let server: RunningServer;
   let provider: TestProvider;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let support: Client;
 

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, type Client, type Decided, personClient, refund } from './support/api.js';
-import { answered, launchBrowser, screenshot, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, reportPageOnFailure, screenshot, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /**
@@ -17,6 +17,7 @@ const AGENT = 'support-bot-1';
 describe('agent page: unaccounted calls', () => {
   let harness: ConsoleServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let support: Client;
   let admin: Client;

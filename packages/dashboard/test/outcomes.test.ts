@@ -1,7 +1,7 @@
 import type { RunningServer } from '@airlock/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentClient, personClient, refund } from './support/api.js';
-import { launchBrowser, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { launchBrowser, reportPageOnFailure, signInWithPassword, type TestBrowser } from './support/browser.js';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 
 /** The approval detail says what ran on a redeemed approval (issue 21 item 2), in headless Chromium. */
@@ -12,6 +12,7 @@ describe('approval detail: the outcome of the approved call', () => {
   let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   beforeAll(async () => {
     harness = await startConsoleServer('airlock-dashboard-outcomes-', ADMIN_PASSWORD);
     server = harness.server;

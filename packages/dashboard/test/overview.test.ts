@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, type Client, personClient, refund } from './support/api.js';
-import { launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { launchBrowser, reportPageOnFailure, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * The overview as an operator's main screen (issue 20.2), end to end in Chromium: what needs
@@ -22,6 +22,7 @@ describe('overview in Chromium', () => {
   let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let support: Client;
   let devops: Client;

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from './support/console-server.js';
 import { agentClient, personClient, type Client } from './support/api.js';
-import { answered, launchBrowser, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
+import { answered, launchBrowser, reportPageOnFailure, screenshot, signInWithPassword, type TestBrowser } from './support/browser.js';
 
 /**
  * Search in the console (issue 20 item 3), end to end in headless Chromium against a real server:
@@ -19,6 +19,7 @@ describe('search in Chromium', () => {
   let harness: ConsoleServer;
   let server: RunningServer;
   let browser: TestBrowser;
+  reportPageOnFailure(() => browser);
   let page: Page;
   let support: Client;
   let admin: Client;

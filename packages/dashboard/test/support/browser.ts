@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { afterEach } from 'vitest';
 
 /** Debian's Chromium (`.ci/run` installs the `chromium` package when it is missing). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -39,6 +40,28 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Most characters of a page's text a failure report prints. */
+const REPORTED_TEXT = 4_000;
+
+/**
+ * Registers, in the calling describe, a hook that prints what the page showed when one of its tests
+ * failed: its URL and visible text (cut at REPORTED_TEXT characters). A CI log holds nothing else,
+ * and "locator not found" alone cannot tell a page signed out from one showing an error view or
+ * still loading.
+ */
+export function reportPageOnFailure(browser: () => TestBrowser | undefined): void {
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    const page = browser()?.page;
+    if (!page || page.isClosed()) return;
+    const text = await Promise.race([
+      page.evaluate<string>('document.body ? document.body.innerText : ""'),
+      new Promise<string>((resolve) => setTimeout(resolve, 5_000, '(the page did not answer within 5 s)')),
+    ]).catch((error: unknown) => `(unreadable: ${String(error)})`);
+    console.error(`The page when "${context.task.name}" failed: ${page.url()}\n${text.length > REPORTED_TEXT ? `${text.slice(0, REPORTED_TEXT)}…` : text}`);
+  });
 }
 
 /** Where the screenshots go (gitignored): test-output/dashboard at the repository root. */
