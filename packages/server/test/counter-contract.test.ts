@@ -71,6 +71,21 @@ describe.each(implementations)('CounterStore contract: $name', (impl) => {
     expect((await store.checkAndConsume([rate('a', 50)], t0 + HOUR + 1000)).consumed).toBe(true);
   });
 
+  it('keeps what a longer window counts on a key first charged under a shorter one (a version that lengthens a window)', async () => {
+    const [store] = (await impl.open()) as [CounterStore];
+    const t0 = 1_790_000_000_000;
+    const month = 30 * DAY;
+    const charge = (amount: number, atMs: number, windowMs: number) => store.checkAndConsume([{ key: 'widened', windowMs, max: 100, amount, blocking: true }], atMs);
+    // First charged under a 24 h window (the old version), then under 30 days (the new one).
+    expect((await charge(1, t0, DAY)).consumed).toBe(true);
+    expect((await charge(45, t0 + HOUR, month)).consumed).toBe(true);
+    expect((await charge(45, t0 + 2 * HOUR, month)).consumed).toBe(true);
+    // Three days on, a later charge must not drop the 30-day ones as if the window were still 24 h.
+    expect((await charge(4, t0 + 3 * DAY, month)).consumed).toBe(true);
+    expect(await usedOf(store, 'widened', t0 + 3 * DAY + 1, month)).toBeGreaterThanOrEqual(94);
+    expect((await charge(45, t0 + 3 * DAY + 2, month)).consumed).toBe(false);
+  });
+
   it('sums budgets exactly in integer units and reports the window total before the call', async () => {
     const [store] = (await impl.open()) as [CounterStore];
     const t0 = 1_790_000_000_000;

@@ -114,3 +114,28 @@ describe('a limit window longer than a week, on PostgreSQL and Redis', () => {
     }
   }, 60_000);
 });
+
+describe('a budget window lengthened while an account already holds a charge', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('counts the charges made under the 30-day window for 30 days, not for twice the old 24 hours', async () => {
+    const support = t.agent('support-bot-1');
+    const refund = (amount: number) => ({ tool: 'issue_refund', args: { account_id: 'WIDEN-1', amount, currency: 'USD' } });
+    // Under the 24-hour version: $1, so the account's counter exists before the window changes.
+    expect((await support.post('/v1/decide', refund(1))).body).toMatchObject({ effect: 'allow' });
+    await activateThirtyDayBudget(await t.admin());
+    await t.clock.advance(HOUR);
+    expect((await support.post('/v1/decide', refund(45))).body).toMatchObject({ effect: 'allow' });
+    expect((await support.post('/v1/decide', refund(45))).body).toMatchObject({ effect: 'allow' });
+    // Three days on, well inside 30 days: $4 fits ($95 with the $1), then $45 more does not.
+    await t.clock.advance(3 * DAY);
+    expect((await support.post('/v1/decide', refund(4))).body).toMatchObject({ effect: 'allow' });
+    expect((await support.post('/v1/decide', refund(45))).body).toMatchObject({ effect: 'require_approval', rule: 'refund-budget' });
+  });
+});

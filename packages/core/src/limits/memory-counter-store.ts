@@ -27,7 +27,11 @@ class SlidingLog {
   private head = 0;
   newest = -Infinity;
 
-  constructor(readonly windowMs: number) {}
+  /**
+   * The longest window the key was charged under: entries are kept for two of it. A policy version
+   * that lengthens a limit's window widens the logs it charges, so they keep what it counts.
+   */
+  constructor(public windowMs: number) {}
 
   /** Sum of the entries with time > since. */
   total(since: number): number {
@@ -257,12 +261,13 @@ export class MemoryCounterStore implements SyncCounterStore {
     if (counter === undefined) {
       this.logs.set(key, this.solo.take(atMs, amount, windowMs));
     } else if (typeof counter === 'number') {
-      const log = new SlidingLog(this.solo.windowMs[counter] as number);
+      const log = new SlidingLog(Math.max(this.solo.windowMs[counter] as number, windowMs));
       log.add(this.solo.time[counter] as number, this.solo.amount[counter] as number);
       log.add(atMs, amount);
       this.solo.release(counter);
       this.logs.set(key, log);
     } else {
+      if (windowMs > counter.windowMs) counter.windowMs = windowMs;
       counter.add(atMs, amount);
     }
     if (atMs > this.newest) this.newest = atMs;
