@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { formatLoadError, PolicyLoadError } from '@airlock/core';
+import { auditArchiveCommand } from './commands/audit-archive.js';
 import { auditTailCommand, type AuditTailOptions } from './commands/audit-tail.js';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { backupCommand } from './commands/backup.js';
@@ -131,11 +132,25 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   const audit = program.command('audit').description('Work with the audit trail');
   audit
     .command('verify')
-    .description('Verify the hash chain of a server database and print its head hash; names the first edited, missing or reordered record (exit 1)')
-    .requiredOption('--db <file>', 'the server database, e.g. data/airlock.db')
+    .description(
+      'Verify the hash chain of a server database and print its head hash; names the first edited, missing or reordered record (exit 1). Several --db, oldest first (archives, then the database): verified as one history',
+    )
+    .requiredOption('--db <file>', 'the server database, e.g. data/airlock.db; repeat it for archives, oldest first', (file: string, files: string[] = []) => [...files, file])
     .option('--expect-head <hash>', 'an anchored head hash (printed by an earlier verify): fail unless it is still in the chain (a truncated or rewritten tail)')
-    .action(async (options: { db: string; expectHead?: string }) => {
+    .action(async (options: { db: string[]; expectHead?: string }) => {
       setExitCode(await auditVerifyCommand(options, io));
+    });
+
+  audit
+    .command('archive')
+    .description(
+      'Move the records made before a date out of a server database into a new archive file, while the server runs; the archive verifies on its own and the trail goes on from its last record (the last 7 days, or the longest limit window, always stay)',
+    )
+    .option('--db <file>', 'the server database', 'data/airlock.db')
+    .requiredOption('--before <when>', 'a date (2026-06-30) or a duration ago (180d)')
+    .requiredOption('--to <file>', 'the new archive file, e.g. archive/airlock-audit-to-2026-06-30.db')
+    .action(async (options: { db: string; before: string; to: string }) => {
+      setExitCode(await auditArchiveCommand(options, io));
     });
 
   program

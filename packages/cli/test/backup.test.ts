@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,29 +5,11 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, startServer, verifyAuditFile, type RunningServer } from '@airlock/server';
+import { airlock } from './support/airlock.js';
 
-const BIN = 'packages/cli/bin/airlock.js';
 const PASSWORD = 'backup test admin password';
 /** The built module the CLI runs (`npm test` builds first), loaded by the threads of the race below. */
 const BACKUP_MODULE = new URL('../../server/dist/store/sqlite/backup.js', import.meta.url).href;
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function airlock(...args: string[]): Promise<Result> {
-  const child = spawn(process.execPath, [BIN, ...args]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const refund = (account: string) => ({ tool: 'issue_refund', args: { account_id: account, amount: 20, currency: 'USD' } });
 

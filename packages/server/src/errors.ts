@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'store_unavailable'
   | 'audit_gap'
+  | 'audit_archived'
   | 'internal_error';
 
 export class AirlockError extends Error {

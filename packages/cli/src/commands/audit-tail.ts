@@ -74,6 +74,8 @@ export async function auditTailCommand(options: AuditTailOptions, io: Io, env: E
           session = undefined;
           continue;
         }
+        // The trail starts after an archived record: ask again from there, at once.
+        if (outcome === 'rebased') continue;
         if (!options.follow) return 0;
         // The server ended a followed stream (shutdown): resume like after a drop.
         throw new Disconnected('the server ended the stream');
@@ -134,7 +136,7 @@ async function streamOnce(
   out: Io,
   abort: AbortSignal | undefined,
   connected: () => void,
-): Promise<'ended' | 'session'> {
+): Promise<'ended' | 'session' | 'rebased'> {
   let response: Response;
   try {
     response = await fetch(`${base}/v1/audit/stream?after=${chain.last}&follow=${opts.follow ? 'true' : 'false'}`, { headers: session.headers, ...(abort ? { signal: abort } : {}) });
@@ -168,9 +170,17 @@ async function streamOnce(
         const line = buffer.slice(0, end).trim();
         buffer = buffer.slice(end + 1);
         if (line === '') continue; // heartbeat
-        const item = JSON.parse(line) as AuditRecordView | { error: { code: string; message: string } };
+        const item = JSON.parse(line) as AuditRecordView | { error: { code: string; message: string; seq?: number; hash?: string; file?: string } };
         if ('error' in item) {
           if (item.error.code === 'store_unavailable') throw new Disconnected(`the server could not read the trail (${item.error.message})`);
+          const { seq, hash, file } = item.error;
+          if (item.error.code === 'audit_archived' && typeof seq === 'number' && typeof hash === 'string' && seq > chain.last) {
+            // Not a break: the records before are in an archive file. Go on from its last record's hash.
+            if (text) await write(out.stdout, text);
+            out.stderr.write(`airlock: records ${chain.last + 1}–${seq} were archived (${file ?? 'file not named'}; airlock audit verify --db <archive> checks them); following from ${seq + 1}\n`);
+            chain.startAfter(seq, hash);
+            return 'rebased';
+          }
           throw new TailFailure(`the stream failed: ${item.error.code}: ${item.error.message}`, 1);
         }
         const problem = chain.check(item);
@@ -200,6 +210,12 @@ export class ChainVerifier {
   constructor(after: number) {
     this.last = after;
     this.prevHash = after === 0 ? GENESIS_HASH : undefined;
+  }
+
+  /** Goes on after an archived record: the next record must be `seq` + 1 and link to `hash`. */
+  startAfter(seq: number, hash: string): void {
+    this.last = seq;
+    this.prevHash = hash;
   }
 
   /** A problem in words, or undefined when the record continues the chain (then it is the last one). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { backupSqliteFile, verifyAuditFile } from '@airlock/server';
+import { refusedFiles } from './new-file.js';
 
 /**
  * `airlock backup --db <file> --to <file>`: a consistent copy of a server database, taken while
@@ -12,16 +12,9 @@ import { backupSqliteFile, verifyAuditFile } from '@airlock/server';
  * copied (no database, the destination exists, no such folder).
  */
 export async function backupCommand(options: { db: string; to: string }, io: { stdout: Writable; stderr: Writable }): Promise<number> {
-  if (!existsSync(options.db)) {
-    io.stderr.write(`airlock: no database at ${options.db}\n`);
-    return 2;
-  }
-  if (existsSync(options.to)) {
-    io.stderr.write(`airlock: ${options.to} exists: a backup never replaces a file; choose a new name\n`);
-    return 2;
-  }
-  if (!existsSync(dirname(options.to))) {
-    io.stderr.write(`airlock: no folder ${dirname(options.to)} for ${options.to}\n`);
+  const refused = refusedFiles(options.db, options.to, 'a backup');
+  if (refused) {
+    io.stderr.write(`airlock: ${refused}\n`);
     return 2;
   }
   const started = performance.now();

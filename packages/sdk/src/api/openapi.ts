@@ -1348,7 +1348,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every audit record after `after` (or the SSE `Last-Event-ID`), oldest first, then each new record as it is committed by any instance: exactly once and in order across reconnects (resume after the last seq received). NDJSON (one record per line, blank lines as heartbeats), or Server-Sent Events (`event: record`, `id: <seq>`) with `Accept: text/event-stream` or `format=sse`. Each record carries `prevHash` and `hash`, so a receiver verifies the chain as it goes. `follow=false` ends at the newest record. A line/event `error` (`audit_gap`, `store_unavailable`) ends the stream. */
+        /** Every audit record after `after` (or the SSE `Last-Event-ID`), oldest first, then each new record as it is committed by any instance: exactly once and in order across reconnects (resume after the last seq received). NDJSON (one record per line, blank lines as heartbeats), or Server-Sent Events (`event: record`, `id: <seq>`) with `Accept: text/event-stream` or `format=sse`. Each record carries `prevHash` and `hash`, so a receiver verifies the chain as it goes. `follow=false` ends at the newest record. A line/event `error` (`audit_gap`, `store_unavailable`, or `audit_archived` with the `seq` and `hash` of the last archived record when `after` is below it) ends the stream. */
         get: {
             parameters: {
                 query?: {
@@ -4614,6 +4614,12 @@ export interface components {
         VerifyResult: {
             anchor?: {
                 following: number;
+                hash: string;
+                seq: number;
+            };
+            base?: {
+                attestedBy: number | null;
+                file: string | null;
                 hash: string;
                 seq: number;
             };

@@ -44,6 +44,7 @@ export const AUDIT_TYPES = [
   'user.role_changed',
   'user.disabled',
   'user.enabled',
+  'audit.archived',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -52,5 +52,6 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal_error: 500,
   audit_gap: 500,
+  audit_archived: 410,
   store_unavailable: 503,
 };

@@ -268,7 +268,14 @@ export const AuditRecord = z
 
 export const VerifyResult = z
   .union([
-    z.object({ ok: z.literal(true), records: z.number(), head: z.string().nullable(), anchor: z.object({ hash: z.string(), seq: z.number(), following: z.number() }).optional() }),
+    z.object({
+      ok: z.literal(true),
+      records: z.number(),
+      head: z.string().nullable(),
+      anchor: z.object({ hash: z.string(), seq: z.number(), following: z.number() }).optional(),
+      /** Present once records were archived: the chain verified starts after record `seq`, attested by the `audit.archived` record `attestedBy`. */
+      base: z.object({ seq: z.number(), hash: z.string(), file: z.string().nullable(), attestedBy: z.number().nullable() }).optional(),
+    }),
     z.object({ ok: z.literal(false), records: z.number(), seq: z.number(), reason: z.string() }),
   ])
   .meta({ id: 'VerifyResult' });

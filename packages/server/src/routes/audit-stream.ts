@@ -31,7 +31,7 @@ export function auditStreamRoutes(services: Services, options: AuditStreamOption
       url: '/v1/audit/stream',
       tag: 'audit',
       summary:
-        'Every audit record after `after` (or the SSE `Last-Event-ID`), oldest first, then each new record as it is committed by any instance: exactly once and in order across reconnects (resume after the last seq received). NDJSON (one record per line, blank lines as heartbeats), or Server-Sent Events (`event: record`, `id: <seq>`) with `Accept: text/event-stream` or `format=sse`. Each record carries `prevHash` and `hash`, so a receiver verifies the chain as it goes. `follow=false` ends at the newest record. A line/event `error` (`audit_gap`, `store_unavailable`) ends the stream.',
+        'Every audit record after `after` (or the SSE `Last-Event-ID`), oldest first, then each new record as it is committed by any instance: exactly once and in order across reconnects (resume after the last seq received). NDJSON (one record per line, blank lines as heartbeats), or Server-Sent Events (`event: record`, `id: <seq>`) with `Accept: text/event-stream` or `format=sse`. Each record carries `prevHash` and `hash`, so a receiver verifies the chain as it goes. `follow=false` ends at the newest record. A line/event `error` (`audit_gap`, `store_unavailable`, or `audit_archived` with the `seq` and `hash` of the last archived record when `after` is below it) ends the stream.',
       produces: 'application/x-ndjson',
       query: z.object({
         after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('the last seq already received; 0: from the first record'),
@@ -66,6 +66,17 @@ export function auditStreamRoutes(services: Services, options: AuditStreamOption
         if (follow) stream.onClose(feed.follow());
         const read = (from: number): Promise<FeedRead> => (follow ? feed.read(from, PAGE) : services.store.auditAfter(from, PAGE).then((rows) => contiguous(rows, from)));
         void (async () => {
+          // An archived start is not a gap: the client is told where the trail kept here begins,
+          // and the hash its first record links to, and resumes after it (`airlock audit tail` does).
+          const base = await services.store.auditBase();
+          if (base && after < base.seq) {
+            stream.error('audit_archived', `records up to ${base.seq} were archived (${base.file}): this trail starts after ${base.seq}, whose hash its first record links to; resume after ${base.seq}`, {
+              seq: base.seq,
+              hash: base.hash,
+              file: base.file,
+            });
+            return;
+          }
           const until = follow ? undefined : await newestSeq(services);
           let gapSince: number | undefined;
           while (!stream.closed && (until === undefined || after < until)) {

@@ -26,6 +26,7 @@ import type {
   ApiKeyRow,
   ApprovalRow,
   AuditRow,
+  AuditArchiveRow,
   AuditForwarderRow,
   Database,
   IdempotencyRow,
@@ -351,6 +352,12 @@ export class KyselyStore implements Store {
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
+  }
+
+  async auditBase(): Promise<AuditArchiveRow | undefined> {
+    const row = await this.db.selectFrom('audit_archives').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    // bigint columns come back as strings from PostgreSQL.
+    return row && { ...row, seq: Number(row.seq), at: Number(row.at), first_seq: Number(row.first_seq), archived_at: Number(row.archived_at) };
   }
 
   async leaseAuditForwarder(name: string, holder: string, nowMs: number, untilMs: number): Promise<AuditForwarderRow | undefined> {

@@ -234,7 +234,24 @@ export interface Database {
   oidc_logins: OidcLoginTable;
   outcomes: OutcomeTable;
   search_index: SearchIndexTable;
+  audit_archives: AuditArchiveTable;
 }
+
+/**
+ * One archived prefix of the audit trail (migration 018): records `first_seq`..`seq` were moved to
+ * `file`. The row with the highest `seq` is the trail's base: the next record links to `hash`.
+ */
+export interface AuditArchiveTable {
+  seq: number;
+  hash: string;
+  at: number;
+  first_seq: number;
+  /** The archive's file name, as the archive command wrote it (no folder). */
+  file: string;
+  archived_at: number;
+}
+
+export type AuditArchiveRow = AuditArchiveTable;
 
 /** How far a derived index is complete (migration 017): every record at or below `seq` is in it. */
 export interface SearchIndexTable {

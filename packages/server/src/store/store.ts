@@ -7,6 +7,7 @@ import type {
   ApprovalRow,
   PauseRow,
   AuditRow,
+  AuditArchiveRow,
   AuditForwarderRow,
   IdempotencyRow,
   NotificationDeliveryRow,
@@ -56,6 +57,11 @@ export interface Store {
   ): Promise<AuditRow[]>;
   /** Records with seq above `afterSeq`, oldest first (verification, export, replay). */
   auditAfter(afterSeq: number, limit: number, filter?: AuditFilter): Promise<AuditRow[]>;
+  /**
+   * The trail's base: the newest archived prefix (migration 018), whose last record the first
+   * record kept links to; undefined when nothing was ever archived (the trail starts at genesis).
+   */
+  auditBase(): Promise<AuditArchiveRow | undefined>;
 
   /**
    * Takes or renews the forwarder's lease for `holder` until `untilMs` (created at seq 0 on first

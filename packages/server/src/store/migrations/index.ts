@@ -15,6 +15,7 @@ import * as executionOutcomes from './014-execution-outcomes.js';
 import * as outcomeFailureRates from './015-outcome-failure-rates.js';
 import * as searchPlans from './016-search-plans.js';
 import * as deferredArgIndex from './017-deferred-arg-index.js';
+import * as auditArchives from './018-audit-archives.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '015-outcome-failure-rates': outcomeFailureRates,
   '016-search-plans': searchPlans,
   '017-deferred-arg-index': deferredArgIndex,
+  '018-audit-archives': auditArchives,
 };
 
 export const migrationProvider: MigrationProvider = {

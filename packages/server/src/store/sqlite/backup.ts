@@ -42,7 +42,8 @@ export function backupSqliteFile(source: string, destination: string): BackupRes
   return { bytes: statSync(destination).size };
 }
 
-function fsyncFile(path: string, flags: 'r' | 'r+'): void {
+/** Flushes a file (`r+`) or a folder's entries (`r`) to disk. */
+export function fsyncFile(path: string, flags: 'r' | 'r+'): void {
   const fd = openSync(path, flags);
   try {
     fsyncSync(fd);

@@ -30,3 +30,14 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   }
   return new KyselyStore(db, new SqliteWriteThread(file, options.checkpoints));
 }
+
+/** Creates a database file's schema, or brings it up to date, without opening a store on it. */
+export async function migrateSqliteFile(file: string): Promise<void> {
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openConnection(file) }) });
+  try {
+    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+  } finally {
+    await db.destroy();
+  }
+}
