@@ -103,6 +103,11 @@ describe('static cost estimate at load', () => {
     const lowered = errorsOf(policy({ when: 'args.xs.exists(x, x == 1)', args: bounded, evaluation: '{ maxExpressionCost: 500 }' }));
     expect(lowered[0]?.message).toContain('estimated cost of 1,000, over the per-expression budget of 500');
     expect(errorsOf(policy({ when: 'true', evaluation: '{ maxExpressionCost: 0 }' }))[0]?.code).toBe('invalid_policy');
+    // A policy cannot grant itself more than the ceiling (a hundred times the default).
+    for (const evaluation of ['{ maxExpressionCost: 10000001 }', '{ maxDecisionCost: 1000000000000 }']) {
+      expect(errorsOf(policy({ when: 'true', evaluation }))[0]).toMatchObject({ code: 'invalid_policy', path: expect.stringMatching(/^evaluation\.max/) });
+    }
+    expect(errorsOf(policy({ when: 'true', evaluation: '{ maxExpressionCost: 10000000, maxDecisionCost: 10000000 }' }))).toEqual([]);
   });
 
   it('runs the seed policies without a meter: thresholds and comparisons charge nothing (the hot path)', () => {
@@ -129,28 +134,29 @@ describe('RE2 patterns at load', () => {
 });
 
 describe('runtime meter', () => {
-  // The estimate is waived (the bomb over 100 elements is estimated at 101,010,100): the engine's budget still holds.
-  const permissive = '{ maxExpressionCost: 1000000000, maxDecisionCost: 1000000000 }';
-  const hundred = { xs: '{ type: array, maxItems: 100, items: { type: integer } }' };
+  // The estimate is raised to the ceiling (the bomb over 40 elements is estimated at ~2.6 million):
+  // the engine's budget still holds.
+  const permissive = '{ maxExpressionCost: 10000000, maxDecisionCost: 10000000 }';
+  const forty = { xs: '{ type: array, maxItems: 40, items: { type: integer } }' };
 
   it('stops a decision that spends past its budget with evaluation_limit, within milliseconds', () => {
-    const engine = engineOf(policy({ when: BOMB, args: hundred, evaluation: permissive }), { evaluationBudget: 100_000 });
-    const xs = Array.from({ length: 100 }, (_, i) => i);
+    const engine = engineOf(policy({ when: BOMB, args: forty, evaluation: permissive }), { evaluationBudget: 100_000 });
+    const xs = Array.from({ length: 40 }, (_, i) => i);
     engine.decideSync(call({ xs: [1] }));
     const { decision, ms } = timed(() => engine.decideSync(call({ xs })));
     expect(decision.effect).toBe('block');
     expect(decision.decidedBy).toBe('error');
     expect(decision.error?.code).toBe('evaluation_limit');
     expect(decision.error?.message).toContain('budget of 100000 cost units');
-    expect(ms).toBeLessThan(1000); // unmetered, 100^4 iterations took seconds
+    expect(ms).toBeLessThan(1000); // unmetered: 40^4 = 2.56 million iterations
     // Small data under the same policy still decides normally.
     expect(engine.decideSync(call({ xs: [1, 2] })).effect).toBe('block');
     expect(engine.decideSync(call({ xs: [] })).error).toBeUndefined();
   });
 
   it('is not absorbed by || or &&, and stops limits and async decisions too', async () => {
-    const engine = engineOf(policy({ when: `(${BOMB}) || true`, args: hundred, evaluation: permissive }), { evaluationBudget: 10_000 });
-    const xs = Array.from({ length: 50 }, (_, i) => i);
+    const engine = engineOf(policy({ when: `(${BOMB}) || true`, args: forty, evaluation: permissive }), { evaluationBudget: 10_000 });
+    const xs = Array.from({ length: 40 }, (_, i) => i);
     expect(engine.decideSync(call({ xs })).error?.code).toBe('evaluation_limit');
     expect((await engine.decide(call({ xs }))).error?.code).toBe('evaluation_limit');
     expect(engine.evaluatePolicy(call({ xs })).error?.code).toBe('evaluation_limit');
@@ -184,8 +190,8 @@ describe('runtime meter', () => {
   });
 
   it('meters each of 100 concurrent decisions on its own', async () => {
-    const engine = engineOf(policy({ when: BOMB, args: hundred, evaluation: permissive }), { evaluationBudget: 100_000 });
-    const big = Array.from({ length: 100 }, (_, i) => i);
+    const engine = engineOf(policy({ when: BOMB, args: forty, evaluation: permissive }), { evaluationBudget: 100_000 });
+    const big = Array.from({ length: 40 }, (_, i) => i);
     const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => engine.decide(call({ xs: i % 2 === 0 ? big : [1, 2, 3] }))));
     decisions.forEach((decision, i) => {
       if (i % 2 === 0) expect(decision.error?.code).toBe('evaluation_limit');

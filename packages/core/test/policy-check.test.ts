@@ -219,3 +219,27 @@ describe('policy check on the seed policies', () => {
     expect(at(role, tool)).toEqual(expected);
   });
 });
+
+describe('the analysis budget of a bundle', () => {
+  /** One policy whose 60 rules on every tool split three integer arguments into ~69,000 cells a tool. */
+  const heavy = (tools: number): string => {
+    let text = 'policy: p\nappliesTo: {roles: [support]}\ntools:\n';
+    for (let i = 0; i < tools; i++) text += `  t${i}: {args: {a: {type: integer, minimum: 0, maximum: 1000}, b: {type: integer, minimum: 0, maximum: 1000}, c: {type: integer, minimum: 0, maximum: 1000}}}\n`;
+    text += 'rules:\n';
+    let n = 0;
+    for (const arg of ['a', 'b', 'c']) for (let k = 1; k <= 20; k++) text += `  - {id: r${n++}, tool: '*', when: 'args.${arg} > ${k * 7}', effect: ${k % 2 ? 'allow' : 'block'}}\n`;
+    return text;
+  };
+
+  it('reports the tools past it as not analysed instead of enumerating them (each under the per-tool cap)', () => {
+    const { findings } = checkSources([{ file: 'p.yaml', text: heavy(3) }]);
+    const limited = findings.filter((f) => f.code === 'analysis_limit');
+    // Every tool, in the one slice the role has, is over the budget alone: none is enumerated.
+    expect(limited.map((f) => f.tool).sort()).toEqual(['t0', 't1', 't2']);
+    for (const finding of limited) expect(finding.message).toContain("the bundle's analysis budget");
+  });
+
+  it('analyses a bundle within it whole (the seeds use under 1,000 of its 300,000 units)', () => {
+    expect(checkSources(readPolicySources(SEEDS)).findings.filter((f) => f.code === 'analysis_limit')).toEqual([]);
+  });
+});

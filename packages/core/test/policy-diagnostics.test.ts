@@ -70,6 +70,31 @@ describe('YAML diagnostics: one problem for one broken line, where it was broken
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'yaml_syntax', line, column: 6 });
   });
+
+  it('a key written twice in one mapping is one problem at its second occurrence (the dashboard editor case)', () => {
+    // A second `tools:` after the rules, as an editor leaves behind when a paste missed part of the text.
+    const text = `${seed}\ntools:\n  get_account: {}\n`;
+    const errors = errorsOf(text);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'yaml_syntax', line: lines.length + 1, column: 1, message: 'this key appears twice in the same mapping: keep one', detail: 'Map keys must be unique' });
+    // Nested mappings too, at the repeated key.
+    const nested = seed.replace('    description: Read one customer account.\n', '    description: Read one customer account.\n    description: again\n');
+    expect(errorsOf(nested)[0]).toMatchObject({ code: 'yaml_syntax', line: lineOf('description: Read one customer account.') + 1, column: 5 });
+  });
+
+  it('bounds what a file can make the parser do: 60,000 keys are read in linear time, 400,000 nested brackets are refused unread (a hang bound, not a speed target)', () => {
+    // Each key was compared with every earlier one: 60,000 keys held the event loop for a minute.
+    const keys = `${seed}\n${Array.from({ length: 60_000 }, (_, i) => `k${i}: v`).join('\n')}\n`;
+    const unknown = errorsOf(keys);
+    expect(unknown[0]).toMatchObject({ code: 'invalid_policy' });
+    const deep = `${seed}\nx: ${'['.repeat(400_000)}${']'.repeat(400_000)}\n`;
+    const refused = errorsOf(deep);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ code: 'yaml_syntax', line: lines.length + 1, column: 4 + 64 });
+    expect(refused[0]?.message).toContain('nested more than 64 deep');
+    // 64 levels are still read.
+    expect(errorsOf(`${seed}\nx: ${'['.repeat(64)}${']'.repeat(64)}\n`)[0]).toMatchObject({ code: 'invalid_policy' });
+  });
 });
 
 describe('CEL diagnostics: line and column of the character in the file, plain words', () => {

@@ -198,9 +198,16 @@ export const environmentOverrideSchema = z.strictObject({
  * tool can run. A policy over either is refused at load; the per-call one is also the budget the
  * engine counts at run time.
  */
+/**
+ * The most a policy may raise either evaluation budget to: a hundred times the default. Without a
+ * ceiling a draft could grant itself 1e12 units and have a simulation run it on the server's event
+ * loop (four nested `.all` over 100-element lists held it 7.9 s).
+ */
+export const MAX_EVALUATION_BUDGET = 10_000_000;
+
 export const evaluationSchema = z.strictObject({
-  maxExpressionCost: z.number().int().positive().optional(),
-  maxDecisionCost: z.number().int().positive().optional(),
+  maxExpressionCost: z.number().int().positive().max(MAX_EVALUATION_BUDGET).optional(),
+  maxDecisionCost: z.number().int().positive().max(MAX_EVALUATION_BUDGET).optional(),
 });
 
 export const DEFAULT_RISK_TIERS = { medium: 25, high: 40, critical: 80 } as const;

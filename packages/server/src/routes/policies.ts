@@ -9,13 +9,17 @@ import { name, toolArgs } from './schemas.js';
 /** Most recorded decisions one simulation replays. */
 export const MAX_REPLAY = 100_000;
 
+/** The most characters one policy file sent to the server may have. */
+export const MAX_POLICY_FILE_CHARS = 262_144;
+
 const bundleBody = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).default('bundle'),
   files: z
     .array(
       z.object({
         file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.ya?ml$/i, 'a YAML file name without directories'),
-        text: z.string(),
+        // 256 KiB: eighty times the largest example; what parsing and checking one file may cost.
+        text: z.string().max(MAX_POLICY_FILE_CHARS, `a policy file of at most ${MAX_POLICY_FILE_CHARS} characters`),
       }),
     )
     .min(1)

@@ -13,13 +13,13 @@ import {
   type PolicyBundle,
   type PolicySource,
 } from '@airlock/core';
-import { createTwoFilesPatch } from 'diff';
 import type { Clock } from '../clock.js';
 import { AirlockError, notFound } from '../errors.js';
 import type { AuditWriter } from '../audit/writer.js';
 import type { PolicyVersionRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { EventBus, PolicyEvent } from './events.js';
+import { filePatch } from './bounded-patch.js';
 import { KeyedLock, type Locks } from './keyed-lock.js';
 import { quarantineSetting, type QuarantineSetting } from './pauses.js';
 
@@ -171,7 +171,7 @@ export class PolicyService {
       files.push({
         file,
         status: old === undefined ? 'added' : next === undefined ? 'removed' : 'modified',
-        patch: createTwoFilesPatch(`a/${file}`, `b/${file}`, old ?? '', next ?? '', `version ${from}`, `version ${to}`),
+        patch: filePatch(file, old ?? '', next ?? '', `version ${from}`, `version ${to}`),
       });
     }
     return { from, to, files };

@@ -1,8 +1,8 @@
 import { parseBundle, suggestThresholds, type ApprovalEvidence, type ApprovalVerdict, type PolicySource, type ThresholdSuggestion } from '@airlock/core';
-import { createTwoFilesPatch } from 'diff';
 import type { Clock } from '../clock.js';
 import type { ApprovalOutcomeRow, Store } from '../store/store.js';
 import type { PolicyService } from './policies.js';
+import { filePatch } from './bounded-patch.js';
 
 export interface SuggestionView extends Omit<ThresholdSuggestion, 'change'> {
   /** Unified diff of the one policy file the suggestion edits. */
@@ -63,7 +63,7 @@ export class TrustService {
     const suggestions = suggestThresholds(bundle, evidence).map(({ change, ...suggestion }) => ({
       ...suggestion,
       message: `${suggestion.message.replace(/\?$/, '')} (evidence: the last ${days} days)?`,
-      patch: createTwoFilesPatch(`a/${change.file}`, `b/${change.file}`, change.before, change.after, `version ${active.version}`, 'suggested'),
+      patch: filePatch(change.file, change.before, change.after, `version ${active.version}`, 'suggested'),
       candidate: { name: detail.bundle, files: detail.sources.map((s) => (s.file === change.file ? { file: s.file, text: change.after } : s)) },
     }));
     return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), version: active.version, approvals: rows.length, suggestions };
