@@ -68,7 +68,7 @@ export { loadSuites, parseSuite, suiteBundlePath, SuiteLoadError } from './testi
 export type { LoadedSuite, SuiteError, SuiteErrorCode } from './testing/load-suite.js';
 export { runSuites } from './testing/run-suite.js';
 export type { ActualOutcome, CallResult, CaseResult, CheckedField, SuiteResult } from './testing/run-suite.js';
-export { Replay, replayCalls, replayStream } from './replay/replay.js';
+export { inTimeOrder, Replay, replayCalls, replayStream } from './replay/replay.js';
 export type { EffectTotals, FlipExample, FlipGroup, RecordedCall, ReplayOptions, ReplayReport } from './replay/replay.js';
 export { checkBundle, checkSources } from './analysis/check.js';
 export { FINDING_CODES, formatFinding, SEVERITIES } from './analysis/findings.js';

@@ -47,6 +47,8 @@ export interface ServerConfig {
   anomalyBucketMs: number;
   /** Audit streams and the forwarder read the store at least this often, whatever the wake-up events say. */
   auditPollMs: number;
+  /** A simulation replaying recorded calls stops with `simulation_too_long` past this long. */
+  simulationDeadlineMs: number;
   /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
   databaseUrl?: string;
   /** PostgreSQL schema for Airlock's tables. */
@@ -98,6 +100,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBatchesInFlight: 1,
   anomalyBucketMs: 5 * 60_000,
   auditPollMs: 1_000,
+  simulationDeadlineMs: 30_000,
   passwordLogin: true,
 };
 

@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'outcome_already_reported'
   | 'no_previous_version'
   | 'invalid_policy'
+  | 'simulation_too_long'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'

@@ -137,7 +137,8 @@ export async function replayStream(candidate: PolicyBundle, calls: AsyncIterable
   return replay.report();
 }
 
-function inTimeOrder(calls: Iterable<RecordedCall>): RecordedCall[] {
+/** The calls sorted by time (stable; unreadable times first), or the same array when already in order. */
+export function inTimeOrder(calls: Iterable<RecordedCall>): RecordedCall[] {
   const list = Array.isArray(calls) ? (calls as RecordedCall[]) : [...calls];
   let previous = -Infinity;
   let sorted = true;

@@ -48,6 +48,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   invalid_policy: 422,
+  simulation_too_long: 422,
   edit_blocked: 422,
   rate_limited: 429,
   internal_error: 500,

@@ -72,6 +72,8 @@ export interface ServiceOptions {
   anomalyBucketMs?: number;
   /** Audit streams and the forwarder read the store at least this often (backstop for lost wake-ups). Default 1 s. */
   auditPollMs?: number;
+  /** A simulation replaying recorded calls stops past this long (default 30 s). */
+  simulationDeadlineMs?: number;
   /** Push the audit trail to a webhook; absent: no forwarding. */
   auditWebhook?: AuditWebhookConfig | undefined;
   /** Single sign-on through an OpenID Connect provider (docs/sso.md); absent: none. */
@@ -270,7 +272,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     auditFeed,
     auditForwarder,
     insights: new InsightsService(store, approvals, clock),
-    simulation: new SimulationService(store, policies, clock),
+    simulation: new SimulationService(store, policies, clock, options.simulationDeadlineMs),
     trust: new TrustService(store, policies, clock),
     anomalies,
     pauses,

@@ -1,4 +1,4 @@
-import { compile, MemoryCounterStore, Replay, replayCalls, type Decision, type PolicySource, type RecordedCall, type ReplayReport } from '@airlock/core';
+import { compile, inTimeOrder, MemoryCounterStore, Replay, type Decision, type PolicySource, type RecordedCall, type ReplayReport } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
 import type { AuditRow } from '../store/schema.js';
@@ -36,6 +36,14 @@ export type Simulation = CallSimulation | RecordedSimulation;
 
 /** Audit records read per page. */
 const PAGE = 1000;
+/**
+ * A replay of recorded calls runs in slices of this long, then lets the event loop serve others:
+ * 100,000 calls (the most one request may ask for) take seconds even at a few microseconds each,
+ * and a policy's budget allows milliseconds a call.
+ */
+const SLICE_MS = 10;
+/** A replay still running after this long stops with `simulation_too_long` (ServerConfig.simulationDeadlineMs). */
+const SIMULATION_DEADLINE_MS = 30_000;
 const EXAMPLES_PER_FLIP = 5;
 
 interface DecisionPayload {
@@ -57,6 +65,7 @@ export class SimulationService {
     private readonly store: Store,
     private readonly policies: PolicyService,
     private readonly clock: Clock,
+    private readonly deadlineMs = SIMULATION_DEADLINE_MS,
   ) {}
 
   async call(bundle: string, sources: PolicySource[], call: HandCall): Promise<CallSimulation> {
@@ -96,16 +105,43 @@ export class SimulationService {
       before = Number(oldest.seq);
     }
     rows.reverse();
-    const calls = rows.map(recordedCall);
-    const report = replayCalls(candidate, calls, { version: 'draft', examplesPerFlip: EXAMPLES_PER_FLIP });
-    const first = calls[0];
-    const final = calls[calls.length - 1];
+    const started = performance.now();
+    const calls: RecordedCall[] = [];
+    await inSlices(rows, (row) => calls.push(recordedCall(row)), started, this.deadlineMs, () => `reading ${calls.length} of ${rows.length} recorded calls`);
+    const ordered = inTimeOrder(calls);
+    const replay = new Replay(candidate, { version: 'draft', examplesPerFlip: EXAMPLES_PER_FLIP });
+    let replayed = 0;
+    await inSlices(ordered, (call) => {
+      replay.add(call);
+      replayed++;
+    }, started, this.deadlineMs, () => `replaying ${replayed} of ${ordered.length} recorded calls`);
+    const report = replay.report();
+    const first = ordered[0];
+    const final = ordered[ordered.length - 1];
     return {
       mode: 'recorded',
       from: first ? new Date(first.request.at).toISOString() : null,
       to: final ? new Date(final.request.at).toISOString() : null,
       report,
     };
+  }
+}
+
+/**
+ * Runs `each` over the items a slice of SLICE_MS at a time, yielding to the event loop between
+ * slices; past `deadlineMs` from `started` it stops with `simulation_too_long`.
+ */
+async function inSlices<T>(items: readonly T[], each: (item: T) => unknown, started: number, deadlineMs: number, progress: () => string): Promise<void> {
+  let slice = performance.now();
+  for (const item of items) {
+    each(item);
+    const now = performance.now();
+    if (now - slice < SLICE_MS) continue;
+    if (now - started > deadlineMs) {
+      throw new AirlockError('simulation_too_long', `the simulation stopped after ${deadlineMs / 1000} s, ${progress()}: simulate fewer calls (last)`, { param: 'body.last' });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    slice = performance.now();
   }
 }
 
