@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'link_invalid'
   | 'link_used'
   | 'call_mismatch'
+  | 'call_changed'
   | 'paused'
   | 'idempotency_key_reused'
   | 'already_ran'

@@ -149,6 +149,24 @@ describe('approval routing on the seed policies', () => {
       expect(trail.reverse()).toEqual(['decision agent:finance-bot-1', 'approval.created agent:finance-bot-1', 'approval.vote user:fin-1', 'approval.approved user:fin-2', 'approval.redeemed agent:finance-bot-1']);
     });
 
+    it('refuses an approval of a call another approver edited after it was shown (call_changed), alone and 100 at once', async () => {
+      const { decision, args } = await payment(15_000);
+      const id = decision.approval.id;
+      const shown = (await view(id)) as unknown as { callHash: string };
+      // fin-1 edits the amount down and approves: the call now is the edited one, with its own hash.
+      const edited = await p['fin-1']!.post<Approval & { callHash: string }>(`/v1/approvals/${id}/approve`, { reason: 'only the first instalment', args: { ...args, amount: 12_000 }, callHash: shown.callHash });
+      expect(edited.body).toMatchObject({ status: 'pending', approvalsRemaining: 1, edited: true });
+      expect(edited.body.callHash).not.toBe(shown.callHash);
+
+      // fin-2 was shown the $15,000 call: their approval is refused, 100 times at once, and not counted.
+      const stale = await Promise.all(Array.from({ length: 100 }, () => p['fin-2']!.post(`/v1/approvals/${id}/approve`, { reason: 'looks right', callHash: shown.callHash })));
+      for (const reply of stale) expect(reply).toMatchObject({ status: 409, body: { error: { code: 'call_changed', callHash: edited.body.callHash } } });
+      expect(await view(id)).toMatchObject({ status: 'pending', approvalsRemaining: 1 });
+      // Shown the edited call, fin-2 approves it.
+      const second = await p['fin-2']!.post<Approval>(`/v1/approvals/${id}/approve`, { reason: 'the instalment is right', callHash: edited.body.callHash });
+      expect(second.body).toMatchObject({ status: 'approved', args: { amount: 12_000 } });
+    });
+
     it('lets one finance approver decide a payment of $10,000 or less', async () => {
       const { decision } = await payment(5_000);
       expect(decision.approval).toMatchObject({ tier: 'finance', required: 1 });

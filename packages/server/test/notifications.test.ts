@@ -413,7 +413,12 @@ describe('one-click links', () => {
     expectValidScript(String(page.body));
     // The session route does not let someone else spend fin-1's link.
     expect((await act(p['fin-2']!, approve)).body).toMatchObject({ error: { code: 'link_invalid' } });
-    const done = await anonymous.post<Approval>('/v1/approval-links/one-click', { token: tokenOf(approve), reason: 'from my phone' });
+    // The page names the call it shows; an approval naming another call is refused and spends nothing.
+    const shown = /"callHash":"([0-9a-f]{64})"/.exec(String(page.body))?.[1];
+    expect(shown).toBeDefined();
+    const other = await anonymous.post('/v1/approval-links/one-click', { token: tokenOf(approve), callHash: '0'.repeat(64) });
+    expect(other).toMatchObject({ status: 409, body: { error: { code: 'call_changed', callHash: shown } } });
+    const done = await anonymous.post<Approval>('/v1/approval-links/one-click', { token: tokenOf(approve), reason: 'from my phone', callHash: shown });
     expect(done.body).toMatchObject({ status: 'approved', approvals: [{ by: 'fin-1' }] });
     expect((await anonymous.post('/v1/approval-links/one-click', { token: tokenOf(approve) })).body).toMatchObject({ error: { code: 'approval_not_pending' } });
   });

@@ -351,6 +351,7 @@ function Refusal({ error }: { error: ApiError }) {
     edit_blocked: `The policy would block the edited call${rule ? ` (rule ${rule})` : ''}, so it was not approved. The request is still pending as it was.`,
     not_entitled: 'You are not in the approver groups of this tier (or of the tier the edited call needs), so your approval was not recorded.',
     already_approved: 'You have already approved this call; it needs approvals from other people too.',
+    call_changed: 'Another approver edited this call after you opened it, so your approval was not recorded. Review the call as it is now.',
   };
   const text = plain[error.code];
   if (!text) return <ErrorNotice error={error} />;
@@ -384,7 +385,8 @@ function ApprovalActions({ approval, onResolved }: { approval: Approval; onResol
 
   const act = async (action: 'approve' | 'deny' | 'edit'): Promise<void> => {
     setTried(true);
-    let body: { reason: string; args?: Record<string, unknown> } = { reason: reason.trim() };
+    // The call as shown: refused (call_changed) if another approver's edit replaced it since.
+    let body: { reason: string; args?: Record<string, unknown>; callHash?: string } = { reason: reason.trim(), ...(action === 'deny' ? {} : { callHash: approval.callHash }) };
     if (action === 'edit') {
       const parsed = parseArgs(approval.args, draft);
       setArgErrors(parsed.ok ? {} : parsed.errors);

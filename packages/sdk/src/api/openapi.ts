@@ -600,6 +600,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        callHash?: string;
                         reason?: string;
                         token: string;
                     };
@@ -652,6 +653,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        callHash?: string;
                         reason?: string;
                         token: string;
                     };
@@ -820,6 +822,8 @@ export interface paths {
                         args?: {
                             [key: string]: unknown;
                         };
+                        /** @description the `callHash` of the approval as the approver was shown it: refused with call_changed if another edit replaced the call since */
+                        callHash?: string;
                         reason: string;
                     };
                 };

@@ -23,6 +23,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   csrf_token_invalid: 403,
   approval_wrong_agent: 403,
   call_mismatch: 403,
+  call_changed: 409,
   not_entitled: 403,
   link_invalid: 403,
   not_found: 404,

@@ -16,6 +16,11 @@ const approval = z.object({
   reason,
   /** Edit and approve: run the call with these arguments instead. */
   args: toolArgs.optional(),
+  callHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .describe('the `callHash` of the approval as the approver was shown it: refused with call_changed if another edit replaced the call since'),
 });
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -102,7 +107,7 @@ export function approvalRoutes(services: Services) {
         'Approve a pending approval, with a reason; with `args`, approve the call edited to these arguments (re-checked against the active policy). Counts as one of the approvals the current tier needs.',
       params: idParams,
       body: approval,
-      handler: ({ params, body, principal }) => approvals.approve(params.id, approverOf(principal), { reason: body.reason, args: body.args }),
+      handler: ({ params, body, principal }) => approvals.approve(params.id, approverOf(principal), { reason: body.reason, args: body.args, callHash: body.callHash }),
     }),
     defineRoute({
       method: 'POST',

@@ -11,7 +11,15 @@ import type { Approver } from '../services/approvals.js';
 import type { Services } from '../services/services.js';
 
 const token = z.string().min(1).max(2048);
-const linkBody = z.object({ token, reason: z.string().trim().min(1).max(2000).optional() });
+const linkBody = z.object({
+  token,
+  reason: z.string().trim().min(1).max(2000).optional(),
+  /** The `callHash` of the approval the page showed: an approval refused with call_changed if the call was edited since. */
+  callHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
 
 /**
  * Approve/deny links from notifications. Opening a link never acts (chat unfurlers and mail
@@ -31,10 +39,10 @@ export function linkRoutes(services: Services) {
     return claims;
   };
 
-  const act = (claims: LinkClaims, approver: Approver, reason: string | undefined): Promise<ApprovalView> => {
+  const act = (claims: LinkClaims, approver: Approver, reason: string | undefined, callHash: string | undefined): Promise<ApprovalView> => {
     const link = { nonce: claims.nonce, tier: claims.tier };
     const said = reason ?? `${claims.action === 'approve' ? 'approved' : 'denied'} from a notification link`;
-    return claims.action === 'approve' ? approvals.approve(claims.approval, approver, { reason: said, link }) : approvals.deny(claims.approval, approver, { reason: said, link });
+    return claims.action === 'approve' ? approvals.approve(claims.approval, approver, { reason: said, link, callHash }) : approvals.deny(claims.approval, approver, { reason: said, link });
   };
 
   return [
@@ -78,7 +86,7 @@ export function linkRoutes(services: Services) {
         const claims = claimsOf(body.token);
         const approver = approverOf(principal);
         if (claims.user !== undefined && claims.user !== approver.username) throw new AirlockError('link_invalid', 'this link was sent to someone else');
-        return act(claims, approver, body.reason);
+        return act(claims, approver, body.reason, body.callHash);
       },
     }),
     defineRoute({
@@ -93,7 +101,7 @@ export function linkRoutes(services: Services) {
         if (links.mode !== 'one-click' || claims.user === undefined) throw new AirlockError('link_invalid', 'this link needs you to be signed in');
         const user = await auth.approver(claims.user);
         if (!user || (user.role !== 'approver' && user.role !== 'admin')) throw new AirlockError('link_invalid', 'the person this link was sent to may not approve');
-        return act(claims, user, body.reason);
+        return act(claims, user, body.reason, body.callHash);
       },
     }),
   ];
@@ -116,7 +124,10 @@ const DESCRIBE = `function describe(a) {
   return [a.agent + ' wants to run ' + a.tool + ': ' + a.reason, JSON.stringify(a.args, null, 2),
     'Status: ' + a.status + ' · tier ' + a.tier + ' (' + who + ') · ' + a.approvalsRemaining + ' of ' + a.requiredApprovals + ' approvals still needed'];
 }
+// The call as shown: an approve names it, and is refused (call_changed) if an edit replaced it since.
+let shownCallHash;
 function show(a) {
+  shownCallHash = a.callHash;
   const [what, args, need] = describe(a);
   document.getElementById('what').textContent = what;
   document.getElementById('args').textContent = args;
@@ -127,7 +138,8 @@ async function act(path, headers, token) {
   const button = document.getElementById('act');
   button.disabled = true;
   const reason = document.getElementById('reason').value.trim();
-  const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(reason ? { token, reason } : { token }) });
+  const body = { token, callHash: shownCallHash, ...(reason ? { reason } : {}) };
+  const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body) });
   const answer = await response.json();
   if (response.ok) show(answer);
   document.getElementById('out').textContent = response.ok

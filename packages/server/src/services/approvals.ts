@@ -77,6 +77,11 @@ export interface ApproveInput {
   /** Edit and approve: the call runs with these arguments instead (decided again: policy and limits). */
   args?: Record<string, unknown> | undefined;
   link?: LinkUse | undefined;
+  /**
+   * The call the approver was shown (its `callHash`): refused with `call_changed` when another
+   * approver's edit replaced it meanwhile, so a vote never counts for a call its author never saw.
+   */
+  callHash?: string | undefined;
 }
 
 /** What happened to an approval, for notifiers. */
@@ -273,6 +278,10 @@ export class ApprovalService {
    * take the charge back. Call holding the lock.
    */
   private async prepareApproval(row: ApprovalRow, approver: Approver, input: ApproveInput, edit: EditCharge): Promise<ApprovalStep> {
+    // Read under the approval's lock, with the row the vote is recorded on.
+    if (input.callHash !== undefined && input.callHash !== boundHash(row)) {
+      throw new AirlockError('call_changed', 'the call was edited after you were shown it: review the call as it is now, then approve it again', { callHash: boundHash(row) });
+    }
     const now = this.clock.now();
     let route = routeOf(row);
     let tier = tierOf(route, row.tier);
