@@ -457,6 +457,13 @@ function ChainStatus() {
     body = (
       <span className="good">
         ✓ Chain intact: {verify.data.records.toLocaleString()} records{verify.data.head ? <span className="mono small"> head {verify.data.head.slice(0, 12)}…</span> : null}
+        {verify.data.base ? (
+          <span className="muted small" data-testid="chain-base">
+            {' '}
+            · records up to #{verify.data.base.seq.toLocaleString()} archived{verify.data.base.file ? ` to ${verify.data.base.file}` : ''}
+            {verify.data.base.attestedBy !== null ? ` (record #${verify.data.base.attestedBy.toLocaleString()} says so)` : ''}
+          </span>
+        ) : null}
       </span>
     );
   else if (verify.data)
