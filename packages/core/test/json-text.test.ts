@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonTextProblem, MAX_JSON_DEPTH, nestsDeeperThan } from '../src/index.js';
+import { jsonTextProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES, nestsDeeperThan } from '../src/index.js';
 
 const arrays = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
 const objects = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
@@ -41,6 +41,21 @@ describe('jsonTextProblem: depth', () => {
         expect(nestsDeeperThan(JSON.parse(text), bound)).toBe(depthOf(JSON.parse(text)) > bound);
       }),
     );
+  });
+});
+
+describe('jsonTextProblem: values', () => {
+  it(`refuses more than ${MAX_JSON_VALUES} values (containers and members), counted alike in arrays and objects`, () => {
+    // An array of n numbers holds n values: the container and n - 1 separators.
+    const array = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(',')}]`;
+    const object = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}}`;
+    expect(jsonTextProblem(array(MAX_JSON_VALUES))).toBeUndefined();
+    expect(jsonTextProblem(array(MAX_JSON_VALUES + 1))).toMatchObject({ code: 'too_many_values' });
+    expect(jsonTextProblem(object(MAX_JSON_VALUES))).toBeUndefined();
+    expect(jsonTextProblem(object(MAX_JSON_VALUES + 1))).toMatchObject({ code: 'too_many_values' });
+    // Commas inside strings are not values.
+    expect(jsonTextProblem(`["${','.repeat(50_000)}"]`)).toBeUndefined();
+    expect(jsonTextProblem(array(10), MAX_JSON_DEPTH, 9)).toMatchObject({ code: 'too_many_values', message: 'JSON holding more than 9 values' });
   });
 });
 
@@ -97,7 +112,8 @@ describe('jsonTextProblem: duplicate keys', () => {
     const body = JSON.stringify({ tool: 't', args: { items: Array.from({ length: 20_000 }, (_, i) => ({ id: `r-${i}`, qty: i, note: 'a "quoted" \\ note' })) } });
     expect(body.length).toBeGreaterThan(1_000_000);
     const started = performance.now();
-    expect(jsonTextProblem(body)).toBeUndefined();
+    // The key checks of 20,000 objects (80,000 values: past the value bound, lifted here).
+    expect(jsonTextProblem(body, MAX_JSON_DEPTH, Number.POSITIVE_INFINITY)).toBeUndefined();
     // Milliseconds when linear; a quadratic scan of 20,000 objects would take far longer.
     expect(performance.now() - started).toBeLessThan(1000);
   });

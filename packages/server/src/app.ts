@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH } from '@airlock/core';
+import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '@airlock/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
@@ -111,12 +111,17 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   // object naming a key twice is refused: the call would be decided on the value JSON.parse keeps
   // (the last) while a tool behind a parser that keeps the first would run with the other.
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Batches of up to 500 reports (the SDKs send full ones) may hold more values than one call: the
+  // body size bounds them, as before.
+  const BATCH_ROUTES = new Set(['/v1/edge/decisions', '/v1/outcomes']);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const problem = jsonTextProblem(body as string, MAX_JSON_DEPTH);
+    const problem = jsonTextProblem(body as string, MAX_JSON_DEPTH, BATCH_ROUTES.has(request.routeOptions.url ?? '') ? Number.POSITIVE_INFINITY : MAX_JSON_VALUES);
     if (problem === undefined) return parseJson(request, body as string, done);
     const param = problem.path === '' ? 'body' : `body.${problem.path}`;
-    if (problem.code === 'too_deep') {
+    if (problem.code === 'too_many_values') {
+      done(new AirlockError('request_too_large', `the JSON body holds more than ${MAX_JSON_VALUES} values (objects, arrays and their members): send smaller batches or arguments`, { param }), undefined);
+    } else if (problem.code === 'too_deep') {
       done(new AirlockError('request_too_large', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels at ${param} (arguments may nest ${MAX_ARGS_DEPTH})`, { param }), undefined);
     } else {
       done(new AirlockError('duplicate_key', `${param}: the key ${JSON.stringify(problem.key)} appears twice in one object; each key may appear once (I-JSON)`, { param }), undefined);

@@ -86,6 +86,25 @@ describe('hostile JSON bodies', () => {
     expect(after.body).toMatchObject({ effect: 'allow' });
   });
 
+  it('refuses a body of more than 20,000 values on every route but the batch reports, and 100 such decide calls at once: 413 request_too_large', async () => {
+    // 30,000 ids in a decide's arguments (about 300 KB): what used to cost the event loop ~150 ms a call.
+    const many = (tail: string) => `{"tool":"update_records","args":{"ids":[${Array.from({ length: 30_000 }, (_, i) => `"r${i}"`).join(',')}]}${tail}}`;
+    // Batches of 500 reports (edge decisions, outcomes) are bounded by the body size alone.
+    for (const route of bodyRoutes.filter((r) => r.path !== '/v1/edge/decisions' && r.path !== '/v1/outcomes')) {
+      const reply = await send(route, many(''));
+      expect(`${route.key} ${reply.status} ${reply.body.error?.code}`).toBe(`${route.key} 413 request_too_large`);
+    }
+    const replies = await Promise.all(Array.from({ length: 100 }, () => callers.agent.post<ErrorBody>('/v1/decide', many(''))));
+    expect(replies.map((r) => `${r.status} ${r.body.error.code}`)).toEqual(Array(100).fill('413 request_too_large'));
+    expect(replies[0]?.body.error.message).toContain('more than 20000 values');
+    // The batch routes read such a body (and judge it by their schema: these are not reports).
+    for (const path of ['/v1/edge/decisions', '/v1/outcomes']) expect((await callers.agent.post<ErrorBody>(path, many(''))).body.error.code).toBe('invalid_request');
+    // 19,000 values are read (and decided: an unknown tool for this agent is blocked).
+    const within = await callers.agent.post<{ effect: string }>('/v1/decide', `{"tool":"update_records","args":{"ids":[${Array.from({ length: 19_000 }, (_, i) => `"r${i}"`).join(',')}]}}`);
+    expect(within.status).toBe(200);
+    expect(within.body.effect).toBe('block');
+  });
+
   it('refuses an object naming a key twice on every route: 400 duplicate_key naming it', async () => {
     for (const route of bodyRoutes) {
       for (const [body, param] of [

@@ -13,6 +13,7 @@ export const MAX_JSON_DEPTH = 64;
 
 export type JsonTextProblem =
   | { code: 'too_deep'; message: string; path: string }
+  | { code: 'too_many_values'; message: string; path: string }
   | { code: 'duplicate_key'; message: string; path: string; key: string };
 
 const QUOTE = 0x22;
@@ -46,11 +47,14 @@ interface Frame {
  * there is none. Never throws; for text that is not JSON it may answer anything or nothing
  * (`JSON.parse` judges syntax), but always in linear time.
  */
-export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTextProblem | undefined {
+export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES): JsonTextProblem | undefined {
   // Frames are reused across calls (the scan is synchronous): a typical body allocates nothing
   // but the keys of its objects.
   const stack = FRAMES;
   let depth = 0;
+  // Containers plus separators: within one of the true count of values, which is what every walk
+  // after the parse (validation, canonical JSON, the argument index) costs.
+  let values = 0;
   let expectKey = false;
   const length = text.length;
   for (let i = 0; i < length; i++) {
@@ -71,6 +75,7 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTe
       }
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (++values > maxValues) return tooMany(maxValues);
       if (depth >= maxDepth) {
         const path = pathOf(stack, Math.min(depth, SHOWN_LEVELS)) + (depth > SHOWN_LEVELS ? '…' : '');
         return { code: 'too_deep', message: `JSON nested deeper than ${maxDepth} levels at ${path || 'the top'}`, path };
@@ -92,6 +97,7 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTe
       if (depth > 0) depth--;
       expectKey = false;
     } else if (c === COMMA) {
+      if (++values > maxValues) return tooMany(maxValues);
       const frame = stack[depth - 1];
       if (frame) {
         if (frame.object) expectKey = true;
@@ -102,6 +108,18 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH): JsonTe
     }
   }
   return undefined;
+}
+
+/**
+ * Most values (objects, arrays and their members) one JSON text may hold. 1 MiB of JSON can hold
+ * ~250,000: an argument of 100,000 ids or 60,000 keys cost 200–480 ms of the event loop in one
+ * decide (parse, validation, canonical JSON, the argument index, the approval); this many cost a
+ * few tens of milliseconds. A batch of 500 outcome reports holds ~7,500.
+ */
+export const MAX_JSON_VALUES = 20_000;
+
+function tooMany(maxValues: number): JsonTextProblem {
+  return { code: 'too_many_values', message: `JSON holding more than ${maxValues} values`, path: '' };
 }
 
 /** Index of the quote closing the string that opens at `start`, or -1. */
