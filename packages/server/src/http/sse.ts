@@ -1,4 +1,34 @@
 import type { FastifyReply } from 'fastify';
+import { AirlockError } from '../errors.js';
+
+/**
+ * Most streams open at once on one server (live events, edge, policy and audit streams together):
+ * each holds a socket and what its reader has not taken yet. A new one past it is refused (429).
+ */
+export const MAX_OPEN_STREAMS = 512;
+/**
+ * A live-event reader that leaves this much unread is cut off (it reconnects): events are not
+ * queued for it without end. Measured before: 200 stalled readers of 1 MB decisions held the
+ * event loop ~1.8 s per decision and up to 1 GB.
+ */
+export const MAX_UNREAD_BYTES = 1 << 20;
+
+/** Refuses a new stream when MAX_OPEN_STREAMS are open; called before the reply is taken over. */
+export function admitStream(open: Set<unknown>): void {
+  if (open.size >= MAX_OPEN_STREAMS) throw new AirlockError('rate_limited', `${MAX_OPEN_STREAMS} streams are open on this server: close one, or retry later`);
+}
+
+/** An event's data as sent, serialized once however many streams send it (the data objects are shared). */
+const serialized = new WeakMap<object, string>();
+function eventData(data: unknown): string {
+  if (typeof data !== 'object' || data === null) return JSON.stringify(data);
+  let text = serialized.get(data);
+  if (text === undefined) {
+    text = JSON.stringify(data);
+    serialized.set(data, text);
+  }
+  return text;
+}
 
 export interface EventStream {
   send(event: string, data: unknown): void;
@@ -15,6 +45,7 @@ export interface EventStream {
  * from closing an idle stream; `open` tracks the stream so shutdown can end it.
  */
 export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: Set<() => void>): EventStream {
+  admitStream(open);
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -53,7 +84,14 @@ export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: 
   raw.on('close', close);
   return {
     send(event, data) {
-      if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (closed) return;
+      if (raw.writableLength > MAX_UNREAD_BYTES) {
+        // Destroyed, not ended: ending would keep the unread bytes until a reader that stopped reading takes them.
+        close();
+        raw.destroy();
+        return;
+      }
+      raw.write(`event: ${event}\ndata: ${eventData(data)}\n\n`);
     },
     onClose(cleanup) {
       cleanups.push(cleanup);

@@ -1,0 +1,90 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_OPEN_STREAMS } from '../src/http/sse.js';
+import type { Person } from './support/http.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+/** Opens a stream over a raw socket and stops reading once the answer's head arrived. */
+function stalled(url: string, path: string, cookie: string): Promise<net.Socket> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\ncookie: ${cookie}\r\naccept: text/event-stream\r\n\r\n`);
+      socket.once('data', (head: Buffer) => {
+        socket.pause();
+        resolve(Object.assign(socket, { head: head.toString() }));
+      });
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Reads the socket until the server closes it; rejects if it is still open after `ms`. */
+function readsToTheEnd(socket: net.Socket, ms: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    const timer = setTimeout(() => reject(new Error(`the stream was still open after ${ms} ms`)), ms);
+    socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(bytes);
+    });
+    socket.on('error', () => undefined);
+    socket.resume();
+  });
+}
+
+/** How many streams a server keeps open, and what it does with a reader that stopped reading. */
+describe('stream bounds', () => {
+  let t: TestServer;
+  let admin: Person;
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.admin();
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('cuts off a live-event reader that leaves more than 1 MiB unread, and only that one', async () => {
+    const slow = await stalled(t.url, '/v1/events', admin.cookie);
+    const reading = await stalled(t.url, '/v1/events', admin.cookie);
+    let received = 0;
+    reading.on('data', (chunk: Buffer) => (received += chunk.length));
+    reading.resume();
+    // Decisions of ~900 KB of arguments each: their events go to both readers. Past what the
+    // kernel's socket buffers hold (a few MB on loopback), the slow reader's bytes wait in the server.
+    const workflow = t.agent('workflow-bot-1');
+    const DECISIONS = 30;
+    for (let i = 0; i < DECISIONS; i++) expect((await workflow.post('/v1/decide', { tool: 'modify_schema', args: { blob: 'x'.repeat(900_000) } })).status).toBe(200);
+    await expect.poll(() => received, { timeout: 15_000 }).toBeGreaterThan(DECISIONS * 900_000);
+    // The slow one finds its stream ended once it reads again, after part of what was sent.
+    const bytes = await readsToTheEnd(slow, 10_000);
+    expect(bytes).toBeLessThan(DECISIONS * 900_000);
+    expect(reading.destroyed).toBe(false);
+    reading.destroy();
+  });
+
+  it(`refuses a stream past ${MAX_OPEN_STREAMS} open ones with 429, and admits one again once one closed`, async () => {
+    // Opened one after another: all 512 are admitted (none is left from the test before).
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < MAX_OPEN_STREAMS; i++) sockets.push(await stalled(t.url, '/v1/events', admin.cookie));
+    for (const socket of sockets) expect((socket as net.Socket & { head: string }).head).toMatch(/^HTTP\/1\.1 200/);
+    const refused = await fetch(`${t.url}/v1/events`, { headers: { cookie: admin.cookie } });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    const audit = await fetch(`${t.url}/v1/audit/stream`, { headers: { cookie: admin.cookie } });
+    expect(audit.status).toBe(429);
+    await audit.body?.cancel();
+    (sockets.pop() as net.Socket).destroy();
+    await expect
+      .poll(async () => {
+        const again = await fetch(`${t.url}/v1/events`, { headers: { cookie: admin.cookie }, signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        const status = again?.status;
+        await again?.body?.cancel();
+        return status;
+      })
+      .toBe(200);
+    for (const socket of sockets) socket.destroy();
+  });
+});
