@@ -7,6 +7,7 @@ import type { AuditInput, PreparedEntry } from '../src/audit/record.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import type { Store } from '../src/store/store.js';
+import type { AuditRow } from '../src/store/schema.js';
 import { tempDir } from './support/temp-dir.js';
 
 function record(i: number): AuditInput {
@@ -167,5 +168,24 @@ describe('hash-chained audit over SQLite', () => {
       store = await openSqliteStore(file, { readonly: true });
       expect(await verify(store)).toMatchObject({ ok: false, seq: 2, reason: expect.stringContaining('re-sealed') });
     });
+  });
+});
+
+describe('walking the whole trail', () => {
+  it('lets the event loop serve others between pages, though each page is read at once', async () => {
+    const order: string[] = [];
+    const pages = 5;
+    const read = (after: number, limit: number): Promise<AuditRow[]> => {
+      order.push(`page after ${after}`);
+      const rows = after >= pages * limit ? [] : Array.from({ length: limit }, (_, i) => ({ seq: after + i + 1 }) as AuditRow);
+      return Promise.resolve(rows);
+    };
+    setImmediate(() => order.push('another request'));
+    let count = 0;
+    for await (const row of auditRows(read, 10)) if (row) count++;
+    expect(count).toBe(50);
+    // Without the turn between pages, every page would be read before anything else ran.
+    expect(order.indexOf('another request')).toBeGreaterThan(0);
+    expect(order.indexOf('another request')).toBeLessThan(order.length - 1);
   });
 });
