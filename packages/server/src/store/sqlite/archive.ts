@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type Sqlite from 'better-sqlite3';
+import { argLeaves } from '../../audit/arg-index.js';
 import { prepareRecord, sealRecord } from '../../audit/record.js';
 import { auditRows, verifyChain, type ArchivedData, type ChainBase } from '../../audit/verify.js';
 import { restoreSpanMs } from '../../services/counters.js';
@@ -206,17 +207,30 @@ function recordArchive(live: Sqlite.Database, base: AuditArchiveRow | undefined,
   }).immediate();
 }
 
-/** Deletes every record up to `through` (and its index rows), a chunk per transaction. */
+/**
+ * Deletes every record up to `through` and its argument index rows, a chunk per transaction. The
+ * index rows are found by their primary key (path, value, seq), recomputed from the records'
+ * payloads as the writer made them: audit_args has no index on seq alone, and a range delete on it
+ * would scan the whole table per chunk while holding the server's writer back.
+ */
 function deleteThrough(live: Sqlite.Database, through: number): void {
   const oldest = live.prepare('SELECT min(seq) AS seq FROM audit').get() as { seq: number | null };
   if (oldest.seq === null || Number(oldest.seq) > through) return;
-  const args = live.prepare('DELETE FROM audit_args WHERE seq BETWEEN ? AND ?');
+  const decisions = live.prepare("SELECT seq, payload FROM audit WHERE seq BETWEEN ? AND ? AND type = 'decision'");
+  const arg = live.prepare('DELETE FROM audit_args WHERE path = ? AND text_value = ? AND seq = ?');
   const records = live.prepare('DELETE FROM audit WHERE seq BETWEEN ? AND ?');
-  const chunk = live.transaction((low: number, high: number) => {
-    args.run(low, high);
+  const chunk = live.transaction((low: number, high: number, leaves: { seq: number; path: string; text: string }[]) => {
+    for (const leaf of leaves) arg.run(leaf.path, leaf.text, leaf.seq);
     records.run(low, high);
   });
-  for (let low = Number(oldest.seq); low <= through; low += DELETE_CHUNK) chunk.immediate(low, Math.min(through, low + DELETE_CHUNK - 1));
+  for (let low = Number(oldest.seq); low <= through; low += DELETE_CHUNK) {
+    const high = Math.min(through, low + DELETE_CHUNK - 1);
+    // Read before the transaction: archived records do not change.
+    const leaves = (decisions.all(low, high) as { seq: number; payload: string }[]).flatMap(({ seq, payload }) =>
+      argLeaves((JSON.parse(payload) as { data?: { request?: { args?: unknown } } }).data?.request?.args).map((leaf) => ({ seq: Number(seq), path: leaf.path, text: leaf.text })),
+    );
+    chunk.immediate(low, high, leaves);
+  }
 }
 
 function formatDays(ms: number): string {
