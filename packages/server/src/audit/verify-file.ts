@@ -1,8 +1,18 @@
-import { ARCHIVE_APPLICATION_ID } from '../store/sqlite/archive.js';
+import type Sqlite from 'better-sqlite3';
 import { openConnection } from '../store/sqlite/connection.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { AuditArchiveRow } from '../store/schema.js';
 import { auditRows, verifyChain, type VerifyResult } from './verify.js';
+
+/** SQLite's `application_id` of an archive file ('Arch', set by `airlock audit archive`): what tells it from a server database. */
+export const ARCHIVE_APPLICATION_ID = 0x41726368;
+
+/** A database's trail base (its newest audit_archives row), read on an open connection; none before migration 018. */
+export function readTrailBase(sqlite: Sqlite.Database): AuditArchiveRow | undefined {
+  if (!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_archives'").get()) return undefined;
+  // better-sqlite3 answers integer columns as numbers: the row is the store's shape as it is.
+  return sqlite.prepare('SELECT * FROM audit_archives ORDER BY seq DESC LIMIT 1').get() as AuditArchiveRow | undefined;
+}
 
 /** What a database file says of its own trail: where it starts, and whether it is an archive file. */
 export interface TrailFileInfo {
@@ -15,11 +25,7 @@ export interface TrailFileInfo {
 export function trailFileInfo(file: string): TrailFileInfo {
   const sqlite = openConnection(file, { readonly: true });
   try {
-    const archive = sqlite.pragma('application_id', { simple: true }) === ARCHIVE_APPLICATION_ID;
-    if (!sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_archives'").get()) return { base: undefined, archive };
-    const row = sqlite.prepare('SELECT * FROM audit_archives ORDER BY seq DESC LIMIT 1').get() as AuditArchiveRow | undefined;
-    const base = row && { ...row, seq: Number(row.seq), at: Number(row.at), first_seq: Number(row.first_seq), archived_at: Number(row.archived_at) };
-    return { base, archive };
+    return { base: readTrailBase(sqlite), archive: sqlite.pragma('application_id', { simple: true }) === ARCHIVE_APPLICATION_ID };
   } finally {
     sqlite.close();
   }

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { sha256Hex } from '@airlock/core';
 import type { AuditRow } from '../store/schema.js';
 import { FILTER_COLUMNS, GENESIS_HASH } from './record.js';
@@ -159,6 +160,6 @@ export async function* auditRows(
     const last = page[page.length - 1];
     if (!last || page.length < pageSize) return;
     after = last.seq;
-    await new Promise((resolve) => setImmediate(resolve));
+    await setImmediate();
   }
 }

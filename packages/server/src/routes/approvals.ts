@@ -4,7 +4,7 @@ import { agentOf, approverOf, viewerOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import * as V from '../http/views.js';
 import type { Services } from '../services/services.js';
-import { idParams, name, pageLimit, toolArgs } from './schemas.js';
+import { idParams, name, pageLimit, sha256Hex, toolArgs } from './schemas.js';
 import { argFilterParam } from '../audit/arg-index.js';
 import type { ApprovalFilter } from '../store/store.js';
 
@@ -16,9 +16,7 @@ const approval = z.object({
   reason,
   /** Edit and approve: run the call with these arguments instead. */
   args: toolArgs.optional(),
-  callHash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
+  callHash: sha256Hex
     .optional()
     .describe('the `callHash` of the approval as the approver was shown it: refused with call_changed if another edit replaced the call since'),
 });

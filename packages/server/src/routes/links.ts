@@ -9,16 +9,14 @@ import type { LinkClaims } from '../notifications/links.js';
 import type { ApprovalView } from '../services/approval-view.js';
 import type { Approver } from '../services/approvals.js';
 import type { Services } from '../services/services.js';
+import { sha256Hex } from './schemas.js';
 
 const token = z.string().min(1).max(2048);
 const linkBody = z.object({
   token,
   reason: z.string().trim().min(1).max(2000).optional(),
   /** The `callHash` of the approval the page showed: an approval refused with call_changed if the call was edited since. */
-  callHash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
+  callHash: sha256Hex.optional(),
 });
 
 /**

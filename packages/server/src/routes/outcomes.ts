@@ -5,6 +5,7 @@ import { defineRoute } from '../http/route.js';
 import * as V from '../http/views.js';
 import { MAX_ERROR_MESSAGE, MAX_OUTCOME_BATCH, MAX_RECORDED_RESULT } from '../services/outcomes.js';
 import type { Services } from '../services/services.js';
+import { sha256Hex } from './schemas.js';
 
 const outcomeReport = z.object({
   decisionId: z.string().min(1).max(64),
@@ -15,7 +16,7 @@ const outcomeReport = z.object({
   error: z.object({ class: z.string().max(128), message: z.string().max(MAX_ERROR_MESSAGE) }).optional(),
   result: z
     .object({
-      digest: z.string().regex(/^[0-9a-f]{64}$/).describe("SHA-256 (hex) of the result's JSON text"),
+      digest: sha256Hex.describe("SHA-256 (hex) of the result's JSON text"),
       size: z.number().int().nonnegative().describe('bytes of that text'),
       content: z.string().max(MAX_RECORDED_RESULT).optional().describe('the text itself (cut), kept only when the policy sets `recordResult: true` for the tool'),
       truncated: z.boolean().optional(),

@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** Identifiers of agents, roles and environments: short, printable, safe in URLs and logs. */
 export const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, . _ - (max 128), starting with a letter or digit');
 
+/** A SHA-256 digest as the server writes them: 64 lowercase hex digits (call hashes, result digests). */
+export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const toolArgs = z.record(z.string(), z.unknown()).superRefine((args, ctx) => {
   // JSON has no Infinity, but a literal past the double range (1e999) parses to it. The engine
   // refuses it as an argument; the audit record of the call could not hold it (canonical JSON has

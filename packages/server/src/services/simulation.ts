@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { compile, inTimeOrder, MemoryCounterStore, Replay, type Decision, type PolicySource, type RecordedCall, type ReplayReport } from '@airlock/core';
 import type { Clock } from '../clock.js';
 import { AirlockError } from '../errors.js';
@@ -140,7 +141,7 @@ async function inSlices<T>(items: readonly T[], each: (item: T) => unknown, star
     if (now - started > deadlineMs) {
       throw new AirlockError('simulation_too_long', `the simulation stopped after ${deadlineMs / 1000} s, ${progress()}: simulate fewer calls (last)`, { param: 'body.last' });
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await setImmediate();
     slice = performance.now();
   }
 }

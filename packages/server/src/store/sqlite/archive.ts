@@ -4,15 +4,13 @@ import { basename, dirname, join } from 'node:path';
 import type Sqlite from 'better-sqlite3';
 import { argLeaves } from '../../audit/arg-index.js';
 import { prepareRecord, sealRecord } from '../../audit/record.js';
-import { auditRows, verifyChain, type ArchivedData, type ChainBase } from '../../audit/verify.js';
+import { ARCHIVE_APPLICATION_ID, readTrailBase, verifyAuditFile } from '../../audit/verify-file.js';
+import type { ArchivedData } from '../../audit/verify.js';
 import { restoreSpanMs } from '../../services/counters.js';
-import type { AuditArchiveRow, AuditRow } from '../schema.js';
+import type { AuditArchiveRow } from '../schema.js';
 import { fsyncFile } from './backup.js';
 import { openConnection } from './connection.js';
 import { migrateSqliteFile } from './sqlite-store.js';
-
-/** SQLite's `application_id` of an archive file ('Arch'): what tells it from a server database. */
-export const ARCHIVE_APPLICATION_ID = 0x41726368;
 
 /** Records deleted per transaction: each holds the server's writer back for a few milliseconds only. */
 const DELETE_CHUNK = 2_000;
@@ -60,7 +58,7 @@ export async function archiveSqliteAudit(source: string, destination: string, op
     if (!live.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_archives'").get()) {
       return { kind: 'refused', reason: `${source} predates archiving: start this version's server on it once (it migrates the database), then archive` };
     }
-    deleteThrough(live, baseOf(live)?.seq ?? 0);
+    deleteThrough(live, readTrailBase(live)?.seq ?? 0);
     const versions = live.prepare('SELECT sources FROM policy_versions').all() as { sources: string }[];
     const spanMs = restoreSpanMs(versions, ARCHIVE_FLOOR_MS);
     if (options.beforeMs > options.nowMs - spanMs) {
@@ -78,7 +76,7 @@ export async function archiveSqliteAudit(source: string, destination: string, op
       const outcome = copyPrefix(live, partial, options.beforeMs);
       if ('kind' in outcome) return outcome;
       copied = outcome;
-      const problem = await checkArchive(partial, copied.base, { seq: copied.through, hash: copied.hash });
+      const problem = await checkArchive(partial, { seq: copied.through, hash: copied.hash });
       if (problem) return { kind: 'refused', reason: `the archive did not verify, nothing was removed: ${problem}` };
       fsyncFile(partial, 'r+');
       // A hard link fails when the name exists (rename would replace it): the destination stays new.
@@ -104,12 +102,6 @@ export async function archiveSqliteAudit(source: string, destination: string, op
   } finally {
     live.close();
   }
-}
-
-/** The trail's base (the newest archive row), if any. */
-function baseOf(sqlite: Sqlite.Database): AuditArchiveRow | undefined {
-  const row = sqlite.prepare('SELECT * FROM main.audit_archives ORDER BY seq DESC LIMIT 1').get() as AuditArchiveRow | undefined;
-  return row && { ...row, seq: Number(row.seq), at: Number(row.at), first_seq: Number(row.first_seq), archived_at: Number(row.archived_at) };
 }
 
 /** What one snapshot of the server database gave the archive: the prefix copied and the base it follows. */
@@ -142,7 +134,7 @@ function copyPrefix(live: Sqlite.Database, file: string, beforeMs: number): Copi
   live.prepare('ATTACH DATABASE ? AS archive').run(file);
   try {
     return live.transaction((): Copied | Extract<ArchiveOutcome, { kind: 'nothing' | 'refused' }> => {
-      const base = baseOf(live);
+      const base = readTrailBase(live);
       const from = (base?.seq ?? 0) + 1;
       const newest = Number((live.prepare('SELECT max(seq) AS seq FROM main.audit').get() as { seq: number | null }).seq ?? 0);
       const firstKept = live.prepare('SELECT min(seq) AS seq FROM main.audit WHERE seq >= ? AND at >= ?').get(from, beforeMs) as { seq: number | null };
@@ -171,19 +163,12 @@ function copyPrefix(live: Sqlite.Database, file: string, beforeMs: number): Copi
   }
 }
 
-/** Verifies the archive's chain from its base; it must end at `end`. Answers the problem, if any. */
-async function checkArchive(file: string, base: ChainBase | undefined, end: { seq: number; hash: string }): Promise<string | undefined> {
-  const archive = openConnection(file, { readonly: true });
-  try {
-    const page = archive.prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?');
-    const rows = auditRows((after, limit) => Promise.resolve(page.all(after, limit) as AuditRow[]), 1000, base?.seq ?? 0);
-    const result = await verifyChain(rows, base ? { base } : {});
-    if (!result.ok) return `record ${result.seq}: ${result.reason}`;
-    if (result.head !== end.hash) return `it ends at ${result.head ?? 'nothing'}, not at record ${end.seq}'s hash ${end.hash}`;
-    return undefined;
-  } finally {
-    archive.close();
-  }
+/** Verifies the archive's chain from its base (as `airlock audit verify` would); it must end at `end`. Answers the problem, if any. */
+async function checkArchive(file: string, end: { seq: number; hash: string }): Promise<string | undefined> {
+  const result = await verifyAuditFile(file);
+  if (!result.ok) return `record ${result.seq}: ${result.reason}`;
+  if (result.head !== end.hash) return `it ends at ${result.head ?? 'nothing'}, not at record ${end.seq}'s hash ${end.hash}`;
+  return undefined;
 }
 
 /**
@@ -193,7 +178,7 @@ async function checkArchive(file: string, base: ChainBase | undefined, end: { se
  */
 function recordArchive(live: Sqlite.Database, base: AuditArchiveRow | undefined, row: AuditArchiveRow, data: ArchivedData, options: ArchiveOptions): number {
   return live.transaction(() => {
-    const now = baseOf(live);
+    const now = readTrailBase(live);
     if ((now?.seq ?? 0) !== (base?.seq ?? 0)) throw new Error(`another archive ran meanwhile (the trail now starts after record ${now?.seq ?? 0}); run it again`);
     const head = live.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
     live
