@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
 import type { AuditWebhookConfig } from './services/audit-forwarder.js';
+import { AUDIT_SCAN_LIMIT } from './services/audit.js';
 import { oidcConfigFromEnvironment, parseSwitch, type OidcConfig } from './sso-config.js';
 
 export interface ServerConfig {
@@ -49,6 +50,8 @@ export interface ServerConfig {
   auditPollMs: number;
   /** A simulation replaying recorded calls stops with `simulation_too_long` past this long. */
   simulationDeadlineMs: number;
+  /** Most records one page of an audit search examines when no single index serves its filter (services/audit.ts). */
+  auditScanLimit: number;
   /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
   databaseUrl?: string;
   /** PostgreSQL schema for Airlock's tables. */
@@ -101,6 +104,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   anomalyBucketMs: 5 * 60_000,
   auditPollMs: 1_000,
   simulationDeadlineMs: 30_000,
+  auditScanLimit: AUDIT_SCAN_LIMIT,
   passwordLogin: true,
 };
 

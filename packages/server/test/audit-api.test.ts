@@ -186,3 +186,69 @@ describe('an anchored head detects a truncated tail', () => {
     expect(cli.stderr).toContain('64 hex digits');
   });
 });
+
+/**
+ * A search no single index serves examines at most `auditScanLimit` records a page (here 20):
+ * a page that did not fill up says where it stopped (`searchedTo`), its `nextCursor` goes on
+ * below, and following the cursors finds what an unbounded search finds, no more, no less.
+ */
+describe('audit search in bounded steps', () => {
+  let t: TestServer;
+  let admin: Person;
+  const SCAN = 20;
+  beforeAll(async () => {
+    t = await startTestServer({ auditScanLimit: SCAN });
+    admin = await t.admin();
+    const support = t.agent('support-bot-1');
+    // Two blocked refunds far apart, allowed ones around them.
+    for (let i = 0; i < 70; i++) {
+      const amount = i === 5 || i === 40 ? 900 : 10;
+      expect((await support.post<{ effect: string }>('/v1/decide', { tool: 'issue_refund', args: { account_id: `S-${i}`, amount, currency: 'USD' } })).status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  type Page = { records: Record_[]; nextCursor: string | null; searchedTo?: number };
+
+  async function follow(query: string, limit: number): Promise<{ seqs: number[]; pages: Page[] }> {
+    const pages: Page[] = [];
+    let cursor: string | null = null;
+    do {
+      const reply: { status: number; body: Page } = await admin.get<Page>(`/v1/audit?${query}&limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`);
+      expect(reply.status).toBe(200);
+      pages.push(reply.body);
+      cursor = reply.body.nextCursor;
+      expect(pages.length).toBeLessThan(100);
+    } while (cursor !== null);
+    return { seqs: pages.flatMap((page) => page.records.map((record) => record.seq)), pages };
+  }
+
+  it('effect=block: short pages say where they stopped; the cursors lead to both blocks and nothing else', async () => {
+    const everything = await follow('type=decision', 100);
+    const blocked = everything.pages.flatMap((page) => page.records).filter((record) => record.effect === 'block').map((record) => record.seq);
+    expect(blocked).toHaveLength(2);
+    const { seqs, pages } = await follow('effect=block', 10);
+    expect(seqs).toEqual(blocked);
+    const stopped = pages.filter((page) => page.searchedTo !== undefined);
+    expect(stopped.length).toBeGreaterThanOrEqual(3);
+    for (const page of stopped) {
+      expect(page.nextCursor).toBe(String(page.searchedTo));
+      expect(page.records.length).toBeLessThan(10);
+      expect(page.records.every((record) => record.seq >= (page.searchedTo ?? 0))).toBe(true);
+    }
+    // A page of one index (type alone) is not cut: it fills up, and has no searchedTo.
+    expect(everything.pages.every((page) => page.searchedTo === undefined)).toBe(true);
+  });
+
+  it('100 bounded searches at once answer the same first page', async () => {
+    const replies = await Promise.all(Array.from({ length: 100 }, () => admin.get<Page>('/v1/audit?effect=block&rule=refund-large&limit=10')));
+    const first = replies[0]?.body;
+    expect(first?.searchedTo).toBeGreaterThan(0);
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual(first);
+    }
+  });
+});

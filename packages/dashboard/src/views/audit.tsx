@@ -13,6 +13,13 @@ import { useLocation } from '../router';
 import { useResource } from '../use-resource';
 
 const PAGE = 50;
+
+/** One page of GET /v1/audit. */
+interface AuditPage {
+  records: AuditRecord[];
+  nextCursor: string | null;
+  searchedTo?: number;
+}
 /** Shown until the server's list arrives (GET /v1/audit/types names every type it writes). */
 const COMMON_TYPES = ['decision'];
 
@@ -66,12 +73,15 @@ export function AuditView() {
   const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
   const focusSeq = search.get('seq');
-  const [pages, setPages] = useState<{ records: AuditRecord[]; next: string | null }>({ records: [], next: null });
+  // `searchedTo`: the last page stopped its search there without filling up (the server examines a
+  // bounded number of records a page when no single index serves the filters): older records
+  // may still match, and "Search older records" continues below it.
+  const [pages, setPages] = useState<{ records: AuditRecord[]; next: string | null; searchedTo?: number | undefined }>({ records: [], next: null });
   const [open, setOpen] = useState<number | undefined>(focusSeq ? Number(focusSeq) : undefined);
   const key = JSON.stringify(filters);
   const first = useResource(async () => {
-    const page = await api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/v1/audit', { ...toQuery(filters), limit: PAGE });
-    setPages({ records: page.records, next: page.nextCursor });
+    const page = await api.get<AuditPage>('/v1/audit', { ...toQuery(filters), limit: PAGE });
+    setPages({ records: page.records, next: page.nextCursor, searchedTo: page.searchedTo });
     return page;
   }, key);
   const focused = useResource(
@@ -93,8 +103,8 @@ export function AuditView() {
     if (!pages.next) return;
     setMore({ busy: true });
     try {
-      const page = await api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/v1/audit', { ...toQuery(filters), limit: PAGE, cursor: pages.next });
-      setPages((current) => ({ records: [...current.records, ...page.records], next: page.nextCursor }));
+      const page = await api.get<AuditPage>('/v1/audit', { ...toQuery(filters), limit: PAGE, cursor: pages.next });
+      setPages((current) => ({ records: [...current.records, ...page.records], next: page.nextCursor, searchedTo: page.searchedTo }));
       setMore({ busy: false });
     } catch (error) {
       setMore({ busy: false, error: error as Error });
@@ -210,13 +220,19 @@ export function AuditView() {
       {first.loading ? <Loading what="Searching the audit trail" /> : null}
       {!first.loading && !first.error ? (
         <>
-          <AuditTable records={pages.records} open={open} onToggle={(seq) => setOpen(open === seq ? undefined : seq)} empty="No record matches these filters." />
+          <AuditTable
+            records={pages.records}
+            open={open}
+            onToggle={(seq) => setOpen(open === seq ? undefined : seq)}
+            empty={pages.searchedTo === undefined ? 'No record matches these filters.' : 'No record matches these filters in the newest records searched.'}
+          />
           {more.error ? <ErrorNotice error={more.error} /> : null}
-          <p className="muted small">
+          <p className="muted small" data-testid="audit-paging">
             {plural(pages.records.length, 'record')} shown.{' '}
+            {pages.searchedTo !== undefined ? <>Searched back to record #{pages.searchedTo}; older records may match. </> : null}
             {pages.next ? (
               <button type="button" onClick={() => void loadMore()} disabled={more.busy}>
-                {more.busy ? 'Loading…' : 'Older records'}
+                {more.busy ? 'Loading…' : pages.searchedTo !== undefined ? 'Search older records' : 'Older records'}
               </button>
             ) : null}
           </p>

@@ -1220,7 +1220,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Query the audit trail, newest first, with cursor pagination. */
+        /** Query the audit trail, newest first, with cursor pagination. A page examines at most 50,000 records when no single index serves its filter (see searchedTo). */
         get: {
             parameters: {
                 query?: {
@@ -1259,6 +1259,8 @@ export interface paths {
                         "application/json": {
                             nextCursor: string | null;
                             records: components["schemas"]["AuditRecord"][];
+                            /** @description present when this page examined as many records as one page may (a filter no single index serves) without filling up: the search stopped at this seq, and nextCursor continues below it */
+                            searchedTo?: number;
                         };
                     };
                 };

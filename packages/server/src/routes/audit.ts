@@ -65,9 +65,17 @@ export function auditRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/audit',
-      response: z.object({ records: z.array(V.AuditRecord), nextCursor: z.string().nullable() }),
+      response: z.object({
+        records: z.array(V.AuditRecord),
+        nextCursor: z.string().nullable(),
+        searchedTo: z
+          .number()
+          .int()
+          .optional()
+          .describe('present when this page examined as many records as one page may (a filter no single index serves) without filling up: the search stopped at this seq, and nextCursor continues below it'),
+      }),
       tag: 'audit',
-      summary: 'Query the audit trail, newest first, with cursor pagination.',
+      summary: 'Query the audit trail, newest first, with cursor pagination. A page examines at most 50,000 records when no single index serves its filter (see searchedTo).',
       query: z.object({ ...filters, cursor: z.coerce.number().int().min(1).optional(), limit: pageLimit }),
       handler: ({ query }) => audit.query(toFilter(query), query.cursor, query.limit),
     }),

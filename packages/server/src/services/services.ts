@@ -74,6 +74,8 @@ export interface ServiceOptions {
   auditPollMs?: number;
   /** A simulation replaying recorded calls stops past this long (default 30 s). */
   simulationDeadlineMs?: number;
+  /** Most records one page of an audit search examines when no single index serves its filter (default AUDIT_SCAN_LIMIT). */
+  auditScanLimit?: number;
   /** Push the audit trail to a webhook; absent: no forwarding. */
   auditWebhook?: AuditWebhookConfig | undefined;
   /** Single sign-on through an OpenID Connect provider (docs/sso.md); absent: none. */
@@ -268,7 +270,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     shadow,
     decisions: new DecisionService(store, writer, policies, approvals, events, metrics, clock, shadow, pauses, logError, locks),
     outcomes: new OutcomeService(store, writer, policies, events, metrics, clock),
-    audit: new AuditService(store),
+    audit: new AuditService(store, options.auditScanLimit),
     auditFeed,
     auditForwarder,
     insights: new InsightsService(store, approvals, clock),

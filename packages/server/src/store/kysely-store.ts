@@ -6,6 +6,7 @@ import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
 import type {
   AuditFilter,
+  AuditPage,
   ApprovalFilter,
   ApprovalOutcomeRow,
   ApprovalResolution,
@@ -43,8 +44,8 @@ import type {
 
 /**
  * The `Store` over any Kysely dialect: the queries are written once, the dialect is plugged in.
- * Reads run on `db`; writes go to the batch writer, by default a transaction on `db` itself
- * (SQLite plugs in its writer thread).
+ * Reads run on `db` (index point lookups on `pointReads` when given); writes go to the batch
+ * writer, by default a transaction on `db` itself (SQLite plugs in its writer and reader threads).
  */
 export class KyselyStore implements Store {
   private readonly writer: BatchWriter;
@@ -54,10 +55,20 @@ export class KyselyStore implements Store {
   /** Reads a text field at `path` inside an audit record's JSON payload (dialects differ). */
   private readonly payloadField: (path: readonly string[]) => RawBuilder<string | null>;
 
+  /**
+   * Where index point lookups run (a key, a session, an approval by id: bounded, microseconds):
+   * `db` unless the dialect gives them a connection of their own. SQLite runs everything else on
+   * its reader thread, and these on the event loop, so that a decision's lookups never queue
+   * behind a long search.
+   */
+  private readonly point: Kysely<Database>;
+
   constructor(
     private readonly db: Kysely<Database>,
     writer?: BatchWriter,
+    options: { pointReads?: Kysely<Database> } = {},
   ) {
+    this.point = options.pointReads ?? db;
     this.writer = writer ?? new KyselyBatchWriter(db);
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
     this.postgres = postgres;
@@ -73,13 +84,14 @@ export class KyselyStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.db.selectFrom('policy_versions').select('version').limit(1).execute();
+    await this.point.selectFrom('policy_versions').select('version').limit(1).execute();
     await this.writer.ping();
   }
 
   async close(): Promise<void> {
     await this.writer.close?.();
     await this.db.destroy();
+    if (this.point !== this.db) await this.point.destroy();
   }
 
   async findDecisions(refs: readonly { id: string; at: number }[]): Promise<DecisionRef[]> {
@@ -106,12 +118,12 @@ export class KyselyStore implements Store {
 
   async getOutcomes(decisionIds: readonly string[]): Promise<OutcomeRow[]> {
     if (decisionIds.length === 0) return [];
-    const rows = await this.db.selectFrom('outcomes').selectAll().where('decision_id', 'in', [...new Set(decisionIds)]).execute();
+    const rows = await this.point.selectFrom('outcomes').selectAll().where('decision_id', 'in', [...new Set(decisionIds)]).execute();
     return rows.map(outcomeRow);
   }
 
   async outcomeOf(filter: { decisionId?: string; approvalId?: string }): Promise<OutcomeRow | undefined> {
-    let query = this.db.selectFrom('outcomes').selectAll();
+    let query = this.point.selectFrom('outcomes').selectAll();
     if (filter.decisionId !== undefined) query = query.where('decision_id', '=', filter.decisionId);
     if (filter.approvalId !== undefined) query = query.where('approval_id', '=', filter.approvalId);
     if (filter.decisionId === undefined && filter.approvalId === undefined) return undefined;
@@ -229,9 +241,22 @@ export class KyselyStore implements Store {
   }
 
   async queryAudit(filter: AuditFilter, page: AuditPage): Promise<AuditRow[]> {
+    return (await this.pageOfAudit(filter, page, undefined)).rows;
+  }
+
+  async searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }> {
+    return this.pageOfAudit(filter, page, needsScanBound(filter) ? page.scanLimit : undefined);
+  }
+
+  private async pageOfAudit(filter: AuditFilter, page: AuditPage, scanLimit: number | undefined): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }> {
     await this.argIndexReady(filter);
-    const plan = await this.searchPlan(filter, page);
-    if (plan === undefined) return [];
+    const plan = await this.searchPlan(filter, page, scanLimit);
+    if (plan === undefined) return { rows: [], resumeBefore: undefined };
+    const rows = plan.empty === true ? [] : await this.planRows(filter, plan, page);
+    return { rows, resumeBefore: rows.length < page.limit ? plan.resumeBefore : undefined };
+  }
+
+  private async planRows(filter: AuditFilter, plan: SearchPlan, page: AuditPage): Promise<AuditRow[]> {
     if (plan.splitAt === undefined) return this.auditPage(filter, plan, page.limit);
     // The newest part of the range, walked; then, if the page is not full, the older part with
     // its own choice: a field read as a set when it has fewer entries there than a quarter of
@@ -275,7 +300,7 @@ export class KyselyStore implements Store {
    *   SPLIT_BUDGET × cap records are walked first, the rest only when that part did not fill
    *   the page (queryAudit).
    */
-  private async searchPlan(filter: AuditFilter, page: AuditPage): Promise<SearchPlan | undefined> {
+  private async searchPlan(filter: AuditFilter, page: AuditPage, scanLimit?: number): Promise<SearchPlan | undefined> {
     const force = page.plan ?? 'auto';
     let fromSeq: number | undefined;
     let beforeSeq = page.beforeSeq;
@@ -296,8 +321,22 @@ export class KyselyStore implements Store {
         beforeSeq = Number(stats.high) + 1;
       }
     }
+    // The scan bound (searchAudit): at most `scanLimit` records below the top of the range, the
+    // rest left to the next page. Applied after the time window became a seq range, so an old
+    // window is searched from its own newest record, not from the trail's.
+    let resumeBefore: number | undefined;
+    if (scanLimit !== undefined) {
+      const top = beforeSeq ?? (await this.seqBound('max')) + 1;
+      const floor = top - scanLimit;
+      const lowest = fromSeq ?? (await this.seqBound('min'));
+      if (floor > lowest) {
+        fromSeq = floor;
+        beforeSeq = top;
+        resumeBefore = floor;
+      }
+    }
     const groups = [...groupByPath(filter.args ?? [])];
-    if (groups.length === 0 || force === 'walk') return { fromSeq, beforeSeq, driver: undefined };
+    if (groups.length === 0 || force === 'walk') return { fromSeq, beforeSeq, driver: undefined, resumeBefore };
     if (filter.type !== undefined && filter.type !== 'decision') return undefined;
     let span: number;
     if (beforeSeq === undefined) {
@@ -309,7 +348,7 @@ export class KyselyStore implements Store {
     }
     const cap = force === 'lookup' ? undefined : Math.max(ARG_CAP_MIN, Math.ceil(Math.sqrt(page.limit * Math.max(span, 1))));
     const chosen = await this.argDriver(groups, fromSeq, beforeSeq, cap);
-    if (chosen === 'empty') return undefined;
+    if (chosen === 'empty') return resumeBefore === undefined ? undefined : { fromSeq, beforeSeq, driver: undefined, resumeBefore, empty: true };
     // Several fields, each dense: together they may still be sparse (fields that rarely meet),
     // which the counts cannot see. Walk a bounded newest part of the range first; the rest is
     // read only if that part did not fill the page (see queryAudit).
@@ -317,9 +356,18 @@ export class KyselyStore implements Store {
     const budget = force === 'split' ? page.limit : SPLIT_BUDGET * (cap ?? 0);
     const splitAt = top - budget;
     if ((force === 'split' || (force === 'auto' && groups.length > 1 && chosen === undefined)) && splitAt > (fromSeq ?? 0)) {
-      return { fromSeq, beforeSeq, driver: undefined, splitAt };
+      return { fromSeq, beforeSeq, driver: undefined, splitAt, resumeBefore };
     }
-    return { fromSeq, beforeSeq, driver: chosen };
+    return { fromSeq, beforeSeq, driver: chosen, resumeBefore };
+  }
+
+  /** The trail's newest (`max`) or oldest (`min`) seq; 0 when it is empty. */
+  private async seqBound(which: 'max' | 'min'): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit')
+      .select((eb) => (which === 'max' ? eb.fn.max<number | string | null>('seq') : eb.fn.min<number | string | null>('seq')).as('seq'))
+      .executeTakeFirst();
+    return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
   }
 
   /**
@@ -380,7 +428,7 @@ export class KyselyStore implements Store {
   }
 
   async getAuditForwarder(name: string): Promise<AuditForwarderRow | undefined> {
-    const row = await this.db.selectFrom('audit_forwarders').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.point.selectFrom('audit_forwarders').selectAll().where('name', '=', name).executeTakeFirst();
     return row && { ...row, seq: Number(row.seq), lease_until: Number(row.lease_until), updated_at: Number(row.updated_at) };
   }
 
@@ -426,7 +474,7 @@ export class KyselyStore implements Store {
   }
 
   async getAgent(id: string): Promise<AgentRow | undefined> {
-    return this.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.point.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async listAgents(): Promise<AgentRow[]> {
@@ -434,7 +482,7 @@ export class KyselyStore implements Store {
   }
 
   async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
-    return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.point.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async listApiKeys(agentId: string): Promise<ApiKeyRow[]> {
@@ -442,7 +490,7 @@ export class KyselyStore implements Store {
   }
 
   async getUserByName(username: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return this.point.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
   }
 
   async listUsers(): Promise<UserRow[]> {
@@ -450,9 +498,9 @@ export class KyselyStore implements Store {
   }
 
   async getSession(idHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-    const session = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    const session = await this.point.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
     if (!session) return undefined;
-    const user = await this.db.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirst();
+    const user = await this.point.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirst();
     return user ? { session, user } : undefined;
   }
 
@@ -461,7 +509,7 @@ export class KyselyStore implements Store {
   }
 
   async getUserByIdentity(issuer: string, subject: string): Promise<UserRow | undefined> {
-    return this.db
+    return this.point
       .selectFrom('user_identities')
       .innerJoin('users', 'users.id', 'user_identities.user_id')
       .selectAll('users')
@@ -486,9 +534,9 @@ export class KyselyStore implements Store {
   }
 
   async getUserToken(id: string): Promise<{ token: UserTokenRow; user: UserRow } | undefined> {
-    const token = await this.db.selectFrom('user_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    const token = await this.point.selectFrom('user_tokens').selectAll().where('id', '=', id).executeTakeFirst();
     if (!token) return undefined;
-    const user = await this.db.selectFrom('users').selectAll().where('id', '=', token.user_id).executeTakeFirst();
+    const user = await this.point.selectFrom('users').selectAll().where('id', '=', token.user_id).executeTakeFirst();
     return user ? { token, user } : undefined;
   }
 
@@ -503,7 +551,7 @@ export class KyselyStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRow | undefined> {
-    return this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.point.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async listApprovals(filter: ApprovalFilter, page: { after?: { at: number; id: string }; limit: number }): Promise<ApprovalRow[]> {
@@ -615,12 +663,12 @@ export class KyselyStore implements Store {
   }
 
   async getIdempotency(agent: string, key: string): Promise<IdempotencyRow | undefined> {
-    return this.db.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', '=', key).executeTakeFirst();
+    return this.point.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', '=', key).executeTakeFirst();
   }
 
   async getIdempotencies(agent: string, keys: readonly string[]): Promise<IdempotencyRow[]> {
     if (keys.length === 0) return [];
-    return this.db.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', 'in', [...keys]).execute();
+    return this.point.selectFrom('idempotency').selectAll().where('agent', '=', agent).where('key', 'in', [...keys]).execute();
   }
 
   async deleteIdempotencyBefore(atMs: number): Promise<void> {
@@ -670,7 +718,7 @@ export class KyselyStore implements Store {
   }
 
   async getPause(id: string): Promise<PauseRow | undefined> {
-    const row = await this.db.selectFrom('pauses').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.point.selectFrom('pauses').selectAll().where('id', '=', id).executeTakeFirst();
     return row && pauseRow(row);
   }
 
@@ -709,7 +757,7 @@ export class KyselyStore implements Store {
 
   async approvalStatuses(ids: readonly string[]): Promise<{ id: string; status: string }[]> {
     if (ids.length === 0) return [];
-    return this.db.selectFrom('approvals').select(['id', 'status']).where('id', 'in', [...new Set(ids)]).execute();
+    return this.point.selectFrom('approvals').select(['id', 'status']).where('id', 'in', [...new Set(ids)]).execute();
   }
 
   async oldestPendingApproval(atMs: number, filter: DecisionFilter = {}): Promise<ApprovalRow | undefined> {
@@ -765,7 +813,7 @@ export class KyselyStore implements Store {
   }
 
   async getPolicyVersion(version: number): Promise<PolicyVersionRow | undefined> {
-    return this.db.selectFrom('policy_versions').selectAll().where('version', '=', version).executeTakeFirst();
+    return this.point.selectFrom('policy_versions').selectAll().where('version', '=', version).executeTakeFirst();
   }
 
   async listPolicyActivations(limit: number): Promise<PolicyActivationRow[]> {
@@ -818,7 +866,6 @@ const ARG_CAP_MIN = 1000;
 const SPLIT_BUDGET = 4;
 
 /** One page of a search. */
-type AuditPage = Parameters<Store['queryAudit']>[1];
 
 /**
  * How a search page is read: the seq range it is confined to ([fromSeq, beforeSeq)), and which
@@ -832,6 +879,26 @@ interface SearchPlan {
   everyFieldAsSet?: boolean;
   /** Read [splitAt, beforeSeq) first, walked, then the rest only if needed (queryAudit). */
   splitAt?: number;
+  /** The scan bound cut the range here (searchAudit): records below it are the next page's. */
+  resumeBefore?: number | undefined;
+  /** Nothing matches in the (cut) range: no rows to read, only `resumeBefore` to answer. */
+  empty?: boolean;
+}
+
+/**
+ * Whether a search can examine records without bound: a condition no index serves (rule,
+ * effect, cause, role, environment: checked per record), or several conditions, each served by an
+ * index of its own, that may rarely meet (a busy agent and a rare tool: every one of the agent's
+ * records read). One agent, one tool, one type, a time window alone, or the arguments at one path
+ * (the planner's cap bounds those) are read through their index.
+ */
+export function needsScanBound(filter: AuditFilter): boolean {
+  if (filter.rule !== undefined || filter.effect !== undefined || filter.cause !== undefined || filter.role !== undefined || filter.environment !== undefined) return true;
+  const paths = new Set((filter.args ?? []).map((arg) => arg.path)).size;
+  // Only decisions have argument index rows: beside an argument condition, type=decision adds nothing to read.
+  const type = filter.type !== undefined && !(paths > 0 && filter.type === 'decision');
+  const served = [filter.agent !== undefined, filter.tool !== undefined, type, paths > 0, filter.fromMs !== undefined || filter.toMs !== undefined].filter(Boolean).length;
+  return served > 1 || paths > 1;
 }
 
 /** The number a filter's text names when it is written as JSON writes that number (`900`, `0.5`); else undefined. */

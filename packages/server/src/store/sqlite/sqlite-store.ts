@@ -3,6 +3,7 @@ import { KyselyStore } from '../kysely-store.js';
 import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
 import { openConnection } from './connection.js';
+import { SqliteReadThread, SqliteReadThreadDialect } from './read-thread.js';
 import { SqliteWriteThread, type CheckpointSettings } from './write-thread.js';
 
 export interface SqliteStoreOptions {
@@ -13,8 +14,9 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * Opens (creating if needed) one SQLite file and brings its schema up to date. Reads use this
- * connection; writes go to a writer thread with its own connection.
+ * Opens (creating if needed) one SQLite file and brings its schema up to date. Writes go to a
+ * writer thread, reads whose cost grows with the data to a reader thread (each with its own
+ * connection); index point lookups use this connection, on the event loop.
  */
 export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<KyselyStore> {
   const readonly = options.readonly ?? false;
@@ -28,7 +30,8 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));
   }
-  return new KyselyStore(db, new SqliteWriteThread(file, options.checkpoints));
+  const reads = new Kysely<Database>({ dialect: new SqliteReadThreadDialect(new SqliteReadThread(file)) });
+  return new KyselyStore(reads, new SqliteWriteThread(file, options.checkpoints), { pointReads: db });
 }
 
 /** Creates a database file's schema, or brings it up to date, without opening a store on it. */

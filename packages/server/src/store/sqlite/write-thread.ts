@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { PreparedEntry, Sealed } from '../../audit/record.js';
 import type { BatchWriter } from '../batch-writer.js';
 import type { StoreWrite } from '../store.js';
+import { spawnWorker } from './spawn-worker.js';
 import { packEntries, type WriteReply, type WriteRequest } from './write-protocol.js';
 
 type Request = WriteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -106,15 +104,4 @@ export class SqliteWriteThread implements BatchWriter {
       this.worker.postMessage({ id, ...request });
     });
   }
-}
-
-function spawnWorker(name: 'write-worker' | 'checkpoint-worker', workerData: Record<string, unknown>): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
-  // Running from the TypeScript sources (the test suite): load the thread through tsx's loader.
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const api = new URL(exports['./esm/api']?.import.default ?? '', pathToFileURL(manifest)).href;
-  const entry = new URL(`./${name}.ts`, import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
 }
