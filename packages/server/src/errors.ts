@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'outcome_already_reported'
   | 'no_previous_version'
   | 'invalid_policy'
+  | 'limit_kind_changed'
   | 'simulation_too_long'
   | 'payload_too_large'
   | 'unsupported_media_type'

@@ -242,6 +242,15 @@ describe('audit search in bounded steps', () => {
     expect(everything.pages.every((page) => page.searchedTo === undefined)).toBe(true);
   });
 
+  it('an export of effect=block reads in stretches and streams exactly the two blocks, oldest first', async () => {
+    const blocked = (await follow('effect=block', 10)).seqs;
+    const reply = await admin.get<string>('/v1/audit/export?effect=block');
+    expect(reply.status).toBe(200);
+    const lines = reply.body.trim().split('\n').map((line) => JSON.parse(line) as Record_);
+    expect(lines.map((record) => record.seq)).toEqual([...blocked].reverse());
+    expect(lines.every((record) => record.effect === 'block')).toBe(true);
+  });
+
   it('100 bounded searches at once answer the same first page', async () => {
     const replies = await Promise.all(Array.from({ length: 100 }, () => admin.get<Page>('/v1/audit?effect=block&rule=refund-large&limit=10')));
     const first = replies[0]?.body;

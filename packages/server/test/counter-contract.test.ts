@@ -86,6 +86,23 @@ describe.each(implementations)('CounterStore contract: $name', (impl) => {
     expect((await charge(45, t0 + 3 * DAY + 2, month)).consumed).toBe(false);
   });
 
+  it('keeps a long window\'s spending through a version that shortened it and one that put it back', async () => {
+    const [store] = (await impl.open()) as [CounterStore];
+    const t0 = 1_790_000_000_000;
+    const month = 30 * DAY;
+    const charge = (amount: number, atMs: number, windowMs: number) => store.checkAndConsume([{ key: 'narrowed', windowMs, max: 100, amount, blocking: true }], atMs);
+    // 90 spent under the 30-day budget.
+    expect((await charge(90, t0, month)).consumed).toBe(true);
+    // Ten days on, a version with a one-hour window: the 90 is outside it, a charge fits.
+    expect((await charge(50, t0 + 10 * DAY, HOUR)).consumed).toBe(true);
+    // And the next day the 30 days are back: 90 + 50 were spent inside them. Trimming by the hour
+    // window would have forgotten both, and handed out the whole budget again.
+    expect(await usedOf(store, 'narrowed', t0 + 11 * DAY, month)).toBe(140);
+    expect((await charge(1, t0 + 11 * DAY + 1, month)).consumed).toBe(false);
+    // Past the 30 days of the first charge, only the later one counts.
+    expect(await usedOf(store, 'narrowed', t0 + month + 1, month)).toBe(50);
+  });
+
   it('sums budgets exactly in integer units and reports the window total before the call', async () => {
     const [store] = (await impl.open()) as [CounterStore];
     const t0 = 1_790_000_000_000;
@@ -203,5 +220,25 @@ describe('RedisCounterStore without its epoch marker', () => {
     expect(await store.setEpoch('twice')).toBe(false);
     const outcome = await store.checkAndConsume([rate('m', 5)], 1_790_000_000_002);
     expect(outcome.results[0]?.used).toBe(5);
+  });
+});
+
+describe('Redis counter keys live as long as their longest window needs', () => {
+  it('a charge under a short window renews a key for two of its longest windows, and the mark is never counted', async () => {
+    const [store] = (await redisStores(1)) as [RedisCounterStore];
+    const client = redisClients.at(-1) as Redis;
+    const key = `${store.prefix}kept`;
+    const t0 = 1_790_000_000_000;
+    const month = 30 * DAY;
+    const charge = (amount: number, atMs: number, windowMs: number) => store.checkAndConsume([{ key: 'kept', windowMs, max: 100, amount, blocking: true }], atMs);
+    await charge(10, t0, month);
+    // As if most of its life had passed: one second left.
+    await client.pexpire(key, 1000);
+    await charge(1, t0 + 1, HOUR);
+    expect(await client.pttl(key)).toBeGreaterThan(2 * month - 60_000);
+    // The mark: one member at -inf naming the longest window; the sums never include it.
+    expect(await client.zrangebyscore(key, '-inf', '-inf')).toEqual([`~keep:${month}`]);
+    expect(await usedOf(store, 'kept', t0 + 2, month)).toBe(11);
+    expect(await usedOf(store, 'kept', t0 + 2, HOUR)).toBe(11);
   });
 });

@@ -98,6 +98,33 @@ describe('policy versions', () => {
     ]);
   });
 
+  it('refuses a version whose limit changes kind under the same id (409 limit_kind_changed); a new id is fine', async () => {
+    // refund-budget sums amounts; the same id counting calls would share its counters.
+    const asRate = withSupport((text) => text.replace('    sum: args.amount\n    max: 100\n', '    max: 100\n'));
+    expect(asRate.find((s) => s.file === 'customer-support.yaml')?.text).not.toContain('sum: args.amount');
+    const before = (await admin.get<{ versions: unknown[] }>('/v1/policies')).body.versions.length;
+    const refused = await admin.post<{ error: { code: string; message: string; policy: string; limit: string; kind: string; previousKind: string; version: number } }>('/v1/policies', { files: asRate });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'limit_kind_changed', limit: 'refund-budget', kind: 'rate', previousKind: 'budget', version: 1 });
+    expect(refused.body.error.message).toContain('new id');
+    expect((await admin.get<{ versions: unknown[] }>('/v1/policies')).body.versions.length).toBe(before);
+    const renamed = asRate.map((s) => ({ ...s, text: s.text.replace('id: refund-budget', 'id: refund-calls') }));
+    expect((await admin.post('/v1/policies', { files: renamed })).status).toBe(201);
+  });
+
+  it('100 concurrent uploads giving one new limit id two kinds: the first stored decides, every other kind is refused', async () => {
+    const withLimit = (kind: 'rate' | 'budget', n: number): Source[] =>
+      withSupport((text) => `${text}\n  - id: contested-limit\n    tools: [issue_refund]\n    key: [args.account_id]\n${kind === 'budget' ? '    sum: args.amount\n' : ''}    max: ${100 + n}\n    window: 1h\n    effect: block\n    reason: contested\n`);
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => admin.post<{ version?: number; error?: { code: string } }>('/v1/policies', { files: withLimit(i % 2 === 0 ? 'rate' : 'budget', i) }).then((reply) => ({ reply, kind: i % 2 === 0 ? 'rate' : 'budget' }))));
+    const stored = replies.filter(({ reply }) => reply.status === 201);
+    const refused = replies.filter(({ reply }) => reply.status === 409);
+    expect(stored.length + refused.length).toBe(100);
+    const winner = stored[0]?.kind;
+    expect(stored.every(({ kind }) => kind === winner)).toBe(true);
+    expect(stored).toHaveLength(50);
+    expect(refused.every(({ kind, reply }) => kind !== winner && reply.body.error?.code === 'limit_kind_changed')).toBe(true);
+  });
+
   it('answers 404 for an unknown version', async () => {
     expect((await admin.post('/v1/policies/99/activate')).body).toMatchObject({ error: { code: 'not_found' } });
     expect((await admin.get('/v1/policies/diff?from=1&to=99')).status).toBe(404);

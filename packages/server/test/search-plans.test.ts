@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgFilter, type ArgFilter } from '../src/audit/arg-index.js';
 import { prepareRecord, type AuditInput, type PreparedEntry } from '../src/audit/record.js';
-import { needsScanBound } from '../src/store/kysely-store.js';
-import type { AuditFilter, Store } from '../src/store/store.js';
+import { needsScanBound, type AuditFilter, type Store } from '../src/store/store.js';
 import { storeImplementations } from './support/stores.js';
 
 /**

@@ -49,6 +49,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   invalid_policy: 422,
+  limit_kind_changed: 409,
   simulation_too_long: 422,
   edit_blocked: 422,
   rate_limited: 429,

@@ -3,14 +3,42 @@ import type { CounterStore, ConsumeOutcome, LimitCheck, Release } from '@airlock
 import type { Redis } from 'ioredis';
 
 /**
+ * What every script shares: a key keeps its entries for two of the LONGEST windows it was ever
+ * charged with, not the current one (as the in-memory store's logs do). Otherwise a policy
+ * that shortened a 30-day budget to an hour, even for one call, trimmed 30 days of spending, and
+ * putting the 30 days back handed the whole budget out again (a fail-open). The longest window is
+ * a member "~keep:<ms>" at score -inf: no window sum reads it (they start above at - window) and
+ * the trim spares it (it starts above -inf).
+ */
+const RETENTION = `
+local function retention(key, window)
+  local keep = window
+  local mark = redis.call('ZRANGEBYSCORE', key, '-inf', '-inf')[1]
+  local kept = mark and tonumber(string.sub(mark, 7))
+  if kept and kept > keep then keep = kept end
+  return keep, mark, kept
+end
+local function retain(key, window)
+  local keep, mark, kept = retention(key, window)
+  if kept ~= keep then
+    if mark then redis.call('ZREM', key, mark) end
+    redis.call('ZADD', key, '-inf', '~keep:' .. keep)
+  end
+  local ttl = 2 * keep
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+`;
+
+/**
  * Check-and-consume as ONE Lua script, so every instance sees the same exact rolling windows:
  * Redis runs a script atomically, so no other consumption can land between reading the windows
  * and adding to them.
  *
  * Each counter key is a sorted set of consumptions: score = time (ms), member = "<id>:<amount>".
  * A window total sums the members with score > at - window (so, as in the in-memory store, entries
- * stamped later than `at` count: a clock stepping back never re-opens a window). Entries two
- * windows behind `at` are trimmed, and a key expires two windows after its last consumption.
+ * stamped later than `at` count: a clock stepping back never re-opens a window). Entries two of the
+ * key's longest windows behind `at` are trimmed, and a key expires two of them after its last
+ * consumption (RETENTION).
  * A release is a member "x.<release id>:-<amount>" at the time of the consumption it takes back,
  * added at most once (the member is named by the release id).
  *
@@ -23,7 +51,7 @@ import type { Redis } from 'ioredis';
  * release member. A replaced consumption still in its window and not yet released is not counted.
  * Returns: [consumed (1|0), used per key…] or an error reply `AIRLOCK_NO_EPOCH`.
  */
-const CHECK_AND_CONSUME = `
+const CHECK_AND_CONSUME = `${RETENTION}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('AIRLOCK_NO_EPOCH counter state is missing in Redis (lost or never restored)')
 end
@@ -35,7 +63,7 @@ for i = 1, n do
   local base = 2 + (i - 1) * 4
   local window = tonumber(ARGV[base + 1])
   local key = KEYS[i + 1]
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', at - 2 * window)
+  redis.call('ZREMRANGEBYSCORE', key, '(-inf', at - 2 * retention(key, window))
   local members = redis.call('ZRANGEBYSCORE', key, '(' .. (at - window), '+inf')
   local sum = 0
   for _, member in ipairs(members) do
@@ -66,8 +94,7 @@ if not blocked then
     local window = tonumber(ARGV[base + 1])
     local key = KEYS[i + 1]
     redis.call('ZADD', key, at, id .. '.' .. i .. ':' .. ARGV[base + 3])
-    local ttl = 2 * window
-    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+    retain(key, window)
   end
 end
 return reply
@@ -77,25 +104,22 @@ return reply
  * Takes back consumptions, all at once: KEYS: counter keys; ARGV per key: time, window, release
  * member. NX: a release already applied (by another instance, or by the audit replay) is not added twice.
  */
-const RELEASE = `
+const RELEASE = `${RETENTION}
 for i = 1, #KEYS do
   local base = (i - 1) * 3
   redis.call('ZADD', KEYS[i], 'NX', tonumber(ARGV[base + 1]), ARGV[base + 3])
-  local ttl = 2 * tonumber(ARGV[base + 2])
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+  retain(KEYS[i], tonumber(ARGV[base + 2]))
 end
 return #KEYS
 `;
 
 /** Re-adds recorded consumptions (audit replay); KEYS: counter keys; ARGV: per key: at, window, amount, id. */
-const RESTORE = `
+const RESTORE = `${RETENTION}
 for i = 1, #KEYS do
   local base = (i - 1) * 4
   local at = tonumber(ARGV[base + 1])
-  local window = tonumber(ARGV[base + 2])
   redis.call('ZADD', KEYS[i], at, ARGV[base + 4] .. ':' .. ARGV[base + 3])
-  local ttl = 2 * window
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+  retain(KEYS[i], tonumber(ARGV[base + 2]))
 end
 return #KEYS
 `;

@@ -1,5 +1,5 @@
 import type { AuditRow } from '../store/schema.js';
-import type { AuditFilter, Store } from '../store/store.js';
+import { needsScanBound, type AuditFilter, type Store } from '../store/store.js';
 import type { AuditRecordFields } from '../audit/record.js';
 import { auditRows, verifyChain, type VerifyResult } from '../audit/verify.js';
 import { causeOf, type RefusalCause } from './refusal-cause.js';
@@ -19,7 +19,7 @@ export interface AuditRecordQueryView extends AuditRecordView {
 
 /**
  * The most records one page of an audit search examines when no single index serves its filter
- * (KyselyStore `needsScanBound`): ~0.1-0.15 s of the reader thread (2-3 µs a record, measured on a
+ * (store.ts `needsScanBound`): ~0.1-0.15 s of the reader thread (2-3 µs a record, measured on a
  * trail of 300,000), so that a search for something rare over millions of records answers in
  * steps, each bounded, instead of occupying the reader for seconds.
  */
@@ -63,7 +63,22 @@ export class AuditService {
 
   /** Every matching record, oldest first, read a page at a time (for streaming export). */
   async *export(filter: AuditFilter): AsyncGenerator<AuditRecordView> {
-    for await (const row of auditRows((after, limit) => this.store.auditAfter(after, limit, filter))) yield recordView(row);
+    if (!needsScanBound(filter)) {
+      for await (const row of auditRows((after, limit) => this.store.auditAfter(after, limit, filter))) yield recordView(row);
+      return;
+    }
+    // A filter no single index serves: each query reads at most `scanLimit` records (a stretch of
+    // seqs), as a search page does, so that an export of something rare over a long trail is many
+    // short reads of the reader thread instead of one that holds it (and every page behind it)
+    // for seconds. Up to the head as it is when each stretch starts.
+    let after = (await this.store.auditBase())?.seq ?? 0;
+    for (;;) {
+      const head = await this.store.newestSeq();
+      if (after >= head) return;
+      const through = Math.min(head, after + this.scanLimit);
+      for await (const row of auditRows((from, limit) => this.store.auditAfter(from, limit, filter, through), 1000, after)) yield recordView(row);
+      after = through;
+    }
   }
 
   /** The trail from its base (genesis, or the last archived record, which must be attested). */

@@ -63,6 +63,8 @@ export interface ActivePolicy {
  */
 export class PolicyService {
   private current: ActivePolicy | undefined;
+  /** Limit kinds of stored versions, by version (refuseKindChanges). */
+  private readonly limitKinds = new Map<number, Map<string, LimitKindEntry>>();
   constructor(
     private readonly store: Store,
     private readonly writer: AuditWriter,
@@ -121,8 +123,10 @@ export class PolicyService {
   async upload(actor: string, bundle: string, sources: PolicySource[], note?: string): Promise<PolicyVersionDetail & { warnings: Finding[] }> {
     this.build(bundle, sources, 0);
     const warnings = checkSources(sources, bundle).findings;
+    const kinds = limitKindsOf(parseBundle(sources, bundle).policies);
     return this.lock.run('policies', async () => {
       const versions = await this.store.listPolicyVersions();
+      this.refuseKindChanges(kinds, versions, undefined);
       const row: PolicyVersionRow = {
         version: (versions[versions.length - 1]?.version ?? 0) + 1,
         bundle,
@@ -196,6 +200,8 @@ export class PolicyService {
     const row = await this.store.getPolicyVersion(version);
     if (!row) throw notFound(`policy version ${version}`);
     const next = this.activeOf(row);
+    // Versions stored before uploads were checked for this may still disagree.
+    this.refuseKindChanges(this.kindsOf(row), await this.store.listPolicyVersions(), version);
     const [latest] = await this.store.listPolicyActivations(1);
     const at = this.clock.now();
     await this.writer.append([
@@ -208,6 +214,41 @@ export class PolicyService {
     this.current = next;
     this.events.publish({ type: 'policy', data: policyEvent(row) });
     return view(row, true);
+  }
+
+  /**
+   * Refuses a version in which a limit is of another kind than under the same policy and id in a
+   * stored version (`except` aside): its counter key is [policy, id, …values] whatever the kind, so
+   * the counters would mix calls, budget units and list items — a rate turned budget would count
+   * each earlier call as a millionth of a unit and hand out the whole budget again.
+   */
+  private refuseKindChanges(kinds: Map<string, LimitKindEntry>, versions: readonly PolicyVersionRow[], except: number | undefined): void {
+    for (const stored of versions) {
+      if (stored.version === except) continue;
+      for (const [key, earlier] of this.kindsOf(stored)) {
+        const now = kinds.get(key);
+        if (now === undefined || now.kind === earlier.kind) continue;
+        throw new AirlockError(
+          'limit_kind_changed',
+          `limit '${now.id}' of policy '${now.policy}' is a ${now.kind} limit here but a ${earlier.kind} limit in version ${stored.version}: under one id they would share counters (calls, amounts and list items added together); give the ${now.kind} limit a new id`,
+          { policy: now.policy, limit: now.id, kind: now.kind, previousKind: earlier.kind, version: stored.version },
+        );
+      }
+    }
+  }
+
+  /** A stored version's limit kinds, parsed once (versions never change); none when it no longer parses. */
+  private kindsOf(row: PolicyVersionRow): Map<string, LimitKindEntry> {
+    let kinds = this.limitKinds.get(row.version);
+    if (kinds === undefined) {
+      try {
+        kinds = limitKindsOf(parseBundle(sourcesOf(row), row.bundle).policies);
+      } catch {
+        kinds = new Map();
+      }
+      this.limitKinds.set(row.version, kinds);
+    }
+    return kinds;
   }
 
   private build(bundle: string, sources: PolicySource[], version: number): Engine {
@@ -234,6 +275,25 @@ export class PolicyService {
       return parsed;
     });
   }
+}
+
+interface LimitKindEntry {
+  policy: string;
+  id: string;
+  kind: 'rate' | 'budget' | 'blast_radius';
+}
+
+/** Every limit of the policies (top level and per environment) by "<policy> <id>", with its kind (as compile-bundle decides it). */
+function limitKindsOf(policies: PolicyBundle['policies']): Map<string, LimitKindEntry> {
+  const kinds = new Map<string, LimitKindEntry>();
+  for (const { document } of policies) {
+    const limits = [...document.limits, ...Object.values(document.environments).flatMap((environment) => environment.limits)];
+    for (const limit of limits) {
+      const kind = limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
+      kinds.set(`${document.policy}\u0000${limit.id}`, { policy: document.policy, id: limit.id, kind });
+    }
+  }
+  return kinds;
 }
 
 /** Runs a bundle load, turning its load errors into `invalid_policy` with every problem by file and line. */

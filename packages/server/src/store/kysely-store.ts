@@ -4,6 +4,7 @@ import { groupByPath, prefixSuccessor, type ArgFilter } from '../audit/arg-index
 import { DECIDED_BY_OF, ERROR_CODES_OF, type RefusalCause } from '../services/refusal-cause.js';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
+import { needsScanBound } from './store.js';
 import type {
   AuditFilter,
   AuditPage,
@@ -393,13 +394,15 @@ export class KyselyStore implements Store {
     return driver?.path;
   }
 
-  async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
+  async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}, throughSeq?: number): Promise<AuditRow[]> {
     await this.argIndexReady(filter);
-    return this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: undefined, everyFieldAsSet: true })
-      .where('seq', '>', afterSeq)
-      .orderBy('seq', 'asc')
-      .limit(limit)
-      .execute();
+    let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: undefined, everyFieldAsSet: true }).where('seq', '>', afterSeq);
+    if (throughSeq !== undefined) query = query.where('seq', '<=', throughSeq);
+    return query.orderBy('seq', 'asc').limit(limit).execute();
+  }
+
+  async newestSeq(): Promise<number> {
+    return this.seqBound('max');
   }
 
   async auditBase(): Promise<AuditArchiveRow | undefined> {
@@ -885,21 +888,6 @@ interface SearchPlan {
   empty?: boolean;
 }
 
-/**
- * Whether a search can examine records without bound: a condition no index serves (rule,
- * effect, cause, role, environment: checked per record), or several conditions, each served by an
- * index of its own, that may rarely meet (a busy agent and a rare tool: every one of the agent's
- * records read). One agent, one tool, one type, a time window alone, or the arguments at one path
- * (the planner's cap bounds those) are read through their index.
- */
-export function needsScanBound(filter: AuditFilter): boolean {
-  if (filter.rule !== undefined || filter.effect !== undefined || filter.cause !== undefined || filter.role !== undefined || filter.environment !== undefined) return true;
-  const paths = new Set((filter.args ?? []).map((arg) => arg.path)).size;
-  // Only decisions have argument index rows: beside an argument condition, type=decision adds nothing to read.
-  const type = filter.type !== undefined && !(paths > 0 && filter.type === 'decision');
-  const served = [filter.agent !== undefined, filter.tool !== undefined, type, paths > 0, filter.fromMs !== undefined || filter.toMs !== undefined].filter(Boolean).length;
-  return served > 1 || paths > 1;
-}
 
 /** The number a filter's text names when it is written as JSON writes that number (`900`, `0.5`); else undefined. */
 function canonicalNumber(text: string): number | undefined {

@@ -48,8 +48,10 @@ export interface Store {
    * match below it); undefined when the page reached the oldest record.
    */
   searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }>;
-  /** Records with seq above `afterSeq`, oldest first (verification, export, replay). */
-  auditAfter(afterSeq: number, limit: number, filter?: AuditFilter): Promise<AuditRow[]>;
+  /** Records with seq above `afterSeq` (and at most `throughSeq` when given), oldest first (verification, export, replay). */
+  auditAfter(afterSeq: number, limit: number, filter?: AuditFilter, throughSeq?: number): Promise<AuditRow[]>;
+  /** The newest record's seq; 0 when the trail is empty. */
+  newestSeq(): Promise<number>;
   /**
    * The trail's base: the newest archived prefix (migration 018), whose last record the first
    * record kept links to; undefined when nothing was ever archived (the trail starts at genesis).
@@ -230,6 +232,22 @@ export interface CauseCount {
   decidedBy: string | null;
   code: string | null;
   count: number;
+}
+
+/**
+ * Whether a search can examine records without bound: a condition no index serves (rule,
+ * effect, cause, role, environment: checked per record), or several conditions, each served by an
+ * index of its own, that may rarely meet (a busy agent and a rare tool: every one of the agent's
+ * records read). One agent, one tool, one type, a time window alone, or the arguments at one path
+ * (the planner's cap bounds those) are read through their index.
+ */
+export function needsScanBound(filter: AuditFilter): boolean {
+  if (filter.rule !== undefined || filter.effect !== undefined || filter.cause !== undefined || filter.role !== undefined || filter.environment !== undefined) return true;
+  const paths = new Set((filter.args ?? []).map((arg) => arg.path)).size;
+  // Only decisions have argument index rows: beside an argument condition, type=decision adds nothing to read.
+  const type = filter.type !== undefined && !(paths > 0 && filter.type === 'decision');
+  const served = [filter.agent !== undefined, filter.tool !== undefined, type, paths > 0, filter.fromMs !== undefined || filter.toMs !== undefined].filter(Boolean).length;
+  return served > 1 || paths > 1;
 }
 
 /** One page of a query of the audit trail. */
