@@ -1,15 +1,20 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_OPEN_STREAMS } from '../src/http/sse.js';
+import { MAX_OPEN_STREAMS, MAX_STREAMS_PER_CALLER } from '../src/http/sse.js';
 import type { Person } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Opens a stream over a raw socket and stops reading once the answer's head arrived. */
-function stalled(url: string, path: string, cookie: string): Promise<net.Socket> {
+function stalled(url: string, path: string, cookie: string): Promise<net.Socket & { head: string }> {
+  return stalledAs(url, path, `cookie: ${cookie}`);
+}
+
+/** The same, with the credentials as a header line (`cookie: …` or `authorization: Bearer …`). */
+function stalledAs(url: string, path: string, credentials: string): Promise<net.Socket & { head: string }> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\ncookie: ${cookie}\r\naccept: text/event-stream\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n${credentials}\r\naccept: text/event-stream\r\n\r\n`);
       socket.once('data', (head: Buffer) => {
         socket.pause();
         resolve(Object.assign(socket, { head: head.toString() }));
@@ -66,17 +71,58 @@ describe('stream bounds', () => {
   });
 
   it(`refuses a stream past ${MAX_OPEN_STREAMS} open ones with 429, and admits one again once one closed`, async () => {
-    // Opened one after another: all 512 are admitted (none is left from the test before).
-    const sockets: net.Socket[] = [];
-    for (let i = 0; i < MAX_OPEN_STREAMS; i++) sockets.push(await stalled(t.url, '/v1/events', admin.cookie));
-    for (const socket of sockets) expect((socket as net.Socket & { head: string }).head).toMatch(/^HTTP\/1\.1 200/);
-    const refused = await fetch(`${t.url}/v1/events`, { headers: { cookie: admin.cookie } });
+    // Opened one after another, by four callers (each up to its own cap): all 512 are admitted.
+    const callers = ['support-bot-1', 'devops-bot-1', 'finance-bot-1'].map((agent) => `authorization: Bearer ${t.keys[agent] as string}`);
+    const sockets: (net.Socket & { head: string })[] = [];
+    for (let i = 0; i < MAX_OPEN_STREAMS; i++) {
+      const who = Math.floor(i / MAX_STREAMS_PER_CALLER);
+      sockets.push(who === 0 ? await stalled(t.url, '/v1/events', admin.cookie) : await stalledAs(t.url, '/v1/edge/stream', callers[who - 1] as string));
+    }
+    for (const socket of sockets) expect(socket.head).toMatch(/^HTTP\/1\.1 200/);
+    const refused = await fetch(`${t.url}/v1/edge/stream`, { headers: { authorization: `Bearer ${t.keys['workflow-bot-1'] as string}` } });
     expect(refused.status).toBe(429);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
-    const audit = await fetch(`${t.url}/v1/audit/stream`, { headers: { cookie: admin.cookie } });
-    expect(audit.status).toBe(429);
-    await audit.body?.cancel();
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining(`${MAX_OPEN_STREAMS} streams are open`) });
     (sockets.pop() as net.Socket).destroy();
+    await expect
+      .poll(async () => {
+        const again = await fetch(`${t.url}/v1/edge/stream`, { headers: { authorization: `Bearer ${t.keys['workflow-bot-1'] as string}` }, signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        const status = again?.status;
+        await again?.body?.cancel();
+        return status;
+      })
+      .toBe(200);
+    for (const socket of sockets) socket.destroy();
+  });
+});
+
+/** One caller's share of the streams, on a server of its own (no stream left over from the tests above). */
+describe('streams per caller', () => {
+  let t: TestServer;
+  let admin: Person;
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.admin();
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it(`refuses one caller's stream past ${MAX_STREAMS_PER_CALLER} of theirs (429) while others still get theirs; 100 asked at once past it: exactly the cap admitted`, async () => {
+    const mine: net.Socket[] = [];
+    for (let i = 0; i < MAX_STREAMS_PER_CALLER - 50; i++) mine.push(await stalled(t.url, '/v1/events', admin.cookie));
+    // 100 more at once: the count is taken as each is admitted, so exactly 50 fit.
+    const burst = await Promise.all(Array.from({ length: 100 }, () => stalled(t.url, '/v1/events', admin.cookie)));
+    const admitted = burst.filter((socket) => /^HTTP\/1\.1 200/.test(socket.head));
+    const refused = burst.filter((socket) => /^HTTP\/1\.1 429/.test(socket.head));
+    expect(admitted).toHaveLength(50);
+    expect(refused).toHaveLength(50);
+    expect(refused[0]?.head).toContain(`you have ${MAX_STREAMS_PER_CALLER} streams open`);
+    // Another caller is not held by it.
+    const other = await stalledAs(t.url, '/v1/edge/stream', `authorization: Bearer ${t.keys['support-bot-1'] as string}`);
+    expect(other.head).toMatch(/^HTTP\/1\.1 200/);
+    other.destroy();
+    for (const socket of [...mine, ...burst]) socket.destroy();
+    // Closed streams count no more: the caller gets one again.
     await expect
       .poll(async () => {
         const again = await fetch(`${t.url}/v1/events`, { headers: { cookie: admin.cookie }, signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
@@ -85,6 +131,5 @@ describe('stream bounds', () => {
         return status;
       })
       .toBe(200);
-    for (const socket of sockets) socket.destroy();
   });
 });

@@ -28,8 +28,8 @@ export interface RecordStream {
  * heartbeat). Unlike the live-event streams it honours backpressure: a slow reader slows its own
  * stream down, never the server's memory.
  */
-export function openRecordStream(reply: FastifyReply, format: 'ndjson' | 'sse', heartbeatMs: number, open: Set<() => void>): RecordStream {
-  admitStream(open);
+export function openRecordStream(reply: FastifyReply, format: 'ndjson' | 'sse', heartbeatMs: number, open: Set<() => void>, caller: string): RecordStream {
+  const release = admitStream(open, caller);
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -60,6 +60,7 @@ export function openRecordStream(reply: FastifyReply, format: 'ndjson' | 'sse', 
     closed = true;
     clearInterval(heartbeat);
     open.delete(end);
+    release();
     for (const cleanup of cleanups) cleanup();
   };
   const end = (): void => {

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { AirlockError } from '../errors.js';
+import type { Principal } from './principal.js';
 
 /**
  * Most streams open at once on one server (live events, edge, policy and audit streams together):
@@ -13,9 +14,44 @@ export const MAX_OPEN_STREAMS = 512;
  */
 export const MAX_UNREAD_BYTES = 1 << 20;
 
-/** Refuses a new stream when MAX_OPEN_STREAMS are open; called before the reply is taken over. */
-export function admitStream(open: Set<unknown>): void {
+/**
+ * Most streams one caller (a person, a bot account, an agent) holds open at once, so that one
+ * stolen cookie or key cannot take every stream of the server (MAX_OPEN_STREAMS) from everyone
+ * else. A dashboard tab holds two; an edge-mode agent one per process.
+ */
+export const MAX_STREAMS_PER_CALLER = 128;
+
+/** Streams open per caller, per server (the `open` set is one server's). */
+const openByCaller = new WeakMap<Set<unknown>, Map<string, number>>();
+
+/**
+ * Admits a new stream of `caller` ("user:<id>", "agent:<id>") or refuses it (429) when
+ * MAX_OPEN_STREAMS are open, or MAX_STREAMS_PER_CALLER of this caller's; called before the reply
+ * is taken over. Synchronous, from the check to the count: 100 streams asked at once cannot all
+ * pass a check made before any of them counted. Answers the release, to call once when it closes.
+ */
+export function admitStream(open: Set<unknown>, caller: string): () => void {
   if (open.size >= MAX_OPEN_STREAMS) throw new AirlockError('rate_limited', `${MAX_OPEN_STREAMS} streams are open on this server: close one, or retry later`);
+  let counts = openByCaller.get(open);
+  if (!counts) openByCaller.set(open, (counts = new Map()));
+  const held = counts.get(caller) ?? 0;
+  if (held >= MAX_STREAMS_PER_CALLER) throw new AirlockError('rate_limited', `you have ${MAX_STREAMS_PER_CALLER} streams open on this server: close one, or retry later`);
+  counts.set(caller, held + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const now = (counts.get(caller) ?? 1) - 1;
+    if (now <= 0) counts.delete(caller);
+    else counts.set(caller, now);
+  };
+}
+
+/** Who holds a stream, for MAX_STREAMS_PER_CALLER. */
+export function streamCaller(principal: Principal): string {
+  if (principal.kind === 'agent') return `agent:${principal.identity.agent}`;
+  if (principal.kind === 'user') return `user:${principal.user.userId}`;
+  return 'anonymous';
 }
 
 /** An event's data as sent, serialized once however many streams send it (the data objects are shared). */
@@ -44,8 +80,8 @@ export interface EventStream {
  * Turns a reply into a Server-Sent Events stream. Comment lines every `heartbeatMs` keep proxies
  * from closing an idle stream; `open` tracks the stream so shutdown can end it.
  */
-export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: Set<() => void>): EventStream {
-  admitStream(open);
+export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: Set<() => void>, caller: string): EventStream {
+  const release = admitStream(open, caller);
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -74,6 +110,7 @@ export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: 
     closed = true;
     clearInterval(heartbeat);
     open.delete(end);
+    release();
     for (const cleanup of cleanups) cleanup();
   };
   const end = (): void => {

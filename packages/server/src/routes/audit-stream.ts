@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AirlockError } from '../errors.js';
 import { defineRoute } from '../http/route.js';
 import { openRecordStream } from '../http/record-stream.js';
+import { streamCaller } from '../http/sse.js';
 import { contiguous, type FeedRead } from '../services/audit-feed.js';
 import type { Services } from '../services/services.js';
 
@@ -54,7 +55,7 @@ export function auditStreamRoutes(services: Services, options: AuditStreamOption
         // A reconnecting EventSource repeats the first URL: the id it last received wins.
         let after = lastEventId ? Number(lastEventId) : query.after;
         const sse = query.format === 'sse' || (query.format === undefined && (headers.accept ?? '').includes('text/event-stream'));
-        const stream = openRecordStream(reply, sse ? 'sse' : 'ndjson', options.heartbeatMs, options.open);
+        const stream = openRecordStream(reply, sse ? 'sse' : 'ndjson', options.heartbeatMs, options.open, streamCaller(principal));
         if (principal.kind === 'user') {
           // A person's stream lives as long as their session: it ends at logout and at expiry.
           const hash = principal.user.sessionHash;

@@ -72,7 +72,7 @@ export function edgeRoutes(services: Services, options: { open: Set<() => void> 
       produces: 'text/event-stream',
       handler({ reply, principal }) {
         const identity = agentOf(principal);
-        const stream = openEventStream(reply, EDGE_HEARTBEAT_MS, options.open);
+        const stream = openEventStream(reply, EDGE_HEARTBEAT_MS, options.open, `agent:${identity.agent}`);
         // A revoked key ends its stream at the next beat: the SDK then stops answering locally.
         stream.keepWhile(() => agents.keyActive(identity.keyId));
         stream.send('hello', { agent: identity.agent, role: identity.role, environment: identity.environment, heartbeatMs: EDGE_HEARTBEAT_MS });

@@ -1,6 +1,6 @@
 import { defineRoute } from '../http/route.js';
 import type { Principal } from '../http/principal.js';
-import { openEventStream, type EventStream } from '../http/sse.js';
+import { openEventStream, streamCaller, type EventStream } from '../http/sse.js';
 import type { Services } from '../services/services.js';
 
 export interface StreamOptions {
@@ -31,7 +31,7 @@ export function streamRoutes(services: Services, options: StreamOptions) {
       summary: 'Server-Sent Events: the active policy now, then a `policy` event on every activation.',
       produces: 'text/event-stream',
       handler({ reply, principal }) {
-        const stream = openEventStream(reply, options.heartbeatMs, options.open);
+        const stream = openEventStream(reply, options.heartbeatMs, options.open, streamCaller(principal));
         bindToSession(stream, principal);
         const current = policies.activeEvent();
         if (current) stream.send('policy', current);
@@ -45,7 +45,7 @@ export function streamRoutes(services: Services, options: StreamOptions) {
       summary: 'Server-Sent Events: `decision`, `approval`, `outcome` (`{agent, decisions}`: outcomes recorded or reported again), `anomaly` and `pause` events as they happen.',
       produces: 'text/event-stream',
       handler({ reply, principal }) {
-        const stream = openEventStream(reply, options.heartbeatMs, options.open);
+        const stream = openEventStream(reply, options.heartbeatMs, options.open, streamCaller(principal));
         bindToSession(stream, principal);
         stream.onClose(events.subscribe(['decision', 'approval', 'outcome', 'anomaly', 'pause'], (event) => stream.send(event.type, event.data)));
       },
