@@ -86,6 +86,34 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     expect(await verify(store)).toEqual({ ok: true, records: 4, head: second[0]?.hash });
   });
 
+  it('reads pages of large records in bounded sizes, and every record still comes through, alone and 100 reads at once', async () => {
+    const { store } = await fresh();
+    // 40 decisions of ~900 KB arguments each (what an agent's 1 MiB body can carry), 4 small ones around them.
+    const blob = 'x'.repeat(900_000);
+    await store.commit([entry(1), entry(2)]);
+    for (let start = 3; start < 43; start += 10) await store.commit(Array.from({ length: 10 }, (_, k) => entry(start + k, [], { data: { n: start + k, args: { blob } } })));
+    await store.commit([entry(43), entry(44)]);
+    const charsOf = (rows: { payload: string }[]): number => rows.reduce((sum, row) => sum + row.payload.length, 0);
+    const first = await store.auditAfter(0, 500);
+    // 8 MiB of payload a page, and the record that crosses it: 2 small ones and ~9 large.
+    expect(first.length).toBeGreaterThan(3);
+    expect(first.length).toBeLessThan(15);
+    expect(charsOf(first)).toBeLessThan(8 * 1024 * 1024 + 1_000_000);
+    expect(first.map((row) => row.seq)).toEqual(Array.from({ length: first.length }, (_, i) => i + 1));
+    // Followed page by page to the empty one: all 44, in order, and the chain verifies.
+    const seqs: number[] = [];
+    for await (const row of auditRows((after, limit) => store.auditAfter(after, limit), 500)) seqs.push(row.seq);
+    expect(seqs).toEqual(Array.from({ length: 44 }, (_, i) => i + 1));
+    expect((await verify(store)).ok).toBe(true);
+    // A small page is not cut: 2 small records after the large ones.
+    expect((await store.auditAfter(42, 500)).map((row) => row.seq)).toEqual([43, 44]);
+    const pages = await Promise.all(Array.from({ length: 100 }, (_, i) => store.auditAfter(i % 40, 500)));
+    pages.forEach((page, i) => {
+      expect(page[0]?.seq).toBe((i % 40) + 1);
+      expect(charsOf(page)).toBeLessThan(8 * 1024 * 1024 + 1_000_000);
+    });
+  }, 120_000);
+
   it('filters and pages the audit (newest first, cursor by seq)', async () => {
     const { store } = await fresh();
     await store.commit(Array.from({ length: 30 }, (_, i) => entry(i + 1)));

@@ -158,7 +158,8 @@ export async function* auditRows(
     const page = await read(after, pageSize);
     yield* page;
     const last = page[page.length - 1];
-    if (!last || page.length < pageSize) return;
+    // Only an empty page is the end: a page of large records holds fewer than `pageSize` (Store.auditAfter).
+    if (!last) return;
     after = last.seq;
     await setImmediate();
   }

@@ -9,7 +9,7 @@ export interface AuditFeedOptions {
    * at-most-once) or never sent (no Redis).
    */
   pollMs: number;
-  /** Newest records kept in memory for followers at the head. */
+  /** Newest records kept in memory for followers at the head (and at most BUFFER_CHARS of payload). */
   bufferSize?: number;
   /** Rows per read of the store. */
   pageSize?: number;
@@ -44,10 +44,18 @@ export interface FeedRead {
  * snapshot of the table holds a gapless prefix of the chain. Followers still check contiguity
  * and stop at a gap rather than skip it.
  */
+/**
+ * Most payload characters the buffer keeps, whatever `bufferSize` says: 4,096 records of an
+ * agent's 900 KB arguments would have been 3.7 GB held while anyone followed the trail.
+ */
+export const BUFFER_CHARS = 32 * 1024 * 1024;
+
 export class AuditFeed {
   /** Highest seq known contiguous; -1 before the first read. */
   private head = -1;
   private buffer: AuditRow[] = [];
+  /** Payload characters in `buffer`. */
+  private bufferChars = 0;
   private users = 0;
   private waiters = new Set<() => void>();
   private polling = false;
@@ -151,6 +159,7 @@ export class AuditFeed {
     this.unsubscribe = undefined;
     // Nobody follows: the buffer would go stale, and `read` must not trust an old head.
     this.buffer = [];
+    this.bufferChars = 0;
     this.head = -1;
   }
 
@@ -166,11 +175,20 @@ export class AuditFeed {
       const last = rows[rows.length - 1];
       if (last) {
         this.buffer.push(...rows);
-        if (this.buffer.length > this.bufferSize) this.buffer.splice(0, this.buffer.length - this.bufferSize);
+        for (const row of rows) this.bufferChars += row.payload.length;
+        // The oldest go first: past bufferSize records, then while over BUFFER_CHARS (the newest stays).
+        let drop = Math.max(0, this.buffer.length - this.bufferSize);
+        let dropped = charsOf(this.buffer, drop);
+        while (drop < this.buffer.length - 1 && this.bufferChars - dropped > BUFFER_CHARS) dropped += (this.buffer[drop++] as AuditRow).payload.length;
+        if (drop > 0) {
+          this.buffer.splice(0, drop);
+          this.bufferChars -= dropped;
+        }
         this.head = Number(last.seq);
         this.notify();
       }
-      if (gap !== undefined || rows.length < this.pageSize) return;
+      // Only an empty page is the end: a page of large records is cut short (Store.auditAfter).
+      if (gap !== undefined || !last) return;
     }
   }
 
@@ -190,4 +208,11 @@ export function contiguous(rows: readonly AuditRow[], after: number): FeedRead {
     expected++;
   }
   return { rows: out };
+}
+
+/** Payload characters of the first `count` rows. */
+function charsOf(rows: readonly AuditRow[], count: number): number {
+  let chars = 0;
+  for (let i = 0; i < count && i < rows.length; i++) chars += (rows[i] as AuditRow).payload.length;
+  return chars;
 }

@@ -85,7 +85,8 @@ async function eachRecord<T>(store: Store, type: string, sinceMs: number, replay
       if (replay(data, Number(row.at))) replayed++;
     }
     const last = page[page.length - 1];
-    if (!last || page.length < 1000) return replayed;
+    // Only an empty page is the end (Store.auditAfter: pages are bounded in bytes too).
+    if (!last) return replayed;
     after = last.seq;
   }
 }
@@ -156,7 +157,8 @@ export async function restoreSeen(store: Store, engine: Engine): Promise<number>
       }
     }
     const last = page[page.length - 1];
-    if (!last || page.length < 1000) return replayed;
+    // Only an empty page is the end (Store.auditAfter: pages are bounded in bytes too).
+    if (!last) return replayed;
     after = last.seq;
   }
 }

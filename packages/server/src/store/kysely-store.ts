@@ -398,7 +398,23 @@ export class KyselyStore implements Store {
     await this.argIndexReady(filter);
     let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: undefined, everyFieldAsSet: true }).where('seq', '>', afterSeq);
     if (throughSeq !== undefined) query = query.where('seq', '<=', throughSeq);
-    return query.orderBy('seq', 'asc').limit(limit).execute();
+    // The page's size first (seq and payload length only), then the records that fit in
+    // AUDIT_PAGE_CHARS: 500 records of an agent's 900 KB arguments were read whole, 450 MB a page.
+    const sizes = await query
+      .clearSelect()
+      .select(['seq', sql<number | string>`length(payload)`.as('chars')])
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    let last: number | undefined;
+    let chars = 0;
+    for (const row of sizes) {
+      chars += Number(row.chars);
+      if (last !== undefined && chars > AUDIT_PAGE_CHARS) break;
+      last = Number(row.seq);
+    }
+    if (last === undefined) return [];
+    return query.where('seq', '<=', last).orderBy('seq', 'asc').limit(limit).execute();
   }
 
   async newestSeq(): Promise<number> {
@@ -862,6 +878,13 @@ function applyAuditFilter(
 const RANGE_SQL = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
 /** A time window with more records than this is not turned into a seq range (see `searchPlan`). */
+/**
+ * Most payload characters one page of `auditAfter` reads (one record more when the first alone is
+ * larger): a page is at most `limit` records and about this much text, whatever an agent's
+ * arguments weigh.
+ */
+export const AUDIT_PAGE_CHARS = 8 * 1024 * 1024;
+
 const WINDOW_CAP = 100_000;
 /** The least cap on counted argument index entries (see `searchPlan`). */
 const ARG_CAP_MIN = 1000;

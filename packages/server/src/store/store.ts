@@ -48,7 +48,12 @@ export interface Store {
    * match below it); undefined when the page reached the oldest record.
    */
   searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }>;
-  /** Records with seq above `afterSeq` (and at most `throughSeq` when given), oldest first (verification, export, replay). */
+  /**
+   * Records with seq above `afterSeq` (and at most `throughSeq` when given), oldest first
+   * (verification, export, replay, streams): at most `limit`, and no more than about 8 MiB of
+   * payload, so a page may hold fewer than `limit` records while more follow. Only an empty page
+   * means there is nothing more.
+   */
   auditAfter(afterSeq: number, limit: number, filter?: AuditFilter, throughSeq?: number): Promise<AuditRow[]>;
   /** The newest record's seq; 0 when the trail is empty. */
   newestSeq(): Promise<number>;
