@@ -1,15 +1,17 @@
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '@airlock/core';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
 import type { TrustProxy } from './config.js';
 import { AirlockError } from './errors.js';
+import { CallerGate } from './http/caller-gate.js';
 import { isDashboardRoute, loadDashboard, sendDashboardPage, type DashboardSite } from './http/dashboard.js';
 import { ERROR_STATUS } from './http/error-status.js';
 import type { Principal } from './http/principal.js';
 import type { RouteDef } from './http/route.js';
+import { streamCaller } from './http/sse.js';
 import { parseInput } from './http/validate.js';
 import { buildOpenApi } from './openapi.js';
 import { agentToolRoutes } from './routes/agent-tools.js';
@@ -35,6 +37,9 @@ import { tokenRoutes } from './routes/tokens.js';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Heavy reads (RouteDef.heavy) of one caller running at once, and waiting behind them before a 429. */
+export const HEAVY_READS_RUNNING = 4;
+export const HEAVY_READS_WAITING = 256;
 
 export interface AppOptions {
   /** Mark the session cookie Secure: always, never, or 'auto' (when the request came over https). */
@@ -180,25 +185,35 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   });
 
   const checkResponses = options.checkResponses ?? process.env.AIRLOCK_CHECK_RESPONSES === '1';
+  const heavyReads = new CallerGate(HEAVY_READS_RUNNING, HEAVY_READS_WAITING);
   const streams = new Set<() => void>();
   for (const route of allRoutes(services, options, streams, dashboard)) {
     const traced = options.telemetry?.wrap(route) ?? route.handler;
     const handler = checkResponses && route.response ? checkedHandler(route, traced) : traced;
     const fastBody = route.fast?.body;
     const fastHeaders = route.fast?.headers;
+    const run = (request: FastifyRequest, reply: FastifyReply) =>
+      handler({
+        body: route.body ? (fastBody?.(request.body) ?? parseInput(route.body, request.body, 'body')) : undefined,
+        query: route.query ? parseInput(route.query, request.query, 'query') : undefined,
+        params: route.params ? parseInput(route.params, request.params, 'params') : undefined,
+        headers: route.headers ? (fastHeaders?.(request.headers) ?? parseInput(route.headers, request.headers, 'headers')) : undefined,
+        principal: principals.get(request) ?? ANONYMOUS,
+        request,
+        reply,
+      });
     app.route({
       method: route.method,
       url: route.url,
-      handler: async (request, reply) =>
-        handler({
-          body: route.body ? (fastBody?.(request.body) ?? parseInput(route.body, request.body, 'body')) : undefined,
-          query: route.query ? parseInput(route.query, request.query, 'query') : undefined,
-          params: route.params ? parseInput(route.params, request.params, 'params') : undefined,
-          headers: route.headers ? (fastHeaders?.(request.headers) ?? parseInput(route.headers, request.headers, 'headers')) : undefined,
-          principal: principals.get(request) ?? ANONYMOUS,
-          request,
-          reply,
-        }),
+      handler: route.heavy
+        ? async (request, reply) => {
+            const release = await heavyReads.enter(streamCaller(principals.get(request) ?? ANONYMOUS));
+            // Held until the answer is over (an export streams long after the handler returned).
+            reply.raw.once('close', release);
+            if (reply.raw.destroyed) release();
+            return run(request, reply);
+          }
+        : run,
     });
   }
 

@@ -33,6 +33,12 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown, H = unknown, R 
    * accept inputs its schema accepts, with the same result (routes/decide.ts, tested against zod).
    */
   fast?: { body?: (value: unknown) => B | undefined; headers?: (value: Record<string, unknown>) => H | undefined };
+  /**
+   * A read whose cost grows with the data (a search, an export, an aggregate): one caller runs at
+   * most a few at once, the rest wait their turn (http/caller-gate.ts), so one caller's burst
+   * cannot hold everyone else's reads behind it.
+   */
+  heavy?: true;
   /** Media type of a successful answer; JSON unless stated. */
   produces?: 'application/json' | 'text/event-stream' | 'text/plain' | 'text/html' | 'application/x-ndjson' | 'text/csv' | '*/*';
   /**

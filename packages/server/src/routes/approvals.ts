@@ -33,6 +33,7 @@ export function approvalRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/approvals/stats',
+      heavy: true,
       response: V.ApprovalStats,
       tag: 'approvals',
       summary: 'Per rule: approvals granted, denied, edited, timed out, escalated, and time to decision (default: the last 30 days).',

@@ -65,6 +65,7 @@ export function auditRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/audit',
+      heavy: true,
       response: z.object({
         records: z.array(V.AuditRecord),
         nextCursor: z.string().nullable(),
@@ -90,6 +91,7 @@ export function auditRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/audit/export',
+      heavy: true,
       tag: 'audit',
       summary: 'Stream the matching audit records, oldest first, as JSON lines or CSV.',
       produces: 'application/x-ndjson',
@@ -106,6 +108,7 @@ export function auditRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/audit/verify',
+      heavy: true,
       response: V.VerifyResult,
       tag: 'audit',
       summary:

@@ -75,6 +75,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/stats/overview',
+      heavy: true,
       response: V.Overview,
       tag: 'insights',
       summary:
@@ -88,6 +89,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/anomalies',
+      heavy: true,
       response: z.object({ alerts: z.array(V.AnomalyAlert), baseline: V.AnomalyBaseline }),
       tag: 'insights',
       summary:
@@ -108,6 +110,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/fleet',
+      heavy: true,
       response: z.object({ from: z.string(), to: z.string(), agents: z.array(V.FleetAgent) }),
       tag: 'insights',
       summary:
@@ -121,6 +124,7 @@ export function insightRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/fleet/:id',
+      heavy: true,
       response: V.FleetAgentDetail,
       tag: 'insights',
       summary: 'One agent: the fleet view plus its decisions over time and its top tools and rules.',

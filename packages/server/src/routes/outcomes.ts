@@ -45,6 +45,7 @@ export function outcomeRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/outcomes/orphans',
+      heavy: true,
       tag: 'audit',
       summary:
         'Calls the trail cannot account for, of the agents that report outcomes (from their first report): allowed calls and redeemed approvals with no outcome after the grace period, calls started and never finished, calls reported twice.',
@@ -59,6 +60,7 @@ export function outcomeRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/outcomes/failure-rates',
+      heavy: true,
       tag: 'audit',
       summary: 'Failure rate per agent and tool over the outcomes finished in the window.',
       query: z.object({

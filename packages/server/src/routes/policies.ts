@@ -86,6 +86,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       url: '/v1/policies/suggestions',
+      heavy: true,
       response: V.SuggestionsReport,
       tag: 'policies',
       summary:
@@ -99,6 +100,7 @@ export function policyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       url: '/v1/policies/simulate',
+      heavy: true,
       response: V.Simulation,
       tag: 'policies',
       summary: `Try a draft bundle without storing it: on one hand-written call, or on the last N (≤ ${MAX_REPLAY}) recorded decisions replayed in time order with fresh limit state; reports which decisions would flip.`,

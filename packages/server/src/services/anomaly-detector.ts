@@ -1,3 +1,5 @@
+import { poissonTailStart } from './tail-bounds.js';
+
 /**
  * Rate anomalies per agent and per agent+tool, against each series' own baseline. Pure: fed one
  * closed time bucket at a time (the decisions it held, counted), it answers the flags of that
@@ -208,18 +210,7 @@ export class AnomalyDetector {
   }
 }
 
-/** The smallest k with P(X >= k) < p for X ~ Poisson(lambda). */
-export function poissonTailStart(lambda: number, p: number): number {
-  let logTerm = -lambda;
-  let below = 0;
-  for (let k = 0; ; k++) {
-    if (k > 0) logTerm += Math.log(lambda) - Math.log(k);
-    // below = P(X < k); stop at the first k where the rest is under p.
-    if (1 - below < p) return k;
-    below += Math.exp(logTerm);
-    if (k > lambda + 50 * Math.sqrt(lambda) + 50) return k;
-  }
-}
+export { poissonTailStart } from './tail-bounds.js';
 
 function seriesKey(agent: string, tool: string, metric: AnomalyMetric): string {
   return `${agent}\u0001${tool}\u0001${metric}`;

@@ -1,3 +1,4 @@
+import { binomialTailStart } from './tail-bounds.js';
 import type { RateAnomaly } from './anomaly-detector.js';
 
 /**
@@ -129,23 +130,7 @@ export class FailureRateDetector {
   }
 }
 
-/** The smallest k with P(X >= k) < p for X ~ Binomial(n, q) (n + 1 when there is none). */
-export function binomialTailStart(n: number, q: number, p: number): number {
-  if (q <= 0) return 1;
-  if (q >= 1) return n + 1;
-  // P(X >= k) from the top down, in log space: the first k (going down) where the tail reaches p
-  // is one below the answer.
-  const logQ = Math.log(q);
-  const log1Q = Math.log(1 - q);
-  let logChoose = 0; // log C(n, n)
-  let tail = 0;
-  for (let k = n; k >= 0; k--) {
-    if (k < n) logChoose += Math.log(k + 1) - Math.log(n - k); // C(n, k) = C(n, k + 1) · (k + 1) / (n − k)
-    tail += Math.exp(logChoose + k * logQ + (n - k) * log1Q);
-    if (tail >= p) return k + 1;
-  }
-  return 0;
-}
+export { binomialTailStart } from './tail-bounds.js';
 
 function percent(rate: number): string {
   return `${Math.round(rate * 100)} %`;

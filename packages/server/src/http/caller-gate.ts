@@ -1,0 +1,53 @@
+import { AirlockError } from '../errors.js';
+
+/**
+ * At most `running` requests of one caller at a time through a gate, the next `waiting` queued
+ * behind them, any more refused (429). The routes behind it are reads whose cost grows with the
+ * data (searches, exports, insights): on SQLite they share one reader thread in FIFO order, so
+ * without the gate one caller's burst of 100 searches would put every other person's page behind
+ * all of them; with it, behind at most `running` of theirs. A burst is queued, not refused, so a
+ * console page asking several at once never sees a 429.
+ */
+export class CallerGate {
+  private readonly callers = new Map<string, { running: number; queue: (() => void)[] }>();
+
+  constructor(
+    readonly running: number,
+    readonly waiting: number,
+  ) {}
+
+  /**
+   * Resolves when the caller may go on, with the release to call once when done (twice is
+   * harmless). From the check to the count nothing awaits: 100 requests at once cannot all pass
+   * a check made before any of them counted.
+   */
+  async enter(caller: string): Promise<() => void> {
+    let state = this.callers.get(caller);
+    if (!state) this.callers.set(caller, (state = { running: 0, queue: [] }));
+    const own = state;
+    if (own.running < this.running) {
+      own.running++;
+    } else {
+      if (own.queue.length >= this.waiting) {
+        throw new AirlockError('rate_limited', `you have ${this.running} such reads running and ${this.waiting} waiting: wait for them`, { retryAfter: 1 });
+      }
+      // The slot is handed over by the release of a running one (its count stays).
+      await new Promise<void>((resolve) => own.queue.push(resolve));
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = own.queue.shift();
+      if (next) return next();
+      own.running--;
+      if (own.running === 0 && this.callers.get(caller) === own) this.callers.delete(caller);
+    };
+  }
+
+  /** Requests of `caller` running and waiting (tests, metrics). */
+  load(caller: string): { running: number; waiting: number } {
+    const state = this.callers.get(caller);
+    return { running: state?.running ?? 0, waiting: state?.queue.length ?? 0 };
+  }
+}
