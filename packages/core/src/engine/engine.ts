@@ -8,6 +8,7 @@ import { MemorySeenStore, type SeenStore } from '../limits/seen-store.js';
 import type { PolicyBundle } from '../policy/load.js';
 import type { WorkingHours } from './working-hours.js';
 import { RequestActivation } from './activation.js';
+import { sha256Hex } from './canonical.js';
 import { BASE_ENVIRONMENT, compileBundle, EFFECT_RANK, type CompiledLimit, type ToolPlan } from './compile-bundle.js';
 import { MATCH_ERROR, type MatchScratch } from './plan-matcher.js';
 import { DEFAULT_ROUTE, resolveRoute } from './approval-route.js';
@@ -485,6 +486,20 @@ function internalized(text: string): string {
   return Object.keys({ [text]: true })[0] ?? text;
 }
 
+/**
+ * Counter and novelty keys carry argument values, and a value may be as long as a request allows
+ * (about 1 MB when the tool's schema sets no `maxLength`): an agent sending a new 900 KB account id
+ * each call grew the counters by 900 KB a call, each kept for two windows, in memory or in Redis.
+ * Past MAX_KEY_CHARS the values are replaced by the SHA-256 of the key: the same values still meet
+ * the same counter, and a key stays under 200 characters. `#` marks it: no value part starts with
+ * one (strings are JSON-quoted, numbers and booleans are not), so no short key can equal it.
+ */
+export const MAX_KEY_CHARS = 512;
+
+function boundedKey(prefix: string, key: string): string {
+  return key.length <= MAX_KEY_CHARS ? key : `${prefix},#${sha256Hex(key)}]`;
+}
+
 /** Each novelty signal covering the call, with its key: the JSON array [policy, id, ...values]. */
 function noveltyKeysOf(plans: readonly ToolPlan[], activation: RequestActivation): [string, string][] {
   const keys: [string, string][] = [];
@@ -495,7 +510,7 @@ function noveltyKeysOf(plans: readonly ToolPlan[], activation: RequestActivation
         const value = part(activation);
         key += typeof value === 'string' ? `,${JSON.stringify(value)}` : `,${String(value)}`;
       }
-      keys.push([signal.id, `${key}]`]);
+      keys.push([signal.id, boundedKey(signal.keyPrefix, `${key}]`)]);
     }
   }
   return keys;
@@ -600,6 +615,7 @@ function limitCheck(
       key += typeof value === 'string' ? `,${JSON.stringify(value)}` : `,${String(value)}`;
     }
     key += ']';
+    if (key.length > MAX_KEY_CHARS) key = boundedKey(limit.keyPrefix, key);
     let adding = 1;
     let scale = 1;
     if (limit.kind === 'budget') {
