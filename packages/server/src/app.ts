@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
 import type { TrustProxy } from './config.js';
 import { AirlockError } from './errors.js';
-import { CallerGate } from './http/caller-gate.js';
+import { CallerGate, gated } from './http/caller-gate.js';
 import { isDashboardRoute, loadDashboard, sendDashboardPage, type DashboardSite } from './http/dashboard.js';
 import { ERROR_STATUS } from './http/error-status.js';
 import type { Principal } from './http/principal.js';
@@ -205,15 +205,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     app.route({
       method: route.method,
       url: route.url,
-      handler: route.heavy
-        ? async (request, reply) => {
-            const release = await heavyReads.enter(streamCaller(principals.get(request) ?? ANONYMOUS));
-            // Held until the answer is over (an export streams long after the handler returned).
-            reply.raw.once('close', release);
-            if (reply.raw.destroyed) release();
-            return run(request, reply);
-          }
-        : run,
+      handler: route.heavy ? gated(heavyReads, (request) => streamCaller(principals.get(request) ?? ANONYMOUS), run) : run,
     });
   }
 

@@ -1,5 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { CallerGate } from '../src/http/caller-gate.js';
+import { CallerGate, gated } from '../src/http/caller-gate.js';
 import { AirlockError } from '../src/errors.js';
 
 /** One caller's share of the heavy reads (http/caller-gate.ts): 2 running, 3 waiting here. */
@@ -64,5 +67,49 @@ describe('CallerGate', () => {
     expect(outcomes.filter((o) => o === 'ran')).toHaveLength(68);
     expect(outcomes.filter((o) => o === 'rate_limited')).toHaveLength(32);
     expect(gate.load('agent:x')).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('a client that leaves does not free its slot while its read still runs: 200 aborted requests, never more than 4 at once', async () => {
+    const gate = new CallerGate(4, 256);
+    let running = 0;
+    let most = 0;
+    let started = 0;
+    const app = Fastify();
+    app.get(
+      '/slow',
+      gated(
+        gate,
+        () => 'user:mallory',
+        async () => {
+          // A read that the client's leaving does not stop (a query on the reader thread).
+          started++;
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          running--;
+          return { ok: true };
+        },
+      ),
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      // Clients give up at staggered times (20 ms to 1 s): many while their read (100 ms) runs,
+      // some while they still wait.
+      const fire = (i: number): Promise<void> =>
+        new Promise((resolve) => {
+          const request = http.get({ host: '127.0.0.1', port, path: '/slow' }, (response) => response.resume());
+          request.on('error', () => resolve());
+          request.on('close', () => resolve());
+          setTimeout(() => request.destroy(), 20 + (i % 50) * 20);
+        });
+      await Promise.all(Array.from({ length: 200 }, (_, i) => fire(i)));
+      await expect.poll(() => gate.load('user:mallory'), { timeout: 20_000 }).toEqual({ running: 0, waiting: 0 });
+      expect(most).toBeLessThanOrEqual(4);
+      // Those that waited until after their client left were not run at all.
+      expect(started).toBeLessThan(200);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,6 +1,8 @@
+import http from 'node:http';
 import net from 'node:net';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_OPEN_STREAMS, MAX_STREAMS_PER_CALLER } from '../src/http/sse.js';
+import { MAX_OPEN_STREAMS, MAX_STREAMS_PER_CALLER, openEventStream } from '../src/http/sse.js';
 import type { Person } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -131,5 +133,55 @@ describe('streams per caller', () => {
         return status;
       })
       .toBe(200);
+  });
+});
+
+/**
+ * A client that leaves while its request is still being authenticated (an async hook: a session
+ * lookup is network I/O on PostgreSQL) has closed its answer before the stream listens for that:
+ * the stream must count as closed at once, or 128 such requests lock the caller out for good.
+ */
+describe('a stream whose client left before it opened', () => {
+  it(`frees its slots: ${MAX_STREAMS_PER_CALLER} clients leaving during authentication, then the caller still gets a stream`, async () => {
+    const open = new Set<() => void>();
+    let ran = 0;
+    let cleanedUp = 0;
+    const app = Fastify();
+    app.get('/events', async (request, reply) => {
+      const leaving = request.url.endsWith('?leave');
+      if (leaving) ran++;
+      // As if authentication took a while: the stream opens only once the client has left.
+      const socket = request.raw.socket;
+      if (leaving && !socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+      const stream = openEventStream(reply, 60_000, open, 'user:alice');
+      if (leaving) stream.onClose(() => cleanedUp++);
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = app.server.address() as net.AddressInfo;
+      const leave = (): Promise<void> =>
+        new Promise((resolve) => {
+          const request = http.get({ host: '127.0.0.1', port, path: '/events?leave' }, (response) => response.resume());
+          request.on('error', () => resolve());
+          request.on('close', () => resolve());
+          setTimeout(() => request.destroy(), 10);
+        });
+      await Promise.all(Array.from({ length: MAX_STREAMS_PER_CALLER }, leave));
+      // Every stream opened after its client left (those whose request reached the handler):
+      // each closed and cleaned up at once, none still counted.
+      await expect.poll(() => ran > 0 && cleanedUp === ran, { timeout: 10_000 }).toBe(true);
+      expect(open.size).toBe(0);
+      const status = await new Promise((resolve) => {
+        const request = http.get({ host: '127.0.0.1', port, path: '/events' }, (response) => {
+          resolve(response.statusCode);
+          response.destroy();
+        });
+        request.on('error', (error) => resolve(error.message));
+      });
+      expect(status).toBe(200);
+    } finally {
+      for (const end of [...open]) end();
+      await app.close();
+    }
   });
 });

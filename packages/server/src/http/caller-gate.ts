@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError } from '../errors.js';
 
 /**
@@ -50,4 +51,41 @@ export class CallerGate {
     const state = this.callers.get(caller);
     return { running: state?.running ?? 0, waiting: state?.queue.length ?? 0 };
   }
+}
+
+/**
+ * A route handler behind the gate. The slot is held until both the handler's work is over (a
+ * client leaving does not stop a read already on the reader thread: releasing at the client's
+ * 'close' let 200 aborted searches run at once) and the answer is (an export streams long after
+ * its handler returned). A request whose client left while it waited is not run at all.
+ */
+export function gated<R>(gate: CallerGate, callerOf: (request: FastifyRequest) => string, run: (request: FastifyRequest, reply: FastifyReply) => R | Promise<R>) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<R | FastifyReply> => {
+    const release = await gate.enter(callerOf(request));
+    if (gone(request, reply)) {
+      release();
+      return reply.code(499).send();
+    }
+    let handled = false;
+    let closed = false;
+    const done = (): void => {
+      if (handled && closed) release();
+    };
+    reply.raw.once('close', () => {
+      closed = true;
+      done();
+    });
+    if (gone(request, reply)) closed = true;
+    try {
+      return await run(request, reply);
+    } finally {
+      handled = true;
+      done();
+    }
+  };
+}
+
+/** Whether the client has gone: its connection closed, or the answer was already destroyed. */
+function gone(request: FastifyRequest, reply: FastifyReply): boolean {
+  return reply.raw.destroyed || request.raw.destroyed || request.raw.socket?.destroyed === true;
 }

@@ -69,6 +69,9 @@ export function openRecordStream(reply: FastifyReply, format: 'ndjson' | 'sse', 
   };
   open.add(end);
   raw.on('close', close);
+  // The client may have left while the request was authenticated (an async hook): 'close' fired
+  // before it was listened to, and the stream would hold its slots (and its caller's) for good.
+  if (raw.destroyed || raw.socket === null || raw.socket.destroyed) close();
   const encode = (row: AuditRow): string => (format === 'sse' ? `id: ${row.seq}\nevent: record\ndata: ${recordJson(row)}\n\n` : `${recordJson(row)}\n`);
   return {
     get closed() {
@@ -105,7 +108,9 @@ export function openRecordStream(reply: FastifyReply, format: 'ndjson' | 'sse', 
       end();
     },
     onClose(cleanup) {
-      cleanups.push(cleanup);
+      // Already closed (the client left before the stream opened): clean up at once.
+      if (closed) cleanup();
+      else cleanups.push(cleanup);
     },
     keepWhile(check) {
       checks.push(check);

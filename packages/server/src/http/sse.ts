@@ -119,6 +119,9 @@ export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: 
   };
   open.add(end);
   raw.on('close', close);
+  // The client may have left while the request was authenticated (an async hook): 'close' fired
+  // before it was listened to, and the stream would hold its slots (and its caller's) for good.
+  if (raw.destroyed || raw.socket === null || raw.socket.destroyed) close();
   return {
     send(event, data) {
       if (closed) return;
@@ -131,7 +134,9 @@ export function openEventStream(reply: FastifyReply, heartbeatMs: number, open: 
       raw.write(`event: ${event}\ndata: ${eventData(data)}\n\n`);
     },
     onClose(cleanup) {
-      cleanups.push(cleanup);
+      // Already closed (the client left before the stream opened): clean up at once.
+      if (closed) cleanup();
+      else cleanups.push(cleanup);
     },
     keepWhile(check) {
       checks.push(check);

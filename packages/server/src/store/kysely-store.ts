@@ -396,7 +396,10 @@ export class KyselyStore implements Store {
 
   async auditAfter(afterSeq: number, limit: number, filter: AuditFilter = {}, throughSeq?: number): Promise<AuditRow[]> {
     await this.argIndexReady(filter);
-    let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { fromSeq: undefined, beforeSeq: undefined, driver: undefined, everyFieldAsSet: true }).where('seq', '>', afterSeq);
+    // The range goes into the plan too: an argument filter's `seq IN (…)` then reads only its
+    // entries in (afterSeq, throughSeq], not every matching entry of the trail for each page.
+    const range = { fromSeq: afterSeq + 1, beforeSeq: throughSeq === undefined ? undefined : throughSeq + 1 };
+    let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, { ...range, driver: undefined, everyFieldAsSet: true }).where('seq', '>', afterSeq);
     if (throughSeq !== undefined) query = query.where('seq', '<=', throughSeq);
     // The page's size first (seq and payload length only), then the records that fit in
     // AUDIT_PAGE_CHARS: 500 records of an agent's 900 KB arguments were read whole, 450 MB a page.
