@@ -107,6 +107,19 @@ describe.each(implementations)('Store contract: $name', (impl) => {
     expect((await verify(store)).ok).toBe(true);
     // A small page is not cut: 2 small records after the large ones.
     expect((await store.auditAfter(42, 500)).map((row) => row.seq)).toEqual([43, 44]);
+    // A search (newest first) is cut the same way, and its cursors still lead through every record.
+    const found: number[] = [];
+    let before: number | undefined;
+    for (let pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(20);
+      const page = await store.searchAudit({}, { ...(before === undefined ? {} : { beforeSeq: before }), limit: 500, scanLimit: 50_000 });
+      expect(charsOf(page.rows)).toBeLessThan(8 * 1024 * 1024 + 1_000_000);
+      found.push(...page.rows.map((row) => Number(row.seq)));
+      if (!page.truncated) break;
+      expect(page.rows.length).toBeLessThan(500);
+      before = Number(page.rows.at(-1)?.seq);
+    }
+    expect(found).toEqual(Array.from({ length: 44 }, (_, i) => 44 - i));
     const pages = await Promise.all(Array.from({ length: 100 }, (_, i) => store.auditAfter(i % 40, 500)));
     pages.forEach((page, i) => {
       expect(page[0]?.seq).toBe((i % 40) + 1);

@@ -37,10 +37,11 @@ export class AuditService {
    * records and still have a `nextCursor` (where its search stopped), and `searchedTo` says so.
    */
   async query(filter: AuditFilter, cursor: number | undefined, limit: number): Promise<{ records: AuditRecordQueryView[]; nextCursor: string | null; searchedTo?: number }> {
-    const { rows, resumeBefore } = await this.store.searchAudit(filter, { ...(cursor === undefined ? {} : { beforeSeq: cursor }), limit, scanLimit: this.scanLimit });
+    const { rows, resumeBefore, truncated } = await this.store.searchAudit(filter, { ...(cursor === undefined ? {} : { beforeSeq: cursor }), limit, scanLimit: this.scanLimit });
     const last = rows[rows.length - 1];
     const records = await this.withOutcomes(rows.map(recordView));
-    if (rows.length === limit && last) return { records, nextCursor: String(last.seq) };
+    // Full, or cut by its size (about 8 MiB of records a page): more may follow its last record.
+    if ((rows.length === limit || truncated) && last) return { records, nextCursor: String(last.seq) };
     return resumeBefore === undefined ? { records, nextCursor: null } : { records, nextCursor: String(resumeBefore), searchedTo: resumeBefore };
   }
 

@@ -245,38 +245,69 @@ export class KyselyStore implements Store {
     return (await this.pageOfAudit(filter, page, undefined)).rows;
   }
 
-  async searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }> {
-    return this.pageOfAudit(filter, page, needsScanBound(filter) ? page.scanLimit : undefined);
+  async searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined; truncated: boolean }> {
+    return this.pageOfAudit(filter, page, needsScanBound(filter) ? page.scanLimit : undefined, { chars: AUDIT_PAGE_CHARS, kept: 0, truncated: false });
   }
 
-  private async pageOfAudit(filter: AuditFilter, page: AuditPage, scanLimit: number | undefined): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }> {
+  private async pageOfAudit(
+    filter: AuditFilter,
+    page: AuditPage,
+    scanLimit: number | undefined,
+    budget?: PageBudget,
+  ): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined; truncated: boolean }> {
     await this.argIndexReady(filter);
     const plan = await this.searchPlan(filter, page, scanLimit);
-    if (plan === undefined) return { rows: [], resumeBefore: undefined };
-    const rows = plan.empty === true ? [] : await this.planRows(filter, plan, page);
-    return { rows, resumeBefore: rows.length < page.limit ? plan.resumeBefore : undefined };
+    if (plan === undefined) return { rows: [], resumeBefore: undefined, truncated: false };
+    const rows = plan.empty === true ? [] : await this.planRows(filter, plan, page, budget);
+    const truncated = budget?.truncated === true;
+    // Cut by its size, the page goes on from its last record: the scan bound's floor is further down.
+    return { rows, resumeBefore: rows.length < page.limit && !truncated ? plan.resumeBefore : undefined, truncated };
   }
 
-  private async planRows(filter: AuditFilter, plan: SearchPlan, page: AuditPage): Promise<AuditRow[]> {
-    if (plan.splitAt === undefined) return this.auditPage(filter, plan, page.limit);
+  private async planRows(filter: AuditFilter, plan: SearchPlan, page: AuditPage, budget?: PageBudget): Promise<AuditRow[]> {
+    if (plan.splitAt === undefined) return this.auditPage(filter, plan, page.limit, budget);
     // The newest part of the range, walked; then, if the page is not full, the older part with
     // its own choice: a field read as a set when it has fewer entries there than a quarter of
     // the records (a set entry costs about four probed records), else walked too.
-    const newest = await this.auditPage(filter, { ...plan, fromSeq: plan.splitAt, splitAt: undefined }, page.limit);
-    if (newest.length === page.limit) return newest;
+    const newest = await this.auditPage(filter, { ...plan, fromSeq: plan.splitAt, splitAt: undefined }, page.limit, budget);
+    if (newest.length === page.limit || budget?.truncated === true) return newest;
     const older = { fromSeq: plan.fromSeq, beforeSeq: plan.splitAt };
     const groups = [...groupByPath(filter.args ?? [])];
     const cap = Math.max(ARG_CAP_MIN, Math.ceil((plan.splitAt - (plan.fromSeq ?? 0)) / 4));
     const driver = await this.argDriver(groups, older.fromSeq, older.beforeSeq, page.plan === 'split' ? undefined : cap);
     if (driver === 'empty') return newest;
-    return [...newest, ...(await this.auditPage(filter, { ...older, driver }, page.limit - newest.length))];
+    return [...newest, ...(await this.auditPage(filter, { ...older, driver }, page.limit - newest.length, budget))];
   }
 
-  private auditPage(filter: AuditFilter, plan: SearchPlan, limit: number): Promise<AuditRow[]> {
+  /**
+   * One page of the plan, newest first. With a budget (a search someone asked for), the matching
+   * seqs and payload sizes first, then only the records that fit in it, by primary key: a page of
+   * 1,000 records of an agent's 900 KB arguments is not read whole (it was, ~900 MB).
+   */
+  private async auditPage(filter: AuditFilter, plan: SearchPlan, limit: number, budget?: PageBudget): Promise<AuditRow[]> {
     let query = this.applyAuditFilter(this.db.selectFrom('audit').selectAll(), filter, plan);
     if (plan.fromSeq !== undefined) query = query.where('seq', '>=', plan.fromSeq);
     if (plan.beforeSeq !== undefined) query = query.where('seq', '<', plan.beforeSeq);
-    return query.orderBy('seq', 'desc').limit(limit).execute();
+    if (budget === undefined) return query.orderBy('seq', 'desc').limit(limit).execute();
+    const sizes = await query
+      .clearSelect()
+      .select(['seq', sql<number | string>`length(payload)`.as('chars')])
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    const kept: number[] = [];
+    for (const row of sizes) {
+      const chars = Number(row.chars);
+      if (budget.kept > 0 && chars > budget.chars) {
+        budget.truncated = true;
+        break;
+      }
+      budget.chars -= chars;
+      budget.kept++;
+      kept.push(Number(row.seq));
+    }
+    if (kept.length === 0) return [];
+    return this.db.selectFrom('audit').selectAll().where('seq', 'in', kept).orderBy('seq', 'desc').execute();
   }
 
   /**
@@ -901,6 +932,13 @@ const SPLIT_BUDGET = 4;
  * argument path is read as a set (`seq IN`, `driver`), the others probed per record (`EXISTS`);
  * `everyFieldAsSet`: every path read as a set (auditAfter, oldest first, as before these plans).
  */
+/** What is left of a search page's payload budget (AUDIT_PAGE_CHARS), and whether it cut the page. */
+interface PageBudget {
+  chars: number;
+  kept: number;
+  truncated: boolean;
+}
+
 interface SearchPlan {
   fromSeq: number | undefined;
   beforeSeq: number | undefined;

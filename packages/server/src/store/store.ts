@@ -45,9 +45,11 @@ export interface Store {
    * A page of a search someone asked for (the audit API): as `queryAudit`, except that a filter
    * no single index serves examines at most `scanLimit` records below the cursor. When that cut
    * the range and the page is not full, `resumeBefore` is where the next page starts (more may
-   * match below it); undefined when the page reached the oldest record.
+   * match below it); undefined when the page reached the oldest record. A page also holds no more
+   * than about 8 MiB of payload: `truncated` when that cut it, and the next page then starts below
+   * its last record.
    */
-  searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined }>;
+  searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined; truncated: boolean }>;
   /**
    * Records with seq above `afterSeq` (and at most `throughSeq` when given), oldest first
    * (verification, export, replay, streams): at most `limit`, and no more than about 8 MiB of
