@@ -243,17 +243,19 @@ export interface CauseCount {
 
 /**
  * Whether a search can examine records without bound: a condition no index serves (rule,
- * effect, cause, role, environment: checked per record), or several conditions, each served by an
+ * effect, cause, role, environment: checked per record), several conditions, each served by an
  * index of its own, that may rarely meet (a busy agent and a rare tool: every one of the agent's
- * records read). One agent, one tool, one type, a time window alone, or the arguments at one path
- * (the planner's cap bounds those) are read through their index.
+ * records read), or a time window (one of over 100,000 records is not turned into a seq range, and
+ * the trail is walked from its newest record down to it). One agent, one tool, one type, or the
+ * arguments at one path (the planner's cap bounds those) are read through their index.
  */
 export function needsScanBound(filter: AuditFilter): boolean {
   if (filter.rule !== undefined || filter.effect !== undefined || filter.cause !== undefined || filter.role !== undefined || filter.environment !== undefined) return true;
+  if (filter.fromMs !== undefined || filter.toMs !== undefined) return true;
   const paths = new Set((filter.args ?? []).map((arg) => arg.path)).size;
   // Only decisions have argument index rows: beside an argument condition, type=decision adds nothing to read.
   const type = filter.type !== undefined && !(paths > 0 && filter.type === 'decision');
-  const served = [filter.agent !== undefined, filter.tool !== undefined, type, paths > 0, filter.fromMs !== undefined || filter.toMs !== undefined].filter(Boolean).length;
+  const served = [filter.agent !== undefined, filter.tool !== undefined, type, paths > 0].filter(Boolean).length;
   return served > 1 || paths > 1;
 }
 
