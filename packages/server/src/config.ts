@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadNotificationConfig, type NotificationConfigInput } from './notifications/config.js';
 import type { AuditWebhookConfig } from './services/audit-forwarder.js';
 import { AUDIT_SCAN_LIMIT } from './services/audit.js';
+import { MAX_SIMULATION_CHARS } from './services/simulation.js';
 import { oidcConfigFromEnvironment, parseSwitch, type OidcConfig } from './sso-config.js';
 
 export interface ServerConfig {
@@ -50,6 +51,8 @@ export interface ServerConfig {
   auditPollMs: number;
   /** A simulation replaying recorded calls stops with `simulation_too_long` past this long. */
   simulationDeadlineMs: number;
+  /** Most record text a simulation of recorded calls reads; past it the replay covers the newest that fit. */
+  simulationMaxChars: number;
   /** Most records one page of an audit search examines when no single index serves its filter (services/audit.ts). */
   auditScanLimit: number;
   /** `postgres://…`: the store is PostgreSQL instead of the SQLite file (several instances). */
@@ -104,6 +107,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   anomalyBucketMs: 5 * 60_000,
   auditPollMs: 1_000,
   simulationDeadlineMs: 30_000,
+  simulationMaxChars: MAX_SIMULATION_CHARS,
   auditScanLimit: AUDIT_SCAN_LIMIT,
   passwordLogin: true,
 };

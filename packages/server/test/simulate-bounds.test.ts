@@ -62,3 +62,40 @@ describe('simulations over recorded calls are bounded', () => {
     for (const reply of await burst) expect(reply.body.error?.code).toBe('simulation_too_long');
   });
 });
+
+/**
+ * A simulation holds every recorded call it replays at once (they are replayed in time order), so
+ * it reads at most `simulationMaxChars` of records (256 MiB by default; 20,000 characters here):
+ * past it, the replay covers the newest calls that fit and says so.
+ */
+describe('a simulation reads a bounded amount of records', () => {
+  let t: TestServer;
+  let admin: Person;
+  beforeAll(async () => {
+    t = await startTestServer({ simulationMaxChars: 20_000 });
+    admin = await t.admin();
+    const support = t.agent('support-bot-1');
+    for (let i = 0; i < 60; i++) expect((await support.post<{ effect: string }>('/v1/decide', { tool: 'get_account', args: { account_id: `B-${i}` } })).body.effect).toBe('allow');
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('replays the newest calls that fit and says it was cut; a small one is not; 20 at once alike', async () => {
+    const seed = (await admin.get<{ sources: Source[] }>('/v1/policies/1')).body.sources;
+    type Reply = { report?: { calls: number }; from?: string; cutBySize?: true };
+    const small = await admin.post<Reply>('/v1/policies/simulate', { files: seed, last: 3 });
+    expect(small.status).toBe(200);
+    expect(small.body.report?.calls).toBe(3);
+    expect(small.body.cutBySize).toBeUndefined();
+    const replies = await Promise.all(Array.from({ length: 20 }, () => admin.post<Reply>('/v1/policies/simulate', { files: seed, last: 60 })));
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      expect(reply.body.cutBySize).toBe(true);
+      // Records of this bench are several hundred characters: 20,000 hold a few dozen at most.
+      expect(reply.body.report?.calls).toBeGreaterThan(0);
+      expect(reply.body.report?.calls).toBeLessThan(60);
+      expect(reply.body.report?.calls).toBe(replies[0]?.body.report?.calls);
+    }
+  });
+});

@@ -4527,6 +4527,11 @@ export interface components {
             } | null;
         };
         Simulation: {
+            /**
+             * @description the calls asked for held more than 256 MiB of records: the replay covers the newest that fit, from `from` on
+             * @constant
+             */
+            cutBySize?: true;
             from: string | null;
             /** @constant */
             mode: "recorded";

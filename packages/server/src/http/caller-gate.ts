@@ -85,7 +85,11 @@ export function gated<R>(gate: CallerGate, callerOf: (request: FastifyRequest) =
   };
 }
 
-/** Whether the client has gone: its connection closed, or the answer was already destroyed. */
+/**
+ * Whether the client has gone: its connection closed, or the answer was already destroyed. Not
+ * `request.raw.destroyed`: a request whose body was read to its end is destroyed too (auto-destroy),
+ * with its client still waiting for the answer.
+ */
 function gone(request: FastifyRequest, reply: FastifyReply): boolean {
-  return reply.raw.destroyed || request.raw.destroyed || request.raw.socket?.destroyed === true;
+  return reply.raw.destroyed || request.raw.socket?.destroyed === true;
 }

@@ -325,7 +325,13 @@ export const ReplayReport = z
 
 export const Simulation = z
   .discriminatedUnion('mode', [
-    z.object({ mode: z.literal('recorded'), from: iso.nullable(), to: iso.nullable(), report: ReplayReport }),
+    z.object({
+      mode: z.literal('recorded'),
+      from: iso.nullable(),
+      to: iso.nullable(),
+      report: ReplayReport,
+      cutBySize: z.literal(true).optional().describe('the calls asked for held more than 256 MiB of records: the replay covers the newest that fit, from `from` on'),
+    }),
     z.object({
       mode: z.literal('call'),
       request: recordedRequest,

@@ -74,6 +74,8 @@ export interface ServiceOptions {
   auditPollMs?: number;
   /** A simulation replaying recorded calls stops past this long (default 30 s). */
   simulationDeadlineMs?: number;
+  /** Most record text a simulation of recorded calls reads (default MAX_SIMULATION_CHARS). */
+  simulationMaxChars?: number;
   /** Most records one page of an audit search examines when no single index serves its filter (default AUDIT_SCAN_LIMIT). */
   auditScanLimit?: number;
   /** Push the audit trail to a webhook; absent: no forwarding. */
@@ -274,7 +276,7 @@ export async function createServices(store: Store, options: ServiceOptions): Pro
     auditFeed,
     auditForwarder,
     insights: new InsightsService(store, approvals, clock),
-    simulation: new SimulationService(store, policies, clock, options.simulationDeadlineMs),
+    simulation: new SimulationService(store, policies, clock, options.simulationDeadlineMs, options.simulationMaxChars),
     trust: new TrustService(store, policies, clock),
     anomalies,
     pauses,

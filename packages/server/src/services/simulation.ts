@@ -31,12 +31,23 @@ export interface RecordedSimulation {
   from: string | null;
   to: string | null;
   report: ReplayReport;
+  /**
+   * Set when the recorded calls asked for held more than MAX_SIMULATION_CHARS of records: the
+   * replay covers the newest ones that fit (from `from` on), not all of them.
+   */
+  cutBySize?: true;
 }
 
 export type Simulation = CallSimulation | RecordedSimulation;
 
 /** Audit records read per page. */
 const PAGE = 1000;
+/**
+ * Most record text one simulation reads (the calls are all held at once, to be replayed in time
+ * order): 100,000 ordinary records are ~70-150 MB; 100,000 records of an agent's 900 KB
+ * arguments would have been 90 GB.
+ */
+export const MAX_SIMULATION_CHARS = 256 * 1024 * 1024;
 /**
  * A replay of recorded calls runs in slices of this long, then lets the event loop serve others:
  * 100,000 calls (the most one request may ask for) take seconds even at a few microseconds each,
@@ -67,6 +78,7 @@ export class SimulationService {
     private readonly policies: PolicyService,
     private readonly clock: Clock,
     private readonly deadlineMs = SIMULATION_DEADLINE_MS,
+    private readonly maxChars = MAX_SIMULATION_CHARS,
   ) {}
 
   async call(bundle: string, sources: PolicySource[], call: HandCall): Promise<CallSimulation> {
@@ -98,11 +110,22 @@ export class SimulationService {
     const candidate = this.policies.parse(bundle, sources);
     const rows: AuditRow[] = [];
     let before: number | undefined;
-    while (rows.length < last) {
-      const page = await this.store.queryAudit({ type: 'decision' }, { ...(before === undefined ? {} : { beforeSeq: before }), limit: Math.min(PAGE, last - rows.length) });
-      rows.push(...page);
+    let chars = 0;
+    let cutBySize = false;
+    reading: while (rows.length < last) {
+      // Pages bounded in bytes too (searchAudit): a short page is the end only when not cut.
+      const limit = Math.min(PAGE, last - rows.length);
+      const { rows: page, truncated } = await this.store.searchAudit({ type: 'decision' }, { ...(before === undefined ? {} : { beforeSeq: before }), limit, scanLimit: Number.MAX_SAFE_INTEGER });
+      for (const row of page) {
+        chars += row.payload.length;
+        if (chars > this.maxChars && rows.length > 0) {
+          cutBySize = true;
+          break reading;
+        }
+        rows.push(row);
+      }
       const oldest = page[page.length - 1];
-      if (!oldest || page.length < PAGE) break;
+      if (!oldest || (page.length < limit && !truncated)) break;
       before = Number(oldest.seq);
     }
     rows.reverse();
@@ -124,6 +147,7 @@ export class SimulationService {
       from: first ? new Date(first.request.at).toISOString() : null,
       to: final ? new Date(final.request.at).toISOString() : null,
       report,
+      ...(cutBySize ? { cutBySize: true as const } : {}),
     };
   }
 }
