@@ -33,13 +33,14 @@ export type { ToolReach } from './engine/reach.js';
 export { loadBundle, locator, parseBundle, readPolicySources, digestSources, formatPath } from './policy/load.js';
 export { scopeSources } from './policy/scope.js';
 export type { LoadedPolicy, Locator, PolicyBundle, PolicySource, Positioner, SourcePosition } from './policy/load.js';
-export { DEFAULT_RISK_TIERS, EFFECTS, policyDocumentSchema, TIMEOUT_ACTIONS } from './policy/document.js';
+export { DEFAULT_RISK_TIERS, EFFECTS, limitKindOf, limitsOf, policyDocumentSchema, TIMEOUT_ACTIONS } from './policy/document.js';
 export type {
   ApprovalRouteDocument,
   ApprovalTierDocument,
   EnvironmentOverride,
   JsonSchema,
   LimitDocument,
+  LimitKind,
   PolicyDocument,
   RiskTiers,
   RuleDocument,

@@ -11,7 +11,7 @@ import { parseDuration } from '../duration.js';
 import type { LoadError } from '../errors.js';
 import { PolicyLoadError } from '../errors.js';
 import { celSyntaxProblem, celTypeProblem } from '../cel/messages.js';
-import type { ApprovalRouteDocument, Effect, JsonSchema, LimitDocument, NoveltySignalDocument, RiskTiers, RuleDocument } from '../policy/document.js';
+import { limitKindOf, type ApprovalRouteDocument, type Effect, type JsonSchema, type LimitDocument, type LimitKind, type NoveltySignalDocument, type RiskTiers, type RuleDocument } from '../policy/document.js';
 import { routesFor, type CompiledRoute, type TierSpec } from './approval-route.js';
 import { riskLevel } from './risk.js';
 import type { MatchedRule, RiskLevel } from './types.js';
@@ -45,7 +45,7 @@ export interface CompiledRule {
   matchedEntry: Readonly<MatchedRule>;
 }
 
-export type LimitKind = 'rate' | 'budget' | 'blast_radius';
+export type { LimitKind };
 
 export interface CompiledLimit {
   id: string;
@@ -517,7 +517,7 @@ function compileLimit(ctx: PolicyContext, limit: LimitDocument, path: (string | 
   if (windowMs === undefined) {
     report(ctx, 'invalid_duration', [...path, 'window'], `'${limit.window}' is not a duration like 60s, 15m, 24h or 7d`);
   }
-  const kind: LimitKind = limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
+  const kind = limitKindOf(limit);
   const routes = limit.effect === 'require_approval' ? approvalRoutes(ctx, limit, path) : undefined;
   for (const tool of resolveTools(ctx, limit.tools, [...path, 'tools'])) {
     const routed = routes && compileApproval(ctx, tool, `limit '${limit.id}'`, limit.approval, routes, path);

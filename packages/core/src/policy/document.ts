@@ -235,6 +235,18 @@ export type PolicyDocument = z.infer<typeof policyDocumentSchema>;
 export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
 export type RuleDocument = z.infer<typeof ruleSchema>;
 export type LimitDocument = z.infer<typeof limitSchema>;
+
+/** What a limit counts: each call (rate), a sum of a number (budget) or the size of a list (blast radius). */
+export type LimitKind = 'rate' | 'budget' | 'blast_radius';
+
+export function limitKindOf(limit: LimitDocument): LimitKind {
+  return limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
+}
+
+/** Every limit a policy declares: its own and those of each environment's overrides. */
+export function limitsOf(document: PolicyDocument): LimitDocument[] {
+  return [...document.limits, ...Object.values(document.environments).flatMap((environment) => environment.limits)];
+}
 export type NoveltySignalDocument = z.infer<typeof noveltySignalSchema>;
 export type HoursSignalDocument = z.infer<typeof hoursSignalSchema>;
 export type QuarantineDocument = z.infer<typeof quarantineSchema>;

@@ -78,7 +78,7 @@ export function auditStreamRoutes(services: Services, options: AuditStreamOption
             });
             return;
           }
-          const until = follow ? undefined : await newestSeq(services);
+          const until = follow ? undefined : await services.store.newestSeq();
           let gapSince: number | undefined;
           while (!stream.closed && (until === undefined || after < until)) {
             let page: FeedRead;
@@ -112,9 +112,4 @@ export function auditStreamRoutes(services: Services, options: AuditStreamOption
       },
     }),
   ];
-}
-
-async function newestSeq(services: Services): Promise<number> {
-  const [newest] = await services.store.queryAudit({}, { limit: 1 });
-  return newest ? Number(newest.seq) : 0;
 }

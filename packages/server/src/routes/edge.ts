@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { agentOf } from '../http/principal.js';
 import { defineRoute } from '../http/route.js';
 import * as V from '../http/views.js';
-import { openEventStream } from '../http/sse.js';
+import { openEventStream, streamCaller } from '../http/sse.js';
 import type { PolicyEvent } from '../services/events.js';
 import type { Services } from '../services/services.js';
 import { toolArgs } from './schemas.js';
@@ -72,7 +72,7 @@ export function edgeRoutes(services: Services, options: { open: Set<() => void> 
       produces: 'text/event-stream',
       handler({ reply, principal }) {
         const identity = agentOf(principal);
-        const stream = openEventStream(reply, EDGE_HEARTBEAT_MS, options.open, `agent:${identity.agent}`);
+        const stream = openEventStream(reply, EDGE_HEARTBEAT_MS, options.open, streamCaller(principal));
         // A revoked key ends its stream at the next beat: the SDK then stops answering locally.
         stream.keepWhile(() => agents.keyActive(identity.keyId));
         stream.send('hello', { agent: identity.agent, role: identity.role, environment: identity.environment, heartbeatMs: EDGE_HEARTBEAT_MS });

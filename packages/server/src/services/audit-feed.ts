@@ -165,9 +165,9 @@ export class AuditFeed {
 
   private async poll(): Promise<void> {
     if (this.head < 0) {
-      const [newest] = await this.store.queryAudit({}, { limit: 1 });
+      const newest = await this.store.newestSeq();
       if (this.users === 0) return;
-      this.head = newest ? Number(newest.seq) : 0;
+      this.head = newest;
     }
     for (;;) {
       const { rows, gap } = contiguous(await this.store.auditAfter(this.head, this.pageSize), this.head);

@@ -1,4 +1,5 @@
 import {
+  limitsOf,
   parseBundle,
   parseDuration,
   restoreConsumption,
@@ -11,6 +12,7 @@ import {
   type Release,
   type Reservation,
 } from '@airlock/core';
+import { auditRows } from '../audit/verify.js';
 import type { Clock } from '../clock.js';
 import type { RedisCounterStore } from '../redis/redis-counter-store.js';
 import type { PolicyVersionRow } from '../store/schema.js';
@@ -42,8 +44,7 @@ export function restoreSpanMs(versions: readonly Pick<PolicyVersionRow, 'sources
       continue;
     }
     for (const { document } of policies) {
-      const limits = [...document.limits, ...Object.values(document.environments).flatMap((environment) => environment.limits)];
-      for (const limit of limits) span = Math.max(span, parseDuration(limit.window) ?? 0);
+      for (const limit of limitsOf(document)) span = Math.max(span, parseDuration(limit.window) ?? 0);
     }
   }
   return span;
@@ -76,19 +77,12 @@ export async function restoreCounters(store: Store, counters: ConsumptionSink, s
 
 /** Calls `replay` with the data of every record of `type` since `sinceMs`, in order; counts the trues. */
 async function eachRecord<T>(store: Store, type: string, sinceMs: number, replay: (data: T, at: number) => boolean): Promise<number> {
-  let after = 0;
   let replayed = 0;
-  for (;;) {
-    const page = await store.auditAfter(after, 1000, { type, fromMs: sinceMs });
-    for (const row of page) {
-      const { data } = JSON.parse(row.payload) as { data: T };
-      if (replay(data, Number(row.at))) replayed++;
-    }
-    const last = page[page.length - 1];
-    // Only an empty page is the end (Store.auditAfter: pages are bounded in bytes too).
-    if (!last) return replayed;
-    after = last.seq;
+  for await (const row of auditRows((after, limit) => store.auditAfter(after, limit, { type, fromMs: sinceMs }))) {
+    const { data } = JSON.parse(row.payload) as { data: T };
+    if (replay(data, Number(row.at))) replayed++;
   }
+  return replayed;
 }
 
 /**
@@ -131,34 +125,27 @@ export async function ensureSharedCounters(
  */
 export async function restoreSeen(store: Store, engine: Engine): Promise<number> {
   if (!engine.hasNovelty) return 0;
-  let after = 0;
   let replayed = 0;
-  for (;;) {
-    const page = await store.auditAfter(after, 1000, {});
-    for (const row of page) {
-      const { data } = JSON.parse(row.payload) as {
-        data: { request?: Omit<DecisionRequest, 'agent' | 'role'>; identity?: { agent: string; role: string; environment: string }; approval?: string };
-      };
-      if (row.type === 'decision' && row.effect === 'allow' && data.request && data.identity) {
-        engine.markExecuted({ ...data.request, ...data.identity, at: Number(row.at) } as DecisionRequest);
-        replayed++;
-      } else if (row.type === 'approval.redeemed' && data.approval) {
-        const approval = await store.getApproval(data.approval);
-        if (!approval) continue;
-        engine.markExecuted({
-          agent: approval.agent,
-          role: approval.role,
-          environment: approval.environment,
-          tool: approval.tool,
-          args: JSON.parse(approval.edited_args ?? approval.args) as Record<string, unknown>,
-          ...(approval.session_attributes === null ? {} : { sessionAttributes: JSON.parse(approval.session_attributes) as Record<string, string> }),
-        });
-        replayed++;
-      }
+  for await (const row of auditRows((after, limit) => store.auditAfter(after, limit, {}))) {
+    const { data } = JSON.parse(row.payload) as {
+      data: { request?: Omit<DecisionRequest, 'agent' | 'role'>; identity?: { agent: string; role: string; environment: string }; approval?: string };
+    };
+    if (row.type === 'decision' && row.effect === 'allow' && data.request && data.identity) {
+      engine.markExecuted({ ...data.request, ...data.identity, at: Number(row.at) } as DecisionRequest);
+      replayed++;
+    } else if (row.type === 'approval.redeemed' && data.approval) {
+      const approval = await store.getApproval(data.approval);
+      if (!approval) continue;
+      engine.markExecuted({
+        agent: approval.agent,
+        role: approval.role,
+        environment: approval.environment,
+        tool: approval.tool,
+        args: JSON.parse(approval.edited_args ?? approval.args) as Record<string, unknown>,
+        ...(approval.session_attributes === null ? {} : { sessionAttributes: JSON.parse(approval.session_attributes) as Record<string, string> }),
+      });
+      replayed++;
     }
-    const last = page[page.length - 1];
-    // Only an empty page is the end (Store.auditAfter: pages are bounded in bytes too).
-    if (!last) return replayed;
-    after = last.seq;
   }
+  return replayed;
 }

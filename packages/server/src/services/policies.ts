@@ -2,6 +2,8 @@ import {
   canonicalJson,
   checkSources,
   compile,
+  limitKindOf,
+  limitsOf,
   parseBundle,
   PolicyLoadError,
   sha256Hex,
@@ -10,6 +12,7 @@ import {
   type SeenStore,
   type Engine,
   type Finding,
+  type LimitKind,
   type PolicyBundle,
   type PolicySource,
 } from '@airlock/core';
@@ -121,9 +124,14 @@ export class PolicyService {
 
   /** Stores a new inactive version; the answer carries the `policy check` findings as `warnings`. */
   async upload(actor: string, bundle: string, sources: PolicySource[], note?: string): Promise<PolicyVersionDetail & { warnings: Finding[] }> {
-    this.build(bundle, sources, 0);
+    // One parse for the compile check and the limit kinds.
+    const parsed = loading(() => {
+      const bundleParsed = parseBundle(sources, bundle);
+      this.compileParsed(bundleParsed, 0);
+      return bundleParsed;
+    });
     const warnings = checkSources(sources, bundle).findings;
-    const kinds = limitKindsOf(parseBundle(sources, bundle).policies);
+    const kinds = limitKindsOf(parsed.policies);
     return this.lock.run('policies', async () => {
       const versions = await this.store.listPolicyVersions();
       this.refuseKindChanges(kinds, versions, undefined);
@@ -280,18 +288,14 @@ export class PolicyService {
 interface LimitKindEntry {
   policy: string;
   id: string;
-  kind: 'rate' | 'budget' | 'blast_radius';
+  kind: LimitKind;
 }
 
 /** Every limit of the policies (top level and per environment) by "<policy> <id>", with its kind (as compile-bundle decides it). */
 function limitKindsOf(policies: PolicyBundle['policies']): Map<string, LimitKindEntry> {
   const kinds = new Map<string, LimitKindEntry>();
   for (const { document } of policies) {
-    const limits = [...document.limits, ...Object.values(document.environments).flatMap((environment) => environment.limits)];
-    for (const limit of limits) {
-      const kind = limit.sum ? 'budget' : limit.items ? 'blast_radius' : 'rate';
-      kinds.set(`${document.policy}\u0000${limit.id}`, { policy: document.policy, id: limit.id, kind });
-    }
+    for (const limit of limitsOf(document)) kinds.set(`${document.policy}\u0000${limit.id}`, { policy: document.policy, id: limit.id, kind: limitKindOf(limit) });
   }
   return kinds;
 }

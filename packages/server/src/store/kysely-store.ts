@@ -289,10 +289,18 @@ export class KyselyStore implements Store {
     if (plan.fromSeq !== undefined) query = query.where('seq', '>=', plan.fromSeq);
     if (plan.beforeSeq !== undefined) query = query.where('seq', '<', plan.beforeSeq);
     if (budget === undefined) return query.orderBy('seq', 'desc').limit(limit).execute();
+    return this.fittingRows(query, 'desc', limit, budget);
+  }
+
+  /**
+   * Up to `limit` records of the query in seq order, as many as fit in the budget (at least one a
+   * page): their seqs and payload sizes first, without the payloads, then the records by key.
+   */
+  private async fittingRows(query: SelectQueryBuilder<Database, 'audit', AuditRow>, order: 'asc' | 'desc', limit: number, budget: PageBudget): Promise<AuditRow[]> {
     const sizes = await query
       .clearSelect()
       .select(['seq', sql<number | string>`length(payload)`.as('chars')])
-      .orderBy('seq', 'desc')
+      .orderBy('seq', order)
       .limit(limit)
       .execute();
     const kept: number[] = [];
@@ -307,7 +315,7 @@ export class KyselyStore implements Store {
       kept.push(Number(row.seq));
     }
     if (kept.length === 0) return [];
-    return this.db.selectFrom('audit').selectAll().where('seq', 'in', kept).orderBy('seq', 'desc').execute();
+    return this.db.selectFrom('audit').selectAll().where('seq', 'in', kept).orderBy('seq', order).execute();
   }
 
   /**
@@ -372,9 +380,9 @@ export class KyselyStore implements Store {
     if (filter.type !== undefined && filter.type !== 'decision') return undefined;
     let span: number;
     if (beforeSeq === undefined) {
-      const newest = await this.db.selectFrom('audit').select((eb) => eb.fn.max<number | string | null>('seq').as('seq')).executeTakeFirst();
-      if (newest?.seq === null || newest?.seq === undefined) return undefined;
-      span = Number(newest.seq) + 1 - (fromSeq ?? 0);
+      const newest = await this.seqBound('max');
+      if (newest === 0) return undefined;
+      span = newest + 1 - (fromSeq ?? 0);
     } else {
       span = beforeSeq - (fromSeq ?? 0);
     }
@@ -434,21 +442,7 @@ export class KyselyStore implements Store {
     if (throughSeq !== undefined) query = query.where('seq', '<=', throughSeq);
     // The page's size first (seq and payload length only), then the records that fit in
     // AUDIT_PAGE_CHARS: 500 records of an agent's 900 KB arguments were read whole, 450 MB a page.
-    const sizes = await query
-      .clearSelect()
-      .select(['seq', sql<number | string>`length(payload)`.as('chars')])
-      .orderBy('seq', 'asc')
-      .limit(limit)
-      .execute();
-    let last: number | undefined;
-    let chars = 0;
-    for (const row of sizes) {
-      chars += Number(row.chars);
-      if (last !== undefined && chars > AUDIT_PAGE_CHARS) break;
-      last = Number(row.seq);
-    }
-    if (last === undefined) return [];
-    return query.where('seq', '<=', last).orderBy('seq', 'asc').limit(limit).execute();
+    return this.fittingRows(query, 'asc', limit, { chars: AUDIT_PAGE_CHARS, kept: 0, truncated: false });
   }
 
   async newestSeq(): Promise<number> {
