@@ -86,6 +86,9 @@ export interface PreparedRecord {
   data: string;
   /** Decision records: the call's indexed argument fields (audit_args rows, arg-index.ts). */
   args?: ArgLeaf[];
+  /** Decision records: the decision's `decidedBy` and `error.code` ('' for none), as counted (decision-counts.ts). */
+  decidedBy?: string;
+  code?: string;
 }
 
 export function prepareRecord(input: AuditInput): PreparedRecord {
@@ -98,7 +101,18 @@ export function prepareRecord(input: AuditInput): PreparedRecord {
     effect: input.effect ?? null,
     rule: input.rule ?? null,
     data: canonicalJson(input.data),
-    ...(input.type === 'decision' ? { args: argLeaves((input.data.request as { args?: unknown } | undefined)?.args) } : {}),
+    ...(input.type === 'decision' ? decisionFields(input.data) : {}),
+  };
+}
+
+function decisionFields(data: Record<string, unknown>): Pick<PreparedRecord, 'args' | 'decidedBy' | 'code'> {
+  const decision = data.decision as { decidedBy?: unknown; error?: { code?: unknown } } | undefined;
+  const decidedBy = decision?.decidedBy;
+  const code = decision?.error?.code;
+  return {
+    args: argLeaves((data.request as { args?: unknown } | undefined)?.args),
+    decidedBy: typeof decidedBy === 'string' ? decidedBy : '',
+    code: typeof code === 'string' ? code : '',
   };
 }
 

@@ -1,4 +1,5 @@
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { decisionCountRows } from '../audit/decision-counts.js';
 import { GENESIS_HASH, argRows, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../audit/record.js';
 import type { Database } from './schema.js';
 import type { StoreWrite } from './store.js';
@@ -70,6 +71,17 @@ export class KyselyBatchWriter implements BatchWriter {
       const args = argRows(kept, rows);
       for (let i = 0; i < args.length; i += INSERT_CHUNK) {
         await trx.insertInto('audit_args').values(args.slice(i, i + INSERT_CHUNK)).execute();
+      }
+      // In key order, under the chain lock: instances never wait on each other's count rows.
+      const counts = decisionCountRows(kept);
+      for (let i = 0; i < counts.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('decision_counts')
+          .values(counts.slice(i, i + INSERT_CHUNK))
+          .onConflict((conflict) =>
+            conflict.columns(['minute', 'agent', 'tool', 'effect', 'rule', 'decided_by', 'code']).doUpdateSet((eb) => ({ count: eb('decision_counts.count', '+', eb.ref('excluded.count')) })),
+          )
+          .execute();
       }
       return kept.length === entries.length ? sealed : withDropped(held, sealed);
     });

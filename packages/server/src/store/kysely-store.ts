@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { groupByPath, prefixSuccessor, type ArgFilter } from '../audit/arg-index.js';
 import { DECIDED_BY_OF, ERROR_CODES_OF, type RefusalCause } from '../services/refusal-cause.js';
+import { COUNT_MINUTE_MS } from '../audit/decision-counts.js';
 import type { PreparedEntry, Sealed } from '../audit/record.js';
 import { KyselyBatchWriter, type BatchWriter } from './batch-writer.js';
 import { needsScanBound } from './store.js';
@@ -479,13 +480,6 @@ export class KyselyStore implements Store {
     return row && { ...row, seq: Number(row.seq), lease_until: Number(row.lease_until), updated_at: Number(row.updated_at) };
   }
 
-  /** Decision records in a time range (the (type, at) index), of the filter's agents and tool. */
-  private decisionsIn(range: TimeRange, filter: DecisionFilter = {}) {
-    let query = this.db.selectFrom('audit').where('type', '=', 'decision').where('at', '>=', range.fromMs).where('at', '<', range.toMs);
-    for (const condition of decisionConditions(filter)) query = query.where(condition);
-    return query;
-  }
-
   /** A search on call arguments sees every record committed before it: the index is brought up to date first. */
   private async argIndexReady(filter: AuditFilter): Promise<void> {
     if (filter.args !== undefined && filter.args.length > 0) await this.writer.flushIndex?.();
@@ -723,38 +717,21 @@ export class KyselyStore implements Store {
   }
 
   async decisionBuckets(range: TimeRange, bucketMs: number, options: { byAgent?: boolean } & DecisionFilter = {}): Promise<DecisionBucket[]> {
-    const bucket = bucketOf(range, bucketMs);
-    const query = this.decisionsIn(range, options)
-      .select((eb) => [bucket.as('bucket'), 'effect', eb.fn.countAll<number | string>().as('count')])
-      .groupBy([bucket, 'effect']);
-    if (options.byAgent) {
-      const rows = await query.select('agent').groupBy('agent').execute();
-      return rows.map((row) => ({ bucket: Number(row.bucket), agent: row.agent ?? '', effect: row.effect ?? '', count: Number(row.count) }));
-    }
-    const rows = await query.execute();
-    return rows.map((row) => ({ bucket: Number(row.bucket), effect: row.effect ?? '', count: Number(row.count) }));
+    const { byAgent, ...filter } = options;
+    const rows = await this.countDecisions({ range, bucketMs, filter, groups: byAgent ? ['bucket', 'effect', 'agent'] : ['bucket', 'effect'] });
+    return rows.map((row) => ({ bucket: Number(row.bucket), ...(byAgent ? { agent: row.agent ?? '' } : {}), effect: row.effect ?? '', count: row.count }));
   }
 
   async decisionCounts(range: TimeRange, bucketMs: number): Promise<DecisionCountRow[]> {
-    const bucket = bucketOf(range, bucketMs);
-    const rows = await this.decisionsIn(range)
-      .select((eb) => [bucket.as('bucket'), 'agent', 'tool', 'effect', 'rule', eb.fn.countAll<number | string>().as('count')])
-      .groupBy([bucket, 'agent', 'tool', 'effect', 'rule'])
-      .orderBy('bucket')
-      .execute();
-    return rows.map((row) => ({ bucket: Number(row.bucket), agent: row.agent ?? '', tool: row.tool ?? '', effect: row.effect ?? '', rule: row.rule, count: Number(row.count) }));
+    const rows = await this.countDecisions({ range, bucketMs, groups: ['bucket', 'agent', 'tool', 'effect', 'rule'] });
+    return rows
+      .map((row) => ({ bucket: Number(row.bucket), agent: row.agent ?? '', tool: row.tool ?? '', effect: row.effect ?? '', rule: row.rule ?? null, count: row.count }))
+      .sort((x, y) => x.bucket - y.bucket);
   }
 
   async countBlocked(agent: string, fromMs: number): Promise<number> {
-    const row = await this.db
-      .selectFrom('audit')
-      .select((eb) => eb.fn.countAll<number | string>().as('count'))
-      .where('agent', '=', agent)
-      .where('type', '=', 'decision')
-      .where('effect', '=', 'block')
-      .where('at', '>=', fromMs)
-      .executeTakeFirst();
-    return Number(row?.count ?? 0);
+    const [row] = await this.countDecisions({ range: { fromMs, toMs: Number.MAX_SAFE_INTEGER }, filter: { agent, effect: 'block' }, groups: [] });
+    return row?.count ?? 0;
   }
 
   async listPauses(filter: { active?: boolean }, limit: number): Promise<PauseRow[]> {
@@ -770,36 +747,85 @@ export class KyselyStore implements Store {
   }
 
   async topDecisionValues(range: TimeRange, column: 'tool' | 'rule', filter: { effect?: string } & DecisionFilter, limit: number): Promise<ValueCount[]> {
-    let query = this.decisionsIn(range, filter)
-      .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll<number | string>().as('count')])
-      .groupBy(column);
-    if (filter.effect !== undefined) query = query.where('effect', '=', filter.effect);
-    const rows = await query.orderBy('count', 'desc').orderBy(column).limit(limit).execute();
-    return rows.map((row) => ({ value: row.value, count: Number(row.count) }));
+    const rows = await this.countDecisions({ range, filter, groups: [column], top: limit });
+    return rows.map((row) => ({ value: row[column] ?? null, count: row.count }));
   }
 
   async decisionsByEnvironment(range: TimeRange, filter: DecisionFilter = {}): Promise<EnvironmentCount[]> {
-    let query = this.db
-      .selectFrom('audit')
-      .innerJoin('agents', 'agents.id', 'audit.agent')
-      .select((eb) => ['agents.environment', 'audit.effect', eb.fn.countAll<number | string>().as('count')])
-      .where('audit.type', '=', 'decision')
-      .where('audit.at', '>=', range.fromMs)
-      .where('audit.at', '<', range.toMs);
-    for (const condition of decisionConditions(filter)) query = query.where(condition);
-    const rows = await query.groupBy(['agents.environment', 'audit.effect']).orderBy('agents.environment').execute();
-    return rows.map((row) => ({ environment: row.environment, effect: row.effect ?? '', count: Number(row.count) }));
+    const rows = await this.countDecisions({ range, filter, groups: ['environment', 'effect'] });
+    return rows
+      .map((row) => ({ environment: row.environment ?? '', effect: row.effect ?? '', count: row.count }))
+      .sort((x, y) => (x.environment < y.environment ? -1 : x.environment > y.environment ? 1 : 0));
   }
 
   async blockedCauses(range: TimeRange, filter: DecisionFilter = {}): Promise<CauseCount[]> {
-    const decidedBy = this.decisionField('decidedBy');
-    const code = this.decisionField('code');
-    const rows = await this.decisionsIn(range, filter)
-      .where('effect', '=', 'block')
-      .select((eb) => ['rule', decidedBy.as('decided_by'), code.as('code'), eb.fn.countAll<number | string>().as('count')])
-      .groupBy(['rule', decidedBy, code])
-      .execute();
-    return rows.map((row) => ({ rule: row.rule, decidedBy: row.decided_by, code: row.code, count: Number(row.count) }));
+    const rows = await this.countDecisions({ range, filter: { ...filter, effect: 'block' }, groups: ['rule', 'decided_by', 'code'] });
+    return rows.map((row) => ({ rule: row.rule ?? null, decidedBy: row.decided_by ?? null, code: row.code ?? null, count: row.count }));
+  }
+
+  /**
+   * Decisions in a range counted by `groups`: whole minutes from `decision_counts`, the partial
+   * minutes at the ends (and every minute when a bucket boundary falls inside one) from the
+   * records, one statement. The answer is the same as counting the records; what it reads is a
+   * row per minute and key plus at most two minutes of records.
+   */
+  private async countDecisions(query: CountQuery): Promise<CountedRow[]> {
+    const { range, groups } = query;
+    const span = countedSpan(range, query.bucketMs);
+    const parts: RawBuilder<unknown>[] = [];
+    if (span) parts.push(this.countPart('decision_counts', span, query));
+    for (const part of span ? [{ fromMs: range.fromMs, toMs: span.fromMs }, { fromMs: span.toMs, toMs: range.toMs }] : [range]) {
+      if (part.fromMs < part.toMs) parts.push(this.countPart('audit', part, query));
+    }
+    if (parts.length === 0) return [];
+    const names = groups.map((_, i) => sql.ref(`g${i}`));
+    const grouped = groups.length > 0 ? sql` group by ${sql.join(names)}` : sql``;
+    const top = query.top === undefined ? sql`` : sql` order by c desc${names.length > 0 ? sql`, ${sql.join(names)}` : sql``} limit ${sql.lit(Math.trunc(query.top))}`;
+    const result = await sql<Record<string, unknown>>`select ${sql.join([...names, sql`sum(n) as c`])} from (${sql.join(parts, sql` union all `)}) as u${grouped}${top}`.execute(this.db);
+    const rows: CountedRow[] = [];
+    for (const raw of result.rows) {
+      const count = Number(raw.c ?? 0);
+      if (count === 0) continue;
+      const row: CountedRow = { count };
+      groups.forEach((group, i) => {
+        const value = raw[`g${i}`];
+        if (group === 'bucket') row.bucket = Number(value);
+        else row[group] = KEY_OR_NULL.has(group) && value === '' ? null : (value as string | null);
+      });
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  /** One part of `countDecisions`: count rows of `decision_counts` (whole minutes) or decision records, grouped. */
+  private countPart(table: 'decision_counts' | 'audit', range: TimeRange, query: CountQuery): RawBuilder<unknown> {
+    const counted = table === 'decision_counts';
+    const column = (name: string) => sql.ref(`${table}.${name}`);
+    const fromMs = Math.trunc(query.range.fromMs);
+    const value = (group: CountGroup): RawBuilder<unknown> => {
+      switch (group) {
+        case 'bucket':
+          // Literals, not parameters: PostgreSQL types a parameter's arithmetic differently.
+          return sql`cast((${column(counted ? 'minute' : 'at')} - ${sql.lit(fromMs)}) / ${sql.lit(Math.trunc(query.bucketMs ?? 1))} as integer)`;
+        case 'environment':
+          return sql`agents.environment`;
+        case 'decided_by':
+          return counted ? sql`${column('decided_by')}` : sql`coalesce(${this.decisionField('decidedBy')}, '')`;
+        case 'code':
+          return counted ? sql`${column('code')}` : sql`coalesce(${this.decisionField('code')}, '')`;
+        default:
+          return counted ? sql`${column(group)}` : sql`coalesce(${column(group)}, '')`;
+      }
+    };
+    const at = column(counted ? 'minute' : 'at');
+    const where: Expression<SqlBool>[] = [sql<SqlBool>`${at} >= ${range.fromMs}`, sql<SqlBool>`${at} < ${range.toMs}`];
+    if (!counted) where.unshift(sql<SqlBool>`audit.type = 'decision'`);
+    if (query.filter?.effect !== undefined) where.push(sql<SqlBool>`${column('effect')} = ${query.filter.effect}`);
+    where.push(...decisionConditions(query.filter ?? {}, table));
+    const join = query.groups.includes('environment') ? sql` join agents on agents.id = ${column('agent')}` : sql``;
+    const selected = [...query.groups.map((group, i) => sql`${value(group)} as ${sql.ref(`g${i}`)}`), counted ? sql`sum(${column('count')}) as n` : sql`count(*) as n`];
+    const grouped = query.groups.length > 0 ? sql` group by ${sql.raw(query.groups.map((_, i) => i + 1).join(', '))}` : sql``;
+    return sql`select ${sql.join(selected)} from ${sql.table(table)}${join} where ${sql.join(where, sql` and `)}${grouped}`;
   }
 
   async approvalStatuses(ids: readonly string[]): Promise<{ id: string; status: string }[]> {
@@ -868,14 +894,45 @@ export class KyselyStore implements Store {
   }
 }
 
-/** SQL conditions on audit decision records for a filter (agent, tool, the agents of a role or environment). */
-function decisionConditions(filter: DecisionFilter): Expression<SqlBool>[] {
+/** SQL conditions on decision records or counts for a filter (agent, tool, the agents of a role or environment). */
+function decisionConditions(filter: DecisionFilter, table: 'audit' | 'decision_counts' = 'audit'): Expression<SqlBool>[] {
+  const agent = sql.ref(`${table}.agent`);
   const conditions: Expression<SqlBool>[] = [];
-  if (filter.agent !== undefined) conditions.push(sql<SqlBool>`audit.agent = ${filter.agent}`);
-  if (filter.tool !== undefined) conditions.push(sql<SqlBool>`audit.tool = ${filter.tool}`);
-  if (filter.role !== undefined) conditions.push(sql<SqlBool>`audit.agent in (select id from agents where role = ${filter.role})`);
-  if (filter.environment !== undefined) conditions.push(sql<SqlBool>`audit.agent in (select id from agents where environment = ${filter.environment})`);
+  if (filter.agent !== undefined) conditions.push(sql<SqlBool>`${agent} = ${filter.agent}`);
+  if (filter.tool !== undefined) conditions.push(sql<SqlBool>`${sql.ref(`${table}.tool`)} = ${filter.tool}`);
+  if (filter.role !== undefined) conditions.push(sql<SqlBool>`${agent} in (select id from agents where role = ${filter.role})`);
+  if (filter.environment !== undefined) conditions.push(sql<SqlBool>`${agent} in (select id from agents where environment = ${filter.environment})`);
   return conditions;
+}
+
+type CountGroup = 'bucket' | 'agent' | 'tool' | 'effect' | 'rule' | 'decided_by' | 'code' | 'environment';
+/** Kept as '' in `decision_counts` (a key column), null in records and answers. */
+const KEY_OR_NULL: ReadonlySet<CountGroup> = new Set(['rule', 'decided_by', 'code']);
+
+interface CountQuery {
+  range: TimeRange;
+  groups: readonly CountGroup[];
+  /** Width of the `bucket` group, from the start of the range. */
+  bucketMs?: number;
+  filter?: DecisionFilter & { effect?: string };
+  /** The largest counts only (ties by the groups, in order), at most this many. */
+  top?: number;
+}
+
+type CountedRow = { count: number; bucket?: number } & Partial<Record<Exclude<CountGroup, 'bucket'>, string | null>>;
+
+/**
+ * The whole minutes of a range that `decision_counts` can answer for: none when a bucket boundary
+ * falls inside a minute (the range does not start on a minute, or buckets are not whole minutes,
+ * and there is more than one bucket), since a minute's count cannot be split.
+ */
+export function countedSpan(range: TimeRange, bucketMs?: number): TimeRange | undefined {
+  const fromMs = Math.ceil(range.fromMs / COUNT_MINUTE_MS) * COUNT_MINUTE_MS;
+  const toMs = Math.floor(range.toMs / COUNT_MINUTE_MS) * COUNT_MINUTE_MS;
+  if (fromMs >= toMs) return undefined;
+  const boundaries = bucketMs !== undefined && bucketMs < range.toMs - range.fromMs;
+  if (boundaries && (range.fromMs % COUNT_MINUTE_MS !== 0 || bucketMs % COUNT_MINUTE_MS !== 0)) return undefined;
+  return { fromMs, toMs };
 }
 
 /** Approvals carry the agent's identity: the same filter, on their own columns. */
@@ -1023,10 +1080,3 @@ function pauseRow(row: PauseRow): PauseRow {
   };
 }
 
-/**
- * The time bucket of a row's `at`. Literals, not parameters: PostgreSQL must see the same
- * expression in SELECT and GROUP BY.
- */
-function bucketOf(range: TimeRange, bucketMs: number) {
-  return sql<number>`cast((${sql.ref('at')} - ${sql.lit(Math.trunc(range.fromMs))}) / ${sql.lit(Math.trunc(bucketMs))} as integer)`;
-}

@@ -235,6 +235,26 @@ export interface Database {
   outcomes: OutcomeTable;
   search_index: SearchIndexTable;
   audit_archives: AuditArchiveTable;
+  decision_counts: DecisionCountsTable;
+}
+
+/**
+ * Decisions counted per minute (migration 019), written in the transaction that appends them, so
+ * the dashboard's figures read minutes instead of every record (docs/design-notes.md "Decision
+ * counts"). A null rule, decider or error code is stored as '' (these columns are the key).
+ */
+export interface DecisionCountsTable {
+  /** Start of the minute (epoch ms, a multiple of 60,000). */
+  minute: number;
+  agent: string;
+  tool: string;
+  effect: string;
+  rule: string;
+  /** The decision's `decidedBy`. */
+  decided_by: string;
+  /** The decision's `error.code`. */
+  code: string;
+  count: number;
 }
 
 /**
@@ -318,6 +338,7 @@ export interface PauseTable {
 
 export type AuditRow = AuditTable;
 export type AuditArgsRow = AuditArgsTable;
+export type DecisionCountsRow = DecisionCountsTable;
 export type AgentRow = AgentTable;
 export type ApiKeyRow = ApiKeyTable;
 export type UserRow = UserTable;

@@ -16,6 +16,7 @@ import * as outcomeFailureRates from './015-outcome-failure-rates.js';
 import * as searchPlans from './016-search-plans.js';
 import * as deferredArgIndex from './017-deferred-arg-index.js';
 import * as auditArchives from './018-audit-archives.js';
+import * as decisionCounts from './019-decision-counts.js';
 
 /** Migrations in order; imported statically so they ship inside the compiled package. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '016-search-plans': searchPlans,
   '017-deferred-arg-index': deferredArgIndex,
   '018-audit-archives': auditArchives,
+  '019-decision-counts': decisionCounts,
 };
 
 export const migrationProvider: MigrationProvider = {

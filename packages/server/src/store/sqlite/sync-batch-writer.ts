@@ -1,6 +1,7 @@
 import type Sqlite from 'better-sqlite3';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import { payloadArgLeaves, type ArgLeaf } from '../../audit/arg-index.js';
+import { decisionCountRows } from '../../audit/decision-counts.js';
 import { GENESIS_HASH, sealBatch, withDropped, type PreparedEntry, type Sealed } from '../../audit/record.js';
 import type { AuditRow, Database, OutcomeRow } from '../schema.js';
 import { writeQuery } from '../batch-writer.js';
@@ -76,6 +77,8 @@ export class SqliteSyncBatchWriter {
    * cost ~0.1-0.2 ms a row here and held the decides committed behind the batch (bench:sdk p99).
    */
   private readonly insertOutcome: Sqlite.Statement<unknown[]>;
+  /** Adds to a minute's decision count (migration 019), in the append transaction. */
+  private readonly addCount: Sqlite.Statement<unknown[]>;
   private readonly commitTx: Sqlite.Transaction<(entries: readonly PreparedEntry[]) => { sealed: Sealed[]; unindexed: Unindexed[] }>;
   private readonly applyTx: Sqlite.Transaction<(writes: readonly StoreWrite[]) => void>;
   private readonly indexTx: Sqlite.Transaction<(records: readonly Unindexed[], watermark: number) => void>;
@@ -98,6 +101,10 @@ export class SqliteSyncBatchWriter {
     this.setWatermark = sqlite.prepare('UPDATE search_index SET seq = ? WHERE name = ?');
     this.insertOutcome = sqlite.prepare(
       `INSERT INTO outcomes (${OUTCOME_COLUMNS.join(', ')}) VALUES (${OUTCOME_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (decision_id) DO NOTHING`,
+    );
+    this.addCount = sqlite.prepare(
+      'INSERT INTO decision_counts (minute, agent, tool, effect, rule, decided_by, code, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (minute, agent, tool, effect, rule, decided_by, code) DO UPDATE SET count = count + excluded.count',
     );
     this.commitTx = sqlite.transaction((entries: readonly PreparedEntry[]) => {
       // The head is read inside the transaction that appends to it: the chain cannot fork, and a
@@ -123,6 +130,7 @@ export class SqliteSyncBatchWriter {
         const leaves = kept[i]?.record.args;
         if (leaves !== undefined && leaves.length > 0) unindexed.push({ seq: row.seq, leaves });
       });
+      for (const c of decisionCountRows(kept)) this.addCount.run(c.minute, c.agent, c.tool, c.effect, c.rule, c.decided_by, c.code, c.count);
       return { sealed: kept.length === entries.length ? sealed : withDropped(held, sealed), unindexed };
     });
     this.applyTx = sqlite.transaction((writes: readonly StoreWrite[]) => {

@@ -20,7 +20,7 @@ export type WriteReply = { id: number; ok: true; sealed?: Sealed[] } | { id: num
 
 /**
  * Entries in flat form. Per entry, in `fields`: type, at, actor, agent, tool, effect, rule, data,
- * the number of indexed argument fields (-1: the record has no `args`), then path, text, num of
+ * decidedBy and code (null: not a decision record), the number of indexed argument fields (-1: the record has no `args`), then path, text, num of
  * each, then the number of its writes, which follow the previous entries' writes in `writes`, then
  * the index of its claim in `claims` (-1: none; an entry whose claim changes no row is dropped).
  */
@@ -35,7 +35,7 @@ export function packEntries(entries: readonly PreparedEntry[]): PackedEntries {
   const writes: StoreWrite[] = [];
   const claims: StoreWrite[] = [];
   for (const { record, writes: own, claim } of entries) {
-    fields.push(record.type, record.at, record.actor, record.agent, record.tool, record.effect, record.rule, record.data);
+    fields.push(record.type, record.at, record.actor, record.agent, record.tool, record.effect, record.rule, record.data, record.decidedBy ?? null, record.code ?? null);
     const args = record.args;
     if (args === undefined) fields.push(-1);
     else {
@@ -57,6 +57,10 @@ export function unpackEntries({ fields, writes, claims }: PackedEntries): Prepar
   const next = () => fields[i++] as never;
   while (i < fields.length) {
     const record: PreparedRecord = { type: next(), at: next(), actor: next(), agent: next(), tool: next(), effect: next(), rule: next(), data: next() };
+    const decidedBy = next() as string | null;
+    const code = next() as string | null;
+    if (decidedBy !== null) record.decidedBy = decidedBy;
+    if (code !== null) record.code = code;
     const leaves = next() as number;
     if (leaves >= 0) {
       record.args = [];
