@@ -3,7 +3,7 @@ import Sqlite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prepareRecord, type PreparedEntry } from '../src/audit/record.js';
 import { decisionCountRows } from '../src/audit/decision-counts.js';
-import { countedSpan } from '../src/store/kysely-store.js';
+import { countPlan } from '../src/store/kysely-store.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { DecisionFilter, Store, TimeRange } from '../src/store/store.js';
@@ -130,8 +130,10 @@ function cases(): { name: string; range: TimeRange; bucketMs: number }[] {
   const out = [
     { name: 'aligned hours, 15m buckets', range: { fromMs: T0, toMs: T0 + 3 * HOUR }, bucketMs: 15 * MINUTE },
     { name: 'aligned start, open end, 1m buckets', range: { fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR + 12_345 }, bucketMs: MINUTE },
-    { name: 'unaligned start, 5m buckets (records read)', range: { fromMs: T0 + 17_000, toMs: T0 + 2 * HOUR }, bucketMs: 5 * MINUTE },
+    { name: 'unaligned start, 5m buckets (a minute a bucket read from records)', range: { fromMs: T0 + 17_000, toMs: T0 + 2 * HOUR }, bucketMs: 5 * MINUTE },
+    { name: 'unaligned start, hourly (the fleet trend)', range: { fromMs: T0 + 17_123, toMs: T0 + 3 * HOUR + 17_123 }, bucketMs: HOUR },
     { name: 'aligned start, 45s buckets (records read)', range: { fromMs: T0, toMs: T0 + HOUR }, bucketMs: 45_000 },
+    { name: 'aligned start, 90s buckets (every other boundary splits a minute)', range: { fromMs: T0, toMs: T0 + 2 * HOUR }, bucketMs: 90_000 },
     { name: 'one bucket, both ends mid-minute', range: { fromMs: T0 + 59_999, toMs: T0 + SPAN - 1 }, bucketMs: SPAN },
     { name: 'inside one minute', range: { fromMs: T0 + 61_000, toMs: T0 + 119_000 }, bucketMs: MINUTE },
     { name: 'before and after every record', range: { fromMs: T0 - HOUR, toMs: T0 + SPAN + HOUR }, bucketMs: HOUR },
@@ -280,19 +282,37 @@ describe('decision count rows', () => {
     ]);
   });
 
+  const whole = (fromMs: number, toMs: number) => ({ fromMs, toMs });
   it.each([
-    { range: { fromMs: T0, toMs: T0 + HOUR }, bucketMs: 15 * MINUTE, span: { fromMs: T0, toMs: T0 + HOUR } },
-    { range: { fromMs: T0, toMs: T0 + HOUR + 5 }, bucketMs: MINUTE, span: { fromMs: T0, toMs: T0 + HOUR } },
-    // Buckets split minutes: no count can be used.
-    { range: { fromMs: T0 + 1, toMs: T0 + HOUR }, bucketMs: MINUTE, span: undefined },
-    { range: { fromMs: T0, toMs: T0 + HOUR }, bucketMs: 45_000, span: undefined },
-    // One bucket: no boundary inside the range; the ends are read from the records.
-    { range: { fromMs: T0 + 1, toMs: T0 + HOUR - 1 }, bucketMs: HOUR, span: { fromMs: T0 + MINUTE, toMs: T0 + HOUR - MINUTE } },
-    { range: { fromMs: T0 + 1, toMs: T0 + HOUR - 1 }, bucketMs: undefined, span: { fromMs: T0 + MINUTE, toMs: T0 + HOUR - MINUTE } },
-    // Less than a whole minute.
-    { range: { fromMs: T0 + 1, toMs: T0 + MINUTE + 1 }, bucketMs: undefined, span: undefined },
-  ])('whole minutes of $range with buckets of $bucketMs: $span', ({ range, bucketMs, span }) => {
-    expect(countedSpan(range, bucketMs)).toEqual(span);
+    { name: 'aligned, whole-minute buckets: counts only', range: whole(T0, T0 + HOUR), bucketMs: 15 * MINUTE, plan: { counted: whole(T0, T0 + HOUR), records: [] } },
+    { name: 'the end mid-minute', range: whole(T0, T0 + HOUR + 5), bucketMs: MINUTE, plan: { counted: whole(T0, T0 + HOUR), records: [whole(T0 + HOUR, T0 + HOUR + 5)] } },
+    {
+      name: 'a start mid-minute: each boundary splits a minute',
+      range: whole(T0 + 1_000, T0 + 3 * MINUTE + 1_000),
+      bucketMs: MINUTE,
+      plan: { counted: whole(T0 + MINUTE, T0 + 3 * MINUTE), records: [whole(T0 + 1_000, T0 + 3 * MINUTE + 1_000)] },
+    },
+    {
+      name: 'hourly from mid-minute: one minute an hour',
+      range: whole(T0 + 30_000, T0 + 3 * HOUR + 30_000),
+      bucketMs: HOUR,
+      plan: {
+        counted: whole(T0 + MINUTE, T0 + 3 * HOUR),
+        records: [whole(T0 + 30_000, T0 + MINUTE), whole(T0 + HOUR, T0 + HOUR + MINUTE), whole(T0 + 2 * HOUR, T0 + 2 * HOUR + MINUTE), whole(T0 + 3 * HOUR, T0 + 3 * HOUR + 30_000)],
+      },
+    },
+    {
+      name: '45 s buckets: three of every four boundaries split a minute',
+      range: whole(T0, T0 + 3 * MINUTE),
+      bucketMs: 45_000,
+      plan: { counted: whole(T0, T0 + 3 * MINUTE), records: [whole(T0, T0 + 3 * MINUTE)] },
+    },
+    { name: 'one bucket: only the ends', range: whole(T0 + 1, T0 + HOUR - 1), bucketMs: HOUR, plan: { counted: whole(T0 + MINUTE, T0 + HOUR - MINUTE), records: [whole(T0 + 1, T0 + MINUTE), whole(T0 + HOUR - MINUTE, T0 + HOUR - 1)] } },
+    { name: 'no buckets', range: whole(T0 + 1, T0 + HOUR), bucketMs: undefined, plan: { counted: whole(T0 + MINUTE, T0 + HOUR), records: [whole(T0 + 1, T0 + MINUTE)] } },
+    { name: 'less than a whole minute', range: whole(T0 + 1, T0 + MINUTE + 1), bucketMs: undefined, plan: { records: [whole(T0 + 1, T0 + MINUTE + 1)] } },
+    { name: 'too many split minutes: every record', range: whole(T0 + 1, T0 + 24 * HOUR), bucketMs: 2 * MINUTE, plan: { records: [whole(T0 + 1, T0 + 24 * HOUR)] } },
+  ])('$name', ({ range, bucketMs, plan }) => {
+    expect(countPlan(range, bucketMs)).toEqual(plan);
   });
 });
 

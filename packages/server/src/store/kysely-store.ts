@@ -764,19 +764,18 @@ export class KyselyStore implements Store {
   }
 
   /**
-   * Decisions in a range counted by `groups`: whole minutes from `decision_counts`, the partial
-   * minutes at the ends (and every minute when a bucket boundary falls inside one) from the
-   * records, one statement. The answer is the same as counting the records; what it reads is a
-   * row per minute and key plus at most two minutes of records.
+   * Decisions in a range counted by `groups`, in one statement: whole minutes from
+   * `decision_counts`; from the records, the partial minutes at the range's ends and each minute a
+   * bucket boundary falls inside (its count cannot be split). The answer is the same as counting
+   * the records; what it reads is a row per minute and key, plus the records of those minutes
+   * (countPlan).
    */
   private async countDecisions(query: CountQuery): Promise<CountedRow[]> {
-    const { range, groups } = query;
-    const span = countedSpan(range, query.bucketMs);
+    const { groups } = query;
+    const plan = countPlan(query.range, query.bucketMs);
     const parts: RawBuilder<unknown>[] = [];
-    if (span) parts.push(this.countPart('decision_counts', span, query));
-    for (const part of span ? [{ fromMs: range.fromMs, toMs: span.fromMs }, { fromMs: span.toMs, toMs: range.toMs }] : [range]) {
-      if (part.fromMs < part.toMs) parts.push(this.countPart('audit', part, query));
-    }
+    if (plan.counted) parts.push(this.countPart(plan.counted, query));
+    if (plan.records.length > 0) parts.push(this.recordPart(plan.records, query));
     if (parts.length === 0) return [];
     const names = groups.map((_, i) => sql.ref(`g${i}`));
     const grouped = groups.length > 0 ? sql` group by ${sql.join(names)}` : sql``;
@@ -797,16 +796,35 @@ export class KyselyStore implements Store {
     return rows;
   }
 
-  /** One part of `countDecisions`: count rows of `decision_counts` (whole minutes) or decision records, grouped. */
-  private countPart(table: 'decision_counts' | 'audit', range: TimeRange, query: CountQuery): RawBuilder<unknown> {
+  /** The whole minutes of `span` from `decision_counts`, but those a bucket boundary falls inside. */
+  private countPart(span: TimeRange, query: CountQuery): RawBuilder<unknown> {
+    const where: Expression<SqlBool>[] = [sql<SqlBool>`decision_counts.minute >= ${span.fromMs}`, sql<SqlBool>`decision_counts.minute < ${span.toMs}`];
+    if (query.bucketMs !== undefined) {
+      // The minute's first and last millisecond fall into the same bucket (the others are read from records).
+      where.push(sql<SqlBool>`${this.bucketExpression('decision_counts.minute', query)} = ${this.bucketExpression('decision_counts.minute', query, COUNT_MINUTE_MS - 1)}`);
+    }
+    return this.groupedPart('decision_counts', where, query);
+  }
+
+  /** The decision records in `ranges` (disjoint, through the (type, at) index). */
+  private recordPart(ranges: readonly TimeRange[], query: CountQuery): RawBuilder<unknown> {
+    const within = ranges.map((range) => sql<SqlBool>`(audit.at >= ${range.fromMs} and audit.at < ${range.toMs})`);
+    return this.groupedPart('audit', [sql<SqlBool>`audit.type = 'decision'`, sql<SqlBool>`(${sql.join(within, sql` or `)})`], query);
+  }
+
+  /** `cast((column + plusMs - from) / bucketMs as integer)`: literals, as PostgreSQL must see the same expression everywhere. */
+  private bucketExpression(column: string, query: CountQuery, plusMs = 0): RawBuilder<number> {
+    return sql<number>`cast((${sql.ref(column)} + ${sql.lit(plusMs)} - ${sql.lit(Math.trunc(query.range.fromMs))}) / ${sql.lit(Math.trunc(query.bucketMs ?? 1))} as integer)`;
+  }
+
+  /** One part of `countDecisions`: `decision_counts` rows or decision records matching `where` and the filter, grouped. */
+  private groupedPart(table: 'decision_counts' | 'audit', where: Expression<SqlBool>[], query: CountQuery): RawBuilder<unknown> {
     const counted = table === 'decision_counts';
     const column = (name: string) => sql.ref(`${table}.${name}`);
-    const fromMs = Math.trunc(query.range.fromMs);
     const value = (group: CountGroup): RawBuilder<unknown> => {
       switch (group) {
         case 'bucket':
-          // Literals, not parameters: PostgreSQL types a parameter's arithmetic differently.
-          return sql`cast((${column(counted ? 'minute' : 'at')} - ${sql.lit(fromMs)}) / ${sql.lit(Math.trunc(query.bucketMs ?? 1))} as integer)`;
+          return this.bucketExpression(`${table}.${counted ? 'minute' : 'at'}`, query);
         case 'environment':
           return sql`agents.environment`;
         case 'decided_by':
@@ -817,15 +835,13 @@ export class KyselyStore implements Store {
           return counted ? sql`${column(group)}` : sql`coalesce(${column(group)}, '')`;
       }
     };
-    const at = column(counted ? 'minute' : 'at');
-    const where: Expression<SqlBool>[] = [sql<SqlBool>`${at} >= ${range.fromMs}`, sql<SqlBool>`${at} < ${range.toMs}`];
-    if (!counted) where.unshift(sql<SqlBool>`audit.type = 'decision'`);
-    if (query.filter?.effect !== undefined) where.push(sql<SqlBool>`${column('effect')} = ${query.filter.effect}`);
-    where.push(...decisionConditions(query.filter ?? {}, table));
+    const conditions = [...where];
+    if (query.filter?.effect !== undefined) conditions.push(sql<SqlBool>`${column('effect')} = ${query.filter.effect}`);
+    conditions.push(...decisionConditions(query.filter ?? {}, table));
     const join = query.groups.includes('environment') ? sql` join agents on agents.id = ${column('agent')}` : sql``;
     const selected = [...query.groups.map((group, i) => sql`${value(group)} as ${sql.ref(`g${i}`)}`), counted ? sql`sum(${column('count')}) as n` : sql`count(*) as n`];
     const grouped = query.groups.length > 0 ? sql` group by ${sql.raw(query.groups.map((_, i) => i + 1).join(', '))}` : sql``;
-    return sql`select ${sql.join(selected)} from ${sql.table(table)}${join} where ${sql.join(where, sql` and `)}${grouped}`;
+    return sql`select ${sql.join(selected)} from ${sql.table(table)}${join} where ${sql.join(conditions, sql` and `)}${grouped}`;
   }
 
   async approvalStatuses(ids: readonly string[]): Promise<{ id: string; status: string }[]> {
@@ -921,18 +937,45 @@ interface CountQuery {
 
 type CountedRow = { count: number; bucket?: number } & Partial<Record<Exclude<CountGroup, 'bucket'>, string | null>>;
 
+/** Beyond this many stretches of records, a count reads every record of its range instead (one range). */
+const MAX_RECORD_RANGES = 512;
+
+export interface CountPlan {
+  /** Whole minutes answered by `decision_counts` (less those a bucket boundary falls inside). */
+  counted?: TimeRange;
+  /** Where records are counted instead: disjoint, in order. */
+  records: TimeRange[];
+}
+
 /**
- * The whole minutes of a range that `decision_counts` can answer for: none when a bucket boundary
- * falls inside a minute (the range does not start on a minute, or buckets are not whole minutes,
- * and there is more than one bucket), since a minute's count cannot be split.
+ * How `countDecisions` reads a range: whole minutes from the counts; from the records, the
+ * partial minutes at the ends, and each minute with a bucket boundary strictly inside it (a range
+ * that does not start on a minute, or buckets that are not whole minutes). With whole-minute
+ * buckets that is one minute a bucket; when boundaries split more minutes than MAX_RECORD_RANGES,
+ * the whole range is read from records.
  */
-export function countedSpan(range: TimeRange, bucketMs?: number): TimeRange | undefined {
-  const fromMs = Math.ceil(range.fromMs / COUNT_MINUTE_MS) * COUNT_MINUTE_MS;
-  const toMs = Math.floor(range.toMs / COUNT_MINUTE_MS) * COUNT_MINUTE_MS;
-  if (fromMs >= toMs) return undefined;
-  const boundaries = bucketMs !== undefined && bucketMs < range.toMs - range.fromMs;
-  if (boundaries && (range.fromMs % COUNT_MINUTE_MS !== 0 || bucketMs % COUNT_MINUTE_MS !== 0)) return undefined;
-  return { fromMs, toMs };
+export function countPlan(range: TimeRange, bucketMs?: number): CountPlan {
+  const whole = { fromMs: Math.ceil(range.fromMs / COUNT_MINUTE_MS) * COUNT_MINUTE_MS, toMs: Math.floor(range.toMs / COUNT_MINUTE_MS) * COUNT_MINUTE_MS };
+  if (whole.fromMs >= whole.toMs) return { records: [range] };
+  const records: TimeRange[] = [];
+  const add = (fromMs: number, toMs: number) => {
+    const last = records[records.length - 1];
+    if (last !== undefined && last.toMs >= fromMs) last.toMs = Math.max(last.toMs, toMs);
+    else records.push({ fromMs, toMs });
+  };
+  if (range.fromMs < whole.fromMs) add(range.fromMs, whole.fromMs);
+  if (bucketMs !== undefined && bucketMs > 0) {
+    const first = Math.max(1, Math.ceil((whole.fromMs - range.fromMs) / bucketMs));
+    for (let k = first; range.fromMs + k * bucketMs < whole.toMs; k++) {
+      const boundary = range.fromMs + k * bucketMs;
+      if (boundary % COUNT_MINUTE_MS === 0) continue;
+      if (records.length >= MAX_RECORD_RANGES) return { records: [range] };
+      const minute = Math.floor(boundary / COUNT_MINUTE_MS) * COUNT_MINUTE_MS;
+      add(minute, minute + COUNT_MINUTE_MS);
+    }
+  }
+  if (whole.toMs < range.toMs) add(whole.toMs, range.toMs);
+  return { counted: whole, records };
 }
 
 /** Approvals carry the agent's identity: the same filter, on their own columns. */
