@@ -161,3 +161,39 @@ describe('dashboard read endpoints', () => {
     expect(event?.data).toMatchObject({ agent: 'support-bot-1', tool: 'issue_refund', args: { account_id: 'E-1', amount: 12, currency: 'USD' }, effect: 'allow', risk: { score: 0, level: 'low' } });
   });
 });
+
+describe('approval context with large arguments in the history', () => {
+  let t: TestServer;
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('finds the decision by its id and cuts the history at about 1 MiB, saying so', async () => {
+    t = await startTestServer();
+    const admin = await t.admin();
+    const support = t.agent('support-bot-1');
+    // Out-of-schema calls are refused and recorded as sent: 300 KB each, 25 of them, in the same
+    // millisecond as the approval's decision (the clock does not move).
+    const note = 'x'.repeat(300_000);
+    const stuffed = await Promise.all(Array.from({ length: 25 }, () => support.post<{ effect: string }>('/v1/decide', { tool: 'issue_refund', args: { ...refund('A-1', 10).args, note } })));
+    expect(stuffed.every((reply) => reply.body.effect === 'block')).toBe(true);
+    const opened = await support.post<{ id: string; approval: { id: string } }>('/v1/decide', refund('C-1', 80));
+    const response = await admin.get<{ decision: { rule: string } | null; history: { id: string; args: { note?: string } }[]; historyCut: boolean }>(
+      `/v1/approvals/${opened.body.approval.id}/context`,
+    );
+    expect(response.status).toBe(200);
+    expect(response.body.decision?.rule).toBe('refund-medium');
+    const { history, historyCut } = response.body;
+    expect(history[0]?.id).toBe(opened.body.id);
+    expect(history.length).toBeGreaterThan(1);
+    expect(history.length).toBeLessThan(5);
+    expect(historyCut).toBe(true);
+    expect(JSON.stringify(response.body).length).toBeLessThan(1.2 * 1024 * 1024);
+
+    // Without large records: 20 entries, nothing cut.
+    for (let i = 0; i < 20; i++) await support.post('/v1/decide', refund(`D-${i}`, 5));
+    const small = await admin.get<{ history: unknown[]; historyCut: boolean }>(`/v1/approvals/${opened.body.approval.id}/context`);
+    expect(small.body.history).toHaveLength(20);
+    expect(small.body.historyCut).toBe(false);
+  }, 60_000);
+});

@@ -160,7 +160,7 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
 
   if (context.error) return <ErrorNotice error={context.error} action={<Link to="/approvals">Back to the inbox</Link>} />;
   if (!context.data) return <Loading what="Loading the request" />;
-  const { approval, decision, budgets, history } = context.data;
+  const { approval, decision, budgets, history, historyCut } = context.data;
   const expired = approval.status === 'pending' && Date.parse(approval.expiresAt) <= now;
   return (
     <article className="card approval-detail" aria-labelledby="approval-title" data-status={approval.status}>
@@ -307,6 +307,12 @@ function ApprovalDetail({ id, next }: { id: string; next: string | undefined }) 
           </tbody>
         </table>
       )}
+      {historyCut ? (
+        <p className="muted" data-testid="history-cut">
+          Older decisions are left out: these hold large arguments.{' '}
+          <Link to={`/audit?agent=${encodeURIComponent(approval.agent)}&type=decision`}>All of {approval.agent}'s decisions</Link>
+        </p>
+      ) : null}
     </article>
   );
 }

@@ -3866,6 +3866,8 @@ export interface components {
             budgets: components["schemas"]["Budget"][];
             decision: components["schemas"]["Decision"] | null;
             history: components["schemas"]["HistoryEntry"][];
+            /** @description older decisions were left out of `history`: it holds at most 1 MiB of records */
+            historyCut: boolean;
         };
         ApprovalRoute: {
             approvers: string[];

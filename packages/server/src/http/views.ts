@@ -203,7 +203,13 @@ export const HistoryEntry = z
 export const Budget = LimitOutcome.extend({ remaining: z.number() }).meta({ id: 'Budget' });
 
 export const ApprovalContext = z
-  .object({ approval: ApprovalView, decision: Decision.nullable(), budgets: z.array(Budget), history: z.array(HistoryEntry) })
+  .object({
+    approval: ApprovalView,
+    decision: Decision.nullable(),
+    budgets: z.array(Budget),
+    history: z.array(HistoryEntry),
+    historyCut: z.boolean().describe('older decisions were left out of `history`: it holds at most 1 MiB of records'),
+  })
   .meta({ id: 'ApprovalContext' });
 
 export const DecisionEvent = z

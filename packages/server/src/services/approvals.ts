@@ -511,20 +511,13 @@ export class ApprovalService {
       if (charged) return charged;
     }
     const at = Number(row.created_at);
-    let beforeSeq: number | undefined;
-    for (;;) {
-      const page = await this.store.queryAudit(
-        { type: 'decision', agent: row.agent, fromMs: at, toMs: at + 1 },
-        { limit: 100, ...(beforeSeq === undefined ? {} : { beforeSeq }) },
-      );
-      for (const record of page) {
-        const { data } = JSON.parse(record.payload) as { data: { id?: string; decision?: Pick<Decision, 'limits'> } };
-        if (data.id === row.decision_id) return data.decision ? reservationOf(`${row.id}.d`, at, data.decision) : undefined;
-      }
-      const last = page[page.length - 1];
-      if (!last || page.length < 100) return undefined;
-      beforeSeq = last.seq;
-    }
+    // The decision is found by its time and id, and only its own record is read: an agent's other
+    // records at the same instant may carry large arguments.
+    const seq = (await this.store.findDecisions([{ id: row.decision_id, at }])).find((ref) => ref.id === row.decision_id && ref.agent === row.agent)?.seq;
+    const [record] = seq === undefined ? [] : await this.store.auditRecords([seq]);
+    if (!record) return undefined;
+    const { data } = JSON.parse(record.payload) as { data: { decision?: Pick<Decision, 'limits'> } };
+    return data.decision ? reservationOf(`${row.id}.d`, at, data.decision) : undefined;
   }
 
   /** Takes a recorded reservation back from the counters. A refusal is reported: they then over-count, the safe side. */

@@ -15,6 +15,9 @@ const TREND_HOURS = 24;
 /** Baseline of the anomaly flag: the 7 days before the last hour. */
 const BASELINE_HOURS = 7 * 24;
 const TOP = 8;
+/** An approval context's history: this many of the agent's latest decisions at most, in at most HISTORY_CHARS of records. */
+const HISTORY = 20;
+const HISTORY_CHARS = 1024 * 1024;
 
 export type EffectCounts = Record<Effect, number>;
 
@@ -125,8 +128,10 @@ export interface ApprovalContext {
   decision: Decision | null;
   /** Limits consulted by that decision, as they stood when the agent asked. */
   budgets: BudgetView[];
-  /** The agent's latest decisions, newest first. */
+  /** The agent's latest decisions, newest first: up to 20, fewer when their records pass 1 MiB in all. */
   history: HistoryEntry[];
+  /** Older decisions were left out of `history` for its size. */
+  historyCut: boolean;
 }
 
 interface DecisionPayload {
@@ -228,18 +233,23 @@ export class InsightsService {
     const approval = await this.approvals.get(id, viewer);
     const createdMs = Date.parse(approval.createdAt);
     // The decision and its approval share one clock reading: look the record up by agent and time.
-    const [sameInstant, recent] = await Promise.all([
-      this.store.queryAudit({ agent: approval.agent, type: 'decision', fromMs: createdMs, toMs: createdMs + 1 }, { limit: 100 }),
-      this.store.queryAudit({ agent: approval.agent, type: 'decision' }, { limit: 20 }),
+    // The decision and its approval share one clock reading: found by time and id (findDecisions),
+    // then its one record read. The history is bounded in size: an agent's arguments may be large.
+    const [found, recentPage] = await Promise.all([
+      this.store.findDecisions([{ id: approval.decisionId, at: createdMs }]),
+      this.store.searchAudit({ agent: approval.agent, type: 'decision' }, { limit: HISTORY, scanLimit: Number.MAX_SAFE_INTEGER, maxChars: HISTORY_CHARS }),
     ]);
-    const record = sameInstant.map(payloadOf).find((payload) => payload.data.id === approval.decisionId);
-    const decision = record?.data.decision ?? null;
+    const seq = found.find((ref) => ref.id === approval.decisionId && ref.agent === approval.agent)?.seq;
+    const [record] = seq === undefined ? [] : await this.store.auditRecords([seq]);
+    const decision = record ? payloadOf(record).data.decision : null;
+    const recent = recentPage.rows;
     const payloads = recent.map(payloadOf);
     const statuses = new Map((await this.store.approvalStatuses(payloads.flatMap((p) => p.data.approval ?? []))).map((row) => [row.id, row.status]));
     return {
       approval,
       decision,
       budgets: (decision?.limits ?? []).map((limit) => ({ ...limit, remaining: Math.max(0, limit.max - limit.used - (limit.consumed ? limit.adding : 0)) })),
+      historyCut: recentPage.truncated,
       history: recent.map((row, i) => {
         const payload = payloads[i] as DecisionPayload;
         const opened = payload.data.approval;

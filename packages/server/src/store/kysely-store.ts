@@ -247,7 +247,13 @@ export class KyselyStore implements Store {
   }
 
   async searchAudit(filter: AuditFilter, page: AuditPage & { scanLimit: number }): Promise<{ rows: AuditRow[]; resumeBefore: number | undefined; truncated: boolean }> {
-    return this.pageOfAudit(filter, page, needsScanBound(filter) ? page.scanLimit : undefined, { chars: AUDIT_PAGE_CHARS, kept: 0, truncated: false });
+    const chars = Math.min(AUDIT_PAGE_CHARS, page.maxChars ?? AUDIT_PAGE_CHARS);
+    return this.pageOfAudit(filter, page, needsScanBound(filter) ? page.scanLimit : undefined, { chars, kept: 0, truncated: false });
+  }
+
+  async auditRecords(seqs: readonly number[]): Promise<AuditRow[]> {
+    if (seqs.length === 0) return [];
+    return this.db.selectFrom('audit').selectAll().where('seq', 'in', [...new Set(seqs)]).orderBy('seq').execute();
   }
 
   private async pageOfAudit(

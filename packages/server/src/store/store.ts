@@ -59,6 +59,8 @@ export interface Store {
   auditAfter(afterSeq: number, limit: number, filter?: AuditFilter, throughSeq?: number): Promise<AuditRow[]>;
   /** The newest record's seq; 0 when the trail is empty. */
   newestSeq(): Promise<number>;
+  /** The records with these seqs (those that exist), in seq order. */
+  auditRecords(seqs: readonly number[]): Promise<AuditRow[]>;
   /**
    * The trail's base: the newest archived prefix (migration 018), whose last record the first
    * record kept links to; undefined when nothing was ever archived (the trail starts at genesis).
@@ -271,6 +273,8 @@ export interface AuditPage {
    * 'auto' chooses by cheap bounded counts. Every plan answers the same records.
    */
   plan?: 'auto' | 'lookup' | 'walk' | 'split';
+  /** searchAudit: at most this many characters of payload (default about 8 MiB); at least one record. */
+  maxChars?: number;
 }
 
 export interface AuditFilter {
