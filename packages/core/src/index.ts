@@ -52,7 +52,7 @@ export { isExceeded, isSyncCounterStore } from './limits/counter-store.js';
 export type { ConsumeOutcome, CounterStore, LimitCheck, LimitCheckResult, Release, SyncCounterStore } from './limits/counter-store.js';
 export { releasesOf, reservationOf, type Reservation, type ReservedLimit } from './limits/reservation.js';
 export { MemoryCounterStore } from './limits/memory-counter-store.js';
-export { MemorySeenStore } from './limits/seen-store.js';
+export { MemorySeenStore, SEEN_ENTRY_COST, SEEN_MAX_CHARS } from './limits/seen-store.js';
 export type { SeenStore } from './limits/seen-store.js';
 export { parseDuration } from './duration.js';
 export { pauseCovers, type PauseScope } from './pause-scope.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile, parseBundle, PolicyLoadError, type DecisionRequest, type Engine } from '../src/index.js';
+import { compile, MemorySeenStore, parseBundle, PolicyLoadError, SEEN_ENTRY_COST, type DecisionRequest, type Engine } from '../src/index.js';
 
 const POLICY = `
 policy: treasury
@@ -145,5 +145,59 @@ rules:
     // And records nothing: the limit is untouched.
     for (let i = 0; i < 5; i++) expect(engine.decideSync(call('export_ledger', {})).effect).toBe('allow');
     expect(engine.decideSync(call('export_ledger', {})).effect).toBe('block');
+  });
+});
+
+describe('the seen keys of novelty signals are bounded', () => {
+  const cost = (key: string) => key.length + SEEN_ENTRY_COST;
+
+  it('forgets the least recently allowed keys past the bound; an allowed call refreshes its key', () => {
+    const keys = ['k-aaaa', 'k-bbbb', 'k-cccc', 'k-dddd'];
+    const seen = new MemorySeenStore(3 * cost('k-aaaa'));
+    seen.add(keys.slice(0, 3));
+    expect(keys.slice(0, 3).every((key) => seen.has(key))).toBe(true);
+    // k-aaaa allowed again: now the most recent, so k-bbbb is the one forgotten for k-dddd.
+    seen.add(['k-aaaa']);
+    seen.add(['k-dddd']);
+    expect(keys.map((key) => seen.has(key))).toEqual([true, false, true, true]);
+    expect(seen.size).toBe(3);
+    expect(seen.heldChars).toBe(3 * cost('k-aaaa'));
+  });
+
+  it('holds at most its bound whatever is added: 100,000 new keys of random lengths', () => {
+    const bound = 50_000;
+    const seen = new MemorySeenStore(bound);
+    let state = 7;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const recent: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const key = `["p","s","${i}-${'x'.repeat(Math.floor(random() * 300))}"]`;
+      seen.add([key]);
+      recent.push(key);
+      expect(seen.heldChars).toBeLessThanOrEqual(bound);
+    }
+    // The newest keys are the ones kept, and the count agrees with what is held.
+    let held = 0;
+    let kept = 0;
+    for (let i = recent.length - 1; i >= 0 && seen.has(recent[i] as string); i--) {
+      held += cost(recent[i] as string);
+      kept++;
+    }
+    expect(kept).toBe(seen.size);
+    expect(held).toBe(seen.heldChars);
+  });
+
+  it('a forgotten key reads as novel again: the call needs approval again, never less', () => {
+    const seen = new MemorySeenStore(2 * cost(JSON.stringify(['treasury', 'first_use', 'fin-1', 'export_ledger'])));
+    const engine = compile(parseBundle([{ file: 'treasury.yaml', text: POLICY }]), { seen });
+    const exportLedger = (agent: string): DecisionRequest => ({ agent, role: 'finance', environment: 'production', tool: 'export_ledger', args: {} });
+    const balance = (agent: string): DecisionRequest => ({ agent, role: 'finance', environment: 'production', tool: 'get_balance', args: {} });
+    expect(engine.decideSync(exportLedger('fin-1')).rule).toBe('export-first-time');
+    // The approved export ran: its key is recorded (as the server does when it is redeemed).
+    seen.add([JSON.stringify(['treasury', 'first_use', 'fin-1', 'export_ledger'])]);
+    expect(engine.decideSync(exportLedger('fin-1')).rule).toBe('export-again');
+    // Other agents' first uses fill the bound and push fin-1's key out.
+    for (const agent of ['fin-2', 'fin-3', 'fin-4']) expect(engine.decideSync(balance(agent)).effect).toBe('allow');
+    expect(engine.decideSync(exportLedger('fin-1')).rule).toBe('export-first-time');
   });
 });

@@ -8,19 +8,51 @@ export interface SeenStore {
   add(keys: readonly string[]): void;
 }
 
-/** Everything in one process's memory; restored from the audit trail by the server at start. */
+/** The default bound of a MemorySeenStore: what its keys may hold, in characters (see SEEN_ENTRY_COST). */
+export const SEEN_MAX_CHARS = 32 * 1024 * 1024;
+/** What one key costs beside its characters (its entry in the set), in the same unit. */
+export const SEEN_ENTRY_COST = 48;
+
+/**
+ * Everything in one process's memory; restored from the audit trail by the server at start.
+ *
+ * Bounded: each allowed call adds its keys, and an agent can make every call's key new (a new
+ * account id each time), so without a bound the set would grow for as long as the server runs.
+ * Past `maxChars` (the keys' characters plus SEEN_ENTRY_COST each) the least recently allowed
+ * keys are forgotten. A forgotten key reads as novel again: the error is towards more approvals,
+ * never fewer, as when an instance has not seen another's keys.
+ */
 export class MemorySeenStore implements SeenStore {
+  /** In order of last use: an allowed call's keys move to the end. */
   private readonly keys = new Set<string>();
+  private chars = 0;
+
+  constructor(private readonly maxChars: number = SEEN_MAX_CHARS) {}
 
   has(key: string): boolean {
     return this.keys.has(key);
   }
 
   add(keys: readonly string[]): void {
-    for (const key of keys) this.keys.add(key);
+    for (const key of keys) {
+      if (this.keys.delete(key)) this.chars -= key.length + SEEN_ENTRY_COST;
+      this.keys.add(key);
+      this.chars += key.length + SEEN_ENTRY_COST;
+    }
+    if (this.chars <= this.maxChars) return;
+    for (const key of this.keys) {
+      this.keys.delete(key);
+      this.chars -= key.length + SEEN_ENTRY_COST;
+      if (this.chars <= this.maxChars) break;
+    }
   }
 
   get size(): number {
     return this.keys.size;
+  }
+
+  /** What the keys hold now, counted as the bound counts it. */
+  get heldChars(): number {
+    return this.chars;
   }
 }
