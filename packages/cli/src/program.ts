@@ -135,9 +135,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description(
       'Verify the hash chain of a server database and print its head hash; names the first edited, missing or reordered record (exit 1). Several --db, oldest first (archives, then the database): verified as one history',
     )
-    .requiredOption('--db <file>', 'the server database, e.g. data/airlock.db; repeat it for archives, oldest first', (file: string, files: string[] = []) => [...files, file])
+    .option('--db <file>', 'the server database, e.g. data/airlock.db; repeat it for archives, oldest first', (file: string, files: string[] = []) => [...files, file])
+    .option('--database-url <url>', 'a PostgreSQL trail (the servers\' AIRLOCK_DATABASE_URL), verified last, after the --db archives')
+    .option('--schema <name>', 'the PostgreSQL schema of Airlock\'s tables (AIRLOCK_DATABASE_SCHEMA)')
     .option('--expect-head <hash>', 'an anchored head hash (printed by an earlier verify): fail unless it is still in the chain (a truncated or rewritten tail)')
-    .action(async (options: { db: string[]; expectHead?: string }) => {
+    .action(async (options: { db?: string[]; databaseUrl?: string; schema?: string; expectHead?: string }) => {
       setExitCode(await auditVerifyCommand(options, io));
     });
 
@@ -147,9 +149,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       'Move the records made before a date out of a server database into a new archive file, while the server runs; the archive verifies on its own and the trail goes on from its last record (the last 7 days, or the longest limit window, always stay)',
     )
     .option('--db <file>', 'the server database', 'data/airlock.db')
+    .option('--database-url <url>', 'archive a PostgreSQL trail instead (the servers\' AIRLOCK_DATABASE_URL)')
+    .option('--schema <name>', 'the PostgreSQL schema of Airlock\'s tables (AIRLOCK_DATABASE_SCHEMA)')
     .requiredOption('--before <when>', 'a date (2026-06-30) or a duration ago (180d)')
     .requiredOption('--to <file>', 'the new archive file, e.g. archive/airlock-audit-to-2026-06-30.db')
-    .action(async (options: { db: string; before: string; to: string }) => {
+    .action(async (options: { db: string; databaseUrl?: string; schema?: string; before: string; to: string }) => {
       setExitCode(await auditArchiveCommand(options, io));
     });
 

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { parseDuration } from '@airlock/core';
-import { archiveSqliteAudit } from '@airlock/server';
+import { archivePostgresAudit, archiveSqliteAudit } from '@airlock/server';
 import { refusedFiles } from './new-file.js';
 
 /**
@@ -14,11 +14,13 @@ import { refusedFiles } from './new-file.js';
  * inside what must stay: the longest limit window, at least 7 days).
  */
 export async function auditArchiveCommand(
-  options: { db: string; before: string; to: string },
+  options: { db: string; databaseUrl?: string | undefined; schema?: string | undefined; before: string; to: string },
   io: { stdout: Writable; stderr: Writable },
   now: () => number = Date.now,
 ): Promise<number> {
-  const refused = refusedFiles(options.db, options.to, 'an archive');
+  // A PostgreSQL trail (--database-url) is archived the same way, into the same kind of file.
+  const source = options.databaseUrl === undefined ? options.db : redacted(options.databaseUrl, options.schema);
+  const refused = refusedFiles(options.databaseUrl === undefined ? options.db : undefined, options.to, 'an archive');
   if (refused) {
     io.stderr.write(`airlock: ${refused}\n`);
     return 2;
@@ -31,9 +33,12 @@ export async function auditArchiveCommand(
   }
   let outcome;
   try {
-    outcome = await archiveSqliteAudit(options.db, options.to, { beforeMs, nowMs, actor: 'system' });
+    outcome =
+      options.databaseUrl === undefined
+        ? await archiveSqliteAudit(options.db, options.to, { beforeMs, nowMs, actor: 'system' })
+        : await archivePostgresAudit(options.databaseUrl, options.to, { beforeMs, nowMs, actor: 'system', schema: options.schema });
   } catch (error) {
-    io.stderr.write(`airlock: archive failed, nothing removed from ${options.db}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`airlock: archive failed, nothing removed from ${source}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   if (outcome.kind === 'refused') {
@@ -47,11 +52,24 @@ export async function auditArchiveCommand(
   const { from, through, records, hash, bytes, attestedBy, clippedBy } = outcome;
   io.stdout.write(
     `Archived records ${from}–${through} (${records}) to ${options.to}: ${(bytes / 2 ** 20).toFixed(1)} MiB; it verifies, ending at ${hash}\n` +
-      `The trail in ${options.db} now starts after record ${through}; record ${attestedBy} (audit.archived) says so.\n` +
+      `The trail in ${source} now starts after record ${through}; record ${attestedBy} (audit.archived) says so.\n` +
       (clippedBy ? `Stopped at ${through}: ${clippedBy}.\n` : '') +
-      `Check the whole history: airlock audit verify --db ${options.to} --db ${options.db}\n`,
+      `Check the whole history: airlock audit verify --db ${options.to} ${options.databaseUrl === undefined ? `--db ${options.db}` : `--database-url <url>${options.schema === undefined ? '' : ` --schema ${options.schema}`}`}\n`,
   );
   return 0;
+}
+
+/** A PostgreSQL URL as printed: without its password. */
+export function redacted(url: string, schema: string | undefined): string {
+  let shown = url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    shown = parsed.toString();
+  } catch {
+    shown = 'the PostgreSQL database';
+  }
+  return schema === undefined ? shown : `${shown} (schema ${schema})`;
 }
 
 /** A date (ISO 8601, a bare date meaning its UTC midnight) or a duration before now; undefined if neither. */

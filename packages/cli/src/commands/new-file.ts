@@ -6,8 +6,8 @@ import { dirname } from 'node:path';
  * start, in words; undefined when it can: the database exists, the destination does not (nothing
  * is ever replaced), and its folder does.
  */
-export function refusedFiles(db: string, to: string, what: string): string | undefined {
-  if (!existsSync(db)) return `no database at ${db}`;
+export function refusedFiles(db: string | undefined, to: string, what: string): string | undefined {
+  if (db !== undefined && !existsSync(db)) return `no database at ${db}`;
   if (existsSync(to)) return `${to} exists: ${what} never replaces a file; choose a new name`;
   if (!existsSync(dirname(to))) return `no folder ${dirname(to)} for ${to}`;
   return undefined;

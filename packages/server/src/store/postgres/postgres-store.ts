@@ -20,12 +20,12 @@ export interface PostgresStoreOptions {
  * Lock ids (pg advisory locks are a pair of int4 or one int8; these are arbitrary constants that
  * only need to differ from each other and from other applications' locks on the same database).
  */
-const CHAIN_LOCK = 0x4149_524c; // "AIRL"
+export const CHAIN_LOCK = 0x4149_524c; // "AIRL"
 const SETUP_LOCK = 0x4149_5253; // "AIRS"
 
 /** int8 columns (times, seq) come back as JS numbers, as from SQLite; all fit in 2^53. */
 const INT8_OID = 20;
-const types = {
+export const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };

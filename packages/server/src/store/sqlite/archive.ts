@@ -115,7 +115,7 @@ interface Copied {
 }
 
 /** An empty database of the server's schema, marked as an archive (application_id). */
-async function prepareArchive(file: string): Promise<void> {
+export async function prepareArchive(file: string): Promise<void> {
   await migrateSqliteFile(file);
   const archive = openConnection(file);
   try {
@@ -164,7 +164,7 @@ function copyPrefix(live: Sqlite.Database, file: string, beforeMs: number): Copi
 }
 
 /** Verifies the archive's chain from its base (as `airlock audit verify` would); it must end at `end`. Answers the problem, if any. */
-async function checkArchive(file: string, end: { seq: number; hash: string }): Promise<string | undefined> {
+export async function checkArchive(file: string, end: { seq: number; hash: string }): Promise<string | undefined> {
   const result = await verifyAuditFile(file);
   if (!result.ok) return `record ${result.seq}: ${result.reason}`;
   if (result.head !== end.hash) return `it ends at ${result.head ?? 'nothing'}, not at record ${end.seq}'s hash ${end.hash}`;
@@ -218,7 +218,7 @@ function deleteThrough(live: Sqlite.Database, through: number): void {
   }
 }
 
-function formatDays(ms: number): string {
+export function formatDays(ms: number): string {
   const days = ms / (24 * 60 * 60 * 1000);
   return Number.isInteger(days) ? `${days} days` : `${days.toFixed(1)} days`;
 }

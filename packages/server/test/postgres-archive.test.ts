@@ -1,0 +1,133 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareRecord, type PreparedEntry } from '../src/audit/record.js';
+import { verifyAuditFile } from '../src/audit/verify-file.js';
+import { archivePostgresAudit, postgresTrailBase, verifyPostgresTrail } from '../src/store/postgres/archive.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import type { Store } from '../src/store/store.js';
+import { dropSchema, inSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+const NOW = Date.now();
+
+function decision(i: number, at: number): PreparedEntry {
+  return {
+    record: prepareRecord({
+      type: 'decision',
+      at,
+      actor: 'agent:bot-1',
+      agent: 'bot-1',
+      tool: 'issue_refund',
+      effect: 'allow',
+      rule: 'refund-small',
+      data: { id: `dec_${i}`, request: { tool: 'issue_refund', args: { account_id: `A-${i}`, amount: i } }, decision: { effect: 'allow', rule: 'refund-small', decidedBy: 'rule' } },
+    }),
+    writes: [],
+  };
+}
+
+const count = (schema: string, query: string) => inSchema(schema, async (client) => Number((await client.query(query)).rows[0].n));
+
+/**
+ * `archivePostgresAudit` (docs/operations.md "Archiving old records"): a PostgreSQL trail's oldest
+ * records move into an archive file that verifies on its own, while two instances keep appending;
+ * the trail goes on from the last archived record and attests it; several runs at once archive once.
+ */
+describe('archiving a PostgreSQL trail', () => {
+  const schema = uniqueName('archive');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-archive-'));
+  let store: Store;
+  let second: Store;
+  let oldThrough = 0;
+
+  beforeAll(async () => {
+    store = await openPostgresStore(POSTGRES_URL, { schema });
+    second = await openPostgresStore(POSTGRES_URL, { schema });
+    // 40 decisions 30 days ago, 10 a day ago.
+    const old = await store.commit(Array.from({ length: 40 }, (_, i) => decision(i, NOW - 30 * DAY + i)));
+    oldThrough = old[old.length - 1]?.seq ?? 0;
+    await store.commit(Array.from({ length: 10 }, (_, i) => decision(100 + i, NOW - DAY + i)));
+  });
+  afterAll(async () => {
+    await store?.close();
+    await second?.close();
+    await dropSchema(schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a date inside what must stay and archives nothing before the first record; writes no file', async () => {
+    const inside = await archivePostgresAudit(POSTGRES_URL, join(dir, 'inside.db'), { schema, beforeMs: NOW - 3 * DAY, nowMs: NOW, actor: 'system' });
+    expect(inside).toMatchObject({ kind: 'refused' });
+    expect((inside as { reason: string }).reason).toContain('records of the last 7 days stay in the trail');
+    const none = await archivePostgresAudit(POSTGRES_URL, join(dir, 'none.db'), { schema, beforeMs: NOW - 90 * DAY, nowMs: NOW, actor: 'system' });
+    expect(none).toMatchObject({ kind: 'nothing' });
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await postgresTrailBase(POSTGRES_URL, { schema })).toBeUndefined();
+  });
+
+  it('moves the old records into a file that verifies while two instances keep appending; the trail starts after it and attests it', async () => {
+    const oldHash = await inSchema(schema, async (client) => (await client.query('SELECT hash FROM audit WHERE seq = $1', [oldThrough])).rows[0].hash as string);
+    let stop = false;
+    let appended = 0;
+    const appenders = [store, second].map(async (instance, k) => {
+      for (let i = 0; !stop; i++) {
+        const sealed = await instance.commit([decision(1000 * (k + 1) + i, Date.now())]);
+        expect(sealed[0]?.seq).toBeGreaterThan(oldThrough);
+        appended++;
+      }
+    });
+    const file = join(dir, 'to-20d.db');
+    const outcome = await archivePostgresAudit(POSTGRES_URL, file, { schema, beforeMs: NOW - 20 * DAY, nowMs: NOW, actor: 'system' });
+    stop = true;
+    await Promise.all(appenders);
+    expect(appended).toBeGreaterThan(0);
+    expect(outcome).toMatchObject({ kind: 'archived', from: 1, through: oldThrough, records: oldThrough, hash: oldHash });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    expect(await verifyAuditFile(file)).toMatchObject({ ok: true, records: oldThrough, head: oldHash });
+    expect(await count(schema, `SELECT count(*) AS n FROM audit WHERE seq <= ${oldThrough}`)).toBe(0);
+    expect(await count(schema, `SELECT count(*) AS n FROM audit_args WHERE seq <= ${oldThrough}`)).toBe(0);
+    expect(await postgresTrailBase(POSTGRES_URL, { schema })).toMatchObject({ seq: oldThrough, hash: oldHash, file: 'to-20d.db' });
+    const live = await verifyPostgresTrail(POSTGRES_URL, { schema });
+    expect(live).toMatchObject({ ok: true, base: { seq: oldThrough, hash: oldHash, file: 'to-20d.db' } });
+    expect((live as { base: { attestedBy: number } }).base.attestedBy).toBe((outcome as { attestedBy: number }).attestedBy);
+    // The store's own view agrees: the server's GET /v1/audit/verify reads the same base.
+    expect(await store.auditBase()).toMatchObject({ seq: oldThrough, hash: oldHash });
+    // The per-minute decision counts are kept (the dashboard goes on counting archived decisions).
+    expect((await store.decisionBuckets({ fromMs: NOW - 31 * DAY, toMs: NOW - 29 * DAY }, 2 * DAY)).reduce((sum, row) => sum + row.count, 0)).toBe(40);
+  }, 60_000);
+
+  it('a trail edited after archiving fails verification, naming the record', async () => {
+    const seq = oldThrough + 3;
+    await inSchema(schema, (client) => client.query("UPDATE audit SET payload = replace(payload, 'refund-small', 'refund-smalL') WHERE seq = $1", [seq]));
+    try {
+      expect(await verifyPostgresTrail(POSTGRES_URL, { schema })).toMatchObject({ ok: false, seq });
+    } finally {
+      await inSchema(schema, (client) => client.query("UPDATE audit SET payload = replace(payload, 'refund-smalL', 'refund-small') WHERE seq = $1", [seq]));
+    }
+    expect(await verifyPostgresTrail(POSTGRES_URL, { schema })).toMatchObject({ ok: true });
+  });
+
+  it('of 10 runs at once, one archives; the others archive nothing or step back and remove their file', async () => {
+    // What the instances appended during the last test is older than "now + 1 day" but the 7 days
+    // that must stay are counted from nowMs: move nowMs forward so that they may go.
+    const nowMs = Date.now() + 30 * DAY;
+    const runs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        archivePostgresAudit(POSTGRES_URL, join(dir, `race-${i}.db`), { schema, beforeMs: nowMs - 8 * DAY, nowMs, actor: 'system' }).catch((error: unknown) => ({ kind: 'error' as const, error: String(error) })),
+      ),
+    );
+    const archived = runs.filter((run) => run.kind === 'archived');
+    expect(archived, JSON.stringify(runs)).toHaveLength(1);
+    for (const run of runs) {
+      if (run.kind === 'archived') continue;
+      if (run.kind === 'error') expect(run.error).toContain('another archive ran meanwhile');
+      else expect(run.kind, JSON.stringify(run)).toBe('nothing');
+    }
+    expect(readdirSync(dir).filter((name) => name.startsWith('race-'))).toHaveLength(1);
+    expect(await count(schema, 'SELECT count(*) AS n FROM audit_archives')).toBe(2);
+    expect(await verifyPostgresTrail(POSTGRES_URL, { schema })).toMatchObject({ ok: true });
+  }, 60_000);
+});
