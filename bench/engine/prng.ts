@@ -37,3 +37,9 @@ export class Random {
     return (entries[entries.length - 1] as [K, number])[0];
   }
 }
+
+/** The same sequence as a function: each call the next number in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  const random = new Random(seed);
+  return () => random.next();
+}

@@ -23,6 +23,7 @@ import { GENESIS_HASH, sealBatch, type PreparedEntry } from '../../packages/serv
 import { openSqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
 import type { Store, TimeRange } from '../../packages/server/src/store/store.js';
 import { median } from '../stats.js';
+import { mulberry32 as prng } from '../engine/prng.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const HOURS = Number(process.env.BENCH_HOURS ?? 24);
@@ -30,17 +31,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const AGENTS = 8;
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(31);
 const START = Date.UTC(2026, 0, 1);

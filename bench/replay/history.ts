@@ -2,6 +2,7 @@ import { compile, loadBundle, type DecisionRequest, type Effect } from '../../pa
 import { prepareRecord } from '../../packages/server/src/audit/record.js';
 import { decisionRecord } from '../../packages/server/src/services/decisions.js';
 import { openSqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
+import { mulberry32 as prng } from '../engine/prng.js';
 
 /** One generated decision, as it was recorded. */
 export interface HistoryCall {
@@ -9,18 +10,6 @@ export interface HistoryCall {
   request: DecisionRequest & { at: number };
   effect: Effect;
   rule: string | null;
-}
-
-/** mulberry32: the same history for the same seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -24,6 +24,7 @@ import { INDEX_CHUNK, SqliteSyncBatchWriter } from '../../packages/server/src/st
 import { openSqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
 import type { AuditFilter } from '../../packages/server/src/store/store.js';
 import { median } from '../stats.js';
+import { mulberry32 as prng } from '../engine/prng.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
@@ -37,17 +38,6 @@ const PLAN = (process.env.BENCH_PLAN ?? 'auto') as 'auto' | 'lookup' | 'walk';
 const ONLY = process.env.BENCH_ONLY;
 const ACCOUNTS = 1000;
 const STEP_MS = 1000;
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(20);
 const START = Date.UTC(2026, 0, 1);

@@ -132,3 +132,40 @@ describe('nestsDeeperThan', () => {
     expect(nestsDeeperThan(cycle, MAX_JSON_DEPTH)).toBe(true);
   });
 });
+
+describe('jsonTextProblem: text that cannot be stored as sent', () => {
+  it.each([
+    ['NUL in a value', String.raw`{"tool":"t","args":{"note":"a\u0000b"}}`, 'args.note'],
+    ['NUL in a key', String.raw`{"tool":"t","args":{"a\u0000":1}}`, 'args.(a key)'],
+    ['NUL in the tool', String.raw`{"tool":"x\u0000"}`, 'tool'],
+    ['a lone high surrogate', String.raw`{"tool":"x\ud800"}`, 'tool'],
+    ['a lone low surrogate', String.raw`{"tool":"x\udc00y"}`, 'tool'],
+    ['a high surrogate before a non-surrogate', String.raw`{"a":["ok","\uD83D\u0041"]}`, 'a.1'],
+    ['a pair reversed', String.raw`{"a":"\ude00\ud83d"}`, 'a'],
+    ['a bare string', String.raw`"\u0000"`, ''],
+  ])('refuses %s, naming where', (_name, text, path) => {
+    expect(jsonTextProblem(text)).toMatchObject({ code: 'invalid_text', path });
+  });
+
+  it.each([
+    ['a surrogate pair', String.raw`{"a":"\ud83d\ude00"}`],
+    ['the emoji as is', '{"a":"😀"}'],
+    ['an escaped backslash before u0000 (a backslash and the text u0000)', String.raw`{"a":"\\u0000"}`],
+    ['other escapes', String.raw`{"a":"\u0041\n\t\u00e9"}`],
+  ])('accepts %s', (_name, text) => {
+    expect(jsonTextProblem(text)).toBeUndefined();
+  });
+
+  it('agrees with the decoded strings on random text: refused exactly when a string or key holds NUL or is not well-formed', () => {
+    const unit = fc.oneof(fc.constantFrom('\u0000', '\ud800', '\udfff', '\ud83d\ude00', 'a', '"', '\\', 'é'), fc.string({ maxLength: 3 }));
+    const text = fc.array(unit, { maxLength: 6 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.dictionary(text, fc.oneof(text, fc.array(text, { maxLength: 3 })), { maxKeys: 4 }), (value) => {
+        const strings = [...Object.keys(value), ...Object.values(value).flat()];
+        const bad = strings.some((s) => s.includes('\u0000') || !(s as string & { isWellFormed(): boolean }).isWellFormed());
+        expect(jsonTextProblem(JSON.stringify(value))?.code === 'invalid_text').toBe(bad);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

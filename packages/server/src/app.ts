@@ -128,6 +128,10 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       done(new AirlockError('request_too_large', `the JSON body holds more than ${MAX_JSON_VALUES} values (objects, arrays and their members): send smaller batches or arguments`, { param }), undefined);
     } else if (problem.code === 'too_deep') {
       done(new AirlockError('request_too_large', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels at ${param} (arguments may nest ${MAX_ARGS_DEPTH})`, { param }), undefined);
+    } else if (problem.code === 'invalid_text') {
+      // PostgreSQL's text holds no NUL (one such value failed a whole batch of other agents'
+      // decisions), and an unpaired surrogate is stored as U+FFFD: the column would not match the record.
+      done(new AirlockError('invalid_text', `${param}: ${problem.message.replace(/^a string at \S+ /, 'a string ')}`, { param }), undefined);
     } else {
       done(new AirlockError('duplicate_key', `${param}: the key ${JSON.stringify(problem.key)} appears twice in one object; each key may appear once (I-JSON)`, { param }), undefined);
     }

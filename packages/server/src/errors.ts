@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_json'
   | 'duplicate_key'
+  | 'invalid_text'
   | 'request_too_large'
   | 'unauthenticated'
   | 'invalid_api_key'

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyDetector, type DecisionCount } from '../src/services/anomaly-detector.js';
+import { seededRandom as random } from './support/random.js';
 
 const BUCKET = 5 * 60_000;
 const T0 = Date.parse('2026-11-20T00:00:00Z');
 
-/** Deterministic pseudo-random numbers (mulberry32), so "noise" is the same in every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Poisson-distributed count with the given mean (Knuth). */
 function poisson(mean: number, next: () => number): number {

@@ -3,7 +3,8 @@ import { configFromEnvironment } from '../src/index.js';
 import { writeEdgeDecisions } from './support/audit-stream.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
 import { signIn } from './support/http.js';
-import { seededRandom, SiemReceiver } from './support/siem-receiver.js';
+import { seededRandom } from './support/random.js';
+import { SiemReceiver } from './support/siem-receiver.js';
 
 const SECRET = 'audit webhook test secret';
 

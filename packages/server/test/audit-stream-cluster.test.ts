@@ -3,7 +3,8 @@ import { AuditStreamClient, chainProblems, writeEdgeDecisions } from './support/
 import { startCluster, type Cluster } from './support/cluster.js';
 import { signIn } from './support/http.js';
 import { ADMIN_PASSWORD } from './support/server.js';
-import { seededRandom, SiemReceiver } from './support/siem-receiver.js';
+import { seededRandom } from './support/random.js';
+import { SiemReceiver } from './support/siem-receiver.js';
 
 /**
  * The audit stream of one instance carries the records every instance writes to the shared

@@ -131,6 +131,20 @@ describe('hostile JSON bodies', () => {
     expect(after.body.records).toBe(before.body.records);
   });
 
+  it('refuses NUL and unpaired surrogates in any string on every route: 400 invalid_text naming where', async () => {
+    for (const route of bodyRoutes) {
+      for (const [body, param] of [
+        [String.raw`{"a":"x\u0000"}`, 'body.a'],
+        [String.raw`{"x":[{"k\ud800":1}]}`, 'body.x.0.(a key)'],
+      ] as const) {
+        const reply = await send(route, body);
+        expect([route.key, reply.status, reply.body.error?.code, reply.body.error?.param]).toEqual([route.key, 400, 'invalid_text', param]);
+      }
+    }
+    const reply = await callers.agent.post<ErrorBody>('/v1/decide', { tool: 'get_account', args: { account_id: 'A-1\u0000' } });
+    expect(reply.body.error.message).toBe('body.args.account_id: a string holds U+0000 or an unpaired surrogate (\\uD800–\\uDFFF without its pair): text must be well-formed Unicode without NUL');
+  });
+
   it('refuses 100 concurrent duplicate-key calls alike', async () => {
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => callers.agent.post<ErrorBody>('/v1/decide', `{"tool":"issue_refund","args":{"amount":${i},"amount":900}}`)));
     expect(replies.map((r) => `${r.status} ${r.body.error.code} ${r.body.error.param}`)).toEqual(Array(100).fill('400 duplicate_key body.args.amount'));

@@ -45,7 +45,7 @@ export async function evaluateLine(engine: Engine, line: string, number: number)
   // Before the parse: nothing nested deeper than any request may be reaches a recursive walk, and
   // a key named twice is refused (the decision would read one value, a tool's parser maybe the other).
   const problem = jsonTextProblem(line, MAX_JSON_DEPTH);
-  if (problem) return failure(problem.code === 'duplicate_key' ? 'invalid_request' : 'request_too_large', `line ${number}: ${problem.message}`, number);
+  if (problem) return failure(problem.code === 'duplicate_key' || problem.code === 'invalid_text' ? 'invalid_request' : 'request_too_large', `line ${number}: ${problem.message}`, number);
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -13,6 +13,7 @@ export const MAX_JSON_DEPTH = 64;
 
 export type JsonTextProblem =
   | { code: 'too_deep'; message: string; path: string }
+  | { code: 'invalid_text'; message: string; path: string }
   | { code: 'too_many_values'; message: string; path: string }
   | { code: 'duplicate_key'; message: string; path: string; key: string };
 
@@ -57,11 +58,25 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH, maxValu
   let values = 0;
   let expectKey = false;
   const length = text.length;
+  // Escapes are where NUL and unpaired surrogates can hide (raw control characters are not JSON,
+  // and a body decoded from UTF-8 holds no unpaired surrogate): most texts have none to look at.
+  // The next `\u` at or after the scan, found once per escape: the scan stays linear.
+  let nextEscape = text.indexOf('\\u');
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const end = stringEnd(text, i);
       if (end < 0) return undefined;
+      if (nextEscape >= 0 && nextEscape < i) nextEscape = text.indexOf('\\u', i);
+      if (nextEscape >= 0 && nextEscape < end && !wellFormedString(text, i, end)) {
+        if (expectKey) (stack[depth - 1] as Frame).at = '(a key)';
+        const path = pathOf(stack, depth);
+        return {
+          code: 'invalid_text',
+          message: `a string at ${path || 'the top'} holds U+0000 or an unpaired surrogate (\\uD800–\\uDFFF without its pair): text must be well-formed Unicode without NUL`,
+          path,
+        };
+      }
       if (expectKey) {
         const frame = stack[depth - 1] as Frame;
         const raw = text.slice(i + 1, end);
@@ -120,6 +135,21 @@ export const MAX_JSON_VALUES = 20_000;
 
 function tooMany(maxValues: number): JsonTextProblem {
   return { code: 'too_many_values', message: `JSON holding more than ${maxValues} values`, path: '' };
+}
+
+/**
+ * Whether the JSON string from `start` to `end` (its quotes) decodes to well-formed Unicode without
+ * U+0000. Such a string cannot be stored as it was sent (PostgreSQL's text holds no NUL; an unpaired
+ * surrogate becomes U+FFFD in UTF-8, so the stored column would no longer match the sealed record).
+ */
+function wellFormedString(text: string, start: number, end: number): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(start, end + 1));
+  } catch {
+    return true; // not JSON: JSON.parse judges the whole text
+  }
+  return typeof value !== 'string' || (!value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed());
 }
 
 /** Index of the quote closing the string that opens at `start`, or -1. */

@@ -5,6 +5,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
   duplicate_key: 400,
+  invalid_text: 400,
   unauthenticated: 401,
   invalid_api_key: 401,
   invalid_session: 401,

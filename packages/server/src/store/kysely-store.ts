@@ -76,7 +76,7 @@ export class KyselyStore implements Store {
     this.postgres = postgres;
     this.payloadField = (path) =>
       postgres
-        ? sql<string | null>`(audit.payload::jsonb #>> ${sql.lit(`{${path.join(',')}}`)})`
+        ? sql<string | null>`(${pgJson(sql.ref('audit.payload'))} #>> ${sql.lit(`{${path.join(',')}}`)})`
         : sql<string | null>`json_extract(audit.payload, ${sql.lit(`$.${path.join('.')}`)})`;
     this.decisionField = (field) => this.payloadField(field === 'code' ? ['data', 'decision', 'error', 'code'] : ['data', 'decision', field]);
   }
@@ -99,12 +99,14 @@ export class KyselyStore implements Store {
   async findDecisions(refs: readonly { id: string; at: number }[]): Promise<DecisionRef[]> {
     if (refs.length === 0) return [];
     const id = this.payloadField(['data', 'id']);
+    // In seq order: a decision's own record comes before anything later claiming its id (an edge report).
     const rows = await this.db
       .selectFrom('audit')
       .select(['seq', 'at', 'agent', 'tool', 'effect', 'rule', id.as('id'), this.payloadField(['data', 'approval']).as('approval')])
       .where('type', '=', 'decision')
       .where('at', 'in', [...new Set(refs.map((ref) => ref.at))])
       .where(id, 'in', [...new Set(refs.map((ref) => ref.id))])
+      .orderBy('seq')
       .execute();
     return rows.map((row) => ({
       id: row.id ?? '',
@@ -628,9 +630,9 @@ export class KyselyStore implements Store {
   private approvalArgCondition(filter: ArgFilter): Expression<SqlBool> {
     const keys = filter.path.split('.');
     if (this.postgres) {
-      const at = sql`(${sql.ref('args')}::jsonb #> ${keys}::text[])`;
-      const text = sql`(${sql.ref('args')}::jsonb #>> ${keys}::text[])`;
-      const type = sql`jsonb_typeof(${at})`;
+      const at = sql`(${pgJson(sql.ref('args'))} #> ${keys}::text[])`;
+      const text = sql`(${pgJson(sql.ref('args'))} #>> ${keys}::text[])`;
+      const type = sql`json_typeof(${at})`;
       if (filter.op === 'eq') {
         const num = canonicalNumber(filter.value);
         return sql<SqlBool>`(case ${type} when 'string' then ${text} = ${filter.value} when 'boolean' then ${text} = ${filter.value} when 'number' then ${num === undefined ? sql`false` : sql`(${text})::float8 = ${num}`} else false end)`;
@@ -914,6 +916,17 @@ export class KyselyStore implements Store {
   async listPolicyActivations(limit: number): Promise<PolicyActivationRow[]> {
     return this.db.selectFrom('policy_activations').selectAll().orderBy('id', 'desc').limit(limit).execute();
   }
+}
+
+/**
+ * JSON text as PostgreSQL's json, read by path. PostgreSQL cannot hold U+0000 in text, and its
+ * JSON functions refuse any document with a `\u0000` escape anywhere (json as well as jsonb): a
+ * record written before such text was refused at the door (invalid_text) would fail every read
+ * passing over it, and the migration that counts decisions. The escape is read as U+FFFD instead;
+ * the fields read this way (decider, error code, ids) never hold one.
+ */
+function pgJson(text: RawBuilder<unknown> | ReturnType<typeof sql.ref>): RawBuilder<unknown> {
+  return sql`replace(${text}, ${sql.lit('\\u0000')}, ${sql.lit('\\ufffd')})::json`;
 }
 
 /** SQL conditions on decision records or counts for a filter (agent, tool, the agents of a role or environment). */

@@ -3,18 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { AUDIT_WEBHOOK_EVENT, auditRecordHash, webhookSignature } from '../../src/index.js';
 import type { StreamedRecord } from './audit-stream.js';
 
-/** A deterministic pseudo-random sequence in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A SIEM's webhook endpoint for the audit forwarder. It fails a share of the requests (500,
  * keeping nothing of them), checks every signature, and takes a batch's records only in order,

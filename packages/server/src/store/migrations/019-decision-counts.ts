@@ -25,7 +25,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   if (!postgres) table = table.modifyEnd(sql`without rowid`);
   await table.execute();
   const field = (path: string) =>
-    postgres ? sql`coalesce(payload::jsonb #>> ${sql.lit(`{${path.replaceAll('.', ',')}}`)}, '')` : sql`coalesce(json_extract(payload, ${sql.lit(`$.${path}`)}), '')`;
+    // A `\u0000` escape anywhere in a record (accepted before invalid_text) fails PostgreSQL's JSON
+    // functions for the whole record: read as U+FFFD (pgJson in kysely-store.ts).
+    postgres
+      ? sql`coalesce(replace(payload, ${sql.lit('\\u0000')}, ${sql.lit('\\ufffd')})::json #>> ${sql.lit(`{${path.replaceAll('.', ',')}}`)}, '')`
+      : sql`coalesce(json_extract(payload, ${sql.lit(`$.${path}`)}), '')`;
   await sql`
     insert into decision_counts (minute, agent, tool, effect, rule, decided_by, code, count)
     select (at / 60000) * 60000, coalesce(agent, ''), coalesce(tool, ''), coalesce(effect, ''), coalesce(rule, ''),

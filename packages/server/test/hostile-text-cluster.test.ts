@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from './support/cluster.js';
+import { inSchema } from './support/shared-services.js';
+
+interface Answer {
+  effect?: string;
+  error?: { code: string; param?: string };
+}
+
+/**
+ * On PostgreSQL an agent's NUL (text holds none) or unpaired surrogate in a tool name or argument
+ * failed the whole group commit it shared with other agents' decisions (503 store_unavailable for
+ * them), or merged into another's count row. Such text is refused at the door (400 invalid_text)
+ * and never reaches a batch: 100 hostile calls at once beside 100 ordinary ones, on two instances.
+ */
+describe('hostile text beside other agents on PostgreSQL', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
+  it('refuses every hostile call and answers every bystander; the trail holds exactly the bystanders', async () => {
+    const hostile = [
+      { tool: 'x\u0000' },
+      { tool: 'x\ud800' },
+      { tool: 'x\udbff' },
+      { tool: 'get_account', args: { account_id: 'A\u0000' } },
+      { tool: 'get_account', args: { ['k\udc00']: 1 } },
+    ];
+    const before = await inSchema(cluster.schema, async (client) => Number((await client.query("SELECT count(*) AS n FROM audit WHERE type = 'decision'")).rows[0].n));
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      i % 2 === 0
+        ? cluster.agent(i % 4 === 0 ? 0 : 1, 'support-bot-1').post<Answer>('/v1/decide', hostile[(i / 2) % hostile.length])
+        : cluster.agent(i % 4 === 1 ? 0 : 1, 'devops-bot-1').post<Answer>('/v1/decide', { tool: 'get_metrics', args: { service: 'checkout', environment: 'production' } }),
+    );
+    const replies = await Promise.all(calls);
+    const refused = replies.filter((_, i) => i % 2 === 0);
+    const answered = replies.filter((_, i) => i % 2 === 1);
+    expect(refused.map((reply) => `${reply.status} ${reply.body.error?.code}`)).toEqual(Array(100).fill('400 invalid_text'));
+    expect(answered.map((reply) => `${reply.status} ${reply.body.effect}`)).toEqual(Array(100).fill('200 allow'));
+    const after = await inSchema(cluster.schema, async (client) => Number((await client.query("SELECT count(*) AS n FROM audit WHERE type = 'decision'")).rows[0].n));
+    expect(after - before).toBe(100);
+    // The counts agree with the records.
+    const counted = await inSchema(cluster.schema, async (client) => Number((await client.query('SELECT coalesce(sum(count), 0) AS n FROM decision_counts')).rows[0].n));
+    expect(counted).toBe(after);
+  }, 60_000);
+});
