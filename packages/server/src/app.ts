@@ -169,6 +169,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   }
 
   app.addHook('onRequest', async (request) => {
+    // A NUL in the path or query (%00) would reach PostgreSQL as a parameter, which text cannot
+    // hold: refused like one in a body (the only way; percent-decoding makes no unpaired surrogate).
+    if (/%00/i.test(request.url)) throw new AirlockError('invalid_text', 'the URL holds %00 (U+0000): text must be well-formed Unicode without NUL', { param: 'query' });
     const url = request.routeOptions.url;
     if (url === undefined) return;
     const access = ROUTE_ACCESS[routeKey(request.method, url)] ?? [];

@@ -47,4 +47,15 @@ describe('hostile text beside other agents on PostgreSQL', () => {
     const counted = await inSchema(cluster.schema, async (client) => Number((await client.query('SELECT coalesce(sum(count), 0) AS n FROM decision_counts')).rows[0].n));
     expect(counted).toBe(after);
   }, 60_000);
+
+  it('refuses %00 in a URL before anything reads it: 400 invalid_text, on public routes too', async () => {
+    const admin = await cluster.admin(0);
+    for (const path of ['/v1/audit?tool=x%00', '/v1/audit?agent=%00', '/v1/approvals?agent=a%00b', '/v1/fleet/x%00', '/v1/stats/overview?tool=%00']) {
+      const reply = await admin.get<Answer>(path);
+      expect([path, reply.status, reply.body.error?.code]).toEqual([path, 400, 'invalid_text']);
+    }
+    const health = await fetch(`${cluster.instances[0]?.url ?? ''}/healthz?x=%00`);
+    expect(health.status).toBe(400);
+    expect((await admin.get<Answer>('/v1/audit?tool=x')).status).toBe(200);
+  });
 });
