@@ -1883,6 +1883,7 @@ export interface paths {
                                 decision: string;
                                 firstRunAt: string;
                             };
+                            /** @description the deciding rule or limit id; null for the policy default, a risk tier or an error */
                             rule: string | null;
                             version: number;
                         }[];

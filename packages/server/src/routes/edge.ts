@@ -21,7 +21,7 @@ const edgeReport = z.object({
   id: z.string().min(1).max(64),
   at: z.number().int().nonnegative(),
   version: z.number().int().positive(),
-  rule: z.string().max(256).nullable(),
+  rule: z.string().min(1).max(256).nullable().describe('the deciding rule or limit id; null for the policy default, a risk tier or an error'),
   call: z.object({
     tool: z.string().min(1).max(256),
     args: toolArgs,
