@@ -24,6 +24,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('decision_counts_pk', ['minute', 'agent', 'tool', 'effect', 'rule', 'decided_by', 'code']);
   if (!postgres) table = table.modifyEnd(sql`without rowid`);
   await table.execute();
+  // One agent's counts (a quarantine's count of its blocks, the agent page): its minutes only, not
+  // every agent's minutes in the range. A second b-tree, written once per key a batch adds to.
+  await db.schema.createIndex('decision_counts_agent').on('decision_counts').columns(['agent', 'minute']).execute();
   const field = (path: string) =>
     // A `\u0000` escape anywhere in a record (accepted before invalid_text) fails PostgreSQL's JSON
     // functions for the whole record: read as U+FFFD (pgJson in kysely-store.ts).
