@@ -59,7 +59,7 @@ export { pauseCovers, type PauseScope } from './pause-scope.js';
 export { BUDGET_SCALE } from './limits/counter-store.js';
 export { restoreConsumption, restoreReleased, restoreReservation, type ConsumptionSink } from './limits/restore.js';
 export { callHash, canonicalJson, sha256Bytes, sha256Hex } from './engine/canonical.js';
-export { jsonTextProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES, nestsDeeperThan } from './engine/json-text.js';
+export { holdsUnstorableText, isStorableText, jsonTextProblem, MAX_JSON_DEPTH, MAX_JSON_VALUES, nestsDeeperThan, storableText, withStorableText } from './engine/json-text.js';
 export type { JsonTextProblem } from './engine/json-text.js';
 export { policySuiteSchema } from './testing/suite-schema.js';
 export { JSON_SCHEMA_FILES, jsonSchema, jsonSchemaFiles } from './json-schemas.js';

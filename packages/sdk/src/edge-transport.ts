@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, compile, parseBundle, pauseCovers, type Engine, type PauseScope, type PolicySource, type ToolReach } from '@airlock/core';
+import { canonicalJson, compile, holdsUnstorableText, parseBundle, pauseCovers, type Engine, type PauseScope, type PolicySource, type ToolReach } from '@airlock/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { request } from 'undici';
 import { OutcomeBatcher, type ExecutionOutcome } from './outcomes.js';
@@ -123,6 +123,9 @@ export class EdgeTransport implements Transport {
   decideSync(call: ToolCall): AirlockDecision | undefined {
     const { engine, identity } = this;
     if (!engine || !identity || this.closed || Date.now() - this.lastBeat > this.staleMs || this.pending >= this.maxPending || this.paused(call.tool)) return undefined;
+    // Text the server cannot store as sent (NUL, an unpaired surrogate) is the server's to refuse
+    // (400 invalid_text): never allowed here, where its report could not be recorded as it ran.
+    if (holdsUnstorableText(call.tool) || holdsUnstorableText(call.args) || holdsUnstorableText(call.session ?? '') || holdsUnstorableText(call.sessionAttributes ?? null)) return undefined;
     const at = Date.now();
     const decision = engine.statelessDecision({ ...identity, tool: call.tool, args: call.args, at, session: call.session, sessionAttributes: call.sessionAttributes });
     if (!decision || decision.effect !== 'allow') return undefined;

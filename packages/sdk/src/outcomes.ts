@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { storableText } from '@airlock/core';
 import type { AirlockDecision } from './types.js';
 
 /** Longest error message reported; the rest is cut. */
@@ -42,19 +43,20 @@ export function outcomeReport(outcome: ExecutionOutcome): OutcomeReport {
   const base = { decisionId: decision.id, decidedAt: decision.at ?? '', at: Math.round(outcome.startedAt + outcome.durationMs), durationMs };
   if (!outcome.ok) return { ...base, status: 'failed', error: errorOf(outcome.value) };
   const result = resultOf(outcome.value, decision.recordResult === true);
-  if (outcome.failure) return { ...base, status: 'failed', error: { class: outcome.failure.class.slice(0, 128), message: outcome.failure.message.slice(0, MAX_ERROR_MESSAGE) }, ...(result ? { result } : {}) };
+  if (outcome.failure) return { ...base, status: 'failed', error: { class: storableText(outcome.failure.class.slice(0, 128)), message: storableText(outcome.failure.message.slice(0, MAX_ERROR_MESSAGE)) }, ...(result ? { result } : {}) };
   return { ...base, status: 'succeeded', ...(result ? { result } : {}) };
 }
 
 function errorOf(thrown: unknown): { class: string; message: string } {
-  if (thrown instanceof Error) return { class: (thrown.name || thrown.constructor.name || 'Error').slice(0, 128), message: thrown.message.slice(0, MAX_ERROR_MESSAGE) };
+  // A cut through a surrogate pair, or a NUL in the text, is made storable (the server refuses neither in a report, but stores U+FFFD).
+  if (thrown instanceof Error) return { class: storableText((thrown.name || thrown.constructor.name || 'Error').slice(0, 128)), message: storableText(thrown.message.slice(0, MAX_ERROR_MESSAGE)) };
   let message: string;
   try {
     message = typeof thrown === 'string' ? thrown : (JSON.stringify(thrown) ?? String(thrown));
   } catch {
     message = String(thrown);
   }
-  return { class: typeof thrown, message: message.slice(0, MAX_ERROR_MESSAGE) };
+  return { class: typeof thrown, message: storableText(message.slice(0, MAX_ERROR_MESSAGE)) };
 }
 
 /** SHA-256 and size of the result's JSON text; undefined for a result with none (undefined, a function, a cycle). */
@@ -68,7 +70,7 @@ function resultOf(value: unknown, withContent: boolean): OutcomeReport['result']
   if (text === undefined) return undefined;
   const result: NonNullable<OutcomeReport['result']> = { digest: createHash('sha256').update(text).digest('hex'), size: Buffer.byteLength(text) };
   if (withContent) {
-    result.content = text.slice(0, MAX_RESULT_CONTENT);
+    result.content = storableText(text.slice(0, MAX_RESULT_CONTENT));
     if (text.length > MAX_RESULT_CONTENT) result.truncated = true;
   }
   return result;

@@ -208,6 +208,30 @@ describe('SDK edge mode', () => {
     expect(record?.data).toMatchObject({ id: 'edg_forged', edge: { agreed: false, verified: true, server: { effect: 'block' } }, decision: { flagged: true } });
   });
 
+  it('leaves text the server cannot store (NUL, an unpaired surrogate) to the server, which refuses it: the tool does not run, and later allows are still recorded', async () => {
+    const ran: string[] = [];
+    const getAccount = airlock.guard('get_account', (args: { account_id: string }) => {
+      ran.push(args.account_id);
+      return { id: args.account_id };
+    });
+    const before = { ...edge.stats };
+    for (const id of ['A\u0000B', 'C\ud800']) {
+      const refused = (await getAccount({ account_id: id })) as unknown as Refusal;
+      expect(refused).toMatchObject({ airlock: 'blocked', tool: 'get_account' });
+      expect(refused.reason).toContain('holds U+0000 or an unpaired surrogate');
+    }
+    expect(ran).toEqual([]);
+    expect(edge.stats.local).toBe(before.local);
+    expect(await getAccount({ account_id: 'AFTER-NUL' })).toEqual({ id: 'AFTER-NUL' });
+    expect(edge.stats.local).toBe(before.local + 1);
+    await expect.poll(async () => (await decisions('get_account')).some((r) => r.data.request.args.account_id === 'AFTER-NUL'), { timeout: 5000 }).toBe(true);
+    // A report holding such text (sent by an SDK before this check) is recorded, not refused: the
+    // call ran. Its text is stored with U+FFFD in place of each NUL and unpaired surrogate.
+    expect((await reportEdge([{ id: 'edg_nul', at: Date.now(), version: 1, rule: 'read-account', call: readAccount('D\u0000E\udc00') }])).recorded).toBe(1);
+    const [record] = (await decisions('get_account')).filter((r) => r.data.id === 'edg_nul');
+    expect(record?.data.request.args.account_id).toBe('D\ufffdE\ufffd');
+  });
+
   it('records a resent report once: a batch sent again, two copies at the same time, an id twice in one batch', async () => {
     const report = (n: number) => ({ id: `edg_resent-${n}`, at: Date.now(), version: 1, rule: 'read-account', call: readAccount(`RESENT-${n}`) });
     const first = await reportEdge([report(1), report(2)]);

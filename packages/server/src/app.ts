@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH, MAX_JSON_VALUES } from '@airlock/core';
+import { jsonTextProblem, MAX_ARGS_DEPTH, MAX_JSON_DEPTH, MAX_JSON_VALUES, withStorableText } from '@airlock/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROUTE_ACCESS, allows, routeKey } from './access.js';
@@ -121,7 +121,17 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   const BATCH_ROUTES = new Set(['/v1/edge/decisions', '/v1/outcomes']);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const problem = jsonTextProblem(body as string, MAX_JSON_DEPTH, BATCH_ROUTES.has(request.routeOptions.url ?? '') ? Number.POSITIVE_INFINITY : MAX_JSON_VALUES);
+    const batch = BATCH_ROUTES.has(request.routeOptions.url ?? '');
+    let problem = jsonTextProblem(body as string, MAX_JSON_DEPTH, batch ? Number.POSITIVE_INFINITY : MAX_JSON_VALUES);
+    if (problem?.code === 'invalid_text' && batch) {
+      // Reports of calls that already ran (edge decisions, outcomes) are recorded, not refused:
+      // refused, a batch was retried for good and held back every later report. Their text is
+      // made storable (U+FFFD for each NUL or unpaired surrogate); the other checks still apply.
+      problem = jsonTextProblem(body as string, MAX_JSON_DEPTH, Number.POSITIVE_INFINITY, false);
+      if (problem === undefined) {
+        return parseJson(request, body as string, (error: Error | null, value?: unknown) => (error ? done(error, undefined) : done(null, withStorableText(value))));
+      }
+    }
     if (problem === undefined) return parseJson(request, body as string, done);
     const param = problem.path === '' ? 'body' : `body.${problem.path}`;
     if (problem.code === 'too_many_values') {

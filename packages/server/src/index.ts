@@ -5,7 +5,7 @@ export type { ConfigFlags, ServerConfig } from './config.js';
 export type { Clock } from './clock.js';
 export { ARCHIVE_APPLICATION_ID, trailFileInfo, verifyAuditFile, type TrailFileInfo } from './audit/verify-file.js';
 export { ARCHIVE_FLOOR_MS, archiveSqliteAudit, type ArchiveOptions, type ArchiveOutcome } from './store/sqlite/archive.js';
-export { archivePostgresAudit, postgresTrailBase, verifyPostgresTrail, type PostgresTrailOptions } from './store/postgres/archive.js';
+export { ArchiveIncomplete, archivePostgresAudit, postgresTrailBase, verifyPostgresTrail, type PostgresTrailOptions } from './store/postgres/archive.js';
 export { backupSqliteFile, type BackupResult } from './store/sqlite/backup.js';
 export { replayAuditFile, type ReplayFileOptions, type ReplayFileReport } from './audit/replay-file.js';
 export { HEAD_HASH } from './audit/verify.js';

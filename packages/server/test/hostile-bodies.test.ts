@@ -132,7 +132,8 @@ describe('hostile JSON bodies', () => {
   });
 
   it('refuses NUL and unpaired surrogates in any string on every route: 400 invalid_text naming where', async () => {
-    for (const route of bodyRoutes) {
+    // The batch reports of calls that already ran are recorded with such text made storable (hostile-text-cluster.test.ts).
+    for (const route of bodyRoutes.filter((r) => r.path !== '/v1/edge/decisions' && r.path !== '/v1/outcomes')) {
       for (const [body, param] of [
         [String.raw`{"a":"x\u0000"}`, 'body.a'],
         [String.raw`{"x":[{"k\ud800":1}]}`, 'body.x.0.(a key)'],

@@ -59,3 +59,28 @@ describe('hostile text beside other agents on PostgreSQL', () => {
     expect((await admin.get<Answer>('/v1/audit?tool=x')).status).toBe(200);
   });
 });
+
+describe('reports of calls that already ran, holding such text, on PostgreSQL', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster(1);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
+  it('are recorded with U+FFFD in place of each NUL and unpaired surrogate, not refused (a refused batch was retried for good)', async () => {
+    const agent = cluster.agent(0, 'support-bot-1');
+    const allowed = await agent.post<{ id: string; at: string; effect: string }>('/v1/decide', { tool: 'get_account', args: { account_id: 'RAN-1' } });
+    expect(allowed.body.effect).toBe('allow');
+    const outcome = await agent.post<{ recorded: number }>('/v1/outcomes', {
+      outcomes: [{ decisionId: allowed.body.id, decidedAt: allowed.body.at, status: 'failed', at: Date.now(), durationMs: 1, error: { class: 'Error\u0000', message: 'cut through an emoji \ud83d' } }],
+    });
+    expect(outcome.status, JSON.stringify(outcome.body)).toBe(200);
+    const stored = await inSchema(cluster.schema, async (client) => (await client.query('SELECT error_class, error_message FROM outcomes WHERE decision_id = $1', [allowed.body.id])).rows[0]);
+    expect(stored).toEqual({ error_class: 'Error\ufffd', error_message: 'cut through an emoji \ufffd' });
+    const edge = await agent.post<{ recorded: number }>('/v1/edge/decisions', { decisions: [{ id: 'edg_text', at: Date.now(), version: 1, rule: 'read-account', call: { tool: 'get_account', args: { ['k\u0000']: 'v\udfff', account_id: 'E-1' } } }] });
+    expect(edge.status, JSON.stringify(edge.body)).toBe(200);
+    expect(edge.body.recorded).toBe(1);
+  }, 60_000);
+});

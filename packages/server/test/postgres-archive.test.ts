@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareRecord, type PreparedEntry } from '../src/audit/record.js';
 import { verifyAuditFile } from '../src/audit/verify-file.js';
+import { auditRows, verifyChain, verifyFromBase } from '../src/audit/verify.js';
 import { archivePostgresAudit, postgresTrailBase, verifyPostgresTrail } from '../src/store/postgres/archive.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { Store } from '../src/store/store.js';
@@ -130,4 +132,107 @@ describe('archiving a PostgreSQL trail', () => {
     expect(await count(schema, 'SELECT count(*) AS n FROM audit_archives')).toBe(2);
     expect(await verifyPostgresTrail(POSTGRES_URL, { schema })).toMatchObject({ ok: true });
   }, 60_000);
+});
+
+describe('archiving a PostgreSQL trail: a lost answer to the recording COMMIT', () => {
+  const schema = uniqueName('archive_lost');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-archive-lost-'));
+  let store: Store;
+  beforeAll(async () => {
+    store = await openPostgresStore(POSTGRES_URL, { schema });
+    await store.commit(Array.from({ length: 40 }, (_, i) => decision(i, NOW - 30 * DAY + i)));
+    await store.commit([decision(99, NOW - DAY)]);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await dropSchema(schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the file when the database did commit (the records stay in one place), and finishes', async () => {
+    const file = join(dir, 'lost-reply.db');
+    const original = pg.Client.prototype.query;
+    let armed = false;
+    // The COMMIT of the recording transaction goes through, then its reply is lost.
+    (pg.Client.prototype as unknown as { query: unknown }).query = async function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      if (text.startsWith('INSERT INTO audit_archives')) armed = true;
+      const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      if (armed && text === 'COMMIT') {
+        armed = false;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return result;
+    };
+    let outcome;
+    try {
+      outcome = await archivePostgresAudit(POSTGRES_URL, file, { schema, beforeMs: NOW - 20 * DAY, nowMs: NOW, actor: 'system' });
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    // Recorded: the run asked the database, kept the file and deleted the archived records.
+    expect(outcome).toMatchObject({ kind: 'archived', from: 1, through: 40 });
+    expect(existsSync(file)).toBe(true);
+    expect(await verifyAuditFile(file)).toMatchObject({ ok: true, records: 40 });
+    expect(await count(schema, 'SELECT count(*) AS n FROM audit WHERE seq <= 40')).toBe(0);
+    expect(await verifyPostgresTrail(POSTGRES_URL, { schema })).toMatchObject({ ok: true, base: { seq: 40, file: 'lost-reply.db' } });
+  }, 60_000);
+
+  it('removes the file when the recording transaction failed before its COMMIT (nothing recorded)', async () => {
+    const file = join(dir, 'failed.db');
+    const original = pg.Client.prototype.query;
+    (pg.Client.prototype as unknown as { query: unknown }).query = async function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      if (text.startsWith('INSERT INTO audit (')) throw new Error('Connection terminated unexpectedly');
+      return (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    };
+    const before = await postgresTrailBase(POSTGRES_URL, { schema });
+    try {
+      await expect(archivePostgresAudit(POSTGRES_URL, file, { schema, beforeMs: Date.now() + 30 * DAY - 8 * DAY, nowMs: Date.now() + 30 * DAY, actor: 'system' })).rejects.toThrow('Connection terminated');
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    expect(existsSync(file)).toBe(false);
+    expect(await postgresTrailBase(POSTGRES_URL, { schema })).toEqual(before);
+    expect(await verifyPostgresTrail(POSTGRES_URL, { schema })).toMatchObject({ ok: true });
+  }, 60_000);
+});
+
+describe('verifying while an archive runs', () => {
+  const schema = uniqueName('archive_verify');
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-archive-verify-'));
+  let store: Store;
+  beforeAll(async () => {
+    store = await openPostgresStore(POSTGRES_URL, { schema });
+    for (let i = 0; i < 3000; i += 1000) await store.commit(Array.from({ length: 1000 }, (_, k) => decision(i + k, NOW - 30 * DAY + i + k)));
+    await store.commit([decision(9999, NOW - DAY)]);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await dropSchema(schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an archive landing between reading the base and the records is no broken trail: verified again from the new base', async () => {
+    // The base is read, then an archive commits and deletes, then the records are walked.
+    let archived = false;
+    const readBase = async () => {
+      const base = await store.auditBase();
+      if (!archived) {
+        archived = true;
+        expect(await archivePostgresAudit(POSTGRES_URL, join(dir, 'between.db'), { schema, beforeMs: NOW - 20 * DAY, nowMs: NOW, actor: 'system' })).toMatchObject({ kind: 'archived', through: 3000 });
+      }
+      return base;
+    };
+    const walks: { ok: boolean; seq?: number }[] = [];
+    const walk = async (base: Awaited<ReturnType<Store['auditBase']>>) => {
+      const result = await verifyChain(auditRows((after, limit) => store.auditAfter(after, limit), 1000, base?.seq ?? 0), { ...(base ? { base } : {}), requireAttestation: true });
+      walks.push(result);
+      return result;
+    };
+    expect(await verifyFromBase(readBase, walk)).toMatchObject({ ok: true, base: { seq: 3000 } });
+    // The first walk was the false alarm a single pass answers: record 1 missing.
+    expect(walks).toHaveLength(2);
+    expect(walks[0]).toMatchObject({ ok: false, seq: 1 });
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { parseDuration } from '@airlock/core';
-import { archivePostgresAudit, archiveSqliteAudit } from '@airlock/server';
+import { ArchiveIncomplete, archivePostgresAudit, archiveSqliteAudit } from '@airlock/server';
 import { refusedFiles } from './new-file.js';
 
 /**
@@ -38,7 +38,9 @@ export async function auditArchiveCommand(
         ? await archiveSqliteAudit(options.db, options.to, { beforeMs, nowMs, actor: 'system' })
         : await archivePostgresAudit(options.databaseUrl, options.to, { beforeMs, nowMs, actor: 'system', schema: options.schema });
   } catch (error) {
-    io.stderr.write(`airlock: archive failed, nothing removed from ${source}: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Past the recording transaction the archive is (or may be) part of the history: say so, never "nothing removed".
+    if (error instanceof ArchiveIncomplete) io.stderr.write(`airlock: archive not finished: ${error.message}\n`);
+    else io.stderr.write(`airlock: archive failed, nothing removed from ${source}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   if (outcome.kind === 'refused') {
@@ -65,6 +67,8 @@ export function redacted(url: string, schema: string | undefined): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    // libpq also takes the password as a query parameter.
+    for (const key of [...parsed.searchParams.keys()]) if (key.toLowerCase() === 'password') parsed.searchParams.set(key, '***');
     shown = parsed.toString();
   } catch {
     shown = 'the PostgreSQL database';

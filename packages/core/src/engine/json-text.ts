@@ -48,7 +48,7 @@ interface Frame {
  * there is none. Never throws; for text that is not JSON it may answer anything or nothing
  * (`JSON.parse` judges syntax), but always in linear time.
  */
-export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES): JsonTextProblem | undefined {
+export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES, checkText = true): JsonTextProblem | undefined {
   // Frames are reused across calls (the scan is synchronous): a typical body allocates nothing
   // but the keys of its objects.
   const stack = FRAMES;
@@ -61,7 +61,7 @@ export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH, maxValu
   // Escapes are where NUL and unpaired surrogates can hide (raw control characters are not JSON,
   // and a body decoded from UTF-8 holds no unpaired surrogate): most texts have none to look at.
   // The next `\u` at or after the scan, found once per escape: the scan stays linear.
-  let nextEscape = text.indexOf('\\u');
+  let nextEscape = checkText ? text.indexOf('\\u') : -1;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
@@ -149,7 +149,7 @@ function wellFormedString(text: string, start: number, end: number): boolean {
   } catch {
     return true; // not JSON: JSON.parse judges the whole text
   }
-  return typeof value !== 'string' || (!value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed());
+  return typeof value !== 'string' || isStorableText(value);
 }
 
 /** Index of the quote closing the string that opens at `start`, or -1. */
@@ -238,4 +238,54 @@ export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
     depth = depths?.pop() ?? 0;
   }
   return false;
+}
+
+/**
+ * Whether a string can be stored as it is: well-formed Unicode without U+0000 (what
+ * `jsonTextProblem` refuses as `invalid_text` in JSON text).
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** A string made storable: each unpaired surrogate and each U+0000 becomes U+FFFD. */
+export function storableText(text: string): string {
+  return isStorableText(text) ? text : (text as string & { toWellFormed(): string }).toWellFormed().replaceAll('\u0000', '\ufffd');
+}
+
+/**
+ * Whether some string in a value (a key or a member, at any depth; an explicit stack, never
+ * recursion) cannot be stored as it is. For values that did not come from checked JSON text: an
+ * SDK caller's arguments.
+ */
+export function holdsUnstorableText(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (!isStorableText(current)) return true;
+    } else if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (current !== null && typeof current === 'object') {
+      for (const key of Object.keys(current)) {
+        if (!isStorableText(key)) return true;
+        stack.push((current as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * A parsed JSON value with every string (keys too) made storable (`storableText`): for reports of
+ * calls that already ran (edge decisions, outcomes), which must be recorded, not refused. Depth is
+ * bounded by the JSON text check before the parse. Keys that become equal keep the last member.
+ */
+export function withStorableText(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(withStorableText);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) out[storableText(key)] = withStorableText(member);
+  return out;
 }

@@ -1,7 +1,7 @@
 import type { AuditRow } from '../store/schema.js';
 import { needsScanBound, type AuditFilter, type Store } from '../store/store.js';
 import type { AuditRecordFields } from '../audit/record.js';
-import { auditRows, verifyChain, type VerifyResult } from '../audit/verify.js';
+import { auditRows, verifyChain, verifyFromBase, type VerifyResult } from '../audit/verify.js';
 import { causeOf, type RefusalCause } from './refusal-cause.js';
 
 /** An audit record as the API returns it: the fields its hash is made of, and the hash. */
@@ -84,15 +84,16 @@ export class AuditService {
 
   /** The trail from its base (genesis, or the last archived record, which must be attested). */
   async verify(options: { expectHead?: string } = {}): Promise<VerifyResult> {
-    const base = await this.store.auditBase();
-    const result = await verifyChain(auditRows((after, limit) => this.store.auditAfter(after, limit), 1000, base?.seq ?? 0), {
-      ...options,
-      ...(base ? { base: { seq: base.seq, hash: base.hash, file: base.file } } : {}),
-      requireAttestation: true,
+    return verifyFromBase(() => this.store.auditBase(), async (base) => {
+      const result = await verifyChain(auditRows((after, limit) => this.store.auditAfter(after, limit), 1000, base?.seq ?? 0), {
+        ...options,
+        ...(base ? { base: { seq: base.seq, hash: base.hash, file: base.file } } : {}),
+        requireAttestation: true,
+      });
+      // The attestations met are for verifying several files together; the API answers the base.
+      if (result.ok) delete result.archives;
+      return result;
     });
-    // The attestations met are for verifying several files together; the API answers the base.
-    if (result.ok) delete result.archives;
-    return result;
   }
 }
 

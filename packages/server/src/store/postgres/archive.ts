@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { prepareRecord, sealRecord } from '../../audit/record.js';
-import { auditRows, verifyChain, type ArchivedData, type VerifyResult } from '../../audit/verify.js';
+import { auditRows, verifyChain, verifyFromBase, type ArchivedData, type VerifyResult } from '../../audit/verify.js';
 import { restoreSpanMs } from '../../services/counters.js';
 import { KyselyStore } from '../kysely-store.js';
 import type { AuditArchiveRow, Database } from '../schema.js';
@@ -72,10 +72,28 @@ export async function archivePostgresAudit(url: string, destination: string, opt
     try {
       attestedBy = await recordArchive(client, base, { seq: through, hash: copied.hash, at: copied.at, first_seq: from, file: data.file, archived_at: options.nowMs }, data, options);
     } catch (error) {
-      unlinkSync(destination);
-      throw error;
+      // A lost connection may have cut the reply to a COMMIT that happened: the base would then
+      // name a file removed here, and the next run would delete the records it holds. Only a
+      // database that answers "not recorded" lets the file go.
+      const recorded = error instanceof ArchiveRaced ? undefined : await recordedArchive(url, options.schema, through, data.file).catch(() => null);
+      if (recorded === undefined) {
+        unlinkSync(destination);
+        throw error;
+      }
+      if (recorded === null) {
+        throw new ArchiveIncomplete(
+          `${errorText(error)}; whether the archive was recorded is unknown: keep ${destination} (it verifies) and run the command again once the database answers (it finishes a recorded archive, or archives anew)`,
+        );
+      }
+      attestedBy = recorded;
     }
-    await deleteThrough(client, through);
+    try {
+      await deleteThrough(client, through);
+    } catch (error) {
+      throw new ArchiveIncomplete(
+        `the archive ${data.file} is recorded (record ${attestedBy}), but deleting the archived records from the database failed: ${errorText(error)}; run the command again to finish (verification already starts after them)`,
+      );
+    }
     return { kind: 'archived', from, through, records: data.records, hash: copied.hash, bytes: statSync(destination).size, attestedBy, ...(clippedBy ? { clippedBy } : {}) };
   } finally {
     await client.end();
@@ -98,19 +116,55 @@ export async function postgresTrailBase(url: string, options: PostgresTrailOptio
  * servers' GET /v1/audit/verify does: the base must be attested by an `audit.archived` record.
  */
 export async function verifyPostgresTrail(url: string, options: PostgresTrailOptions & { expectHead?: string | undefined; anchorOptional?: boolean } = {}): Promise<VerifyResult> {
-  const base = await postgresTrailBase(url, options);
   const pool = new pg.Pool({ connectionString: url, max: 2, types, ...searchPath(options.schema) });
   guardClients(pool);
   const store = new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
   try {
-    return await verifyChain(auditRows((after, limit) => store.auditAfter(after, limit), 1000, base?.seq ?? 0), {
-      ...(options.expectHead === undefined ? {} : { expectHead: options.expectHead }),
-      ...(options.anchorOptional ? { anchorOptional: true } : {}),
-      ...(base ? { base } : {}),
-      requireAttestation: true,
-    });
+    // Again if an archive moved the base meanwhile (verifyFromBase).
+    return await verifyFromBase(
+      () => postgresTrailBase(url, options),
+      (base) =>
+        verifyChain(auditRows((after, limit) => store.auditAfter(after, limit), 1000, base?.seq ?? 0), {
+          ...(options.expectHead === undefined ? {} : { expectHead: options.expectHead }),
+          ...(options.anchorOptional ? { anchorOptional: true } : {}),
+          ...(base ? { base } : {}),
+          requireAttestation: true,
+        }),
+    );
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * The archive file is written and may be recorded, but the run did not finish: the message says
+ * what to do. The file must be kept (`airlock audit archive` exits 1 and names it).
+ */
+export class ArchiveIncomplete extends Error {
+  override readonly name = 'ArchiveIncomplete';
+}
+
+/** Another archive moved the base first: nothing was recorded by this run. */
+class ArchiveRaced extends Error {}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * After a failed recording transaction: the `audit.archived` record's seq when the base row of
+ * this archive is there (the COMMIT happened), undefined when it is not (nothing was recorded).
+ * Throws when the database cannot say.
+ */
+async function recordedArchive(url: string, schema: string | undefined, through: number, file: string): Promise<number | undefined> {
+  const client = await connect(url, schema);
+  try {
+    const base = (await client.query('SELECT 1 FROM audit_archives WHERE seq = $1 AND file = $2', [through, file])).rows[0];
+    if (!base) return undefined;
+    const record = (await client.query<{ seq: number | null }>("SELECT min(seq) AS seq FROM audit WHERE type = 'audit.archived' AND seq > $1", [through])).rows[0];
+    return Number(record?.seq ?? 0);
+  } finally {
+    await client.end();
   }
 }
 
@@ -130,7 +184,15 @@ function searchPath(schema: string | undefined): { options?: string } {
 }
 
 async function connect(url: string, schema: string | undefined): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, types, ...searchPath(schema) });
+  // A run stopped inside the recording transaction (which holds the chain's lock) must not hold
+  // every instance's appends for longer than this: PostgreSQL ends such a session.
+  const path = searchPath(schema).options;
+  const client = new pg.Client({
+    connectionString: url,
+    types,
+    connectionTimeoutMillis: 10_000,
+    options: `${path === undefined ? '' : `${path} `}-c idle_in_transaction_session_timeout=10000`,
+  });
   // A connection lost while idle between two steps is no uncaught exception: the next query fails.
   client.on('error', () => undefined);
   await client.connect();
@@ -212,7 +274,7 @@ async function recordArchive(client: pg.Client, base: AuditArchiveRow | undefine
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
     const now = await readBase(client);
-    if (Number(now?.seq ?? 0) !== Number(base?.seq ?? 0)) throw new Error(`another archive ran meanwhile (the trail now starts after record ${now?.seq ?? 0}); run it again`);
+    if (Number(now?.seq ?? 0) !== Number(base?.seq ?? 0)) throw new ArchiveRaced(`another archive ran meanwhile (the trail now starts after record ${now?.seq ?? 0}); run it again`);
     const head = (await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')).rows[0];
     if (!head) throw new Error('the trail is empty');
     await client.query('INSERT INTO audit_archives (seq, hash, at, first_seq, file, archived_at) VALUES ($1, $2, $3, $4, $5, $6)', [row.seq, row.hash, row.at, row.first_seq, row.file, row.archived_at]);
