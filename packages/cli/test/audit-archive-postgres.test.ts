@@ -69,5 +69,10 @@ describe('airlock audit archive / verify on PostgreSQL', () => {
     expect(result.stderr).toContain('archive failed, nothing removed from postgres://someone:***@127.0.0.1:1/test');
     expect(result.stderr).not.toContain('s3cret');
     expect(existsSync(file)).toBe(false);
+    // libpq also takes the password as a query parameter.
+    const query = await airlock('audit', 'archive', '--database-url', 'postgres://someone@127.0.0.1:1/test?password=hunter2', '--before', '20d', '--to', file);
+    expect(query.status).toBe(1);
+    expect(query.stderr).not.toContain('hunter2');
+    expect(query.stderr).toContain('password=***');
   });
 });

@@ -43,9 +43,10 @@ interface Frame {
 }
 
 /**
- * The first problem of a JSON text: a container nested deeper than `maxDepth`, or a key repeated
- * within one object (compared after unescaping: `"am\u006funt"` is `"amount"`). Undefined when
- * there is none. Never throws; for text that is not JSON it may answer anything or nothing
+ * The first problem of a JSON text: a container nested deeper than `maxDepth`, more than
+ * `maxValues` values, a key repeated within one object (compared after unescaping: `"am\u006funt"`
+ * is `"amount"`), or (with `checkText`) a string or key holding U+0000 or an unpaired surrogate
+ * (`invalid_text`: it could not be stored as sent). Undefined when there is none. Never throws; for text that is not JSON it may answer anything or nothing
  * (`JSON.parse` judges syntax), but always in linear time.
  */
 export function jsonTextProblem(text: string, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES, checkText = true): JsonTextProblem | undefined {
