@@ -69,6 +69,8 @@ export async function archivePostgresAudit(url: string, destination: string, opt
     const { base, from, through, clippedBy } = copied;
     const data: ArchivedData = { from, through, hash: copied.hash, file: basename(destination), records: through - from + 1 };
     let attestedBy: number;
+    // The connection the deletes run on: a new one when the recording's may be gone.
+    let deleter = client;
     try {
       attestedBy = await recordArchive(client, base, { seq: through, hash: copied.hash, at: copied.at, first_seq: from, file: data.file, archived_at: options.nowMs }, data, options);
     } catch (error) {
@@ -86,17 +88,21 @@ export async function archivePostgresAudit(url: string, destination: string, opt
         );
       }
       attestedBy = recorded;
+      deleter = await connect(url, options.schema).catch(() => client);
     }
     try {
-      await deleteThrough(client, through);
+      await deleteThrough(deleter, through);
     } catch (error) {
       throw new ArchiveIncomplete(
         `the archive ${data.file} is recorded (record ${attestedBy}), but deleting the archived records from the database failed: ${errorText(error)}; run the command again to finish (verification already starts after them)`,
       );
+    } finally {
+      if (deleter !== client) await deleter.end().catch(() => undefined);
     }
     return { kind: 'archived', from, through, records: data.records, hash: copied.hash, bytes: statSync(destination).size, attestedBy, ...(clippedBy ? { clippedBy } : {}) };
   } finally {
-    await client.end();
+    // A connection already lost must not hide the error that is on its way.
+    await client.end().catch(() => undefined);
   }
 }
 
