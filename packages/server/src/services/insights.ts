@@ -232,7 +232,6 @@ export class InsightsService {
   async approvalContext(id: string, viewer: { user: string }): Promise<ApprovalContext> {
     const approval = await this.approvals.get(id, viewer);
     const createdMs = Date.parse(approval.createdAt);
-    // The decision and its approval share one clock reading: look the record up by agent and time.
     // The decision and its approval share one clock reading: found by time and id (findDecisions),
     // then its one record read. The history is bounded in size: an agent's arguments may be large.
     const [found, recentPage] = await Promise.all([
