@@ -113,12 +113,16 @@ describe('archiving a PostgreSQL trail', () => {
   });
 
   it('of 10 runs at once, one archives; the others archive nothing or step back and remove their file', async () => {
-    // What the instances appended during the last test is older than "now + 1 day" but the 7 days
-    // that must stay are counted from nowMs: move nowMs forward so that they may go.
-    const nowMs = Date.now() + 30 * DAY;
+    // The records the instances appended during the last test go (the 7 days that must stay are
+    // counted from nowMs, moved forward); a record made after `beforeMs` bounds the prefix, so a
+    // run that starts after the winner finds nothing left to archive (it would otherwise archive
+    // the next prefix, the winner's own record and the one before it: a later archive, not a race).
+    const beforeMs = Date.now();
+    await store.commit([decision(77_777, beforeMs + DAY)]);
+    const nowMs = beforeMs + 30 * DAY;
     const runs = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        archivePostgresAudit(POSTGRES_URL, join(dir, `race-${i}.db`), { schema, beforeMs: nowMs - 8 * DAY, nowMs, actor: 'system' }).catch((error: unknown) => ({ kind: 'error' as const, error: String(error) })),
+        archivePostgresAudit(POSTGRES_URL, join(dir, `race-${i}.db`), { schema, beforeMs, nowMs, actor: 'system' }).catch((error: unknown) => ({ kind: 'error' as const, error: String(error) })),
       ),
     );
     const archived = runs.filter((run) => run.kind === 'archived');
