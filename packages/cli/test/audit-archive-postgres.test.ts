@@ -2,28 +2,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareRecord, type PreparedEntry } from '../../server/src/audit/record.js';
 import { openPostgresStore } from '../../server/src/store/postgres/postgres-store.js';
 import { dropSchema, POSTGRES_URL, uniqueName } from '../../server/test/support/shared-services.js';
 import { airlock } from './support/airlock.js';
+import { decisionEntry as decision } from '../../server/test/support/records.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-function decision(i: number, at: number): PreparedEntry {
-  return {
-    record: prepareRecord({
-      type: 'decision',
-      at,
-      actor: 'agent:bot-1',
-      agent: 'bot-1',
-      tool: 'issue_refund',
-      effect: 'allow',
-      rule: 'refund-small',
-      data: { id: `dec_${i}`, request: { tool: 'issue_refund', args: { account_id: `A-${i}` } }, decision: { effect: 'allow', decidedBy: 'rule' } },
-    }),
-    writes: [],
-  };
-}
 
 /** `airlock audit archive --database-url` and `airlock audit verify --db <archive> --database-url`: the PostgreSQL trail's history in a file and the database. */
 describe('airlock audit archive / verify on PostgreSQL', () => {

@@ -3,32 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareRecord, type PreparedEntry } from '../src/audit/record.js';
 import { verifyAuditFile } from '../src/audit/verify-file.js';
 import { auditRows, verifyChain, verifyFromBase } from '../src/audit/verify.js';
 import { archivePostgresAudit, postgresTrailBase, verifyPostgresTrail } from '../src/store/postgres/archive.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { Store } from '../src/store/store.js';
 import { dropSchema, inSchema, POSTGRES_URL, uniqueName } from './support/shared-services.js';
+import { decisionEntry as decision } from './support/records.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.now();
 
-function decision(i: number, at: number): PreparedEntry {
-  return {
-    record: prepareRecord({
-      type: 'decision',
-      at,
-      actor: 'agent:bot-1',
-      agent: 'bot-1',
-      tool: 'issue_refund',
-      effect: 'allow',
-      rule: 'refund-small',
-      data: { id: `dec_${i}`, request: { tool: 'issue_refund', args: { account_id: `A-${i}`, amount: i } }, decision: { effect: 'allow', rule: 'refund-small', decidedBy: 'rule' } },
-    }),
-    writes: [],
-  };
-}
 
 const count = (schema: string, query: string) => inSchema(schema, async (client) => Number((await client.query(query)).rows[0].n));
 

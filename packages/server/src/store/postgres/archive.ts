@@ -1,15 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { statSync, unlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { prepareRecord, sealRecord } from '../../audit/record.js';
 import { auditRows, verifyChain, verifyFromBase, type ArchivedData, type VerifyResult } from '../../audit/verify.js';
-import { restoreSpanMs } from '../../services/counters.js';
 import { KyselyStore } from '../kysely-store.js';
 import type { AuditArchiveRow, Database } from '../schema.js';
-import { ARCHIVE_FLOOR_MS, checkArchive, formatDays, prepareArchive, type ArchiveOptions, type ArchiveOutcome } from '../sqlite/archive.js';
-import { fsyncFile } from '../sqlite/backup.js';
+import { refusedSpan, writeArchive, type ArchiveOptions, type ArchiveOutcome } from '../sqlite/archive.js';
 import { openConnection } from '../sqlite/connection.js';
 import { CHAIN_LOCK, guardClients, types } from './postgres-store.js';
 
@@ -40,31 +37,10 @@ export async function archivePostgresAudit(url: string, destination: string, opt
       return { kind: 'refused', reason: 'this database predates archiving: start this version of the server on it once (it migrates the database), then archive' };
     }
     await deleteThrough(client, (await readBase(client))?.seq ?? 0);
-    const versions = (await client.query<{ sources: string }>('SELECT sources FROM policy_versions')).rows;
-    const spanMs = restoreSpanMs(versions, ARCHIVE_FLOOR_MS);
-    if (options.beforeMs > options.nowMs - spanMs) {
-      return {
-        kind: 'refused',
-        reason: `records of the last ${formatDays(spanMs)} stay in the trail (limit counters are rebuilt from them at start${spanMs > ARCHIVE_FLOOR_MS ? ': the longest limit window of a stored policy version' : ''}); archive before ${new Date(options.nowMs - spanMs).toISOString()} or earlier`,
-      };
-    }
-
-    const partial = join(dirname(destination), `.${basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.partial`);
-    closeSync(openSync(partial, 'wx', 0o600));
-    let copied: Copied;
-    try {
-      await prepareArchive(partial);
-      const outcome = await copyPrefix(client, partial, options.beforeMs);
-      if ('kind' in outcome) return outcome;
-      copied = outcome;
-      const problem = await checkArchive(partial, { seq: copied.through, hash: copied.hash });
-      if (problem) return { kind: 'refused', reason: `the archive did not verify, nothing was removed: ${problem}` };
-      fsyncFile(partial, 'r+');
-      linkSync(partial, destination);
-    } finally {
-      unlinkSync(partial);
-    }
-    fsyncFile(dirname(destination), 'r');
+    const kept = refusedSpan((await client.query<{ sources: string }>('SELECT sources FROM policy_versions')).rows, options);
+    if (kept) return kept;
+    const copied = await writeArchive(destination, (file) => copyPrefix(client, file, options.beforeMs));
+    if ('kind' in copied) return copied;
 
     const { base, from, through, clippedBy } = copied;
     const data: ArchivedData = { from, through, hash: copied.hash, file: basename(destination), records: through - from + 1 };

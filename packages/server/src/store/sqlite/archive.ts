@@ -59,32 +59,10 @@ export async function archiveSqliteAudit(source: string, destination: string, op
       return { kind: 'refused', reason: `${source} predates archiving: start this version's server on it once (it migrates the database), then archive` };
     }
     deleteThrough(live, readTrailBase(live)?.seq ?? 0);
-    const versions = live.prepare('SELECT sources FROM policy_versions').all() as { sources: string }[];
-    const spanMs = restoreSpanMs(versions, ARCHIVE_FLOOR_MS);
-    if (options.beforeMs > options.nowMs - spanMs) {
-      return {
-        kind: 'refused',
-        reason: `records of the last ${formatDays(spanMs)} stay in the trail (limit counters are rebuilt from them at start${spanMs > ARCHIVE_FLOOR_MS ? ': the longest limit window of a stored policy version' : ''}); archive before ${new Date(options.nowMs - spanMs).toISOString()} or earlier`,
-      };
-    }
-
-    const partial = join(dirname(destination), `.${basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.partial`);
-    closeSync(openSync(partial, 'wx', 0o600));
-    let copied: Copied;
-    try {
-      await prepareArchive(partial);
-      const outcome = copyPrefix(live, partial, options.beforeMs);
-      if ('kind' in outcome) return outcome;
-      copied = outcome;
-      const problem = await checkArchive(partial, { seq: copied.through, hash: copied.hash });
-      if (problem) return { kind: 'refused', reason: `the archive did not verify, nothing was removed: ${problem}` };
-      fsyncFile(partial, 'r+');
-      // A hard link fails when the name exists (rename would replace it): the destination stays new.
-      linkSync(partial, destination);
-    } finally {
-      unlinkSync(partial);
-    }
-    fsyncFile(dirname(destination), 'r');
+    const kept = refusedSpan(live.prepare('SELECT sources FROM policy_versions').all() as { sources: string }[], options);
+    if (kept) return kept;
+    const copied = await writeArchive(destination, (file) => copyPrefix(live, file, options.beforeMs));
+    if ('kind' in copied) return copied;
 
     const { base, from, through, clippedBy } = copied;
     const last = { hash: copied.hash, at: copied.at };
@@ -104,6 +82,45 @@ export async function archiveSqliteAudit(source: string, destination: string, op
   }
 }
 
+/** The refusal of a date inside what must stay (the longest limit window of a stored version, at least ARCHIVE_FLOOR_MS); undefined when it may go. */
+export function refusedSpan(versions: readonly { sources: string }[], options: ArchiveOptions): Extract<ArchiveOutcome, { kind: 'refused' }> | undefined {
+  const spanMs = restoreSpanMs(versions, ARCHIVE_FLOOR_MS);
+  if (options.beforeMs <= options.nowMs - spanMs) return undefined;
+  return {
+    kind: 'refused',
+    reason: `records of the last ${formatDays(spanMs)} stay in the trail (limit counters are rebuilt from them at start${spanMs > ARCHIVE_FLOOR_MS ? ': the longest limit window of a stored policy version' : ''}); archive before ${new Date(options.nowMs - spanMs).toISOString()} or earlier`,
+  };
+}
+
+/**
+ * Writes an archive file: a private partial file of the server's schema, filled by `fill`,
+ * verified to end at the last record copied, flushed, and only then given its name, which must be
+ * new (a hard link fails when the name exists; rename would replace it). Either database's
+ * archive goes through here; `fill` answers what it copied, or why nothing was.
+ */
+export async function writeArchive<T extends { through: number; hash: string }>(
+  destination: string,
+  fill: (file: string) => T | Extract<ArchiveOutcome, { kind: 'nothing' | 'refused' }> | Promise<T | Extract<ArchiveOutcome, { kind: 'nothing' | 'refused' }>>,
+): Promise<T | Extract<ArchiveOutcome, { kind: 'nothing' | 'refused' }>> {
+  const partial = join(dirname(destination), `.${basename(destination)}.${process.pid}-${randomBytes(6).toString('hex')}.partial`);
+  closeSync(openSync(partial, 'wx', 0o600));
+  let copied: T;
+  try {
+    await prepareArchive(partial);
+    const outcome = await fill(partial);
+    if ('kind' in outcome) return outcome;
+    copied = outcome;
+    const problem = await checkArchive(partial, { seq: copied.through, hash: copied.hash });
+    if (problem) return { kind: 'refused', reason: `the archive did not verify, nothing was removed: ${problem}` };
+    fsyncFile(partial, 'r+');
+    linkSync(partial, destination);
+  } finally {
+    unlinkSync(partial);
+  }
+  fsyncFile(dirname(destination), 'r');
+  return copied;
+}
+
 /** What one snapshot of the server database gave the archive: the prefix copied and the base it follows. */
 interface Copied {
   base: AuditArchiveRow | undefined;
@@ -115,7 +132,7 @@ interface Copied {
 }
 
 /** An empty database of the server's schema, marked as an archive (application_id). */
-export async function prepareArchive(file: string): Promise<void> {
+async function prepareArchive(file: string): Promise<void> {
   await migrateSqliteFile(file);
   const archive = openConnection(file);
   try {
@@ -164,7 +181,7 @@ function copyPrefix(live: Sqlite.Database, file: string, beforeMs: number): Copi
 }
 
 /** Verifies the archive's chain from its base (as `airlock audit verify` would); it must end at `end`. Answers the problem, if any. */
-export async function checkArchive(file: string, end: { seq: number; hash: string }): Promise<string | undefined> {
+async function checkArchive(file: string, end: { seq: number; hash: string }): Promise<string | undefined> {
   const result = await verifyAuditFile(file);
   if (!result.ok) return `record ${result.seq}: ${result.reason}`;
   if (result.head !== end.hash) return `it ends at ${result.head ?? 'nothing'}, not at record ${end.seq}'s hash ${end.hash}`;
@@ -218,7 +235,7 @@ function deleteThrough(live: Sqlite.Database, through: number): void {
   }
 }
 
-export function formatDays(ms: number): string {
+function formatDays(ms: number): string {
   const days = ms / (24 * 60 * 60 * 1000);
   return Number.isInteger(days) ? `${days} days` : `${days.toFixed(1)} days`;
 }
